@@ -1,0 +1,3 @@
+"""Newsbridge: a news-exchange hub for cooperating media organizations."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Accounts: organizations (with outlets), their members and their API keys."""

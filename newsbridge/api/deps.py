@@ -1,0 +1,50 @@
+"""What every API handler needs: the hub's services and the authenticated caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+
+from newsbridge.accounts.api_keys import Principal, authenticate
+from newsbridge.config import Settings
+from newsbridge.db.engine import reading
+from newsbridge.errors import Forbidden, Unauthenticated
+from newsbridge.ingest.pipeline import Ingestor
+
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer nb_...`")
+
+
+@dataclass(frozen=True)
+class Hub:
+    settings: Settings
+    engine: Engine
+    ingestor: Ingestor
+
+
+def hub(request: Request) -> Hub:
+    return request.app.state.hub
+
+
+def caller(scope: str | None) -> Callable[..., Principal]:
+    """A dependency that authenticates the API key and requires ``scope`` (None: any valid key)."""
+
+    def dependency(credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+                   the_hub: Hub = Depends(hub)) -> Principal:
+        if credentials is None:
+            raise Unauthenticated("send an API key as `Authorization: Bearer <key>`; "
+                                  "`newsbridge key create SLUG` makes one", field="Authorization")
+        with reading(the_hub.engine) as conn:
+            principal = authenticate(conn, credentials.credentials)
+        if principal is None:
+            raise Unauthenticated("the API key is unknown or revoked; ask your hub operator for a new one",
+                                  field="Authorization")
+        if scope is not None and scope not in principal.scopes:
+            raise Forbidden(f"this API key lacks the {scope!r} scope; create a key with --scope {scope}",
+                            field="Authorization")
+        return principal
+
+    return dependency

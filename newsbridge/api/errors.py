@@ -1,0 +1,54 @@
+"""Every error leaves the API as ``{"error": {"code", "message", "field"}}``; never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from newsbridge.errors import NewsbridgeError
+from newsbridge.telemetry import request_id
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": {"code": code, "message": message, "field": field}}, status_code=status,
+                        headers=headers)
+
+
+async def _newsbridge_error(_request: Request, exc: NewsbridgeError) -> JSONResponse:
+    return error_response(exc.status, exc.code, exc.message, exc.field)
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    field = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
+    return error_response(422, "invalid", f"{field or 'request'}: {first.get('msg')}", field)
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
+
+
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = _HTTP_CODES.get(exc.status_code, "bad_request")
+    message = {404: "no such path; the API is described at /docs",
+               405: "this path does not take that HTTP method; see /docs"}.get(exc.status_code, str(exc.detail))
+    return error_response(exc.status_code, code, message)
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error")
+    return error_response(500, "internal", f"an unexpected error; quote request id {request_id.get()} "
+                                           "to the hub operator")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(NewsbridgeError, _newsbridge_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,141 @@
+"""``/api/v1/items``: publish ninjs, upload any supported format, read items and versions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from newsbridge.accounts.api_keys import Principal
+from newsbridge.api.deps import Hub, caller, hub
+from newsbridge.db.engine import reading
+from newsbridge.errors import InvalidInput
+from newsbridge.formats import ninjs
+from newsbridge.formats.detect import KNOWN_FORMATS
+from newsbridge.items.queries import ItemRecord, ItemVersion, get_item, list_own_items, list_versions
+from newsbridge.items.store import Stored
+from newsbridge.ingest.pipeline import translate
+from newsbridge.formats.errors import FormatError
+
+router = APIRouter(prefix="/api/v1", tags=["items"])
+Format = Literal["ninjs3", "ninjs2"]
+
+_NINJS_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "One IPTC ninjs 2.x (lower-case keys) or 3.x (camelCase keys) item; it must validate "
+                       "against the official IPTC schema (GET /api/v1/schemas/ninjs2 or ninjs3).",
+        "content": {"application/json": {"schema": {"type": "object", "required": ["uri"]},
+                                         "example": {"uri": "urn:kazinform:2026:1001", "version": "1",
+                                                     "type": "text", "language": "en",
+                                                     "headlines": [{"role": "main", "value": "Headline"}],
+                                                     "bodies": [{"role": "main", "contentType": "text/plain",
+                                                                 "value": "Text."}]}}},
+    }
+}
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A file in any supported format, sent as the raw body or as the multipart field "
+                       "`file`. Known formats: " + "; ".join(f"{k}: {v}" for k, v in KNOWN_FORMATS.items()),
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                    "multipart/form-data": {"schema": {"type": "object", "properties": {
+                        "file": {"type": "string", "format": "binary"}}}}},
+    }
+}
+
+
+def _hub_fields(record: ItemRecord, version: ItemVersion) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "source": {"id": record.source.id, "slug": record.source.slug, "name": record.source.name,
+                   "creditName": record.source.credit_name},
+        "hub": {"version": version.version, "receivedAt": version.received_at.isoformat(),
+                "languageSource": version.language_source, "languageConfidence": version.language_confidence},
+    }
+
+
+def render(record: ItemRecord, version: ItemVersion | None = None, fmt: Format = "ninjs3") -> dict[str, Any]:
+    """The item as ninjs (3.x or 2.x) with the hub's ``id``, ``source`` and ``hub`` fields beside it."""
+    version = version or record.latest
+    doc = version.document if fmt == "ninjs3" else ninjs.to_ninjs2(ninjs.item_from_ninjs(version.document))
+    return {**_hub_fields(record, version), **doc}
+
+
+def _stored_response(the_hub: Hub, principal: Principal, stored: Stored) -> JSONResponse:
+    with reading(the_hub.engine) as conn:
+        record = get_item(conn, principal.organization.id, stored.item_id)
+    return JSONResponse(render(record), status_code=201 if stored.created else 200,
+                        headers={"Location": f"/api/v1/items/{record.id}"})
+
+
+@router.post("/items", status_code=201, openapi_extra=_NINJS_BODY, summary="Publish an item version (ninjs)",
+             responses={200: {"description": "This exact version was stored before; nothing new written"},
+                        409: {"description": "version_conflict: not newer than the stored version"}})
+async def publish_item(request: Request, principal: Principal = Depends(caller("publish")),
+                       the_hub: Hub = Depends(hub)) -> JSONResponse:
+    """Store a new version of an item. Resending the same uri, version and content is harmless
+    (200, same answer); a higher version supersedes; `pubStatus: canceled` withdraws the item."""
+    data = await request.body()
+    try:
+        doc = ninjs.decode_json(data)
+        ninjs.validate(doc)
+        item = ninjs.item_from_ninjs(doc)
+    except FormatError as exc:
+        raise translate(exc) from None
+    stored = the_hub.ingestor.ingest_item(principal.organization, item)
+    return _stored_response(the_hub, principal, stored)
+
+
+@router.post("/items:upload", status_code=201, openapi_extra=_UPLOAD_BODY,
+             summary="Upload a file in any supported format")
+async def upload_items(request: Request, principal: Principal = Depends(caller("publish")),
+                       the_hub: Hub = Depends(hub)) -> JSONResponse:
+    """Detect the file's format, parse it and store every item in it (all or nothing)."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInput("send the file in the multipart field `file`", field="file")
+        data = await upload.read()
+    else:
+        data = await request.body()
+    stored = the_hub.ingestor.ingest_document(principal.organization, data)
+    with reading(the_hub.engine) as conn:
+        records = [get_item(conn, principal.organization.id, s.item_id) for s in stored]
+    created = any(s.created for s in stored)
+    return JSONResponse({"items": [render(r) for r in records]}, status_code=201 if created else 200)
+
+
+@router.get("/items", summary="List your organization's items")
+def list_items(since: datetime | None = Query(None, description="Only items changed after this time (ISO 8601)"),
+               limit: int = Query(50, ge=1, le=500), format: Format = "ninjs3",
+               principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    with reading(the_hub.engine) as conn:
+        records = list_own_items(conn, principal.organization.id, since=since, limit=limit)
+    return {"items": [render(r, fmt=format) for r in records], "count": len(records)}
+
+
+@router.get("/items/{item_id}", summary="Read an item (newest version)")
+def read_item(item_id: str, format: Format = "ninjs3", principal: Principal = Depends(caller("read")),
+              the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with reading(the_hub.engine) as conn:
+        return render(get_item(conn, principal.organization.id, item_id), fmt=format)
+
+
+@router.get("/items/{item_id}/versions", summary="Every version of an item, oldest first")
+def read_versions(item_id: str, format: Format = "ninjs3", principal: Principal = Depends(caller("read")),
+                  the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with reading(the_hub.engine) as conn:
+        record = get_item(conn, principal.organization.id, item_id)
+        versions = list_versions(conn, principal.organization.id, item_id)
+    return {"id": record.id, "versions": [render(record, v, format) for v in versions]}
+
+
+@router.get("/schemas/{name}", tags=["formats"], summary="The IPTC ninjs schema the hub validates against")
+def read_schema(name: Literal["ninjs2", "ninjs3"], _principal: Principal = Depends(caller(None))) -> Response:
+    return JSONResponse(ninjs.schema_document(int(name[-1])))

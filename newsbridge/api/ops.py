@@ -1,0 +1,33 @@
+"""Operations endpoints: liveness/readiness and Prometheus metrics (no API key needed)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from newsbridge import __version__
+from newsbridge.api.deps import Hub, hub
+from newsbridge.db.migrate import current_revision
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="Is the hub up and its database reachable?")
+def healthz(the_hub: Hub = Depends(hub)) -> JSONResponse:
+    try:
+        with the_hub.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        revision = current_revision(the_hub.engine)
+    except SQLAlchemyError:
+        return JSONResponse({"status": "unavailable", "database": "unreachable", "version": __version__},
+                            status_code=503)
+    return JSONResponse({"status": "ok", "database": the_hub.engine.dialect.name, "schema": revision,
+                         "version": __version__})
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,59 @@
+"""Build the ASGI application: API routers, operations endpoints, offline OpenAPI docs."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+
+from newsbridge import __version__
+from newsbridge.api import items, me, ops
+from newsbridge.api.deps import Hub
+from newsbridge.api.errors import install_error_handlers
+from newsbridge.config import Settings, load_settings
+from newsbridge.db.engine import create_engine
+from newsbridge.db.migrate import upgrade
+from newsbridge.ingest.pipeline import Ingestor
+from newsbridge.middleware import RequestContext
+from newsbridge.telemetry import configure_logging
+
+DESCRIPTION = """
+Newsbridge is a news-exchange hub for cooperating media organizations.
+
+Authenticate every `/api/v1` call with an API key: `Authorization: Bearer nb_...`
+(`newsbridge key create SLUG` makes one). Errors are JSON:
+`{"error": {"code": "...", "message": "...", "field": "..."}}`; the codes are listed in
+`docs/errors.md`.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None, *, migrate: bool = True) -> FastAPI:
+    """The hub as an ASGI app; migrations are applied first unless ``migrate`` is False."""
+    settings = settings or load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    engine = engine or create_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    app = FastAPI(title="Newsbridge", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None)
+    app.state.hub = Hub(settings=settings, engine=engine, ingestor=Ingestor(engine, settings))
+    install_error_handlers(app)
+    for module in (items, me, ops):
+        app.include_router(module.router)
+    static = resources.files("newsbridge.web").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="Newsbridge API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
+
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,115 @@
+"""Settings, declared once as data and read from ``NEWSBRIDGE_*`` environment variables.
+
+``SETTINGS`` is the single list of what can be configured; ``newsbridge config`` prints it
+and ``docs/configuration.md`` documents it (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Callable
+from urllib.parse import urlsplit, urlunsplit
+
+from newsbridge.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: Callable[[str], Any]
+    default: Any
+    help: str
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        return "NEWSBRIDGE_" + self.name.upper()
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        value = value.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", str, "sqlite:///./var/newsbridge.db",
+            "SQLAlchemy URL of the database: a SQLite file (default) or postgresql+psycopg://...", secret=True),
+    Setting("host", str, "127.0.0.1", "Address `newsbridge serve` listens on."),
+    Setting("port", int, 8000, "Port `newsbridge serve` listens on."),
+    Setting("max_body_bytes", int, 5_000_000, "Largest request body accepted; larger ones get 413 payload_too_large."),
+    Setting("languages", _csv, ("en", "ru", "kk", "fa", "uk", "be", "mn", "ar", "tr"),
+            "ISO 639-1 codes the language detector chooses among (more languages cost memory)."),
+    Setting("language_accuracy", _choice("high", "low"), "high",
+            "lingua accuracy mode: `high` (~100-200 MB, best on short text) or `low` (~30 MB, fine on headlines)."),
+    Setting("log_level", str, "INFO", "Python log level of the hub's structured logs."),
+    Setting("log_format", _choice("json", "text"), "json", "`json` (one object a line) or `text` logs."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    host: str
+    port: int
+    max_body_bytes: int
+    languages: tuple[str, ...]
+    language_accuracy: str
+    log_level: str
+    log_format: str
+
+    def replace(self, **changes: Any) -> "Settings":
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Settings(**values)
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read every declared setting from ``env`` (default ``os.environ``), then apply overrides."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = env.get(setting.env)
+        if raw is None or raw == "":
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = setting.type(raw)
+        except ValueError as exc:
+            raise InvalidInput(f"{setting.env}={raw!r} is not valid: {exc}", field=setting.env) from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a database URL (``postgresql://u:***@host/db``)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def describe(settings: Settings) -> list[tuple[str, str, str]]:
+    """(environment variable, effective value with secrets masked, help) for each setting."""
+    rows = []
+    for setting in SETTINGS:
+        value = getattr(settings, setting.name)
+        if isinstance(value, tuple):
+            shown = ",".join(value)
+        else:
+            shown = str(value)
+        if setting.secret:
+            shown = mask_url(shown)
+        rows.append((setting.env, shown, setting.help))
+    return rows

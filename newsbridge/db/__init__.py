@@ -1,0 +1,1 @@
+"""Storage: the engine (SQLite by default, PostgreSQL by URL), tables and migrations."""

@@ -1,0 +1,80 @@
+"""Database engines: SQLite (WAL, one writer at a time) by default, PostgreSQL by URL.
+
+Writers use :func:`writing`, which on SQLite starts with ``BEGIN IMMEDIATE`` so two writers
+queue on the busy timeout instead of failing half-way; readers use :func:`reading` and
+never block the writer (WAL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from newsbridge.errors import InvalidInput
+
+BUSY_TIMEOUT_MS = 30_000
+_WRITE = "newsbridge_write"
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for ``url`` with the pragmas and pool each backend needs."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise InvalidInput(f"{url!r} is not a database URL; use sqlite:///path or postgresql+psycopg://...",
+                           field="NEWSBRIDGE_DATABASE_URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    raise InvalidInput(f"unsupported database {parsed.get_backend_name()!r}; use SQLite or PostgreSQL",
+                       field="NEWSBRIDGE_DATABASE_URL")
+
+
+def _sqlite_engine(url: sa.URL) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A short write transaction; commits on success, rolls back on any exception."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE: True})
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A read-only unit of work (a consistent snapshot on both backends)."""
+    with engine.connect() as conn:
+        with conn.begin():
+            yield conn

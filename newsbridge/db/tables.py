@@ -1,0 +1,97 @@
+"""The tables, in SQLAlchemy Core. Migrations in ``db/migrations`` must agree (a test checks)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from newsbridge.db.types import Document, UTCDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+organizations = sa.Table(
+    "organizations",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("parent_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=True, index=True),
+    sa.Column("country", sa.String(2), nullable=True),
+    sa.Column("languages", Document, nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("credit_name", sa.String(300), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False, index=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("role IN ('admin', 'editor', 'viewer')", name="role"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # the public part of the key: nb_<id>_<secret>
+    sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False, index=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("scopes", sa.String(200), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("uri", sa.String(1000), nullable=False),
+    sa.Column("latest_version", sa.Integer, nullable=False),
+    sa.Column("pubstatus", sa.String(16), nullable=False),
+    sa.Column("headline", sa.Text, nullable=True),
+    sa.Column("language", sa.String(35), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("organization_id", "uri"),
+    sa.Index("ix_items_organization_id_updated_at", "organization_id", "updated_at"),
+)
+
+item_versions = sa.Table(
+    "item_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("item_id", sa.String(32), sa.ForeignKey("items.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("pubstatus", sa.String(16), nullable=False),
+    sa.Column("language", sa.String(35), nullable=True),
+    sa.Column("language_source", sa.String(16), nullable=False),
+    sa.Column("language_confidence", sa.Float, nullable=True),
+    sa.Column("headline", sa.Text, nullable=True),
+    sa.Column("body_text", sa.Text, nullable=True),
+    sa.Column("body_html", sa.Text, nullable=True),
+    sa.Column("firstcreated", UTCDateTime, nullable=True),
+    sa.Column("versioncreated", UTCDateTime, nullable=True),
+    sa.Column("embargoed", UTCDateTime, nullable=True),
+    sa.Column("document", Document, nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("item_id", "version"),
+    sa.CheckConstraint("pubstatus IN ('usable', 'withheld', 'canceled')", name="pubstatus"),
+    sa.CheckConstraint("language_source IN ('declared', 'detected', 'unknown')", name="language_source"),
+)

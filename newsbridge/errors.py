@@ -1,0 +1,102 @@
+"""The one error tree of Newsbridge.
+
+Every error a user can meet is a :class:`NewsbridgeError` with an HTTP status, a stable
+machine ``code`` (documented in ``docs/errors.md``; partners' scripts match on it), a human
+``message`` that says what to do, and the ``field`` it concerns when there is one. The API
+turns them into ``{"error": {"code", "message", "field"}}``; the CLI prints the message.
+Raising never logs.
+"""
+
+from __future__ import annotations
+
+
+class NewsbridgeError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+    def to_dict(self) -> dict[str, object]:
+        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+
+
+class InvalidInput(NewsbridgeError):
+    """The request or file is readable but its content is wrong."""
+
+    status = 422
+    code = "invalid"
+
+
+class MalformedInput(NewsbridgeError):
+    """The bytes cannot be read at all (broken JSON, bad UTF-8, broken XML)."""
+
+    status = 400
+    code = "malformed"
+
+
+class SchemaViolation(InvalidInput):
+    code = "schema_violation"
+
+
+class UnknownFormat(NewsbridgeError):
+    status = 415
+    code = "unknown_format"
+
+
+class PayloadTooLarge(NewsbridgeError):
+    status = 413
+    code = "payload_too_large"
+
+
+class Unauthenticated(NewsbridgeError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(NewsbridgeError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(NewsbridgeError):
+    """Also the answer for things that exist but the caller may not see: no leaks."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(NewsbridgeError):
+    status = 409
+    code = "conflict"
+
+
+class VersionConflict(Conflict):
+    code = "version_conflict"
+
+
+class AlreadyExists(Conflict):
+    code = "already_exists"
+
+
+# Every code the API can answer with, for the docs check and for partners.
+ERROR_CODES: dict[str, str] = {
+    "bad_request": "The request could not be understood; the message says why.",
+    "invalid": "A field has a wrong value; `field` names it.",
+    "malformed": "The body is not valid JSON / UTF-8 / XML.",
+    "schema_violation": "The ninjs document does not validate against the IPTC schema; `field` is the JSON path.",
+    "unknown_format": "An upload is in none of the formats the hub reads; the message lists them.",
+    "payload_too_large": "The body is larger than NEWSBRIDGE_MAX_BODY_BYTES.",
+    "unauthenticated": "No API key, or an unknown or revoked one, in `Authorization: Bearer <key>`.",
+    "forbidden": "The key is valid but lacks the scope this call needs.",
+    "not_found": "No such thing, or nothing the caller may see.",
+    "conflict": "The request conflicts with the current state.",
+    "version_conflict": "An item version older than (or equal to, with other content) the newest stored one.",
+    "already_exists": "Something with this identifier exists already.",
+    "method_not_allowed": "The path exists but not with this HTTP method.",
+    "internal": "A bug on our side; the request id in the response lets operators find it.",
+}

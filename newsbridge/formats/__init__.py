@@ -1,0 +1,1 @@
+"""Pure parsers and serializers: bytes in, Item out (and back). No I/O, no database."""

@@ -1,0 +1,293 @@
+"""IPTC ninjs (News in JSON) 2.x and 3.x: validate, read into an Item, write back.
+
+ninjs 2.x spells fields in lower case (``versioncreated``, ``contenttype``), 3.x in camel
+case (``versionCreated``, ``contentType``) and renames ``embargoed`` to ``embargoedUntil``.
+Both are validated against the official IPTC schemas shipped in ``formats/schemas``. The
+hub keeps an item as ninjs 3.x; 2.x is produced by renaming keys back and dropping what
+2.x cannot say (event details, planned coverage), guided by the 2.2 schema itself.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from referencing import Registry, Resource
+
+from newsbridge.formats.errors import FormatError, Kind
+from newsbridge.formats.item import Item
+
+FORMAT_NAME = "ninjs"
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+_TYPED_KEYS = {
+    "uri", "type", "version", "firstCreated", "versionCreated", "pubStatus", "embargoedUntil", "language",
+    "by", "located", "subjects", "genres", "urgency", "copyrightHolder", "copyrightNotice", "usageTerms",
+    "associations", "renditions",
+}
+
+
+class NinjsError(FormatError):
+    def __init__(self, kind: Kind, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, field=field, format=FORMAT_NAME, kind=kind)
+
+
+def _load(name: str) -> dict[str, Any]:
+    return json.loads(resources.files("newsbridge.formats").joinpath("schemas", name).read_text("utf-8"))
+
+
+@cache
+def _schema(major: int) -> dict[str, Any]:
+    return _load({2: "ninjs-schema_2.2.json", 3: "ninjs-schema_3.1.json"}[major])
+
+
+def schema_document(major: int) -> dict[str, Any]:
+    """The IPTC ninjs schema (2 -> 2.2, 3 -> 3.1) used for validation."""
+    return _schema(major)
+
+
+@cache
+def _validator(major: int) -> jsonschema.protocols.Validator:
+    geojson = _load("GeoJSON-schema.json")
+    registry: Registry = Registry().with_resource(geojson["$id"], Resource.from_contents(geojson))
+    schema = _schema(major)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, registry=registry)
+
+
+def _property_names(node: Any, into: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                into.update(value)
+            _property_names(value, into)
+    elif isinstance(node, list):
+        for value in node:
+            _property_names(value, into)
+    return into
+
+
+@cache
+def _renames() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
+    """(2.x key -> 3.x key, 3.x key -> 2.x key, keys that only 3.x spells)."""
+    camel = {name for name in _property_names(_schema(3), set()) if name != name.lower()}
+    up = {name.lower(): name for name in camel} | {"embargoed": "embargoedUntil"}
+    down = {v: k for k, v in up.items()}
+    return up, down, frozenset(camel)
+
+
+def _rename_keys(value: Any, table: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {table.get(k, k): _rename_keys(v, table) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rename_keys(v, table) for v in value]
+    return value
+
+
+def _keys(value: Any, into: set[str]) -> set[str]:
+    if isinstance(value, dict):
+        into.update(value)
+        for v in value.values():
+            _keys(v, into)
+    elif isinstance(value, list):
+        for v in value:
+            _keys(v, into)
+    return into
+
+
+def ninjs_major(doc: dict[str, Any]) -> int:
+    """2 or 3: from ``standard.version`` when given, else from how the keys are spelled."""
+    standard = doc.get("standard")
+    if (isinstance(standard, dict) and str(standard.get("name", "")).lower() == "ninjs"
+            and str(standard.get("version", ""))[:1] in ("2", "3")):
+        return int(str(standard["version"])[0])
+    up, _down, camel_only = _renames()
+    keys = _keys(doc, set())
+    if keys & camel_only:
+        return 3
+    if keys & set(up):
+        return 2
+    return 3  # nothing tells them apart: both versions read the document the same way
+
+
+def decode_json(data: bytes) -> Any:
+    """Bytes to JSON with errors that say where the problem is."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NinjsError("malformed", f"the body is not valid UTF-8 (byte {exc.start}); send UTF-8 encoded JSON",
+                             field="body") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NinjsError("malformed", f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                             field="body") from None
+
+
+def validate(doc: Any) -> int:
+    """Validate ``doc`` against the IPTC schema of its ninjs version; return that version."""
+    if not isinstance(doc, dict):
+        raise NinjsError("schema", "a ninjs item must be a JSON object", field="$")
+    if "$standard" in doc or any(k in doc for k in ("body_text", "body_html", "subject", "headline")):
+        raise NinjsError("schema", "this looks like ninjs 1.x, which the hub does not read yet; send ninjs 2.x or 3.x",
+                              field="$")
+    major = ninjs_major(doc)
+    error = jsonschema.exceptions.best_match(_validator(major).iter_errors(doc))
+    if error is not None:
+        path = error.json_path
+        raise NinjsError("schema", 
+            f"not valid ninjs {major}.x at {path}: {error.message}. See the IPTC ninjs {major}.x schema "
+            f"(GET /api/v1/schemas/ninjs{major}) for the allowed fields and types.",
+            field=path,
+        )
+    return major
+
+
+def _time(doc: dict[str, Any], key: str, *, allow_date: bool = False) -> datetime | date | None:
+    raw = doc.get(key)
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        if allow_date:
+            try:
+                return date.fromisoformat(raw)
+            except (TypeError, ValueError):
+                pass
+        raise NinjsError("invalid", f"{key} {raw!r} is not an ISO 8601 date-time like 2026-11-23T09:30:00+05:00",
+                           field=key) from None
+    if value.tzinfo is None:
+        raise NinjsError("invalid", f"{key} {raw!r} has no UTC offset; add one, e.g. {raw}Z or {raw}+03:30", field=key)
+    return value
+
+
+def _pick(entries: list[dict[str, Any]], types: tuple[str, ...] | None) -> dict[str, Any] | None:
+    candidates = [e for e in entries if types is None or e.get("contentType", "text/plain") in types]
+    for entry in candidates:
+        if entry.get("role") in (None, "main", "text", "richtext"):
+            return entry
+    return candidates[0] if candidates else None
+
+
+def item_from_ninjs(doc: dict[str, Any]) -> Item:
+    """An Item from a validated ninjs 2.x or 3.x document (2.x is read through 3.x names)."""
+    if ninjs_major(doc) == 2:
+        doc = _rename_keys(doc, _renames()[0])
+    version = doc.get("version")
+    if version is not None and not (isinstance(version, str) and version.isdigit()):
+        raise NinjsError("invalid", f"version {version!r} must be a whole number written as a string, like \"3\"",
+                           field="version")
+    extra = {k: v for k, v in doc.items() if k not in _TYPED_KEYS}
+    headlines = list(extra.pop("headlines", []))
+    bodies = list(extra.pop("bodies", []))
+    descriptions = list(extra.pop("descriptions", []))
+    headline = _pick(headlines, None)
+    text = _pick(bodies, ("text/plain",))
+    html = _pick(bodies, HTML_TYPES)
+    description = _pick(descriptions, None)
+    rest = {"headlines": [h for h in headlines if h is not headline],
+            "bodies": [b for b in bodies if b is not text and b is not html],
+            "descriptions": [d for d in descriptions if d is not description]}
+    extra.update({k: v for k, v in rest.items() if v})
+    firstcreated = _time(doc, "firstCreated", allow_date=True)
+    return Item(
+        uri=doc.get("uri"),
+        type=doc.get("type") or "text",
+        version=version,
+        firstcreated=firstcreated,
+        versioncreated=_time(doc, "versionCreated"),  # type: ignore[arg-type]
+        pubstatus=doc.get("pubStatus") or "usable",
+        embargoed=_time(doc, "embargoedUntil"),  # type: ignore[arg-type]
+        language=doc.get("language"),
+        headline=headline["value"] if headline else None,
+        body_text=text["value"] if text else None,
+        body_html=html["value"] if html else None,
+        description=description["value"] if description else None,
+        byline=doc.get("by"),
+        located=doc.get("located"),
+        subjects=list(doc.get("subjects", [])),
+        genres=list(doc.get("genres", [])),
+        urgency=doc.get("urgency"),
+        copyrightholder=doc.get("copyrightHolder"),
+        copyrightnotice=doc.get("copyrightNotice"),
+        usageterms=doc.get("usageTerms"),
+        associations=list(doc.get("associations", [])),
+        renditions=list(doc.get("renditions", [])),
+        extra=extra,
+    )
+
+
+def parse_ninjs(data: bytes) -> Item:
+    """Bytes of a ninjs 2.x/3.x document to an Item; raises MalformedInput or SchemaViolation."""
+    doc = decode_json(data)
+    validate(doc)
+    return item_from_ninjs(doc)
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def to_ninjs3(item: Item) -> dict[str, Any]:
+    """The item as a ninjs 3.x document (keys in the order a reader expects)."""
+    doc: dict[str, Any] = {"uri": item.uri, "type": item.type}
+    optional: dict[str, Any] = {
+        "version": item.version,
+        "firstCreated": _iso(item.firstcreated),
+        "versionCreated": _iso(item.versioncreated),
+        "pubStatus": item.pubstatus,
+        "embargoedUntil": _iso(item.embargoed),
+        "language": item.language,
+        "urgency": item.urgency,
+        "by": item.byline,
+        "located": item.located,
+        "copyrightHolder": item.copyrightholder,
+        "copyrightNotice": item.copyrightnotice,
+        "usageTerms": item.usageterms,
+    }
+    doc.update({k: v for k, v in optional.items() if v is not None})
+    headlines = ([{"role": "main", "value": item.headline}] if item.headline else []) + item.extra.get("headlines", [])
+    descriptions = ([{"role": "summary", "value": item.description}] if item.description else []) \
+        + item.extra.get("descriptions", [])
+    bodies = []
+    if item.body_text:
+        bodies.append({"role": "main", "contentType": "text/plain", "value": item.body_text})
+    if item.body_html:
+        bodies.append({"role": "main", "contentType": "text/html", "value": item.body_html})
+    bodies += item.extra.get("bodies", [])
+    lists = {"headlines": headlines, "descriptions": descriptions, "bodies": bodies, "subjects": item.subjects,
+             "genres": item.genres, "associations": item.associations, "renditions": item.renditions}
+    doc.update({k: v for k, v in lists.items() if v})
+    doc.update({k: v for k, v in item.extra.items() if k not in lists})
+    return doc
+
+
+def _prune(value: Any, node: dict[str, Any], root: dict[str, Any]) -> Any:
+    """Drop what the schema ``node`` does not allow (used to write 2.x from 3.x content)."""
+    merged, closed = dict(node.get("properties", {})), node.get("additionalProperties") is False \
+        or node.get("unevaluatedProperties") is False
+    ref = node.get("$ref")
+    while isinstance(ref, str) and ref.startswith("#/$defs/"):
+        target = root["$defs"][ref.removeprefix("#/$defs/")]
+        merged.update(target.get("properties", {}))
+        closed = closed or target.get("additionalProperties") is False
+        ref = target.get("$ref")
+    if isinstance(value, dict) and merged:
+        return {k: _prune(v, merged[k], root) for k, v in value.items() if k in merged or not closed}
+    if isinstance(value, list) and isinstance(node.get("items"), dict):
+        return [_prune(v, node["items"], root) for v in value]
+    return value
+
+
+def to_ninjs2(item: Item) -> dict[str, Any]:
+    """The item as a ninjs 2.x document that validates against the 2.2 schema."""
+    doc = _rename_keys(to_ninjs3(item), _renames()[1])
+    schema = _schema(2)
+    doc = _prune(doc, {"$ref": schema["$ref"], "unevaluatedProperties": False}, schema)
+    if doc.get("type") not in schema["$defs"]["ninjsType"]["properties"]["type"]["enum"]:
+        doc.pop("type", None)  # 2.x has no word for events and planning items
+    return doc

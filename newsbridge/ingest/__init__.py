@@ -1,0 +1,1 @@
+"""Ingest: normalize and enrich parsed items, then store them (the pipeline)."""

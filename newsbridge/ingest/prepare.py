@@ -1,0 +1,90 @@
+"""Normalize and enrich a parsed item before it is stored.
+
+Order matters: the language is decided first (declared, else detected on Persian-normalized
+text), because Persian letter normalization must touch Persian text only. Then text fields
+are cleaned, HTML is sanitized, the missing one of text and HTML bodies is derived from the
+other, and a content hash is taken so a resent identical item can be recognized.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+from newsbridge.errors import InvalidInput
+from newsbridge.formats.item import ITEM_TYPES, PUBSTATUSES, Item
+from newsbridge.formats.ninjs import to_ninjs3
+from newsbridge.ingest.language import detect_language
+from newsbridge.ingest.text import clean_line, clean_text, html_to_text, normalize_persian, sanitize_html, text_to_html
+
+MAX_URI = 1000
+
+
+@dataclass(frozen=True)
+class Prepared:
+    item: Item
+    language_source: str  # declared | detected | unknown
+    language_confidence: float | None
+    content_hash: str
+
+    def document(self, version: int) -> dict[str, Any]:
+        """The stored ninjs 3.x document for this content under hub version ``version``."""
+        return to_ninjs3(replace(self.item, version=str(version)))
+
+
+def _decide_language(item: Item, languages: tuple[str, ...], accuracy: str) -> tuple[str | None, str, float | None]:
+    if item.language and item.language.strip():
+        return item.language.strip(), "declared", None
+    body = item.body_text or (html_to_text(item.body_html) if item.body_html else "")
+    sample = "\n".join(part for part in (item.headline, item.description, body) if part)
+    detection = detect_language(normalize_persian(sample), languages, accuracy)
+    if detection.language is None:
+        return None, "unknown", None
+    return detection.language, "detected", detection.confidence
+
+
+def _opt(value: str | None, clean: Any, persian: bool) -> str | None:
+    if value is None:
+        return None
+    value = clean(value, persian=persian)
+    return value or None
+
+
+def content_hash(item: Item) -> str:
+    """Hash of everything but the version: equal content gives equal hashes."""
+    doc = to_ninjs3(replace(item, version=None))
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def prepare_item(item: Item, *, languages: tuple[str, ...], accuracy: str = "high") -> Prepared:
+    """Check, normalize and enrich ``item`` (whose ``uri`` must already be set)."""
+    if not item.uri or not item.uri.strip():
+        raise InvalidInput("uri must not be empty: it identifies the item across versions", field="uri")
+    if len(item.uri) > MAX_URI:
+        raise InvalidInput(f"uri is longer than {MAX_URI} characters", field="uri")
+    if item.pubstatus not in PUBSTATUSES:
+        raise InvalidInput(f"pubstatus {item.pubstatus!r} must be one of {', '.join(PUBSTATUSES)}", field="pubstatus")
+    if item.type not in ITEM_TYPES:
+        raise InvalidInput(f"type {item.type!r} must be one of {', '.join(ITEM_TYPES)}", field="type")
+    language, source, confidence = _decide_language(item, languages, accuracy)
+    persian = (language or "").lower().startswith("fa")
+    body_html = sanitize_html(item.body_html, persian=persian) if item.body_html else None
+    body_text = _opt(item.body_text, clean_text, persian)
+    if body_text is None and body_html:
+        body_text = html_to_text(body_html) or None
+    if body_html is None and body_text:
+        body_html = text_to_html(body_text)
+    cleaned = replace(
+        item,
+        uri=item.uri.strip(),
+        language=language,
+        headline=_opt(item.headline, clean_line, persian),
+        description=_opt(item.description, clean_text, persian),
+        byline=_opt(item.byline, clean_line, persian),
+        located=_opt(item.located, clean_line, persian),
+        body_text=body_text,
+        body_html=body_html or None,
+    )
+    return Prepared(cleaned, source, confidence, content_hash(cleaned))

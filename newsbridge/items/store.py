@@ -1,0 +1,90 @@
+"""Storing item versions: idempotent resends, ordered versions, withdrawals kept in history.
+
+Rules (the partner-facing contract, see docs/api.md):
+
+* same uri, same version, same content: nothing new is written; the stored version answers;
+* same uri and version with other content, or a version lower than the newest with content
+  that was never stored: 409 ``version_conflict``;
+* a higher version, or no version and new content: a new version that supersedes;
+* ``pubstatus: canceled`` is a version like any other: the item is withdrawn, its history kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from newsbridge.db.tables import item_versions, items
+from newsbridge.errors import VersionConflict
+from newsbridge.ids import new_id, utcnow
+from newsbridge.ingest.prepare import Prepared
+
+
+_NEW = -1  # latest_version of an item row claimed in this transaction, before its first version
+
+
+@dataclass(frozen=True)
+class Stored:
+    item_id: str
+    version: int
+    created: bool  # False when an identical version was already stored
+
+
+def _as_datetime(value: datetime | date | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(0, 0), tzinfo=timezone.utc)  # a day sorts at its start
+
+
+def _claim_item(conn: Connection, organization_id: str, uri: str, now: datetime) -> tuple[str, int | None]:
+    """The item's id and newest version (None for a new item), locking it for this transaction."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(insert(items).values(
+        id=new_id(), organization_id=organization_id, uri=uri, latest_version=_NEW, pubstatus="usable",
+        created_at=now, updated_at=now,
+    ).on_conflict_do_nothing(index_elements=["organization_id", "uri"]))
+    query = sa.select(items.c.id, items.c.latest_version).where(
+        items.c.organization_id == organization_id, items.c.uri == uri)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).one()
+    return row.id, (None if row.latest_version == _NEW else row.latest_version)
+
+
+def store_version(conn: Connection, organization_id: str, prepared: Prepared) -> Stored:
+    """Store one prepared item version for its source organization, inside ``conn``'s transaction."""
+    item = prepared.item
+    now = utcnow()
+    item_id, latest = _claim_item(conn, organization_id, item.uri or "", now)
+    asked = int(item.version) if item.version is not None else None
+    if latest is not None:
+        same = conn.execute(sa.select(item_versions.c.version).where(
+            item_versions.c.item_id == item_id, item_versions.c.content_hash == prepared.content_hash,
+            *([item_versions.c.version == asked] if asked is not None else [item_versions.c.version == latest]),
+        )).first()
+        if same is not None:
+            return Stored(item_id, same.version, created=False)
+        if asked is not None and asked <= latest:
+            raise VersionConflict(
+                f"version {asked} of {item.uri} is not newer than the stored version {latest}"
+                f"{' and has other content' if asked == latest else ''}; send version {latest + 1} or higher",
+                field="version")
+    version = asked if asked is not None else (1 if latest is None else latest + 1)
+    conn.execute(item_versions.insert().values(
+        item_id=item_id, version=version, content_hash=prepared.content_hash, type=item.type,
+        pubstatus=item.pubstatus, language=item.language, language_source=prepared.language_source,
+        language_confidence=prepared.language_confidence, headline=item.headline, body_text=item.body_text,
+        body_html=item.body_html, firstcreated=_as_datetime(item.firstcreated) or now,
+        versioncreated=item.versioncreated or now, embargoed=item.embargoed,
+        document=prepared.document(version), received_at=now,
+    ))
+    conn.execute(items.update().where(items.c.id == item_id).values(
+        latest_version=version, pubstatus=item.pubstatus, headline=item.headline, language=item.language,
+        updated_at=now,
+    ))
+    return Stored(item_id, version, created=True)
