@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from newsbridge.accounts.api_keys import Principal
 from newsbridge.api.deps import Hub, caller, hub
@@ -79,6 +80,10 @@ async def publish_item(request: Request, principal: Principal = Depends(caller("
     """Store a new version of an item. Resending the same uri, version and content is harmless
     (200, same answer); a higher version supersedes; `pubStatus: canceled` withdraws the item."""
     data = await request.body()
+    return await run_in_threadpool(_publish, the_hub, principal, data)
+
+
+def _publish(the_hub: Hub, principal: Principal, data: bytes) -> JSONResponse:
     try:
         doc = ninjs.decode_json(data)
         ninjs.validate(doc)
@@ -102,6 +107,10 @@ async def upload_items(request: Request, principal: Principal = Depends(caller("
         data = await upload.read()
     else:
         data = await request.body()
+    return await run_in_threadpool(_upload, the_hub, principal, data)
+
+
+def _upload(the_hub: Hub, principal: Principal, data: bytes) -> JSONResponse:
     stored = the_hub.ingestor.ingest_document(principal.organization, data)
     with reading(the_hub.engine) as conn:
         records = [get_item(conn, principal.organization.id, s.item_id) for s in stored]

@@ -88,7 +88,7 @@ class Ingestor:
             ITEMS_REJECTED.labels(exc.code).inc()
             raise
         log.info("item stored", extra={"item_id": stored.item_id, "version": stored.version,
-                                       "created": stored.created, "organization": org.slug})
+                                       "new_version": stored.created, "organization": org.slug})
         return self._count(stored, fmt)
 
     def ingest_document(self, org: Organization, data: bytes) -> list[Stored]:

@@ -1,0 +1,469 @@
+"""Ingest throughput: the whole ninjs pipeline against feedparser, on the same items, in one run.
+
+Generates N ninjs 3.x documents (en, ru, kk and fa; about a quarter without a declared
+``language``, so the detector runs on them) and the same N items as one RSS 2.0 document.
+Then it times
+
+* ours: ``parse_ninjs`` on each document's bytes (UTF-8 decode, IPTC schema validation,
+  mapping to an Item) and ``Ingestor.ingest_items`` into a fresh, migrated SQLite file
+  (normalization, language detection, sanitizing, hashing, storing), parse and ingest together;
+* the baseline: ``feedparser.parse`` on the RSS document (parse only, nothing stored).
+
+Targets: the full pipeline at least half as fast as feedparser's parse, and 1,000 items/s.
+Building lingua's models is a one-time cost of a process; it is measured and shown apart.
+
+    .venv/bin/python bench/ingest.py [-n 20000] [--db PATH] [--profile] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import random
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+from xml.sax.saxutils import escape
+
+import feedparser
+import sqlalchemy as sa
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from newsbridge.accounts.organizations import create_organization
+from newsbridge.config import Settings, load_settings
+from newsbridge.db.engine import create_engine, reading, writing
+from newsbridge.db.migrate import upgrade
+from newsbridge.db.tables import item_versions, items
+from newsbridge.formats.item import Item
+from newsbridge.formats.ninjs import parse_ninjs
+from newsbridge.ingest.language import detect_language, detector
+from newsbridge.ingest.pipeline import Ingestor, Outcome
+
+TARGET_RATIO = 0.5
+TARGET_RATE = 1_000
+UNDECLARED_SHARE = 0.25
+HTML_SHARE = 0.5  # wires send either plain text or HTML bodies; the pipeline derives the other
+
+# Small pools of wire-style sentences. ``{n}`` takes a number (Persian digits in fa).
+HEADLINES: dict[str, tuple[str, ...]] = {
+    "en": (
+        "Central bank holds key rate at {n}% as inflation eases",
+        "New school opens in Astana ahead of the academic year",
+        "Parliament approves amendments to the national budget",
+        "Grain harvest completed in northern regions",
+        "Villagers evacuated as spring floods rise",
+        "Kazakhstan wins gold at the Asian wrestling championship",
+        "Government unveils plan to modernise heating networks",
+        "Oil exports rise {n}% in the first quarter",
+        "New highway to be built in Almaty region",
+        "Teachers' salaries to rise from September, ministry says",
+        "International transport forum held in Aktau",
+        "Rare snow leopard photographed in mountain reserve",
+        "New airport terminal opens in Shymkent",
+        "President meets foreign investors to discuss {n} new projects",
+    ),
+    "ru": (
+        "Нацбанк сохранил базовую ставку на уровне {n}%",
+        "В Астане открылась новая школа",
+        "Парламент одобрил поправки в республиканский бюджет",
+        "В северных регионах завершилась уборочная кампания",
+        "Из-за паводка жителей сёл эвакуировали",
+        "Сборная Казахстана завоевала золото чемпионата Азии по борьбе",
+        "Правительство представило план модернизации тепловых сетей",
+        "Экспорт нефти в первом квартале вырос на {n}%",
+        "В Алматинской области построят новую трассу",
+        "Зарплаты учителей повысят с сентября",
+        "В Актау прошёл международный транспортный форум",
+        "В заповеднике сняли редкие кадры снежного барса",
+        "В Шымкенте ввели в эксплуатацию новый терминал аэропорта",
+        "Президент обсудил с иностранными инвесторами {n} новых проектов",
+    ),
+    "kk": (
+        "Ұлттық банк базалық мөлшерлемені {n} пайыз деңгейінде сақтады",
+        "Астанада жаңа мектеп ашылды",
+        "Парламент республикалық бюджетке енгізілген түзетулерді мақұлдады",
+        "Солтүстік өңірлерде егін жинау науқаны аяқталды",
+        "Су тасқынына байланысты ауыл тұрғындары көшірілді",
+        "Қазақстан құрамасы күрестен Азия чемпионатында алтын медаль жеңіп алды",
+        "Үкімет жылу желілерін жаңғырту жоспарын таныстырды",
+        "Мұнай экспорты бірінші тоқсанда {n} пайызға өсті",
+        "Алматы облысында жаңа тас жол салынады",
+        "Мұғалімдердің жалақысы қыркүйектен бастап көтеріледі",
+        "Ақтауда халықаралық көлік форумы өтті",
+        "Қорықта қар барысының сирек суреті түсірілді",
+        "Шымкентте әуежайдың жаңа терминалы пайдалануға берілді",
+        "Президент шетелдік инвесторлармен {n} жаңа жобаны талқылады",
+    ),
+    "fa": (
+        "بانک مرکزی نرخ بهره را در سطح {n} درصد ثابت نگه داشت",
+        "مدرسه جدیدی در اصفهان افتتاح شد",
+        "مجلس اصلاحیه بودجه را تصویب کرد",
+        "برداشت گندم در استان‌های شمالی به پایان رسید",
+        "ساکنان روستاها به دلیل سیل تخلیه شدند",
+        "تیم ملی کشتی در مسابقات قهرمانی آسیا طلا گرفت",
+        "دولت طرح نوسازی شبکه‌های گرمایشی را ارائه کرد",
+        "صادرات نفت در سه ماه نخست {n} درصد افزایش یافت",
+        "جاده جدیدی در استان فارس ساخته می‌شود",
+        "حقوق معلمان از مهرماه افزایش می‌یابد",
+        "همایش بین‌المللی حمل و نقل در تهران برگزار شد",
+        "تصاویر نادری از یوزپلنگ ایرانی در پارک ملی ثبت شد",
+        "ترمینال جدید فرودگاه مشهد به بهره‌برداری رسید",
+        "رئیس‌جمهور با سرمایه‌گذاران خارجی درباره {n} طرح جدید گفت‌وگو کرد",
+    ),
+}
+
+SENTENCES: dict[str, tuple[str, ...]] = {
+    "en": (
+        "The ministry's press service said so in a statement.",
+        "According to the minister, the project should be completed within {n} months.",
+        "The meeting discussed the social and economic development of the region.",
+        "Analysts expect price growth to slow in the coming months.",
+        "Local authorities urged residents to remain calm.",
+        "This year {n} thousand hectares of wheat were sown in the region.",
+        "Domestic companies will be involved in the construction work.",
+        "The event brought together {n} delegates from different countries.",
+        "Thanks to favourable weather, the harvest began ahead of schedule.",
+        "New jobs will be created under the state programme.",
+        "Lawmakers approved the bill in its first reading.",
+        "Emergency workers remain at the scene.",
+        "The project is estimated to cost about {n} billion tenge.",
+        "During the meeting the two sides discussed expanding trade and economic cooperation.",
+        "According to the national statistics bureau, annual inflation slowed to {n}%.",
+        "The athletes are continuing to prepare for the next competitions.",
+        "Officials said preparations for the heating season had been completed.",
+        "Residents welcomed the opening of the new facility.",
+    ),
+    "ru": (
+        "Об этом сообщила пресс-служба ведомства.",
+        "По словам министра, проект должен быть завершён в течение {n} месяцев.",
+        "На совещании обсуждались вопросы социально-экономического развития региона.",
+        "По мнению экспертов, рост цен в ближайшие месяцы замедлится.",
+        "Местные власти призвали жителей сохранять спокойствие.",
+        "В этом году в области засеяно {n} тысяч гектаров пшеницы.",
+        "К строительным работам будут привлечены отечественные компании.",
+        "В мероприятии приняли участие {n} делегатов из разных стран.",
+        "Благодаря хорошей погоде уборка урожая началась раньше срока.",
+        "В рамках государственной программы будут созданы новые рабочие места.",
+        "Депутаты одобрили законопроект в первом чтении.",
+        "Сотрудники МЧС продолжают работу на месте происшествия.",
+        "Стоимость проекта оценивается примерно в {n} миллиардов тенге.",
+        "В ходе встречи стороны обсудили развитие торгово-экономического сотрудничества.",
+        "По данным бюро национальной статистики, годовая инфляция замедлилась до {n}%.",
+        "Спортсмены продолжают подготовку к следующим соревнованиям.",
+        "Специалисты отметили, что подготовка к отопительному сезону полностью завершена.",
+        "Жители с радостью встретили открытие нового объекта.",
+    ),
+    "kk": (
+        "Бұл туралы ведомствоның баспасөз қызметі хабарлады.",
+        "Министрдің айтуынша, жоба {n} айдың ішінде толық аяқталуы тиіс.",
+        "Жиында өңірдің әлеуметтік-экономикалық дамуы талқыланды.",
+        "Сарапшылардың пікірінше, бағаның өсуі алдағы айларда баяулайды.",
+        "Жергілікті әкімдік тұрғындарды сабырлы болуға шақырды.",
+        "Биыл облыста {n} мың гектар жерге бидай егілген.",
+        "Құрылыс жұмыстарына отандық компаниялар тартылады.",
+        "Іс-шараға түрлі елдерден келген {n} делегат қатысты.",
+        "Ауа райы қолайлы болғандықтан, егін жинау мерзімінен бұрын басталды.",
+        "Мемлекеттік бағдарлама аясында жаңа жұмыс орындары ашылады.",
+        "Депутаттар заң жобасын бірінші оқылымда мақұлдады.",
+        "Төтенше жағдайлар министрлігінің қызметкерлері оқиға орнында жұмысын жалғастыруда.",
+        "Жобаның құны шамамен {n} миллиард теңге деп бағаланып отыр.",
+        "Кездесу барысында тараптар сауда-экономикалық ынтымақтастықты дамыту мәселелерін талқылады.",
+        "Ұлттық статистика бюросының деректері бойынша, жылдық инфляция {n} пайызға дейін баяулады.",
+        "Спортшылар келесі жарыстарға дайындықты жалғастыруда.",
+        "Мамандар жылу беру маусымына дайындық толық аяқталғанын атап өтті.",
+        "Тұрғындар жаңа нысанның ашылуын қуанышпен қарсы алды.",
+    ),
+    "fa": (
+        "این خبر را روابط عمومی وزارتخانه اعلام کرد.",
+        "به گفته وزیر، این طرح باید ظرف {n} ماه به پایان برسد.",
+        "در این نشست مسائل توسعه اقتصادی و اجتماعی منطقه بررسی شد.",
+        "به عقیده کارشناسان، رشد قیمت‌ها در ماه‌های آینده کند خواهد شد.",
+        "مقامات محلی از مردم خواستند آرامش خود را حفظ کنند.",
+        "امسال در این استان {n} هزار هکتار زمین زیر کشت گندم رفته است.",
+        "شرکت‌های داخلی در عملیات ساخت مشارکت خواهند داشت.",
+        "در این مراسم {n} نماینده از کشورهای مختلف حضور داشتند.",
+        "به دلیل مساعد بودن هوا، برداشت محصول زودتر از موعد آغاز شد.",
+        "در چارچوب برنامه دولتی، فرصت‌های شغلی تازه‌ای ایجاد خواهد شد.",
+        "نمایندگان لایحه را در شور نخست تصویب کردند.",
+        "نیروهای امدادی همچنان در محل حادثه مشغول کار هستند.",
+        "هزینه این طرح حدود {n} هزار میلیارد ریال برآورد شده است.",
+        "دو طرف در این دیدار درباره گسترش همکاری‌های تجاری و اقتصادی گفت‌وگو کردند.",
+        "بر اساس آمار مرکز ملی آمار، نرخ تورم سالانه به {n} درصد کاهش یافت.",
+        "ورزشکاران آماده‌سازی برای مسابقات بعدی را ادامه می‌دهند.",
+        "کارشناسان تأکید کردند که آمادگی برای فصل سرما کامل شده است.",
+        "ساکنان از افتتاح این مرکز جدید استقبال کردند.",
+    ),
+}
+
+BYLINES = {"en": "Staff correspondent", "ru": "Собственный корреспондент", "kk": "Тілші", "fa": "خبرنگار"}
+PLACES = {"en": ("Astana", "Almaty", "Tehran", "Moscow"), "ru": ("Астана", "Алматы", "Москва", "Казань"),
+          "kk": ("Астана", "Алматы", "Шымкент", "Ақтау"), "fa": ("تهران", "اصفهان", "مشهد", "شیراز")}
+ZONES = {"en": timezone.utc, "ru": timezone(timedelta(hours=3)), "kk": timezone(timedelta(hours=5)),
+         "fa": timezone(timedelta(hours=3, minutes=30))}
+TOPICS = (("04000000", "economy, business and finance"), ("11000000", "politics"), ("15000000", "sport"),
+          ("06000000", "environment"), ("05000000", "education"), ("03000000", "disaster, accident and emergency"),
+          ("17000000", "weather"), ("13000000", "science and technology"))
+PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+ARABIC_LETTERS = str.maketrans({"\u06cc": "\u064a", "\u06a9": "\u0643"})  # how some Persian wires arrive
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One benchmark item, with what the pipeline should find out about it."""
+
+    uri: str
+    language: str
+    declared: bool
+    headline: str
+    paragraphs: tuple[str, ...]
+    html: bool
+    created: datetime
+    located: str
+    subjects: tuple[tuple[str, str], ...]
+
+    @property
+    def body(self) -> str:
+        if self.html:
+            return "\n".join(f"<p>{escape(p)}</p>" for p in self.paragraphs)
+        return "\n\n".join(self.paragraphs)
+
+    def ninjs(self, with_standard: bool) -> bytes:
+        doc: dict[str, Any] = {
+            "uri": self.uri,
+            "type": "text",
+            "version": "1",
+            "firstCreated": self.created.isoformat(),
+            "versionCreated": (self.created + timedelta(minutes=3)).isoformat(),
+            "pubStatus": "usable",
+            "urgency": 5,
+            "by": BYLINES[self.language],
+            "located": self.located,
+            "headlines": [{"role": "main", "value": self.headline}],
+            "bodies": [{"role": "main", "contentType": "text/html" if self.html else "text/plain",
+                        "value": self.body}],
+            "subjects": [{"uri": f"http://cv.iptc.org/newscodes/mediatopic/{code}", "name": name,
+                          "rel": "about"} for code, name in self.subjects],
+        }
+        if self.declared:
+            doc["language"] = self.language
+        if with_standard:
+            doc["standard"] = {"name": "ninjs", "version": "3.1"}
+        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def _fill(template: str, rng: random.Random, language: str) -> str:
+    if "{n}" not in template:
+        return template
+    number = str(rng.randint(2, 95))
+    return template.replace("{n}", number.translate(PERSIAN_DIGITS) if language == "fa" else number)
+
+
+def generate(count: int, seed: int) -> list[Generated]:
+    """``count`` items, reproducible for a given ``seed``."""
+    rng = random.Random(seed)
+    start = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
+    out = []
+    for index in range(count):
+        language = rng.choice(("en", "ru", "kk", "fa"))
+        headline = _fill(rng.choice(HEADLINES[language]), rng, language)
+        paragraphs = tuple(
+            " ".join(_fill(s, rng, language) for s in rng.sample(SENTENCES[language], rng.randint(2, 4)))
+            for _ in range(rng.randint(3, 6)))
+        if language == "fa" and rng.random() < 0.3:
+            headline, paragraphs = headline.translate(ARABIC_LETTERS), tuple(
+                p.translate(ARABIC_LETTERS) for p in paragraphs)
+        created = (start + timedelta(seconds=17 * index)).astimezone(ZONES[language])
+        out.append(Generated(
+            uri=f"urn:newsbridge:bench:{seed}:{index:07d}", language=language,
+            declared=rng.random() >= UNDECLARED_SHARE, headline=headline, paragraphs=paragraphs,
+            html=rng.random() < HTML_SHARE, created=created, located=rng.choice(PLACES[language]),
+            subjects=tuple(rng.sample(TOPICS, rng.randint(1, 2)))))
+    return out
+
+
+def rss_document(generated: Sequence[Generated]) -> bytes:
+    """The same items as one RSS 2.0 channel (title, description, guid, pubDate)."""
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+             "<title>Bench wire</title><link>https://bench.example/</link><description>All items</description>"]
+    for g in generated:
+        parts.append(
+            f"<item><title>{escape(g.headline)}</title><description>{escape(g.body)}</description>"
+            f'<guid isPermaLink="false">{escape(g.uri)}</guid><pubDate>{format_datetime(g.created)}</pubDate>'
+            + "".join(f"<category>{escape(name)}</category>" for _code, name in g.subjects) + "</item>")
+    parts.append("</channel></rss>")
+    return "".join(parts).encode("utf-8")
+
+
+@dataclass
+class PipelineRun:
+    seconds: float
+    parse_seconds: float
+    outcomes: list[Outcome]
+    engine: sa.Engine
+
+
+def run_pipeline(documents: Sequence[bytes], db_path: Path, settings: Settings, *, progress: bool) -> PipelineRun:
+    """Parse and ingest ``documents`` into a fresh database at ``db_path``; only parse+ingest is timed."""
+    engine = create_engine(f"sqlite:///{db_path}")
+    upgrade(engine)
+    with writing(engine) as conn:
+        org = create_organization(conn, "bench-wire", "Bench Wire", country="KZ", languages=("kk", "ru", "en", "fa"),
+                                  timezone="Asia/Almaty")
+    ingestor = Ingestor(engine, settings)
+    parse_seconds = 0.0
+
+    def parsed() -> Iterator[Item]:
+        nonlocal parse_seconds
+        source = track(documents, description="parse + ingest", transient=True) if progress else documents
+        for data in source:
+            started = perf_counter()
+            item = parse_ninjs(data)
+            parse_seconds += perf_counter() - started
+            yield item
+
+    started = perf_counter()
+    outcomes = ingestor.ingest_items(org, parsed(), "ninjs")
+    return PipelineRun(perf_counter() - started, parse_seconds, outcomes, engine)
+
+
+def verify(run: PipelineRun, generated: Sequence[Generated]) -> dict[str, Any]:
+    """Every item stored once, as new; how well the undeclared items' languages were detected."""
+    errors = [o for o in run.outcomes if o.error is not None]
+    assert not errors, f"{len(errors)} items refused, first: {errors[0].uri}: {errors[0].error}"
+    assert len(run.outcomes) == len(generated), (len(run.outcomes), len(generated))
+    assert all(o.stored is not None and o.stored.created for o in run.outcomes)
+    with reading(run.engine) as conn:
+        item_rows = conn.execute(sa.select(sa.func.count()).select_from(items)).scalar_one()
+        version_rows = conn.execute(sa.select(sa.func.count()).select_from(item_versions)).scalar_one()
+        rows = conn.execute(sa.select(items.c.uri, item_versions.c.language, item_versions.c.language_source)
+                            .join(item_versions, item_versions.c.item_id == items.c.id)).all()
+    assert item_rows == version_rows == len(generated), (item_rows, version_rows, len(generated))
+    truth = {g.uri: g.language for g in generated}
+    sources = Counter(row.language_source for row in rows)
+    detected = [row for row in rows if row.language_source == "detected"]
+    right = sum(row.language == truth[row.uri] for row in detected)
+    declared_kept = all(row.language == truth[row.uri] for row in rows if row.language_source == "declared")
+    assert declared_kept, "a declared language was not stored as sent"
+    return {"items": item_rows, "versions": version_rows, "sources": dict(sources),
+            "detected_right": right, "detected": len(detected)}
+
+
+def profile_pipeline(documents: Sequence[bytes], db_path: Path, settings: Settings, console: Console) -> None:
+    """Run the pipeline again under cProfile and print where the time goes."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run = run_pipeline(documents, db_path, settings, progress=False)
+    profiler.disable()
+    run.engine.dispose()
+    stats = pstats.Stats(profiler)
+    total = run.seconds
+    console.rule("[bold]profile (cProfile; timings inflated by the profiler)")
+    console.print(f"profiled run: {total:.2f} s for {len(documents):,} items")
+    stages = ("parse_ninjs", "decode_json", "validate", "item_from_ninjs", "ingest_items", "prepare_item",
+              "_decide_language", "detect_language", "compute_language_confidence_values", "sanitize_html",
+              "html_to_text", "clean_text", "text_to_html", "content_hash", "to_ninjs3", "store_version",
+              "_claim_item", "document", "execute", "begin_nested", "new_id", "inc")
+    table = Table("function", "calls", "cumulative s", "share of run")
+    rows = {}
+    for (path, line, name), (_cc, calls, _tt, cumulative, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        if name in stages and ("newsbridge" in path or name in ("compute_language_confidence_values",)
+                               or (name == "execute" and "sqlalchemy/engine/base.py" in path)
+                               or (name == "begin_nested" and "sqlalchemy/engine/base.py" in path)
+                               or (name == "inc" and "prometheus" in path)):
+            key = f"{name} ({Path(path).name}:{line})"
+            rows[key] = (calls, cumulative)
+    for key, (calls, cumulative) in sorted(rows.items(), key=lambda kv: -kv[1][1]):
+        table.add_row(key, f"{calls:,}", f"{cumulative:.2f}", f"{cumulative / total:.0%}")
+    console.print(table)
+    console.print("[bold]top 25 by own time[/bold]")
+    stats.sort_stats("tottime").print_stats(25)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", "--items", type=int, default=20_000, help="how many items (default 20000)")
+    parser.add_argument("--db", type=Path, help="SQLite file to create (default: one in a temporary directory)")
+    parser.add_argument("--seed", type=int, default=2026, help="random seed of the generated items")
+    parser.add_argument("--accuracy", choices=("high", "low"),
+                        help="lingua accuracy mode (default: NEWSBRIDGE_LANGUAGE_ACCURACY or high)")
+    parser.add_argument("--profile", action="store_true", help="also run the pipeline under cProfile")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    console = Console() if sys.stdout.isatty() else Console(width=120)
+
+    with tempfile.TemporaryDirectory(prefix="newsbridge-bench-") as tmp:
+        db_path = args.db or Path(tmp) / "bench.db"
+        if db_path.exists():
+            parser.error(f"{db_path} exists; the benchmark needs a fresh database file")
+        settings = load_settings(database_url=f"sqlite:///{db_path}", language_accuracy=args.accuracy)
+
+        started = perf_counter()
+        generated = generate(args.items, args.seed)
+        with_standard = random.Random(args.seed + 1)
+        documents = [g.ninjs(with_standard.random() < 0.5) for g in generated]
+        rss = rss_document(generated)
+        console.print(f"generated {len(documents):,} ninjs documents ({sum(map(len, documents)) / 2**20:.1f} MiB) "
+                      f"and one RSS document ({len(rss) / 2**20:.1f} MiB) in {perf_counter() - started:.1f} s")
+
+        # One-time costs of a process, kept out of the timed runs.
+        started = perf_counter()
+        detector(settings.languages, settings.language_accuracy)
+        detect_language(generated[0].headline, settings.languages, settings.language_accuracy)
+        detector_seconds = perf_counter() - started
+        started = perf_counter()
+        parse_ninjs(documents[0])  # compiles the IPTC schema validator
+        validator_seconds = perf_counter() - started
+
+        run = run_pipeline(documents, db_path, settings, progress=console.is_terminal)
+        checked = verify(run, generated)
+        run.engine.dispose()
+
+        started = perf_counter()
+        feed = feedparser.parse(rss)
+        feed_seconds = perf_counter() - started
+        assert len(feed.entries) == len(generated) and not feed.bozo, (len(feed.entries), feed.get("bozo_exception"))
+
+        if args.profile:
+            profile_pipeline(documents, Path(tmp) / "profile.db", settings, console)
+
+    n = len(generated)
+    ours, theirs = n / run.seconds, n / feed_seconds
+    ratio = ours / theirs
+    table = Table(title=f"ingest, {n:,} items (languages {','.join(settings.languages)}, "
+                        f"accuracy {settings.language_accuracy})")
+    table.add_column("path")
+    table.add_column("seconds", justify="right")
+    table.add_column("items/s", justify="right")
+    table.add_row("ours: parse_ninjs + ingest_items (SQLite)", f"{run.seconds:.2f}", f"{ours:,.0f}")
+    table.add_row("  of which parse_ninjs", f"{run.parse_seconds:.2f}", f"{n / run.parse_seconds:,.0f}")
+    table.add_row("  of which prepare + store", f"{run.seconds - run.parse_seconds:.2f}",
+                  f"{n / (run.seconds - run.parse_seconds):,.0f}")
+    table.add_row("baseline: feedparser.parse (one RSS document)", f"{feed_seconds:.2f}", f"{theirs:,.0f}")
+    console.print(table)
+    sources = checked["sources"]
+    console.print(f"stored {checked['items']:,} items / {checked['versions']:,} versions, no errors; language "
+                  f"declared {sources.get('declared', 0):,}, detected {sources.get('detected', 0):,} "
+                  f"({checked['detected_right']:,} right), unknown {sources.get('unknown', 0):,}")
+    console.print(f"one-time: lingua detector built in {detector_seconds:.2f} s, "
+                  f"ninjs schema validator in {validator_seconds * 1000:.0f} ms (not in the timings above)")
+    fast_enough, ratio_met = ours >= TARGET_RATE, ratio >= TARGET_RATIO
+    console.print(f"ratio ours/feedparser: [bold]{ratio:.2f}[/bold] (target >= {TARGET_RATIO}): "
+                  + ("[green]met[/green]" if ratio_met else "[red]missed[/red]"))
+    console.print(f"full pipeline: [bold]{ours:,.0f} items/s[/bold] (target >= {TARGET_RATE:,}): "
+                  + ("[green]met[/green]" if fast_enough else "[red]missed[/red]"))
+    return 1 if args.check and not (fast_enough and ratio_met) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""``newsbridge serve|demo|ingest|config|db``: run the hub and feed it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from newsbridge.accounts.organizations import get_organization
+from newsbridge.cli.context import CliState, state
+from newsbridge.config import describe
+from newsbridge.db.engine import reading
+from newsbridge.db.migrate import current_revision, upgrade
+from newsbridge.errors import NewsbridgeError
+from newsbridge.ingest.pipeline import Ingestor
+
+console = Console()
+err = Console(stderr=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+DEMO_DATABASE = Path("var") / "demo.db"
+
+
+def root(ctx: typer.Context, database_url: str | None = typer.Option(
+        None, "--database-url", help="Overrides NEWSBRIDGE_DATABASE_URL for this command")) -> None:
+    ctx.obj = CliState(database_url=database_url)
+
+
+def _run_server(cli: CliState, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from newsbridge.app import create_app
+
+    settings = cli.settings().replace(**{k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    app = create_app(settings)
+    err.print(f"Newsbridge on http://{settings.host}:{settings.port}  (API docs: /docs, health: /healthz)")
+    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_level="warning")
+
+
+def serve(
+    ctx: typer.Context,
+    host: str | None = typer.Option(None, "--host", help="Listen address (NEWSBRIDGE_HOST)"),
+    port: int | None = typer.Option(None, "--port", help="Listen port (NEWSBRIDGE_PORT)"),
+) -> None:
+    """Run the hub (API, docs, metrics); migrations are applied first."""
+    _run_server(state(ctx), host, port)
+
+
+def demo(
+    ctx: typer.Context,
+    port: int = typer.Option(8000, "--port", help="Port to serve the demo on"),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Only build the demo database, do not serve"),
+) -> None:
+    """A fresh demo hub in ./var/demo.db: partners, members, keys, the source articles; then serve it."""
+    from newsbridge.demo import load_demo
+
+    cli = state(ctx)
+    if cli.database_url is None:
+        DEMO_DATABASE.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
+        cli.database_url = f"sqlite:///{DEMO_DATABASE}"
+    engine = cli.engine()
+    report = load_demo(engine, Ingestor(engine, cli.settings()))
+    people = Table("organization", "sign-in e-mail", "role", "password", title="Demo members (shown once)")
+    for org, email, role, password in report.members:
+        people.add_row(org, email, role, password)
+    keys = Table("organization", "API key (Authorization: Bearer ...)", title="Demo API keys (shown once)")
+    for org, key in report.keys:
+        keys.add_row(org, key)
+    items = Table("source", "item id", "from file", title="Seed articles ingested")
+    for row in report.items:
+        items.add_row(*row)
+    for table in (people, keys, items):
+        console.print(table)
+    console.print(f"Try: curl -H 'Authorization: Bearer {report.keys[0][1]}' "
+                  f"http://127.0.0.1:{port}/api/v1/items", soft_wrap=True)
+    if not no_serve:
+        _run_server(cli, "127.0.0.1", port)
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        else:
+            found.append(path)
+    return found
+
+
+def ingest(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(..., help="Files or directories (searched recursively)"),
+    as_org: str = typer.Option(..., "--as", help="Slug of the organization publishing these items"),
+) -> None:
+    """Ingest files in any supported format as an organization; prints accepted and rejected."""
+    cli = state(ctx)
+    engine = cli.engine()
+    ingestor = Ingestor(engine, cli.settings())
+    with reading(engine) as conn:
+        org = get_organization(conn, as_org)
+    files = _files(paths)
+    stored = unchanged = 0
+    rejected: list[tuple[str, str, str]] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+        for path in files:
+            try:
+                results = ingestor.ingest_document(org, path.read_bytes())
+                stored += sum(r.created for r in results)
+                unchanged += sum(not r.created for r in results)
+            except NewsbridgeError as exc:
+                rejected.append((str(path), exc.code, exc.message))
+            except OSError as exc:
+                rejected.append((str(path), "unreadable", exc.strerror or str(exc)))
+            progress.advance(task)
+    console.print(f"{len(files)} files: [green]{stored} item versions stored[/green], "
+                  f"{unchanged} unchanged (already stored), [red]{len(rejected)} rejected[/red]")
+    if rejected:
+        table = Table("file", "code", "reason", title="Rejected")
+        for row in rejected:
+            table.add_row(*row)
+        console.print(table)
+        raise typer.Exit(1)
+
+
+def show_config(ctx: typer.Context) -> None:
+    """Show the effective settings (secrets masked) and where each comes from."""
+    table = Table("variable", "value", "meaning")
+    for env, value, help_text in describe(state(ctx).settings()):
+        table.add_row(env, value, help_text)
+    console.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply pending migrations (the hub also does this on start)."""
+    engine = state(ctx).engine(migrate=False)
+    upgrade(engine)
+    err.print(f"database at revision {current_revision(engine)}")

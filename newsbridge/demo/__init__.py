@@ -1,0 +1,73 @@
+"""The demo hub: real cooperating organizations, their people and keys, and the source articles."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from importlib import resources
+
+from sqlalchemy.engine import Engine
+
+from newsbridge.accounts.api_keys import create_api_key
+from newsbridge.accounts.members import add_member
+from newsbridge.accounts.organizations import create_organization, get_organization
+from newsbridge.db.engine import reading, writing
+from newsbridge.ingest.pipeline import Ingestor
+
+# (slug, name, parent, country, languages, time zone, credit name)
+ORGANIZATIONS = [
+    ("krtc", "TV and Radio Complex of the Kazakh President", None, "KZ", ["kk", "ru", "en"], "Asia/Almaty",
+     "TV and Radio Complex of the President of Kazakhstan"),
+    ("kazinform", "Kazinform International News Agency", "krtc", "KZ", ["kk", "ru", "en"], "Asia/Almaty", "Kazinform"),
+    ("jibek-joly", "Jibek Joly TV", "krtc", "KZ", ["kk"], "Asia/Almaty", "Jibek Joly"),
+    ("silk-way-tv", "Silk Way TV", "krtc", "KZ", ["en", "ru", "kk"], "Asia/Almaty", "Silk Way TV"),
+    ("documentary-films", "Center for Documentary Films", "krtc", "KZ", ["kk", "ru"], "Asia/Almaty",
+     "Center for Documentary Films"),
+    ("irna", "Islamic Republic News Agency (IRNA)", None, "IR", ["fa", "en"], "Asia/Tehran", "IRNA"),
+    ("parstoday", "Pars Today", None, "IR", ["fa", "en", "ru"], "Asia/Tehran", "Pars Today"),
+    ("ria", "Rossiya Segodnya (RIA Novosti)", None, "RU", ["ru", "en"], "Europe/Moscow", "RIA Novosti"),
+]
+# (organization, e-mail, name, role)
+MEMBERS = [
+    ("kazinform", "admin@kazinform.example", "Aigerim Admin", "admin"),
+    ("kazinform", "editor@kazinform.example", "Nurlan Editor", "editor"),
+    ("irna", "admin@irna.example", "Maryam Admin", "admin"),
+    ("irna", "editor@irna.example", "Reza Editor", "editor"),
+]
+SEEDS = [("kazinform", "kazinform-2023-04-26.txt"), ("parstoday", "parstoday-2018-07-12.txt")]
+KEYED = ["kazinform", "irna", "parstoday", "ria"]
+
+
+@dataclass
+class DemoReport:
+    """What was created; passwords and keys exist only here and are shown once."""
+
+    members: list[tuple[str, str, str, str]] = field(default_factory=list)  # org, email, role, password
+    keys: list[tuple[str, str]] = field(default_factory=list)  # org, key
+    items: list[tuple[str, str, str]] = field(default_factory=list)  # org, item id, headline
+
+
+def seed_text(name: str) -> bytes:
+    return resources.files("newsbridge.demo").joinpath("seeds", name).read_bytes()
+
+
+def load_demo(engine: Engine, ingestor: Ingestor) -> DemoReport:
+    """Fill an empty, migrated database with the demo partners and ingest the seed articles."""
+    report = DemoReport()
+    with writing(engine) as conn:
+        for slug, name, parent, country, languages, zone, credit in ORGANIZATIONS:
+            create_organization(conn, slug, name, parent=parent, country=country, languages=languages,
+                                timezone=zone, credit_name=credit)
+        for org, email, name, role in MEMBERS:
+            password = secrets.token_urlsafe(12)
+            add_member(conn, org, email, name, role, password)
+            report.members.append((org, email, role, password))
+        for org in KEYED:
+            _key, raw = create_api_key(conn, org, label="demo")
+            report.keys.append((org, raw))
+    for org_slug, filename in SEEDS:
+        with reading(engine) as conn:
+            org = get_organization(conn, org_slug)
+        for stored in ingestor.ingest_document(org, seed_text(filename)):
+            report.items.append((org_slug, stored.item_id, filename))
+    return report

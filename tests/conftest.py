@@ -1,0 +1,117 @@
+"""Shared fixtures: every storage test runs on real SQLite and on real PostgreSQL.
+
+PostgreSQL tests create a database of their own on the local server
+(``NEWSBRIDGE_TEST_POSTGRES_URL``, default the trust-auth server on 127.0.0.1:5432) and
+drop it at the end. Between tests every table is emptied, so each test starts clean.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from newsbridge.accounts.api_keys import create_api_key
+from newsbridge.accounts.organizations import Organization, create_organization
+from newsbridge.app import create_app
+from newsbridge.config import Settings, load_settings
+from newsbridge.db.engine import create_engine, writing
+from newsbridge.db.migrate import upgrade
+from newsbridge.db.tables import metadata
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FIXTURES = SHARED / "fixtures"
+POSTGRES_URL = os.environ.get("NEWSBRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'hub.db'}"
+        return
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"newsbridge_test_{os.getpid()}_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Iterator[Engine]:
+    yield migrated_engine
+    with writing(migrated_engine) as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def settings(engine: Engine) -> Settings:
+    return load_settings(env={}, database_url=engine.url.render_as_string(hide_password=False))
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+    return create_app(settings, engine, migrate=False)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+        yield http
+
+
+@dataclass(frozen=True)
+class Partner:
+    org: Organization
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+@pytest.fixture
+def make_partner(engine: Engine):  # type: ignore[no-untyped-def]
+    """Create an organization with an API key: ``make_partner("kazinform", scopes=("read",))``."""
+
+    def make(slug: str | None = None, scopes: tuple[str, ...] = ("publish", "read"), **org: object) -> Partner:
+        slug = slug or f"org-{secrets.token_hex(4)}"
+        with writing(engine) as conn:
+            created = create_organization(conn, slug, org.pop("name", slug.title()), **org)  # type: ignore[arg-type]
+            _key, raw = create_api_key(conn, slug, scopes)
+        return Partner(created, raw)
+
+    return make
+
+
+def count_rows(engine: Engine, table: sa.Table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
