@@ -5,15 +5,28 @@ Errors are printed as one line (the message says what to do), never as a traceba
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from newsbridge.cli import accounts, hub
 from newsbridge.errors import NewsbridgeError
 
-app = typer.Typer(help="Newsbridge: a news-exchange hub for cooperating media organizations.",
+
+class Commands(TyperGroup):
+    """Prints a NewsbridgeError as ``error (code): message`` and exits with status 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsbridgeError as exc:
+            Console(stderr=True).print(f"[red]error[/red] ({exc.code}): {exc.message}", highlight=False)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(cls=Commands, help="Newsbridge: a news-exchange hub for cooperating media organizations.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.callback()(hub.root)
 app.command()(hub.serve)
@@ -27,20 +40,4 @@ app.add_typer(accounts.key_app, name="key")
 
 
 def main() -> None:
-    try:
-        code = app(standalone_mode=False)
-    except NewsbridgeError as exc:
-        Console(stderr=True).print(f"[red]error[/red] ({exc.code}): {exc.message}", highlight=False)
-        sys.exit(1)
-    except (typer.Abort, KeyboardInterrupt):
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click's usage errors and the like
-        from click.exceptions import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
-    sys.exit(code if isinstance(code, int) else 0)
+    app()

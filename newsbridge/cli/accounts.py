@@ -6,7 +6,7 @@ import secrets
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from newsbridge.accounts.api_keys import SCOPES, create_api_key, list_api_keys, revoke_api_key
 from newsbridge.accounts.members import add_member, list_members
@@ -49,7 +49,7 @@ def org_list(ctx: typer.Context) -> None:
     with reading(state(ctx).engine()) as conn:
         orgs = list_organizations(conn)
     by_id = {o.id: o for o in orgs}
-    table = Table("slug", "name", "parent", "country", "languages", "time zone", "credit")
+    table = Table(Column("slug", no_wrap=True), "name", "parent", "country", "languages", "time zone", "credit")
     for org in sorted(orgs, key=lambda o: ((by_id[o.parent_id].slug if o.parent_id else o.slug), o.parent_id or "",
                                            o.slug)):
         parent = by_id[org.parent_id].slug if org.parent_id else ""
@@ -82,7 +82,7 @@ def member_list(ctx: typer.Context, org: str = typer.Argument(..., help="Organiz
     """List an organization's members."""
     with reading(state(ctx).engine()) as conn:
         people = list_members(conn, org)
-    table = Table("e-mail", "name", "role", "since")
+    table = Table(Column("e-mail", no_wrap=True), "name", "role", "since")
     for m in people:
         table.add_row(m.email, m.name, m.role, m.created_at.date().isoformat())
     console.print(table)
@@ -115,7 +115,7 @@ def key_list(ctx: typer.Context, org: str = typer.Argument(..., help="Organizati
     """List an organization's keys (ids and scopes, never secrets)."""
     with reading(state(ctx).engine()) as conn:
         keys = list_api_keys(conn, org)
-    table = Table("id", "scopes", "label", "created", "revoked")
+    table = Table(Column("id", no_wrap=True), "scopes", "label", "created", "revoked")
     for k in keys:
         table.add_row(k.id, ",".join(k.scopes), k.label, k.created_at.isoformat(timespec="seconds"),
                       k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")
