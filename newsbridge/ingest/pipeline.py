@@ -22,8 +22,8 @@ from newsbridge.errors import InvalidInput, MalformedInput, NewsbridgeError, Sch
 from newsbridge.formats.detect import detect_format, parse_document
 from newsbridge.formats.errors import FormatError
 from newsbridge.formats.item import Item
-from newsbridge.ingest.prepare import Prepared, prepare_item
-from newsbridge.items.store import Stored, store_version
+from newsbridge.ingest.prepare import prepare_item
+from newsbridge.items.store import Prepared, Stored, store_version
 from newsbridge.telemetry import ITEMS_INGESTED, ITEMS_REJECTED, ITEMS_UNCHANGED
 
 log = logging.getLogger(__name__)

@@ -10,28 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from newsbridge.errors import InvalidInput
 from newsbridge.formats.item import ITEM_TYPES, PUBSTATUSES, Item
 from newsbridge.formats.ninjs import to_ninjs3
 from newsbridge.ingest.language import detect_language
+from newsbridge.items.store import Prepared
 from newsbridge.ingest.text import clean_line, clean_text, html_to_text, normalize_persian, sanitize_html, text_to_html
 
 MAX_URI = 1000
-
-
-@dataclass(frozen=True)
-class Prepared:
-    item: Item
-    language_source: str  # declared | detected | unknown
-    language_confidence: float | None
-    content_hash: str
-
-    def document(self, version: int) -> dict[str, Any]:
-        """The stored ninjs 3.x document for this content under hub version ``version``."""
-        return to_ninjs3(replace(self.item, version=str(version)))
 
 
 def _decide_language(item: Item, languages: tuple[str, ...], accuracy: str) -> tuple[str | None, str, float | None]:

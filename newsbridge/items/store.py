@@ -11,8 +11,9 @@ Rules (the partner-facing contract, see docs/api.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,10 +23,25 @@ from sqlalchemy.engine import Connection
 from newsbridge.db.tables import item_versions, items
 from newsbridge.errors import VersionConflict
 from newsbridge.ids import new_id, utcnow
-from newsbridge.ingest.prepare import Prepared
+from newsbridge.formats.item import Item
+from newsbridge.formats.ninjs import to_ninjs3
 
 
 _NEW = -1  # latest_version of an item row claimed in this transaction, before its first version
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An item ready to store: normalized, with how its language was found and its content hash."""
+
+    item: Item
+    language_source: str  # declared | detected | unknown
+    language_confidence: float | None
+    content_hash: str
+
+    def document(self, version: int) -> dict[str, Any]:
+        """The stored ninjs 3.x document for this content under hub version ``version``."""
+        return to_ninjs3(replace(self.item, version=str(version)))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,30 @@
+"""The migrations and the table definitions agree, on both databases; SQLite runs in WAL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from newsbridge.db.migrate import current_revision, upgrade
+from newsbridge.db.tables import metadata
+
+
+def test_migrations_match_the_tables(engine) -> None:
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert differences == []
+
+
+def test_upgrade_is_idempotent(engine) -> None:
+    upgrade(engine)
+    assert current_revision(engine) == "0001"
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(engine) -> None:
+    if engine.dialect.name != "sqlite":
+        assert engine.dialect.name == "postgresql"
+        return
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
