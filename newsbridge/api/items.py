@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -17,8 +17,6 @@ from newsbridge.formats import ninjs
 from newsbridge.formats.detect import KNOWN_FORMATS
 from newsbridge.items.queries import ItemRecord, ItemVersion, get_item, list_own_items, list_versions
 from newsbridge.items.store import Stored
-from newsbridge.ingest.pipeline import translate
-from newsbridge.formats.errors import FormatError
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
 Format = Literal["ninjs3", "ninjs2"]
@@ -84,13 +82,7 @@ async def publish_item(request: Request, principal: Principal = Depends(caller("
 
 
 def _publish(the_hub: Hub, principal: Principal, data: bytes) -> JSONResponse:
-    try:
-        doc = ninjs.decode_json(data)
-        ninjs.validate(doc)
-        item = ninjs.item_from_ninjs(doc)
-    except FormatError as exc:
-        raise translate(exc) from None
-    stored = the_hub.ingestor.ingest_item(principal.organization, item)
+    stored = the_hub.ingestor.ingest_ninjs(principal.organization, data)
     return _stored_response(the_hub, principal, stored)
 
 
@@ -143,8 +135,3 @@ def read_versions(item_id: str, format: Format = "ninjs3", principal: Principal 
         record = get_item(conn, principal.organization.id, item_id)
         versions = list_versions(conn, principal.organization.id, item_id)
     return {"id": record.id, "versions": [render(record, v, format) for v in versions]}
-
-
-@router.get("/schemas/{name}", tags=["formats"], summary="The IPTC ninjs schema the hub validates against")
-def read_schema(name: Literal["ninjs2", "ninjs3"], _principal: Principal = Depends(caller(None))) -> Response:
-    return JSONResponse(ninjs.schema_document(int(name[-1])))

@@ -19,6 +19,7 @@ from newsbridge.accounts.organizations import Organization
 from newsbridge.config import Settings
 from newsbridge.db.engine import writing
 from newsbridge.errors import InvalidInput, MalformedInput, NewsbridgeError, SchemaViolation, UnknownFormat
+from newsbridge.formats import ninjs
 from newsbridge.formats.detect import detect_format, parse_document
 from newsbridge.formats.errors import FormatError
 from newsbridge.formats.item import Item
@@ -90,6 +91,16 @@ class Ingestor:
         log.info("item stored", extra={"item_id": stored.item_id, "version": stored.version,
                                        "new_version": stored.created, "organization": org.slug})
         return self._count(stored, fmt)
+
+    def ingest_ninjs(self, org: Organization, data: bytes) -> Stored:
+        """Parse and store one ninjs 2.x/3.x document (the publish API)."""
+        try:
+            item = ninjs.parse_ninjs(data)
+        except FormatError as exc:
+            error = translate(exc)
+            ITEMS_REJECTED.labels(error.code).inc()
+            raise error from None
+        return self.ingest_item(org, item)
 
     def ingest_document(self, org: Organization, data: bytes) -> list[Stored]:
         """Parse ``data`` and store all its items in one transaction: all or nothing."""
