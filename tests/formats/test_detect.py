@@ -1,0 +1,143 @@
+"""Format detection and multi-item documents over the real fixture files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from newsbridge.formats.detect import KNOWN_FORMATS, detect_format, parse_document
+from newsbridge.formats.errors import FormatError
+from newsbridge.formats.ninjs import parse_ninjs
+from tests.conftest import FIXTURES
+
+SEEDS = sorted((FIXTURES / "seeds").glob("*.txt"))
+NINJS_EXAMPLES = sorted((FIXTURES / "ninjs" / "examples").glob("*.json"))
+NEWSML_G2 = sorted((FIXTURES / "newsml-g2").glob("*.xml"))
+DPA = FIXTURES / "ninjs" / "examples" / "ex-3.0_dpa_text.json"
+NTB = FIXTURES / "ninjs" / "examples" / "ex-2.1_ntb_text.json"
+
+
+def test_fixture_sets_are_not_empty() -> None:
+    assert len(SEEDS) == 2
+    assert len(NINJS_EXAMPLES) == 45
+    assert len(NEWSML_G2) == 8
+
+
+def test_known_formats() -> None:
+    assert set(KNOWN_FORMATS) == {"ninjs", "plaintext"}
+    assert all(text.strip() for text in KNOWN_FORMATS.values())
+
+
+@pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name)
+def test_seeds_are_plaintext(path: Path) -> None:
+    data = path.read_bytes()
+
+    assert detect_format(data) == "plaintext"
+    [item] = parse_document(data)
+    assert item.headline
+    assert item.body_text
+
+
+@pytest.mark.parametrize("path", NINJS_EXAMPLES, ids=lambda p: p.name)
+def test_ninjs_examples_are_ninjs(path: Path) -> None:
+    data = path.read_bytes()
+
+    assert detect_format(data) == "ninjs"
+    assert parse_document(data) == [parse_ninjs(data)]
+
+
+@pytest.mark.parametrize("prefix", [b"\xef\xbb\xbf", b"  \r\n\t", b"\xef\xbb\xbf\n  "], ids=["bom", "whitespace", "bom+ws"])
+def test_leading_bom_and_whitespace_do_not_hide_json(prefix: bytes) -> None:
+    assert detect_format(prefix + DPA.read_bytes()) == "ninjs"
+
+
+def test_array_of_two_ninjs_documents_gives_two_items() -> None:
+    first, second = json.loads(DPA.read_bytes()), json.loads(NTB.read_bytes())
+    data = json.dumps([first, second], ensure_ascii=False).encode("utf-8")
+
+    items = parse_document(data)
+
+    assert [item.uri for item in items] == [first["uri"], second["uri"]]
+    assert items == [parse_ninjs(DPA.read_bytes()), parse_ninjs(NTB.read_bytes())]
+
+
+def assert_names_every_format(error: FormatError) -> None:
+    for name, description in KNOWN_FORMATS.items():
+        assert name in error.message
+        assert description in error.message
+
+
+@pytest.mark.parametrize("path", NEWSML_G2, ids=lambda p: p.name)
+def test_newsml_g2_is_not_a_format_the_hub_reads(path: Path) -> None:
+    with pytest.raises(FormatError) as caught:
+        parse_document(path.read_bytes())
+
+    assert caught.value.kind == "unknown"
+    assert caught.value.field == "file"
+    assert "none of the formats" in caught.value.message
+    assert_names_every_format(caught.value)
+
+
+@pytest.mark.parametrize("data", [b"", b"   \r\n\t ", b"\xef\xbb\xbf"], ids=["empty", "whitespace", "bom-only"])
+def test_empty_document_is_unknown(data: bytes) -> None:
+    with pytest.raises(FormatError) as caught:
+        detect_format(data)
+
+    assert caught.value.kind == "unknown"
+    assert caught.value.field == "file"
+    assert "empty" in caught.value.message
+    assert_names_every_format(caught.value)
+
+
+BROKEN_SECOND = [
+    ({"uri": "urn:b", "version": 3}, "schema", "[1].version"),
+    ({"headlines": [{"role": "main", "value": "No uri"}]}, "schema", "[1]"),
+    ("not an object", "schema", "[1]"),
+    ({"uri": "urn:b", "versionCreated": "2024-05-01T10:00:00"}, "invalid", "[1]"),
+]
+
+
+@pytest.mark.parametrize("second, kind, field_prefix", BROKEN_SECOND,
+                         ids=["numeric-version", "missing-uri", "not-object", "no-offset"])
+def test_error_in_second_element_names_its_index(second: object, kind: str, field_prefix: str) -> None:
+    data = json.dumps([json.loads(DPA.read_bytes()), second]).encode("utf-8")
+
+    with pytest.raises(FormatError) as caught:
+        parse_document(data)
+
+    error = caught.value
+    assert error.kind == kind
+    assert error.field is not None
+    assert error.field.startswith(field_prefix)
+    assert error.message.startswith("item 1: ")
+    assert str(error) == error.message
+
+
+def test_error_in_single_document_has_no_index() -> None:
+    with pytest.raises(FormatError) as caught:
+        parse_document(json.dumps({"uri": "urn:b", "version": 3}).encode("utf-8"))
+
+    assert caught.value.field == "$.version"
+    assert not caught.value.message.startswith("item ")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "value errors carry a bare key as field ('versionCreated', not '$.versionCreated'), so inside an array "
+    "parse_document builds '[1]versionCreated' instead of the JSON path '[1].versionCreated'"))
+def test_value_error_in_array_has_a_json_path() -> None:
+    data = json.dumps([json.loads(DPA.read_bytes()), {"uri": "urn:b", "versionCreated": "2024-05-01T10:00:00"}])
+
+    with pytest.raises(FormatError) as caught:
+        parse_document(data.encode("utf-8"))
+
+    assert caught.value.field == "[1].versionCreated"
+
+
+def test_broken_json_array_is_malformed() -> None:
+    with pytest.raises(FormatError) as caught:
+        parse_document(b'[{"uri": "urn:a"},')
+
+    assert caught.value.kind == "malformed"
+    assert caught.value.field == "body"
