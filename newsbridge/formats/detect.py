@@ -38,6 +38,9 @@ def parse_document(data: bytes) -> list[Item]:
         return [plaintext.parse_plaintext(data)]
     doc = ninjs.decode_json(data)
     docs = doc if isinstance(doc, list) else [doc]
+    if not docs:
+        raise FormatError("the JSON array holds no items; send at least one ninjs item", field="$",
+                          format=ninjs.FORMAT_NAME, kind="invalid")
     items = []
     for index, one in enumerate(docs):
         try:

@@ -10,6 +10,7 @@ hub keeps an item as ninjs 3.x; 2.x is produced by renaming keys back and droppi
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
@@ -146,22 +147,25 @@ def validate(doc: Any) -> int:
     return major
 
 
-def _time(doc: dict[str, Any], key: str, *, allow_date: bool = False) -> datetime | date | None:
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _time(doc: dict[str, Any], key: str, spelled: str, *, allow_date: bool = False) -> datetime | date | None:
+    """A time field; ``spelled`` is the key as the sender wrote it (2.x or 3.x), for the error."""
     raw = doc.get(key)
     if raw is None:
         return None
+    field = f"$.{spelled}"
     try:
+        if allow_date and _DAY.match(raw):
+            return date.fromisoformat(raw)
         value = datetime.fromisoformat(raw)
     except (TypeError, ValueError):
-        if allow_date:
-            try:
-                return date.fromisoformat(raw)
-            except (TypeError, ValueError):
-                pass
-        raise NinjsError("invalid", f"{key} {raw!r} is not an ISO 8601 date-time like 2026-11-23T09:30:00+05:00",
-                           field=key) from None
+        raise NinjsError("invalid", f"{spelled} {raw!r} is not an ISO 8601 date-time like "
+                         "2026-11-23T09:30:00+05:00", field=field) from None
     if value.tzinfo is None:
-        raise NinjsError("invalid", f"{key} {raw!r} has no UTC offset; add one, e.g. {raw}Z or {raw}+03:30", field=key)
+        raise NinjsError("invalid", f"{spelled} {raw!r} has no UTC offset; add one, like {raw}Z or {raw}+03:30",
+                         field=field)
     return value
 
 
@@ -175,12 +179,17 @@ def _pick(entries: list[dict[str, Any]], types: tuple[str, ...] | None) -> dict[
 
 def item_from_ninjs(doc: dict[str, Any]) -> Item:
     """An Item from a validated ninjs 2.x or 3.x document (2.x is read through 3.x names)."""
-    if ninjs_major(doc) == 2:
+    major = ninjs_major(doc)
+    if major == 2:
         doc = _rename_keys(doc, _renames()[0])
+
+    def spelled(key: str) -> str:
+        return _renames()[1].get(key, key) if major == 2 else key
+
     version = doc.get("version")
     if version is not None and not (isinstance(version, str) and version.isdigit()):
         raise NinjsError("invalid", f"version {version!r} must be a whole number written as a string, like \"3\"",
-                           field="version")
+                         field="$.version")
     extra = {k: v for k, v in doc.items() if k not in _TYPED_KEYS}
     headlines = list(extra.pop("headlines", []))
     bodies = list(extra.pop("bodies", []))
@@ -188,20 +197,20 @@ def item_from_ninjs(doc: dict[str, Any]) -> Item:
     headline = _pick(headlines, None)
     text = _pick(bodies, ("text/plain",))
     html = _pick(bodies, HTML_TYPES)
-    description = _pick(descriptions, None)
+    description = _pick(descriptions, ("text/plain",)) or _pick(descriptions, None)
     rest = {"headlines": [h for h in headlines if h is not headline],
             "bodies": [b for b in bodies if b is not text and b is not html],
             "descriptions": [d for d in descriptions if d is not description]}
     extra.update({k: v for k, v in rest.items() if v})
-    firstcreated = _time(doc, "firstCreated", allow_date=True)
+    firstcreated = _time(doc, "firstCreated", spelled("firstCreated"), allow_date=True)
     return Item(
         uri=doc.get("uri"),
         type=doc.get("type") or "text",
         version=version,
         firstcreated=firstcreated,
-        versioncreated=_time(doc, "versionCreated"),  # type: ignore[arg-type]
+        versioncreated=_time(doc, "versionCreated", spelled("versionCreated")),  # type: ignore[arg-type]
         pubstatus=doc.get("pubStatus") or "usable",
-        embargoed=_time(doc, "embargoedUntil"),  # type: ignore[arg-type]
+        embargoed=_time(doc, "embargoedUntil", spelled("embargoedUntil")),  # type: ignore[arg-type]
         language=doc.get("language"),
         headline=headline["value"] if headline else None,
         body_text=text["value"] if text else None,
@@ -251,7 +260,7 @@ def to_ninjs3(item: Item) -> dict[str, Any]:
     }
     doc.update({k: v for k, v in optional.items() if v is not None})
     headlines = ([{"role": "main", "value": item.headline}] if item.headline else []) + item.extra.get("headlines", [])
-    descriptions = ([{"role": "summary", "value": item.description}] if item.description else []) \
+    descriptions = ([{"role": "main", "value": item.description}] if item.description else []) \
         + item.extra.get("descriptions", [])
     bodies = []
     if item.body_text:
@@ -263,6 +272,16 @@ def to_ninjs3(item: Item) -> dict[str, Any]:
              "genres": item.genres, "associations": item.associations, "renditions": item.renditions}
     doc.update({k: v for k, v in lists.items() if v})
     doc.update({k: v for k, v in item.extra.items() if k not in lists})
+    return _declare(doc, 3)
+
+
+def _declare(doc: dict[str, Any], major: int) -> dict[str, Any]:
+    """A source's ``standard`` naming ninjs must name the version we wrote, not the one it sent."""
+    standard = doc.get("standard")
+    if (isinstance(standard, dict) and str(standard.get("name", "")).lower() == "ninjs"
+            and not str(standard.get("version", "")).startswith(str(major))):
+        schema_id = _schema(major)["$id"].rstrip("#")
+        doc["standard"] = {**standard, "version": {2: "2.2", 3: "3.1"}[major], "schema": schema_id}
     return doc
 
 
@@ -290,4 +309,4 @@ def to_ninjs2(item: Item) -> dict[str, Any]:
     doc = _prune(doc, {"$ref": schema["$ref"], "unevaluatedProperties": False}, schema)
     if doc.get("type") not in schema["$defs"]["ninjsType"]["properties"]["type"]["enum"]:
         doc.pop("type", None)  # 2.x has no word for events and planning items
-    return doc
+    return _declare(doc, 2)

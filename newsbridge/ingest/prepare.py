@@ -28,7 +28,14 @@ def _decide_language(item: Item, languages: tuple[str, ...], accuracy: str) -> t
         return item.language.strip(), "declared", None
     body = item.body_text or (html_to_text(item.body_html) if item.body_html else "")
     sample = "\n".join(part for part in (item.headline, item.description, body) if part)
-    detection = detect_language(normalize_persian(sample), languages, accuracy)
+    detection = detect_language(sample, languages, accuracy)
+    normalized = normalize_persian(sample)
+    if normalized != sample:
+        # Arabic letters in the text: Persian typed on an Arabic keyboard reads as Persian only once
+        # normalized, while real Arabic reads best as written. Keep the more confident reading.
+        persian_reading = detect_language(normalized, languages, accuracy)
+        if (persian_reading.confidence or 0) > (detection.confidence or 0):
+            detection = persian_reading
     if detection.language is None:
         return None, "unknown", None
     return detection.language, "detected", detection.confidence

@@ -28,10 +28,10 @@ CASES = [
      "$.headlines[0]"),
     ("bad pubstatus", b'{"uri": "urn:x:1", "pubStatus": "gone"}', 422, "schema_violation", "$.pubStatus"),
     ("date that is no date", b'{"uri": "urn:x:1", "versionCreated": "yesterday"}', 422, "invalid",
-     "versionCreated"),
+     "$.versionCreated"),
     ("date without offset", b'{"uri": "urn:x:1", "firstCreated": "2026-11-23T10:00:00"}', 422, "invalid",
-     "firstCreated"),
-    ("version not a number", b'{"uri": "urn:x:1", "version": "v2"}', 422, "invalid", "version"),
+     "$.firstCreated"),
+    ("version not a number", b'{"uri": "urn:x:1", "version": "v2"}', 422, "invalid", "$.version"),
     ("ninjs 1.x", b'{"uri": "urn:x:1", "headline": "Old style"}', 422, "schema_violation", "$"),
     ("blank uri", b'{"uri": "   "}', 422, "invalid", "uri"),
 ]

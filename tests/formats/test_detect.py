@@ -123,9 +123,6 @@ def test_error_in_single_document_has_no_index() -> None:
     assert not caught.value.message.startswith("item ")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "value errors carry a bare key as field ('versionCreated', not '$.versionCreated'), so inside an array "
-    "parse_document builds '[1]versionCreated' instead of the JSON path '[1].versionCreated'"))
 def test_value_error_in_array_has_a_json_path() -> None:
     data = json.dumps([json.loads(DPA.read_bytes()), {"uri": "urn:b", "versionCreated": "2024-05-01T10:00:00"}])
 
