@@ -269,6 +269,12 @@ def _fill(template: str, rng: random.Random, language: str) -> str:
     return template.replace("{n}", number.translate(PERSIAN_DIGITS) if language == "fa" else number)
 
 
+def sample_headlines(seed: int = 1) -> list[tuple[str, str]]:
+    """(language, headline) for every headline of the pools, numbers filled in."""
+    rng = random.Random(seed)
+    return [(language, _fill(h, rng, language)) for language, pool in HEADLINES.items() for h in pool]
+
+
 def generate(count: int, seed: int) -> list[Generated]:
     """``count`` items, reproducible for a given ``seed``."""
     rng = random.Random(seed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -110,3 +112,16 @@ def test_config_refuses_bad_values(monkeypatch) -> None:
 def test_db_upgrade_is_repeatable(cli) -> None:
     assert "revision 0001" in cli("db", "upgrade").stderr
     assert "revision 0001" in cli("db", "upgrade").stderr
+
+
+def test_demo_builds_the_cooperating_partners_and_ingests_the_seeds(cli, engine) -> None:
+    result = cli("demo", "--no-serve")
+    assert "editor@kazinform.example" in result.stdout and "editor@irna.example" in result.stdout
+    keys = re.findall(r"nb_[A-Za-z0-9_-]+", result.stdout)
+    assert len(set(keys)) >= 4
+    with reading(engine) as conn:
+        assert all(authenticate(conn, key) is not None for key in set(keys))
+        slugs = {row.slug: row.parent_id for row in conn.execute(organizations.select())}
+    assert {"krtc", "kazinform", "jibek-joly", "silk-way-tv", "documentary-films", "irna", "parstoday", "ria"} <= set(slugs)
+    assert slugs["kazinform"] is not None and slugs["irna"] is None
+    assert count_rows(engine, item_versions) == 2

@@ -51,3 +51,12 @@ async def test_docs_page_uses_local_assets_only(client) -> None:
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower()
     assert (await client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")).status_code == 200
+
+
+async def test_the_ninjs_schemas_are_served_to_any_key(client, make_partner) -> None:
+    partner = make_partner(scopes=("publish",))
+    three = await client.get("/api/v1/schemas/ninjs3", headers=partner.headers)
+    two = await client.get("/api/v1/schemas/ninjs2", headers=partner.headers)
+    assert three.json()["$id"] == "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#"
+    assert two.json()["$id"] == "http://www.iptc.org/std/ninjs/ninjs-schema_2.2.json#"
+    assert (await client.get("/api/v1/schemas/ninjs1", headers=partner.headers)).status_code == 422
