@@ -218,6 +218,20 @@ PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 ARABIC_LETTERS = str.maketrans({"\u06cc": "\u064a", "\u06a9": "\u0643"})  # how some Persian wires arrive
 
 
+# (part of the file path, part of the function name, label) of the stages the profile reports.
+PROFILE_STAGES = tuple((where, what, what) for where, names in {
+    "newsbridge/formats/ninjs.py": ("parse_ninjs", "decode_json", "validate", "item_from_ninjs", "to_ninjs3"),
+    "newsbridge/ingest/pipeline.py": ("ingest_items",),
+    "newsbridge/ingest/prepare.py": ("prepare_item", "_decide_language", "content_hash", "document"),
+    "newsbridge/ingest/language.py": ("detect_language",),
+    "newsbridge/ingest/text.py": ("sanitize_html", "html_to_text", "clean_text", "text_to_html"),
+    "newsbridge/items/store.py": ("store_version", "_claim_item"),
+    "sqlalchemy/engine/base.py": ("execute", "begin_nested"),
+}.items() for what in names) + (("~", "compute_language_confidence_values", "lingua detection (Rust)"),
+                                 ("~", "method 'execute' of 'sqlite3", "sqlite3 execute (C)"),
+                                 ("~", "method 'commit' of 'sqlite3", "sqlite3 commit (C)"))
+
+
 @dataclass(frozen=True)
 class Generated:
     """One benchmark item, with what the pipeline should find out about it."""
@@ -376,19 +390,12 @@ def profile_pipeline(documents: Sequence[bytes], db_path: Path, settings: Settin
     total = run.seconds
     console.rule("[bold]profile (cProfile; timings inflated by the profiler)")
     console.print(f"profiled run: {total:.2f} s for {len(documents):,} items")
-    stages = ("parse_ninjs", "decode_json", "validate", "item_from_ninjs", "ingest_items", "prepare_item",
-              "_decide_language", "detect_language", "compute_language_confidence_values", "sanitize_html",
-              "html_to_text", "clean_text", "text_to_html", "content_hash", "to_ninjs3", "store_version",
-              "_claim_item", "document", "execute", "begin_nested", "new_id", "inc")
-    table = Table("function", "calls", "cumulative s", "share of run")
+    table = Table("stage", "calls", "cumulative s", "share of run")
     rows = {}
     for (path, line, name), (_cc, calls, _tt, cumulative, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        if name in stages and ("newsbridge" in path or name in ("compute_language_confidence_values",)
-                               or (name == "execute" and "sqlalchemy/engine/base.py" in path)
-                               or (name == "begin_nested" and "sqlalchemy/engine/base.py" in path)
-                               or (name == "inc" and "prometheus" in path)):
-            key = f"{name} ({Path(path).name}:{line})"
-            rows[key] = (calls, cumulative)
+        stage = next((label for where, what, label in PROFILE_STAGES if where in path and what in name), None)
+        if stage:
+            rows[f"{stage} ({Path(path).name}:{line})" if path != "~" else stage] = (calls, cumulative)
     for key, (calls, cumulative) in sorted(rows.items(), key=lambda kv: -kv[1][1]):
         table.add_row(key, f"{calls:,}", f"{cumulative:.2f}", f"{cumulative / total:.0%}")
     console.print(table)
@@ -406,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="also run the pipeline under cProfile")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
-    console = Console() if sys.stdout.isatty() else Console(width=120)
+    console = Console() if sys.stdout.isatty() else Console(width=140)
 
     with tempfile.TemporaryDirectory(prefix="newsbridge-bench-") as tmp:
         db_path = args.db or Path(tmp) / "bench.db"
@@ -446,8 +453,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     n = len(generated)
     ours, theirs = n / run.seconds, n / feed_seconds
     ratio = ours / theirs
-    table = Table(title=f"ingest, {n:,} items (languages {','.join(settings.languages)}, "
-                        f"accuracy {settings.language_accuracy})")
+    console.print(f"[bold]ingest, {n:,} items[/bold] (languages {','.join(settings.languages)}, "
+                  f"accuracy {settings.language_accuracy}, {UNDECLARED_SHARE:.0%} without a declared language)")
+    table = Table()
     table.add_column("path")
     table.add_column("seconds", justify="right")
     table.add_column("items/s", justify="right")

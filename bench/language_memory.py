@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console() if sys.stdout.isatty() else Console(width=120)
+    console = Console() if sys.stdout.isatty() else Console(width=140)
     headlines = sample_headlines()
     samples = [(g.language, f"{g.headline}\n{g.body}"[:600]) for g in generate(200, seed=7)]
     table = Table(title=f"lingua detector per setting, each in a fresh process ({len(headlines)} headlines, "

@@ -11,15 +11,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "newsbridge"
 BASE = {"errors", "config", "ids", "telemetry"}
 LAYERS = {  # what each part of the package may import from newsbridge
     "formats": {"formats"},
+    "vocab": {"vocab"},
     "errors": set(),
     "telemetry": set(),
     "ids": set(),
     "config": {"errors"},
     "db": BASE | {"db"},
     "accounts": BASE | {"db", "accounts"},
-    "items": BASE | {"db", "formats", "items"},
-    "ingest": BASE | {"db", "formats", "items", "accounts", "ingest"},
-    "demo": BASE | {"db", "formats", "items", "accounts", "ingest", "demo"},
+    "items": BASE | {"db", "formats", "accounts", "items"},
+    "exchange": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange"},
+    "ingest": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest"},
+    "demo": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest", "demo"},
 }
 EDGES = {"api", "cli", "web", "app", "middleware"}
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from newsbridge.db.migrate import head_revision
+
 pytestmark = pytest.mark.anyio
 
 
 async def test_healthz_reports_database_and_schema(client, engine) -> None:
     body = (await client.get("/healthz")).json()
-    assert body == {"status": "ok", "database": engine.dialect.name, "schema": "0001", "version": body["version"]}
+    assert body == {"status": "ok", "database": engine.dialect.name, "schema": head_revision(engine), "version": body["version"]}
 
 
 async def test_metrics_count_ingested_and_rejected_items(client, make_partner) -> None:

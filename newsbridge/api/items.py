@@ -65,7 +65,7 @@ def render(record: ItemRecord, version: ItemVersion | None = None, fmt: Format =
 
 def _stored_response(the_hub: Hub, principal: Principal, stored: Stored) -> JSONResponse:
     with reading(the_hub.engine) as conn:
-        record = get_item(conn, principal.organization.id, stored.item_id)
+        record = get_item(conn, principal.organization, stored.item_id)
     return JSONResponse(render(record), status_code=201 if stored.created else 200,
                         headers={"Location": f"/api/v1/items/{record.id}"})
 
@@ -105,7 +105,7 @@ async def upload_items(request: Request, principal: Principal = Depends(caller("
 def _upload(the_hub: Hub, principal: Principal, data: bytes) -> JSONResponse:
     stored = the_hub.ingestor.ingest_document(principal.organization, data)
     with reading(the_hub.engine) as conn:
-        records = [get_item(conn, principal.organization.id, s.item_id) for s in stored]
+        records = [get_item(conn, principal.organization, s.item_id) for s in stored]
     created = any(s.created for s in stored)
     return JSONResponse({"items": [render(r) for r in records]}, status_code=201 if created else 200)
 
@@ -117,7 +117,7 @@ def list_items(since: datetime | None = Query(None, description="Only items chan
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)
     with reading(the_hub.engine) as conn:
-        records = list_own_items(conn, principal.organization.id, since=since, limit=limit)
+        records = list_own_items(conn, principal.organization, since=since, limit=limit)
     return {"items": [render(r, fmt=format) for r in records], "count": len(records)}
 
 
@@ -125,13 +125,13 @@ def list_items(since: datetime | None = Query(None, description="Only items chan
 def read_item(item_id: str, format: Format = "ninjs3", principal: Principal = Depends(caller("read")),
               the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     with reading(the_hub.engine) as conn:
-        return render(get_item(conn, principal.organization.id, item_id), fmt=format)
+        return render(get_item(conn, principal.organization, item_id), fmt=format)
 
 
 @router.get("/items/{item_id}/versions", summary="Every version of an item, oldest first")
 def read_versions(item_id: str, format: Format = "ninjs3", principal: Principal = Depends(caller("read")),
                   the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     with reading(the_hub.engine) as conn:
-        record = get_item(conn, principal.organization.id, item_id)
-        versions = list_versions(conn, principal.organization.id, item_id)
+        record = get_item(conn, principal.organization, item_id)
+        versions = list_versions(conn, principal.organization, item_id)
     return {"id": record.id, "versions": [render(record, v, format) for v in versions]}

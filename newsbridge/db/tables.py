@@ -95,3 +95,76 @@ item_versions = sa.Table(
     sa.CheckConstraint("pubstatus IN ('usable', 'withheld', 'canceled')", name="pubstatus"),
     sa.CheckConstraint("language_source IN ('declared', 'detected', 'unknown')", name="language_source"),
 )
+
+agreements = sa.Table(
+    "agreements",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=True),
+    sa.Column("valid_until", sa.Date, nullable=True),
+    sa.Column("terms", Document, nullable=False),  # list of per-direction terms, see exchange/agreements.py
+    sa.Column("terms_revision", sa.Integer, nullable=False),  # +1 on every amendment; signatures are per revision
+    sa.Column("created_by", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("status IN ('draft', 'proposed', 'active', 'suspended', 'ended')", name="status"),
+)
+
+agreement_parties = sa.Table(
+    "agreement_parties",
+    metadata,
+    sa.Column("agreement_id", sa.String(32), sa.ForeignKey("agreements.id"), primary_key=True),
+    sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"), primary_key=True, index=True),
+    sa.Column("signed_revision", sa.Integer, nullable=True),  # the terms revision this party signed
+    sa.Column("signed_at", UTCDateTime, nullable=True),
+    sa.Column("signed_by", sa.String(200), nullable=True),
+)
+
+agreement_events = sa.Table(
+    "agreement_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("agreement_id", sa.String(32), sa.ForeignKey("agreements.id"), nullable=False, index=True),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("from_status", sa.String(16), nullable=True),
+    sa.Column("to_status", sa.String(16), nullable=False),
+    sa.Column("details", Document, nullable=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+commitments = sa.Table(
+    "commitments",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("agreement_id", sa.String(32), sa.ForeignKey("agreements.id"), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("owner_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=True),
+    sa.Column("due", sa.Date, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("notes", sa.Text, nullable=False),
+    sa.Column("evidence", Document, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("status IN ('planned', 'in_progress', 'done', 'blocked', 'dropped')", name="status"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("item_id", sa.String(32), sa.ForeignKey("items.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("recipient_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("agreement_id", sa.String(32), sa.ForeignKey("agreements.id"), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("credit_line", sa.Text, nullable=False),
+    sa.Column("usage_terms", sa.Text, nullable=False),
+    sa.Column("available_from", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("item_id", "version", "recipient_id"),
+    sa.Index("ix_deliveries_recipient_id_available_from", "recipient_id", "available_from"),
+)

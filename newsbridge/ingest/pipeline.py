@@ -1,4 +1,4 @@
-"""The ingest pipeline: parse -> normalize and enrich -> store, in short transactions.
+"""The ingest pipeline: parse -> normalize and enrich -> store and route, in short transactions.
 
 Preparing (language detection, sanitizing) happens before the write transaction opens, so
 the database is held only for the inserts. :func:`ingest_items` stores many items per
@@ -13,11 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from newsbridge.accounts.organizations import Organization
 from newsbridge.config import Settings
 from newsbridge.db.engine import writing
+from newsbridge.exchange.deliveries import load_rules, route_version
+from newsbridge.exchange.routing import RoutingTable
 from newsbridge.errors import InvalidInput, MalformedInput, NewsbridgeError, SchemaViolation, UnknownFormat
 from newsbridge.formats import ninjs
 from newsbridge.formats.detect import detect_format, parse_document
@@ -25,6 +27,7 @@ from newsbridge.formats.errors import FormatError
 from newsbridge.formats.item import Item
 from newsbridge.ingest.prepare import prepare_item
 from newsbridge.items.store import Prepared, Stored, store_version
+from newsbridge.ids import utcnow
 from newsbridge.telemetry import ITEMS_INGESTED, ITEMS_REJECTED, ITEMS_UNCHANGED
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,15 @@ class Ingestor:
         return prepare_item(assign_uri(org, item), languages=self.settings.languages,
                             accuracy=self.settings.language_accuracy)
 
+    @staticmethod
+    def _store_and_route(conn: Connection, org: Organization, prepared: Prepared,
+                         table: RoutingTable | None = None) -> Stored:
+        """Store a version and, when it is new, route it: one transaction, so never one without the other."""
+        stored = store_version(conn, org.id, prepared)
+        if stored.created:
+            route_version(conn, org, stored.item_id, stored.version, prepared.item, table)
+        return stored
+
     def _count(self, stored: Stored, fmt: str) -> Stored:
         (ITEMS_INGESTED.labels(fmt) if stored.created else ITEMS_UNCHANGED).inc()
         return stored
@@ -84,7 +96,7 @@ class Ingestor:
         try:
             prepared = self.prepare(org, item)
             with writing(self.engine) as conn:
-                stored = store_version(conn, org.id, prepared)
+                stored = self._store_and_route(conn, org, prepared)
         except NewsbridgeError as exc:
             ITEMS_REJECTED.labels(exc.code).inc()
             raise
@@ -108,7 +120,8 @@ class Ingestor:
             fmt, items = parse(data)
             prepared = [self.prepare(org, item) for item in items]
             with writing(self.engine) as conn:
-                stored = [store_version(conn, org.id, p) for p in prepared]
+                table = load_rules(conn, org, utcnow().date())
+                stored = [self._store_and_route(conn, org, p, table) for p in prepared]
         except NewsbridgeError as exc:
             ITEMS_REJECTED.labels(exc.code).inc()
             raise
@@ -137,10 +150,11 @@ class Ingestor:
             except NewsbridgeError as exc:
                 outcomes[index] = self._refused(item.uri, exc)
         with writing(self.engine) as conn:
+            table = load_rules(conn, org, utcnow().date())
             for index, prepared in ready:
                 try:
                     with conn.begin_nested():
-                        stored = store_version(conn, org.id, prepared)
+                        stored = self._store_and_route(conn, org, prepared, table)
                     outcomes[index] = Outcome(prepared.item.uri, self._count(stored, fmt), None)
                 except NewsbridgeError as exc:
                     outcomes[index] = self._refused(prepared.item.uri, exc)

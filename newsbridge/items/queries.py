@@ -1,8 +1,9 @@
 """Reading items back, with the one access rule every reader goes through.
 
-An organization sees an item when it is the item's source. (Partners' access through
-agreements is added by the exchange module.) Anything else is answered exactly like an id
-that does not exist: 404, so ids reveal nothing.
+An organization sees an item when it is the item's source, or when a delivery of it to the
+organization (or to the holding it belongs to) exists and is available (embargo and delay
+passed). A recipient sees the newest version delivered to it, never a later one. Anything
+else is answered exactly like an id that does not exist: 404, so ids reveal nothing.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from newsbridge.db.tables import item_versions, items, organizations
+from newsbridge.accounts.organizations import Organization
+from newsbridge.db.tables import agreements, deliveries, item_versions, items, organizations
 from newsbridge.errors import NotFound
+from newsbridge.ids import utcnow
 
 MAX_LIMIT = 500
 
@@ -44,14 +47,31 @@ class ItemRecord:
     id: str
     uri: str
     source: SourceRef
-    latest: ItemVersion
+    latest: ItemVersion  # the newest version the viewer may see
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Received:
+    """How an item reached a recipient: the delivery of the version the recipient sees."""
+
+    agreement_id: str
+    agreement_title: str
+    reason: str
+    credit_line: str
+    usage_terms: str
+    available_from: datetime
 
 
 _SOURCE = (organizations.c.slug, organizations.c.name, organizations.c.credit_name)
 _VERSION = (item_versions.c.version, item_versions.c.pubstatus, item_versions.c.language_source,
             item_versions.c.language_confidence, item_versions.c.received_at, item_versions.c.document)
+
+
+def viewer_ids(viewer: Organization) -> tuple[str, ...]:
+    """The organizations whose deliveries the viewer reads: itself and its holding."""
+    return (viewer.id, viewer.parent_id) if viewer.parent_id else (viewer.id,)
 
 
 def _record(row: sa.Row) -> ItemRecord:
@@ -62,41 +82,97 @@ def _record(row: sa.Row) -> ItemRecord:
     return ItemRecord(m["id"], m["uri"], source, version, m["created_at"], m["updated_at"])
 
 
-def _latest_query() -> sa.Select:
+def _available(viewer: Organization, now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(deliveries.c.recipient_id.in_(viewer_ids(viewer)), deliveries.c.available_from <= now)
+
+
+def _seen_version(viewer: Organization, now: datetime) -> sa.ColumnElement[Any]:
+    """The version of each item row the viewer sees: the newest for the source, else the newest delivered."""
+    delivered = (sa.select(sa.func.max(deliveries.c.version))
+                 .where(deliveries.c.item_id == items.c.id, _available(viewer, now)).scalar_subquery())
+    return sa.case((items.c.organization_id == viewer.id, items.c.latest_version), else_=delivered)
+
+
+def _query(viewer: Organization, now: datetime) -> sa.Select:
     return (
         sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
                   *_SOURCE, *_VERSION)
         .join(organizations, organizations.c.id == items.c.organization_id)
         .join(item_versions, sa.and_(item_versions.c.item_id == items.c.id,
-                                     item_versions.c.version == items.c.latest_version))
+                                     item_versions.c.version == _seen_version(viewer, now)))
     )
 
 
-def _visible_to(viewer_org_id: str) -> sa.ColumnElement[bool]:
-    return items.c.organization_id == viewer_org_id
-
-
-def get_item(conn: Connection, viewer_org_id: str, item_id: str) -> ItemRecord:
+def get_item(conn: Connection, viewer: Organization, item_id: str, now: datetime | None = None) -> ItemRecord:
     """The newest version of an item the viewer may see; NotFound otherwise."""
-    row = conn.execute(_latest_query().where(items.c.id == item_id, _visible_to(viewer_org_id))).first()
+    row = conn.execute(_query(viewer, now or utcnow()).where(items.c.id == item_id)).first()
     if row is None:
         raise NotFound(f"no item {item_id!r}", field="id")
     return _record(row)
 
 
-def list_versions(conn: Connection, viewer_org_id: str, item_id: str) -> list[ItemVersion]:
-    """Every stored version of a visible item, oldest first."""
-    get_item(conn, viewer_org_id, item_id)
-    rows = conn.execute(sa.select(item_versions.c.item_id, *_VERSION).where(item_versions.c.item_id == item_id)
-                        .order_by(item_versions.c.version))
-    return [ItemVersion(*row) for row in rows]
+def list_versions(conn: Connection, viewer: Organization, item_id: str) -> list[ItemVersion]:
+    """Every version of a visible item the viewer may see, oldest first."""
+    now = utcnow()
+    record = get_item(conn, viewer, item_id, now)
+    query = sa.select(item_versions.c.item_id, *_VERSION).where(item_versions.c.item_id == item_id)
+    if record.source.id != viewer.id:
+        seen = sa.select(deliveries.c.version).where(deliveries.c.item_id == item_id, _available(viewer, now))
+        query = query.where(item_versions.c.version.in_(seen))
+    return [ItemVersion(*row) for row in conn.execute(query.order_by(item_versions.c.version))]
 
 
-def list_own_items(conn: Connection, org_id: str, *, since: datetime | None = None, limit: int = 50) \
+def list_own_items(conn: Connection, viewer: Organization, *, since: datetime | None = None, limit: int = 50) \
         -> list[ItemRecord]:
     """The organization's own items changed after ``since``, newest change first."""
-    query = _latest_query().where(items.c.organization_id == org_id)
+    query = _query(viewer, utcnow()).where(items.c.organization_id == viewer.id)
     if since is not None:
         query = query.where(items.c.updated_at > since)
     query = query.order_by(items.c.updated_at.desc(), items.c.id.desc()).limit(max(1, min(limit, MAX_LIMIT)))
     return [_record(row) for row in conn.execute(query)]
+
+
+def _received_query(viewer: Organization, now: datetime) -> sa.Select:
+    newest = (sa.select(deliveries.c.item_id, sa.func.max(deliveries.c.version).label("version"))
+              .where(_available(viewer, now)).group_by(deliveries.c.item_id).subquery())
+    return (
+        sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
+                  *_SOURCE, *_VERSION, deliveries.c.agreement_id, agreements.c.title.label("agreement_title"),
+                  deliveries.c.reason, deliveries.c.credit_line, deliveries.c.usage_terms,
+                  deliveries.c.available_from)
+        .join(newest, newest.c.item_id == items.c.id)
+        .join(item_versions, sa.and_(item_versions.c.item_id == items.c.id,
+                                     item_versions.c.version == newest.c.version))
+        .join(deliveries, sa.and_(deliveries.c.item_id == items.c.id, deliveries.c.version == newest.c.version,
+                                  deliveries.c.recipient_id.in_(viewer_ids(viewer))))
+        .join(organizations, organizations.c.id == items.c.organization_id)
+        .join(agreements, agreements.c.id == deliveries.c.agreement_id)
+    )
+
+
+def _received(row: sa.Row) -> Received:
+    m = row._mapping
+    return Received(m["agreement_id"], m["agreement_title"], m["reason"], m["credit_line"], m["usage_terms"],
+                    m["available_from"])
+
+
+def inbox(conn: Connection, viewer: Organization, *, since: datetime | None = None, limit: int = 50) \
+        -> list[tuple[ItemRecord, Received]]:
+    """What the viewer received (available now), newest first, each with its credit line and usage terms."""
+    query = _received_query(viewer, utcnow())
+    if since is not None:
+        query = query.where(deliveries.c.available_from > since)
+    query = query.order_by(deliveries.c.available_from.desc(), items.c.id.desc()).limit(max(1, min(limit, MAX_LIMIT)))
+    seen: set[str] = set()
+    found = []
+    for row in conn.execute(query):
+        if row.id not in seen:
+            seen.add(row.id)
+            found.append((_record(row), _received(row)))
+    return found
+
+
+def received(conn: Connection, viewer: Organization, item_id: str) -> Received | None:
+    """How the viewer received this item, or None (its own item, or not received)."""
+    row = conn.execute(_received_query(viewer, utcnow()).where(items.c.id == item_id)).first()
+    return _received(row) if row is not None else None

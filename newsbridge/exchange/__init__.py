@@ -1,0 +1,1 @@
+"""The exchange: agreements between organizations, their roadmaps, and routing items to partners."""

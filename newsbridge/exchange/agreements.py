@@ -1,0 +1,231 @@
+"""Agreements: drafting, proposing, signing by every party, suspending, ending, amending.
+
+Only parties (and their outlets, read-only) see an agreement; anyone else gets 404. Every
+change is recorded in ``agreement_events`` with who and when. Terms change only through an
+amendment, which every party must sign again before the agreement routes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from newsbridge.accounts.organizations import Organization
+from newsbridge.db.tables import agreement_events, agreement_parties, agreements, organizations
+from newsbridge.errors import Forbidden, InvalidInput, NotFound
+from newsbridge.exchange.lifecycle import Action, Status, effective_status, next_status
+from newsbridge.exchange.roadmap import add_commitments
+from newsbridge.exchange.terms import Terms, parse_terms
+from newsbridge.ids import new_id, utcnow
+
+MAX_PARTIES = 50
+
+
+@dataclass(frozen=True)
+class Party:
+    id: str
+    slug: str
+    name: str
+    signed: bool  # signed the current terms
+    signed_at: datetime | None
+    signed_by: str | None
+
+
+@dataclass(frozen=True)
+class Agreement:
+    id: str
+    title: str
+    status: Status  # effective: "expired" when past valid_until
+    valid_from: date | None
+    valid_until: date | None
+    terms: tuple[Terms, ...]
+    terms_revision: int
+    parties: tuple[Party, ...]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    def party(self, org_id: str) -> Party | None:
+        return next((p for p in self.parties if p.id == org_id), None)
+
+
+@dataclass(frozen=True)
+class Event:
+    action: str
+    organization: str  # slug
+    actor: str
+    from_status: str | None
+    to_status: str
+    details: dict[str, Any] | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A validated agreement body (create or amend)."""
+
+    title: str
+    party_ids: tuple[str, ...]
+    valid_from: date | None
+    valid_until: date | None
+    terms: tuple[Terms, ...]
+    roadmap: tuple[Mapping[str, Any], ...]
+
+
+def _date(value: Any, field: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{field} must be a day like 2026-01-31", field=field) from None
+
+
+def parse_draft(conn: Connection, data: Any, *, parties_fixed: Sequence[str] | None = None) -> Draft:
+    """Validate an agreement body as partners send it (slugs), resolving organizations."""
+    if not isinstance(data, Mapping):
+        raise InvalidInput("the agreement must be a JSON object", field="$")
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise InvalidInput("title must be a non-empty text", field="title")
+    rows = conn.execute(sa.select(organizations.c.id, organizations.c.slug, organizations.c.parent_id)).all()
+    org_ids = {r.slug: r.id for r in rows}
+    outlets: dict[str, set[str]] = {}
+    for r in rows:
+        if r.parent_id:
+            outlets.setdefault(r.parent_id, set()).add(r.id)
+    if parties_fixed is not None:
+        slugs = [slug for slug, oid in org_ids.items() if oid in parties_fixed]
+        if "parties" in data and sorted(data["parties"] or []) != sorted(slugs):
+            raise InvalidInput("the parties of an agreement cannot change; make a new agreement", field="parties")
+    else:
+        slugs = data.get("parties")
+        if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs) or len(set(slugs)) < 2:
+            raise InvalidInput("parties must list at least two different organization slugs", field="parties")
+        if len(slugs) > MAX_PARTIES:
+            raise InvalidInput(f"an agreement has at most {MAX_PARTIES} parties", field="parties")
+        if unknown := [s for s in slugs if s not in org_ids]:
+            raise InvalidInput(f"no organization with slug {unknown[0]!r}", field="parties")
+    party_ids = {slug: org_ids[slug] for slug in dict.fromkeys(slugs)}
+    valid_from, valid_until = _date(data.get("valid_from"), "valid_from"), _date(data.get("valid_until"), "valid_until")
+    if valid_from and valid_until and valid_until < valid_from:
+        raise InvalidInput("valid_until must not be before valid_from", field="valid_until")
+    raw_terms = data.get("terms")
+    if not isinstance(raw_terms, list) or not raw_terms:
+        raise InvalidInput("terms must list what each sharing party shares (at least one term)", field="terms")
+    terms = tuple(parse_terms(t, i, party_ids, outlets, org_ids) for i, t in enumerate(raw_terms))
+    roadmap = data.get("roadmap") or []
+    if not isinstance(roadmap, list) or not all(isinstance(c, Mapping) for c in roadmap):
+        raise InvalidInput("roadmap must be a list of commitments", field="roadmap")
+    return Draft(title.strip(), tuple(party_ids.values()), valid_from, valid_until, terms, tuple(roadmap))
+
+
+def _load(conn: Connection, agreement_id: str) -> Agreement | None:
+    row = conn.execute(sa.select(agreements).where(agreements.c.id == agreement_id)).first()
+    if row is None:
+        return None
+    party_rows = conn.execute(
+        sa.select(agreement_parties, organizations.c.slug, organizations.c.name)
+        .join(organizations, organizations.c.id == agreement_parties.c.organization_id)
+        .where(agreement_parties.c.agreement_id == agreement_id).order_by(organizations.c.slug))
+    parties = tuple(Party(p.organization_id, p.slug, p.name, p.signed_revision == row.terms_revision,
+                          p.signed_at if p.signed_revision == row.terms_revision else None,
+                          p.signed_by if p.signed_revision == row.terms_revision else None) for p in party_rows)
+    return Agreement(row.id, row.title, effective_status(Status(row.status), row.valid_until, date.today()),
+                     row.valid_from, row.valid_until, tuple(Terms.from_json(t) for t in row.terms),
+                     row.terms_revision, parties, row.created_by, row.created_at, row.updated_at)
+
+
+def _viewer_ids(viewer: Organization) -> tuple[str, ...]:
+    return (viewer.id, viewer.parent_id) if viewer.parent_id else (viewer.id,)
+
+
+def get_agreement(conn: Connection, viewer: Organization, agreement_id: str) -> Agreement:
+    """An agreement the viewer is party to (or whose holding is); NotFound otherwise."""
+    agreement = _load(conn, agreement_id)
+    if agreement is None or not any(agreement.party(oid) for oid in _viewer_ids(viewer)):
+        raise NotFound(f"no agreement {agreement_id!r}", field="id")
+    return agreement
+
+
+def list_agreements(conn: Connection, viewer: Organization) -> list[Agreement]:
+    ids = conn.execute(sa.select(agreement_parties.c.agreement_id).distinct()
+                       .where(agreement_parties.c.organization_id.in_(_viewer_ids(viewer)))).scalars().all()
+    found = [a for a in (_load(conn, i) for i in ids) if a is not None]
+    return sorted(found, key=lambda a: a.created_at, reverse=True)
+
+
+def _record(conn: Connection, agreement_id: str, action: str, actor_org: Organization, actor: str,
+            from_status: str | None, to_status: str, details: dict[str, Any] | None = None) -> None:
+    conn.execute(agreement_events.insert().values(
+        agreement_id=agreement_id, action=action, organization_id=actor_org.id, actor=actor,
+        from_status=from_status, to_status=to_status, details=details, at=utcnow()))
+
+
+def create_agreement(conn: Connection, actor_org: Organization, actor: str, data: Any) -> Agreement:
+    """A new draft agreement; the creating organization must be one of its parties."""
+    draft = parse_draft(conn, data)
+    if actor_org.id not in draft.party_ids:
+        raise InvalidInput("your organization must be one of the parties", field="parties")
+    now, agreement_id = utcnow(), new_id()
+    conn.execute(agreements.insert().values(
+        id=agreement_id, title=draft.title, status=Status.DRAFT.value, valid_from=draft.valid_from,
+        valid_until=draft.valid_until, terms=[t.to_json() for t in draft.terms], terms_revision=1,
+        created_by=actor_org.id, created_at=now, updated_at=now))
+    conn.execute(agreement_parties.insert(), [{"agreement_id": agreement_id, "organization_id": p}
+                                              for p in draft.party_ids])
+    add_commitments(conn, agreement_id, draft.party_ids, draft.roadmap)
+    _record(conn, agreement_id, "create", actor_org, actor, None, Status.DRAFT.value, {"title": draft.title})
+    created = _load(conn, agreement_id)
+    assert created is not None
+    return created
+
+
+def act(conn: Connection, agreement_id: str, action: Action, actor_org: Organization, actor: str,
+        data: Any = None) -> Agreement:
+    """Apply a lifecycle action by a party; the transition table decides what is allowed."""
+    agreement = get_agreement(conn, actor_org, agreement_id)
+    if agreement.party(actor_org.id) is None:
+        raise Forbidden("only a party itself can act on an agreement, not its outlets", field="id")
+    stored = Status(conn.execute(sa.select(agreements.c.status).where(agreements.c.id == agreement_id)).scalar_one())
+    values: dict[str, Any] = {"updated_at": utcnow()}
+    details: dict[str, Any] | None = None
+    if action is Action.SIGN:
+        if agreement.party(actor_org.id).signed:  # type: ignore[union-attr]
+            raise InvalidInput("your organization has signed these terms already", field="id")
+        unsigned = [p for p in agreement.parties if not p.signed and p.id != actor_org.id]
+        target = next_status(stored, action, all_signed=not unsigned)
+        conn.execute(agreement_parties.update().where(
+            agreement_parties.c.agreement_id == agreement_id, agreement_parties.c.organization_id == actor_org.id,
+        ).values(signed_revision=agreement.terms_revision, signed_at=utcnow(), signed_by=actor))
+        details = {"revision": agreement.terms_revision, "waiting_for": [p.slug for p in unsigned]}
+    elif action is Action.AMEND:
+        target = next_status(stored, action)
+        draft = parse_draft(conn, data, parties_fixed=[p.id for p in agreement.parties])
+        values.update(title=draft.title, valid_from=draft.valid_from, valid_until=draft.valid_until,
+                      terms=[t.to_json() for t in draft.terms], terms_revision=agreement.terms_revision + 1)
+        details = {"revision": agreement.terms_revision + 1}
+    else:
+        target = next_status(stored, action)
+        if action is Action.PROPOSE and stored is Status.SUSPENDED:
+            values["terms_revision"] = agreement.terms_revision + 1  # resuming needs every signature again
+    values["status"] = target.value
+    conn.execute(agreements.update().where(agreements.c.id == agreement_id).values(**values))
+    _record(conn, agreement_id, action.value, actor_org, actor, stored.value, target.value, details)
+    updated = _load(conn, agreement_id)
+    assert updated is not None
+    return updated
+
+
+def history(conn: Connection, viewer: Organization, agreement_id: str) -> list[Event]:
+    get_agreement(conn, viewer, agreement_id)
+    rows = conn.execute(
+        sa.select(agreement_events, organizations.c.slug)
+        .join(organizations, organizations.c.id == agreement_events.c.organization_id)
+        .where(agreement_events.c.agreement_id == agreement_id).order_by(agreement_events.c.id))
+    return [Event(r.action, r.slug, r.actor, r.from_status, r.to_status, r.details, r.at) for r in rows]

@@ -1,0 +1,91 @@
+"""Routing against the database: load the agreements, record deliveries, explain, list the inbox.
+
+:func:`route_version` runs inside the transaction that stores the item version, so an
+acknowledged item is never stored without its deliveries (nor the other way round).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from newsbridge.accounts.organizations import Organization
+from newsbridge.db.tables import agreement_parties, agreements, deliveries, organizations
+from newsbridge.exchange.lifecycle import Status, effective_status
+from newsbridge.exchange.routing import (AgreementRules, Delivery, Explanation, Previous, RoutableItem, RoutingTable,
+                                         explain, route)
+from newsbridge.exchange.terms import Terms
+from newsbridge.formats.item import Item
+from newsbridge.ids import utcnow
+from newsbridge.vocab.mediatopics import item_topics
+
+
+def load_rules(conn: Connection, source: Organization, today: date) -> RoutingTable:
+    """Every agreement the source (or its holding) is party to, indexed for routing."""
+    sides = [source.id] + ([source.parent_id] if source.parent_id else [])
+    ids = sa.select(agreement_parties.c.agreement_id).where(agreement_parties.c.organization_id.in_(sides))
+    rows = conn.execute(sa.select(agreements).where(agreements.c.id.in_(ids))).all()
+    parties: dict[str, list[str]] = {}
+    for agreement_id, org_id in conn.execute(sa.select(agreement_parties.c.agreement_id,
+                                                       agreement_parties.c.organization_id)
+                                             .where(agreement_parties.c.agreement_id.in_(ids))):
+        parties.setdefault(agreement_id, []).append(org_id)
+    return RoutingTable.build(
+        AgreementRules(r.id, r.title, effective_status(Status(r.status), r.valid_until, today), r.valid_from,
+                       r.valid_until, tuple(sorted(parties.get(r.id, ()))), tuple(Terms.from_json(t) for t in r.terms))
+        for r in rows)
+
+
+def previous_recipients(conn: Connection, item_id: str) -> dict[str, Previous]:
+    """The newest delivery of this item to each recipient so far."""
+    rows = conn.execute(sa.select(deliveries).where(deliveries.c.item_id == item_id).order_by(deliveries.c.version))
+    return {r.recipient_id: Previous(r.agreement_id, r.credit_line, r.usage_terms, r.available_from) for r in rows}
+
+
+def _published(item: Item, fallback: datetime) -> datetime:
+    if isinstance(item.firstcreated, datetime):
+        return item.firstcreated
+    if isinstance(item.firstcreated, date):
+        return datetime.combine(item.firstcreated, time(0, 0), tzinfo=timezone.utc)
+    return item.versioncreated or fallback
+
+
+def routable(item: Item, item_id: str, version: int, source: Organization, now: datetime) -> RoutableItem:
+    return RoutableItem(item_id, version, source.id, source.parent_id, source.credit_name, item.type, item.language,
+                        item_topics(item.subjects), item.pubstatus, _published(item, now), item.embargoed)
+
+
+def route_version(conn: Connection, source: Organization, item_id: str, version: int, item: Item,
+                  table: RoutingTable | None = None) -> list[Delivery]:
+    """Route one stored version and record its deliveries (same transaction as the store)."""
+    now = utcnow()
+    table = table if table is not None else load_rules(conn, source, now.date())
+    decided = route(routable(item, item_id, version, source, now), table, previous_recipients(conn, item_id),
+                    today=now.date())
+    if decided:
+        conn.execute(deliveries.insert(), [
+            {"item_id": item_id, "version": version, "recipient_id": d.recipient_id, "agreement_id": d.agreement_id,
+             "reason": d.reason, "credit_line": d.credit_line, "usage_terms": d.usage_terms,
+             "available_from": d.available_from, "created_at": now} for d in decided])
+    return decided
+
+
+@dataclass(frozen=True)
+class RoutingReport:
+    """For the source: each partner, delivered or not, and why."""
+
+    version: int
+    partners: list[tuple[str, str, Explanation]]  # (slug, name, explanation)
+
+
+def explain_routing(conn: Connection, source: Organization, item_id: str, version: int, item: Item) -> RoutingReport:
+    now = utcnow()
+    table = load_rules(conn, source, now.date())
+    found = explain(routable(item, item_id, version, source, now), table, previous_recipients(conn, item_id),
+                    today=now.date())
+    names = {r.id: (r.slug, r.name) for r in conn.execute(sa.select(organizations.c.id, organizations.c.slug,
+                                                                     organizations.c.name))}
+    return RoutingReport(version, [(names[e.recipient_id][0], names[e.recipient_id][1], e) for e in found])

@@ -1,0 +1,217 @@
+"""Routing: which partners receive an item version, under which agreement, and why (pure).
+
+``route(item, table)`` looks only at the rules whose sharing party is the item's source or
+the source's holding, so its cost grows with one organization's agreements, not with all of
+them. Every decision carries its reason; :func:`explain` also says why a partner did *not*
+receive the item.
+
+Rules of the exchange:
+
+* a term of party P applies to P's own items and its outlets' (``outlets`` narrows that);
+* types, languages and topics narrow what is shared (a topic includes its narrower topics);
+* only active agreements within their validity route new items, and only usable versions
+  reach new recipients;
+* a partner that received an earlier version receives every later one (corrections and
+  withdrawals must reach it), whatever the terms say now;
+* a delivery becomes available at max(embargo, publication + the term's delay).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from newsbridge.exchange.lifecycle import Status
+from newsbridge.exchange.terms import Terms, render_credit
+from newsbridge.vocab.mediatopics import vocabulary
+
+
+@dataclass(frozen=True)
+class AgreementRules:
+    """What routing needs of one agreement (its effective status, parties and terms)."""
+
+    id: str
+    title: str
+    status: Status
+    valid_from: date | None
+    valid_until: date | None
+    parties: tuple[str, ...]
+    terms: tuple[Terms, ...]
+
+
+@dataclass(frozen=True)
+class RoutableItem:
+    item_id: str
+    version: int
+    source_id: str
+    source_parent_id: str | None
+    source_name: str  # the credit name of the source
+    type: str
+    language: str | None
+    topics: frozenset[str]  # Media Topic qcodes with all their broader topics
+    pubstatus: str
+    published: datetime
+    embargoed: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Previous:
+    """An earlier version's delivery to one recipient."""
+
+    agreement_id: str
+    credit_line: str
+    usage_terms: str
+    available_from: datetime
+
+
+@dataclass(frozen=True)
+class Delivery:
+    recipient_id: str
+    agreement_id: str
+    reason: str
+    credit_line: str
+    usage_terms: str
+    available_from: datetime
+
+
+@dataclass(frozen=True)
+class Explanation:
+    recipient_id: str
+    delivered: bool
+    agreement_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Rule:
+    agreement: AgreementRules
+    terms: Terms
+    recipients: tuple[str, ...]
+    topics: frozenset[str]
+    languages: frozenset[str]
+    types: frozenset[str]
+    outlets: frozenset[str]
+
+
+@dataclass
+class RoutingTable:
+    """Agreements indexed by sharing party, built once and reused for many items."""
+
+    by_source: dict[str, list[_Rule]] = field(default_factory=lambda: defaultdict(list))
+    agreements: dict[str, AgreementRules] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, agreements: Iterable[AgreementRules]) -> "RoutingTable":
+        table = cls()
+        for agreement in sorted(agreements, key=lambda a: a.id):
+            table.agreements[agreement.id] = agreement
+            for terms in agreement.terms:
+                recipients = tuple(p for p in agreement.parties if p != terms.from_id)
+                table.by_source[terms.from_id].append(_Rule(
+                    agreement, terms, recipients, frozenset(terms.topics), frozenset(terms.languages),
+                    frozenset(terms.types), frozenset(terms.outlets)))
+        return table
+
+    def rules_for(self, item: RoutableItem) -> list[_Rule]:
+        rules = list(self.by_source.get(item.source_id, ()))
+        if item.source_parent_id:
+            rules += self.by_source.get(item.source_parent_id, ())
+        return rules
+
+
+def _labels(qcodes: Iterable[str]) -> str:
+    topics = vocabulary()
+    return ", ".join(f"{topics[q].label} ({q})" if q in topics else q for q in sorted(qcodes))
+
+
+def _failure(rule: _Rule, item: RoutableItem, today: date) -> str | None:
+    """Why ``rule`` does not carry ``item`` to new recipients, or None when it does."""
+    agreement = rule.agreement
+    if agreement.status is not Status.ACTIVE:
+        return f"agreement '{agreement.title}' is {agreement.status.value}"
+    if agreement.valid_from and today < agreement.valid_from:
+        return f"agreement '{agreement.title}' is valid from {agreement.valid_from.isoformat()}"
+    if rule.outlets and item.source_id not in rule.outlets:
+        return f"agreement '{agreement.title}' does not share items of this outlet"
+    if rule.types and item.type not in rule.types:
+        return f"agreement '{agreement.title}' does not share {item.type} items (shares {', '.join(sorted(rule.types))})"
+    language = (item.language or "").split("-")[0].lower()
+    if rule.languages and language not in rule.languages:
+        return (f"agreement '{agreement.title}' does not share items in {language or 'an unknown language'} "
+                f"(shares {', '.join(sorted(rule.languages))})")
+    if rule.topics and not rule.topics & item.topics:
+        about = _labels(q for q in item.topics) if item.topics else "no Media Topic"
+        return f"agreement '{agreement.title}' shares only {_labels(rule.topics)}; the item is about {about}"
+    if item.pubstatus != "usable":
+        return f"a {item.pubstatus} version goes only to partners that received earlier versions"
+    return None
+
+
+def _reason(rule: _Rule, item: RoutableItem) -> str:
+    parts = []
+    if rule.topics:
+        parts.append("topic " + _labels(rule.topics & item.topics))
+    if rule.languages:
+        parts.append(f"language {(item.language or '').split('-')[0].lower()}")
+    if rule.types:
+        parts.append(f"{item.type} items")
+    shared = "; ".join(parts) if parts else "all items"
+    return f"received under agreement '{rule.agreement.title}' because it shares {shared}"
+
+
+def _available(rule: _Rule, item: RoutableItem) -> datetime:
+    ready = item.published + timedelta(minutes=rule.terms.delay_minutes)
+    return max(ready, item.embargoed) if item.embargoed else ready
+
+
+def _decide(item: RoutableItem, table: RoutingTable, previous: Mapping[str, Previous], today: date) \
+        -> tuple[dict[str, Delivery], dict[str, str]]:
+    delivered: dict[str, Delivery] = {}
+    failures: dict[str, str] = {}
+    own = {item.source_id, item.source_parent_id}
+    for rule in table.rules_for(item):
+        failure = _failure(rule, item, today)
+        for recipient in rule.recipients:
+            if recipient in own or recipient in delivered:
+                continue
+            if failure is None:
+                delivered[recipient] = Delivery(
+                    recipient, rule.agreement.id, _reason(rule, item),
+                    render_credit(rule.terms.credit_line, item.source_name, rule.agreement.title),
+                    rule.terms.usage_terms, _available(rule, item))
+            else:
+                failures.setdefault(recipient, failure)
+    for recipient, earlier in previous.items():
+        if recipient in delivered:
+            continue
+        title = table.agreements[earlier.agreement_id].title if earlier.agreement_id in table.agreements \
+            else "an earlier agreement"
+        ready = max(earlier.available_from, item.embargoed) if item.embargoed else earlier.available_from
+        delivered[recipient] = Delivery(
+            recipient, earlier.agreement_id,
+            f"received because an earlier version was delivered under agreement '{title}' "
+            "(corrections and withdrawals always follow)",
+            earlier.credit_line, earlier.usage_terms, ready)
+    return delivered, failures
+
+
+def route(item: RoutableItem, table: RoutingTable, previous: Mapping[str, Previous] | None = None, *,
+          today: date) -> list[Delivery]:
+    """The deliveries of one item version: one per recipient, each with its agreement and reason.
+
+    ``today`` is the routing day (validity dates are checked against it), ``previous`` the
+    recipients of earlier versions of the item.
+    """
+    delivered, _ = _decide(item, table, previous or {}, today)
+    return sorted(delivered.values(), key=lambda d: d.recipient_id)
+
+
+def explain(item: RoutableItem, table: RoutingTable, previous: Mapping[str, Previous] | None = None, *,
+            today: date) -> list[Explanation]:
+    """For every partner the source has an agreement with: delivered and why, or why not."""
+    delivered, failures = _decide(item, table, previous or {}, today)
+    found = [Explanation(r, True, d.agreement_id, d.reason) for r, d in delivered.items()]
+    found += [Explanation(r, False, None, why) for r, why in failures.items() if r not in delivered]
+    return sorted(found, key=lambda e: e.recipient_id)
