@@ -392,7 +392,8 @@ def profile_pipeline(documents: Sequence[bytes], db_path: Path, settings: Settin
     console.print(f"profiled run: {total:.2f} s for {len(documents):,} items")
     table = Table("stage", "calls", "cumulative s", "share of run")
     rows = {}
-    for (path, line, name), (_cc, calls, _tt, cumulative, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+    entries = stats.stats.items()  # type: ignore[attr-defined]
+    for (path, line, name), (_cc, calls, _tt, cumulative, _callers) in entries:
         stage = next((label for where, what, label in PROFILE_STAGES if where in path and what in name), None)
         if stage:
             rows[f"{stage} ({Path(path).name}:{line})" if path != "~" else stage] = (calls, cumulative)

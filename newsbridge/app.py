@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from newsbridge import __version__
-from newsbridge.api import items, me, ops, schemas
+from newsbridge.api import agreements, inbox, items, me, ops, schemas
 from newsbridge.api.deps import Hub
 from newsbridge.api.errors import install_error_handlers
 from newsbridge.config import Settings, load_settings
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app = FastAPI(title="Newsbridge", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.hub = Hub(settings=settings, engine=engine, ingestor=Ingestor(engine, settings))
     install_error_handlers(app)
-    for module in (items, me, schemas, ops):
+    for module in (items, inbox, agreements, me, schemas, ops):
         app.include_router(module.router)
     static = resources.files("newsbridge.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

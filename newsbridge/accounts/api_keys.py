@@ -22,7 +22,8 @@ from newsbridge.db.tables import api_keys
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import utcnow
 
-SCOPES = ("publish", "read")
+SCOPES = ("publish", "read", "manage")
+DEFAULT_SCOPES = ("publish", "read")
 _ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 
@@ -64,7 +65,7 @@ def parse_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     return chosen
 
 
-def create_api_key(conn: Connection, org_slug: str, scopes: Iterable[str] = SCOPES, label: str = "") \
+def create_api_key(conn: Connection, org_slug: str, scopes: Iterable[str] = DEFAULT_SCOPES, label: str = "") \
         -> tuple[ApiKey, str]:
     """A new key for the organization: (its record, the secret to show once)."""
     org = get_organization(conn, org_slug)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -13,7 +14,9 @@ from newsbridge.accounts.api_keys import Principal, authenticate
 from newsbridge.config import Settings
 from newsbridge.db.engine import reading
 from newsbridge.errors import Forbidden, Unauthenticated
-from newsbridge.ingest.pipeline import Ingestor
+from newsbridge.formats.errors import FormatError
+from newsbridge.formats.ninjs import decode_json
+from newsbridge.ingest.pipeline import Ingestor, translate
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer nb_...`")
 
@@ -48,3 +51,11 @@ def caller(scope: str | None) -> Callable[..., Principal]:
         return principal
 
     return dependency
+
+
+async def json_body(request: Request) -> Any:
+    """The request body as JSON, with the hub's ``malformed`` error saying where it breaks."""
+    try:
+        return decode_json(await request.body())
+    except FormatError as exc:
+        raise translate(exc) from None

@@ -12,10 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from newsbridge.accounts.api_keys import Principal
 from newsbridge.api.deps import Hub, caller, hub
 from newsbridge.db.engine import reading
-from newsbridge.errors import InvalidInput
 from newsbridge.formats import ninjs
 from newsbridge.formats.detect import KNOWN_FORMATS
-from newsbridge.items.queries import ItemRecord, ItemVersion, get_item, list_own_items, list_versions
+from newsbridge.errors import InvalidInput, NotFound
+from newsbridge.exchange.deliveries import explain_routing
+from newsbridge.items.queries import (ItemRecord, ItemVersion, Received, get_item, list_own_items, list_versions,
+                                     received)
 from newsbridge.items.store import Stored
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
@@ -56,11 +58,22 @@ def _hub_fields(record: ItemRecord, version: ItemVersion) -> dict[str, Any]:
     }
 
 
-def render(record: ItemRecord, version: ItemVersion | None = None, fmt: Format = "ninjs3") -> dict[str, Any]:
-    """The item as ninjs (3.x or 2.x) with the hub's ``id``, ``source`` and ``hub`` fields beside it."""
+def received_json(how: Received) -> dict[str, Any]:
+    return {"agreement": {"id": how.agreement_id, "title": how.agreement_title}, "reason": how.reason,
+            "creditLine": how.credit_line, "usageTerms": how.usage_terms,
+            "availableFrom": how.available_from.isoformat()}
+
+
+def render(record: ItemRecord, version: ItemVersion | None = None, fmt: Format = "ninjs3",
+           how: Received | None = None) -> dict[str, Any]:
+    """The item as ninjs (3.x or 2.x) with the hub's ``id``, ``source`` and ``hub`` fields beside it;
+    for a recipient also ``received``: the agreement, credit line and usage terms it came under."""
     version = version or record.latest
     doc = version.document if fmt == "ninjs3" else ninjs.to_ninjs2(ninjs.item_from_ninjs(version.document))
-    return {**_hub_fields(record, version), **doc}
+    hub_fields = _hub_fields(record, version)
+    if how is not None:
+        hub_fields["received"] = received_json(how)
+    return {**hub_fields, **doc}
 
 
 def _stored_response(the_hub: Hub, principal: Principal, stored: Stored) -> JSONResponse:
@@ -88,7 +101,10 @@ def _publish(the_hub: Hub, principal: Principal, data: bytes) -> JSONResponse:
 
 @router.post("/items:upload", status_code=201, openapi_extra=_UPLOAD_BODY,
              summary="Upload a file in any supported format")
-async def upload_items(request: Request, principal: Principal = Depends(caller("publish")),
+async def upload_items(request: Request,
+                       subject: list[str] = Query([], description="Media Topic qcodes (medtop:...) to add to every "
+                                                                 "item of the file; wires without subjects need them"),
+                       principal: Principal = Depends(caller("publish")),
                        the_hub: Hub = Depends(hub)) -> JSONResponse:
     """Detect the file's format, parse it and store every item in it (all or nothing)."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -99,11 +115,11 @@ async def upload_items(request: Request, principal: Principal = Depends(caller("
         data = await upload.read()
     else:
         data = await request.body()
-    return await run_in_threadpool(_upload, the_hub, principal, data)
+    return await run_in_threadpool(_upload, the_hub, principal, data, subject)
 
 
-def _upload(the_hub: Hub, principal: Principal, data: bytes) -> JSONResponse:
-    stored = the_hub.ingestor.ingest_document(principal.organization, data)
+def _upload(the_hub: Hub, principal: Principal, data: bytes, subjects: list[str]) -> JSONResponse:
+    stored = the_hub.ingestor.ingest_document(principal.organization, data, subjects)
     with reading(the_hub.engine) as conn:
         records = [get_item(conn, principal.organization, s.item_id) for s in stored]
     created = any(s.created for s in stored)
@@ -125,7 +141,8 @@ def list_items(since: datetime | None = Query(None, description="Only items chan
 def read_item(item_id: str, format: Format = "ninjs3", principal: Principal = Depends(caller("read")),
               the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     with reading(the_hub.engine) as conn:
-        return render(get_item(conn, principal.organization, item_id), fmt=format)
+        record = get_item(conn, principal.organization, item_id)
+        return render(record, fmt=format, how=received(conn, principal.organization, item_id))
 
 
 @router.get("/items/{item_id}/versions", summary="Every version of an item, oldest first")
@@ -135,3 +152,19 @@ def read_versions(item_id: str, format: Format = "ninjs3", principal: Principal 
         record = get_item(conn, principal.organization, item_id)
         versions = list_versions(conn, principal.organization, item_id)
     return {"id": record.id, "versions": [render(record, v, format) for v in versions]}
+
+
+@router.get("/items/{item_id}/routing", summary="Why each partner did (or did not) receive your item")
+def read_routing(item_id: str, principal: Principal = Depends(caller("read")),
+                 the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    """For the source only: every partner it has an agreement with, whether the newest version
+    reached it, under which agreement, and the rule that matched or failed."""
+    with reading(the_hub.engine) as conn:
+        record = get_item(conn, principal.organization, item_id)
+        if record.source.id != principal.organization.id:
+            raise NotFound(f"no item {item_id!r}", field="id")
+        item = ninjs.item_from_ninjs(record.latest.document)
+        report = explain_routing(conn, principal.organization, record.id, record.latest.version, item)
+    return {"id": record.id, "version": report.version, "partners": [
+        {"slug": slug, "name": name, "delivered": e.delivered, "agreement": e.agreement_id, "reason": e.reason}
+        for slug, name, e in report.partners]}

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from newsbridge.cli import accounts, hub
+from newsbridge.cli import accounts, agreements, hub
 from newsbridge.errors import NewsbridgeError
 
 
@@ -37,6 +37,7 @@ app.add_typer(hub.db_app, name="db")
 app.add_typer(accounts.org_app, name="org")
 app.add_typer(accounts.member_app, name="member")
 app.add_typer(accounts.key_app, name="key")
+app.add_typer(agreements.agreement_app, name="agreement")
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from newsbridge.accounts.api_keys import SCOPES, create_api_key, list_api_keys, revoke_api_key
+from newsbridge.accounts.api_keys import DEFAULT_SCOPES, create_api_key, list_api_keys, revoke_api_key
 from newsbridge.accounts.members import add_member, list_members
 from newsbridge.accounts.organizations import create_organization, list_organizations
 from newsbridge.cli.context import state
@@ -92,7 +92,8 @@ def member_list(ctx: typer.Context, org: str = typer.Argument(..., help="Organiz
 def key_create(
     ctx: typer.Context,
     org: str = typer.Argument(..., help="Organization slug"),
-    scope: str = typer.Option(",".join(SCOPES), "--scope", help="Comma-separated scopes: publish,read"),
+    scope: str = typer.Option(",".join(DEFAULT_SCOPES), "--scope",
+                              help="Comma-separated scopes among publish, read, manage (agreements)"),
     label: str = typer.Option("", "--label", help="What the key is for"),
 ) -> None:
     """Create an API key and print it, alone, on standard output (it is not shown again)."""

@@ -75,6 +75,7 @@ def demo(
         items.add_row(*row)
     for table in (people, keys, items):
         console.print(table)
+    console.print("Signed agreements: " + "; ".join(report.agreements))
     console.print(f"Try: curl -H 'Authorization: Bearer {report.keys[0][1]}' "
                   f"http://127.0.0.1:{port}/api/v1/items", soft_wrap=True)
     if not no_serve:
@@ -95,6 +96,7 @@ def ingest(
     ctx: typer.Context,
     paths: list[Path] = typer.Argument(..., help="Files or directories (searched recursively)"),
     as_org: str = typer.Option(..., "--as", help="Slug of the organization publishing these items"),
+    subject: list[str] = typer.Option([], "--subject", help="Media Topic qcode to add to every item (repeatable)"),
 ) -> None:
     """Ingest files in any supported format as an organization; prints accepted and rejected."""
     cli = state(ctx)
@@ -110,7 +112,7 @@ def ingest(
         task = progress.add_task("ingesting", total=len(files))
         for path in files:
             try:
-                results = ingestor.ingest_document(org, path.read_bytes())
+                results = ingestor.ingest_document(org, path.read_bytes(), subject)
                 stored += sum(r.created for r in results)
                 unchanged += sum(not r.created for r in results)
             except NewsbridgeError as exc:

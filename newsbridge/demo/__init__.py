@@ -12,6 +12,9 @@ from newsbridge.accounts.api_keys import create_api_key
 from newsbridge.accounts.members import add_member
 from newsbridge.accounts.organizations import create_organization, get_organization
 from newsbridge.db.engine import reading, writing
+from newsbridge.demo.cooperations import COOPERATIONS, SEED_SUBJECTS
+from newsbridge.exchange.agreements import act, create_agreement
+from newsbridge.exchange.lifecycle import Action
 from newsbridge.ingest.pipeline import Ingestor
 
 # (slug, name, parent, country, languages, time zone, credit name)
@@ -35,7 +38,7 @@ MEMBERS = [
     ("irna", "editor@irna.example", "Reza Editor", "editor"),
 ]
 SEEDS = [("kazinform", "kazinform-2023-04-26.txt"), ("parstoday", "parstoday-2018-07-12.txt")]
-KEYED = ["kazinform", "irna", "parstoday", "ria"]
+KEYED = ["krtc", "kazinform", "irna", "parstoday", "ria"]
 
 
 @dataclass
@@ -44,7 +47,8 @@ class DemoReport:
 
     members: list[tuple[str, str, str, str]] = field(default_factory=list)  # org, email, role, password
     keys: list[tuple[str, str]] = field(default_factory=list)  # org, key
-    items: list[tuple[str, str, str]] = field(default_factory=list)  # org, item id, headline
+    items: list[tuple[str, str, str]] = field(default_factory=list)  # org, item id, file
+    agreements: list[str] = field(default_factory=list)  # titles
 
 
 def seed_text(name: str) -> bytes:
@@ -52,7 +56,8 @@ def seed_text(name: str) -> bytes:
 
 
 def load_demo(engine: Engine, ingestor: Ingestor) -> DemoReport:
-    """Fill an empty, migrated database with the demo partners and ingest the seed articles."""
+    """Fill an empty, migrated database with the demo partners, their signed agreements and
+    roadmaps, and ingest the seed articles (which are then routed under those agreements)."""
     report = DemoReport()
     with writing(engine) as conn:
         for slug, name, parent, country, languages, zone, credit in ORGANIZATIONS:
@@ -63,11 +68,18 @@ def load_demo(engine: Engine, ingestor: Ingestor) -> DemoReport:
             add_member(conn, org, email, name, role, password)
             report.members.append((org, email, role, password))
         for org in KEYED:
-            _key, raw = create_api_key(conn, org, label="demo")
+            _key, raw = create_api_key(conn, org, ("publish", "read", "manage"), label="demo")
             report.keys.append((org, raw))
+        for body in COOPERATIONS:
+            proposer = get_organization(conn, body["parties"][0])
+            agreement = create_agreement(conn, proposer, "demo", body)
+            act(conn, agreement.id, Action.PROPOSE, proposer, "demo")
+            for slug in body["parties"]:
+                act(conn, agreement.id, Action.SIGN, get_organization(conn, slug), "demo")
+            report.agreements.append(agreement.title)
     for org_slug, filename in SEEDS:
         with reading(engine) as conn:
             org = get_organization(conn, org_slug)
-        for stored in ingestor.ingest_document(org, seed_text(filename)):
+        for stored in ingestor.ingest_document(org, seed_text(filename), SEED_SUBJECTS[filename]):
             report.items.append((org_slug, stored.item_id, filename))
     return report

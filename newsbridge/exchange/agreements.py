@@ -153,6 +153,18 @@ def get_agreement(conn: Connection, viewer: Organization, agreement_id: str) -> 
     return agreement
 
 
+def load_agreement(conn: Connection, agreement_id: str) -> Agreement:
+    """Any agreement, for the hub operator (the CLI); partners go through :func:`get_agreement`."""
+    agreement = _load(conn, agreement_id)
+    if agreement is None:
+        raise NotFound(f"no agreement {agreement_id!r}; `newsbridge agreement list` shows them", field="id")
+    return agreement
+
+
+def all_agreement_ids(conn: Connection) -> list[str]:
+    return list(conn.execute(sa.select(agreements.c.id).order_by(agreements.c.created_at)).scalars())
+
+
 def list_agreements(conn: Connection, viewer: Organization) -> list[Agreement]:
     ids = conn.execute(sa.select(agreement_parties.c.agreement_id).distinct()
                        .where(agreement_parties.c.organization_id.in_(_viewer_ids(viewer)))).scalars().all()
@@ -222,8 +234,8 @@ def act(conn: Connection, agreement_id: str, action: Action, actor_org: Organiza
     return updated
 
 
-def history(conn: Connection, viewer: Organization, agreement_id: str) -> list[Event]:
-    get_agreement(conn, viewer, agreement_id)
+def history(conn: Connection, agreement_id: str) -> list[Event]:
+    """Every change of an agreement, oldest first (check visibility with get_agreement first)."""
     rows = conn.execute(
         sa.select(agreement_events, organizations.c.slug)
         .join(organizations, organizations.c.id == agreement_events.c.organization_id)

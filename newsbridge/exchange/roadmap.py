@@ -16,9 +16,11 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import commitments, organizations
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
+from newsbridge.items.queries import get_item
 
 MAX_EVIDENCE = 50
 
@@ -130,8 +132,18 @@ def add_commitments(conn: Connection, agreement_id: str, party_ids: Sequence[str
     return [c for c in list_commitments(conn, agreement_id) if c.id in ids]
 
 
+def _check_items(conn: Connection, viewer: Organization, evidence: Sequence[Mapping[str, str]]) -> None:
+    for index, entry in enumerate(evidence):
+        if entry["kind"] == "item":
+            try:
+                get_item(conn, viewer, entry["ref"])
+            except NotFound:
+                raise InvalidInput(f"no item {entry['ref']!r} that your organization can see",
+                                   field=f"$.evidence[{index}].ref") from None
+
+
 def update_commitment(conn: Connection, agreement_id: str, party_ids: Sequence[str], commitment_id: str,
-                      changes: Any) -> Commitment:
+                      changes: Any, viewer: Organization) -> Commitment:
     """Change status, owner, due day, notes, title or evidence of one commitment."""
     if not isinstance(changes, Mapping) or not changes:
         raise InvalidInput("send the fields to change: status, owner, due, notes, title, evidence", field="$")
@@ -139,6 +151,7 @@ def update_commitment(conn: Connection, agreement_id: str, party_ids: Sequence[s
     if unknown:
         raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}", field=min(unknown))
     values = _values(changes, _slug_ids(conn, party_ids), "$", partial=True)
+    _check_items(conn, viewer, values.get("evidence", []))
     done = conn.execute(commitments.update().where(commitments.c.id == commitment_id,
                                                    commitments.c.agreement_id == agreement_id)
                         .values(updated_at=utcnow(), **values))

@@ -28,6 +28,7 @@ from newsbridge.formats.item import Item
 from newsbridge.ingest.prepare import prepare_item
 from newsbridge.items.store import Prepared, Stored, store_version
 from newsbridge.ids import utcnow
+from newsbridge.vocab.mediatopics import normalize_qcode, subject_qcode, topic_subject
 from newsbridge.telemetry import ITEMS_INGESTED, ITEMS_REJECTED, ITEMS_UNCHANGED
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,21 @@ def assign_uri(org: Organization, item: Item) -> Item:
     when = item.firstcreated.isoformat() if isinstance(item.firstcreated, date) else ""
     digest = hashlib.sha256(f"{when}\n{item.headline or ''}".encode("utf-8")).hexdigest()[:24]
     return replace(item, uri=f"urn:newsbridge:{org.slug}:{digest}")
+
+
+def with_subjects(item: Item, qcodes: Sequence[str]) -> Item:
+    """The item with these Media Topics added to its subjects (known qcodes only; no duplicates)."""
+    if not qcodes:
+        return item
+    subjects = list(item.subjects)
+    for code in qcodes:
+        qcode = normalize_qcode(code)
+        if qcode is None:
+            raise InvalidInput(f"{code!r} is not an IPTC Media Topic; use a qcode like medtop:20000045 (mass media)",
+                               field="subject")
+        if all(subject_qcode(s) != qcode for s in subjects):
+            subjects.append(topic_subject(qcode))
+    return replace(item, subjects=subjects)
 
 
 def parse(data: bytes) -> tuple[str, list[Item]]:
@@ -114,10 +130,14 @@ class Ingestor:
             raise error from None
         return self.ingest_item(org, item)
 
-    def ingest_document(self, org: Organization, data: bytes) -> list[Stored]:
-        """Parse ``data`` and store all its items in one transaction: all or nothing."""
+    def ingest_document(self, org: Organization, data: bytes, subjects: Sequence[str] = ()) -> list[Stored]:
+        """Parse ``data`` and store all its items in one transaction: all or nothing.
+
+        ``subjects`` are Media Topic qcodes the publisher assigns to every item in the document
+        (wires without subject fields, such as the plain-text ones, need them to be routed)."""
         try:
             fmt, items = parse(data)
+            items = [with_subjects(item, subjects) for item in items]
             prepared = [self.prepare(org, item) for item in items]
             with writing(self.engine) as conn:
                 table = load_rules(conn, org, utcnow().date())

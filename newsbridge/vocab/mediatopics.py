@@ -89,3 +89,9 @@ def item_topics(subjects: Iterable[dict[str, Any]]) -> frozenset[str]:
         if qcode := subject_qcode(subject):
             found |= ancestors(qcode)
     return frozenset(found)
+
+
+def topic_subject(qcode: str) -> dict[str, str]:
+    """A ninjs subject naming a Media Topic (``medtop:...``), as the hub writes it."""
+    topic = vocabulary()[qcode]
+    return {"name": topic.label, "uri": URI_PREFIX + qcode.removeprefix("medtop:")}

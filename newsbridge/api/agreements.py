@@ -1,0 +1,176 @@
+"""``/api/v1/agreements``: exchange agreements, their lifecycle, history and roadmap."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Connection
+
+from newsbridge.accounts.api_keys import Principal
+from newsbridge.api.deps import Hub, caller, hub, json_body
+from newsbridge.db.engine import reading, writing
+from newsbridge.db.tables import organizations
+from newsbridge.exchange.agreements import Agreement, act, create_agreement, get_agreement, history, list_agreements
+from newsbridge.errors import Forbidden
+from newsbridge.exchange.lifecycle import Action
+from newsbridge.exchange.roadmap import Commitment, add_commitments, list_commitments, progress, update_commitment
+from newsbridge.vocab.mediatopics import vocabulary
+
+router = APIRouter(prefix="/api/v1", tags=["agreements"])
+
+_AGREEMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object", "required": ["title", "parties", "terms"]},
+                                         "example": {
+            "title": "Kazinform-IRNA news exchange", "parties": ["krtc", "irna"],
+            "valid_from": "2026-01-01", "valid_until": "2028-12-31",
+            "terms": [{"from": "krtc", "topics": ["medtop:11000000", "medtop:04000000"], "languages": ["en", "ru"],
+                       "types": ["text"], "outlets": ["kazinform"], "delay_minutes": 0,
+                       "credit_line": "{source} via Newsbridge", "usage_terms": "Republication with credit.",
+                       "allow_translation": True, "allow_republication": True},
+                      {"from": "irna", "topics": ["medtop:11000000"], "languages": ["en", "fa"]}],
+            "roadmap": [{"title": "Exchange news daily", "owner": "irna", "due": "2026-06-30", "status": "planned"}]}}},
+    }
+}
+
+
+def _slugs(conn: Connection) -> dict[str, str]:
+    return {r.id: r.slug for r in conn.execute(sa.select(organizations.c.id, organizations.c.slug))}
+
+
+def commitment_json(c: Commitment) -> dict[str, Any]:
+    return {"id": c.id, "position": c.position, "title": c.title, "owner": c.owner,
+            "due": c.due.isoformat() if c.due else None, "status": c.status.value, "notes": c.notes,
+            "evidence": list(c.evidence), "updated_at": c.updated_at.isoformat()}
+
+
+def roadmap_json(items: list[Commitment]) -> dict[str, Any]:
+    done = progress(items, date.today())
+    return {"progress": {"percent": done.percent, "done": done.done, "counted": done.counted,
+                         "overdue": done.overdue, "by_status": done.by_status},
+            "commitments": [commitment_json(c) for c in items]}
+
+
+def agreement_json(conn: Connection, agreement: Agreement) -> dict[str, Any]:
+    slugs, topics = _slugs(conn), vocabulary()
+    return {
+        "id": agreement.id,
+        "title": agreement.title,
+        "status": agreement.status.value,
+        "valid_from": agreement.valid_from.isoformat() if agreement.valid_from else None,
+        "valid_until": agreement.valid_until.isoformat() if agreement.valid_until else None,
+        "terms_revision": agreement.terms_revision,
+        "parties": [{"slug": p.slug, "name": p.name, "signed": p.signed,
+                     "signed_at": p.signed_at.isoformat() if p.signed_at else None, "signed_by": p.signed_by}
+                    for p in agreement.parties],
+        "terms": [{**t.to_json(), "from": slugs[t.from_id], "outlets": [slugs[o] for o in t.outlets],
+                   "topic_labels": {q: topics[q].label for q in t.topics if q in topics}} for t in agreement.terms],
+        "roadmap": roadmap_json(list_commitments(conn, agreement.id)),
+        "created_by": slugs.get(agreement.created_by),
+        "created_at": agreement.created_at.isoformat(),
+        "updated_at": agreement.updated_at.isoformat(),
+    }
+
+
+def _actor(principal: Principal) -> str:
+    return f"api key {principal.key_id}"
+
+
+@router.post("/agreements", status_code=201, openapi_extra=_AGREEMENT_BODY, summary="Draft a new agreement")
+async def create(request: Request, principal: Principal = Depends(caller("manage")),
+                 the_hub: Hub = Depends(hub)) -> JSONResponse:
+    """Create a draft between your organization and partners; propose it, then every party signs."""
+    data = await json_body(request)
+    with writing(the_hub.engine) as conn:
+        agreement = create_agreement(conn, principal.organization, _actor(principal), data)
+        body = agreement_json(conn, agreement)
+    return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/agreements/{agreement.id}"})
+
+
+@router.get("/agreements", summary="Agreements your organization (or its holding) is party to")
+def index(principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with reading(the_hub.engine) as conn:
+        return {"agreements": [agreement_json(conn, a) for a in list_agreements(conn, principal.organization)]}
+
+
+@router.get("/agreements/{agreement_id}", summary="One agreement: status, parties and signatures, terms, roadmap")
+def show(agreement_id: str, principal: Principal = Depends(caller("read")),
+         the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with reading(the_hub.engine) as conn:
+        return agreement_json(conn, get_agreement(conn, principal.organization, agreement_id))
+
+
+@router.get("/agreements/{agreement_id}/history", summary="Every change: action, organization, who, when")
+def changes(agreement_id: str, principal: Principal = Depends(caller("read")),
+            the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with reading(the_hub.engine) as conn:
+        get_agreement(conn, principal.organization, agreement_id)
+        events = history(conn, agreement_id)
+    return {"events": [{"action": e.action, "organization": e.organization, "actor": e.actor,
+                        "from_status": e.from_status, "to_status": e.to_status, "details": e.details,
+                        "at": e.at.isoformat()} for e in events]}
+
+
+def _lifecycle(action: Action, summary: str, *, with_body: bool = False) -> None:
+    async def endpoint(agreement_id: str, request: Request, principal: Principal = Depends(caller("manage")),
+                       the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+        data = await json_body(request) if with_body else None
+        with writing(the_hub.engine) as conn:
+            agreement = act(conn, agreement_id, action, principal.organization, _actor(principal), data)
+            return agreement_json(conn, agreement)
+
+    endpoint.__name__ = f"agreement_{action.value}"
+    extra = _AGREEMENT_BODY if with_body else None
+    router.add_api_route(f"/agreements/{{agreement_id}}:{action.value}", endpoint, methods=["POST"], summary=summary,
+                         openapi_extra=extra)
+
+
+_lifecycle(Action.PROPOSE, "Propose a draft (or a suspended agreement again) for signature")
+_lifecycle(Action.SIGN, "Sign the current terms; active once every party signed")
+_lifecycle(Action.SUSPEND, "Suspend an active agreement (any party)")
+_lifecycle(Action.END, "End an agreement for good (any party)")
+_lifecycle(Action.AMEND, "Change title, validity or terms; every party must sign again", with_body=True)
+
+
+@router.get("/agreements/{agreement_id}/roadmap", summary="The roadmap with computed progress")
+def roadmap(agreement_id: str, principal: Principal = Depends(caller("read")),
+            the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with reading(the_hub.engine) as conn:
+        get_agreement(conn, principal.organization, agreement_id)
+        return roadmap_json(list_commitments(conn, agreement_id))
+
+
+@router.post("/agreements/{agreement_id}/roadmap", status_code=201, summary="Add commitments to the roadmap")
+async def add_to_roadmap(agreement_id: str, request: Request, principal: Principal = Depends(caller("manage")),
+                         the_hub: Hub = Depends(hub)) -> JSONResponse:
+    """Body: one commitment `{"title", "owner", "due", "status", "notes"}` or a list of them."""
+    data = await json_body(request)
+    specs = data if isinstance(data, list) else [data]
+    with writing(the_hub.engine) as conn:
+        agreement = _party_view(conn, principal, agreement_id)
+        added = add_commitments(conn, agreement.id, [p.id for p in agreement.parties], specs)
+    return JSONResponse({"commitments": [commitment_json(c) for c in added]}, status_code=201)
+
+
+@router.patch("/agreements/{agreement_id}/roadmap/{commitment_id}", summary="Update a commitment")
+async def change_commitment(agreement_id: str, commitment_id: str, request: Request,
+                            principal: Principal = Depends(caller("manage")),
+                            the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    """Change status (planned, in_progress, done, blocked, dropped), owner, due, notes, title or evidence."""
+    data = await json_body(request)
+    with writing(the_hub.engine) as conn:
+        agreement = _party_view(conn, principal, agreement_id)
+        return commitment_json(update_commitment(conn, agreement.id, [p.id for p in agreement.parties],
+                                                 commitment_id, data, principal.organization))
+
+
+def _party_view(conn: Connection, principal: Principal, agreement_id: str) -> Agreement:
+    agreement = get_agreement(conn, principal.organization, agreement_id)
+    if agreement.party(principal.organization.id) is None:
+        raise Forbidden("only a party itself can change the roadmap, not its outlets", field="id")
+    return agreement

@@ -1,0 +1,29 @@
+"""``/api/v1/inbox``: what partners delivered to your organization, newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from newsbridge.accounts.api_keys import Principal
+from newsbridge.api.deps import Hub, caller, hub
+from newsbridge.api.items import Format, render
+from newsbridge.db.engine import reading
+from newsbridge.items.queries import inbox
+
+router = APIRouter(prefix="/api/v1", tags=["exchange"])
+
+
+@router.get("/inbox", summary="Items partners delivered to you (available now), newest first")
+def read_inbox(since: datetime | None = Query(None, description="Only deliveries available after this time"),
+               limit: int = Query(50, ge=1, le=500), format: Format = "ninjs3",
+               principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    """Each entry is the newest version delivered to you, with `received`: the agreement, the reason,
+    the credit line you must print and the usage terms. Embargoed and delayed items appear when available."""
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    with reading(the_hub.engine) as conn:
+        entries = inbox(conn, principal.organization, since=since, limit=limit)
+    return {"items": [render(record, fmt=format, how=how) for record, how in entries], "count": len(entries)}

@@ -1,0 +1,78 @@
+"""The two real cooperations of the demo, as agreement bodies (the API's JSON shape).
+
+Kazakhstan's TV and Radio Complex and IRNA: "content exchange, exchange of news and joint
+production" and a comprehensive roadmap to sign (Kazinform, 26 April 2023). Iranian and
+Russian media: some 20 cooperation topics, among them exchanging news, exchanging technical
+and media technologies and raising reporters' professional level, and a complaint that
+media cooperation "has not kept pace" with political ties (Pars Today, 12 July 2018).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+POLITICS, ECONOMY, CULTURE, MASS_MEDIA = "medtop:11000000", "medtop:04000000", "medtop:20000038", "medtop:20000045"
+SCIENCE = "medtop:13000000"
+USAGE = "Republication and translation allowed with the credit line; no resale to third parties."
+
+KAZAKHSTAN_IRAN: dict[str, Any] = {
+    "title": "Kazakhstan–Iran media cooperation (TV and Radio Complex – IRNA)",
+    "parties": ["krtc", "irna"],
+    "valid_from": "2023-04-26",
+    "valid_until": "2028-04-25",
+    "terms": [
+        {"from": "krtc", "topics": [POLITICS, ECONOMY, CULTURE, MASS_MEDIA], "languages": ["en", "ru", "kk", "fa"],
+         "outlets": ["krtc", "kazinform", "jibek-joly", "silk-way-tv"], "credit_line": "{source} via Newsbridge",
+         "usage_terms": USAGE},
+        {"from": "irna", "topics": [POLITICS, ECONOMY, CULTURE, MASS_MEDIA], "languages": ["en", "ru", "kk", "fa"],
+         "credit_line": "{source} via Newsbridge", "usage_terms": USAGE},
+    ],
+    "roadmap": [
+        {"title": "Exchange content and news between Kazinform and IRNA every day", "owner": "krtc",
+         "due": "2023-12-31", "status": "in_progress"},
+        {"title": "Launch joint projects and joint production", "owner": "irna", "due": "2024-06-30",
+         "status": "planned"},
+        {"title": "Sign a comprehensive roadmap for bilateral media relations", "owner": "krtc",
+         "due": "2023-09-30", "status": "planned"},
+        {"title": "Co-produce programmes in the Jibek Joly and Silk Way TV studios", "owner": "krtc",
+         "due": "2024-12-31", "status": "planned"},
+        {"title": "Documentary on the cultural ties between Kazakhstan and Iran", "owner": "krtc",
+         "due": "2025-06-30", "status": "planned"},
+    ],
+}
+
+IRAN_RUSSIA: dict[str, Any] = {
+    "title": "Iran–Russia media cooperation roadmap",
+    "parties": ["irna", "parstoday", "ria"],
+    "valid_from": "2018-07-11",
+    "valid_until": "2028-07-10",
+    "terms": [
+        {"from": "irna", "topics": [POLITICS, ECONOMY, CULTURE, MASS_MEDIA, SCIENCE], "languages": ["fa", "en", "ru"],
+         "usage_terms": USAGE},
+        {"from": "parstoday", "topics": [POLITICS, ECONOMY, CULTURE, MASS_MEDIA, SCIENCE],
+         "languages": ["fa", "en", "ru"], "usage_terms": USAGE},
+        {"from": "ria", "topics": [POLITICS, ECONOMY, CULTURE, MASS_MEDIA, SCIENCE], "languages": ["ru", "en"],
+         "delay_minutes": 15, "credit_line": "{source} (Rossiya Segodnya) via Newsbridge", "usage_terms": USAGE},
+    ],
+    "roadmap": [
+        {"title": "Exchange news between Iranian and Russian agencies", "owner": "irna", "due": "2019-01-31",
+         "status": "in_progress"},
+        {"title": "Exchange technical and media technologies", "owner": "ria", "due": "2019-12-31",
+         "status": "planned"},
+        {"title": "Raise the professional level of reporters (training and exchanges)", "owner": "ria",
+         "due": "2019-12-31", "status": "planned"},
+        {"title": "Reinforce media diplomacy as part of cultural diplomacy", "owner": "parstoday",
+         "due": "2019-06-30", "status": "in_progress"},
+        {"title": "Weigh the grounds for fulfilling each of the ~20 agreed cooperation topics", "owner": "irna",
+         "due": "2018-12-31", "status": "blocked", "notes": "Cooperation has not kept pace with political ties."},
+        {"title": "Cover the Caspian universities' scientific cooperation jointly", "owner": "parstoday",
+         "due": "2019-03-31", "status": "planned"},
+    ],
+}
+
+COOPERATIONS = [KAZAKHSTAN_IRAN, IRAN_RUSSIA]
+# Media Topics the publishers assign to the plain-text seed articles (their wires carry none).
+SEED_SUBJECTS = {
+    "kazinform-2023-04-26.txt": [MASS_MEDIA, "medtop:20000638"],  # international relations
+    "parstoday-2018-07-12.txt": [MASS_MEDIA, "medtop:20000638"],
+}
