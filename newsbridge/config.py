@@ -50,8 +50,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_body_bytes", int, 5_000_000, "Largest request body accepted; larger ones get 413 payload_too_large."),
     Setting("languages", _csv, ("en", "ru", "kk", "fa", "uk", "be", "mn", "ar", "tr"),
             "ISO 639-1 codes the language detector chooses among (more languages cost memory)."),
-    Setting("language_accuracy", _choice("high", "low"), "high",
-            "lingua accuracy mode: `high` (~100-200 MB, best on short text) or `low` (~30 MB, fine on headlines)."),
+    Setting("language_accuracy", _choice("high", "low"), "low",
+            "lingua accuracy mode: `low` (~32 MB resident with the default languages) or `high` "
+            "(~310 MB; better only on texts of a few words)."),
     Setting("log_level", str, "INFO", "Python log level of the hub's structured logs."),
     Setting("log_format", _choice("json", "text"), "json", "`json` (one object a line) or `text` logs."),
 )

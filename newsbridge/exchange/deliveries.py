@@ -58,6 +58,12 @@ def routable(item: Item, item_id: str, version: int, source: Organization, now: 
                         item_topics(item.subjects), item.pubstatus, _published(item, now), item.embargoed)
 
 
+def _rows(item_id: str, version: int, decided: list[Delivery], now: datetime) -> list[dict[str, object]]:
+    return [{"item_id": item_id, "version": version, "recipient_id": d.recipient_id, "agreement_id": d.agreement_id,
+             "reason": d.reason, "credit_line": d.credit_line, "usage_terms": d.usage_terms,
+             "available_from": d.available_from, "created_at": now} for d in decided]
+
+
 def route_version(conn: Connection, source: Organization, item_id: str, version: int, item: Item,
                   table: RoutingTable | None = None) -> list[Delivery]:
     """Route one stored version and record its deliveries (same transaction as the store)."""
@@ -66,11 +72,21 @@ def route_version(conn: Connection, source: Organization, item_id: str, version:
     decided = route(routable(item, item_id, version, source, now), table, previous_recipients(conn, item_id),
                     today=now.date())
     if decided:
-        conn.execute(deliveries.insert(), [
-            {"item_id": item_id, "version": version, "recipient_id": d.recipient_id, "agreement_id": d.agreement_id,
-             "reason": d.reason, "credit_line": d.credit_line, "usage_terms": d.usage_terms,
-             "available_from": d.available_from, "created_at": now} for d in decided])
+        conn.execute(deliveries.insert(), _rows(item_id, version, decided, now))
     return decided
+
+
+def route_first_versions(conn: Connection, source: Organization, stored: list[tuple[str, int, Item]],
+                         table: RoutingTable) -> int:
+    """Route many first versions (no earlier recipients to look up) with one insert; returns deliveries made."""
+    now = utcnow()
+    rows = []
+    for item_id, version, item in stored:
+        rows += _rows(item_id, version, route(routable(item, item_id, version, source, now), table,
+                                               today=now.date()), now)
+    if rows:
+        conn.execute(deliveries.insert(), rows)
+    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 from referencing import Registry, Resource
 
 from newsbridge.formats.errors import FormatError, Kind
@@ -48,6 +49,13 @@ def _schema(major: int) -> dict[str, Any]:
 def schema_document(major: int) -> dict[str, Any]:
     """The IPTC ninjs schema (2 -> 2.2, 3 -> 3.1) used for validation."""
     return _schema(major)
+
+
+@cache
+def _fast_validator(major: int) -> jsonschema_rs.Validator:
+    """jsonschema-rs answers "valid?" ~100x faster; python-jsonschema explains what is wrong."""
+    geojson = _load("GeoJSON-schema.json")
+    return jsonschema_rs.validator_for(_schema(major), registry=jsonschema_rs.Registry([(geojson["$id"], geojson)]))
 
 
 @cache
@@ -136,6 +144,9 @@ def validate(doc: Any) -> int:
         raise NinjsError("schema", "this looks like ninjs 1.x, which the hub does not read yet; send ninjs 2.x or 3.x",
                               field="$")
     major = ninjs_major(doc)
+    if _fast_validator(major).is_valid(doc):
+        return major
+    # The reference implementation decides (and explains): the two can differ on optional formats.
     error = jsonschema.exceptions.best_match(_validator(major).iter_errors(doc))
     if error is not None:
         path = error.json_path

@@ -16,7 +16,7 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 from newsbridge.errors import InvalidInput
 
 MIN_LETTERS = 3
-SAMPLE_CHARS = 600
+SAMPLE_CHARS = 300  # a headline and the first sentences decide; more text costs time, not accuracy
 
 
 @dataclass(frozen=True)

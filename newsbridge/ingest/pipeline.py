@@ -14,11 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from newsbridge.accounts.organizations import Organization
 from newsbridge.config import Settings
 from newsbridge.db.engine import writing
-from newsbridge.exchange.deliveries import load_rules, route_version
+from newsbridge.exchange.deliveries import load_rules, route_first_versions, route_version
 from newsbridge.exchange.routing import RoutingTable
 from newsbridge.errors import InvalidInput, MalformedInput, NewsbridgeError, SchemaViolation, UnknownFormat
 from newsbridge.formats import ninjs
@@ -26,7 +27,7 @@ from newsbridge.formats.detect import detect_format, parse_document
 from newsbridge.formats.errors import FormatError
 from newsbridge.formats.item import Item
 from newsbridge.ingest.prepare import prepare_item
-from newsbridge.items.store import Prepared, Stored, store_version
+from newsbridge.items.store import Prepared, Stored, store_first_versions, store_version
 from newsbridge.ids import utcnow
 from newsbridge.vocab.mediatopics import normalize_qcode, subject_qcode, topic_subject
 from newsbridge.telemetry import ITEMS_INGESTED, ITEMS_REJECTED, ITEMS_UNCHANGED
@@ -171,7 +172,18 @@ class Ingestor:
                 outcomes[index] = self._refused(item.uri, exc)
         with writing(self.engine) as conn:
             table = load_rules(conn, org, utcnow().date())
-            for index, prepared in ready:
+            fast: dict[int, Stored] = {}
+            try:
+                with conn.begin_nested():
+                    fast = store_first_versions(conn, org.id, [p for _, p in ready])
+                    route_first_versions(conn, org, [(s.item_id, s.version, ready[i][1].item)
+                                                     for i, s in fast.items()], table)
+            except IntegrityError:
+                fast = {}  # a concurrent writer got there first: take the careful path for all
+            for position, (index, prepared) in enumerate(ready):
+                if position in fast:
+                    outcomes[index] = Outcome(prepared.item.uri, self._count(fast[position], fmt), None)
+                    continue
                 try:
                     with conn.begin_nested():
                         stored = self._store_and_route(conn, org, prepared, table)
