@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 
 from fastapi import FastAPI
@@ -11,12 +14,14 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from newsbridge import __version__
-from newsbridge.api import agreements, inbox, items, me, ops, schemas
+from newsbridge.api import agreements, atom, delivery, inbox, items, me, ops, schemas
 from newsbridge.api.deps import Hub
 from newsbridge.api.errors import install_error_handlers
 from newsbridge.config import Settings, load_settings
 from newsbridge.db.engine import create_engine
 from newsbridge.db.migrate import upgrade
+from newsbridge.delivery.signals import FeedSignal, listen
+from newsbridge.delivery.worker import Worker
 from newsbridge.ingest.pipeline import Ingestor
 from newsbridge.middleware import RequestContext
 from newsbridge.telemetry import configure_logging
@@ -38,10 +43,29 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     engine = engine or create_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    app = FastAPI(title="Newsbridge", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None)
-    app.state.hub = Hub(settings=settings, engine=engine, ingestor=Ingestor(engine, settings))
+    the_hub = Hub(settings=settings, engine=engine, ingestor=Ingestor(engine, settings), signal=FeedSignal())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker = asyncio.create_task(Worker(engine, settings, the_hub.signal).run(stop)) \
+            if settings.in_process_worker else None
+        listener = asyncio.create_task(listen(engine, the_hub.signal, stop)) \
+            if engine.dialect.name == "postgresql" else None
+        try:
+            yield
+        finally:
+            stop.set()
+            the_hub.signal.notify()
+            if listener is not None:
+                listener.cancel()  # it waits on the server; nothing to finish
+            await asyncio.gather(*(t for t in (worker, listener) if t is not None), return_exceptions=True)
+
+    app = FastAPI(title="Newsbridge", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
+                  lifespan=lifespan)
+    app.state.hub = the_hub
     install_error_handlers(app)
-    for module in (items, inbox, agreements, me, schemas, ops):
+    for module in (items, inbox, agreements, delivery, atom, me, schemas, ops):
         app.include_router(module.router)
     static = resources.files("newsbridge.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

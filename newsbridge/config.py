@@ -32,6 +32,15 @@ def _csv(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         value = value.strip().lower()
@@ -53,6 +62,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("language_accuracy", _choice("high", "low"), "low",
             "lingua accuracy mode: `low` (~32 MB resident with the default languages) or `high` "
             "(~310 MB; better only on texts of a few words)."),
+    Setting("allow_private_targets", _csv, (),
+            "CIDRs of private addresses webhooks and feed polling may reach (e.g. 10.0.0.0/8); none by default."),
+    Setting("in_process_worker", _bool, True,
+            "Run the delivery worker inside `newsbridge serve` (set false when `newsbridge worker` runs apart)."),
+    Setting("webhook_timeout_seconds", float, 10.0, "How long a partner's endpoint may take to answer."),
+    Setting("public_url", str, "", "The hub's public base URL for links in feeds (default: http://HOST:PORT)."),
     Setting("log_level", str, "INFO", "Python log level of the hub's structured logs."),
     Setting("log_format", _choice("json", "text"), "json", "`json` (one object a line) or `text` logs."),
 )
@@ -66,6 +81,10 @@ class Settings:
     max_body_bytes: int
     languages: tuple[str, ...]
     language_accuracy: str
+    allow_private_targets: tuple[str, ...]
+    in_process_worker: bool
+    webhook_timeout_seconds: float
+    public_url: str
     log_level: str
     log_format: str
 
@@ -108,9 +127,16 @@ def describe(settings: Settings) -> list[tuple[str, str, str]]:
         value = getattr(settings, setting.name)
         if isinstance(value, tuple):
             shown = ",".join(value)
+        elif isinstance(value, bool):
+            shown = str(value).lower()
         else:
             shown = str(value)
         if setting.secret:
             shown = mask_url(shown)
         rows.append((setting.env, shown, setting.help))
     return rows
+
+
+def base_url(settings: Settings) -> str:
+    """Where partners reach this hub (for links in feeds)."""
+    return (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")

@@ -13,6 +13,7 @@ from prometheus_client import Counter, Histogram
 ITEMS_INGESTED = Counter("newsbridge_items_ingested_total", "Item versions stored", ["format"])
 ITEMS_UNCHANGED = Counter("newsbridge_items_unchanged_total", "Resent identical item versions (idempotent)")
 ITEMS_REJECTED = Counter("newsbridge_items_rejected_total", "Items refused, by error code", ["code"])
+WEBHOOK_ATTEMPTS = Counter("newsbridge_webhook_attempts_total", "Webhook attempts by resulting state", ["state"])
 REQUEST_LATENCY = Histogram("newsbridge_request_seconds", "HTTP request latency", ["method", "route", "status"])
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)

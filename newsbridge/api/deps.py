@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from newsbridge.accounts.api_keys import Principal, authenticate
 from newsbridge.config import Settings
 from newsbridge.db.engine import reading
+from newsbridge.delivery.signals import FeedSignal
 from newsbridge.errors import Forbidden, Unauthenticated
 from newsbridge.formats.errors import FormatError
 from newsbridge.formats.ninjs import decode_json
@@ -26,6 +27,7 @@ class Hub:
     settings: Settings
     engine: Engine
     ingestor: Ingestor
+    signal: FeedSignal
 
 
 def hub(request: Request) -> Hub:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from newsbridge.accounts.api_keys import Principal
 from newsbridge.api.deps import Hub, caller, hub
-from newsbridge.api.items import Format, render
+from newsbridge.items.render import Format, render
 from newsbridge.db.engine import reading
 from newsbridge.items.queries import inbox
 

@@ -16,12 +16,11 @@ from newsbridge.formats import ninjs
 from newsbridge.formats.detect import KNOWN_FORMATS
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.exchange.deliveries import explain_routing
-from newsbridge.items.queries import (ItemRecord, ItemVersion, Received, get_item, list_own_items, list_versions,
-                                     received)
+from newsbridge.items.queries import get_item, list_own_items, list_versions, received
+from newsbridge.items.render import Format, render
 from newsbridge.items.store import Stored
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
-Format = Literal["ninjs3", "ninjs2"]
 
 _NINJS_BODY = {
     "requestBody": {
@@ -46,34 +45,6 @@ _UPLOAD_BODY = {
                         "file": {"type": "string", "format": "binary"}}}}},
     }
 }
-
-
-def _hub_fields(record: ItemRecord, version: ItemVersion) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "source": {"id": record.source.id, "slug": record.source.slug, "name": record.source.name,
-                   "creditName": record.source.credit_name},
-        "hub": {"version": version.version, "receivedAt": version.received_at.isoformat(),
-                "languageSource": version.language_source, "languageConfidence": version.language_confidence},
-    }
-
-
-def received_json(how: Received) -> dict[str, Any]:
-    return {"agreement": {"id": how.agreement_id, "title": how.agreement_title}, "reason": how.reason,
-            "creditLine": how.credit_line, "usageTerms": how.usage_terms,
-            "availableFrom": how.available_from.isoformat()}
-
-
-def render(record: ItemRecord, version: ItemVersion | None = None, fmt: Format = "ninjs3",
-           how: Received | None = None) -> dict[str, Any]:
-    """The item as ninjs (3.x or 2.x) with the hub's ``id``, ``source`` and ``hub`` fields beside it;
-    for a recipient also ``received``: the agreement, credit line and usage terms it came under."""
-    version = version or record.latest
-    doc = version.document if fmt == "ninjs3" else ninjs.to_ninjs2(ninjs.item_from_ninjs(version.document))
-    hub_fields = _hub_fields(record, version)
-    if how is not None:
-        hub_fields["received"] = received_json(how)
-    return {**hub_fields, **doc}
 
 
 def _stored_response(the_hub: Hub, principal: Principal, stored: Stored) -> JSONResponse:

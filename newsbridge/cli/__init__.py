@@ -30,6 +30,7 @@ app = typer.Typer(cls=Commands, help="Newsbridge: a news-exchange hub for cooper
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.callback()(hub.root)
 app.command()(hub.serve)
+app.command()(hub.worker)
 app.command()(hub.demo)
 app.command()(hub.ingest)
 app.command(name="config")(hub.show_config)

@@ -16,6 +16,7 @@ from newsbridge.db.engine import reading
 from newsbridge.db.migrate import current_revision, upgrade
 from newsbridge.errors import NewsbridgeError
 from newsbridge.ingest.pipeline import Ingestor
+from newsbridge.telemetry import configure_logging
 
 console = Console()
 err = Console(stderr=True)
@@ -46,6 +47,28 @@ def serve(
 ) -> None:
     """Run the hub (API, docs, metrics); migrations are applied first."""
     _run_server(state(ctx), host, port)
+
+
+def worker(ctx: typer.Context) -> None:
+    """Run the delivery worker alone: feed positions, webhooks, retries (several may run on PostgreSQL)."""
+    import asyncio
+    import signal
+
+    from newsbridge.delivery.worker import Worker
+
+    cli = state(ctx)
+    settings, engine = cli.settings(), cli.engine()
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        err.print("delivery worker running; Ctrl-C stops it")
+        await Worker(engine, settings).run(stop)
+
+    asyncio.run(main())
 
 
 def demo(

@@ -164,7 +164,65 @@ deliveries = sa.Table(
     sa.Column("credit_line", sa.Text, nullable=False),
     sa.Column("usage_terms", sa.Text, nullable=False),
     sa.Column("available_from", UTCDateTime, nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),  # item.published | item.updated | item.withdrawn
+    sa.Column("position", sa.BigInteger, nullable=True, unique=True),  # feed order, set once available
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("item_id", "version", "recipient_id"),
     sa.Index("ix_deliveries_recipient_id_available_from", "recipient_id", "available_from"),
+    sa.Index("ix_deliveries_recipient_id_position", "recipient_id", "position"),
+    sa.Index("ix_deliveries_unsequenced", "available_from", sqlite_where=sa.text("position IS NULL"),
+             postgresql_where=sa.text("position IS NULL")),
+)
+
+endpoints = sa.Table(
+    "endpoints",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False, index=True),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("events", Document, nullable=False),
+    sa.Column("ninjs_version", sa.String(1), nullable=False),
+    sa.Column("secret", sa.String(100), nullable=False),
+    sa.Column("previous_secret", sa.String(100), nullable=True),
+    sa.Column("previous_secret_until", UTCDateTime, nullable=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("disabled_reason", sa.Text, nullable=True),
+    sa.Column("failing_since", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("endpoint_id", sa.String(32), sa.ForeignKey("endpoints.id"), nullable=False),
+    sa.Column("delivery_id", sa.Integer, sa.ForeignKey("deliveries.id"), nullable=True),
+    sa.Column("agreement_event_id", sa.Integer, sa.ForeignKey("agreement_events.id"), nullable=True),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("message_id", sa.String(40), nullable=False, unique=True),  # webhook-id, stable across retries
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("lease_until", UTCDateTime, nullable=True),
+    sa.Column("claimed_by", sa.String(64), nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("delivered_at", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("delivery_id", "endpoint_id"),
+    sa.UniqueConstraint("agreement_event_id", "endpoint_id"),
+    sa.Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+    sa.Index("ix_outbox_endpoint_id_state", "endpoint_id", "state"),
+    sa.CheckConstraint("state IN ('pending', 'in_flight', 'delivered', 'retrying', 'dead', 'failed')", name="state"),
+)
+
+feed_tokens = sa.Table(
+    "feed_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False, index=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
 )

@@ -6,6 +6,7 @@ acknowledged item is never stored without its deliveries (nor the other way roun
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
@@ -58,10 +59,19 @@ def routable(item: Item, item_id: str, version: int, source: Organization, now: 
                         item_topics(item.subjects), item.pubstatus, _published(item, now), item.embargoed)
 
 
-def _rows(item_id: str, version: int, decided: list[Delivery], now: datetime) -> list[dict[str, object]]:
+def event_type(item: Item, first_for_recipient: bool) -> str:
+    """The webhook/feed event a delivery announces."""
+    if item.pubstatus == "canceled":
+        return "item.withdrawn"
+    return "item.published" if first_for_recipient else "item.updated"
+
+
+def _rows(item_id: str, version: int, item: Item, decided: list[Delivery], earlier: Mapping[str, Previous],
+          now: datetime) -> list[dict[str, object]]:
     return [{"item_id": item_id, "version": version, "recipient_id": d.recipient_id, "agreement_id": d.agreement_id,
              "reason": d.reason, "credit_line": d.credit_line, "usage_terms": d.usage_terms,
-             "available_from": d.available_from, "created_at": now} for d in decided]
+             "available_from": d.available_from, "event": event_type(item, d.recipient_id not in earlier),
+             "created_at": now} for d in decided]
 
 
 def route_version(conn: Connection, source: Organization, item_id: str, version: int, item: Item,
@@ -69,10 +79,10 @@ def route_version(conn: Connection, source: Organization, item_id: str, version:
     """Route one stored version and record its deliveries (same transaction as the store)."""
     now = utcnow()
     table = table if table is not None else load_rules(conn, source, now.date())
-    decided = route(routable(item, item_id, version, source, now), table, previous_recipients(conn, item_id),
-                    today=now.date())
+    earlier = previous_recipients(conn, item_id)
+    decided = route(routable(item, item_id, version, source, now), table, earlier, today=now.date())
     if decided:
-        conn.execute(deliveries.insert(), _rows(item_id, version, decided, now))
+        conn.execute(deliveries.insert(), _rows(item_id, version, item, decided, earlier, now))
     return decided
 
 
@@ -82,8 +92,8 @@ def route_first_versions(conn: Connection, source: Organization, stored: list[tu
     now = utcnow()
     rows = []
     for item_id, version, item in stored:
-        rows += _rows(item_id, version, route(routable(item, item_id, version, source, now), table,
-                                               today=now.date()), now)
+        rows += _rows(item_id, version, item, route(routable(item, item_id, version, source, now), table,
+                                                     today=now.date()), {}, now)
     if rows:
         conn.execute(deliveries.insert(), rows)
     return len(rows)

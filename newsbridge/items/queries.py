@@ -176,3 +176,27 @@ def received(conn: Connection, viewer: Organization, item_id: str) -> Received |
     """How the viewer received this item, or None (its own item, or not received)."""
     row = conn.execute(_received_query(viewer, utcnow()).where(items.c.id == item_id)).first()
     return _received(row) if row is not None else None
+
+
+def delivered_items(conn: Connection, delivery_ids: list[int]) -> dict[int, tuple[ItemRecord, ItemVersion, Received]]:
+    """The item version, source and delivery terms of each delivery (for the delivery worker and feeds;
+    the delivery itself is the recipient's entitlement)."""
+    if not delivery_ids:
+        return {}
+    query = (
+        sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
+                  *_SOURCE, *_VERSION, deliveries.c.id.label("delivery_id"), deliveries.c.agreement_id,
+                  agreements.c.title.label("agreement_title"), deliveries.c.reason, deliveries.c.credit_line,
+                  deliveries.c.usage_terms, deliveries.c.available_from)
+        .select_from(deliveries)
+        .join(items, items.c.id == deliveries.c.item_id)
+        .join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
+                                     item_versions.c.version == deliveries.c.version))
+        .join(organizations, organizations.c.id == items.c.organization_id)
+        .join(agreements, agreements.c.id == deliveries.c.agreement_id)
+        .where(deliveries.c.id.in_(delivery_ids)))
+    found = {}
+    for row in conn.execute(query):
+        record = _record(row)
+        found[row.delivery_id] = (record, record.latest, _received(row))
+    return found

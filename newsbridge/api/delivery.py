@@ -1,0 +1,160 @@
+"""Delivery API: webhook endpoints, delivery status, the changes feed and the live stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from newsbridge.accounts.api_keys import Principal
+from newsbridge.api.deps import Hub, caller, hub, json_body
+from newsbridge.db.engine import reading, writing
+from newsbridge.delivery.endpoints import (Endpoint, create_endpoint, get_endpoint, health, list_endpoints,
+                                           rotate_secret, set_enabled)
+from newsbridge.delivery.feeds import changes, decode_cursor, encode_cursor, entry_json, latest_position
+from newsbridge.delivery.outbox import replay
+from newsbridge.delivery.status import partner_summary, recipient_deliveries
+from newsbridge.errors import InvalidInput, NotFound
+from newsbridge.ids import utcnow
+from newsbridge.items.queries import get_item
+from newsbridge.items.render import Format
+
+router = APIRouter(prefix="/api/v1", tags=["delivery"])
+MAX_WAIT = 60
+
+
+def endpoint_json(conn: Connection, endpoint: Endpoint) -> dict[str, Any]:
+    state = health(conn, endpoint.id)
+    return {"id": endpoint.id, "url": endpoint.url, "events": list(endpoint.events),
+            "ninjs_version": endpoint.ninjs_version, "enabled": endpoint.enabled,
+            "disabled_reason": endpoint.disabled_reason,
+            "failing_since": endpoint.failing_since.isoformat() if endpoint.failing_since else None,
+            "previous_secret_until": endpoint.previous_secret_until.isoformat()
+            if endpoint.previous_secret_until else None,
+            "deliveries": state.counts, "last_status": state.last_status, "last_error": state.last_error,
+            "created_at": endpoint.created_at.isoformat()}
+
+
+@router.post("/endpoints", status_code=201, summary="Register a webhook endpoint (the secret is shown once)")
+async def add_endpoint(request: Request, principal: Principal = Depends(caller("manage")),
+                       the_hub: Hub = Depends(hub)) -> JSONResponse:
+    """Body: `{"url", "events": ["item.published", "item.updated", "item.withdrawn"], "ninjs_version": "3"}`."""
+    data = await json_body(request)
+    if not isinstance(data, dict):
+        raise InvalidInput("send a JSON object with url, events and ninjs_version", field="$")
+    with writing(the_hub.engine) as conn:
+        endpoint, secret = create_endpoint(conn, principal.organization, data.get("url"), data.get("events"),
+                                           data.get("ninjs_version", "3"), the_hub.settings.allow_private_targets)
+        body = {**endpoint_json(conn, endpoint), "secret": secret}
+    return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/endpoints/{endpoint.id}"})
+
+
+@router.get("/endpoints", summary="Your endpoints with their health")
+def index(principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with reading(the_hub.engine) as conn:
+        return {"endpoints": [endpoint_json(conn, e) for e in list_endpoints(conn, principal.organization)]}
+
+
+@router.get("/endpoints/{endpoint_id}", summary="One endpoint: health, last error, counts by state")
+def show(endpoint_id: str, principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with reading(the_hub.engine) as conn:
+        return endpoint_json(conn, get_endpoint(conn, principal.organization, endpoint_id))
+
+
+@router.patch("/endpoints/{endpoint_id}", summary="Turn an endpoint off or on")
+async def toggle(endpoint_id: str, request: Request, principal: Principal = Depends(caller("manage")),
+                 the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    data = await json_body(request)
+    if not isinstance(data, dict) or not isinstance(data.get("enabled"), bool):
+        raise InvalidInput('send {"enabled": true} or {"enabled": false}', field="enabled")
+    with writing(the_hub.engine) as conn:
+        return endpoint_json(conn, set_enabled(conn, principal.organization, endpoint_id, data["enabled"]))
+
+
+@router.post("/endpoints/{endpoint_id}:rotate-secret", summary="New secret; the old one signs too for a grace period")
+def rotate(endpoint_id: str, grace_hours: int = Query(24, description="Hours both secrets sign"),
+           principal: Principal = Depends(caller("manage")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with writing(the_hub.engine) as conn:
+        secret = rotate_secret(conn, principal.organization, endpoint_id, grace_hours)
+        return {**endpoint_json(conn, get_endpoint(conn, principal.organization, endpoint_id)), "secret": secret}
+
+
+@router.post("/endpoints/{endpoint_id}:replay", summary="Send failed or dead messages again")
+def replay_messages(endpoint_id: str, message_id: str | None = Query(None, description="One message (webhook-id)"),
+                    since: datetime | None = Query(None, description="All failed since this time"),
+                    principal: Principal = Depends(caller("manage")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    with writing(the_hub.engine) as conn:
+        get_endpoint(conn, principal.organization, endpoint_id)
+        count = replay(conn, endpoint_id, utcnow(), message_id=message_id, since=since)
+    return {"replayed": count}
+
+
+@router.get("/deliveries", summary="Deliveries to you: item, event, and each endpoint's state")
+def deliveries(limit: int = Query(50, ge=1, le=500), principal: Principal = Depends(caller("read")),
+               the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with reading(the_hub.engine) as conn:
+        return {"deliveries": recipient_deliveries(conn, principal.organization, limit)}
+
+
+@router.get("/items/{item_id}/deliveries", summary="For the source: delivery state per partner")
+def item_deliveries(item_id: str, principal: Principal = Depends(caller("read")),
+                    the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with reading(the_hub.engine) as conn:
+        record = get_item(conn, principal.organization, item_id)
+        if record.source.id != principal.organization.id:
+            raise NotFound(f"no item {item_id!r}", field="id")
+        return {"id": item_id, "partners": partner_summary(conn, item_id)}
+
+
+@router.get("/feed", summary="Your changes feed: every delivery once, in order, with a cursor")
+async def feed(cursor: str | None = Query(None), limit: int = Query(100, ge=1, le=500),
+               wait: int = Query(0, ge=0, le=MAX_WAIT, description="Long-poll: seconds to wait for news"),
+               format: Format = "ninjs3", principal: Principal = Depends(caller("read")),
+               the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    """Follow `cursor` from each answer to the next request; an empty page keeps the same cursor."""
+    after = decode_cursor(cursor)
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        entries = await asyncio.to_thread(_changes, the_hub, principal, after, limit)
+        remaining = deadline - asyncio.get_running_loop().time()
+        if entries or remaining <= 0:
+            break
+        await the_hub.signal.wait(min(remaining, 1.0))
+    next_cursor = encode_cursor(entries[-1].position) if entries else (cursor or encode_cursor(0))
+    return {"items": [entry_json(e, format) for e in entries], "cursor": next_cursor}
+
+
+def _changes(the_hub: Hub, principal: Principal, after: int, limit: int) -> list[Any]:
+    with reading(the_hub.engine) as conn:
+        return changes(conn, principal.organization, after, limit)
+
+
+@router.get("/stream", summary="Server-sent events: new deliveries as they happen (Last-Event-ID resumes)")
+async def stream(request: Request, last_event_id: str | None = Header(None), format: Format = "ninjs3",
+                 principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> StreamingResponse:
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+    if after is None:
+        with reading(the_hub.engine) as conn:
+            after = latest_position(conn)
+
+    async def events(position: int) -> AsyncIterator[bytes]:
+        yield b"retry: 2000\n\n"
+        while not await request.is_disconnected():
+            entries = await asyncio.to_thread(_changes, the_hub, principal, position, 100)
+            for entry in entries:
+                position = entry.position
+                data = json.dumps(entry_json(entry, format), ensure_ascii=False)
+                yield f"id: {entry.position}\nevent: {entry.event}\ndata: {data}\n\n".encode()
+            if not entries and not await the_hub.signal.wait(15.0):
+                yield b": keep-alive\n\n"
+
+    return StreamingResponse(events(after), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

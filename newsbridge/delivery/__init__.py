@@ -1,0 +1,1 @@
+"""Delivery: the outbox worker, signed webhooks, cursor feeds, Atom, and the live stream."""

@@ -1,0 +1,142 @@
+"""Endpoints: a recipient's webhook URLs, each with a hub-generated secret and a health record.
+
+Secrets follow the Standard Webhooks format (``whsec_`` + base64) and are shown once. A
+rotation keeps the previous secret signing beside the new one for a grace period, so the
+partner can switch without losing a message.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from newsbridge.accounts.organizations import Organization
+from newsbridge.db.tables import endpoints, outbox
+from newsbridge.delivery.targets import check_url
+from newsbridge.errors import InvalidInput, NotFound
+from newsbridge.ids import new_id, utcnow
+
+EVENTS = ("item.published", "item.updated", "item.withdrawn")
+NINJS_VERSIONS = ("3", "2")
+MAX_ENDPOINTS = 20
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    id: str
+    organization_id: str
+    url: str
+    events: tuple[str, ...]
+    ninjs_version: str
+    enabled: bool
+    disabled_reason: str | None
+    failing_since: datetime | None
+    previous_secret_until: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Health:
+    counts: dict[str, int]
+    last_error: str | None
+    last_status: int | None
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def _from_row(row: sa.Row) -> Endpoint:
+    m = row._mapping
+    return Endpoint(m["id"], m["organization_id"], m["url"], tuple(m["events"]), m["ninjs_version"], m["enabled"],
+                    m["disabled_reason"], m["failing_since"], m["previous_secret_until"], m["created_at"])
+
+
+def _events(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return EVENTS
+    if not isinstance(value, list) or not value or any(v not in EVENTS for v in value):
+        raise InvalidInput(f"events must be a non-empty list among {', '.join(EVENTS)}", field="events")
+    return tuple(dict.fromkeys(value))
+
+
+def create_endpoint(conn: Connection, org: Organization, url: Any, events: Any = None, ninjs_version: Any = "3",
+                    allow: Sequence[str] = ()) -> tuple[Endpoint, str]:
+    """Register a webhook URL for the organization; returns it and its secret (shown once)."""
+    if not isinstance(url, str):
+        raise InvalidInput("url must be an http(s) URL", field="url")
+    check_url(url, allow)
+    if ninjs_version not in NINJS_VERSIONS:
+        raise InvalidInput('ninjs_version must be "3" or "2"', field="ninjs_version")
+    count = conn.execute(sa.select(sa.func.count()).select_from(endpoints)
+                         .where(endpoints.c.organization_id == org.id)).scalar_one()
+    if count >= MAX_ENDPOINTS:
+        raise InvalidInput(f"an organization has at most {MAX_ENDPOINTS} endpoints", field="url")
+    secret, endpoint_id = new_secret(), new_id()
+    conn.execute(endpoints.insert().values(
+        id=endpoint_id, organization_id=org.id, url=url, events=list(_events(events)), ninjs_version=ninjs_version,
+        secret=secret, enabled=True, created_at=utcnow()))
+    return get_endpoint(conn, org, endpoint_id), secret
+
+
+def get_endpoint(conn: Connection, org: Organization, endpoint_id: str) -> Endpoint:
+    row = conn.execute(sa.select(endpoints).where(endpoints.c.id == endpoint_id,
+                                                  endpoints.c.organization_id == org.id)).first()
+    if row is None:
+        raise NotFound(f"no endpoint {endpoint_id!r}", field="id")
+    return _from_row(row)
+
+
+def list_endpoints(conn: Connection, org: Organization) -> list[Endpoint]:
+    rows = conn.execute(sa.select(endpoints).where(endpoints.c.organization_id == org.id)
+                        .order_by(endpoints.c.created_at))
+    return [_from_row(r) for r in rows]
+
+
+def rotate_secret(conn: Connection, org: Organization, endpoint_id: str, grace_hours: int = 24) -> str:
+    """A new secret; the old one keeps signing (beside the new) for ``grace_hours``."""
+    if not 0 <= grace_hours <= 24 * 14:
+        raise InvalidInput("grace_hours must be between 0 and 336", field="grace_hours")
+    get_endpoint(conn, org, endpoint_id)
+    current = conn.execute(sa.select(endpoints.c.secret).where(endpoints.c.id == endpoint_id)).scalar_one()
+    secret = new_secret()
+    conn.execute(endpoints.update().where(endpoints.c.id == endpoint_id).values(
+        secret=secret, previous_secret=current, previous_secret_until=utcnow() + timedelta(hours=grace_hours)))
+    return secret
+
+
+def set_enabled(conn: Connection, org: Organization, endpoint_id: str, enabled: bool) -> Endpoint:
+    """Turn an endpoint off, or back on (which clears its failure record)."""
+    get_endpoint(conn, org, endpoint_id)
+    values: dict[str, Any] = {"enabled": enabled}
+    values.update({"disabled_reason": None, "failing_since": None} if enabled else
+                  {"disabled_reason": "turned off by the organization"})
+    conn.execute(endpoints.update().where(endpoints.c.id == endpoint_id).values(**values))
+    return get_endpoint(conn, org, endpoint_id)
+
+
+def signing_secrets(conn: Connection, endpoint_id: str, now: datetime) -> list[str]:
+    """The secrets that sign a message now: the current one, and the previous during its grace period."""
+    row = conn.execute(sa.select(endpoints.c.secret, endpoints.c.previous_secret, endpoints.c.previous_secret_until)
+                       .where(endpoints.c.id == endpoint_id)).one()
+    found = [row.secret]
+    if row.previous_secret and row.previous_secret_until and row.previous_secret_until > now:
+        found.append(row.previous_secret)
+    return found
+
+
+def health(conn: Connection, endpoint_id: str) -> Health:
+    counts = {state: n for state, n in conn.execute(
+        sa.select(outbox.c.state, sa.func.count()).where(outbox.c.endpoint_id == endpoint_id)
+        .group_by(outbox.c.state))}
+    last = conn.execute(sa.select(outbox.c.last_error, outbox.c.last_status)
+                        .where(outbox.c.endpoint_id == endpoint_id, outbox.c.last_status.is_not(None))
+                        .order_by(outbox.c.id.desc()).limit(1)).first()
+    return Health(counts, last.last_error if last else None, last.last_status if last else None)

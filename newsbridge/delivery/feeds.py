@@ -1,0 +1,171 @@
+"""Pull feeds: the JSON changes feed (cursor), Atom per recipient (token), and feed tokens.
+
+Both read deliveries by feed position (see outbox.py), so a reader following the cursor
+sees every delivery exactly once. A withdrawn item keeps only its withdrawal notice: once
+the newest version a recipient got is canceled, earlier entries of that item show no content.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from feedgen.feed import FeedGenerator
+from sqlalchemy.engine import Connection
+
+from newsbridge.accounts.organizations import Organization, get_organization_by_id
+from newsbridge.db.tables import deliveries, feed_tokens
+from newsbridge.errors import InvalidInput, NotFound
+from newsbridge.ids import new_id, utcnow
+from newsbridge.items.queries import ItemRecord, ItemVersion, Received, delivered_items, viewer_ids
+from newsbridge.items.render import Format, render
+
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Entry:
+    position: int
+    event: str
+    record: ItemRecord
+    version: ItemVersion
+    received: Received
+    withdrawn: bool  # the item has since been withdrawn for this recipient
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"p{position}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if raw[0] != "p" or not raw[1:].isdigit():
+            raise ValueError
+        return int(raw[1:])
+    except (ValueError, IndexError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("cursor is not one the hub gave out; start again without a cursor", field="cursor") \
+            from None
+
+
+def _withdrawn(conn: Connection, viewer: Organization, item_ids: set[str]) -> set[str]:
+    if not item_ids:
+        return set()
+    rows = conn.execute(sa.select(deliveries.c.item_id).where(
+        deliveries.c.item_id.in_(item_ids), deliveries.c.recipient_id.in_(viewer_ids(viewer)),
+        deliveries.c.event == "item.withdrawn", deliveries.c.position.is_not(None)))
+    return set(rows.scalars())
+
+
+def _entries(conn: Connection, viewer: Organization, where: list[Any], order: Any, limit: int) -> list[Entry]:
+    rows = conn.execute(sa.select(deliveries.c.id, deliveries.c.position, deliveries.c.event)
+                        .where(deliveries.c.recipient_id.in_(viewer_ids(viewer)), *where)
+                        .order_by(order).limit(max(1, min(limit, MAX_PAGE)))).all()
+    found = delivered_items(conn, [r.id for r in rows])
+    gone = _withdrawn(conn, viewer, {found[r.id][0].id for r in rows})
+    return [Entry(r.position, r.event, *found[r.id], withdrawn=found[r.id][0].id in gone) for r in rows]
+
+
+def changes(conn: Connection, viewer: Organization, after: int, limit: int = 100) -> list[Entry]:
+    """Deliveries to the viewer after feed position ``after``, oldest first."""
+    return _entries(conn, viewer, [deliveries.c.position > after], deliveries.c.position, limit)
+
+
+def newest(conn: Connection, viewer: Organization, before: int | None, limit: int = 50) -> list[Entry]:
+    """Deliveries to the viewer before ``before`` (or the newest), newest first (Atom pages)."""
+    where = [deliveries.c.position.is_not(None)]
+    if before is not None:
+        where.append(deliveries.c.position < before)
+    return _entries(conn, viewer, where, deliveries.c.position.desc(), limit)
+
+
+def latest_position(conn: Connection) -> int:
+    """The newest feed position on the hub (a live stream starts after it)."""
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(deliveries.c.position), 0))).scalar_one())
+
+
+def entry_json(entry: Entry, fmt: Format = "ninjs3") -> dict[str, Any]:
+    """A feed entry: event, cursor, credit line, and the item (only a notice once withdrawn)."""
+    item = render(entry.record, entry.version, fmt, entry.received)
+    if entry.withdrawn and entry.event != "item.withdrawn":
+        item = notice(item)
+    return {"event": entry.event, "cursor": encode_cursor(entry.position), "creditLine": entry.received.credit_line,
+            "item": item}
+
+
+def notice(item: dict[str, Any]) -> dict[str, Any]:
+    """What stays of a withdrawn item: who, which, that it was withdrawn; no content."""
+    keep = ("id", "source", "hub", "received", "uri", "type", "version", "versionCreated", "versioncreated",
+            "headlines")
+    return {**{k: v for k, v in item.items() if k in keep}, "withdrawn": True}
+
+
+def create_feed_token(conn: Connection, org: Organization, label: str = "") -> str:
+    """An unguessable token for an Atom feed URL (shown once, stored hashed)."""
+    raw = "nbf_" + secrets.token_urlsafe(24)
+    conn.execute(feed_tokens.insert().values(id=new_id(), organization_id=org.id, label=label,
+                                             token_hash=hashlib.sha256(raw.encode()).hexdigest(), created_at=utcnow()))
+    return raw
+
+
+def revoke_feed_token(conn: Connection, org: Organization, token_id: str) -> None:
+    done = conn.execute(feed_tokens.update().where(feed_tokens.c.id == token_id, feed_tokens.c.organization_id == org.id,
+                                                   feed_tokens.c.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    if done.rowcount == 0:
+        raise NotFound(f"no feed token {token_id!r}", field="id")
+
+
+def list_feed_tokens(conn: Connection, org: Organization) -> list[dict[str, Any]]:
+    rows = conn.execute(sa.select(feed_tokens.c.id, feed_tokens.c.label, feed_tokens.c.created_at,
+                                  feed_tokens.c.revoked_at).where(feed_tokens.c.organization_id == org.id)
+                        .order_by(feed_tokens.c.created_at))
+    return [{"id": r.id, "label": r.label, "created_at": r.created_at.isoformat(),
+             "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None} for r in rows]
+
+
+def token_owner(conn: Connection, raw: str) -> Organization:
+    row = conn.execute(sa.select(feed_tokens.c.organization_id).where(
+        feed_tokens.c.token_hash == hashlib.sha256(raw.encode()).hexdigest(), feed_tokens.c.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        raise NotFound("no such feed", field="token")
+    return get_organization_by_id(conn, row.organization_id)
+
+
+def atom(entries: list[Entry], org: Organization, self_url: str, first_url: str, next_url: str | None,
+         updated: datetime | None) -> bytes:
+    """An Atom (RFC 4287) page, newest first, with RFC 5005 paging links."""
+    feed = FeedGenerator()
+    feed.id(f"urn:newsbridge:feed:{org.id}")
+    feed.title(f"Newsbridge: received by {org.name}")
+    feed.subtitle("Items partners delivered under exchange agreements")
+    feed.link(href=self_url, rel="self")
+    feed.link(href=first_url, rel="first")
+    if next_url:
+        feed.link(href=next_url, rel="next")
+    feed.updated(updated or utcnow())
+    feed.generator("Newsbridge")
+    for entry in reversed(entries):  # feedgen prepends: add oldest first to list newest first
+        doc = entry.version.document
+        headline = next((h.get("value") for h in doc.get("headlines", []) if h.get("value")), None) or entry.record.uri
+        item = feed.add_entry()
+        item.id(f"urn:newsbridge:item:{entry.record.id}:{entry.version.version}")
+        item.title(("[withdrawn] " if entry.withdrawn or entry.event == "item.withdrawn" else "") + headline)
+        item.updated(entry.received.available_from)
+        item.published(entry.received.available_from)
+        item.author(name=entry.record.source.name)
+        item.rights(f"{entry.received.credit_line}. {entry.received.usage_terms}".strip())
+        item.category(term=entry.event)
+        if not (entry.withdrawn or entry.event == "item.withdrawn"):
+            html = next((b.get("value") for b in doc.get("bodies", []) if b.get("contentType") == "text/html"), None)
+            if html:
+                item.content(html, type="html")
+    return feed.atom_str(pretty=True)

@@ -1,0 +1,47 @@
+"""An item as partners receive it: ninjs (3.x or 2.x) with the hub's fields beside it.
+
+The API, webhooks and feeds all use :func:`render`, so a partner sees the same shape on
+every channel.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from newsbridge.formats import ninjs
+from newsbridge.items.queries import ItemRecord, ItemVersion, Received
+
+Format = Literal["ninjs3", "ninjs2"]
+# What a withdrawal shows: which item, that it is withdrawn; its content is gone from every channel.
+NOTICE_KEYS = ("uri", "type", "version", "versionCreated", "versioncreated", "pubStatus", "pubstatus", "headlines",
+               "language")
+
+
+def _hub_fields(record: ItemRecord, version: ItemVersion) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "source": {"id": record.source.id, "slug": record.source.slug, "name": record.source.name,
+                   "creditName": record.source.credit_name},
+        "hub": {"version": version.version, "receivedAt": version.received_at.isoformat(),
+                "languageSource": version.language_source, "languageConfidence": version.language_confidence},
+    }
+
+
+def received_json(how: Received) -> dict[str, Any]:
+    return {"agreement": {"id": how.agreement_id, "title": how.agreement_title}, "reason": how.reason,
+            "creditLine": how.credit_line, "usageTerms": how.usage_terms,
+            "availableFrom": how.available_from.isoformat()}
+
+
+def render(record: ItemRecord, version: ItemVersion | None = None, fmt: Format = "ninjs3",
+           how: Received | None = None) -> dict[str, Any]:
+    """The item as ninjs (3.x or 2.x) with the hub's ``id``, ``source`` and ``hub`` fields beside it;
+    for a recipient also ``received``: the agreement, credit line and usage terms it came under."""
+    version = version or record.latest
+    doc = version.document if fmt == "ninjs3" else ninjs.to_ninjs2(ninjs.item_from_ninjs(version.document))
+    if version.pubstatus == "canceled":
+        doc = {k: v for k, v in doc.items() if k in NOTICE_KEYS}
+    hub_fields = _hub_fields(record, version)
+    if how is not None:
+        hub_fields["received"] = received_json(how)
+    return {**hub_fields, **doc}
