@@ -127,26 +127,50 @@ def _labels(qcodes: Iterable[str]) -> str:
 
 
 def _failure(rule: _Rule, item: RoutableItem, today: date) -> str | None:
-    """Why ``rule`` does not carry ``item`` to new recipients, or None when it does."""
+    """Which check stops ``rule`` from carrying ``item`` to new recipients (None: it carries it).
+
+    Cheap on purpose: routing only needs yes or no; :func:`_failure_text` words it for explain().
+    """
     agreement = rule.agreement
     if agreement.status is not Status.ACTIVE:
-        return f"agreement '{agreement.title}' is {agreement.status.value}"
+        return "status"
     if agreement.valid_from and today < agreement.valid_from:
-        return f"agreement '{agreement.title}' is valid from {agreement.valid_from.isoformat()}"
+        return "validity"
+    if agreement.valid_until and today > agreement.valid_until:
+        return "validity"
     if rule.outlets and item.source_id not in rule.outlets:
-        return f"agreement '{agreement.title}' does not share items of this outlet"
+        return "outlet"
     if rule.types and item.type not in rule.types:
-        return f"agreement '{agreement.title}' does not share {item.type} items (shares {', '.join(sorted(rule.types))})"
-    language = (item.language or "").split("-")[0].lower()
-    if rule.languages and language not in rule.languages:
-        return (f"agreement '{agreement.title}' does not share items in {language or 'an unknown language'} "
-                f"(shares {', '.join(sorted(rule.languages))})")
+        return "type"
+    if rule.languages and (item.language or "").split("-")[0].lower() not in rule.languages:
+        return "language"
     if rule.topics and not rule.topics & item.topics:
-        about = _labels(q for q in item.topics) if item.topics else "no Media Topic"
-        return f"agreement '{agreement.title}' shares only {_labels(rule.topics)}; the item is about {about}"
+        return "topic"
     if item.pubstatus != "usable":
-        return f"a {item.pubstatus} version goes only to partners that received earlier versions"
+        return "pubstatus"
     return None
+
+
+def _failure_text(check: str, rule: _Rule, item: RoutableItem) -> str:
+    agreement = rule.agreement
+    title = f"agreement '{agreement.title}'"
+    if check == "status":
+        return f"{title} is {agreement.status.value}"
+    if check == "validity":
+        valid = f"{agreement.valid_from or '…'} to {agreement.valid_until or '…'}"
+        return f"{title} is valid from {valid}, not on the routing day"
+    if check == "outlet":
+        return f"{title} does not share items of this outlet"
+    if check == "type":
+        return f"{title} does not share {item.type} items (shares {', '.join(sorted(rule.types))})"
+    if check == "language":
+        language = (item.language or "").split("-")[0].lower()
+        return (f"{title} does not share items in {language or 'an unknown language'} "
+                f"(shares {', '.join(sorted(rule.languages))})")
+    if check == "topic":
+        about = _labels(item.topics) if item.topics else "no Media Topic"
+        return f"{title} shares only {_labels(rule.topics)}; the item is about {about}"
+    return f"a {item.pubstatus} version goes only to partners that received earlier versions"
 
 
 def _reason(rule: _Rule, item: RoutableItem) -> str:
@@ -166,8 +190,8 @@ def _available(rule: _Rule, item: RoutableItem) -> datetime:
     return max(ready, item.embargoed) if item.embargoed else ready
 
 
-def _decide(item: RoutableItem, table: RoutingTable, previous: Mapping[str, Previous], today: date) \
-        -> tuple[dict[str, Delivery], dict[str, str]]:
+def _decide(item: RoutableItem, table: RoutingTable, previous: Mapping[str, Previous], today: date,
+            explaining: bool = False) -> tuple[dict[str, Delivery], dict[str, str]]:
     delivered: dict[str, Delivery] = {}
     failures: dict[str, str] = {}
     own = {item.source_id, item.source_parent_id}
@@ -181,8 +205,8 @@ def _decide(item: RoutableItem, table: RoutingTable, previous: Mapping[str, Prev
                     recipient, rule.agreement.id, _reason(rule, item),
                     render_credit(rule.terms.credit_line, item.source_name, rule.agreement.title),
                     rule.terms.usage_terms, _available(rule, item))
-            else:
-                failures.setdefault(recipient, failure)
+            elif explaining and recipient not in failures:
+                failures[recipient] = _failure_text(failure, rule, item)
     for recipient, earlier in previous.items():
         if recipient in delivered:
             continue
@@ -211,7 +235,7 @@ def route(item: RoutableItem, table: RoutingTable, previous: Mapping[str, Previo
 def explain(item: RoutableItem, table: RoutingTable, previous: Mapping[str, Previous] | None = None, *,
             today: date) -> list[Explanation]:
     """For every partner the source has an agreement with: delivered and why, or why not."""
-    delivered, failures = _decide(item, table, previous or {}, today)
+    delivered, failures = _decide(item, table, previous or {}, today, explaining=True)
     found = [Explanation(r, True, d.agreement_id, d.reason) for r, d in delivered.items()]
     found += [Explanation(r, False, None, why) for r, why in failures.items() if r not in delivered]
     return sorted(found, key=lambda e: e.recipient_id)
