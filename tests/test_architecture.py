@@ -20,6 +20,7 @@ LAYERS = {  # what each part of the package may import from newsbridge
     "accounts": BASE | {"db", "accounts"},
     "items": BASE | {"db", "formats", "accounts", "items"},
     "exchange": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange"},
+    "delivery": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery"},
     "ingest": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest"},
     "demo": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest", "demo"},
 }

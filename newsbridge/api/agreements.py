@@ -153,7 +153,8 @@ async def add_to_roadmap(agreement_id: str, request: Request, principal: Princip
     specs = data if isinstance(data, list) else [data]
     with writing(the_hub.engine) as conn:
         agreement = _party_view(conn, principal, agreement_id)
-        added = add_commitments(conn, agreement.id, [p.id for p in agreement.parties], specs)
+        added = add_commitments(conn, agreement.id, [p.id for p in agreement.parties], specs,
+                                principal.organization)
     return JSONResponse({"commitments": [commitment_json(c) for c in added]}, status_code=201)
 
 

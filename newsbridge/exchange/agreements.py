@@ -191,7 +191,7 @@ def create_agreement(conn: Connection, actor_org: Organization, actor: str, data
         created_by=actor_org.id, created_at=now, updated_at=now))
     conn.execute(agreement_parties.insert(), [{"agreement_id": agreement_id, "organization_id": p}
                                               for p in draft.party_ids])
-    add_commitments(conn, agreement_id, draft.party_ids, draft.roadmap)
+    add_commitments(conn, agreement_id, draft.party_ids, draft.roadmap, actor_org)
     _record(conn, agreement_id, "create", actor_org, actor, None, Status.DRAFT.value, {"title": draft.title})
     created = _load(conn, agreement_id)
     assert created is not None
@@ -208,6 +208,7 @@ def act(conn: Connection, agreement_id: str, action: Action, actor_org: Organiza
     values: dict[str, Any] = {"updated_at": utcnow()}
     details: dict[str, Any] | None = None
     if action is Action.SIGN:
+        next_status(stored, action)  # an agreement in the wrong state says so before anything else
         if agreement.party(actor_org.id).signed:  # type: ignore[union-attr]
             raise InvalidInput("your organization has signed these terms already", field="id")
         unsigned = [p for p in agreement.parties if not p.signed and p.id != actor_org.id]

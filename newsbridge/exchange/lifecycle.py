@@ -52,7 +52,8 @@ def next_status(current: Status, action: Action, *, all_signed: bool = False) ->
     target = TRANSITIONS.get((current, action))
     if target is None:
         allowed = sorted(a.value for (s, a) in TRANSITIONS if s == current)
-        raise Conflict(f"a {current.value} agreement cannot be {_past(action)}; "
+        article = "an" if current.value[0] in "aeiou" else "a"
+        raise Conflict(f"{article} {current.value} agreement cannot be {_past(action)}; "
                        f"allowed now: {', '.join(allowed) or 'nothing (it has ended)'}", field="status")
     if action is Action.SIGN and all_signed:
         return Status.ACTIVE

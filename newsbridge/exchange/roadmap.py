@@ -90,7 +90,7 @@ def _values(spec: Mapping[str, Any], slugs: Mapping[str, str], where: str, *, pa
         values["title"] = title.strip()
     if "owner" in spec:
         owner = spec["owner"]
-        if owner is not None and owner not in slugs:
+        if owner is not None and (not isinstance(owner, str) or owner not in slugs):
             raise InvalidInput(f"owner must be one of the parties ({', '.join(sorted(slugs))})", field=f"{where}.owner")
         values["owner_id"] = slugs.get(owner) if owner else None
     if "due" in spec:
@@ -114,8 +114,9 @@ def _values(spec: Mapping[str, Any], slugs: Mapping[str, str], where: str, *, pa
 
 
 def add_commitments(conn: Connection, agreement_id: str, party_ids: Sequence[str],
-                    specs: Sequence[Mapping[str, Any]]) -> list[Commitment]:
-    """Append commitments to an agreement's roadmap (owners are party slugs)."""
+                    specs: Sequence[Mapping[str, Any]], viewer: Organization) -> list[Commitment]:
+    """Append commitments to an agreement's roadmap (owners are party slugs; item evidence
+    must be visible to ``viewer``, the acting organization)."""
     slugs = _slug_ids(conn, party_ids)
     start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(commitments.c.position), 0))
                          .where(commitments.c.agreement_id == agreement_id)).scalar_one()
@@ -125,6 +126,7 @@ def add_commitments(conn: Connection, agreement_id: str, party_ids: Sequence[str
             raise InvalidInput("a commitment must be an object", field=f"roadmap[{offset - 1}]")
         values = {"notes": "", "evidence": [], "owner_id": None, "due": None,
                   **_values(spec, slugs, f"roadmap[{offset - 1}]", partial=False)}
+        _check_items(conn, viewer, values["evidence"], f"roadmap[{offset - 1}]")
         commitment_id = new_id()
         conn.execute(commitments.insert().values(id=commitment_id, agreement_id=agreement_id, position=start + offset,
                                                  updated_at=utcnow(), **values))
@@ -132,14 +134,15 @@ def add_commitments(conn: Connection, agreement_id: str, party_ids: Sequence[str
     return [c for c in list_commitments(conn, agreement_id) if c.id in ids]
 
 
-def _check_items(conn: Connection, viewer: Organization, evidence: Sequence[Mapping[str, str]]) -> None:
+def _check_items(conn: Connection, viewer: Organization, evidence: Sequence[Mapping[str, str]],
+                 where: str = "$") -> None:
     for index, entry in enumerate(evidence):
         if entry["kind"] == "item":
             try:
                 get_item(conn, viewer, entry["ref"])
             except NotFound:
                 raise InvalidInput(f"no item {entry['ref']!r} that your organization can see",
-                                   field=f"$.evidence[{index}].ref") from None
+                                   field=f"{where}.evidence[{index}].ref") from None
 
 
 def update_commitment(conn: Connection, agreement_id: str, party_ids: Sequence[str], commitment_id: str,

@@ -115,9 +115,10 @@ class RoutingTable:
         return table
 
     def rules_for(self, item: RoutableItem) -> list[_Rule]:
-        rules = list(self.by_source.get(item.source_id, ()))
-        if item.source_parent_id:
-            rules += self.by_source.get(item.source_parent_id, ())
+        """The outlet's own rules and its holding's, in agreement order (the first match wins)."""
+        rules = self.by_source.get(item.source_id, [])
+        if item.source_parent_id and (holding := self.by_source.get(item.source_parent_id)):
+            return sorted(rules + holding, key=lambda r: r.agreement.id)
         return rules
 
 

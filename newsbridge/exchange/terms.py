@@ -70,7 +70,7 @@ def parse_terms(raw: Any, index: int, party_ids: Mapping[str, str], outlets_of: 
     if unknown:
         raise InvalidInput(f"{where} has unknown fields: {', '.join(sorted(unknown))}", field=f"{where}.{min(unknown)}")
     source = raw.get("from")
-    if source not in party_ids:
+    if not isinstance(source, str) or source not in party_ids:
         raise InvalidInput(f"{where}.from must be one of the parties ({', '.join(party_ids)})", field=f"{where}.from")
     from_id = party_ids[source]
     topics = []
@@ -98,6 +98,8 @@ def parse_terms(raw: Any, index: int, party_ids: Mapping[str, str], outlets_of: 
         raise InvalidInput(f"delay_minutes must be a whole number from 0 to {MAX_DELAY_MINUTES}",
                            field=f"{where}.delay_minutes")
     credit = raw.get("credit_line") or DEFAULT_CREDIT
+    if not isinstance(credit, str):
+        raise InvalidInput("credit_line must be text, like '{source} via Newsbridge'", field=f"{where}.credit_line")
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(credit) if name is not None}
     except ValueError:
