@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "newsbridge"
-BASE = {"errors", "config", "ids", "telemetry"}
+BASE = {"errors", "config", "ids", "telemetry", "targets"}
 LAYERS = {  # what each part of the package may import from newsbridge
     "formats": {"formats"},
     "vocab": {"vocab"},
     "errors": set(),
     "telemetry": set(),
     "ids": set(),
+    "targets": {"errors"},
     "config": {"errors"},
     "db": BASE | {"db"},
     "accounts": BASE | {"db", "accounts"},

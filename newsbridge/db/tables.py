@@ -226,3 +226,38 @@ feed_tokens = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
 )
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False, index=True),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("interval_seconds", sa.Integer, nullable=False),
+    sa.Column("language", sa.String(35), nullable=True),
+    sa.Column("subjects", Document, nullable=False),  # Media Topic qcodes added to every entry
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("etag", sa.String(500), nullable=True),
+    sa.Column("last_modified", sa.String(100), nullable=True),
+    sa.Column("next_poll_at", UTCDateTime, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),  # consecutive, for the back-off
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("organization_id", "url"),
+    sa.Index("ix_sources_enabled_next_poll_at", "enabled", "next_poll_at"),
+)
+
+source_polls = sa.Table(
+    "source_polls",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_id", sa.String(32), sa.ForeignKey("sources.id"), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),  # ok | not_modified | error
+    sa.Column("http_status", sa.Integer, nullable=True),
+    sa.Column("stored", sa.Integer, nullable=False),
+    sa.Column("unchanged", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Index("ix_source_polls_source_id_at", "source_id", "at"),
+)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import endpoints, outbox
-from newsbridge.delivery.targets import check_url
+from newsbridge.targets import check_url
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
 

@@ -19,7 +19,7 @@ import httpx
 from standardwebhooks import Webhook
 
 from newsbridge.delivery.outbox import Outcome
-from newsbridge.delivery.targets import Target
+from newsbridge.targets import Target
 
 USER_AGENT = "Newsbridge-Webhooks/1"
 

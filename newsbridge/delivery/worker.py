@@ -22,7 +22,7 @@ from newsbridge.db.tables import endpoints
 from newsbridge.delivery.endpoints import signing_secrets
 from newsbridge.delivery.outbox import Claim, Outcome, claim, record, sequence
 from newsbridge.delivery.signals import CHANNEL, FeedSignal
-from newsbridge.delivery.targets import check_url
+from newsbridge.targets import check_url
 from newsbridge.delivery.webhooks import HttpSender, Message, Sender, envelope, sign
 from newsbridge.errors import InvalidInput
 from newsbridge.ids import new_id, utcnow

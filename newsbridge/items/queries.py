@@ -156,13 +156,20 @@ def _received(row: sa.Row) -> Received:
                     m["available_from"])
 
 
+# When a delivery reached the inbox: routed (created) and available, whichever came later. A
+# correction of an old item, or a backdated item, is new to the inbox even if its dates are old.
+_SHOWN_AT = sa.case((deliveries.c.created_at > deliveries.c.available_from, deliveries.c.created_at),
+                    else_=deliveries.c.available_from)
+
+
 def inbox(conn: Connection, viewer: Organization, *, since: datetime | None = None, limit: int = 50) \
         -> list[tuple[ItemRecord, Received]]:
-    """What the viewer received (available now), newest first, each with its credit line and usage terms."""
+    """What the viewer received (available now), newest arrival first, with credit line and usage terms;
+    ``since`` keeps what arrived in the inbox after that time (so polling with it misses nothing)."""
     query = _received_query(viewer, utcnow())
     if since is not None:
-        query = query.where(deliveries.c.available_from > since)
-    query = query.order_by(deliveries.c.available_from.desc(), items.c.id.desc()).limit(max(1, min(limit, MAX_LIMIT)))
+        query = query.where(_SHOWN_AT > since)
+    query = query.order_by(_SHOWN_AT.desc(), items.c.id.desc()).limit(max(1, min(limit, MAX_LIMIT)))
     seen: set[str] = set()
     found = []
     for row in conn.execute(query):
