@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from newsbridge import __version__
-from newsbridge.api import agreements, atom, delivery, inbox, items, me, ops, schemas
+from newsbridge.api import agreements, atom, delivery, inbox, items, me, ops, schemas, sources
 from newsbridge.api.deps import Hub
 from newsbridge.api.errors import install_error_handlers
 from newsbridge.config import Settings, load_settings
@@ -23,6 +23,7 @@ from newsbridge.db.migrate import upgrade
 from newsbridge.delivery.signals import FeedSignal, listen
 from newsbridge.delivery.worker import Worker
 from newsbridge.ingest.pipeline import Ingestor
+from newsbridge.ingest.polling import Poller
 from newsbridge.middleware import RequestContext
 from newsbridge.telemetry import configure_logging
 
@@ -48,8 +49,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        worker = asyncio.create_task(Worker(engine, settings, the_hub.signal).run(stop)) \
-            if settings.in_process_worker else None
+        workers = [asyncio.create_task(Worker(engine, settings, the_hub.signal).run(stop)),
+                   asyncio.create_task(Poller(engine, settings).run(stop))] if settings.in_process_worker else []
         listener = asyncio.create_task(listen(engine, the_hub.signal, stop)) \
             if engine.dialect.name == "postgresql" else None
         try:
@@ -59,13 +60,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
             the_hub.signal.notify()
             if listener is not None:
                 listener.cancel()  # it waits on the server; nothing to finish
-            await asyncio.gather(*(t for t in (worker, listener) if t is not None), return_exceptions=True)
+            await asyncio.gather(*workers, *([listener] if listener else []), return_exceptions=True)
 
     app = FastAPI(title="Newsbridge", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
                   lifespan=lifespan)
     app.state.hub = the_hub
     install_error_handlers(app)
-    for module in (items, inbox, agreements, delivery, atom, me, schemas, ops):
+    for module in (items, inbox, agreements, delivery, atom, sources, me, schemas, ops):
         app.include_router(module.router)
     static = resources.files("newsbridge.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

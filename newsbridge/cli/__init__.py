@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from newsbridge.cli import accounts, agreements, hub
+from newsbridge.cli import accounts, agreements, hub, sources
 from newsbridge.errors import NewsbridgeError
 
 
@@ -39,6 +39,7 @@ app.add_typer(accounts.org_app, name="org")
 app.add_typer(accounts.member_app, name="member")
 app.add_typer(accounts.key_app, name="key")
 app.add_typer(agreements.agreement_app, name="agreement")
+app.add_typer(sources.source_app, name="source")
 
 
 def main() -> None:

@@ -50,11 +50,12 @@ def serve(
 
 
 def worker(ctx: typer.Context) -> None:
-    """Run the delivery worker alone: feed positions, webhooks, retries (several may run on PostgreSQL)."""
+    """Run the workers alone: deliveries (feed positions, webhooks, retries) and source polling."""
     import asyncio
     import signal
 
     from newsbridge.delivery.worker import Worker
+    from newsbridge.ingest.polling import Poller
 
     cli = state(ctx)
     settings, engine = cli.settings(), cli.engine()
@@ -65,8 +66,8 @@ def worker(ctx: typer.Context) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        err.print("delivery worker running; Ctrl-C stops it")
-        await Worker(engine, settings).run(stop)
+        err.print("delivery worker and source poller running; Ctrl-C stops them")
+        await asyncio.gather(Worker(engine, settings).run(stop), Poller(engine, settings).run(stop))
 
     asyncio.run(main())
 

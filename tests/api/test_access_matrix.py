@@ -74,6 +74,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/endpoints/{endpoint_id}:rotate-secret"): Case("owned"),
     ("POST", "/api/v1/endpoints/{endpoint_id}:replay"): Case("owned"),
     ("POST", "/api/v1/feed-tokens/{token_id}:revoke"): Case("owned"),
+    ("GET", "/api/v1/sources/{source_id}"): Case("owned"),
+    ("PATCH", "/api/v1/sources/{source_id}"): Case("owned", {"enabled": False}),
+    ("POST", "/api/v1/sources/{source_id}:poll-now"): Case("owned"),
     ("GET", "/api/v1/items"): Case("list"),
     ("GET", "/api/v1/inbox"): Case("list"),
     ("GET", "/api/v1/agreements"): Case("list"),
@@ -81,6 +84,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/deliveries"): Case("list"),
     ("GET", "/api/v1/endpoints"): Case("list"),
     ("GET", "/api/v1/feed-tokens"): Case("list"),
+    ("GET", "/api/v1/sources"): Case("list"),
     ("GET", "/feeds/{token}/atom.xml"): Case("feed"),
     ("GET", "/api/v1/stream"): Case("stream"),
     ("POST", "/api/v1/items"): Case("write", OWN_STORY, 201),
@@ -88,6 +92,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/agreements"): Case("write", OWN_AGREEMENT, 201),
     ("POST", "/api/v1/endpoints"): Case("write", {"url": HOOK + "/own"}, 201),
     ("POST", "/api/v1/feed-tokens"): Case("write", None, 201),
+    ("POST", "/api/v1/sources"): Case("write", {"url": "https://93.184.216.34/feeds/own.xml"}, 201),
     ("GET", "/api/v1/me"): Case("public"),
     ("GET", "/api/v1/schemas/{name}"): Case("public"),
     ("GET", "/healthz"): Case("public"),
@@ -161,6 +166,9 @@ async def world(client, make_partner, engine) -> World:
         sequence(conn, utcnow())  # what the delivery worker does: X enters B's feed, E waits for its embargo
     endpoint = await client.post("/api/v1/endpoints", json={"url": HOOK}, headers=a.headers)
     assert endpoint.status_code == 201, endpoint.text
+    source = await client.post("/api/v1/sources", json={"url": "https://93.184.216.34/feeds/alpha.xml"},
+                               headers=a.headers)
+    assert source.status_code == 201, source.text
     feed_tokens = {}
     for partner in (a, b, c, d):
         issued = await client.post("/api/v1/feed-tokens", headers=partner.headers)
@@ -169,7 +177,7 @@ async def world(client, make_partner, engine) -> World:
     [a_token] = (await client.get("/api/v1/feed-tokens", headers=a.headers)).json()["feed_tokens"]
     owned = {"item_id": items["X"], "agreement_id": agreement["id"],
              "commitment_id": agreement["roadmap"]["commitments"][0]["id"], "endpoint_id": endpoint.json()["id"],
-             "token_id": a_token["id"]}
+             "token_id": a_token["id"], "source_id": source.json()["id"]}
     return World(a, b, c, d, items, headlines, owned, titles, feed_tokens)
 
 

@@ -1,0 +1,74 @@
+"""``/api/v1/sources``: feeds and endpoints the hub polls for your items, and their health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Connection
+
+from newsbridge.accounts.api_keys import Principal
+from newsbridge.api.deps import Hub, caller, hub, json_body
+from newsbridge.db.engine import reading, writing
+from newsbridge.errors import InvalidInput
+from newsbridge.ingest.sources import (Source, add_source, get_source, list_sources, poll_soon, recent_polls,
+                                       set_source_enabled)
+
+router = APIRouter(prefix="/api/v1", tags=["sources"])
+
+
+def source_json(conn: Connection, source: Source, polls: int = 5) -> dict[str, Any]:
+    return {"id": source.id, "url": source.url, "interval_seconds": source.interval_seconds,
+            "language": source.language, "subjects": list(source.subjects), "enabled": source.enabled,
+            "failures": source.failures, "next_poll_at": source.next_poll_at.isoformat(),
+            "recent_polls": [{"at": p.at.isoformat(), "outcome": p.outcome, "http_status": p.http_status,
+                              "stored": p.stored, "unchanged": p.unchanged, "rejected": p.rejected,
+                              "error": p.error, "duration_ms": p.duration_ms}
+                             for p in recent_polls(conn, source.id, polls)],
+            "created_at": source.created_at.isoformat()}
+
+
+@router.post("/sources", status_code=201, summary="Poll a feed or endpoint for your items")
+async def create(request: Request, principal: Principal = Depends(caller("manage")),
+                 the_hub: Hub = Depends(hub)) -> JSONResponse:
+    """Body: `{"url", "interval_seconds": 300, "language": "kk", "subjects": ["medtop:..."]}`. RSS, Atom,
+    JSON Feed, NewsML-G2 and ninjs are recognized by their content."""
+    data = await json_body(request)
+    if not isinstance(data, dict):
+        raise InvalidInput("send a JSON object with url and interval_seconds", field="$")
+    with writing(the_hub.engine) as conn:
+        source = add_source(conn, principal.organization, data.get("url"),
+                            interval_seconds=data.get("interval_seconds", 300), language=data.get("language"),
+                            subjects=data.get("subjects") or (), allow=the_hub.settings.allow_private_targets)
+        body = source_json(conn, source)
+    return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/sources/{source.id}"})
+
+
+@router.get("/sources", summary="Your sources with their last polls")
+def index(principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with reading(the_hub.engine) as conn:
+        return {"sources": [source_json(conn, s) for s in list_sources(conn, principal.organization)]}
+
+
+@router.get("/sources/{source_id}", summary="One source and its recent polls")
+def show(source_id: str, principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with reading(the_hub.engine) as conn:
+        return source_json(conn, get_source(conn, principal.organization, source_id), polls=20)
+
+
+@router.patch("/sources/{source_id}", summary="Turn polling off or on")
+async def toggle(source_id: str, request: Request, principal: Principal = Depends(caller("manage")),
+                 the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    data = await json_body(request)
+    if not isinstance(data, dict) or not isinstance(data.get("enabled"), bool):
+        raise InvalidInput('send {"enabled": true} or {"enabled": false}', field="enabled")
+    with writing(the_hub.engine) as conn:
+        return source_json(conn, set_source_enabled(conn, principal.organization, source_id, data["enabled"]))
+
+
+@router.post("/sources/{source_id}:poll-now", summary="Poll this source at the next worker round")
+def poll_now(source_id: str, principal: Principal = Depends(caller("manage")),
+             the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    with writing(the_hub.engine) as conn:
+        return source_json(conn, poll_soon(conn, principal.organization, source_id))
