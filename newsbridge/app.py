@@ -26,6 +26,10 @@ from newsbridge.ingest.pipeline import Ingestor
 from newsbridge.ingest.polling import Poller
 from newsbridge.middleware import RequestContext
 from newsbridge.telemetry import configure_logging
+from newsbridge.web.errors import html_error
+from newsbridge.web.views import auth as web_auth
+from newsbridge.web.views import desk as web_desk
+from newsbridge.web.views import item as web_item
 
 DESCRIPTION = """
 Newsbridge is a news-exchange hub for cooperating media organizations.
@@ -66,6 +70,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
                   lifespan=lifespan)
     app.state.hub = the_hub
     install_error_handlers(app)
+    app.state.html_error = html_error
+    for view in (web_auth, web_desk, web_item):
+        app.include_router(view.router)
     for module in (items, inbox, agreements, delivery, atom, sources, me, schemas, ops):
         app.include_router(module.router)
     static = resources.files("newsbridge.web").joinpath("static")

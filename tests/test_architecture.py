@@ -23,9 +23,10 @@ LAYERS = {  # what each part of the package may import from newsbridge
     "exchange": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange"},
     "delivery": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery"},
     "ingest": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest"},
+    "desk": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest", "desk"},
     "demo": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest", "demo"},
 }
-EDGES = {"api", "cli", "web", "app", "middleware"}
+EDGES = {"api", "cli", "web", "app", "middleware"}  # web: pages, the edge people use
 
 
 def _part(path: Path) -> str:

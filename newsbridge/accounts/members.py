@@ -36,9 +36,15 @@ class Member:
     name: str
     role: Role
     created_at: datetime
+    locale: str = "en"
+    timezone: str | None = None
 
 
-def add_member(conn: Connection, org_slug: str, email: str, name: str, role: str, password: str) -> Member:
+LOCALES = ("en", "ru", "kk", "fa")
+
+
+def add_member(conn: Connection, org_slug: str, email: str, name: str, role: str, password: str,
+               locale: str = "en") -> Member:
     """Add a person to an organization; the password is stored only as an argon2 hash."""
     org = get_organization(conn, org_slug)
     email = email.strip().lower()
@@ -46,12 +52,14 @@ def add_member(conn: Connection, org_slug: str, email: str, name: str, role: str
         raise InvalidInput(f"{email!r} is not an e-mail address", field="email")
     if role not in Role.__members__.values():
         raise InvalidInput(f"role {role!r} must be one of admin, editor, viewer", field="role")
+    if locale not in LOCALES:
+        raise InvalidInput(f"locale must be one of {', '.join(LOCALES)}", field="locale")
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters", field="password")
     if conn.execute(sa.select(members.c.id).where(members.c.email == email)).first():
         raise AlreadyExists(f"a member with e-mail {email} exists already", field="email")
     values = {"id": new_id(), "organization_id": org.id, "email": email, "name": name.strip() or email,
-              "role": Role(role), "created_at": utcnow()}
+              "role": Role(role), "created_at": utcnow(), "locale": locale}
     conn.execute(members.insert().values(**values, password_hash=_hasher.hash(password)))
     return Member(**values)
 
@@ -66,11 +74,38 @@ def check_password(conn: Connection, email: str, password: str) -> Member | None
         _hasher.verify(row.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    values = {k: v for k, v in row._mapping.items() if k != "password_hash"}
-    return Member(**{**values, "role": Role(values["role"])})
+    return _member(row)
 
 
 def list_members(conn: Connection, org_slug: str) -> list[Member]:
     org = get_organization(conn, org_slug)
     rows = conn.execute(sa.select(members).where(members.c.organization_id == org.id).order_by(members.c.email))
-    return [Member(**{k: v for k, v in r._mapping.items() if k != "password_hash"}) for r in rows]
+    return [_member(r) for r in rows]
+
+
+def _member(row: sa.Row) -> Member:
+    values = {k: v for k, v in row._mapping.items() if k != "password_hash"}
+    return Member(**{**values, "role": Role(values["role"])})
+
+
+def get_member(conn: Connection, member_id: str) -> Member | None:
+    row = conn.execute(sa.select(members).where(members.c.id == member_id)).first()
+    return _member(row) if row is not None else None
+
+
+def change_password(conn: Connection, member_id: str, current: str, new: str) -> None:
+    """Replace a member's password after checking the current one."""
+    row = conn.execute(sa.select(members.c.password_hash).where(members.c.id == member_id)).one()
+    try:
+        _hasher.verify(row.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise InvalidInput("the current password is not right", field="current_password") from None
+    if len(new) < MIN_PASSWORD:
+        raise InvalidInput(f"the new password must have at least {MIN_PASSWORD} characters", field="new_password")
+    conn.execute(members.update().where(members.c.id == member_id).values(password_hash=_hasher.hash(new)))
+
+
+def set_preferences(conn: Connection, member_id: str, locale: str, timezone: str | None) -> None:
+    if locale not in LOCALES:
+        raise InvalidInput(f"locale must be one of {', '.join(LOCALES)}", field="locale")
+    conn.execute(members.update().where(members.c.id == member_id).values(locale=locale, timezone=timezone or None))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newsbridge.errors import NewsbridgeError
@@ -21,30 +22,44 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
                         headers=headers)
 
 
-async def _newsbridge_error(_request: Request, exc: NewsbridgeError) -> JSONResponse:
-    return error_response(exc.status, exc.code, exc.message, exc.field)
+JSON_PREFIXES = ("/api/", "/feeds/", "/healthz", "/metrics", "/openapi.json", "/static/")
+HtmlError = Callable[[Request, int, str, str], Response]
 
 
-async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+def _wants_page(request: Request) -> bool:
+    return not request.url.path.startswith(JSON_PREFIXES) and hasattr(request.app.state, "html_error")
+
+
+def _answer(request: Request, status: int, code: str, message: str, field: str | None = None) -> Response:
+    if _wants_page(request):
+        return request.app.state.html_error(request, status, code, message)
+    return error_response(status, code, message, field)
+
+
+async def _newsbridge_error(request: Request, exc: NewsbridgeError) -> Response:
+    return _answer(request, exc.status, exc.code, exc.message, exc.field)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
     field = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
-    return error_response(422, "invalid", f"{field or 'request'}: {first.get('msg')}", field)
+    return _answer(request, 422, "invalid", f"{field or 'request'}: {first.get('msg')}", field)
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
 
 
-async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     code = _HTTP_CODES.get(exc.status_code, "bad_request")
     message = {404: "no such path; the API is described at /docs",
                405: "this path does not take that HTTP method; see /docs"}.get(exc.status_code, str(exc.detail))
-    return error_response(exc.status_code, code, message)
+    return _answer(request, exc.status_code, code, message)
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error")
-    return error_response(500, "internal", f"an unexpected error; quote request id {request_id.get()} "
-                                           "to the hub operator")
+    return _answer(request, 500, "internal", f"an unexpected error; quote request id {request_id.get()} "
+                                             "to the hub operator")
 
 
 def install_error_handlers(app: FastAPI) -> None:

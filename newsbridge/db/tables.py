@@ -39,8 +39,32 @@ members = sa.Table(
     sa.Column("name", sa.String(300), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("locale", sa.String(8), nullable=False, server_default="en"),
+    sa.Column("timezone", sa.String(64), nullable=True),  # none: the organization's
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.CheckConstraint("role IN ('admin', 'editor', 'viewer')", name="role"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("member_id", sa.String(32), sa.ForeignKey("members.id"), nullable=False, index=True),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("client", sa.String(100), nullable=False),
+    sa.Column("succeeded", sa.Boolean, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_login_attempts_email_at", "email", "at"),
+    sa.Index("ix_login_attempts_client_at", "client", "at"),
 )
 
 api_keys = sa.Table(
@@ -260,4 +284,25 @@ source_polls = sa.Table(
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("duration_ms", sa.Integer, nullable=False),
     sa.Index("ix_source_polls_source_id_at", "source_id", "at"),
+)
+
+pickups = sa.Table(
+    "pickups",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("item_id", sa.String(32), sa.ForeignKey("items.id"), nullable=False, index=True),
+    sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False, index=True),
+    sa.Column("member_id", sa.String(32), sa.ForeignKey("members.id"), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("url", sa.String(2000), nullable=True),  # where it was republished
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+item_reads = sa.Table(
+    "item_reads",
+    metadata,
+    sa.Column("member_id", sa.String(32), sa.ForeignKey("members.id"), primary_key=True),
+    sa.Column("item_id", sa.String(32), sa.ForeignKey("items.id"), primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
 )

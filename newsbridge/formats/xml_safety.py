@@ -1,0 +1,199 @@
+"""Reading untrusted XML without letting it hurt the hub.
+
+Every XML format reads partner bytes through :func:`parse_xml`, never through lxml directly.
+The hub refuses, before libxml2 sees a byte:
+
+* documents larger than ``max_bytes`` (a size check, so a 50 MB upload costs nothing);
+* a DOCTYPE that declares entities, general or parameter, internal or external: internal
+  ones enable entity-expansion bombs ("billion laughs", quadratic blow-up), external ones
+  read local files or URLs (XXE). A DOCTYPE that refers to an external DTD is refused too.
+
+News formats (NewsML-G2, NITF, XHTML bodies) need no DOCTYPE, so nothing legitimate is lost;
+a bare ``<!DOCTYPE newsItem>`` or one declaring only elements and attributes is still read.
+The prolog is scanned with linear regular expressions on the raw bytes (UTF-16 and UTF-32
+documents are re-encoded first). The parser is then configured never to expand entities,
+load a DTD or touch the network, and ``huge_tree=False`` keeps libxml2's limits on depth and
+text size; the parsed tree is checked once more for entity declarations, as a second line.
+Syntax errors become :class:`FormatError` naming the line and column.
+
+Writing goes the other way: :func:`xml_text` drops the characters XML 1.0 cannot hold and
+:func:`html_to_xhtml` turns partner HTML (``<br>``, unclosed tags, entities) into XHTML
+elements, so a serializer never produces a document that is not well-formed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from newsbridge.formats.errors import FormatError
+
+DEFAULT_MAX_BYTES = 20_000_000
+_ADVICE = "News formats need no DOCTYPE: remove it and send the document again."
+_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+_LITERAL = rb"(?:\"[^\"]*\"|'[^']*')"
+_DOCTYPE_HEAD = re.compile(
+    rb"<!DOCTYPE\s+[^\s\[>]+\s*(?:(?P<kind>SYSTEM|PUBLIC)\s*(?P<ids>" + _LITERAL + rb"(?:\s*" + _LITERAL + rb")?)\s*)?"
+)
+_SUBSET_ITEM = re.compile(
+    rb"\s+|<!--.*?-->|<\?.*?\?>"
+    rb"|(?P<entity><!ENTITY\s+(?P<percent>%\s+)?(?P<name>[^\s>]+)\s*(?P<kind>SYSTEM|PUBLIC)?\s*(?P<value>"
+    + _LITERAL + rb")?)"
+    rb"|(?P<peref>%[^\s;]+;)"
+    rb"|<!(?:ELEMENT|ATTLIST|NOTATION)\s(?:[^\"'>]|" + _LITERAL + rb")*>"
+    rb"|(?P<end>\]\s*>)",
+    re.S,
+)
+_XML_NAME = re.compile(r"[A-Za-z_][\w.-]*")
+_NOT_XML_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_WIDE_ENCODINGS = (  # longest signature first: a UTF-32-LE BOM starts like a UTF-16-LE one
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (b"<\x00\x00\x00", "utf-32-le"), (b"\x00\x00\x00<", "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    (b"<\x00", "utf-16-le"), (b"\x00<", "utf-16-be"),
+)
+
+
+def _refuse(message: str, format: str, field: str = "DOCTYPE") -> FormatError:
+    return FormatError(message, field=field, format=format, kind="malformed")
+
+
+def utf8_view(data: bytes) -> bytes:
+    """``data`` re-encoded as UTF-8 when it is UTF-16 or UTF-32, else unchanged, for byte scans.
+
+    Every other encoding XML allows in practice (UTF-8, Latin-1, Windows-125x) keeps markup
+    characters at their ASCII byte values, so the prolog can be read on the raw bytes.
+    """
+    for signature, codec in _WIDE_ENCODINGS:
+        if data.startswith(signature):
+            return data.decode(codec, errors="replace").removeprefix("\ufeff").encode("utf-8")
+    return data
+
+
+def _short(literal: bytes) -> str:
+    text = literal.decode("utf-8", errors="replace")
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_doctype(data: bytes, *, format: str) -> None:
+    """Raise :class:`FormatError` if the prolog's DOCTYPE declares entities or names an external DTD."""
+    buf = utf8_view(data)
+    pos = len(codecs.BOM_UTF8) if buf.startswith(codecs.BOM_UTF8) else 0
+    while (item := _PROLOG_ITEM.match(buf, pos)) is not None:
+        pos = item.end()
+    if not buf.startswith(b"<!DOCTYPE", pos):
+        return
+    head = _DOCTYPE_HEAD.match(buf, pos)
+    if head is None:
+        raise _refuse(f"the DOCTYPE at byte {pos} cannot be read, so it cannot be checked for entity "
+                      f"declarations. {_ADVICE}", format)
+    if head["kind"]:
+        raise _refuse(f"the DOCTYPE refers to an external DTD ({head['kind'].decode()} {_short(head['ids'])}); "
+                      f"external DTDs are never loaded, because they can declare entities that read files "
+                      f"or URLs. {_ADVICE}", format)
+    pos = head.end()
+    if not buf.startswith(b"[", pos):
+        return
+    pos += 1
+    while True:
+        item = _SUBSET_ITEM.match(buf, pos)
+        if item is None:
+            raise _refuse(f"the DOCTYPE holds a declaration at byte {pos} that the safety check does not read, "
+                          f"so it cannot be checked for entities. {_ADVICE}", format)
+        if item["entity"]:
+            raise _refuse(_entity_message(item), format)
+        if item["peref"]:
+            raise _refuse(f"the DOCTYPE uses the parameter entity reference {item['peref'].decode()}; "
+                          f"parameter entities are refused because they can pull in external declarations. "
+                          f"{_ADVICE}", format)
+        if item["end"]:
+            return
+        pos = item.end()
+
+
+def _entity_message(item: re.Match[bytes]) -> str:
+    name = item["name"].decode("utf-8", errors="replace")
+    kind = "parameter entity" if item["percent"] else "entity"
+    shown = f"%{name}" if item["percent"] else name
+    if item["kind"]:
+        source = f"{item['kind'].decode()} {_short(item['value'] or b'')}".strip()
+        return (f"the XML declares the external {kind} '{shown}' ({source}) in its DOCTYPE; external "
+                f"entities are refused because they would make the hub read local files or URLs (XXE). {_ADVICE}")
+    return (f"the XML declares the {kind} '{shown}' in its DOCTYPE; entity declarations are refused "
+            f"because nested entities expand into gigabytes ('billion laughs'). {_ADVICE}")
+
+
+def _parser() -> etree.XMLParser:
+    # A new parser per call: lxml parsers keep state and must not be shared between threads.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                           huge_tree=False, remove_comments=True)
+
+
+def parse_xml(data: bytes, *, format: str, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
+    """The root element of the untrusted XML document ``data``, or :class:`FormatError` (kind malformed).
+
+    ``format`` names the format being read, for the error. Refused: documents over
+    ``max_bytes`` (checked before anything is parsed), DOCTYPEs with entity declarations or
+    external DTDs, and anything that is not well-formed XML (the error names line and column).
+    """
+    if len(data) > max_bytes:
+        raise _refuse(f"the document is {len(data):,} bytes, larger than the limit of {max_bytes:,} bytes; "
+                      "split it or send the media as separate files", format, field="file")
+    if not utf8_view(data).lstrip(b"\xef\xbb\xbf \t\r\n"):
+        raise _refuse("the document is empty; expected an XML document", format, field="file")
+    check_doctype(data, format=format)
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position
+        raise _refuse(f"not well-formed XML at line {line}, column {column}: {exc.msg}", format,
+                      field=f"line {line}, column {column}") from None
+    docinfo = root.getroottree().docinfo
+    dtd = docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise _refuse(f"the XML declares entities in its DOCTYPE; entity declarations are refused. {_ADVICE}", format)
+    if docinfo.system_url or docinfo.public_id:
+        raise _refuse(f"the DOCTYPE refers to an external DTD ({docinfo.system_url or docinfo.public_id}); "
+                      f"external DTDs are never loaded. {_ADVICE}", format)
+    return root
+
+
+def xml_text(value: object) -> str:
+    """``value`` as text XML 1.0 can hold: control characters and lone surrogates are dropped."""
+    return _NOT_XML_CHARS.sub("", str(value))
+
+
+def _append_text(el: etree._Element, text: str | None) -> None:
+    if not text:
+        return
+    if len(el):
+        el[-1].tail = (el[-1].tail or "") + xml_text(text)
+    else:
+        el.text = (el.text or "") + xml_text(text)
+
+
+def _graft(source: etree._Element, dest: etree._Element, namespace: str) -> None:
+    _append_text(dest, source.text)
+    for child in source:
+        if isinstance(child.tag, str) and _XML_NAME.fullmatch(child.tag):
+            el = etree.SubElement(dest, f"{{{namespace}}}{child.tag}")
+            for key, value in child.attrib.items():
+                if _XML_NAME.fullmatch(key):
+                    el.set(key, xml_text(value))
+            _graft(child, el, namespace)
+        elif isinstance(child.tag, str):  # a name XML cannot hold (``a:b`` without a prefix): keep its content
+            _graft(child, dest, namespace)
+        _append_text(dest, child.tail)  # comments and processing instructions are dropped, their tails kept
+
+
+def html_to_xhtml(markup: str, parent: etree._Element, *, namespace: str = "http://www.w3.org/1999/xhtml") -> None:
+    """Append the HTML fragment ``markup`` to ``parent`` as elements in ``namespace`` (XHTML).
+
+    The HTML is read leniently by libxml2's HTML parser (which loads no DTD and no network
+    resource), then copied element by element, keeping only names XML can hold.
+    """
+    if markup.strip():
+        _graft(lxml_html.fragment_fromstring(markup, create_parent="div"), parent, namespace)

@@ -1,0 +1,104 @@
+"""Who is looking at a desk page, in which language and zone, and the CSRF check for forms."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from newsbridge.accounts.members import Member, Role
+from newsbridge.accounts.organizations import Organization, get_organization_by_id
+from newsbridge.accounts.sessions import find_session
+from newsbridge.db.engine import reading
+from newsbridge.errors import Forbidden, NewsbridgeError
+from newsbridge.web.i18n import LOCALES, direction, gettext_for, local_time
+
+COOKIE = "nb_session"
+
+
+class SignInRequired(NewsbridgeError):
+    """Raised by desk pages without a session; the app answers with a redirect to /login."""
+
+    status = 303
+    code = "sign_in_required"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    member: Member
+    organization: Organization
+    csrf_token: str
+
+    @property
+    def locale(self) -> str:
+        return self.member.locale
+
+    @property
+    def timezone(self) -> str:
+        return self.member.timezone or self.organization.timezone
+
+    def may(self, action: str) -> bool:
+        """Roles: viewers read; editors also publish and pick up; admins also manage agreements and endpoints."""
+        needed = {"read": Role.VIEWER, "publish": Role.EDITOR, "manage": Role.ADMIN}[action]
+        order = [Role.VIEWER, Role.EDITOR, Role.ADMIN]
+        return order.index(self.member.role) >= order.index(needed)
+
+    def require(self, action: str) -> None:
+        if not self.may(action):
+            raise Forbidden(f"your role ({self.member.role.value}) may not do this; ask an admin of "
+                            f"{self.organization.name}", field="role")
+
+
+def current_viewer(request: Request) -> Viewer | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    with reading(request.app.state.hub.engine) as conn:
+        session = find_session(conn, token)
+        if session is None:
+            return None
+        org = get_organization_by_id(conn, session.member.organization_id)
+    return Viewer(session.member, org, session.csrf_token)
+
+
+def viewer(request: Request) -> Viewer:
+    """The signed-in member, or a redirect to the sign-in page."""
+    found = current_viewer(request)
+    if found is None:
+        raise SignInRequired(request.url.path, field=None)
+    return found
+
+
+async def checked_form(request: Request, who: Viewer) -> dict[str, Any]:
+    """The posted form, after checking its CSRF token against the session's."""
+    form = await request.form()
+    sent = str(form.get("csrf_token", ""))
+    if not hmac.compare_digest(sent, who.csrf_token):
+        raise Forbidden("the form expired or came from another site; reload the page and try again",
+                        field="csrf_token")
+    return {k: v for k, v in form.multi_items()}
+
+
+templates = Environment(loader=PackageLoader("newsbridge.web", "templates"),
+                        autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def page(request: Request, template: str, who: Viewer | None, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render a desk page: the template gets ``_`` (translate), ``when`` (local time), ``dir_of``."""
+    locale = who.locale if who else request.cookies.get("nb_locale", "en")
+    locale = locale if locale in LOCALES else "en"
+    zone = who.timezone if who else "UTC"
+    _ = gettext_for(locale)
+
+    def when(value: datetime | None, fmt: str = "medium") -> str:
+        return local_time(value, zone, locale, fmt)
+
+    html = templates.get_template(template).render(
+        request=request, viewer=who, _=_, when=when, dir_of=direction, locale=locale, locales=LOCALES,
+        page_dir=direction(locale), path=request.url.path, **context)
+    return HTMLResponse(html, status_code=status)

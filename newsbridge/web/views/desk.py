@@ -1,0 +1,78 @@
+"""The incoming desk: received items, filters, search, unread counts, live updates."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from newsbridge.db.engine import reading
+from newsbridge.delivery.feeds import changes, latest_position
+from newsbridge.desk.incoming import Filters, Row, incoming, unread_by_partner
+from newsbridge.exchange.agreements import list_agreements
+from newsbridge.vocab.mediatopics import vocabulary
+from newsbridge.web.context import Viewer, page, viewer
+
+router = APIRouter(include_in_schema=False)
+TOP_TOPICS = [q for q, t in vocabulary().items() if not t.broader and not t.retired]
+
+
+def _filters(request: Request) -> Filters:
+    q = request.query_params
+    return Filters(partner=q.get("partner") or None, topic=q.get("topic") or None, language=q.get("language") or None,
+                   status=q.get("status") or None, q=(q.get("q") or "").strip() or None)
+
+
+def _context(request: Request, who: Viewer) -> dict[str, Any]:
+    filters = _filters(request)
+    with reading(request.app.state.hub.engine) as conn:
+        rows: list[Row] = incoming(conn, who.organization, who.member, filters)
+        everything = incoming(conn, who.organization, who.member, Filters())
+        partners = sorted({(p.slug, p.name) for a in list_agreements(conn, who.organization) for p in a.parties
+                           if p.id not in (who.organization.id, who.organization.parent_id)})
+    topics = vocabulary()
+    return {"rows": rows, "filters": filters, "unread": unread_by_partner(everything), "partners": partners,
+            "topics": [(q, topics[q].label) for q in TOP_TOPICS],
+            "languages": sorted({r.language.split("-")[0] for r in everything if r.language}),
+            "query": request.url.query}
+
+
+@router.get("/desk")
+def desk(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
+    return page(request, "desk.html", who, **_context(request, who))
+
+
+@router.get("/desk/rows")
+def desk_rows(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
+    """The list alone, for live refreshes (htmx swaps it in)."""
+    return page(request, "desk_rows.html", who, **_context(request, who))
+
+
+@router.get("/desk/events")
+async def desk_events(request: Request, who: Viewer = Depends(viewer)) -> StreamingResponse:
+    """Server-sent events telling the open desk that something new arrived."""
+    hub = request.app.state.hub
+
+    def newer(after: int) -> list[Any]:
+        with reading(hub.engine) as conn:
+            return changes(conn, who.organization, after, 50)
+
+    def start() -> int:
+        with reading(hub.engine) as conn:
+            return latest_position(conn)
+
+    async def events() -> AsyncIterator[bytes]:
+        position = await asyncio.to_thread(start)
+        yield b"retry: 2000\n\n"
+        while not await request.is_disconnected():
+            found = await asyncio.to_thread(newer, position)
+            if found:
+                position = found[-1].position
+                yield f"event: arrived\ndata: {len(found)}\n\n".encode()
+            elif not await hub.signal.wait(10.0):
+                yield b": keep-alive\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

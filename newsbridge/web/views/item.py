@@ -1,0 +1,117 @@
+"""The item page: the story with its credit line and terms, versions with a diff, routing, pickup."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date, datetime
+import html
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from newsbridge.db.engine import reading, writing
+from newsbridge.delivery.status import partner_summary
+from newsbridge.desk.pickups import list_pickups, mark_read, record_pickup
+from newsbridge.errors import InvalidInput, NewsbridgeError
+from newsbridge.exchange.deliveries import explain_routing
+from newsbridge.formats import ninjs
+from newsbridge.items.queries import ItemVersion, get_item, list_versions, received
+from newsbridge.items.render import render
+from newsbridge.web.context import Viewer, checked_form, page, viewer
+
+router = APIRouter(include_in_schema=False)
+DOWNLOADS = {"ninjs3": "ninjs 3.x", "ninjs2": "ninjs 2.x"}
+
+
+def _plain(version: ItemVersion) -> str:
+    doc = version.document
+    return next((b["value"] for b in doc.get("bodies", []) if b.get("contentType") == "text/plain"), "")
+
+
+def _diff(old: str, new: str) -> Markup:
+    """Word-level difference between two versions' texts, as <ins>/<del> HTML."""
+    a, b = old.split(), new.split()
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(html.escape(" ".join(a[i1:i2])))
+        if op in ("delete", "replace"):
+            out.append(f"<del>{html.escape(' '.join(a[i1:i2]))}</del>")
+        if op in ("insert", "replace"):
+            out.append(f"<ins>{html.escape(' '.join(b[j1:j2]))}</ins>")
+    return Markup(" ".join(out))
+
+
+def _parse_time(value: str | None) -> datetime | date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _headline(version: ItemVersion) -> str:
+    return next((h.get("value") for h in version.document.get("headlines", []) if h.get("value")), "")
+
+
+def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
+    with reading(request.app.state.hub.engine) as conn:
+        record = get_item(conn, who.organization, item_id)
+        versions = list_versions(conn, who.organization, item_id)
+        how = received(conn, who.organization, item_id)
+        own = record.source.id == who.organization.id
+        routing = partners = None
+        if own:
+            routing = explain_routing(conn, who.organization, record.id, record.latest.version,
+                                      ninjs.item_from_ninjs(record.latest.document))
+            partners = partner_summary(conn, record.id)
+        picked = [] if own else list_pickups(conn, who.organization, item_id)
+    doc = record.latest.document
+    changes = [(older.version, newer.version, _headline(older) != _headline(newer), _diff(_plain(older), _plain(newer)))
+               for older, newer in zip(versions, versions[1:])]
+    published = doc.get("versionCreated") or doc.get("firstCreated")
+    return {"record": record, "doc": doc, "published": _parse_time(published), "how": how, "own": own, "versions": versions, "changes": changes,
+            "routing": routing, "partners": partners, "pickups": picked, "downloads": DOWNLOADS,
+            "headline": _headline(record.latest) or record.uri, "language": doc.get("language"),
+            "body_html": Markup(next((b["value"] for b in doc.get("bodies", [])
+                                      if b.get("contentType") == "text/html"), "")),
+            "withdrawn": record.latest.pubstatus == "canceled"}
+
+
+@router.get("/items/{item_id}")
+def item_page(request: Request, item_id: str, who: Viewer = Depends(viewer)) -> HTMLResponse:
+    context = _context(request, who, item_id)
+    if not context["own"]:
+        with writing(request.app.state.hub.engine) as conn:
+            mark_read(conn, who.member, item_id)
+    return page(request, "item.html", who, **context)
+
+
+@router.get("/items/{item_id}/download")
+def download(request: Request, item_id: str, format: str = "ninjs3", who: Viewer = Depends(viewer)) -> Response:
+    if format not in DOWNLOADS:
+        raise InvalidInput(f"format must be one of {', '.join(DOWNLOADS)}", field="format")
+    with reading(request.app.state.hub.engine) as conn:
+        record = get_item(conn, who.organization, item_id)
+        how = received(conn, who.organization, item_id)
+    body = json.dumps(render(record, fmt=format, how=how), ensure_ascii=False, indent=2)  # type: ignore[arg-type]
+    return Response(body, media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{item_id}-{format}.json"'})
+
+
+@router.post("/items/{item_id}/pickup")
+async def pickup(request: Request, item_id: str, who: Viewer = Depends(viewer)) -> Response:
+    form = await checked_form(request, who)
+    who.require("publish")
+    try:
+        with writing(request.app.state.hub.engine) as conn:
+            record_pickup(conn, who.organization, who.member, item_id, str(form.get("url", "")),
+                          str(form.get("note", "")))
+    except InvalidInput as exc:
+        context = _context(request, who, item_id)
+        return page(request, "item.html", who, status=exc.status, flash=exc.message, flash_kind="error", **context)
+    return RedirectResponse(f"/items/{item_id}?picked=1", status_code=303)
