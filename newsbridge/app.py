@@ -30,6 +30,8 @@ from newsbridge.web.errors import html_error
 from newsbridge.web.views import auth as web_auth
 from newsbridge.web.views import desk as web_desk
 from newsbridge.web.views import item as web_item
+from newsbridge.web.views import outgoing as web_outgoing
+from newsbridge.web.views import partners as web_partners
 
 DESCRIPTION = """
 Newsbridge is a news-exchange hub for cooperating media organizations.
@@ -71,7 +73,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.state.hub = the_hub
     install_error_handlers(app)
     app.state.html_error = html_error
-    for view in (web_auth, web_desk, web_item):
+    for view in (web_auth, web_desk, web_item, web_outgoing, web_partners):
         app.include_router(view.router)
     for module in (items, inbox, agreements, delivery, atom, sources, me, schemas, ops):
         app.include_router(module.router)

@@ -181,15 +181,18 @@ def _item_from_entry(entry: dict[str, Any], index: int, kind: str, feed_language
 
 
 def _entry_time(entry: dict[str, Any], key: str) -> datetime | None:
-    """The raw date keeps the sender's UTC offset; feedparser's parsed tuple (UTC) is the fallback."""
-    raw = (entry.get(key) or "").strip()
+    """The raw date keeps the sender's UTC offset; feedparser's parsed tuple (UTC) is the fallback.
+
+    ``dict.get`` skips FeedParserDict's deprecated stand-in of ``published`` for a missing ``updated``.
+    """
+    raw = (dict.get(entry, key) or "").strip()
     for parse in (parsedate_to_datetime, datetime.fromisoformat):
         try:
             value = parse(raw)
         except (TypeError, ValueError, IndexError):
             continue
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)  # RFC 822 "-0000": UTC
-    parsed = entry.get(f"{key}_parsed")
+    parsed = dict.get(entry, f"{key}_parsed")
     return datetime(*parsed[:6], tzinfo=timezone.utc) if parsed else None
 
 

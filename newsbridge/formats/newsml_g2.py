@@ -21,13 +21,13 @@ and a newsMessage's transport header are not itemized.
 Errors: not XML, or hostile XML → ``malformed``; XML whose root is no NAR newsItem, packageItem
 or newsMessage (RSS, NITF, a fragment) → ``unknown``; a wrong value → ``invalid``, naming it.
 
-:func:`to_newsml` writes one item version, the body as XHTML ``inlineXML`` (paragraphs if only
-text) plus the text as ``inlineData``; a composite becomes a packageItem, without contentSet.
+:func:`to_newsml` writes one item version as a newsItem, the body as XHTML ``inlineXML``
+(paragraphs if only text) plus the text as ``inlineData``. Composites (packageItems) and
+associations are not written.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from collections import Counter
 from datetime import date, datetime
@@ -37,11 +37,10 @@ from lxml import etree
 
 from newsbridge.formats.errors import FormatError, Kind
 from newsbridge.formats.item import PUBSTATUSES, Item
-from newsbridge.formats.xml_safety import html_to_xhtml, parse_xml, utf8_view, xml_text
+from newsbridge.formats.xml_safety import inner_markup, parse_xml, utf8_view, xhtml_document, xml_text
 
 FORMAT_NAME = "newsml-g2"
 NAR = "http://iptc.org/std/nar/2006-10-01/"
-XHTML = "http://www.w3.org/1999/xhtml"
 MEDTOP = "http://cv.iptc.org/newscodes/mediatopic/"
 NATURES = ("text", "picture", "video", "audio", "graphic", "composite")
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -321,25 +320,7 @@ def _inline_xml(el: etree._Element) -> tuple[str | None, dict[str, str]] | None:
         return None
     fields = {"headline": _text(head.find("{*}hedline/{*}hl1")), "byline": _text(head.find("{*}byline")),
               "description": _text(head.find("{*}abstract"))} if head is not None else {}
-    return (_inner_markup(body), {k: v for k, v in fields.items() if v}) if body is not None else None
-
-
-def _inner_markup(el: etree._Element) -> str | None:
-    """The markup inside ``el`` with every namespace stripped (``xml:lang`` becomes ``lang``)."""
-    clone = copy.deepcopy(el)
-    clone.tail = None
-    clone.attrib.clear()
-    for node in clone.iter(tag=etree.Element):
-        node.tag = etree.QName(node).localname
-        for key in [k for k in node.attrib if k.startswith("{")]:
-            value = node.attrib.pop(key)
-            if key == _XML_LANG:
-                node.set("lang", value)
-    etree.cleanup_namespaces(clone)
-    markup = etree.tostring(clone, encoding="unicode")
-    if markup.endswith("/>") and markup.count("<") == 1:
-        return None
-    return markup[markup.index(">") + 1:markup.rindex("</")].strip() or None
+    return (inner_markup(body), {k: v for k, v in fields.items() if v}) if body is not None else None
 
 
 def parse_newsml(data: bytes) -> list[Item]:
@@ -387,39 +368,11 @@ def _concepts(parent: etree._Element, name: str, concepts: list[dict[str, Any]])
             _sub(el, "name", concept["name"])
 
 
-def _group_set(root: etree._Element, associations: list[dict[str, Any]]) -> None:
-    group_set, groups = _sub(root, "groupSet", root="G1"), dict[Any, etree._Element]()
-    for index, association in enumerate(associations):
-        if not association.get("uri"):
-            raise NewsmlError(f"association {index} has no uri for the itemRef residref",
-                              field=f"associations[{index}].uri")
-        if (rel := association.get("rel")) not in groups:  # one group per rel; the first group refers to the rest
-            groups[rel] = _sub(group_set, "group", id=f"G{len(groups) + 1}", role=rel)
-            if len(groups) > 1:
-                _sub(group_set[0], "groupRef", idref=f"G{len(groups)}")
-        ref = _sub(groups[rel], "itemRef", residref=association["uri"], version=association.get("version"))
-        if association.get("type") in NATURES:
-            _sub(ref, "itemClass", qcode=f"ninat:{association['type']}")
-        if association.get("pubStatus") in PUBSTATUSES:
-            _sub(ref, "pubStatus", qcode=f"stat:{association['pubStatus']}")
-        _sub(ref, "title", association.get("name") or association["uri"])
-        for description in association.get("descriptions", []):
-            _sub(ref, "description", description.get("value", ""), role=description.get("role"))
-
-
 def _content_set(root: etree._Element, item: Item) -> None:
     content_set = _sub(root, "contentSet")
     if item.body_html or item.body_text:
-        html = etree.SubElement(_sub(content_set, "inlineXML", contenttype="application/xhtml+xml"),
-                                f"{{{XHTML}}}html", nsmap={None: XHTML})
-        etree.SubElement(etree.SubElement(html, f"{{{XHTML}}}head"), f"{{{XHTML}}}title").text = \
-            xml_text(item.headline or "")
-        body = etree.SubElement(html, f"{{{XHTML}}}body")
-        if item.body_html and item.body_html.strip():
-            html_to_xhtml(item.body_html, body, namespace=XHTML)
-        else:
-            for paragraph in re.split(r"\n\s*\n", (item.body_text or "").strip()):
-                etree.SubElement(body, f"{{{XHTML}}}p").text = xml_text(paragraph.strip())
+        _sub(content_set, "inlineXML", contenttype="application/xhtml+xml").append(
+            xhtml_document(item.headline or "", html=item.body_html, text=item.body_text))
     if item.body_text:
         _sub(content_set, "inlineData", item.body_text, contenttype="text/plain")
     for rendition in item.renditions:
@@ -430,16 +383,16 @@ def _content_set(root: etree._Element, item: Item) -> None:
 
 
 def to_newsml(item: Item) -> bytes:
-    """One version of ``item`` as a NewsML-G2 newsItem (a packageItem for "composite"), as UTF-8 bytes."""
+    """One version of ``item`` as a NewsML-G2 newsItem, as UTF-8 bytes."""
     if not item.uri:
         raise NewsmlError("the item has no uri; NewsML-G2 needs one for the guid", field="uri")
-    if item.type not in NATURES:
-        raise NewsmlError(f"type {item.type!r} has no NewsML-G2 item class; writable types: {', '.join(NATURES)}",
-                          field="type")
+    if item.type not in NATURES[:-1]:
+        raise NewsmlError(f"type {item.type!r} cannot be written as a NewsML-G2 newsItem; writable types: "
+                          f"{', '.join(NATURES[:-1])} (a composite would need a packageItem)", field="type")
     if item.pubstatus not in PUBSTATUSES:
         raise NewsmlError(f"pubstatus {item.pubstatus!r} must be one of {', '.join(PUBSTATUSES)}", field="pubstatus")
-    extra, package = item.extra, item.type == "composite"
-    root = etree.Element(_q("packageItem" if package else "newsItem"), nsmap={None: NAR})
+    extra = item.extra
+    root = etree.Element(_q("newsItem"), nsmap={None: NAR})
     for key, value in (("guid", item.uri), ("version", item.version), ("standard", "NewsML-G2"),
                        ("standardversion", "2.35"), ("conformance", "power"), (_XML_LANG, item.language)):
         if value:
@@ -462,9 +415,11 @@ def to_newsml(item: Item) -> bytes:
         if value is not None:
             _sub(meta, name, value.isoformat())
     _sub(meta, "pubStatus", qcode=f"stat:{item.pubstatus}")
-    for name in ("profile", "title", "edNote"):
-        if extra.get(name):
-            _sub(meta, name, extra[name])
+    for name in ("profile", "title", "edNote"):  # one edNote per paragraph: the reader joins them back
+        value = str(extra.get(name) or "")
+        for part in value.split("\n\n") if name == "edNote" else [value]:
+            if part.strip():
+                _sub(meta, name, part)
     cm = _sub(root, "contentMeta")  # children in the order of the NewsML-G2 schema
     for name, value in (("urgency", item.urgency), ("contentCreated", extra.get("contentCreated"))):
         if value is not None:
@@ -485,10 +440,8 @@ def to_newsml(item: Item) -> bytes:
     for name, value, role in texts:
         if value:
             _sub(cm, name, value, role=role)
-    if package:
-        _group_set(root, item.associations)
     etree.indent(root, space="  ")
-    if not package and (item.body_html or item.body_text or item.renditions):
+    if item.body_html or item.body_text or item.renditions:
         root[-1].tail = "\n  "  # added after indenting: pretty-printing would change the body's whitespace
         _content_set(root, item)
         root[-1].tail = "\n"

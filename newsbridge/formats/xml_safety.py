@@ -1,4 +1,4 @@
-"""Reading untrusted XML without letting it hurt the hub.
+"""Untrusted XML and HTML at the hub's boundary: read safely, written well-formed.
 
 Every XML format reads partner bytes through :func:`parse_xml`, never through lxml directly.
 The hub refuses, before libxml2 sees a byte:
@@ -16,14 +16,17 @@ load a DTD or touch the network, and ``huge_tree=False`` keeps libxml2's limits 
 text size; the parsed tree is checked once more for entity declarations, as a second line.
 Syntax errors become :class:`FormatError` naming the line and column.
 
-Writing goes the other way: :func:`xml_text` drops the characters XML 1.0 cannot hold and
-:func:`html_to_xhtml` turns partner HTML (``<br>``, unclosed tags, entities) into XHTML
-elements, so a serializer never produces a document that is not well-formed.
+Markup crosses the boundary both ways: :func:`inner_markup` turns a partner's XHTML or NITF
+body into namespace-free markup for the hub (which sanitizes it later as HTML);
+:func:`xml_text` drops characters XML 1.0 cannot hold and :func:`xhtml_document` turns HTML as
+the hub stores it (``<br>``, unclosed tags, entities) into XHTML elements, so a serializer
+never writes a document that is not well-formed.
 """
 
 from __future__ import annotations
 
 import codecs
+import copy
 import re
 
 from lxml import etree
@@ -47,6 +50,8 @@ _SUBSET_ITEM = re.compile(
     rb"|(?P<end>\]\s*>)",
     re.S,
 )
+XHTML = "http://www.w3.org/1999/xhtml"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _XML_NAME = re.compile(r"[A-Za-z_][\w.-]*")
 _NOT_XML_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _WIDE_ENCODINGS = (  # longest signature first: a UTF-32-LE BOM starts like a UTF-16-LE one
@@ -189,11 +194,36 @@ def _graft(source: etree._Element, dest: etree._Element, namespace: str) -> None
         _append_text(dest, child.tail)  # comments and processing instructions are dropped, their tails kept
 
 
-def html_to_xhtml(markup: str, parent: etree._Element, *, namespace: str = "http://www.w3.org/1999/xhtml") -> None:
-    """Append the HTML fragment ``markup`` to ``parent`` as elements in ``namespace`` (XHTML).
+def xhtml_document(title: str, *, html: str | None, text: str | None) -> etree._Element:
+    """An XHTML ``html`` element: ``html`` (an HTML fragment) as its body, else ``text`` as paragraphs.
 
-    The HTML is read leniently by libxml2's HTML parser (which loads no DTD and no network
-    resource), then copied element by element, keeping only names XML can hold.
+    The HTML is read leniently by libxml2's HTML parser (no DTD, no network), then copied
+    element by element in the XHTML namespace, keeping only names XML can hold.
     """
-    if markup.strip():
-        _graft(lxml_html.fragment_fromstring(markup, create_parent="div"), parent, namespace)
+    root = etree.Element(f"{{{XHTML}}}html", nsmap={None: XHTML})
+    etree.SubElement(etree.SubElement(root, f"{{{XHTML}}}head"), f"{{{XHTML}}}title").text = xml_text(title)
+    body = etree.SubElement(root, f"{{{XHTML}}}body")
+    if html and html.strip():
+        _graft(lxml_html.fragment_fromstring(html, create_parent="div"), body, XHTML)
+    else:
+        for paragraph in re.split(r"\n\s*\n", (text or "").strip()):
+            etree.SubElement(body, f"{{{XHTML}}}p").text = xml_text(paragraph.strip())
+    return root
+
+
+def inner_markup(el: etree._Element) -> str | None:
+    """The markup inside ``el`` with every namespace stripped (``xml:lang`` becomes ``lang``), or None."""
+    clone = copy.deepcopy(el)
+    clone.tail = None
+    clone.attrib.clear()
+    for node in clone.iter(tag=etree.Element):
+        node.tag = etree.QName(node).localname
+        for key in [k for k in node.attrib if k.startswith("{")]:
+            value = node.attrib.pop(key)
+            if key == _XML_LANG:
+                node.set("lang", value)
+    etree.cleanup_namespaces(clone)
+    markup = etree.tostring(clone, encoding="unicode")
+    if markup.endswith("/>") and markup.count("<") == 1:
+        return None
+    return markup[markup.index(">") + 1:markup.rindex("</")].strip() or None

@@ -1,0 +1,115 @@
+"""Partners: the organizations we exchange with, and our own webhook endpoints and feed tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from newsbridge.accounts.organizations import Organization, get_organization, outlets_of
+from newsbridge.config import base_url
+from newsbridge.db.engine import reading, writing
+from newsbridge.delivery.endpoints import (create_endpoint, get_endpoint, health, list_endpoints, rotate_secret,
+                                           set_enabled)
+from newsbridge.delivery.feeds import create_feed_token, list_feed_tokens, revoke_feed_token
+from newsbridge.delivery.outbox import replay
+from newsbridge.errors import NewsbridgeError, NotFound
+from newsbridge.exchange.agreements import Agreement, list_agreements
+from newsbridge.ids import utcnow
+from newsbridge.web.context import Viewer, checked_form, page, viewer
+
+router = APIRouter(include_in_schema=False)
+
+
+def _partners(conn: Any, who: Viewer) -> dict[str, tuple[Organization, list[Agreement]]]:
+    mine = {who.organization.id, who.organization.parent_id}
+    found: dict[str, tuple[Organization, list[Agreement]]] = {}
+    for agreement in list_agreements(conn, who.organization):
+        for party in agreement.parties:
+            if party.id not in mine:
+                org = found.get(party.slug, (get_organization(conn, party.slug), []))
+                org[1].append(agreement)
+                found[party.slug] = org
+    return found
+
+
+def _context(request: Request, who: Viewer, **extra: Any) -> dict[str, Any]:
+    with reading(request.app.state.hub.engine) as conn:
+        partners = _partners(conn, who)
+        outlets = {slug: outlets_of(conn, org.id) for slug, (org, _) in partners.items()}
+        endpoints = [(e, health(conn, e.id)) for e in list_endpoints(conn, who.organization)]
+        tokens = list_feed_tokens(conn, who.organization)
+    return {"partners": partners, "outlets": outlets, "endpoints": endpoints, "tokens": tokens, **extra}
+
+
+@router.get("/partners")
+def partners(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
+    return page(request, "partners.html", who, **_context(request, who))
+
+
+@router.get("/partners/{slug}")
+def partner(request: Request, slug: str, who: Viewer = Depends(viewer)) -> HTMLResponse:
+    with reading(request.app.state.hub.engine) as conn:
+        found = _partners(conn, who).get(slug)
+        if found is None:
+            raise NotFound(f"no partner {slug!r}", field="slug")
+        outlets = outlets_of(conn, found[0].id)
+    return page(request, "partner.html", who, org=found[0], agreements=found[1], outlets=outlets)
+
+
+async def _manage(request: Request, who: Viewer) -> dict[str, Any]:
+    form = await checked_form(request, who)
+    who.require("manage")
+    return form
+
+
+@router.post("/partners/endpoints")
+async def add_endpoint(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    form = await _manage(request, who)
+    events = [e for e in ("item.published", "item.updated", "item.withdrawn") if form.get(e)]
+    try:
+        with writing(request.app.state.hub.engine) as conn:
+            _endpoint, secret = create_endpoint(conn, who.organization, str(form.get("url", "")), events or None,
+                                                str(form.get("ninjs_version", "3")),
+                                                request.app.state.hub.settings.allow_private_targets)
+    except NewsbridgeError as exc:
+        return page(request, "partners.html", who, status=exc.status, flash=exc.message, flash_kind="error",
+                    **_context(request, who))
+    return page(request, "partners.html", who, **_context(request, who, secret=secret))
+
+
+@router.post("/partners/endpoints/{endpoint_id}/{action}")
+async def endpoint_action(request: Request, endpoint_id: str, action: str, who: Viewer = Depends(viewer)) -> Response:
+    await _manage(request, who)
+    secret, message = None, ""
+    with writing(request.app.state.hub.engine) as conn:
+        if action == "rotate":
+            secret = rotate_secret(conn, who.organization, endpoint_id)
+            message = "New secret below; the old one keeps signing for 24 hours."
+        elif action in ("enable", "disable"):
+            set_enabled(conn, who.organization, endpoint_id, action == "enable")
+            message = f"Endpoint {action}d."
+        elif action == "replay":
+            get_endpoint(conn, who.organization, endpoint_id)
+            message = f"{replay(conn, endpoint_id, utcnow())} failed messages will be sent again."
+        else:
+            raise NotFound(f"no action {action!r}", field="action")
+    return page(request, "partners.html", who, flash=message, **_context(request, who, secret=secret))
+
+
+@router.post("/partners/feed-tokens")
+async def add_token(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    form = await _manage(request, who)
+    with writing(request.app.state.hub.engine) as conn:
+        token = create_feed_token(conn, who.organization, str(form.get("label", ""))[:200])
+    url = f"{base_url(request.app.state.hub.settings)}/feeds/{token}/atom.xml"
+    return page(request, "partners.html", who, **_context(request, who, feed_url=url))
+
+
+@router.post("/partners/feed-tokens/{token_id}/revoke")
+async def revoke_token(request: Request, token_id: str, who: Viewer = Depends(viewer)) -> Response:
+    await _manage(request, who)
+    with writing(request.app.state.hub.engine) as conn:
+        revoke_feed_token(conn, who.organization, token_id)
+    return page(request, "partners.html", who, flash="Feed token revoked.", **_context(request, who))
