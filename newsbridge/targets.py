@@ -21,6 +21,9 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
+# Not global, though Python's table may say so: local-use NAT64, old site-local, SRv6 segment ids.
+NOT_PUBLIC = tuple(ipaddress.ip_network(n) for n in ("64:ff9b:1::/48", "fec0::/10", "5f00::/16"))
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,13 @@ class Target:
         return parts._replace(netloc=netloc).geturl()
 
 
+def host_header(target: Target) -> str:
+    """``name``, ``name:port``, or ``[v6::literal]:port``: what the URL said, for the Host header."""
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    default = 443 if target.scheme == "https" else 80
+    return host if target.port == default else f"{host}:{target.port}"
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -58,14 +68,14 @@ def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
         return ip.sixtofour
     if ip.teredo:
         return ip.teredo[1]
-    if ip in NAT64:
+    if ip in NAT64 or ip in IPV4_COMPATIBLE:
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return None
 
 
 def is_public(ip: IPAddress) -> bool:
     """Globally routable, not multicast, and no private IPv4 address hidden inside."""
-    if not ip.is_global or ip.is_multicast or ip in CGNAT:
+    if not ip.is_global or ip.is_multicast or ip in CGNAT or any(ip in net for net in NOT_PUBLIC):
         return False
     inner = _embedded_ipv4(ip)
     return inner is None or is_public(inner)

@@ -18,6 +18,11 @@ router = APIRouter(tags=["delivery"])
 PAGE = 50
 
 
+def _tags(header: str) -> set[str]:
+    """Entity tags of an If-None-Match header (RFC 9110: a list; weak tags compare weakly)."""
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
 @router.post("/api/v1/feed-tokens", status_code=201, summary="A token for your Atom feed URL (shown once)")
 def add_token(label: str = Query("", description="What the token is for"),
               principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
@@ -50,9 +55,10 @@ def atom_feed(token: str, request: Request, before: int | None = Query(None, ge=
     tag = hashlib.sha256(f"{before}:{[e.position for e in entries]}:{[e.withdrawn for e in entries]}".encode())
     etag = f'"{tag.hexdigest()[:32]}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=30"}
-    if request.headers.get("if-none-match") == etag:
+    if etag in _tags(request.headers.get("if-none-match", "")):
         return Response(status_code=304, headers=headers)
     older = f"{here}?before={entries[-1].position}" if len(entries) == PAGE else None
     body = atom(entries, org, f"{here}?before={before}" if before else here, here, older,
-                entries[0].received.available_from if entries else None)
+                entries[0].received.available_from if entries else None,
+                item_url=f"{base_url(the_hub.settings)}/api/v1/items/")
     return Response(body, media_type="application/atom+xml; charset=utf-8", headers=headers)

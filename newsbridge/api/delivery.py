@@ -17,7 +17,8 @@ from newsbridge.api.deps import Hub, caller, hub, json_body
 from newsbridge.db.engine import reading, writing
 from newsbridge.delivery.endpoints import (Endpoint, create_endpoint, get_endpoint, health, list_endpoints,
                                            rotate_secret, set_enabled)
-from newsbridge.delivery.feeds import changes, decode_cursor, encode_cursor, entry_json, latest_position
+from newsbridge.delivery.feeds import (MAX_POSITION, changes, decode_cursor, encode_cursor, entry_json,
+                                       latest_position)
 from newsbridge.delivery.outbox import replay
 from newsbridge.delivery.status import partner_summary, recipient_deliveries
 from newsbridge.errors import InvalidInput, NotFound
@@ -141,6 +142,8 @@ def _changes(the_hub: Hub, principal: Principal, after: int, limit: int) -> list
 async def stream(request: Request, last_event_id: str | None = Header(None), format: Format = "ninjs3",
                  principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> StreamingResponse:
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+    if after is not None and after > MAX_POSITION:
+        after = None  # not a position the hub gave out: start from now
     if after is None:
         with reading(the_hub.engine) as conn:
             after = latest_position(conn)

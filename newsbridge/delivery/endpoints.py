@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import endpoints, outbox
+from newsbridge.delivery.outbox import disable
 from newsbridge.targets import check_url
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
@@ -115,10 +116,11 @@ def rotate_secret(conn: Connection, org: Organization, endpoint_id: str, grace_h
 def set_enabled(conn: Connection, org: Organization, endpoint_id: str, enabled: bool) -> Endpoint:
     """Turn an endpoint off, or back on (which clears its failure record)."""
     get_endpoint(conn, org, endpoint_id)
-    values: dict[str, Any] = {"enabled": enabled}
-    values.update({"disabled_reason": None, "failing_since": None} if enabled else
-                  {"disabled_reason": "turned off by the organization"})
-    conn.execute(endpoints.update().where(endpoints.c.id == endpoint_id).values(**values))
+    if enabled:
+        conn.execute(endpoints.update().where(endpoints.c.id == endpoint_id).values(
+            enabled=True, disabled_reason=None, failing_since=None))
+    else:
+        disable(conn, endpoint_id, "turned off by the organization", utcnow())
     return get_endpoint(conn, org, endpoint_id)
 
 

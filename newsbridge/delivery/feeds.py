@@ -27,6 +27,7 @@ from newsbridge.items.queries import ItemRecord, ItemVersion, Received, delivere
 from newsbridge.items.render import Format, render
 
 MAX_PAGE = 500
+MAX_POSITION = 2**62  # positions are BIGINT; anything larger was never handed out
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def decode_cursor(cursor: str | None) -> int:
         return 0
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw[0] != "p" or not raw[1:].isdigit():
+        if raw[0] != "p" or not raw[1:].isdigit() or int(raw[1:]) > MAX_POSITION:
             raise ValueError
         return int(raw[1:])
     except (ValueError, IndexError, binascii.Error, UnicodeDecodeError):
@@ -57,11 +58,14 @@ def decode_cursor(cursor: str | None) -> int:
 
 
 def _withdrawn(conn: Connection, viewer: Organization, item_ids: set[str]) -> set[str]:
+    """Items whose newest version in the viewer's feed is a withdrawal (published again: not withdrawn)."""
     if not item_ids:
         return set()
-    rows = conn.execute(sa.select(deliveries.c.item_id).where(
-        deliveries.c.item_id.in_(item_ids), deliveries.c.recipient_id.in_(viewer_ids(viewer)),
-        deliveries.c.event == "item.withdrawn", deliveries.c.position.is_not(None)))
+    newest = (sa.select(deliveries.c.item_id, sa.func.max(deliveries.c.position).label("position"))
+              .where(deliveries.c.item_id.in_(item_ids), deliveries.c.recipient_id.in_(viewer_ids(viewer)),
+                     deliveries.c.position.is_not(None)).group_by(deliveries.c.item_id).subquery())
+    rows = conn.execute(sa.select(deliveries.c.item_id).join(newest, deliveries.c.position == newest.c.position)
+                        .where(deliveries.c.event == "item.withdrawn"))
     return set(rows.scalars())
 
 
@@ -141,7 +145,7 @@ def token_owner(conn: Connection, raw: str) -> Organization:
 
 
 def atom(entries: list[Entry], org: Organization, self_url: str, first_url: str, next_url: str | None,
-         updated: datetime | None) -> bytes:
+         updated: datetime | None, item_url: str = "/api/v1/items/") -> bytes:
     """An Atom (RFC 4287) page, newest first, with RFC 5005 paging links."""
     feed = FeedGenerator()
     feed.id(f"urn:newsbridge:feed:{org.id}")
@@ -164,7 +168,10 @@ def atom(entries: list[Entry], org: Organization, self_url: str, first_url: str,
         item.author(name=entry.record.source.name)
         item.rights(f"{entry.received.credit_line}. {entry.received.usage_terms}".strip())
         item.category(term=entry.event)
-        if not (entry.withdrawn or entry.event == "item.withdrawn"):
+        item.link(href=f"{item_url}{entry.record.id}", rel="alternate", type="application/json")
+        if entry.withdrawn or entry.event == "item.withdrawn":
+            item.summary("Withdrawn by the source: do not publish it, and take down any republication.")
+        else:
             html = next((b.get("value") for b in doc.get("bodies", []) if b.get("contentType") == "text/html"), None)
             if html:
                 item.content(html, type="html")

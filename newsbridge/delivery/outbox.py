@@ -75,10 +75,11 @@ class Outcome:
 
 
 def next_delay(attempts: int, rng: random.Random = random.Random()) -> float | None:
-    """Seconds before the next try after ``attempts`` failed tries; None when there is none left."""
-    if attempts >= len(RETRY_SCHEDULE):
+    """Seconds before the next try after ``attempts`` failed tries (the first retry is immediate);
+    None once every retry of the schedule was used (1 try + 10 retries)."""
+    if attempts > len(RETRY_SCHEDULE):
         return None
-    return RETRY_SCHEDULE[attempts] * rng.uniform(0.9, 1.1)
+    return RETRY_SCHEDULE[attempts - 1] * rng.uniform(0.9, 1.1)
 
 
 def sequence(conn: Connection, now: datetime, limit: int = 2000) -> list[tuple[int, str, int]]:
@@ -142,9 +143,11 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200) -> lis
         sa.and_(outbox.c.state.in_([State.PENDING.value, State.RETRYING.value]), outbox.c.next_attempt_at <= now),
         sa.and_(outbox.c.state == State.IN_FLIGHT.value, outbox.c.lease_until < now),
     )
+    enabled = sa.exists(sa.select(endpoints.c.id).where(endpoints.c.id == outbox.c.endpoint_id,
+                                                        endpoints.c.enabled.is_(True)))
     query = (sa.select(outbox.c.id, outbox.c.endpoint_id, outbox.c.delivery_id, outbox.c.event, outbox.c.message_id,
                        outbox.c.attempts)
-             .where(due, ~blocked).order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit))
+             .where(due, enabled, ~blocked).order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=outbox)
     rows = conn.execute(query).all()
@@ -171,12 +174,16 @@ def record(conn: Connection, claimed: Claim, result: Outcome, now: datetime) -> 
         state = State.DEAD if delay is None else State.RETRYING
         if delay is not None:
             values["next_attempt_at"] = now + timedelta(seconds=delay)
-        since = conn.execute(sa.select(endpoints.c.failing_since).where(endpoints.c.id == claimed.endpoint_id)
-                             ).scalar_one()
-        if since is None:
+        endpoint = conn.execute(sa.select(endpoints.c.failing_since, endpoints.c.enabled)
+                                .where(endpoints.c.id == claimed.endpoint_id)).one()
+        if endpoint.failing_since is None:
             conn.execute(endpoints.update().where(endpoints.c.id == claimed.endpoint_id).values(failing_since=now))
-        elif now - since > DISABLE_AFTER:
-            disable(conn, claimed.endpoint_id, f"failing since {since:%Y-%m-%d %H:%M} UTC: {result.error}", now)
+        elif now - endpoint.failing_since > DISABLE_AFTER:
+            disable(conn, claimed.endpoint_id,
+                    f"failing since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC: {result.error}", now)
+            state = State.FAILED
+        if not endpoint.enabled:
+            state = State.FAILED  # turned off (or gone) while this message was on its way
     check_transition(State.IN_FLIGHT, state)
     conn.execute(outbox.update().where(outbox.c.id == claimed.outbox_id, outbox.c.claimed_by == claimed.worker)
                  .values(state=state.value, **values))

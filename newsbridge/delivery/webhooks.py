@@ -19,7 +19,7 @@ import httpx
 from standardwebhooks import Webhook
 
 from newsbridge.delivery.outbox import Outcome
-from newsbridge.targets import Target
+from newsbridge.targets import Target, host_header
 
 USER_AGENT = "Newsbridge-Webhooks/1"
 
@@ -65,7 +65,7 @@ class HttpSender:
     async def send(self, message: Message) -> Outcome:
         target = message.target
         headers = {**message.headers, "content-type": "application/json", "user-agent": USER_AGENT,
-                   "host": target.host if target.port in (80, 443) else f"{target.host}:{target.port}"}
+                   "host": host_header(target)}
         try:
             response = await self._client.post(target.connect_url(), content=message.body.encode("utf-8"),
                                                headers=headers, extensions={"sni_hostname": target.host})

@@ -202,10 +202,13 @@ def _decide(item: RoutableItem, table: RoutingTable, previous: Mapping[str, Prev
             if recipient in own or recipient in delivered:
                 continue
             if failure is None:
+                ready = _available(rule, item)
+                if recipient in previous:  # a correction never overtakes an earlier version still held back
+                    ready = max(ready, previous[recipient].available_from)
                 delivered[recipient] = Delivery(
                     recipient, rule.agreement.id, _reason(rule, item),
                     render_credit(rule.terms.credit_line, item.source_name, rule.agreement.title),
-                    rule.terms.usage_terms, _available(rule, item))
+                    rule.terms.usage_terms, ready)
             elif explaining and recipient not in failures:
                 failures[recipient] = _failure_text(failure, rule, item)
     for recipient, earlier in previous.items():

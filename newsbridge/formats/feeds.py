@@ -1,27 +1,25 @@
 """Syndication feeds: RSS 0.9x/1.0/2.0, Atom 1.0 and JSON Feed 1.0/1.1 in, JSON Feed 1.1 out.
 
-RSS and Atom are XML; feedparser reads both (always from bytes, never from a URL or a
-file name, with relative-URI resolution off; HTML is sanitized later by the hub with nh3).
-A document that is not well-formed XML is refused with the line expat stops at; a wrong
-declared character encoding is tolerated, as feedparser tolerates it. JSON Feed
-(https://jsonfeed.org/version/1.1) is a JSON object whose ``version`` starts with
-``https://jsonfeed.org/version/1`` and whose ``items`` hold ``id``, ``url``, ``title``,
-``content_html``/``content_text``, ``summary``, ``date_published``/``date_modified``
-(RFC 3339), ``authors`` (1.0: ``author``), ``tags``, ``language`` and ``attachments``.
+RSS and Atom are XML, read by feedparser from bytes (never a URL or file name), relative
+URIs unresolved and HTML unsanitized (the hub sanitizes with nh3 later). As for all XML at
+the hub (``xml_safety``), a DOCTYPE that declares entities or names an external DTD is
+refused, and so is XML that is not well-formed, naming line and column; a wrong declared
+character encoding is tolerated. JSON Feed (https://jsonfeed.org/version/1.1) is an object
+with ``version`` ``https://jsonfeed.org/version/1[.1]``, ``title`` and ``items`` of ``id``,
+``url``, ``title``, ``content_html``/``content_text``, ``summary``, ``date_published``/
+``date_modified`` (RFC 3339), ``authors`` (1.0: ``author``), ``tags``, ``language``, ``attachments``.
 
-Every entry becomes one :class:`Item`. ``uri`` is the entry's id (RSS ``guid``, Atom
-``id``, JSON Feed ``id``), else its link: both stay put when the entry is edited. An entry
-with neither gets ``uri`` None and the hub's ingest derives a stable one from the date and
-headline, scoped to the sending organization (as for plain-text wires); an entry with no
-id, link, title or date is refused, since nothing could identify it. ``version`` is always
-None: an entry that changed becomes the next version when the hub stores it. The entry's
-link, when it is not the uri, is kept as ``altIds`` role ``link``. Content is the body
-(HTML or text by its declared type); without content the summary is the body, with it
-the summary is the description. Categories and tags become subjects ``{"name", "literal"}``,
-or ``{"name", "uri"}`` for IPTC Media Topics (``medtop:20000763``, the concept URI, or a
-code under the Media Topic scheme). Enclosures, Media RSS content and thumbnails, and JSON
-Feed attachments become renditions. The language is the entry's (``xml:lang``,
-``dc:language``, ``language``), else the feed's (``<language>``), else ``default_language``.
+Each entry becomes one :class:`Item`. ``uri`` is the entry's id (RSS ``guid``, Atom and JSON
+Feed ``id``), else its link: both survive edits. Without either, ``uri`` is None and ingest
+derives a stable one from date and headline, per sending organization (as for plain-text
+wires); an entry with no id, link, title or date is refused. ``version`` is None: a changed
+entry becomes the next version when the hub stores it. A link that is not the uri is kept
+as ``altIds`` role ``link``. Content is the body (HTML or text by its type); the summary is
+the body when there is no content, else the description. Categories and tags become
+subjects ``{"name", "literal"}``, or ``{"name", "uri"}`` for IPTC Media Topics
+(``medtop:20000763``, the concept URI, or a code under the Media Topic scheme). Enclosures,
+Media RSS and attachments become renditions. The language is the entry's (``xml:lang``,
+``dc:language``), else the feed's (``<language>``), else ``default_language``.
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ import html
 import io
 import json
 import re
-import xml.parsers.expat
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -40,6 +37,7 @@ from feedparser.exceptions import ThingsNobodyCaresAboutButMe, UndeclaredNamespa
 
 from newsbridge.formats.errors import FormatError, Kind
 from newsbridge.formats.item import Item
+from newsbridge.formats.xml_safety import check_doctype, parse_xml
 
 FORMAT_RSS = "rss"
 FORMAT_ATOM = "atom"
@@ -50,18 +48,23 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 _SNIFF_BYTES = 4096
-_XML_ROOT = re.compile(r"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)*<([A-Za-z_][\w.:-]*)([^>]*)", re.S)
+# possessive: a prolog read one way is never re-read another (that backtracking is exponential)
+_XML_ROOT = re.compile(r"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*+>)*+<([A-Za-z_][\w.:-]*)([^>]*)",
+                       re.S)
 _JSONFEED_MARK = re.compile(rb'"version"\s*:\s*"https?:(?:\\?/){2}(?:www\.)?jsonfeed\.org\\?/version\\?/1')
 _MEDTOP_TERM = re.compile(r"(?:medtop:|https?://cv\.iptc\.org/newscodes/mediatopic/)(\d{8})", re.I)
 _MEDTOP_SCHEME = re.compile(r"(?:medtop:?|https?://cv\.iptc\.org/newscodes/mediatopic/?)", re.I)
 _MARKUP = re.compile(r"<[A-Za-z/!]|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]\w*);")
-_TAG = re.compile(r"<!--.*?-->|<[^>]*>", re.S)
-_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|h[1-6]|blockquote|tr|td)\b[^>]*>", re.I)
-_UNKNOWN_ENCODING = xml.parsers.expat.errors.codes[xml.parsers.expat.errors.XML_ERROR_UNKNOWN_ENCODING]
+# an unclosed comment or tag runs to the end: never scanning on from every "<" keeps these linear
+_TAG = re.compile(r"<!--.*?(?:-->|\Z)|<[^>]*(?:>|\Z)", re.S)
+_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|h[1-6]|blockquote|tr|td)\b[^>]*(?:>|\Z)", re.I)
 
 
 class FeedError(FormatError):
-    """A feed that cannot be read; ``field`` is a line (XML) or a JSON path (JSON Feed)."""
+    """A feed that cannot be read; ``field`` is a line (XML) or a JSON path (JSON Feed).
+
+    ``format`` defaults to ``jsonfeed``, whose reader raises most of these.
+    """
 
     def __init__(self, kind: Kind, message: str, *, field: str | None = None, format: str = FORMAT_JSONFEED) -> None:
         super().__init__(message, field=field, format=format, kind=kind)
@@ -102,47 +105,27 @@ def parse_feed(data: bytes, *, default_language: str | None = None) -> list[Item
     return _parse_xml(data, kind, _language(default_language))
 
 
-# RSS and Atom
-
 def _parse_xml(data: bytes, kind: str, default_language: str | None) -> list[Item]:
+    check_doctype(data, format=kind)  # the hub's rule for all XML: no entity declarations, no external DTD
     try:  # a file-like object: given bytes, feedparser would first try them as a file name
         parsed = feedparser.parse(io.BytesIO(data), resolve_relative_uris=False, sanitize_html=False)
     except UndeclaredNamespace as exc:
-        parsed = {"bozo": True, "bozo_exception": exc}
+        parsed = {"bozo": True, "bozo_exception": exc, "entries": []}
     if parsed.get("bozo") and not isinstance(parsed.get("bozo_exception"), ThingsNobodyCaresAboutButMe):
-        if (error := _not_well_formed(data, kind, parsed.get("bozo_exception"))) is not None:
-            raise error
+        # feedparser parses a rewritten copy (its line numbers are off): the bytes as sent decide, and
+        # when they are well-formed after all, feedparser's lenient second reading stands.
+        try:
+            parse_xml(data, format=kind)
+        except FormatError as exc:
+            if not (exc.field or "").startswith("line"):
+                raise
+            raise FeedError("malformed", f"the {'RSS' if kind == FORMAT_RSS else 'Atom'} feed is {exc.message}; "
+                            "escape & and < in text as &amp; and &lt;, and close every element", field=exc.field,
+                            format=kind) from None
     feed = parsed.get("feed", {})
     language = _language(feed.get("language")) or default_language
     authors = _names(feed.get("authors")) if kind == FORMAT_ATOM else []  # Atom entries inherit the feed's
     return [_item_from_entry(entry, index, kind, language, authors) for index, entry in enumerate(parsed["entries"])]
-
-
-def _not_well_formed(data: bytes, kind: str, exc: BaseException | None) -> FeedError | None:
-    """Where expat stops in the bytes as sent, or None when they are well-formed.
-
-    feedparser parses a rewritten copy (a declaration prepended, DTD entities dropped), so
-    its line numbers are off, and it can trip where the sender did nothing wrong (entities
-    of an RSS 0.91 DTD); then its lenient reading stands.
-    """
-    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
-    parser.ExternalEntityRefHandler = lambda *args: 0  # never fetched: an error where referenced
-    try:
-        parser.Parse(data, True)
-        return None
-    except xml.parsers.expat.ExpatError as error:
-        line, column, message = error.lineno, error.offset + 1, xml.parsers.expat.ErrorString(error.code)
-        checked = error.code != _UNKNOWN_ENCODING
-    except ValueError:  # pyexpat reads no multi-byte encodings but UTF-8 and UTF-16
-        checked = False
-    if not checked:  # feedparser's place, less the declaration line it adds when there is none
-        line = int(getattr(exc, "getLineNumber", lambda: 0)() or 0)
-        line -= 1 if line and not re.match(rb"(?:\xef\xbb\xbf)?<\?xml", data) else 0
-        column = int(getattr(exc, "getColumnNumber", lambda: 0)() or 0) + 1
-        message = getattr(exc, "getMessage", lambda: str(exc))()
-    return FeedError("malformed", f"the {'RSS' if kind == FORMAT_RSS else 'Atom'} feed is not well-formed XML: "
-                     f"{message} at line {line}, column {column}; escape & and < in text as &amp; and &lt;, and "
-                     "close every element", field=f"line {line}", format=kind)
 
 
 def _item_from_entry(entry: dict[str, Any], index: int, kind: str, feed_language: str | None,
@@ -181,11 +164,8 @@ def _item_from_entry(entry: dict[str, Any], index: int, kind: str, feed_language
 
 
 def _entry_time(entry: dict[str, Any], key: str) -> datetime | None:
-    """The raw date keeps the sender's UTC offset; feedparser's parsed tuple (UTC) is the fallback.
-
-    ``dict.get`` skips FeedParserDict's deprecated stand-in of ``published`` for a missing ``updated``.
-    """
-    raw = (dict.get(entry, key) or "").strip()
+    """The raw date keeps the sender's UTC offset; feedparser's parsed tuple (UTC) is the fallback."""
+    raw = (dict.get(entry, key) or "").strip()  # dict.get: no deprecated "published" for a missing "updated"
     for parse in (parsedate_to_datetime, datetime.fromisoformat):
         try:
             value = parse(raw)
@@ -195,8 +175,6 @@ def _entry_time(entry: dict[str, Any], key: str) -> datetime | None:
     parsed = dict.get(entry, f"{key}_parsed")
     return datetime(*parsed[:6], tzinfo=timezone.utc) if parsed else None
 
-
-# JSON Feed
 
 def _parse_jsonfeed(data: bytes, default_language: str | None) -> list[Item]:
     try:
@@ -269,8 +247,8 @@ def _rfc3339(doc: dict[str, Any], key: str, path: str) -> datetime | None:
     except ValueError:
         value = datetime.min
     if raw and (value is None or value.tzinfo is None):
-        raise FeedError("invalid", f"{path}.{key} {raw!r} is not an RFC 3339 date-time like 2026-11-23T09:30:00+05:00",
-                        field=f"{path}.{key}")
+        raise FeedError("invalid", f"{path}.{key} {raw!r} is not an RFC 3339 date-time like "
+                        "2026-11-23T09:30:00+05:00 (with its UTC offset)", field=f"{path}.{key}")
     return value
 
 
@@ -286,11 +264,10 @@ def to_jsonfeed(items: list[Item], *, title: str, home_page_url: str | None = No
                 feed_url: str | None = None) -> bytes:
     """The items as a JSON Feed 1.1 document (UTF-8), in the order given.
 
-    An item's ``id`` is its uri (required), ``url`` its ``link`` alternate id or its uri when
-    that is an http(s) URL. JSON Feed items must have content, so an item without bodies gets
-    its description (or headline) as ``content_text``; a day-only first-created date is
-    written as midnight UTC. The ``_newsbridge`` extension carries the subjects in full (tags
-    only name them), pubstatus, urgency and version.
+    ``id`` is the uri (required), ``url`` the ``link`` alternate id or an http(s) uri. An item
+    without bodies gets its description (or headline) as ``content_text``, since JSON Feed
+    requires content; a day-only date is midnight UTC. The ``_newsbridge`` extension carries
+    the subjects in full (tags only name them), pubstatus, urgency and version.
     """
     languages = {item.language for item in items}
     feed: dict[str, Any] = {"version": JSONFEED_VERSION, "title": title, "home_page_url": home_page_url,
@@ -325,8 +302,6 @@ def _jsonfeed_item(item: Item, index: int) -> dict[str, Any]:
     }
     return {k: v for k, v in out.items() if v is not None}
 
-
-# Shared by all three
 
 def _item(*, where: tuple[str, str, str], uri: str | None, link: str | None, headline: str | None,
           bodies: tuple[str | None, str | None, str | None], published: datetime | None, updated: datetime | None,
@@ -392,7 +367,7 @@ def _number(value: Any, *, whole: bool = True) -> int | float | None:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    if number <= 0 or number != number or number == float("inf"):
+    if not 0 < number < float("inf"):  # also NaN
         return None
     return int(number) if whole or number.is_integer() else number
 

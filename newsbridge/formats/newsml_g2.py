@@ -1,4 +1,4 @@
-"""IPTC NewsML-G2: newsItem, packageItem and newsMessage documents in, newsItem/packageItem out.
+"""IPTC NewsML-G2: newsItem, packageItem and newsMessage documents in, newsItem documents out.
 
 :func:`parse_newsml` gives one :class:`Item` per item, mapped as the ninjs 3.x names say: guid
 → uri, itemClass ``ninat:`` → type, pubStatus ``stat:`` (default usable), firstCreated (a bare

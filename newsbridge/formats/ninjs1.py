@@ -14,14 +14,17 @@ Every 1.x document is validated against the IPTC 1.6 schema shipped in
 ninjs 3.x shapes: concepts get ``uri`` (``scheme`` + ``code``, or an IPTC qcode such as
 ``medtop:20000763``) or else ``literal`` (the code); keyed renditions and associations
 become arrays whose entries carry their key as ``name``; ``mimetype``/``sizeinbytes``
-become ``contentType``/``sizeInBytes``. What 3.x cannot hold is left out: ``$standard``
-(it describes the 1.x wire form), the item ``mimetype``, ``charcount``/``wordcount`` and
-``geometry_*`` of places.
+become ``contentType``/``sizeInBytes``. ``description_html`` is the description only without
+``description_text``; other texts (``body_xhtml``, ``headline_short``, ...) go to 3.x
+``bodies``/``headlines``/``descriptions`` with a content type or their suffix as role.
+What 3.x cannot hold is left out: ``$standard`` (it describes the 1.x wire form), the item
+``mimetype``, ``charcount``/``wordcount`` and ``geometry_*`` of places.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import date, datetime
 from functools import cache
@@ -162,7 +165,7 @@ def _item(doc: dict[str, Any], path: str) -> Item:
         raise Ninjs1Error("invalid", f"version {version!r} must be a whole number written as a string, like \"3\"",
                           field=f"{path}.version")
     urgency = doc.get("urgency")
-    if urgency is not None and not (urgency == int(urgency) and 1 <= urgency <= 9):
+    if urgency is not None and not (float(urgency).is_integer() and 1 <= urgency <= 9):  # NaN: Python's JSON reads it
         raise Ninjs1Error("invalid", f"urgency {urgency!r} must be a whole number from 1 (most urgent) to 9",
                           field=f"{path}.urgency")
     # headline, body_text, body_html and description_text (else description_html) are typed fields
@@ -240,8 +243,10 @@ def _concept(entry: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
 
 def _rendition(name: str, rendition: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"name": name, **_renamed(rendition)}
-    for key in ("width", "height", "sizeInBytes"):  # numbers in 1.x, integers in 3.x
-        if key in out:
+    for key in ("width", "height", "sizeInBytes", "duration"):  # numbers in 1.x, integers in 3.x (but duration)
+        if key in out and not math.isfinite(out[key]):
+            del out[key]  # NaN or Infinity, which Python's JSON reader lets through, mean nothing here
+        elif key in out and key != "duration":
             out[key] = round(out[key])
     return out
 

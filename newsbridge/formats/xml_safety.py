@@ -36,6 +36,7 @@ from newsbridge.formats.errors import FormatError
 
 DEFAULT_MAX_BYTES = 20_000_000
 _ADVICE = "News formats need no DOCTYPE: remove it and send the document again."
+_POSITION_SUFFIX = re.compile(r", line \d+, column \d+$")
 _PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.S)
 _LITERAL = rb"(?:\"[^\"]*\"|'[^']*')"
 _DOCTYPE_HEAD = re.compile(
@@ -154,7 +155,8 @@ def parse_xml(data: bytes, *, format: str, max_bytes: int = DEFAULT_MAX_BYTES) -
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
-        raise _refuse(f"not well-formed XML at line {line}, column {column}: {exc.msg}", format,
+        reason = _POSITION_SUFFIX.sub("", exc.msg)  # libxml2 repeats the position at the end
+        raise _refuse(f"not well-formed XML at line {line}, column {column}: {reason}", format,
                       field=f"line {line}, column {column}") from None
     docinfo = root.getroottree().docinfo
     dtd = docinfo.internalDTD

@@ -23,7 +23,7 @@ from newsbridge.errors import InvalidInput, NewsbridgeError
 from newsbridge.ids import utcnow
 from newsbridge.ingest.pipeline import Ingestor, parse, with_subjects
 from newsbridge.ingest.sources import Poll, Source, claim_due, record_poll
-from newsbridge.targets import Target, check_url
+from newsbridge.targets import Target, check_url, host_header
 
 log = logging.getLogger(__name__)
 USER_AGENT = "Newsbridge-Poller/1"
@@ -53,7 +53,7 @@ class HttpFetcher:
     async def fetch(self, target: Target, etag: str | None, last_modified: str | None) -> Fetched:
         headers = {"user-agent": USER_AGENT, "accept": "application/atom+xml, application/rss+xml, "
                    "application/feed+json, application/json, application/xml;q=0.9, */*;q=0.5",
-                   "host": target.host if target.port in (80, 443) else f"{target.host}:{target.port}"}
+                   "host": host_header(target)}
         if etag:
             headers["if-none-match"] = etag
         if last_modified:

@@ -368,8 +368,9 @@ def reference_route(it: RoutableItem, subjects: Sequence[str], agreements: Seque
                 ready = it.embargoed
             for party in a.parties:
                 if party != t.from_id and party not in own and party not in found:
+                    held = max(ready, earlier[party].available_from) if party in earlier else ready
                     found[party] = (party, a.id, render_credit(t.credit_line, it.source_name, a.title),
-                                    t.usage_terms, ready)
+                                    t.usage_terms, held)
     for party, p in earlier.items():
         if party not in found:
             ready = max(p.available_from, it.embargoed) if it.embargoed else p.available_from

@@ -1,0 +1,314 @@
+"""Agreement pages: the list, one agreement (terms in plain words, signatures, history, roadmap), proposing.
+
+Everyone of a party reads; only admins of a party itself (not its outlets) propose, sign,
+suspend, end and follow up the roadmap. Amending terms stays with the API.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_timedelta
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.engine import Connection
+from starlette.datastructures import FormData
+
+from newsbridge.accounts.organizations import Organization, list_organizations
+from newsbridge.db.engine import reading, writing
+from newsbridge.errors import Forbidden, InvalidInput, NewsbridgeError, NotFound
+from newsbridge.exchange.agreements import (Agreement, act, create_agreement, get_agreement, history,
+                                            list_agreements)
+from newsbridge.exchange.lifecycle import TRANSITIONS, Action, Status
+from newsbridge.exchange.roadmap import (CommitmentStatus, add_commitments, list_commitments, progress,
+                                         update_commitment)
+from newsbridge.exchange.terms import DEFAULT_CREDIT, Terms, render_credit
+from newsbridge.vocab import topic_labels
+from newsbridge.vocab.mediatopics import normalize_qcode, vocabulary
+from newsbridge.web.context import Viewer, checked_form, page, viewer
+from newsbridge.web.i18n import gettext_for
+
+
+router = APIRouter(include_in_schema=False)
+TOP_TOPICS = [q for q, t in vocabulary().items() if not t.broader and not t.retired]
+LANGUAGES = ("en", "ru", "kk", "fa")
+BUTTONS = (Action.PROPOSE, Action.SIGN, Action.SUSPEND, Action.END)  # amending needs a whole new body: the API
+BADGES = {Status.DRAFT: "", Status.PROPOSED: "new", Status.ACTIVE: "picked", Status.SUSPENDED: "embargo",
+          Status.ENDED: "withdrawn", Status.EXPIRED: "withdrawn"}
+COLUMNS = {CommitmentStatus.PLANNED: "Planned", CommitmentStatus.IN_PROGRESS: "In progress",
+           CommitmentStatus.DONE: "Done", CommitmentStatus.BLOCKED: "Blocked", CommitmentStatus.DROPPED: "Dropped"}
+FLASHES = {"proposed": "Proposed. Each partner's admin now signs it on this page.",
+           "signed": "Signed. The agreement is active once every party has signed the current terms.",
+           "suspended": "Suspended: nothing is routed until a party proposes it again and all sign.",
+           "ended": "Ended for good.", "commitment": "Commitment updated.", "added": "Commitment added."}
+DONE = {Action.PROPOSE: "proposed", Action.SIGN: "signed", Action.SUSPEND: "suspended", Action.END: "ended"}
+DIRECTIONS = ("ours", "theirs")
+FIELDS = {"title": "Title", "partners": "Partner organizations", "valid_from": "Valid from",
+          "valid_until": "Valid until", "share": "Share in this direction", "topics": "Topics",
+          "languages": "Languages", "delay_minutes": "Delay", "credit_line": "Credit line",
+          "usage_terms": "Usage terms"}
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """One term in the words a partner reads: who shares what, how soon, on which conditions."""
+
+    sharers: list[str]
+    topics: list[str]  # empty: every topic
+    languages: list[str]  # empty: any language
+    types: list[str]  # empty: every kind of item
+    delay: str | None  # None: at once
+    credit_line: str
+    usage_terms: str
+    allow_translation: bool
+    allow_republication: bool
+
+
+def topic_label(qcode: str, locale: str) -> str:
+    return topic_labels.label(qcode, locale) if qcode in vocabulary() else qcode
+
+
+def _delay(minutes: int, locale: str) -> str | None:
+    """How long partners wait, in the member's words (90 → "90 minutes", 120 → "2 hours"); None: at once."""
+    if not minutes:
+        return None
+    count = next(minutes // n for n in (1440, 60, 1) if minutes % n == 0)
+    # the threshold equal to the count makes Babel use exactly that unit, never a rounded bigger one
+    return format_timedelta(timedelta(minutes=minutes), threshold=count, format="long", locale=locale)
+
+
+def _sharing(terms: Terms, orgs: dict[str, Organization], title: str, locale: str) -> Sharing:
+    source = orgs[terms.from_id]
+    sharers = [orgs[o].name for o in terms.outlets] if terms.outlets else \
+        [source.name] + [o.name for o in orgs.values() if o.parent_id == source.id]
+    names = Locale.parse(locale).languages
+    return Sharing(sharers, [topic_label(q, locale) for q in terms.topics], [names.get(c, c) for c in terms.languages],
+                   list(terms.types), _delay(terms.delay_minutes, locale),
+                   render_credit(terms.credit_line, source.credit_name, title), terms.usage_terms,
+                   terms.allow_translation, terms.allow_republication)
+
+
+def _actor(who: Viewer) -> str:
+    return f"{who.member.name} ({who.member.email})"
+
+
+def _flash(request: Request, who: Viewer) -> str | None:
+    """Only known messages: a link must not be able to put words on our page."""
+    key = request.query_params.get("done", "")
+    return gettext_for(who.locale)(FLASHES[key]) if key in FLASHES else None
+
+
+def _buttons(agreement: Agreement, who: Viewer) -> list[str]:
+    mine = agreement.party(who.organization.id)
+    if mine is None or not who.may("manage"):
+        return []
+    return [a.value for a in BUTTONS if (agreement.status, a) in TRANSITIONS and not (a is Action.SIGN and mine.signed)]
+
+
+def _detail(conn: Connection, who: Viewer, agreement_id: str) -> dict[str, Any]:
+    agreement = get_agreement(conn, who.organization, agreement_id)
+    orgs = {o.id: o for o in list_organizations(conn)}
+    names = {o.slug: o.name for o in orgs.values()}
+    items, events = list_commitments(conn, agreement.id), history(conn, agreement.id)
+    today = date.today()
+    return {"agreement": agreement, "badge": BADGES[agreement.status], "buttons": _buttons(agreement, who),
+            "sharing": [_sharing(t, orgs, agreement.title, who.locale) for t in agreement.terms],
+            "may_edit": agreement.party(who.organization.id) is not None and who.may("manage"),
+            "columns": [(s, label, [c for c in items if c.status is s]) for s, label in COLUMNS.items()],
+            "statuses": COLUMNS, "progress": progress(items, today), "names": names,
+            "overdue": {c.id for c in items if c.due and c.due < today
+                        and c.status not in (CommitmentStatus.DONE, CommitmentStatus.DROPPED)},
+            "events": events}
+
+
+def _agreement_page(request: Request, who: Viewer, agreement_id: str, status: int = 200, **extra: Any) -> HTMLResponse:
+    with reading(request.app.state.hub.engine) as conn:
+        context = _detail(conn, who, agreement_id)
+    context = {"flash": _flash(request, who), **extra, **context}
+    return page(request, "agreement.html", who, status=status, **context)
+
+
+def _back(agreement_id: str, done: str, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/agreements/{agreement_id}?done={done}{anchor}", status_code=303)
+
+
+@router.get("/agreements")
+def agreements_page(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
+    with reading(request.app.state.hub.engine) as conn:
+        rows = [(a, BADGES[a.status], progress(list_commitments(conn, a.id), date.today()))
+                for a in list_agreements(conn, who.organization)]
+    return page(request, "agreements.html", who, rows=rows, flash=_flash(request, who))
+
+
+# --- proposing -----------------------------------------------------------------------------------------------------
+
+def _blank() -> dict[str, Any]:
+    values: dict[str, Any] = {"title": "", "partners": [], "valid_from": "", "valid_until": "", "sign_now": "on"}
+    for d in DIRECTIONS:
+        values.update({f"{d}_share": "on", f"{d}_topics": [], f"{d}_extra_topics": "", f"{d}_languages": [],
+                       f"{d}_extra_languages": "", f"{d}_delay_minutes": "0", f"{d}_credit_line": DEFAULT_CREDIT,
+                       f"{d}_usage_terms": "", f"{d}_allow_translation": "on", f"{d}_allow_republication": "on"})
+    return values
+
+
+def _entered(form: FormData) -> dict[str, Any]:
+    """What the person typed and ticked, in the shape of :func:`_blank` (unticked boxes are absent)."""
+    return {k: ([str(v) for v in form.getlist(k)] if isinstance(v, list) else str(form.get(k, "")).strip())
+            for k, v in _blank().items()}
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s,;]+", text) if w]
+
+
+def _term(source: str, values: dict[str, Any], d: str) -> dict[str, Any]:
+    try:
+        delay = int(values[f"{d}_delay_minutes"] or 0)
+    except ValueError:
+        raise InvalidInput("the delay must be a whole number of minutes, like 0 or 30",
+                           field=f"{d}_delay_minutes") from None
+    extra = [normalize_qcode(w) or w for w in _words(values[f"{d}_extra_topics"])]
+    return {"from": source, "topics": list(dict.fromkeys(values[f"{d}_topics"] + extra)),
+            "languages": values[f"{d}_languages"] + [w.lower() for w in _words(values[f"{d}_extra_languages"])],
+            "delay_minutes": delay, "credit_line": values[f"{d}_credit_line"],
+            "usage_terms": values[f"{d}_usage_terms"],
+            "allow_translation": bool(values[f"{d}_allow_translation"]),
+            "allow_republication": bool(values[f"{d}_allow_republication"])}
+
+
+def _body(who: Viewer, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The agreement as the service takes it, and which form direction each term came from."""
+    partners = [p for p in values["partners"] if p != who.organization.slug]
+    if not partners:
+        raise InvalidInput("choose at least one partner organization", field="partners")
+    terms, directions = [], []
+    for d, sources in (("ours", [who.organization.slug]), ("theirs", partners)):
+        if values[f"{d}_share"]:
+            terms += [_term(source, values, d) for source in sources]
+            directions += [d] * len(sources)
+    if not terms:
+        raise InvalidInput("tick at least one direction: what you share, or what your partners share",
+                           field="ours_share")
+    return {"title": values["title"], "parties": [who.organization.slug, *partners], "valid_from": values["valid_from"],
+            "valid_until": values["valid_until"], "terms": terms}, directions
+
+
+def _error(exc: NewsbridgeError, directions: list[str]) -> dict[str, str | None]:
+    """The service names fields of its JSON body (``terms[1].topics``); name the form's instead."""
+    field = exc.field or ""
+    if found := re.match(r"terms\[(\d+)\]\.?(\w*)", field):
+        field = f"{directions[int(found[1])]}_{found[2] or 'share'}"
+    field = {"parties": "partners"}.get(field, field)
+    direction, _, name = field.partition("_") if field.startswith(DIRECTIONS) else ("", "", field)
+    section = {"ours": "What you share", "theirs": "What your partners share"}.get(direction)
+    return {"field": field, "section": section, "label": FIELDS.get(name), "message": exc.message}
+
+
+def _form_page(request: Request, who: Viewer, values: dict[str, Any], status: int = 200,
+               error: dict[str, str | None] | None = None) -> HTMLResponse:
+    with reading(request.app.state.hub.engine) as conn:
+        others = [o for o in list_organizations(conn) if o.id != who.organization.id]
+    names = Locale.parse(who.locale).languages
+    return page(request, "agreement_new.html", who, status=status, values=values, error=error,
+                partners=[(o.slug, o.name) for o in others],
+                topics=[(q, topic_label(q, who.locale)) for q in TOP_TOPICS],
+                languages=[(code, names.get(code, code)) for code in LANGUAGES])
+
+
+@router.get("/agreements/new")
+def new_agreement_form(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
+    who.require("manage")
+    return _form_page(request, who, _blank())
+
+
+@router.post("/agreements/new")
+async def propose_agreement(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    await checked_form(request, who)
+    who.require("manage")
+    values, directions = _entered(await request.form()), []
+    try:
+        body, directions = _body(who, values)
+        with writing(request.app.state.hub.engine) as conn:
+            agreement = create_agreement(conn, who.organization, _actor(who), body)
+            act(conn, agreement.id, Action.PROPOSE, who.organization, _actor(who))
+            if values["sign_now"]:
+                act(conn, agreement.id, Action.SIGN, who.organization, _actor(who))
+    except InvalidInput as exc:
+        return _form_page(request, who, values, status=422, error=_error(exc, directions))
+    return _back(agreement.id, "proposed")
+
+
+# --- one agreement -------------------------------------------------------------------------------------------------
+
+@router.get("/agreements/{agreement_id}")
+def agreement_page(request: Request, agreement_id: str, who: Viewer = Depends(viewer)) -> HTMLResponse:
+    return _agreement_page(request, who, agreement_id)
+
+
+def _lifecycle(action: Action) -> None:
+    async def endpoint(request: Request, agreement_id: str, who: Viewer = Depends(viewer)) -> Response:
+        await checked_form(request, who)
+        who.require("manage")
+        try:
+            with writing(request.app.state.hub.engine) as conn:
+                act(conn, agreement_id, action, who.organization, _actor(who))
+        except NotFound:
+            raise
+        except NewsbridgeError as exc:
+            return _agreement_page(request, who, agreement_id, status=exc.status, flash=exc.message,
+                                   flash_kind="error")
+        return _back(agreement_id, DONE[action])
+
+    endpoint.__name__ = f"agreement_{action.value}"
+    router.add_api_route(f"/agreements/{{agreement_id}}/{action.value}", endpoint, methods=["POST"])
+
+
+for _action in BUTTONS:
+    _lifecycle(_action)
+
+
+async def _change_roadmap(request: Request, who: Viewer, agreement_id: str,
+                          change: Callable[[Connection, Agreement, dict[str, Any]], object], done: str) -> Response:
+    """Roadmap follow-up is for admins of a party itself; a wrong entry shows the page again with why."""
+    form = await checked_form(request, who)
+    who.require("manage")
+    try:
+        with writing(request.app.state.hub.engine) as conn:
+            agreement = get_agreement(conn, who.organization, agreement_id)
+            if agreement.party(who.organization.id) is None:
+                raise Forbidden("only a party itself can change the roadmap, not its outlets", field="id")
+            change(conn, agreement, form)
+    except InvalidInput as exc:
+        return _agreement_page(request, who, agreement_id, status=exc.status, flash=exc.message, flash_kind="error")
+    return _back(agreement_id, done, "#roadmap")
+
+
+@router.post("/agreements/{agreement_id}/roadmap")
+async def add_commitment(request: Request, agreement_id: str, who: Viewer = Depends(viewer)) -> Response:
+    def add(conn: Connection, agreement: Agreement, form: dict[str, Any]) -> None:
+        spec = {"title": str(form.get("title", "")), "owner": str(form.get("owner", "")) or None,
+                "due": str(form.get("due", "")) or None, "notes": str(form.get("notes", ""))}
+        add_commitments(conn, agreement.id, [p.id for p in agreement.parties], [spec], who.organization)
+
+    return await _change_roadmap(request, who, agreement_id, add, "added")
+
+
+@router.post("/agreements/{agreement_id}/roadmap/{commitment_id}")
+async def change_commitment(request: Request, agreement_id: str, commitment_id: str,
+                            who: Viewer = Depends(viewer)) -> Response:
+    def change(conn: Connection, agreement: Agreement, form: dict[str, Any]) -> None:
+        changes: dict[str, Any] = {"status": form["status"]} if form.get("status") else {}
+        if url := str(form.get("evidence_url", "")).strip():  # evidence is replaced whole: keep what is there
+            current = next((c for c in list_commitments(conn, agreement.id) if c.id == commitment_id), None)
+            if current is None:
+                raise NotFound(f"no commitment {commitment_id!r} in this agreement", field="commitment_id")
+            changes["evidence"] = [*current.evidence, {"kind": "url", "ref": url, "note": ""}]
+        update_commitment(conn, agreement.id, [p.id for p in agreement.parties], commitment_id, changes,
+                          who.organization)
+
+    return await _change_roadmap(request, who, agreement_id, change, "commitment")

@@ -1,0 +1,78 @@
+"""A live hub with two partner organizations, their members and an active agreement, for desk tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from newsbridge.accounts.api_keys import create_api_key
+from newsbridge.accounts.members import add_member
+from newsbridge.accounts.organizations import create_organization, get_organization
+from newsbridge.app import create_app
+from newsbridge.config import load_settings
+from newsbridge.db.engine import create_engine, writing
+from newsbridge.db.migrate import upgrade
+from newsbridge.exchange.agreements import act, create_agreement
+from newsbridge.exchange.lifecycle import Action
+
+PASSWORD = "correct horse battery"
+AGREEMENT = {"title": "Kazinform–IRNA news exchange", "parties": ["kazinform", "irna"],
+             "terms": [{"from": "kazinform", "languages": ["en", "ru", "kk", "fa"]},
+                       {"from": "irna", "languages": ["en", "fa"]}],
+             "roadmap": [{"title": "Exchange news daily", "owner": "irna", "status": "in_progress"}]}
+
+
+@dataclass(frozen=True)
+class World:
+    url: str
+    keys: dict[str, str]  # org slug -> API key (publish, read, manage)
+    agreement_id: str
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def live_world(directory: Path) -> Iterator[World]:
+    settings = load_settings(env={}, database_url=f"sqlite:///{directory / 'desk.db'}")
+    engine = create_engine(settings.database_url)
+    upgrade(engine)
+    keys = {}
+    with writing(engine) as conn:
+        for slug, name, zone, langs in (("kazinform", "Kazinform", "Asia/Almaty", ["kk", "ru", "en"]),
+                                        ("irna", "IRNA", "Asia/Tehran", ["fa", "en"]),
+                                        ("stranger", "Stranger Daily", "UTC", ["en"])):
+            create_organization(conn, slug, name, timezone=zone, languages=langs)
+            keys[slug] = create_api_key(conn, slug, ("publish", "read", "manage"))[1]
+            for role in ("admin", "editor", "viewer"):
+                add_member(conn, slug, f"{role}@{slug}.example", f"{role.title()} of {name}", role, PASSWORD)
+        kazinform = get_organization(conn, "kazinform")
+        agreement = create_agreement(conn, kazinform, "test", AGREEMENT)
+        act(conn, agreement.id, Action.PROPOSE, kazinform, "test")
+        act(conn, agreement.id, Action.SIGN, kazinform, "test")
+        act(conn, agreement.id, Action.SIGN, get_organization(conn, "irna"), "test")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine, migrate=False), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the hub did not start"
+        time.sleep(0.05)
+    try:
+        yield World(f"http://127.0.0.1:{port}", keys, agreement.id)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        engine.dispose()
