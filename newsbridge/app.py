@@ -27,6 +27,7 @@ from newsbridge.ingest.polling import Poller
 from newsbridge.middleware import RequestContext
 from newsbridge.telemetry import configure_logging
 from newsbridge.web.errors import html_error
+from newsbridge.web.views import agreements as web_agreements
 from newsbridge.web.views import auth as web_auth
 from newsbridge.web.views import desk as web_desk
 from newsbridge.web.views import item as web_item
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.state.hub = the_hub
     install_error_handlers(app)
     app.state.html_error = html_error
-    for view in (web_auth, web_desk, web_item, web_outgoing, web_partners):
+    for view in (web_auth, web_desk, web_item, web_outgoing, web_partners, web_agreements):
         app.include_router(view.router)
     for module in (items, inbox, agreements, delivery, atom, sources, me, schemas, ops):
         app.include_router(module.router)

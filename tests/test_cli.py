@@ -80,13 +80,15 @@ def test_member_add_generates_a_password_once(cli) -> None:
     assert "role" in cli("member", "add", "kazinform", "x@kazinform.example", "--role", "boss", ok=False).stderr
 
 
-def test_ingest_reports_accepted_and_rejected(cli, engine) -> None:
+def test_ingest_reports_accepted_and_rejected(cli, engine, tmp_path) -> None:
     cli("org", "add", "kazinform", "--name", "Kazinform")
+    page = tmp_path / "page.html"
+    page.write_text("<html><body>not news</body></html>")
     result = cli("ingest", str(FIXTURES / "seeds"), str(FIXTURES / "newsml-g2" / "LISTING_1_A_NewsML-G2_News_Item.xml"),
-                 "--as", "kazinform", ok=False)
-    assert "3 files: 2 item versions stored, 0 unchanged" in result.stdout
+                 str(page), "--as", "kazinform", ok=False)
+    assert "4 files: 3 item versions stored, 0 unchanged" in result.stdout
     assert "1 rejected" in result.stdout and "unknown_format" in result.stdout
-    assert count_rows(engine, item_versions) == 2
+    assert count_rows(engine, item_versions) == 3
     again = cli("ingest", str(FIXTURES / "seeds"), "--as", "kazinform")
     assert "0 item versions stored, 2 unchanged" in again.stdout
 

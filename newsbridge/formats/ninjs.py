@@ -141,7 +141,7 @@ def validate(doc: Any) -> int:
     if not isinstance(doc, dict):
         raise NinjsError("schema", "a ninjs item must be a JSON object", field="$")
     if "$standard" in doc or any(k in doc for k in ("body_text", "body_html", "subject", "headline")):
-        raise NinjsError("schema", "this looks like ninjs 1.x, which the hub does not read yet; send ninjs 2.x or 3.x",
+        raise NinjsError("schema", "this mixes ninjs 1.x fields (headline, body_text, subject) with later ones; send one version",
                               field="$")
     major = ninjs_major(doc)
     if _fast_validator(major).is_valid(doc):

@@ -23,7 +23,7 @@ from newsbridge.exchange.deliveries import load_rules, route_first_versions, rou
 from newsbridge.exchange.routing import RoutingTable
 from newsbridge.errors import InvalidInput, MalformedInput, NewsbridgeError, SchemaViolation, UnknownFormat
 from newsbridge.formats import ninjs
-from newsbridge.formats.detect import detect_format, parse_document
+from newsbridge.formats.detect import detect_format, item_from_ninjs_document, parse_document
 from newsbridge.formats.errors import FormatError
 from newsbridge.formats.item import Item
 from newsbridge.ingest.prepare import prepare_item
@@ -122,9 +122,9 @@ class Ingestor:
         return self._count(stored, fmt)
 
     def ingest_ninjs(self, org: Organization, data: bytes) -> Stored:
-        """Parse and store one ninjs 2.x/3.x document (the publish API)."""
+        """Parse and store one ninjs 1.x/2.x/3.x document (the publish API)."""
         try:
-            item = ninjs.parse_ninjs(data)
+            item = item_from_ninjs_document(ninjs.decode_json(data))
         except FormatError as exc:
             error = translate(exc)
             ITEMS_REJECTED.labels(error.code).inc()

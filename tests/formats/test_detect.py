@@ -26,7 +26,7 @@ def test_fixture_sets_are_not_empty() -> None:
 
 
 def test_known_formats() -> None:
-    assert set(KNOWN_FORMATS) == {"ninjs", "plaintext"}
+    assert set(KNOWN_FORMATS) == {"ninjs", "plaintext", "newsml-g2", "rss", "atom", "jsonfeed"}
     assert all(text.strip() for text in KNOWN_FORMATS.values())
 
 
@@ -69,14 +69,25 @@ def assert_names_every_format(error: FormatError) -> None:
         assert description in error.message
 
 
-@pytest.mark.parametrize("path", NEWSML_G2, ids=lambda p: p.name)
-def test_newsml_g2_is_not_a_format_the_hub_reads(path: Path) -> None:
+NEWSML_ITEMS = [p for p in NEWSML_G2 if p.name.startswith("LISTING_") and not p.name.startswith(("LISTING_25",
+                                                                                                  "LISTING_28"))]
+FRAGMENTS = [p for p in NEWSML_G2 if p.name.startswith(("LISTING_25", "LISTING_28"))]
+
+
+@pytest.mark.parametrize("path", NEWSML_ITEMS, ids=lambda p: p.name)
+def test_newsml_g2_is_detected_and_read(path: Path) -> None:
+    assert detect_format(path.read_bytes()) == "newsml-g2"
+    assert parse_document(path.read_bytes())
+
+
+@pytest.mark.parametrize("path", FRAGMENTS, ids=lambda p: p.name)
+def test_xml_that_is_no_news_format_names_the_known_ones(path: Path) -> None:
     with pytest.raises(FormatError) as caught:
         parse_document(path.read_bytes())
 
     assert caught.value.kind == "unknown"
     assert caught.value.field == "file"
-    assert "none of the formats" in caught.value.message
+    assert "neither NewsML-G2 nor an RSS or Atom feed" in caught.value.message
     assert_names_every_format(caught.value)
 
 
