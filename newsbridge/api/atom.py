@@ -11,8 +11,8 @@ from newsbridge.accounts.api_keys import Principal
 from newsbridge.api.deps import Hub, caller, hub
 from newsbridge.config import base_url
 from newsbridge.db.engine import reading, writing
-from newsbridge.delivery.feeds import (atom, create_feed_token, list_feed_tokens, newest, revoke_feed_token,
-                                       token_owner)
+from newsbridge.delivery.feeds import (atom, create_feed_token, jsonfeed, list_feed_tokens, newest,
+                                       revoke_feed_token, token_owner)
 
 router = APIRouter(tags=["delivery"])
 PAGE = 50
@@ -62,3 +62,16 @@ def atom_feed(token: str, request: Request, before: int | None = Query(None, ge=
                 entries[0].received.available_from if entries else None,
                 item_url=f"{base_url(the_hub.settings)}/api/v1/items/")
     return Response(body, media_type="application/atom+xml; charset=utf-8", headers=headers)
+
+
+@router.get("/feeds/{token}/feed.json", summary="JSON Feed 1.1 of what you received (same token as Atom)",
+            response_class=Response)
+def json_feed(token: str, request: Request, before: int | None = Query(None, ge=1, description="Older page"),
+              the_hub: Hub = Depends(hub)) -> Response:
+    with reading(the_hub.engine) as conn:
+        org = token_owner(conn, token)
+        entries = newest(conn, org, before, PAGE)
+    here = f"{base_url(the_hub.settings)}/feeds/{token}/feed.json"
+    older = f"{here}?before={entries[-1].position}" if len(entries) == PAGE else None
+    return Response(jsonfeed(entries, org, here, older), media_type="application/feed+json; charset=utf-8",
+                    headers={"Cache-Control": "private, max-age=30"})

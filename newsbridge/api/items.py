@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +17,9 @@ from newsbridge.formats.detect import KNOWN_FORMATS
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.exchange.deliveries import explain_routing
 from newsbridge.items.queries import get_item, list_own_items, list_versions, received
-from newsbridge.items.render import Format, render
+from newsbridge.formats.errors import FormatError
+from newsbridge.ingest.pipeline import translate
+from newsbridge.items.render import Format, render, render_newsml
 from newsbridge.items.store import Stored
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
@@ -108,11 +110,20 @@ def list_items(since: datetime | None = Query(None, description="Only items chan
     return {"items": [render(r, fmt=format) for r in records], "count": len(records)}
 
 
-@router.get("/items/{item_id}", summary="Read an item (newest version)")
-def read_item(item_id: str, format: Format = "ninjs3", principal: Principal = Depends(caller("read")),
-              the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+@router.get("/items/{item_id}", summary="Read an item (newest version)",
+            responses={200: {"content": {"application/json": {}, "application/vnd.iptc.g2.newsitem+xml": {}}}})
+def read_item(item_id: str, format: Literal["ninjs3", "ninjs2", "newsml-g2"] = "ninjs3",
+              principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> Any:
+    """ninjs 3.x (default) or 2.x as JSON with the hub's fields, or `format=newsml-g2` for a NewsML-G2
+    newsItem in XML."""
     with reading(the_hub.engine) as conn:
         record = get_item(conn, principal.organization, item_id)
+        if format == "newsml-g2":
+            try:
+                xml = render_newsml(record.latest)
+            except FormatError as exc:
+                raise translate(exc) from None
+            return Response(xml, media_type="application/vnd.iptc.g2.newsitem+xml")
         return render(record, fmt=format, how=received(conn, principal.organization, item_id))
 
 

@@ -8,10 +8,11 @@ the newest version a recipient got is canceled, earlier entries of that item sho
 from __future__ import annotations
 
 import base64
+import json
 import binascii
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +25,9 @@ from newsbridge.db.tables import deliveries, feed_tokens
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
 from newsbridge.items.queries import ItemRecord, ItemVersion, Received, delivered_items, viewer_ids
-from newsbridge.items.render import Format, render
+from newsbridge.formats.feeds import to_jsonfeed
+from newsbridge.formats.ninjs import item_from_ninjs
+from newsbridge.items.render import NOTICE_KEYS, Format, render
 
 MAX_PAGE = 500
 MAX_POSITION = 2**62  # positions are BIGINT; anything larger was never handed out
@@ -176,3 +179,23 @@ def atom(entries: list[Entry], org: Organization, self_url: str, first_url: str,
             if html:
                 item.content(html, type="html")
     return feed.atom_str(pretty=True)
+
+
+def jsonfeed(entries: list[Entry], org: Organization, feed_url: str, next_url: str | None) -> bytes:
+    """A JSON Feed 1.1 page of what the recipient received, newest first (withdrawn: a notice)."""
+    items = []
+    for entry in entries:
+        item = item_from_ninjs(render_ninjs3_notice(entry))
+        items.append(replace(item, uri=f"urn:newsbridge:item:{entry.record.id}:{entry.version.version}"))
+    body = json.loads(to_jsonfeed(items, title=f"Newsbridge: received by {org.name}", feed_url=feed_url))
+    if next_url:
+        body["next_url"] = next_url
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def render_ninjs3_notice(entry: Entry) -> dict[str, Any]:
+    """The entry's ninjs 3.x document, reduced to a notice when the item has been withdrawn."""
+    doc = dict(entry.version.document)
+    if entry.withdrawn or entry.event == "item.withdrawn":
+        doc = {k: v for k, v in doc.items() if k in NOTICE_KEYS}
+    return doc

@@ -3,7 +3,9 @@
 Order matters: the language is decided first (declared, else detected on Persian-normalized
 text), because Persian letter normalization must touch Persian text only. Then text fields
 are cleaned, HTML is sanitized, the missing one of text and HTML bodies is derived from the
-other, and a content hash is taken so a resent identical item can be recognized.
+other, items naming no IPTC Media Topic get machine-assigned ones (marked ``creator:
+machine`` with a confidence), and a content hash is taken so a resent identical item can be
+recognized.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from newsbridge.formats.item import ITEM_TYPES, PUBSTATUSES, Item
 from newsbridge.formats.ninjs import to_ninjs3
 from newsbridge.ingest.language import detect_language
 from newsbridge.items.store import Prepared
+from newsbridge.vocab.tagging import machine_subjects
 from newsbridge.ingest.text import clean_line, clean_text, html_to_text, normalize_persian, sanitize_html, text_to_html
 
 MAX_URI = 1000
+TAG_CHARS = 600  # the topic tagger reads the headline and the start of the text
 
 
 def _decide_language(item: Item, languages: tuple[str, ...], accuracy: str) -> tuple[str | None, str, float | None]:
@@ -72,11 +76,15 @@ def prepare_item(item: Item, *, languages: tuple[str, ...], accuracy: str = "hig
         body_text = html_to_text(body_html) or None
     if body_html is None and body_text:
         body_html = text_to_html(body_text)
+    headline = _opt(item.headline, clean_line, persian)
+    lead = (body_text or "")[:TAG_CHARS]
+    subjects = list(item.subjects) + machine_subjects(headline or "", lead, language, item.subjects)
     cleaned = replace(
         item,
+        subjects=subjects,
         uri=item.uri.strip(),
         language=language,
-        headline=_opt(item.headline, clean_line, persian),
+        headline=headline,
         description=_opt(item.description, clean_text, persian),
         byline=_opt(item.byline, clean_line, persian),
         located=_opt(item.located, clean_line, persian),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from newsbridge.formats import ninjs
+from newsbridge.formats import newsml_g2, ninjs
 from newsbridge.items.queries import ItemRecord, ItemVersion, Received
 
 Format = Literal["ninjs3", "ninjs2"]
@@ -45,3 +45,11 @@ def render(record: ItemRecord, version: ItemVersion | None = None, fmt: Format =
     if how is not None:
         hub_fields["received"] = received_json(how)
     return {**hub_fields, **doc}
+
+
+def render_newsml(version: ItemVersion) -> bytes:
+    """The version as a NewsML-G2 newsItem (withdrawn versions as a notice, like everywhere else)."""
+    doc = version.document
+    if version.pubstatus == "canceled":
+        doc = {k: v for k, v in doc.items() if k in NOTICE_KEYS}
+    return newsml_g2.to_newsml(ninjs.item_from_ninjs(doc))

@@ -19,11 +19,13 @@ from newsbridge.errors import InvalidInput, NewsbridgeError
 from newsbridge.exchange.deliveries import explain_routing
 from newsbridge.formats import ninjs
 from newsbridge.items.queries import ItemVersion, get_item, list_versions, received
-from newsbridge.items.render import render
+from newsbridge.formats.errors import FormatError
+from newsbridge.ingest.pipeline import translate
+from newsbridge.items.render import render, render_newsml
 from newsbridge.web.context import Viewer, checked_form, page, viewer
 
 router = APIRouter(include_in_schema=False)
-DOWNLOADS = {"ninjs3": "ninjs 3.x", "ninjs2": "ninjs 2.x"}
+DOWNLOADS = {"ninjs3": "ninjs 3.x", "ninjs2": "ninjs 2.x", "newsml-g2": "NewsML-G2"}
 
 
 def _plain(version: ItemVersion) -> str:
@@ -98,6 +100,13 @@ def download(request: Request, item_id: str, format: str = "ninjs3", who: Viewer
     with reading(request.app.state.hub.engine) as conn:
         record = get_item(conn, who.organization, item_id)
         how = received(conn, who.organization, item_id)
+    if format == "newsml-g2":
+        try:
+            xml = render_newsml(record.latest)
+        except FormatError as exc:
+            raise translate(exc) from None
+        return Response(xml, media_type="application/vnd.iptc.g2.newsitem+xml", headers={
+            "Content-Disposition": f'attachment; filename="{item_id}.xml"'})
     body = json.dumps(render(record, fmt=format, how=how), ensure_ascii=False, indent=2)  # type: ignore[arg-type]
     return Response(body, media_type="application/json", headers={
         "Content-Disposition": f'attachment; filename="{item_id}-{format}.json"'})
