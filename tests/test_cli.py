@@ -11,7 +11,10 @@ from newsbridge.accounts.api_keys import authenticate
 from newsbridge.cli import app
 from newsbridge.db.engine import reading
 from newsbridge.db.migrate import head_revision
-from newsbridge.db.tables import item_versions, organizations
+import sqlalchemy as sa
+
+from newsbridge.db.tables import deliveries, item_versions, organizations, pickups
+from newsbridge.demo.stories import PICKUPS, STORIES
 from tests.conftest import FIXTURES, count_rows
 
 runner = CliRunner()
@@ -128,4 +131,8 @@ def test_demo_builds_the_cooperating_partners_and_ingests_the_seeds(cli, engine)
         slugs = {row.slug: row.parent_id for row in conn.execute(organizations.select())}
     assert {"krtc", "kazinform", "jibek-joly", "silk-way-tv", "documentary-films", "irna", "parstoday", "ria"} <= set(slugs)
     assert slugs["kazinform"] is not None and slugs["irna"] is None
-    assert count_rows(engine, item_versions) == 2
+    assert count_rows(engine, item_versions) == 2 + len(STORIES)  # the seeds, then a lived-in desk
+    with reading(engine) as conn:
+        events = set(conn.execute(sa.select(deliveries.c.event)).scalars())
+        assert conn.execute(sa.select(sa.func.count()).select_from(pickups)).scalar_one() == len(PICKUPS)
+    assert {"item.published", "item.updated", "item.withdrawn"} <= events

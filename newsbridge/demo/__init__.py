@@ -12,7 +12,11 @@ from newsbridge.accounts.api_keys import create_api_key
 from newsbridge.accounts.members import add_member
 from newsbridge.accounts.organizations import create_organization, get_organization
 from newsbridge.db.engine import reading, writing
+from newsbridge.delivery.outbox import sequence
 from newsbridge.demo.cooperations import COOPERATIONS, SEED_SUBJECTS
+from newsbridge.demo.stories import PICKUPS, STORIES
+from newsbridge.desk.pickups import record_pickup
+from newsbridge.ids import utcnow
 from newsbridge.exchange.agreements import act, create_agreement
 from newsbridge.exchange.lifecycle import Action
 from newsbridge.ingest.pipeline import Ingestor
@@ -82,4 +86,13 @@ def load_demo(engine: Engine, ingestor: Ingestor) -> DemoReport:
             org = get_organization(conn, org_slug)
         for stored in ingestor.ingest_document(org, seed_text(filename), SEED_SUBJECTS[filename]):
             report.items.append((org_slug, stored.item_id, filename))
+    ids: dict[str, str] = {}
+    for org_slug, story in STORIES:
+        with reading(engine) as conn:
+            org = get_organization(conn, org_slug)
+        ids[story.uri or ""] = ingestor.ingest_item(org, story).item_id
+    with writing(engine) as conn:
+        sequence(conn, utcnow())  # what the worker does first: the deliveries enter partners' feeds
+        for org_slug, uri, url in PICKUPS:
+            record_pickup(conn, get_organization(conn, org_slug), None, ids[uri], url, "demo")
     return report
