@@ -1,0 +1,177 @@
+"""Quality and speed of automatic Media Topic tagging (newsbridge.vocab.tagging).
+
+The labelled set is tests/data/topics/<lang>.jsonl for en, ru, kk and fa: one JSON object a
+line, ``{"text": "<headline>. <lead>", "topics": ["medtop:..."], "split": "train"|"holdout"}``.
+Every fourth line (0-based index % 4 == 3) is the holdout quarter: it is never used to build the
+model or to choose anything (method, features, weights, thresholds); it is only scored here.
+
+    .venv/bin/python bench/topics_eval.py             # holdout P/R/F1 per language, per topic, speed
+    .venv/bin/python bench/topics_eval.py --compare   # 5-fold CV on the train split: the method choice
+    .venv/bin/python bench/topics_eval.py --retrain   # rebuild newsbridge/vocab/topic_model.json
+    .venv/bin/python bench/topics_eval.py --check     # exit 1 if a language is below 0.75 micro-F1
+
+The holdout report scores the shipped model (top-level topics only) against a keyword
+baseline (the topic with the most KEYWORDS hits). ``--compare`` re-trains on 4/5 of the train
+split and scores the other fifth, five times, for several variants; it never reads the holdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from time import perf_counter
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from newsbridge.vocab import tagging  # noqa: E402
+from newsbridge.vocab.tagging import LANGUAGES, TOP_LEVEL, TopicModel  # noqa: E402
+
+DATA = REPO / "tests" / "data" / "topics"
+MODEL_PATH = REPO / "newsbridge" / "vocab" / tagging.MODEL_FILE
+TARGET = 0.75
+Example = tuple[str, list[str]]
+
+
+def load(language: str, split: str) -> list[Example]:
+    rows = [json.loads(line) for line in (DATA / f"{language}.jsonl").read_text("utf-8").splitlines() if line]
+    for i, row in enumerate(rows):  # the holdout rule is checked, not trusted
+        assert row["split"] == ("holdout" if i % 4 == 3 else "train"), f"{language}.jsonl line {i + 1}"
+    return [(row["text"], row["topics"]) for row in rows if row["split"] == split]
+
+
+def keyword_tags(text: str, language: str) -> list[str]:
+    """The baseline: the top-level topic(s) with the most keyword hits; none without a hit."""
+    text_words = tagging.words(text)
+    scores = [sum(1 for w in text_words for stem in tagging.stems(tagging.KEYWORDS[n][language])
+                  if tagging.matches(w, stem)) for n in range(1, len(TOP_LEVEL) + 1)]
+    best = max(scores)
+    return [TOP_LEVEL[i] for i, s in enumerate(scores) if s == best][:2] if best else []
+
+
+def model_tags(model: TopicModel) -> Callable[[str, str], list[str]]:
+    return lambda text, language: [q for q, _ in model.tag(text, language) if q in TOP_LEVEL]
+
+
+def scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]],
+           topic: str | None = None) -> tuple[float, float, float]:
+    """Micro precision, recall and F1 (over one topic when given)."""
+    def keep(topics: Sequence[str]) -> set[str]:
+        return {t for t in topics if topic is None or t == topic}
+    hits = sum(len(keep(g) & keep(p)) for g, p in zip(gold, predicted))
+    n_pred, n_gold = sum(len(keep(p)) for p in predicted), sum(len(keep(g)) for g in gold)
+    precision = hits / n_pred if n_pred else 0.0
+    recall = hits / n_gold if n_gold else 0.0
+    return precision, recall, (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+
+
+def evaluate(tagger: Callable[[str, str], list[str]], examples: Sequence[Example], language: str
+             ) -> tuple[list[list[str]], list[list[str]]]:
+    return [topics for _, topics in examples], [tagger(text, language) for text, _ in examples]
+
+
+def retrain() -> None:
+    started = perf_counter()
+    model = tagging.train({lang: load(lang, "train") for lang in LANGUAGES})
+    MODEL_PATH.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n",
+                          "utf-8")
+    temperatures = ", ".join(f"{lang} {m['temperature']:g}" for lang, m in model["languages"].items())
+    print(f"wrote {MODEL_PATH.relative_to(REPO)} ({MODEL_PATH.stat().st_size / 1e6:.1f} MB) in "
+          f"{perf_counter() - started:.1f} s; temperatures: {temperatures}")
+
+
+def compare(folds: int = 5) -> None:
+    variants: dict[str, dict[str, object]] = {
+        "naive Bayes, examples only": {"keyword_weight": 0},
+        "naive Bayes + keywords x1": {"keyword_weight": 1},
+        "naive Bayes + keywords x8": {"keyword_weight": 8},
+        "naive Bayes + keywords x32, char 3-5": {"ngrams": (3, 5)},
+        "naive Bayes + keywords x32, alpha 0.2": {"alpha": 0.2},
+        "naive Bayes + keywords x32 (shipped)": {},
+    }
+    print(f"{folds}-fold cross-validation on the train split, micro-F1 at the top level")
+    print(f"{'method':40s}" + "".join(f"{lang:>8s}" for lang in LANGUAGES) + f"{'mean':>8s}")
+    train = {lang: load(lang, "train") for lang in LANGUAGES}
+    rows: dict[str, list[float]] = {"keyword baseline": [scores(*evaluate(keyword_tags, train[lang], lang))[2]
+                                                         for lang in LANGUAGES]}
+    for name, options in variants.items():
+        rows[name] = []
+        for lang in LANGUAGES:
+            gold, predicted = [], []
+            for k in range(folds):
+                fit = [e for i, e in enumerate(train[lang]) if i % folds != k]
+                test = [e for i, e in enumerate(train[lang]) if i % folds == k]
+                model = TopicModel(tagging.train({lang: fit}, **options))  # type: ignore[arg-type]
+                g, p = evaluate(model_tags(model), test, lang)
+                gold += g
+                predicted += p
+            rows[name].append(scores(gold, predicted)[2])
+    for name, values in rows.items():
+        print(f"{name:40s}" + "".join(f"{v:8.3f}" for v in values) + f"{sum(values) / len(values):8.3f}")
+    print("(the keyword baseline learns nothing, so it is scored on the whole train split)")
+
+
+def report(rounds: int) -> bool:
+    started = perf_counter()
+    model = tagging.shipped_model()
+    load_ms = (perf_counter() - started) * 1000
+    holdout = {lang: load(lang, "holdout") for lang in LANGUAGES}
+    ok = True
+    print("holdout quarter (every 4th line), top-level topics, micro precision / recall / F1")
+    print(f"{'language':10s}{'items':>6s}  {'model P':>8s}{'R':>7s}{'F1':>7s}   {'keywords P':>10s}{'R':>7s}{'F1':>7s}")
+    per_topic: dict[str, dict[str, tuple[float, float, float, int]]] = {}
+    for lang in LANGUAGES:
+        gold, predicted = evaluate(model_tags(model), holdout[lang], lang)
+        p, r, f = scores(gold, predicted)
+        kp, kr, kf = scores(*evaluate(keyword_tags, holdout[lang], lang))
+        ok &= f >= TARGET
+        print(f"{lang:10s}{len(gold):6d}  {p:8.3f}{r:7.3f}{f:7.3f}   {kp:10.3f}{kr:7.3f}{kf:7.3f}"
+              + ("" if f >= TARGET else f"   below {TARGET}"))
+        for topic in TOP_LEVEL:
+            support = sum(topic in g for g in gold)
+            per_topic.setdefault(topic, {})[lang] = (*scores(gold, predicted, topic), support)
+    print("\nper topic, model F1 on the holdout (n = items with the topic)")
+    print(f"{'topic':44s}" + "".join(f"{lang:>10s}" for lang in LANGUAGES))
+    vocabulary = tagging.vocabulary()
+    for topic in TOP_LEVEL:
+        cells = "".join(f"{per_topic[topic][lang][2]:6.2f} n={per_topic[topic][lang][3]:<2d}" for lang in LANGUAGES)
+        print(f"{topic[7:9]} {vocabulary[topic].label[:40]:41s}{cells}")
+    texts = [(text, lang) for lang in LANGUAGES for text, _ in holdout[lang]]
+    started = perf_counter()
+    for _ in range(rounds):
+        for text, lang in texts:
+            tagging.tag(text, lang)
+    per_item = (perf_counter() - started) / (rounds * len(texts)) * 1e6
+    started = perf_counter()
+    for _ in range(rounds):
+        for text, lang in texts:
+            tagging.machine_subjects(text, "", lang, [])
+    per_subjects = (perf_counter() - started) / (rounds * len(texts)) * 1e6
+    print(f"\nspeed: tag {per_item:.0f} µs per item, machine_subjects {per_subjects:.0f} µs per item "
+          f"({len(texts)} items x {rounds} rounds, warm); model load {load_ms:.0f} ms once per process")
+    print(f"target micro-F1 >= {TARGET} in every language: {'met' if ok else 'MISSED'}")
+    return ok
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--retrain", action="store_true", help="rebuild the model file from the train splits")
+    parser.add_argument("--compare", action="store_true", help="cross-validate method variants on the train split")
+    parser.add_argument("--rounds", type=int, default=20, help="timing rounds over the holdout items")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a language is below the target")
+    args = parser.parse_args(argv)
+    if args.retrain:
+        retrain()
+        tagging.shipped_model.cache_clear()
+    if args.compare:
+        compare()
+        print()
+    ok = report(args.rounds)
+    return 1 if args.check and not ok else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
