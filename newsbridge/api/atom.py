@@ -11,11 +11,20 @@ from newsbridge.accounts.api_keys import Principal
 from newsbridge.api.deps import Hub, caller, hub
 from newsbridge.config import base_url
 from newsbridge.db.engine import reading, writing
-from newsbridge.delivery.feeds import (atom, create_feed_token, jsonfeed, list_feed_tokens, newest,
+from newsbridge.accounts.organizations import Organization
+from newsbridge.delivery.feeds import (Entry, atom, create_feed_token, jsonfeed, list_feed_tokens, newest,
                                        revoke_feed_token, token_owner)
 
 router = APIRouter(tags=["delivery"])
 PAGE = 50
+
+
+def _page(the_hub: Hub, token: str, before: int | None, name: str) -> tuple[Organization, list[Entry], str]:
+    """The token's organization, its page of entries (newest first) and the feed's own URL."""
+    with reading(the_hub.engine) as conn:
+        org = token_owner(conn, token)
+        entries = newest(conn, org, before, PAGE)
+    return org, entries, f"{base_url(the_hub.settings)}/feeds/{token}/{name}"
 
 
 def _tags(header: str) -> set[str]:
@@ -48,10 +57,7 @@ def revoke(token_id: str, principal: Principal = Depends(caller("read")), the_hu
             response_class=Response)
 def atom_feed(token: str, request: Request, before: int | None = Query(None, ge=1, description="Older page"),
               the_hub: Hub = Depends(hub)) -> Response:
-    with reading(the_hub.engine) as conn:
-        org = token_owner(conn, token)
-        entries = newest(conn, org, before, PAGE)
-    here = f"{base_url(the_hub.settings)}/feeds/{token}/atom.xml"
+    org, entries, here = _page(the_hub, token, before, "atom.xml")
     tag = hashlib.sha256(f"{before}:{[e.position for e in entries]}:{[e.withdrawn for e in entries]}".encode())
     etag = f'"{tag.hexdigest()[:32]}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=30"}
@@ -66,12 +72,9 @@ def atom_feed(token: str, request: Request, before: int | None = Query(None, ge=
 
 @router.get("/feeds/{token}/feed.json", summary="JSON Feed 1.1 of what you received (same token as Atom)",
             response_class=Response)
-def json_feed(token: str, request: Request, before: int | None = Query(None, ge=1, description="Older page"),
+def json_feed(token: str, before: int | None = Query(None, ge=1, description="Older page"),
               the_hub: Hub = Depends(hub)) -> Response:
-    with reading(the_hub.engine) as conn:
-        org = token_owner(conn, token)
-        entries = newest(conn, org, before, PAGE)
-    here = f"{base_url(the_hub.settings)}/feeds/{token}/feed.json"
+    org, entries, here = _page(the_hub, token, before, "feed.json")
     older = f"{here}?before={entries[-1].position}" if len(entries) == PAGE else None
     return Response(jsonfeed(entries, org, here, older), media_type="application/feed+json; charset=utf-8",
                     headers={"Cache-Control": "private, max-age=30"})

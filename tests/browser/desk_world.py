@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import uvicorn
 
 from newsbridge.accounts.api_keys import create_api_key
 from newsbridge.accounts.members import add_member
@@ -21,6 +16,7 @@ from newsbridge.db.engine import create_engine, writing
 from newsbridge.db.migrate import upgrade
 from newsbridge.exchange.agreements import act, create_agreement
 from newsbridge.exchange.lifecycle import Action
+from tests.live_server import serving
 
 PASSWORD = "correct horse battery"
 AGREEMENT = {"title": "Kazinform–IRNA news exchange", "parties": ["kazinform", "irna"],
@@ -34,12 +30,6 @@ class World:
     url: str
     keys: dict[str, str]  # org slug -> API key (publish, read, manage)
     agreement_id: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -61,18 +51,8 @@ def live_world(directory: Path) -> Iterator[World]:
         act(conn, agreement.id, Action.PROPOSE, kazinform, "test")
         act(conn, agreement.id, Action.SIGN, kazinform, "test")
         act(conn, agreement.id, Action.SIGN, get_organization(conn, "irna"), "test")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine, migrate=False), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the hub did not start"
-        time.sleep(0.05)
     try:
-        yield World(f"http://127.0.0.1:{port}", keys, agreement.id)
+        with serving(create_app(settings, engine, migrate=False)) as url:
+            yield World(url, keys, agreement.id)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from newsbridge.accounts.api_keys import create_api_key
 from newsbridge.accounts.organizations import create_organization
@@ -26,6 +25,7 @@ from newsbridge.db.engine import create_engine, writing
 from newsbridge.db.migrate import upgrade
 from newsbridge.exchange.agreements import act, create_agreement
 from newsbridge.exchange.lifecycle import Action
+from tests.live_server import serving
 
 pytestmark = pytest.mark.browser
 
@@ -38,12 +38,6 @@ class LiveHub:
     url: str
     source: dict[str, str]  # Authorization headers of alpha's publish-only key
     recipient: dict[str, str]  # ... and of beta, who receives under the agreement
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _bearer(key: str) -> dict[str, str]:
@@ -68,18 +62,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
         act(conn, agreement.id, Action.PROPOSE, alpha, "editor@alpha")
         act(conn, agreement.id, Action.SIGN, alpha, "editor@alpha")
         act(conn, agreement.id, Action.SIGN, beta, "editor@beta")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine, migrate=False), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the hub did not start"
-        time.sleep(0.05)
-    yield LiveHub(f"http://127.0.0.1:{port}", _bearer(source), _bearer(recipient))
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings, engine, migrate=False)) as url:
+        yield LiveHub(url, _bearer(source), _bearer(recipient))
     engine.dispose()
 
 
