@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, replace
+from urllib.parse import urljoin
 from typing import Protocol
 
 import httpx
@@ -27,6 +28,7 @@ from newsbridge.targets import Target, check_url, host_header
 
 log = logging.getLogger(__name__)
 USER_AGENT = "Newsbridge-Poller/1"
+MAX_REDIRECTS = 3
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Fetched:
     body: bytes
     etag: str | None
     last_modified: str | None
+    location: str | None = None
 
 
 class Fetcher(Protocol):
@@ -44,13 +47,27 @@ class Fetcher(Protocol):
 
 
 class HttpFetcher:
-    """GET with If-None-Match / If-Modified-Since, to the checked address, with a size limit."""
+    """GET with If-None-Match / If-Modified-Since, to the checked address, with a size limit.
 
-    def __init__(self, timeout: float = 15.0, max_bytes: int = 20_000_000) -> None:
+    Redirects are followed (at most :data:`MAX_REDIRECTS`), each new location checked by the
+    SSRF guard like the first: a public feed cannot bounce the hub onto a private address.
+    """
+
+    def __init__(self, timeout: float = 15.0, max_bytes: int = 20_000_000, allow: tuple[str, ...] = ()) -> None:
         self.max_bytes = max_bytes
+        self.allow = allow
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)
 
     async def fetch(self, target: Target, etag: str | None, last_modified: str | None) -> Fetched:
+        for _ in range(MAX_REDIRECTS + 1):
+            fetched = await self._get(target, etag, last_modified)
+            if fetched.status not in (301, 302, 303, 307, 308) or not fetched.location:
+                return fetched
+            where = urljoin(target.url, fetched.location)
+            target = await asyncio.to_thread(check_url, where, self.allow)
+        raise InvalidInput(f"the source redirected more than {MAX_REDIRECTS} times", field="url")
+
+    async def _get(self, target: Target, etag: str | None, last_modified: str | None) -> Fetched:
         headers = {"user-agent": USER_AGENT, "accept": "application/atom+xml, application/rss+xml, "
                    "application/feed+json, application/json, application/xml;q=0.9, */*;q=0.5",
                    "host": host_header(target)}
@@ -66,7 +83,7 @@ class HttpFetcher:
                 if len(body) > self.max_bytes:
                     raise InvalidInput(f"the source sent more than {self.max_bytes} bytes", field="url")
             return Fetched(response.status_code, body, response.headers.get("etag"),
-                           response.headers.get("last-modified"))
+                           response.headers.get("last-modified"), response.headers.get("location"))
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -79,15 +96,17 @@ class Poller:
         self.engine = engine
         self.settings = settings
         self.ingestor = Ingestor(engine, settings)
-        self.fetcher = fetcher or HttpFetcher(max_bytes=settings.max_body_bytes)
+        self.fetcher = fetcher or HttpFetcher(max_bytes=settings.max_body_bytes, allow=settings.allow_private_targets)
 
     async def poll(self, source: Source) -> Poll:
         """Fetch one source, ingest its entries, and record the outcome."""
         started, at = time.perf_counter(), utcnow()
         etag = last_modified = None
+        status: int | None = None
         try:
-            target = check_url(source.url, self.settings.allow_private_targets)
+            target = await asyncio.to_thread(check_url, source.url, self.settings.allow_private_targets)
             fetched = await self.fetcher.fetch(target, source.etag, source.last_modified)
+            status = fetched.status
             if fetched.status == 304:
                 poll = Poll(at, "not_modified", 304, 0, 0, 0, None, 0)
             elif not 200 <= fetched.status < 300:
@@ -97,7 +116,7 @@ class Poller:
                 poll = Poll(at, "ok", fetched.status, stored, unchanged, rejected, error, 0)
                 etag, last_modified = fetched.etag, fetched.last_modified
         except NewsbridgeError as exc:
-            poll = Poll(at, "error", None, 0, 0, 0, f"{exc.code}: {exc.message}", 0)
+            poll = Poll(at, "error", status, 0, 0, 0, f"{exc.code}: {exc.message}", 0)
         except httpx.HTTPError as exc:
             poll = Poll(at, "error", None, 0, 0, 0, f"{type(exc).__name__}: {exc}"[:500], 0)
         poll = replace(poll, duration_ms=int((time.perf_counter() - started) * 1000))

@@ -24,6 +24,7 @@ from newsbridge.vocab.tagging import machine_subjects
 from newsbridge.ingest.text import clean_line, clean_text, html_to_text, normalize_persian, sanitize_html, text_to_html
 
 MAX_URI = 1000
+MAX_LANGUAGE_TAG = 35  # BCP 47 tags are short; the column holds 35
 TAG_CHARS = 600  # the topic tagger reads the headline and the start of the text
 
 
@@ -68,6 +69,9 @@ def prepare_item(item: Item, *, languages: tuple[str, ...], accuracy: str = "hig
         raise InvalidInput(f"pubstatus {item.pubstatus!r} must be one of {', '.join(PUBSTATUSES)}", field="pubstatus")
     if item.type not in ITEM_TYPES:
         raise InvalidInput(f"type {item.type!r} must be one of {', '.join(ITEM_TYPES)}", field="type")
+    if item.language and len(item.language.strip()) > MAX_LANGUAGE_TAG:
+        raise InvalidInput(f"language {item.language[:40]!r}... is not a language tag like en, kk or fa-IR",
+                           field="language")
     language, source, confidence = _decide_language(item, languages, accuracy)
     persian = (language or "").lower().startswith("fa")
     body_html = sanitize_html(item.body_html, persian=persian) if item.body_html else None

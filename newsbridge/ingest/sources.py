@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import source_polls, sources
-from newsbridge.errors import AlreadyExists, InvalidInput, NotFound
+from newsbridge.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
 from newsbridge.targets import check_url
 from newsbridge.vocab.mediatopics import normalize_qcode
@@ -25,6 +25,7 @@ from newsbridge.vocab.mediatopics import normalize_qcode
 MIN_INTERVAL, MAX_INTERVAL = 30, 86_400
 MAX_BACKOFF = timedelta(days=1)
 KEEP_POLLS = 100
+MAX_ETAG, MAX_LAST_MODIFIED = 500, 100
 LEASE = timedelta(minutes=5)
 
 
@@ -113,7 +114,8 @@ def set_source_enabled(conn: Connection, org: Organization, source_id: str, enab
 
 def poll_soon(conn: Connection, org: Organization, source_id: str) -> Source:
     """Make a source due now (``newsbridge source poll-now``, the API's poll-now)."""
-    get_source(conn, org, source_id)
+    if not get_source(conn, org, source_id).enabled:
+        raise Conflict("this source is turned off; turn it on to poll it", field="enabled")
     conn.execute(sources.update().where(sources.c.id == source_id).values(next_poll_at=utcnow()))
     return get_source(conn, org, source_id)
 
@@ -132,7 +134,8 @@ def claim_due(conn: Connection, now: datetime, limit: int = 20) -> list[Source]:
 
 def backoff(interval_seconds: int, failures: int) -> timedelta:
     """The wait after ``failures`` consecutive errors: the interval doubled each time, at most a day."""
-    return min(timedelta(seconds=interval_seconds * 2 ** failures), MAX_BACKOFF)
+    seconds = interval_seconds * 2 ** min(failures, 32)  # capped before it grows past what timedelta holds
+    return min(timedelta(seconds=seconds), MAX_BACKOFF)
 
 
 def record_poll(conn: Connection, source: Source, poll: Poll, *, etag: str | None = None,
@@ -142,7 +145,10 @@ def record_poll(conn: Connection, source: Source, poll: Poll, *, etag: str | Non
     wait = backoff(source.interval_seconds, failures) if failures else timedelta(seconds=source.interval_seconds)
     values: dict[str, Any] = {"failures": failures, "next_poll_at": poll.at + wait}
     if poll.outcome == "ok":
-        values.update(etag=etag, last_modified=last_modified)
+        # Validators too long to keep are dropped: the next poll is then unconditional, not broken.
+        values.update(etag=etag if etag and len(etag) <= MAX_ETAG else None,
+                      last_modified=last_modified if last_modified and len(last_modified) <= MAX_LAST_MODIFIED
+                      else None)
     conn.execute(sources.update().where(sources.c.id == source.id).values(**values))
     conn.execute(source_polls.insert().values(source_id=source.id, at=poll.at, outcome=poll.outcome,
                                               http_status=poll.http_status, stored=poll.stored,
