@@ -86,6 +86,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/feed-tokens"): Case("list"),
     ("GET", "/api/v1/sources"): Case("list"),
     ("GET", "/feeds/{token}/atom.xml"): Case("feed"),
+    ("GET", "/feeds/{token}/feed.json"): Case("feed"),
     ("GET", "/api/v1/stream"): Case("stream"),
     ("POST", "/api/v1/items"): Case("write", OWN_STORY, 201),
     ("POST", "/api/v1/items:upload"): Case("write", OWN_STORY, 201),
@@ -260,7 +261,7 @@ def test_every_route_has_an_access_case(app) -> None:
         if case.kind == "owned":
             assert PARAMETER.search(path), f"{method} {path}: an owned case needs an id in the path"
         elif PARAMETER.search(path):
-            assert path in ("/api/v1/schemas/{name}", "/feeds/{token}/atom.xml"), \
+            assert path in ("/api/v1/schemas/{name}", "/feeds/{token}/atom.xml", "/feeds/{token}/feed.json"), \
                 f"{method} {path} takes an id: give it an owned case"
 
 
@@ -321,12 +322,13 @@ async def test_outsiders_find_nothing_of_a_in_the_stream(app, world) -> None:
     assert [s for s in world.secrets_of_a("E", "N") if s in sent] == [], "B"
 
 
-async def test_a_missing_feed_token_and_a_revoked_one_look_alike(client, world) -> None:
+@pytest.mark.parametrize("name", ["atom.xml", "feed.json"])
+async def test_a_missing_feed_token_and_a_revoked_one_look_alike(client, world, name) -> None:
     [b_token] = (await client.get("/api/v1/feed-tokens", headers=world.b.headers)).json()["feed_tokens"]
     revoked = await client.post(f"/api/v1/feed-tokens/{b_token['id']}:revoke", headers=world.b.headers)
     assert revoked.status_code == 200
-    gone = await client.get(f"/feeds/{world.feed_tokens['beta']}/atom.xml")
-    never = await client.get("/feeds/nbf_no-such-token/atom.xml")
+    gone = await client.get(f"/feeds/{world.feed_tokens['beta']}/{name}")
+    never = await client.get(f"/feeds/nbf_no-such-token/{name}")
     assert gone.status_code == never.status_code == 404
     assert gone.json() == never.json()
 
