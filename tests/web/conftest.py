@@ -20,7 +20,6 @@ from sqlalchemy.engine import Engine
 
 from newsbridge.accounts.members import Member, add_member
 from newsbridge.db.engine import writing
-from newsbridge.web.views import agreements as web_agreements
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -28,9 +27,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture
 def desk_app(app):  # type: ignore[no-untyped-def]
-    """The app with the agreement pages, until newsbridge/app.py registers them itself."""
-    if not any(getattr(route, "path", None) == "/agreements/new" for route in app.routes):
-        app.include_router(web_agreements.router)
+    """The app every desk test signs in to."""
     return app
 
 

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from newsbridge.db.engine import reading
+from newsbridge.db.engine import reading, writing
 from newsbridge.delivery.status import partner_summary
 from newsbridge.errors import InvalidInput, NewsbridgeError
 from newsbridge.formats.item import Item
 from newsbridge.ids import new_id
 from newsbridge.ingest.pipeline import with_subjects
+from newsbridge.ingest.sources import add_source, list_sources, recent_polls
 from newsbridge.items.queries import list_own_items
 from newsbridge.vocab.mediatopics import vocabulary
 from newsbridge.web.context import Viewer, checked_form, page, viewer
@@ -40,8 +41,26 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
     with reading(request.app.state.hub.engine) as conn:
         records = list_own_items(conn, who.organization, limit=50)
         status = {r.id: partner_summary(conn, r.id) for r in records}
+        sources = [(s, recent_polls(conn, s.id, 1)) for s in list_sources(conn, who.organization)]
     return {"records": records, "delivery_status": status, "languages": LANGUAGES,
-            "topic_choices": _topic_choices(who.locale)}
+            "topic_choices": _topic_choices(who.locale), "sources": sources}
+
+
+@router.post("/outgoing/sources")
+async def add_feed_source(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    form = await checked_form(request, who)
+    who.require("manage")
+    try:
+        with writing(request.app.state.hub.engine) as conn:
+            add_source(conn, who.organization, str(form.get("url", "")).strip(),
+                       interval_seconds=int(str(form.get("interval", "300")) or 300),
+                       language=str(form.get("language", "")) or None,
+                       allow=request.app.state.hub.settings.allow_private_targets)
+    except (NewsbridgeError, ValueError) as exc:
+        message = exc.message if isinstance(exc, NewsbridgeError) else "the interval must be a number of seconds"
+        return page(request, "outgoing.html", who, status=422, flash=message, flash_kind="error",
+                    **_context(request, who))
+    return RedirectResponse("/outgoing#sources", status_code=303)
 
 
 @router.get("/outgoing")
