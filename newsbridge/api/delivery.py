@@ -119,7 +119,7 @@ def item_deliveries(item_id: str, principal: Principal = Depends(caller("read"))
 async def feed(cursor: str | None = Query(None), limit: int = Query(100, ge=1, le=500),
                wait: int = Query(0, ge=0, le=MAX_WAIT, description="Long-poll: seconds to wait for news"),
                format: Format = "ninjs3", principal: Principal = Depends(caller("read")),
-               the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+               the_hub: Hub = Depends(hub)) -> JSONResponse:
     """Follow `cursor` from each answer to the next request; an empty page keeps the same cursor."""
     after = decode_cursor(cursor)
     deadline = asyncio.get_running_loop().time() + wait
@@ -130,7 +130,8 @@ async def feed(cursor: str | None = Query(None), limit: int = Query(100, ge=1, l
             break
         await the_hub.signal.wait(min(remaining, 1.0))
     next_cursor = encode_cursor(entries[-1].position) if entries else (cursor or encode_cursor(0))
-    return {"items": [entry_json(e, format) for e in entries], "cursor": next_cursor}
+    # Already JSON-shaped: skip FastAPI's generic encoder, which walks every value of every item again.
+    return JSONResponse({"items": [entry_json(e, format) for e in entries], "cursor": next_cursor})
 
 
 def _changes(the_hub: Hub, principal: Principal, after: int, limit: int) -> list[Any]:
