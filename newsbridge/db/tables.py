@@ -194,6 +194,7 @@ deliveries = sa.Table(
     sa.UniqueConstraint("item_id", "version", "recipient_id"),
     sa.Index("ix_deliveries_recipient_id_available_from", "recipient_id", "available_from"),
     sa.Index("ix_deliveries_recipient_id_position", "recipient_id", "position"),
+    sa.Index("ix_deliveries_item_id_recipient_id_position", "item_id", "recipient_id", "position"),
     sa.Index("ix_deliveries_unsequenced", "available_from", sqlite_where=sa.text("position IS NULL"),
              postgresql_where=sa.text("position IS NULL")),
 )

@@ -43,9 +43,13 @@ class Pass:
 
 
 class Worker:
+    """One delivery worker. ``batch`` messages are claimed at a time and sent ``concurrency`` at a time;
+    batch × timeout ÷ concurrency (100 × 10 s ÷ 20 = 50 s) stays under the claim lease (60 s), so no
+    other worker takes over a message that is still on its way."""
+
     def __init__(self, engine: Engine, settings: Settings, signal: FeedSignal | None = None,
-                 sender: Sender | None = None, name: str | None = None, batch: int = 200,
-                 concurrency: int = 100) -> None:
+                 sender: Sender | None = None, name: str | None = None, batch: int = 100,
+                 concurrency: int = 20) -> None:
         self.engine = engine
         self.settings = settings
         self.signal = signal or FeedSignal()

@@ -109,18 +109,19 @@ def test_no_acknowledged_item_is_lost_or_sent_twice_under_sigkill(crash_database
                                                        "NEWSBRIDGE_IN_PROCESS_WORKER": "true",
                                                        "NEWSBRIDGE_LOG_LEVEL": "WARNING"}, tmp_path / "hub.log")
         began = time.monotonic()
-        with Publisher(hub.base_url, api_key) as publisher:
-            for _ in range(KILLS):
-                hub.start()
-                time.sleep(rng.uniform(0.1, 1.0))
-                hub.kill()
-        killed_at = time.monotonic()
-        hub.start()
         try:
+            with Publisher(hub.base_url, api_key) as publisher:
+                for _ in range(KILLS):
+                    hub.start()
+                    time.sleep(rng.uniform(0.1, 1.0))
+                    hub.kill()
+            killed_at = time.monotonic()
+            hub.start()
             left = _wait_drained(engine, LEASE.total_seconds() + 30)
-        finally:
+            drained_in = time.monotonic() - killed_at
             hub.stop()
-        drained_in = time.monotonic() - killed_at
+        finally:
+            hub.kill()  # a no-op unless something above failed half-way
 
     stuck = _stuck(engine)
     with reading(engine) as conn:

@@ -1,0 +1,286 @@
+"""Changes feed: requests/s of ``GET /api/v1/feed`` pages against ``GET /healthz``, same app, same run.
+
+Builds a fresh SQLite hub where organization ``beta`` received a few thousand items from
+``alpha`` (an active agreement), every delivery sequenced (feed positions given, as the
+worker does), then starts ``newsbridge serve`` (uvicorn, in-process worker off) on loopback.
+Concurrent clients, each an ``httpx.AsyncClient`` with one connection, then hit
+
+* feed: ``GET /api/v1/feed?cursor=...&limit=50`` with beta's API key, each client walking the
+  cursor from its own starting point through to the end and round again (50 entries of about
+  2.9 KiB per page, ~145 KiB of JSON);
+* baseline: ``GET /healthz`` (no key; a ``SELECT 1`` and the schema revision).
+
+The phases alternate for ``--rounds`` rounds of ``--seconds`` each; the best round of each
+counts (the median is shown too). Target: feed pages at least half the rate of /healthz.
+``--profile`` serves feed pages in this process under cProfile (through httpx's ASGI
+transport) and prints where the time goes.
+
+    .venv/bin/python bench/feed.py [-n 3000] [--clients 16] [--seconds 5] [--rounds 2]
+                                   [--limit 50] [--profile] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pstats
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from newsbridge.accounts.api_keys import create_api_key
+from newsbridge.accounts.organizations import create_organization
+from newsbridge.config import load_settings
+from newsbridge.db.engine import create_engine, writing
+from newsbridge.db.migrate import upgrade
+from newsbridge.delivery.feeds import encode_cursor
+from newsbridge.delivery.outbox import sequence
+from newsbridge.exchange.agreements import act, create_agreement
+from newsbridge.exchange.lifecycle import Action
+from newsbridge.formats.ninjs import parse_ninjs
+from newsbridge.ids import utcnow
+from newsbridge.ingest.pipeline import Ingestor
+
+TARGET_RATIO = 0.5
+NEWSBRIDGE = Path(sys.executable).parent / "newsbridge"
+ECONOMY = {"name": "economy, business and finance", "uri": "http://cv.iptc.org/newscodes/mediatopic/04000000"}
+PARAGRAPH = ("Exports of grain and metals rose in the third quarter, the statistics committee said on Tuesday, "
+             "while imports of machinery fell for the second month in a row. ")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def build_hub(db_path: Path, count: int) -> tuple[str, int]:
+    """alpha shares economy news with beta; ``count`` items delivered and sequenced. Returns (beta's key, positions)."""
+    settings = load_settings(database_url=f"sqlite:///{db_path}")
+    engine = create_engine(settings.database_url)
+    upgrade(engine)
+    with writing(engine) as conn:
+        alpha = create_organization(conn, "alpha", "Alpha Agency")
+        beta = create_organization(conn, "beta", "Beta Daily")
+        _key, raw_key = create_api_key(conn, "beta", ("read",))
+        agreement = create_agreement(conn, alpha, "bench", {
+            "title": "Alpha economy news for Beta", "parties": ["alpha", "beta"],
+            "terms": [{"from": "alpha", "topics": ["medtop:04000000"]}]})
+        for org, action in ((alpha, Action.PROPOSE), (alpha, Action.SIGN), (beta, Action.SIGN)):
+            act(conn, agreement.id, action, org, "bench")
+    items = [parse_ninjs(json.dumps({
+        "uri": f"urn:bench:feed:{n}", "version": "1", "type": "text", "language": "en", "subjects": [ECONOMY],
+        "headlines": [{"role": "main", "value": f"Trade surplus narrows for the {n}th month"}],
+        "bodies": [{"role": "main", "contentType": "text/plain", "value": PARAGRAPH * 6}]}).encode())
+        for n in range(count)]
+    outcomes = Ingestor(engine, settings).ingest_items(alpha, items)
+    assert all(o.error is None for o in outcomes), [o.error for o in outcomes if o.error][:1]
+    positions = 0
+    while True:  # what the worker's sequencer does, without a worker
+        with writing(engine) as conn:
+            done = sequence(conn, utcnow())
+        if not done:
+            break
+        positions += len(done)
+    engine.dispose()
+    assert positions == count, (positions, count)
+    return raw_key, positions
+
+
+class Server:
+    """``newsbridge serve`` on a free loopback port, without the in-process worker."""
+
+    def __init__(self, db_path: Path, log: Path) -> None:
+        self.port = free_port()
+        env = {**os.environ, "NEWSBRIDGE_IN_PROCESS_WORKER": "false", "NEWSBRIDGE_LOG_LEVEL": "WARNING"}
+        with log.open("wb") as out:
+            self.process = subprocess.Popen([str(NEWSBRIDGE), "--database-url", f"sqlite:///{db_path}", "serve",
+                                             "--port", str(self.port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the hub did not start:\n{log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.05)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@dataclass
+class Phase:
+    requests: int
+    seconds: float
+    bytes: int
+    items: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+
+async def hammer(base_url: str, clients: int, seconds: float, *, feed: bool, key: str, positions: int,
+                 limit: int) -> Phase:
+    """``clients`` concurrent clients for ``seconds``: feed pages (following the cursor) or /healthz."""
+    totals = {"requests": 0, "bytes": 0, "items": 0}
+    headers = {"Authorization": f"Bearer {key}"} if feed else {}
+
+    async def client(n: int, stop_at: float) -> None:
+        # each client starts at its own point of the feed, so they do not all read the same pages
+        start = encode_cursor(positions * n // clients)
+        cursor = start
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=30) as http:
+            while time.perf_counter() < stop_at:
+                if feed:
+                    response = await http.get("/api/v1/feed", params={"cursor": cursor, "limit": limit})
+                    response.raise_for_status()
+                    page = response.json()
+                    totals["items"] += len(page["items"])
+                    cursor = page["cursor"] if page["items"] else encode_cursor(0)  # at the end: round again
+                else:
+                    response = await http.get("/healthz")
+                    response.raise_for_status()
+                totals["requests"] += 1
+                totals["bytes"] += len(response.content)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n, started + seconds) for n in range(clients)))
+    return Phase(totals["requests"], time.perf_counter() - started, totals["bytes"], totals["items"])
+
+
+def profile_feed(db_path: Path, key: str, pages: int, limit: int, console: Console) -> None:
+    """Serve ``pages`` feed pages in this process (ASGI transport) under cProfile."""
+    from newsbridge.app import create_app
+
+    app = create_app(load_settings(database_url=f"sqlite:///{db_path}", in_process_worker=False,
+                                   log_level="WARNING"), migrate=False)
+
+    async def walk() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test",
+                                     headers={"Authorization": f"Bearer {key}"}) as http:
+            cursor = encode_cursor(0)
+            for _ in range(pages):
+                page = (await http.get("/api/v1/feed", params={"cursor": cursor, "limit": limit})).json()
+                cursor = page["cursor"] if page["items"] else encode_cursor(0)
+
+    asyncio.run(walk())  # warm-up
+    # cProfile sees one thread: run what the app hands to threads (sync dependencies and handlers,
+    # asyncio.to_thread) on the event loop's thread while profiling.
+    import anyio.to_thread
+
+    async def inline(func: Any, /, *args: Any, **_kwargs: Any) -> Any:
+        return func(*args)
+
+    originals = asyncio.to_thread, anyio.to_thread.run_sync
+    asyncio.to_thread = anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+    profile = cProfile.Profile()
+    try:
+        profile.enable()
+        asyncio.run(walk())
+        profile.disable()
+    finally:
+        asyncio.to_thread, anyio.to_thread.run_sync = originals  # type: ignore[assignment]
+    stats = pstats.Stats(profile)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    console.rule(f"[bold]{pages} feed pages under cProfile (ASGI transport, one thread; read the shares)")
+    stages = (("bench/feed.py", "walk", "everything (client side included)"),
+              ("httpx/_client.py", "get", "  the client: httpx get"),
+              ("api/deps.py", "dependency", "authenticate the API key"),
+              ("delivery/feeds.py", "changes", "changes(): the page's queries"),
+              ("items/queries.py", "delivered_items", "  of which delivered_items"),
+              ("delivery/feeds.py", "_withdrawn", "  of which _withdrawn"),
+              ("delivery/feeds.py", "entry_json", "entry_json (render each item)"),
+              ("fastapi/routing.py", "serialize_response", "FastAPI serialize_response"),
+              ("fastapi/encoders.py", "jsonable_encoder", "  of which jsonable_encoder"),
+              ("starlette/responses.py", "render", "JSONResponse.render (json.dumps)"),
+              ("~", "<method 'commit' of 'sqlite3.Connection' objects>", "commits"))
+    table = Table("stage", "calls", "cumulative s", "share")
+    entries = stats.stats.items()  # type: ignore[attr-defined]
+    for where, what, label in stages:
+        for (path, _line, name), (_cc, calls, _tt, cumulative, _callers) in entries:
+            if path.endswith(where) and name == what:
+                table.add_row(label, f"{calls:,}", f"{cumulative:.2f}", f"{cumulative / total:.0%}")
+    console.print(f"profiled: {total:.2f} s for {pages} pages, client side included")
+    console.print(table)
+    stats.sort_stats("tottime").print_stats(20)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", "--items", type=int, default=3000, help="deliveries in beta's feed (default 3000)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    parser.add_argument("--seconds", type=float, default=5, help="length of each phase (default 5)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of both phases, alternating (default 2)")
+    parser.add_argument("--limit", type=int, default=50, help="feed page size (default 50)")
+    parser.add_argument("--profile", action="store_true", help="also profile feed pages in this process")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
+    args = parser.parse_args(argv)
+    console = Console() if sys.stdout.isatty() else Console(width=140)
+
+    with tempfile.TemporaryDirectory(prefix="newsbridge-bench-") as tmp:
+        db_path = Path(tmp) / "feed.db"
+        started = time.perf_counter()
+        key, positions = build_hub(db_path, args.items)
+        console.print(f"{positions:,} deliveries sequenced for beta in {time.perf_counter() - started:.1f} s")
+        server = Server(db_path, Path(tmp) / "hub.log")
+        try:
+            def run(feed: bool, seconds: float) -> Phase:
+                return asyncio.run(hammer(server.url, args.clients, seconds, feed=feed, key=key,
+                                          positions=positions, limit=args.limit))
+
+            run(True, 1.0), run(False, 1.0)  # warm-up: connections, caches, the SQLite page cache
+            feeds: list[Phase] = []
+            healths: list[Phase] = []
+            for _ in range(args.rounds):
+                healths.append(run(False, args.seconds))
+                feeds.append(run(True, args.seconds))
+        finally:
+            server.close()
+        if args.profile:
+            profile_feed(db_path, key, 200, args.limit, console)
+
+    best_feed, best_health = max(feeds, key=lambda p: p.rate), max(healths, key=lambda p: p.rate)
+    table = Table("endpoint", "requests", "requests/s best (median)", "items/s", "KiB/response")
+    table.add_row(f"GET /api/v1/feed?cursor=...&limit={args.limit}", f"{sum(p.requests for p in feeds):,}",
+                  f"{best_feed.rate:,.0f} ({statistics.median(p.rate for p in feeds):,.0f})",
+                  f"{best_feed.items / best_feed.seconds:,.0f}",
+                  f"{best_feed.bytes / best_feed.requests / 1024:.1f}")
+    table.add_row("GET /healthz", f"{sum(p.requests for p in healths):,}",
+                  f"{best_health.rate:,.0f} ({statistics.median(p.rate for p in healths):,.0f})", "",
+                  f"{best_health.bytes / best_health.requests / 1024:.2f}")
+    console.print(f"{args.clients} clients, {args.rounds} x {args.seconds:g} s per endpoint, uvicorn on loopback")
+    console.print(table)
+    ratio = best_feed.rate / best_health.rate
+    met = ratio >= TARGET_RATIO
+    console.print(f"ratio feed / healthz: [bold]{ratio:.2f}[/bold] (target >= {TARGET_RATIO}): "
+                  + ("[green]met[/green]" if met else "[red]missed[/red]"))
+    return 1 if args.check and not met else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
