@@ -68,6 +68,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Run the delivery worker inside `newsbridge serve` (set false when `newsbridge worker` runs apart)."),
     Setting("webhook_timeout_seconds", float, 10.0, "How long a partner's endpoint may take to answer."),
     Setting("public_url", str, "", "The hub's public base URL for links in feeds (default: http://HOST:PORT)."),
+    Setting("translator_url", str, "",
+            "Base URL of a LibreTranslate-compatible machine translation service for the desk (none: off)."),
+    Setting("translator_api_key", str, "", "API key for that service, if it needs one.", secret=True),
     Setting("log_level", str, "INFO", "Python log level of the hub's structured logs."),
     Setting("log_format", _choice("json", "text"), "json", "`json` (one object a line) or `text` logs."),
 )
@@ -85,6 +88,8 @@ class Settings:
     in_process_worker: bool
     webhook_timeout_seconds: float
     public_url: str
+    translator_url: str
+    translator_api_key: str
     log_level: str
     log_format: str
 
@@ -132,7 +137,7 @@ def describe(settings: Settings) -> list[tuple[str, str, str]]:
         else:
             shown = str(value)
         if setting.secret:
-            shown = mask_url(shown)
+            shown = mask_url(shown) if "://" in shown else ("***" if shown else "")
         rows.append((setting.env, shown, setting.help))
     return rows
 

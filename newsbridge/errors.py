@@ -98,6 +98,7 @@ ERROR_CODES: dict[str, str] = {
     "version_conflict": "An item version older than (or equal to, with other content) the newest stored one.",
     "already_exists": "Something with this identifier exists already.",
     "sign_in_required": "A desk page was opened without a session; browsers are sent to /login (never an API answer).",
+    "translation_failed": "The configured translation service did not answer with a translation; try later.",
     "too_many_attempts": "Too many failed sign-ins for this e-mail or client; wait 15 minutes.",
     "method_not_allowed": "The path exists but not with this HTTP method.",
     "internal": "A bug on our side; the request id in the response lets operators find it.",

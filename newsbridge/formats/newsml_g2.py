@@ -103,6 +103,14 @@ def _first_element(el: etree._Element) -> etree._Element | None:
     return None
 
 
+def _child(el: etree._Element, local: str) -> etree._Element | None:
+    """The first child named ``local`` in any namespace or none, as ``el.find("{*}local")``."""
+    for child in el:
+        if isinstance(tag := child.tag, str) and tag.rpartition("}")[2] == local:
+            return child
+    return None
+
+
 def _text(el: etree._Element | None) -> str | None:
     """Whitespace-normalized text: NewsML-G2 metadata is indented freely across lines."""
     if el is None:
@@ -118,6 +126,8 @@ def _code(el: etree._Element | None, alias: str, base: str) -> str | None:
 
 def _name(el: etree._Element, language: str | None) -> str | None:
     """The ``name`` in the item's language (exact, then primary subtag), else one without a language."""
+    if len(el) == 1:  # the usual concept: one name and nothing else
+        return _text(only) if (only := el[0]).tag == _NAME else None
     names = [child for child in el if child.tag == _NAME]
     if len(names) < 2:
         return _text(names[0]) if names else None
@@ -150,36 +160,38 @@ class _ItemReader:
     """
 
     def __init__(self, el: etree._Element, where: str) -> None:
-        self.el, self.where, self.unmapped = el, where, Counter[str]()
-        self.parts: dict[str, list[etree._Element]] = {}
+        self.el, self.where = el, where
+        self.parts: dict[str, list[etree._Element]] = {}  # every mapped child, by local name
+        self.first: dict[str, etree._Element] = {}  # the first of each
+        self.unmapped: dict[str, int] = {}  # how many of each part the reader cannot map, in document order
 
     def fail(self, el: etree._Element, path: str, message: str) -> NewsmlError:
         return NewsmlError(f"{self.where}/{path} (line {el.sourceline}): {message}", field=f"{self.where}/{path}")
 
     def index(self, parent: etree._Element, section: str) -> None:
         """Index the children of ``parent`` that the reader maps; note every other one, and any text."""
-        parts, mapped, handled = self.parts, _MAPPED[section], _HANDLED[section]
+        parts, first, mapped, handled = self.parts, self.first, _MAPPED[section], _HANDLED[section]
         for child in parent:
             tag = child.tag
             if (name := mapped.get(tag)) is not None:
                 if (found := parts.get(name)) is None:
-                    parts[name] = [child]
+                    parts[name], first[name] = [child], child
                 else:
                     found.append(child)
             elif isinstance(tag, str) and (local := tag.rpartition("}")[2]) not in handled:
-                self.unmapped[f"{section}/{local}" if section else local] += 1
+                self.note(f"{section}/{local}" if section else local)
         if (text := parent.text) and not text.isspace():
-            self.unmapped[f"text in {section or _local(parent)}"] += 1
+            self.note(f"text in {section or _local(parent)}")
+
+    def note(self, part: str, count: int = 1) -> None:
+        self.unmapped[part] = self.unmapped.get(part, 0) + count
 
     def all(self, name: str) -> list[etree._Element]:
         return self.parts.get(name, _NO_ELEMENTS)
 
-    def one(self, name: str) -> etree._Element | None:
-        return found[0] if (found := self.parts.get(name)) else None
-
     def time(self, section: str, name: str, *, allow_day: bool = False) -> Any:
         """A timezone-aware datetime (or, with ``allow_day``, a bare date) or None."""
-        if (el := self.one(name)) is None:
+        if (el := self.first.get(name)) is None:
             return None
         raw = (el.text or "").strip()
         try:
@@ -195,7 +207,7 @@ class _ItemReader:
         return value
 
     def coded(self, path: str, alias: str, base: str, allowed: tuple[str, ...], default: str) -> str:
-        el = self.one(path)
+        el = self.first.get(path)
         if el is None:
             return default
         if (code := _code(el, alias, base)) not in allowed:
@@ -207,30 +219,30 @@ class _ItemReader:
         package = self.el.tag == _PACKAGE_ITEM
         self.index(self.el, "")
         for section in ("itemMeta", "contentMeta"):  # the first of each; a second is ignored
-            if (part := self.one(section)) is not None:
+            if (part := self.first.get(section)) is not None:
                 self.index(part, section)
         nature = "composite" if package else self.coded("itemClass", "ninat", _NATURE_URI, NATURES[:-1], "text")
         version = self.el.get("version")
         if version is not None and not version.strip().isdigit():
             raise self.fail(self.el, "@version", f"{version!r} must be a whole number like 11")
-        body_html, body_text, renditions, inline_lang, nitf = self.content(self.one("contentSet"))
-        lang_el = self.one("language")
+        body_html, body_text, renditions, inline_lang, nitf = self.content(self.first.get("contentSet"))
+        lang_el = self.first.get("language")
         language = (lang_el.get("tag") if lang_el is not None else None) or inline_lang or self.el.get(_XML_LANG)
         extra: dict[str, Any] = {}
         if rights := self.all("rightsInfo"):
             if len(rights) > 1:
-                self.unmapped["rightsInfo"] += len(rights) - 1
+                self.note("rightsInfo", len(rights) - 1)
             self.index(rights[0], "rightsInfo")
         sources = [{**_concept(p, language), "role": "provider"} for p in self.all("provider")]
         sources += [{**_concept(s, language), **({"role": role} if (role := s.get("role")) else {})}
                     for s in self.all("infoSource")]
         sources += [{"name": t, "role": "creditline"} for c in self.all("creditline") if (t := _text(c))]
         created = self.time("contentMeta", "contentCreated")
-        holder = self.one("copyrightHolder")
+        holder = self.first.get("copyrightHolder")
         holder_name = holder is not None and (_name(holder, language) or holder.get("uri") or holder.get("literal")
                                               or holder.get("qcode"))
-        simple = {"slugline": _text(self.one("slugline")), "title": _text(self.one("title")),
-                  "profile": _text(self.one("profile")), "contentCreated": created and created.isoformat(),
+        simple = {"slugline": _text(self.first.get("slugline")), "title": _text(self.first.get("title")),
+                  "profile": _text(self.first.get("profile")), "contentCreated": created and created.isoformat(),
                   "infoSources": [s for s in sources if set(s) - {"role"}]}
         extra.update({k: v for k, v in simple.items() if v})
         item = Item(
@@ -242,12 +254,12 @@ class _ItemReader:
             description=self.pick(extra, "descriptions", "description", (None, "drol:summary", "drol:caption"))
             or nitf.get("description"),
             body_text=body_text, body_html=body_html, located=self.located(language),
-            byline=_text(self.one("by")) or ", ".join(
+            byline=_text(self.first.get("by")) or ", ".join(
                 n for c in self.all("creator") if (n := _name(c, language))) or nitf.get("byline"),
             subjects=self.subjects(language), urgency=self.urgency(),
             genres=[g for g in (_concept(e, language) for e in self.all("genre")) if g],
-            copyrightholder=holder_name or None, copyrightnotice=_text(self.one("copyrightNotice")),
-            usageterms=_text(self.one("usageTerms")),
+            copyrightholder=holder_name or None, copyrightnotice=_text(self.first.get("copyrightNotice")),
+            usageterms=_text(self.first.get("usageTerms")),
             associations=self.associations() if package else [], renditions=renditions, extra=extra,
         )
         notes = [t for n in self.all("edNote") if (t := _text(n))]
@@ -267,13 +279,13 @@ class _ItemReader:
         return main[1] if main else None
 
     def located(self, language: str | None) -> str | None:
-        el, dateline = self.one("located"), _text(self.one("dateline"))
+        el, dateline = self.first.get("located"), _text(self.first.get("dateline"))
         if (name := _name(el, language) if el is not None else None) and dateline:
-            self.unmapped["contentMeta/dateline"] += 1
+            self.note("contentMeta/dateline")
         return name or dateline
 
     def urgency(self) -> int | None:
-        if (el := self.one("urgency")) is None:
+        if (el := self.first.get("urgency")) is None:
             return None
         if not (raw := (el.text or "").strip()).isdigit() or not 1 <= int(raw) <= 9:
             raise self.fail(el, "contentMeta/urgency", f"{raw!r} must be a whole number from 1 (most urgent) to 9")
@@ -305,7 +317,7 @@ class _ItemReader:
                     (child.get("contenttype") or "text/plain").split(";")[0].strip().lower() == "text/plain":
                 body_text = (child.text or "").strip() or None
             else:
-                self.unmapped[f"contentSet/{name}"] += 1
+                self.note(f"contentSet/{name}")
                 continue
             lang = lang or child.get(_XML_LANG) or cs.get(_XML_LANG)  # type: ignore[union-attr]
         return body_html, body_text, renditions, lang, nitf
@@ -328,7 +340,7 @@ class _ItemReader:
         out = []
         for ref, rel in refs:
             if not (uri := ref.get("residref") or ref.get("href")):
-                self.unmapped["groupSet/group/itemRef without residref"] += 1
+                self.note("groupSet/group/itemRef without residref")
                 continue
             one: dict[str, Any] = {"name": _text(ref.find(_q("title"))) or uri, "uri": uri}
             nature, status = _code(ref.find(_q("itemClass")), "ninat", _NATURE_URI), \
@@ -364,9 +376,9 @@ def _inline_xml(top: etree._Element) -> tuple[str | None, dict[str, str]] | None
     """(inner markup of the body, NITF body.head fields) of XHTML or NITF content, else None."""
     name, head = _local(top), None
     if name in ("html", "body"):
-        body = top if name == "body" else top.find("{*}body")
+        body = top if name == "body" else _child(top, "body")
     elif name == "nitf":
-        outer = top.find("{*}body")
+        outer = _child(top, "body")
         body, head = (outer.find("{*}body.content"), outer.find("{*}body.head")) if outer is not None else (None, None)
     else:
         return None

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from newsbridge.db.engine import reading, writing
 from newsbridge.delivery.status import partner_summary
 from newsbridge.desk.pickups import list_pickups, mark_read, record_pickup
+from newsbridge.desk.translation import LibreTranslate, translate_item
 from newsbridge.errors import InvalidInput, NewsbridgeError
 from newsbridge.exchange.deliveries import explain_routing
 from newsbridge.formats import ninjs
@@ -84,9 +85,23 @@ def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
             "withdrawn": record.latest.pubstatus == "canceled"}
 
 
+def _translator(request: Request) -> LibreTranslate | None:
+    settings = request.app.state.hub.settings
+    if not settings.translator_url:
+        return None
+    return LibreTranslate(settings.translator_url, settings.translator_api_key, settings.allow_private_targets)
+
+
 @router.get("/items/{item_id}")
-def item_page(request: Request, item_id: str, who: Viewer = Depends(viewer)) -> HTMLResponse:
+def item_page(request: Request, item_id: str, translate: bool = False, who: Viewer = Depends(viewer)) -> HTMLResponse:
     context = _context(request, who, item_id)
+    translator = _translator(request)
+    language = (context["language"] or "").split("-")[0]
+    context["can_translate"] = translator is not None and language != who.locale and not context["withdrawn"]
+    context["translation"] = None
+    if translate and context["can_translate"] and translator is not None:
+        context["translation"] = translate_item(translator, context["headline"], _plain(context["record"].latest),
+                                                language or None, who.locale)
     if not context["own"]:
         with writing(request.app.state.hub.engine) as conn:
             mark_read(conn, who.member, item_id)
