@@ -1,0 +1,83 @@
+"""Every desk page that takes an id answers a stranger exactly like a missing id: the 404 page.
+
+The routes are read from the app, so a new desk page with an id fails here until it has a case.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from newsbridge.db.engine import writing
+from newsbridge.delivery.endpoints import create_endpoint
+from newsbridge.delivery.feeds import create_feed_token, list_feed_tokens
+
+pytestmark = pytest.mark.anyio
+PARAMETER = re.compile(r"\{(\w+)\}")
+SECRET_HEADLINE = "Alpha's story only Beta may read"
+CASES = {  # (method, path): form fields posted (besides the CSRF token)
+    ("GET", "/items/{item_id}"): None,
+    ("GET", "/items/{item_id}/download"): None,
+    ("POST", "/items/{item_id}/pickup"): {"url": "https://stranger.example/copy"},
+    ("GET", "/partners/{slug}"): None,
+    ("POST", "/partners/endpoints/{endpoint_id}/{action}"): {},
+    ("POST", "/partners/feed-tokens/{token_id}/revoke"): {},
+    ("GET", "/agreements/{agreement_id}"): None,
+    ("POST", "/agreements/{agreement_id}/propose"): {},
+    ("POST", "/agreements/{agreement_id}/sign"): {},
+    ("POST", "/agreements/{agreement_id}/suspend"): {},
+    ("POST", "/agreements/{agreement_id}/end"): {},
+    ("POST", "/agreements/{agreement_id}/roadmap"): {"title": "Taken over"},
+    ("POST", "/agreements/{agreement_id}/roadmap/{commitment_id}"): {"status": "done"},
+}
+
+
+def desk_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    found = set()
+    for included in app.routes:
+        for route in getattr(getattr(included, "original_router", None), "routes", []):
+            path = getattr(route, "path", "")
+            if PARAMETER.search(path) and not path.startswith(("/api/", "/feeds/")):
+                found |= {(method, path) for method in route.methods}
+    return found
+
+
+def test_every_desk_route_with_an_id_has_a_case(app) -> None:
+    assert desk_routes(app) == set(CASES)
+
+
+@pytest.fixture
+async def world(client, make_partner, engine):  # type: ignore[no-untyped-def]
+    alpha = make_partner("alpha", scopes=("publish", "read", "manage"))
+    beta = make_partner("beta", scopes=("publish", "read", "manage"))
+    make_partner("gamma")
+    body = {"title": "Alpha-Beta exchange", "parties": ["alpha", "beta"], "terms": [{"from": "alpha"}],
+            "roadmap": [{"title": "Exchange daily", "owner": "alpha"}]}
+    agreement = (await client.post("/api/v1/agreements", json=body, headers=alpha.headers)).json()
+    for who, action in ((alpha, "propose"), (alpha, "sign"), (beta, "sign")):
+        await client.post(f"/api/v1/agreements/{agreement['id']}:{action}", headers=who.headers)
+    item = {"uri": "urn:alpha:1", "language": "en", "headlines": [{"value": SECRET_HEADLINE}]}
+    item_id = (await client.post("/api/v1/items", json=item, headers=alpha.headers)).json()["id"]
+    with writing(engine) as conn:
+        endpoint, _secret = create_endpoint(conn, alpha.org, "https://93.184.216.34/hook")
+        create_feed_token(conn, alpha.org)
+        [token] = list_feed_tokens(conn, alpha.org)
+    return {"item_id": item_id, "slug": "alpha", "endpoint_id": endpoint.id, "action": "rotate",
+            "token_id": token["id"], "agreement_id": agreement["id"],
+            "commitment_id": agreement["roadmap"]["commitments"][0]["id"]}
+
+
+@pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]}")
+async def test_a_stranger_gets_the_404_page(sign_in, world, route) -> None:
+    method, template = route
+    stranger = await sign_in("gamma", "admin")
+    path = PARAMETER.sub(lambda m: world[m.group(1)], template)
+    missing = PARAMETER.sub(lambda m: "nosuch" if m.group(1) == "action" else "01NOSUCHTHING0000000000000", template)
+    if method == "GET":
+        theirs, nothing = await stranger.get(path), await stranger.get(missing)
+    else:
+        theirs, nothing = await stranger.post(path, CASES[route]), await stranger.post(missing, CASES[route])
+    assert theirs.status_code == nothing.status_code == 404
+    assert SECRET_HEADLINE not in theirs.text and "Alpha-Beta exchange" not in theirs.text
+    assert "nothing your organization may see" in theirs.text
