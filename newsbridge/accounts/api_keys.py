@@ -11,14 +11,14 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from newsbridge.accounts.organizations import Organization, get_organization, get_organization_by_id
-from newsbridge.db.tables import api_keys
+from newsbridge.accounts.organizations import Organization, get_organization
+from newsbridge.db.tables import api_keys, organizations
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import utcnow
 
@@ -103,7 +103,12 @@ def authenticate(conn: Connection, raw: str) -> Principal | None:
     parts = raw.split("_")
     if len(parts) < 3 or parts[0] != "nb":
         return None
-    row = conn.execute(sa.select(api_keys).where(api_keys.c.id == parts[1])).first()
+    # One query for the key and its organization: every API call goes through here.
+    row = conn.execute(sa.select(api_keys.c.secret_hash, api_keys.c.scopes, api_keys.c.revoked_at, organizations)
+                       .join(organizations, organizations.c.id == api_keys.c.organization_id)
+                       .where(api_keys.c.id == parts[1])).first()
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash, _hash(raw)):
         return None
-    return Principal(get_organization_by_id(conn, row.organization_id), row.id, tuple(row.scopes.split(",")))
+    org = Organization(**{c.name: row._mapping[c.name] for c in organizations.c})
+    org = replace(org, languages=tuple(org.languages or ()))
+    return Principal(org, parts[1], tuple(row.scopes.split(",")))

@@ -24,7 +24,7 @@ from newsbridge.accounts.organizations import Organization, get_organization_by_
 from newsbridge.db.tables import deliveries, feed_tokens
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
-from newsbridge.items.queries import ItemRecord, ItemVersion, Received, delivered_items, viewer_ids
+from newsbridge.items.queries import ItemRecord, ItemVersion, Received, delivered_to, viewer_ids
 from newsbridge.formats.feeds import to_jsonfeed
 from newsbridge.formats.ninjs import item_from_ninjs
 from newsbridge.items.render import NOTICE_KEYS, Format, render
@@ -73,12 +73,10 @@ def _withdrawn(conn: Connection, viewer: Organization, item_ids: set[str]) -> se
 
 
 def _entries(conn: Connection, viewer: Organization, where: list[Any], order: Any, limit: int) -> list[Entry]:
-    rows = conn.execute(sa.select(deliveries.c.id, deliveries.c.position, deliveries.c.event)
-                        .where(deliveries.c.recipient_id.in_(viewer_ids(viewer)), *where)
-                        .order_by(order).limit(max(1, min(limit, MAX_PAGE)))).all()
-    found = delivered_items(conn, [r.id for r in rows])
-    gone = _withdrawn(conn, viewer, {found[r.id][0].id for r in rows})
-    return [Entry(r.position, r.event, *found[r.id], withdrawn=found[r.id][0].id in gone) for r in rows]
+    page = delivered_to(conn, viewer, where, order, max(1, min(limit, MAX_PAGE)))
+    gone = _withdrawn(conn, viewer, {d.record.id for d in page})
+    return [Entry(d.position or 0, d.event, d.record, d.record.latest, d.received, withdrawn=d.record.id in gone)
+            for d in page]
 
 
 def changes(conn: Connection, viewer: Organization, after: int, limit: int = 100) -> list[Entry]:

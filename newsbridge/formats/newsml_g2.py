@@ -85,7 +85,6 @@ _PACKAGE_ITEM = _q("packageItem")
 # Clark tag -> local name of what each part maps. The parts' names do not overlap, so one index
 # by local name serves a whole item.
 _MAPPED = {section: {_q(name): name for name in names} for section, names in _HANDLED.items()}
-_NO_ELEMENTS: list[etree._Element] = []
 # A tag holding a prefixed element or attribute name, where inner_markup has to rename; attribute
 # values are quoted with escaped quotes, so a colon inside one never matches.
 _PREFIXED_NAME = re.compile(r'<(?:[^\s/>]*:|[^\s/>]+(?:\s+[^\s="/>]+="[^"]*")*\s+[^\s="/>]*:)')
@@ -170,7 +169,8 @@ class _ItemReader:
 
     def index(self, parent: etree._Element, section: str) -> None:
         """Index the children of ``parent`` that the reader maps; note every other one, and any text."""
-        parts, first, mapped, handled = self.parts, self.first, _MAPPED[section], _HANDLED[section]
+        parts, first, unmapped = self.parts, self.first, self.unmapped
+        mapped, handled = _MAPPED[section], _HANDLED[section]
         for child in parent:
             tag = child.tag
             if (name := mapped.get(tag)) is not None:
@@ -179,15 +179,13 @@ class _ItemReader:
                 else:
                     found.append(child)
             elif isinstance(tag, str) and (local := tag.rpartition("}")[2]) not in handled:
-                self.note(f"{section}/{local}" if section else local)
+                key = f"{section}/{local}" if section else local
+                unmapped[key] = unmapped.get(key, 0) + 1
         if (text := parent.text) and not text.isspace():
             self.note(f"text in {section or _local(parent)}")
 
     def note(self, part: str, count: int = 1) -> None:
         self.unmapped[part] = self.unmapped.get(part, 0) + count
-
-    def all(self, name: str) -> list[etree._Element]:
-        return self.parts.get(name, _NO_ELEMENTS)
 
     def time(self, section: str, name: str, *, allow_day: bool = False) -> Any:
         """A timezone-aware datetime (or, with ``allow_day``, a bare date) or None."""
@@ -216,37 +214,38 @@ class _ItemReader:
         return code  # type: ignore[return-value]
 
     def read(self) -> Item:
-        package = self.el.tag == _PACKAGE_ITEM
-        self.index(self.el, "")
+        el, first, parts = self.el, self.first, self.parts
+        package = el.tag == _PACKAGE_ITEM
+        self.index(el, "")
         for section in ("itemMeta", "contentMeta"):  # the first of each; a second is ignored
-            if (part := self.first.get(section)) is not None:
+            if (part := first.get(section)) is not None:
                 self.index(part, section)
         nature = "composite" if package else self.coded("itemClass", "ninat", _NATURE_URI, NATURES[:-1], "text")
-        version = self.el.get("version")
+        version = el.get("version")
         if version is not None and not version.strip().isdigit():
-            raise self.fail(self.el, "@version", f"{version!r} must be a whole number like 11")
-        body_html, body_text, renditions, inline_lang, nitf = self.content(self.first.get("contentSet"))
-        lang_el = self.first.get("language")
-        language = (lang_el.get("tag") if lang_el is not None else None) or inline_lang or self.el.get(_XML_LANG)
+            raise self.fail(el, "@version", f"{version!r} must be a whole number like 11")
+        body_html, body_text, renditions, inline_lang, nitf = self.content(first.get("contentSet"))
+        lang_el = first.get("language")
+        language = (lang_el.get("tag") if lang_el is not None else None) or inline_lang or el.get(_XML_LANG)
         extra: dict[str, Any] = {}
-        if rights := self.all("rightsInfo"):
+        if rights := parts.get("rightsInfo"):
             if len(rights) > 1:
                 self.note("rightsInfo", len(rights) - 1)
             self.index(rights[0], "rightsInfo")
-        sources = [{**_concept(p, language), "role": "provider"} for p in self.all("provider")]
+        sources = [{**_concept(p, language), "role": "provider"} for p in parts.get("provider", ())]
         sources += [{**_concept(s, language), **({"role": role} if (role := s.get("role")) else {})}
-                    for s in self.all("infoSource")]
-        sources += [{"name": t, "role": "creditline"} for c in self.all("creditline") if (t := _text(c))]
+                    for s in parts.get("infoSource", ())]
+        sources += [{"name": t, "role": "creditline"} for c in parts.get("creditline", ()) if (t := _text(c))]
         created = self.time("contentMeta", "contentCreated")
-        holder = self.first.get("copyrightHolder")
+        holder = first.get("copyrightHolder")
         holder_name = holder is not None and (_name(holder, language) or holder.get("uri") or holder.get("literal")
                                               or holder.get("qcode"))
-        simple = {"slugline": _text(self.first.get("slugline")), "title": _text(self.first.get("title")),
-                  "profile": _text(self.first.get("profile")), "contentCreated": created and created.isoformat(),
-                  "infoSources": [s for s in sources if set(s) - {"role"}]}
+        simple = {"slugline": _text(first.get("slugline")), "title": _text(first.get("title")),
+                  "profile": _text(first.get("profile")), "contentCreated": created and created.isoformat(),
+                  "infoSources": [s for s in sources if len(s) > ("role" in s)]}  # more than a role
         extra.update({k: v for k, v in simple.items() if v})
         item = Item(
-            uri=self.el.get("guid"), type=nature, version=version.strip() if version else None,
+            uri=el.get("guid"), type=nature, version=version.strip() if version else None,
             firstcreated=self.time("itemMeta", "firstCreated", allow_day=True),
             versioncreated=self.time("itemMeta", "versionCreated"), embargoed=self.time("itemMeta", "embargoed"),
             pubstatus=self.coded("pubStatus", "stat", _STATUS_URI, PUBSTATUSES, "usable"), language=language,
@@ -254,15 +253,15 @@ class _ItemReader:
             description=self.pick(extra, "descriptions", "description", (None, "drol:summary", "drol:caption"))
             or nitf.get("description"),
             body_text=body_text, body_html=body_html, located=self.located(language),
-            byline=_text(self.first.get("by")) or ", ".join(
-                n for c in self.all("creator") if (n := _name(c, language))) or nitf.get("byline"),
+            byline=_text(first.get("by")) or ", ".join(
+                n for c in parts.get("creator", ()) if (n := _name(c, language))) or nitf.get("byline"),
             subjects=self.subjects(language), urgency=self.urgency(),
-            genres=[g for g in (_concept(e, language) for e in self.all("genre")) if g],
-            copyrightholder=holder_name or None, copyrightnotice=_text(self.first.get("copyrightNotice")),
-            usageterms=_text(self.first.get("usageTerms")),
+            genres=[g for e in parts.get("genre", ()) if (g := _concept(e, language))],
+            copyrightholder=holder_name or None, copyrightnotice=_text(first.get("copyrightNotice")),
+            usageterms=_text(first.get("usageTerms")),
             associations=self.associations() if package else [], renditions=renditions, extra=extra,
         )
-        notes = [t for n in self.all("edNote") if (t := _text(n))]
+        notes = [t for n in parts.get("edNote", ()) if (t := _text(n))]
         if self.unmapped:  # read last: every step above may add to it
             left = ", ".join(k if n == 1 else f"{k} ({n})" for k, n in self.unmapped.items())
             notes.append(f"Newsbridge could not carry these NewsML-G2 parts over to ninjs: {left}.")
@@ -272,7 +271,12 @@ class _ItemReader:
         return item
 
     def pick(self, extra: dict[str, Any], key: str, name: str, main_roles: tuple[str | None, ...]) -> str | None:
-        found = [(el.get("role"), text) for el in self.all(name) if (text := _text(el))]
+        """The text of the main ``name`` (by role, else the first); the others go to ``extra[key]``."""
+        if not (elements := self.parts.get(name)):
+            return None
+        if len(elements) == 1:  # the main one, whatever its role
+            return _text(elements[0])
+        found = [(el.get("role"), text) for el in elements if (text := _text(el))]
         main = next((f for f in found if f[0] in main_roles), found[0] if found else None)
         if rest := [{"role": r, "value": t} if r else {"value": t} for r, t in found if (r, t) != main]:
             extra[key] = rest
@@ -292,8 +296,10 @@ class _ItemReader:
         return int(raw)
 
     def subjects(self, language: str | None) -> list[dict[str, Any]]:
-        subjects = (_concept(el, language, expand=True) for el in self.all("subject"))
-        return [subject | {"rel": "about"} for subject in subjects if subject]
+        subjects = [subject for el in self.parts.get("subject", ()) if (subject := _concept(el, language, expand=True))]
+        for subject in subjects:
+            subject["rel"] = "about"
+        return subjects
 
     def content(self, cs: etree._Element | None) -> tuple[str | None, str | None, list[dict[str, Any]], str | None,
                                                            dict[str, str]]:
@@ -334,7 +340,7 @@ class _ItemReader:
         return out
 
     def associations(self) -> list[dict[str, Any]]:
-        refs = [(ref, None) for ref in self.all("itemRef")] + [
+        refs = [(ref, None) for ref in self.parts.get("itemRef", ())] + [
             (ref, group.get("role")) for group in self.el.iterfind(f"{_q('groupSet')}/{_q('group')}")
             for ref in group.findall(_q("itemRef"))]
         out = []
@@ -382,9 +388,13 @@ def _inline_xml(top: etree._Element) -> tuple[str | None, dict[str, str]] | None
         body, head = (outer.find("{*}body.content"), outer.find("{*}body.head")) if outer is not None else (None, None)
     else:
         return None
+    if body is None:
+        return None
+    if head is None:
+        return _body_markup(body), {}
     fields = {"headline": _text(head.find("{*}hedline/{*}hl1")), "byline": _text(head.find("{*}byline")),
-              "description": _text(head.find("{*}abstract"))} if head is not None else {}
-    return (_body_markup(body), {k: v for k, v in fields.items() if v}) if body is not None else None
+              "description": _text(head.find("{*}abstract"))}
+    return _body_markup(body), {k: v for k, v in fields.items() if v}
 
 
 def parse_newsml(data: bytes) -> list[Item]:

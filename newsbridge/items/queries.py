@@ -185,25 +185,46 @@ def received(conn: Connection, viewer: Organization, item_id: str) -> Received |
     return _received(row) if row is not None else None
 
 
-def delivered_items(conn: Connection, delivery_ids: list[int]) -> dict[int, tuple[ItemRecord, ItemVersion, Received]]:
-    """The item version, source and delivery terms of each delivery (for the delivery worker and feeds;
-    the delivery itself is the recipient's entitlement)."""
-    if not delivery_ids:
-        return {}
-    query = (
+def _delivered_query() -> sa.Select:
+    return (
         sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
-                  *_SOURCE, *_VERSION, deliveries.c.id.label("delivery_id"), deliveries.c.agreement_id,
-                  agreements.c.title.label("agreement_title"), deliveries.c.reason, deliveries.c.credit_line,
-                  deliveries.c.usage_terms, deliveries.c.available_from)
+                  *_SOURCE, *_VERSION, deliveries.c.id.label("delivery_id"), deliveries.c.position,
+                  deliveries.c.event, deliveries.c.agreement_id, agreements.c.title.label("agreement_title"),
+                  deliveries.c.reason, deliveries.c.credit_line, deliveries.c.usage_terms, deliveries.c.available_from)
         .select_from(deliveries)
         .join(items, items.c.id == deliveries.c.item_id)
         .join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
                                      item_versions.c.version == deliveries.c.version))
         .join(organizations, organizations.c.id == items.c.organization_id)
-        .join(agreements, agreements.c.id == deliveries.c.agreement_id)
-        .where(deliveries.c.id.in_(delivery_ids)))
+        .join(agreements, agreements.c.id == deliveries.c.agreement_id))
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One delivery with everything needed to show or send it."""
+
+    delivery_id: int
+    position: int | None
+    event: str
+    record: ItemRecord
+    received: Received
+
+
+def delivered_items(conn: Connection, delivery_ids: list[int]) -> dict[int, tuple[ItemRecord, ItemVersion, Received]]:
+    """The item version, source and delivery terms of each delivery (for the delivery worker;
+    the delivery itself is the recipient's entitlement)."""
+    if not delivery_ids:
+        return {}
     found = {}
-    for row in conn.execute(query):
+    for row in conn.execute(_delivered_query().where(deliveries.c.id.in_(delivery_ids))):
         record = _record(row)
         found[row.delivery_id] = (record, record.latest, _received(row))
     return found
+
+
+def delivered_to(conn: Connection, viewer: Organization, where: list[Any], order: Any, limit: int) -> list[Delivered]:
+    """A page of the viewer's deliveries (filters and order on the deliveries table), in one query."""
+    query = (_delivered_query().where(deliveries.c.recipient_id.in_(viewer_ids(viewer)), *where)
+             .order_by(order).limit(limit))
+    return [Delivered(row.delivery_id, row.position, row.event, _record(row), _received(row))
+            for row in conn.execute(query)]
