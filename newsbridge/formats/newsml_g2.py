@@ -55,6 +55,8 @@ _HANDLED = {  # what each part maps; catalogRef only resolves qcode aliases and 
                     "slugline", "headline", "dateline", "by", "creditline", "description"},
     "rightsInfo": {"copyrightHolder", "copyrightNotice", "usageTerms"},
 }
+_CODED = {"ninat": {f"ninat:{code}": code for code in NATURES[:-1]},  # qcode -> code, of the codes allowed
+          "stat": {f"stat:{code}": code for code in PUBSTATUSES}}
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SNIFF_BYTES = 4096
 _PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*>)*", re.S)
@@ -82,40 +84,29 @@ def _q(name: str) -> str:
 
 _NAME = _q("name")
 _PACKAGE_ITEM = _q("packageItem")
-# Clark tag -> local name of what each part maps. The parts' names do not overlap, so one index
-# by local name serves a whole item.
-_MAPPED = {section: {_q(name): name for name in names} for section, names in _HANDLED.items()}
+_LISTED = frozenset({"rightsInfo", "itemRef", "provider", "edNote", "infoSource", "creator", "genre", "subject",
+                     "headline", "creditline", "description"})  # read as lists; of the others only the first
+# For each part: Clark tag -> local name of the children read singly, of those read as lists, and
+# every local name mapped. The parts' names do not overlap, so one index serves a whole item.
+_PARTS = {section: ({_q(name): name for name in names - _LISTED}, {_q(name): name for name in names & _LISTED}, names)
+          for section, names in _HANDLED.items()}
 # A tag holding a prefixed element or attribute name, where inner_markup has to rename; attribute
 # values are quoted with escaped quotes, so a colon inside one never matches.
 _PREFIXED_NAME = re.compile(r'<(?:[^\s/>]*:|[^\s/>]+(?:\s+[^\s="/>]+="[^"]*")*\s+[^\s="/>]*:)')
-_START_TAG = re.compile(r'<[^\s/>]+(?:\s+[^\s="/>]+="[^"<>]*")*\s*/?>')
-
-
-def _local(el: etree._Element) -> str:
-    return el.tag.rpartition("}")[2]  # type: ignore[no-any-return]
-
-
-def _first_element(el: etree._Element) -> etree._Element | None:
-    for child in el:
-        if isinstance(child.tag, str):
-            return child
-    return None
-
-
-def _child(el: etree._Element, local: str) -> etree._Element | None:
-    """The first child named ``local`` in any namespace or none, as ``el.find("{*}local")``."""
-    for child in el:
-        if isinstance(tag := child.tag, str) and tag.rpartition("}")[2] == local:
-            return child
-    return None
 
 
 def _text(el: etree._Element | None) -> str | None:
     """Whitespace-normalized text: NewsML-G2 metadata is indented freely across lines."""
     if el is None:
         return None
-    text = el.text if not len(el) else "".join(el.itertext())
-    return (" ".join(text.split()) or None) if text else None
+    if len(el):
+        return " ".join("".join(el.itertext()).split()) or None
+    if not (text := el.text):
+        return None
+    # Printable text has no whitespace but " ": with no space at the ends or doubled, it is normal already.
+    if text.isprintable() and text[0] != " " and text[-1] != " " and "  " not in text:
+        return text
+    return " ".join(text.split()) or None
 
 
 def _code(el: etree._Element | None, alias: str, base: str) -> str | None:
@@ -125,43 +116,51 @@ def _code(el: etree._Element | None, alias: str, base: str) -> str | None:
 
 def _name(el: etree._Element, language: str | None) -> str | None:
     """The ``name`` in the item's language (exact, then primary subtag), else one without a language."""
-    if len(el) == 1:  # the usual concept: one name and nothing else
-        return _text(only) if (only := el[0]).tag == _NAME else None
+    if (count := len(el)) < 2:  # the usual concept: one name or nothing
+        return _text(only) if count and (only := el[0]).tag == _NAME else None
     names = [child for child in el if child.tag == _NAME]
-    if len(names) < 2:
-        return _text(names[0]) if names else None
     want = (language or "").lower()
 
     def rank(name: etree._Element) -> int:
         lang = (name.get(_XML_LANG) or "").lower()
         same_primary = want and lang.split("-")[0] == want.split("-")[0]
         return 0 if want and lang == want else 1 if same_primary else 2 if not lang else 3
-    return _text(min(names, key=rank))
+    return _text(min(names, key=rank, default=None))
 
 
-def _concept(el: etree._Element, language: str | None, *, expand: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": name} if (name := _name(el, language)) else {}
-    qcode, uri, literal = el.get("qcode"), el.get("uri"), el.get("literal")
-    if expand and qcode and qcode.startswith("medtop:") and len(qcode) > 7:
+def _concept(el: etree._Element, language: str | None, *, expand: bool = False,
+             role: str | None = None) -> dict[str, Any]:
+    """A concept as ninjs has it: name, qcode (``expand``: Media Topics as URIs) or URI or literal, role."""
+    # A lone name, the usual case, is read here, saving a call.
+    name = _text(only) if len(el) == 1 and (only := el[0]).tag == _NAME else _name(el, language)
+    out: dict[str, Any] = {"name": name} if name else {}
+    if (qcode := el.get("qcode")) and expand and qcode.startswith("medtop:") and len(qcode) > 7:
         out["uri"] = MEDTOP + qcode[7:]
-    elif qcode or uri or literal:
-        out["uri" if uri and not qcode else "literal"] = qcode or uri or literal
+    elif qcode:
+        out["literal"] = qcode
+    elif uri := el.get("uri"):
+        out["uri"] = uri
+    elif literal := el.get("literal"):
+        out["literal"] = literal
+    if role:
+        out["role"] = role
     return out
 
 
 class _ItemReader:
     """Reads one newsItem or packageItem; ``where`` is its path, for errors.
 
-    Each part (the item, itemMeta, contentMeta, the first rightsInfo) is walked once: its
-    children are indexed by local name and the ones the reader does not map are counted in the
-    same loop. Fields are then read from the index, in a fixed order, so the first wrong value
-    named is the same whatever order the document uses.
+    Each part (the item, itemMeta, contentMeta, the first rightsInfo) is walked once, indexing
+    the children it maps by local name and counting the others. Fields are then read from the
+    index in a fixed order, so the first wrong value named does not depend on the document's.
     """
+
+    __slots__ = ("el", "where", "parts", "first", "unmapped")
 
     def __init__(self, el: etree._Element, where: str) -> None:
         self.el, self.where = el, where
-        self.parts: dict[str, list[etree._Element]] = {}  # every mapped child, by local name
-        self.first: dict[str, etree._Element] = {}  # the first of each
+        self.parts: dict[str, list[etree._Element]] = {}  # the children read as lists, by local name
+        self.first: dict[str, etree._Element] = {}  # the first child of every other mapped name
         self.unmapped: dict[str, int] = {}  # how many of each part the reader cannot map, in document order
 
     def fail(self, el: etree._Element, path: str, message: str) -> NewsmlError:
@@ -170,19 +169,18 @@ class _ItemReader:
     def index(self, parent: etree._Element, section: str) -> None:
         """Index the children of ``parent`` that the reader maps; note every other one, and any text."""
         parts, first, unmapped = self.parts, self.first, self.unmapped
-        mapped, handled = _MAPPED[section], _HANDLED[section]
+        single, many, handled = _PARTS[section]
         for child in parent:
             tag = child.tag
-            if (name := mapped.get(tag)) is not None:
-                if (found := parts.get(name)) is None:
-                    parts[name], first[name] = [child], child
-                else:
-                    found.append(child)
+            if (name := single.get(tag)) is not None:
+                first.setdefault(name, child)
+            elif (name := many.get(tag)) is not None:
+                parts.setdefault(name, []).append(child)
             elif isinstance(tag, str) and (local := tag.rpartition("}")[2]) not in handled:
                 key = f"{section}/{local}" if section else local
                 unmapped[key] = unmapped.get(key, 0) + 1
         if (text := parent.text) and not text.isspace():
-            self.note(f"text in {section or _local(parent)}")
+            self.note(f"text in {section or parent.tag.rpartition('}')[2]}")
 
     def note(self, part: str, count: int = 1) -> None:
         self.unmapped[part] = self.unmapped.get(part, 0) + count
@@ -193,7 +191,7 @@ class _ItemReader:
             return None
         raw = (el.text or "").strip()
         try:
-            if allow_day and _DAY.fullmatch(raw):
+            if allow_day and len(raw) == 10 and _DAY.fullmatch(raw):
                 return date.fromisoformat(raw)
             value = datetime.fromisoformat(raw)
         except ValueError:
@@ -205,15 +203,18 @@ class _ItemReader:
         return value
 
     def coded(self, path: str, alias: str, base: str, allowed: tuple[str, ...], default: str) -> str:
-        el = self.first.get(path)
-        if el is None:
+        """The code of ``itemMeta/path`` (its qcode in ``alias``, else its URI under ``base``), one of ``allowed``."""
+        if (el := self.first.get(path)) is None:
             return default
+        if (code := _CODED[alias].get(el.get("qcode"))) is not None:  # the usual "ninat:text"
+            return code
         if (code := _code(el, alias, base)) not in allowed:
             raise self.fail(el, f"itemMeta/{path}", f"{el.get('qcode') or el.get('uri')!r} is not one of "
                             + ", ".join(f"{alias}:{a}" for a in allowed))
         return code  # type: ignore[return-value]
 
     def read(self) -> Item:
+        """The item as an :class:`Item`; raises :class:`NewsmlError` naming the first wrong value."""
         el, first, parts = self.el, self.first, self.parts
         package = el.tag == _PACKAGE_ITEM
         self.index(el, "")
@@ -221,49 +222,67 @@ class _ItemReader:
             if (part := first.get(section)) is not None:
                 self.index(part, section)
         nature = "composite" if package else self.coded("itemClass", "ninat", _NATURE_URI, NATURES[:-1], "text")
-        version = el.get("version")
-        if version is not None and not version.strip().isdigit():
-            raise self.fail(el, "@version", f"{version!r} must be a whole number like 11")
-        body_html, body_text, renditions, inline_lang, nitf = self.content(first.get("contentSet"))
-        lang_el = first.get("language")
-        language = (lang_el.get("tag") if lang_el is not None else None) or inline_lang or el.get(_XML_LANG)
+        version = raw.strip() if (raw := el.get("version")) is not None else None
+        if version is not None and not version.isdigit():
+            raise self.fail(el, "@version", f"{raw!r} must be a whole number like 11")
+        body_html, body_text, renditions, read_content, nitf = self.content(cs := first.get("contentSet"))
+        language = lang_el.get("tag") if (lang_el := first.get("language")) is not None else None
+        for child in () if language else read_content:  # as the content is read: its xml:lang, else the set's
+            language = language or child.get(_XML_LANG) or cs.get(_XML_LANG)  # type: ignore[union-attr]
+        language = language or el.get(_XML_LANG)
         extra: dict[str, Any] = {}
         if rights := parts.get("rightsInfo"):
             if len(rights) > 1:
                 self.note("rightsInfo", len(rights) - 1)
             self.index(rights[0], "rightsInfo")
-        sources = [{**_concept(p, language), "role": "provider"} for p in parts.get("provider", ())]
-        sources += [{**_concept(s, language), **({"role": role} if (role := s.get("role")) else {})}
-                    for s in parts.get("infoSource", ())]
-        sources += [{"name": t, "role": "creditline"} for c in parts.get("creditline", ()) if (t := _text(c))]
+        sources: list[dict[str, Any]] = []  # the infoSources: those with more than a role
+        for part in parts.get("provider", ()):
+            if len(source := _concept(part, language, role="provider")) > 1:
+                sources.append(source)
+        for part in parts.get("infoSource", ()):
+            if len(source := _concept(part, language, role=(role := part.get("role")))) > bool(role):
+                sources.append(source)
+        for part in parts.get("creditline", ()):
+            if text := _text(part):
+                sources.append({"name": text, "role": "creditline"})
         created = self.time("contentMeta", "contentCreated")
-        holder = first.get("copyrightHolder")
-        holder_name = holder is not None and (_name(holder, language) or holder.get("uri") or holder.get("literal")
-                                              or holder.get("qcode"))
-        simple = {"slugline": _text(first.get("slugline")), "title": _text(first.get("title")),
-                  "profile": _text(first.get("profile")), "contentCreated": created and created.isoformat(),
-                  "infoSources": [s for s in sources if len(s) > ("role" in s)]}  # more than a role
-        extra.update({k: v for k, v in simple.items() if v})
+        holder_name = (holder := first.get("copyrightHolder")) is not None and (
+            _name(holder, language) or holder.get("uri") or holder.get("literal") or holder.get("qcode"))
+        if slugline := _text(first.get("slugline")):  # written out: a loop costs more, on every item
+            extra["slugline"] = slugline
+        if "title" in first and (title := _text(first["title"])):
+            extra["title"] = title
+        if "profile" in first and (profile := _text(first["profile"])):
+            extra["profile"] = profile
+        if created:
+            extra["contentCreated"] = created.isoformat()
+        if sources:
+            extra["infoSources"] = sources
+        byline = _text(by) if (by := first.get("by")) is not None else None
+        for creator in () if byline else parts.get("creator", ()):  # else the creators' names
+            if name := _name(creator, language):
+                byline = f"{byline}, {name}" if byline else name
         item = Item(
-            uri=el.get("guid"), type=nature, version=version.strip() if version else None,
+            uri=el.get("guid"), type=nature, version=version or None,
             firstcreated=self.time("itemMeta", "firstCreated", allow_day=True),
-            versioncreated=self.time("itemMeta", "versionCreated"), embargoed=self.time("itemMeta", "embargoed"),
+            versioncreated=self.time("itemMeta", "versionCreated"),
+            embargoed=self.time("itemMeta", "embargoed") if "embargoed" in first else None,
             pubstatus=self.coded("pubStatus", "stat", _STATUS_URI, PUBSTATUSES, "usable"), language=language,
             headline=self.pick(extra, "headlines", "headline", (None, "hlrole:main")) or nitf.get("headline"),
-            description=self.pick(extra, "descriptions", "description", (None, "drol:summary", "drol:caption"))
-            or nitf.get("description"),
+            description=(self.pick(extra, "descriptions", "description", (None, "drol:summary", "drol:caption"))
+                         if "description" in parts else None) or nitf.get("description"),
             body_text=body_text, body_html=body_html, located=self.located(language),
-            byline=_text(first.get("by")) or ", ".join(
-                n for c in parts.get("creator", ()) if (n := _name(c, language))) or nitf.get("byline"),
-            subjects=self.subjects(language), urgency=self.urgency(),
-            genres=[g for e in parts.get("genre", ()) if (g := _concept(e, language))],
+            byline=byline or nitf.get("byline"), subjects=self.subjects(language),
+            urgency=self.urgency() if "urgency" in first else None,
+            genres=[g for e in parts["genre"] if (g := _concept(e, language))] if "genre" in parts else [],
             copyrightholder=holder_name or None, copyrightnotice=_text(first.get("copyrightNotice")),
             usageterms=_text(first.get("usageTerms")),
             associations=self.associations() if package else [], renditions=renditions, extra=extra,
         )
-        notes = [t for n in parts.get("edNote", ()) if (t := _text(n))]
-        if self.unmapped:  # read last: every step above may add to it
-            left = ", ".join(k if n == 1 else f"{k} ({n})" for k, n in self.unmapped.items())
+        notes = [t for n in parts["edNote"] if (t := _text(n))] if "edNote" in parts else []
+        if unmapped := self.unmapped:  # read last: every step above may add to it
+            left = ", ".join(unmapped) if len(unmapped) == sum(unmapped.values()) else \
+                ", ".join(k if n == 1 else f"{k} ({n})" for k, n in unmapped.items())
             notes.append(f"Newsbridge could not carry these NewsML-G2 parts over to ninjs: {left}.")
             extra["representationType"] = "partial"
         if notes:
@@ -283,7 +302,8 @@ class _ItemReader:
         return main[1] if main else None
 
     def located(self, language: str | None) -> str | None:
-        el, dateline = self.first.get("located"), _text(self.first.get("dateline"))
+        el = self.first.get("located")
+        dateline = _text(d) if (d := self.first.get("dateline")) is not None else None
         if (name := _name(el, language) if el is not None else None) and dateline:
             self.note("contentMeta/dateline")
         return name or dateline
@@ -296,16 +316,19 @@ class _ItemReader:
         return int(raw)
 
     def subjects(self, language: str | None) -> list[dict[str, Any]]:
-        subjects = [subject for el in self.parts.get("subject", ()) if (subject := _concept(el, language, expand=True))]
-        for subject in subjects:
-            subject["rel"] = "about"
+        subjects: list[dict[str, Any]] = []
+        for el in self.parts.get("subject", ()):
+            if subject := _concept(el, language, expand=True):
+                subject["rel"] = "about"
+                subjects.append(subject)
         return subjects
 
-    def content(self, cs: etree._Element | None) -> tuple[str | None, str | None, list[dict[str, Any]], str | None,
-                                                           dict[str, str]]:
+    def content(self, cs: etree._Element | None) -> tuple[str | None, str | None, list[dict[str, Any]],
+                                                           list[etree._Element], dict[str, str]]:
+        """(body_html, body_text, renditions, the inlineXML and inlineData read, NITF head fields) of ``cs``."""
         body_html: str | None = None
         body_text: str | None = None
-        lang: str | None = None
+        read: list[etree._Element] = []
         renditions: list[dict[str, Any]] = []
         nitf: dict[str, str] = {}
         for child in cs if cs is not None else ():
@@ -315,18 +338,18 @@ class _ItemReader:
             if name == "remoteContent":
                 renditions.append(self.rendition(child, len(renditions) + 1))
                 continue
-            if name == "inlineXML" and (top := _first_element(child)) is None:
+            if name == "inlineXML" and (top := next(child.iterchildren(etree.Element), None)) is None:
                 continue  # an empty inlineXML (IPTC's LISTING 1) has nothing to lose
             if name == "inlineXML" and body_html is None and (got := _inline_xml(top)) is not None:
                 body_html, nitf = got
-            elif name == "inlineData" and body_text is None and \
-                    (child.get("contenttype") or "text/plain").split(";")[0].strip().lower() == "text/plain":
+            elif name == "inlineData" and body_text is None and ((ctype := child.get("contenttype")) is None or (
+                    ctype == "text/plain" or ctype.split(";")[0].strip().lower() == "text/plain")):
                 body_text = (child.text or "").strip() or None
             else:
                 self.note(f"contentSet/{name}")
                 continue
-            lang = lang or child.get(_XML_LANG) or cs.get(_XML_LANG)  # type: ignore[union-attr]
-        return body_html, body_text, renditions, lang, nitf
+            read.append(child)
+        return body_html, body_text, renditions, read, nitf
 
     def rendition(self, el: etree._Element, index: int) -> dict[str, Any]:
         out: dict[str, Any] = {"name": (el.get("rendition") or f"rendition{index}").removeprefix("rnd:")}
@@ -362,45 +385,42 @@ class _ItemReader:
 
 
 def _body_markup(body: etree._Element) -> str | None:
-    """:func:`inner_markup` of ``body``, from one serialization when no name in it needs renaming.
-
-    The copy-and-rename of :func:`inner_markup` is needed only when the serialized children
-    would carry a namespace declaration or a prefixed name; an XHTML or NITF body in its
-    default namespace (the usual case) serializes as it is, and its start tag is cut off.
-    """
+    """:func:`inner_markup` of ``body``, cut from one serialization when no name in it needs renaming:
+    only namespace declarations or prefixed names inside need inner_markup's copy-and-rename."""
     markup = etree.tostring(body, encoding="unicode", with_tail=False)
-    start = _START_TAG.match(markup)
-    if start is None or markup.find("xmlns", start.end()) >= 0 or \
-            (markup.find(":", start.end()) >= 0 and _PREFIXED_NAME.search(markup, start.end())):
+    # libxml2 escapes ">" and '"' in attribute values but not in namespace names (quoted with ' if
+    # they hold a "): the first ">" ends the start tag unless quotes are open. No "=": no attributes.
+    end = markup.find(">") + 1
+    if markup.count('"', 0, end) % 2 or markup.find("'", 0, end) >= 0 or \
+            (markup.find("=", end) >= 0 and markup.find("xmlns", end) >= 0) or \
+            (markup.find(":", end) >= 0 and _PREFIXED_NAME.search(markup, end)):
         return inner_markup(body)
-    if markup.endswith("/>", 0, start.end()):
+    if markup[end - 2] == "/":  # <body/>
         return None
-    return markup[start.end():markup.rindex("</")].strip() or None
+    return markup[end:markup.rindex("</")].strip() or None
 
 
 def _inline_xml(top: etree._Element) -> tuple[str | None, dict[str, str]] | None:
     """(inner markup of the body, NITF body.head fields) of XHTML or NITF content, else None."""
-    name, head = _local(top), None
+    name, head = top.tag.rpartition("}")[2], None
     if name in ("html", "body"):
-        body = top if name == "body" else _child(top, "body")
+        body = top if name == "body" else next(top.iterchildren("{*}body"), None)
     elif name == "nitf":
-        outer = _child(top, "body")
+        outer = next(top.iterchildren("{*}body"), None)
         body, head = (outer.find("{*}body.content"), outer.find("{*}body.head")) if outer is not None else (None, None)
     else:
         return None
     if body is None:
         return None
-    if head is None:
-        return _body_markup(body), {}
     fields = {"headline": _text(head.find("{*}hedline/{*}hl1")), "byline": _text(head.find("{*}byline")),
-              "description": _text(head.find("{*}abstract"))}
-    return _body_markup(body), {k: v for k, v in fields.items() if v}
+              "description": _text(head.find("{*}abstract"))} if head is not None else {}
+    return _body_markup(body), ({k: v for k, v in fields.items() if v} if fields else {})
 
 
 def parse_newsml(data: bytes) -> list[Item]:
     """Every item of a NewsML-G2 newsItem, packageItem or newsMessage document, in document order."""
     root = parse_xml(data, format=FORMAT_NAME)
-    name, namespace = _local(root), etree.QName(root).namespace
+    namespace, _, name = root.tag[1:].rpartition("}") if root.tag[0] == "{" else (None, "", root.tag)
     if namespace != NAR or name not in _ROOTS:
         where = f"in the namespace {namespace}" if namespace else "without a namespace"
         raise NewsmlError(f"the XML root is <{name}> {where}, not a NewsML-G2 newsItem, packageItem or "
@@ -414,9 +434,9 @@ def parse_newsml(data: bytes) -> list[Item]:
                           field="newsMessage/itemSet")
     items, seen = [], Counter[str]()
     for el in members:
-        seen[_local(el)] += 1
-        where = f"newsMessage/itemSet/{_local(el)}[{seen[_local(el)]}]"
-        if etree.QName(el).namespace != NAR or _local(el) not in _ROOTS[:2]:
+        seen[local := el.tag.rpartition("}")[2]] += 1
+        where = f"newsMessage/itemSet/{local}[{seen[local]}]"
+        if etree.QName(el).namespace != NAR or local not in _ROOTS[:2]:
             raise NewsmlError(f"{where} (line {el.sourceline}) is not an item the hub reads; send newsItem and "
                               "packageItem only", field=where)
         items.append(_ItemReader(el, where).read())
@@ -424,8 +444,6 @@ def parse_newsml(data: bytes) -> list[Item]:
 
 
 def to_newsml(item: Item) -> bytes:
-    """One version of ``item`` as a NewsML-G2 newsItem, as UTF-8 bytes: see :mod:`newsml_g2_out`."""
-    # Imported here, not at the top: the writer imports this module's names and error.
-    from newsbridge.formats.newsml_g2_out import to_newsml as write
-
+    """One version of ``item`` as a NewsML-G2 newsItem, as UTF-8 bytes, written by :mod:`newsml_g2_out`."""
+    from newsbridge.formats.newsml_g2_out import to_newsml as write  # not at the top: it imports this module
     return write(item)

@@ -2,8 +2,9 @@
 
 :func:`to_newsml` writes the item's metadata in the order of the NewsML-G2 schema, the body as
 XHTML ``inlineXML`` (paragraphs if only text) plus the text as ``inlineData``, and renditions
-as ``remoteContent``. Composites (packageItems) and associations are not written. Everything
-the reader in :mod:`newsbridge.formats.newsml_g2` maps comes back from it unchanged.
+as ``remoteContent``. Composites (packageItems) and associations are not written. The reader,
+:func:`newsbridge.formats.newsml_g2.parse_newsml`, reads the written fields back unchanged; the
+round-trip tests hold it to that. ``newsml_g2.to_newsml`` calls this module's.
 """
 
 from __future__ import annotations
@@ -88,10 +89,10 @@ def to_newsml(item: Item) -> bytes:
     _sub(meta, "itemClass", qcode=f"ninat:{item.type}")
     # NewsML-G2 requires a provider: the source's, else the hub that releases the item.
     _concepts(meta, "provider", [s for s in sources if s.get("role") == "provider"][:1] or [{"literal": "newsbridge"}])
-    for name, value in (("versionCreated", item.versioncreated), ("firstCreated", item.firstcreated),
-                        ("embargoed", item.embargoed)):
-        if value is not None:
-            _sub(meta, name, value.isoformat())
+    for name, when in (("versionCreated", item.versioncreated), ("firstCreated", item.firstcreated),
+                       ("embargoed", item.embargoed)):
+        if when is not None:
+            _sub(meta, name, when.isoformat())
     _sub(meta, "pubStatus", qcode=f"stat:{item.pubstatus}")
     for name in ("profile", "title", "edNote"):  # one edNote per paragraph: the reader joins them back
         value = str(extra.get(name) or "")
@@ -99,9 +100,9 @@ def to_newsml(item: Item) -> bytes:
             if part.strip():
                 _sub(meta, name, part)
     cm = _sub(root, "contentMeta")  # children in the order of the NewsML-G2 schema
-    for name, value in (("urgency", item.urgency), ("contentCreated", extra.get("contentCreated"))):
-        if value is not None:
-            _sub(cm, name, value)
+    for name, given in (("urgency", item.urgency), ("contentCreated", extra.get("contentCreated"))):
+        if given is not None:
+            _sub(cm, name, given)
     if item.located:
         _sub(_sub(cm, "located"), "name", item.located)
     _concepts(cm, "infoSource", [s for s in sources if s.get("role") not in ("provider", "creditline")])
