@@ -12,6 +12,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -115,3 +116,16 @@ def count_rows(engine: Engine, table: sa.Table) -> int:
     with engine.connect() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
+
+
+async def active_agreement(http: httpx.AsyncClient, source: Partner, recipient: Partner, terms: dict[str, Any],
+                           title: str = "Alpha-Beta") -> dict[str, Any]:
+    """Create, propose and sign (both parties) an agreement over HTTP; ``terms`` is the source's term."""
+    created = await http.post("/api/v1/agreements", headers=source.headers, json={
+        "title": title, "parties": [source.org.slug, recipient.org.slug],
+        "terms": [{"from": source.org.slug, **terms}]})
+    assert created.status_code == 201, created.text
+    for partner, action in ((source, "propose"), (source, "sign"), (recipient, "sign")):
+        done = await http.post(f"/api/v1/agreements/{created.json()['id']}:{action}", headers=partner.headers)
+        assert done.status_code == 200, done.text
+    return created.json()

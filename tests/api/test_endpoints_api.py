@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.conftest import active_agreement
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
@@ -103,13 +105,7 @@ async def exchange(hub, make_partner):  # type: ignore[no-untyped-def]
     a = make_partner("alpha", scopes=MANAGE, credit_name="Alpha News")
     b = make_partner("beta", scopes=MANAGE)
     c = make_partner("gamma", scopes=MANAGE)
-    created = await hub.post("/api/v1/agreements", headers=a.headers, json={
-        "title": "Alpha-Beta", "parties": ["alpha", "beta"],
-        "terms": [{"from": "alpha", "topics": ["medtop:11000000"], "languages": ["en"]}]})
-    assert created.status_code == 201, created.text
-    for partner, action in ((a, "propose"), (a, "sign"), (b, "sign")):
-        done = await hub.post(f"/api/v1/agreements/{created.json()['id']}:{action}", headers=partner.headers)
-        assert done.status_code == 200, done.text
+    await active_agreement(hub, a, b, {"topics": ["medtop:11000000"], "languages": ["en"]})
     return a, b, c
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import active_agreement
+
 from newsbridge.db.engine import writing
 from newsbridge.delivery.outbox import sequence
 from newsbridge.delivery.signals import FeedSignal
@@ -42,13 +44,7 @@ async def exchange(client, make_partner):  # type: ignore[no-untyped-def]
     a = make_partner("alpha", scopes=MANAGE, credit_name="Alpha News")
     b = make_partner("beta", scopes=MANAGE)
     c = make_partner("gamma", scopes=MANAGE)
-    created = await client.post("/api/v1/agreements", headers=a.headers, json={
-        "title": "Alpha-Beta", "parties": ["alpha", "beta"],
-        "terms": [{"from": "alpha", "topics": ["medtop:11000000"], "languages": ["en"]}]})
-    assert created.status_code == 201, created.text
-    for partner, action in ((a, "propose"), (a, "sign"), (b, "sign")):
-        done = await client.post(f"/api/v1/agreements/{created.json()['id']}:{action}", headers=partner.headers)
-        assert done.status_code == 200, done.text
+    await active_agreement(client, a, b, {"topics": ["medtop:11000000"], "languages": ["en"]})
     return a, b, c
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import FIXTURES
@@ -78,3 +80,11 @@ async def test_partners_page_lists_partners_and_manages_endpoints_and_tokens(sig
     token = await admin.post("/partners/feed-tokens", {"label": "reader"})
     assert "/atom.xml" in token.text
     assert (await admin.get("/partners/nobody")).status_code == 404
+
+
+async def test_every_desk_page_has_a_short_title(sign_in, make_partner) -> None:
+    make_partner("kazinform")
+    admin = await sign_in("kazinform", "admin")
+    for path in ("/desk", "/outgoing", "/agreements", "/agreements/new", "/partners", "/account"):
+        title = re.search(r"<title>(.*?)</title>", (await admin.get(path)).text, re.S)
+        assert title and "<" not in title[1] and len(title[1]) < 80, (path, title and title[1][:100])
