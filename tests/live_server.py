@@ -34,3 +34,18 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def start_http_server(host: str, handler: type) -> tuple[Any, threading.Thread]:
+    """A threaded stdlib HTTP server for ``handler`` on a free port of ``host`` (IPv4 or IPv6 literal)."""
+    from http.server import ThreadingHTTPServer
+
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        daemon_threads = True
+        request_queue_size = 1024  # the hub opens many connections at once
+
+    server = Server((host, 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    return server, thread

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +44,8 @@ from newsbridge.exchange.lifecycle import Action
 from newsbridge.formats.item import Item
 from newsbridge.ingest.pipeline import Ingestor
 from newsbridge.items.store import Stored
+
+from tests.live_server import start_http_server
 
 LOOPBACK = ("127.0.0.0/8", "::1/128")
 
@@ -163,14 +164,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
                 pass
 
-        class Server(ThreadingHTTPServer):
-            address_family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-            daemon_threads = True
-
-        self._server = Server((self.host, 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
+        self._server, self._thread = start_http_server(self.host, Handler)
         return self
 
     def __exit__(self, *exc: object) -> None:

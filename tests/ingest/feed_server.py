@@ -17,7 +17,6 @@ Use it as a context manager: ``with FeedServer(doc) as server: server.url``.
 
 from __future__ import annotations
 
-import socket
 import threading
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -25,6 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
+
+from tests.live_server import start_http_server
 
 
 @dataclass(frozen=True)
@@ -142,14 +143,7 @@ class FeedServer:
             def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
                 pass
 
-        class Server(ThreadingHTTPServer):
-            address_family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-            daemon_threads = True
-
-        self._server = Server((self.host, 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
+        self._server, self._thread = start_http_server(self.host, Handler)
         return self
 
     def __exit__(self, *exc: object) -> None:
