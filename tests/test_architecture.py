@@ -19,7 +19,7 @@ LAYERS = {  # what each part of the package may import from newsbridge
     "config": {"errors"},
     "db": BASE | {"db"},
     "accounts": BASE | {"db", "accounts"},
-    "items": BASE | {"db", "formats", "accounts", "items"},
+    "items": BASE | {"db", "formats", "vocab", "accounts", "items"},
     "exchange": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange"},
     "delivery": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery"},
     "ingest": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest"},

@@ -307,3 +307,13 @@ item_reads = sa.Table(
     sa.Column("item_id", sa.String(32), sa.ForeignKey("items.id"), primary_key=True),
     sa.Column("at", UTCDateTime, nullable=False),
 )
+
+version_topics = sa.Table(  # the Media Topics of each version, with all their broader topics (desk filter)
+    "version_topics",
+    metadata,
+    sa.Column("item_id", sa.String(32), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("qcode", sa.String(40), primary_key=True),
+    sa.ForeignKeyConstraint(["item_id", "version"], ["item_versions.item_id", "item_versions.version"]),
+    sa.Index("ix_version_topics_qcode_item_id", "qcode", "item_id"),
+)

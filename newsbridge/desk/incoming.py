@@ -1,22 +1,27 @@
-"""The incoming desk: what partners delivered, filtered, searched, with read and pickup state."""
+"""The incoming desk: what partners delivered, filtered, searched, with read and pickup state.
+
+Every filter and the search run in the database over the whole received history (the search
+through the full-text index, see items/search.py), so an old story is as findable as today's.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.members import Member
 from newsbridge.accounts.organizations import Organization
-from newsbridge.db.tables import item_reads, pickups
-from newsbridge.ingest.text import normalize_persian
-from newsbridge.items.queries import ItemRecord, Received, inbox
-from newsbridge.vocab.mediatopics import item_topics, subject_qcode, vocabulary
+from newsbridge.db.tables import deliveries, item_reads, item_versions, items, organizations, pickups, version_topics
+from newsbridge.items.queries import ItemRecord, Received, inbox, unread_by_source
+from newsbridge.items.search import matching
+from newsbridge.vocab.mediatopics import subject_qcode, vocabulary
 
-WINDOW = 500
+STATUSES = ("new", "read", "picked", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,12 @@ class Filters:
     topic: str | None = None  # Media Topic qcode (covers narrower topics)
     language: str | None = None
     status: str | None = None  # new | read | picked | withdrawn
-    q: str | None = None
+    q: str | None = None  # words that must all appear in the headline or text
+    since: date | None = None  # arrived on or after this day (in the member's zone)
+    until: date | None = None  # arrived on or before this day (in the member's zone)
+
+    def any(self) -> bool:
+        return any((self.partner, self.topic, self.language, self.status, self.q, self.since, self.until))
 
 
 @dataclass(frozen=True)
@@ -40,53 +50,65 @@ class Row:
     withdrawn: bool
 
 
-def _text(doc: dict[str, Any]) -> str:
-    parts = [h.get("value", "") for h in doc.get("headlines", [])]
-    parts += [b.get("value", "") for b in doc.get("bodies", []) if b.get("contentType") == "text/plain"]
-    return normalize_persian(" ".join(parts)).casefold()
+def _read_by(member: Member) -> sa.Select:
+    return sa.select(item_reads.c.item_id).where(item_reads.c.member_id == member.id)
 
 
-def incoming(conn: Connection, org: Organization, member: Member, filters: Filters, limit: int = 100) -> list[Row]:
-    """Received items, newest first, narrowed by ``filters``; search matches headline and text."""
-    entries = inbox(conn, org, limit=WINDOW)
+def _picked_by(org: Organization) -> sa.Select:
+    return sa.select(pickups.c.item_id).where(pickups.c.organization_id == org.id)
+
+
+def _day_start(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=zone)
+
+
+def conditions(conn: Connection, org: Organization, member: Member, filters: Filters,
+               zone: tzinfo = ZoneInfo("UTC")) -> list[sa.ColumnElement[bool]]:
+    """The filters as conditions on the version the member sees (see items.queries.inbox)."""
+    where: list[sa.ColumnElement[bool]] = []
+    if filters.partner:
+        where.append(organizations.c.slug == filters.partner)
+    if filters.language:
+        where.append(sa.or_(item_versions.c.language == filters.language,
+                            item_versions.c.language.like(filters.language + "-%")))
+    if filters.topic:
+        where.append(sa.exists().where(version_topics.c.item_id == items.c.id,
+                                       version_topics.c.version == item_versions.c.version,
+                                       version_topics.c.qcode == filters.topic))
+    status = {"new": items.c.id.not_in(_read_by(member)), "read": items.c.id.in_(_read_by(member)),
+              "picked": items.c.id.in_(_picked_by(org)), "withdrawn": item_versions.c.pubstatus == "canceled"}
+    if filters.status in status:
+        where.append(status[filters.status])
+    if filters.since:
+        where.append(deliveries.c.available_from >= _day_start(filters.since, zone))
+    if filters.until:
+        where.append(deliveries.c.available_from < _day_start(filters.until + timedelta(days=1), zone))
+    if filters.q and (found := matching(conn.dialect.name, filters.q)) is not None:
+        where.append(found)
+    return where
+
+
+def incoming(conn: Connection, org: Organization, member: Member, filters: Filters, limit: int = 100,
+             zone: tzinfo = ZoneInfo("UTC")) -> list[Row]:
+    """Received items matching ``filters``, newest arrival first."""
+    entries = inbox(conn, org, limit=limit, where=conditions(conn, org, member, filters, zone))
     ids = [record.id for record, _ in entries]
-    read = set(conn.execute(sa.select(item_reads.c.item_id).where(item_reads.c.member_id == member.id,
-                                                                  item_reads.c.item_id.in_(ids))).scalars())
-    picked = set(conn.execute(sa.select(pickups.c.item_id).where(pickups.c.organization_id == org.id,
-                                                                 pickups.c.item_id.in_(ids))).scalars())
-    words = normalize_persian(filters.q or "").casefold().split()
+    read = set(conn.execute(_read_by(member).where(item_reads.c.item_id.in_(ids))).scalars())
+    picked = set(conn.execute(_picked_by(org).where(pickups.c.item_id.in_(ids))).scalars())
     labels = vocabulary()
     rows = []
     for record, how in entries:
-        doc = record.latest.document
-        subjects = doc.get("subjects", [])
-        language = doc.get("language")
-        row = Row(record, how, next((h.get("value") for h in doc.get("headlines", []) if h.get("value")), record.uri),
-                  language, [(q, labels[q].label) for q in (subject_qcode(s) for s in subjects) if q in labels],
-                  record.id in read, record.id in picked, record.latest.pubstatus == "canceled")
-        if filters.partner and record.source.slug != filters.partner:
-            continue
-        if filters.language and (language or "").split("-")[0] != filters.language:
-            continue
-        if filters.topic and filters.topic not in item_topics(subjects):
-            continue
-        if filters.status and not {"new": not row.read, "read": row.read, "picked": row.picked,
-                                   "withdrawn": row.withdrawn}.get(filters.status, True):
-            continue
-        if words and not all(w in _text(doc) for w in words):
-            continue
-        rows.append(row)
-        if len(rows) >= limit:
-            break
+        doc: dict[str, Any] = record.latest.document
+        headline = next((h.get("value") for h in doc.get("headlines", []) if h.get("value")), record.uri)
+        topics = [(q, labels[q].label) for q in (subject_qcode(s) for s in doc.get("subjects", [])) if q in labels]
+        rows.append(Row(record, how, headline, doc.get("language"), topics, record.id in read, record.id in picked,
+                        record.latest.pubstatus == "canceled"))
     return rows
 
 
-def unread_by_partner(rows: list[Row]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for row in rows:
-        if not row.read:
-            counts[row.record.source.slug] = counts.get(row.record.source.slug, 0) + 1
-    return counts
+def unread_by_partner(conn: Connection, org: Organization, member: Member) -> dict[str, int]:
+    """Received items the member has not opened, per source, over the whole history."""
+    return unread_by_source(conn, org, _read_by(member))
 
 
 def newest_arrival(rows: list[Row]) -> datetime | None:

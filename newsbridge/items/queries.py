@@ -8,6 +8,7 @@ else is answered exactly like an id that does not exist: 404, so ids reveal noth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -162,11 +163,13 @@ _SHOWN_AT = sa.case((deliveries.c.created_at > deliveries.c.available_from, deli
                     else_=deliveries.c.available_from)
 
 
-def inbox(conn: Connection, viewer: Organization, *, since: datetime | None = None, limit: int = 50) \
-        -> list[tuple[ItemRecord, Received]]:
+def inbox(conn: Connection, viewer: Organization, *, since: datetime | None = None, limit: int = 50,
+          where: Sequence[sa.ColumnElement[bool]] = ()) -> list[tuple[ItemRecord, Received]]:
     """What the viewer received (available now), newest arrival first, with credit line and usage terms;
-    ``since`` keeps what arrived in the inbox after that time (so polling with it misses nothing)."""
-    query = _received_query(viewer, utcnow())
+    ``since`` keeps what arrived in the inbox after that time (so polling with it misses nothing);
+    ``where`` narrows further (conditions on the items, item_versions, deliveries and organizations
+    rows of the version the viewer sees)."""
+    query = _received_query(viewer, utcnow()).where(*where)
     if since is not None:
         query = query.where(_SHOWN_AT > since)
     query = query.order_by(_SHOWN_AT.desc(), items.c.id.desc()).limit(max(1, min(limit, MAX_LIMIT)))
@@ -177,6 +180,25 @@ def inbox(conn: Connection, viewer: Organization, *, since: datetime | None = No
             seen.add(row.id)
             found.append((_record(row), _received(row)))
     return found
+
+
+def received_languages(conn: Connection, viewer: Organization) -> list[str]:
+    """The languages of everything the viewer received, for a filter's choices."""
+    query = (sa.select(item_versions.c.language).distinct()
+             .join(deliveries, sa.and_(deliveries.c.item_id == item_versions.c.item_id,
+                                       deliveries.c.version == item_versions.c.version))
+             .where(_available(viewer, utcnow()), item_versions.c.language.is_not(None)))
+    return sorted({language.split("-")[0] for language in conn.execute(query).scalars()})
+
+
+def unread_by_source(conn: Connection, viewer: Organization, read: sa.Select) -> dict[str, int]:
+    """How many received items per source (slug) are not among the item ids ``read`` selects."""
+    query = (sa.select(organizations.c.slug, sa.func.count(sa.distinct(items.c.id)))
+             .select_from(deliveries).join(items, items.c.id == deliveries.c.item_id)
+             .join(organizations, organizations.c.id == items.c.organization_id)
+             .where(_available(viewer, utcnow()), items.c.id.not_in(read))
+             .group_by(organizations.c.slug).order_by(organizations.c.slug))
+    return {slug: count for slug, count in conn.execute(query)}
 
 
 def received(conn: Connection, viewer: Organization, item_id: str) -> Received | None:

@@ -22,11 +22,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from newsbridge.db.tables import item_versions, items
+from newsbridge.db.tables import item_versions, items, version_topics
 from newsbridge.errors import VersionConflict
 from newsbridge.ids import new_id, utcnow
 from newsbridge.formats.item import Item
 from newsbridge.formats.ninjs import to_ninjs3
+from newsbridge.vocab.mediatopics import item_topics
 
 
 _NEW = -1  # latest_version of an item row claimed in this transaction, before its first version
@@ -86,6 +87,12 @@ def _version_row(item_id: str, version: int, prepared: Prepared, now: datetime) 
     }
 
 
+def _topic_rows(version_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Media Topics of each version, with their broader topics, for the desk's topic filter."""
+    return [{"item_id": row["item_id"], "version": row["version"], "qcode": qcode}
+            for row in version_rows for qcode in sorted(item_topics(row["document"].get("subjects", [])))]
+
+
 def store_first_versions(conn: Connection, organization_id: str, batch: Sequence[Prepared]) -> dict[int, Stored]:
     """Bulk path: store at once every item of ``batch`` whose uri is new to the organization and
     appears once in the batch; returns them by batch index. The rest need :func:`store_version`.
@@ -112,6 +119,8 @@ def store_first_versions(conn: Connection, organization_id: str, batch: Sequence
     if item_rows:
         conn.execute(items.insert(), item_rows)
         conn.execute(item_versions.insert(), version_rows)
+        if topic_rows := _topic_rows(version_rows):
+            conn.execute(version_topics.insert(), topic_rows)
     return stored
 
 
@@ -134,7 +143,10 @@ def store_version(conn: Connection, organization_id: str, prepared: Prepared) ->
                 f"{' and has other content' if asked == latest else ''}; send version {latest + 1} or higher",
                 field="version")
     version = asked if asked is not None else (1 if latest is None else latest + 1)
-    conn.execute(item_versions.insert().values(**_version_row(item_id, version, prepared, now)))
+    row = _version_row(item_id, version, prepared, now)
+    conn.execute(item_versions.insert().values(**row))
+    if topic_rows := _topic_rows([row]):
+        conn.execute(version_topics.insert(), topic_rows)
     conn.execute(items.update().where(items.c.id == item_id).values(
         latest_version=version, pubstatus=item.pubstatus, headline=item.headline, language=item.language,
         updated_at=now,

@@ -9,9 +9,18 @@ from newsbridge.db.migrate import current_revision, head_revision, upgrade
 from newsbridge.db.tables import metadata
 
 
+# The full-text index is dialect-specific and lives outside the table definitions (items/search.py).
+SEARCH_INDEX = ("item_versions_search", "ix_item_versions_search")
+
+
+def _not_search(name, kind, parent) -> bool:
+    return not (name or "").startswith(SEARCH_INDEX)
+
+
 def test_migrations_match_the_tables(engine) -> None:
     with engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": _not_search})
+        differences = compare_metadata(context, metadata)
     assert differences == []
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from newsbridge.db.engine import reading
 from newsbridge.delivery.feeds import changes, latest_position
-from newsbridge.desk.incoming import Filters, Row, incoming, unread_by_partner
+from newsbridge.desk.incoming import STATUSES, Filters, Row, incoming, unread_by_partner
 from newsbridge.exchange.agreements import list_agreements
+from newsbridge.items.queries import received_languages
 from newsbridge.vocab.mediatopics import vocabulary
 from newsbridge.web.context import Viewer, page, viewer
 
@@ -20,23 +23,31 @@ router = APIRouter(include_in_schema=False)
 TOP_TOPICS = [q for q, t in vocabulary().items() if not t.broader and not t.retired]
 
 
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:  # not a day: the filter is left out, the form shows it empty
+        return None
+
+
 def _filters(request: Request) -> Filters:
     q = request.query_params
     return Filters(partner=q.get("partner") or None, topic=q.get("topic") or None, language=q.get("language") or None,
-                   status=q.get("status") or None, q=(q.get("q") or "").strip() or None)
+                   status=q.get("status") if q.get("status") in STATUSES else None,
+                   q=(q.get("q") or "").strip()[:500] or None, since=_day(q.get("since")), until=_day(q.get("until")))
 
 
 def _context(request: Request, who: Viewer) -> dict[str, Any]:
     filters = _filters(request)
     with reading(request.app.state.hub.engine) as conn:
-        rows: list[Row] = incoming(conn, who.organization, who.member, filters)
-        everything = incoming(conn, who.organization, who.member, Filters())
+        rows: list[Row] = incoming(conn, who.organization, who.member, filters, zone=ZoneInfo(who.timezone))
+        unread = unread_by_partner(conn, who.organization, who.member)
+        languages = received_languages(conn, who.organization)
         partners = sorted({(p.slug, p.name) for a in list_agreements(conn, who.organization) for p in a.parties
                            if p.id not in (who.organization.id, who.organization.parent_id)})
     topics = vocabulary()
-    return {"rows": rows, "filters": filters, "unread": unread_by_partner(everything), "partners": partners,
-            "topics": [(q, topics[q].label) for q in TOP_TOPICS],
-            "languages": sorted({r.language.split("-")[0] for r in everything if r.language}),
+    return {"rows": rows, "filters": filters, "unread": unread, "partners": partners, "partner_names": dict(partners),
+            "topics": [(q, topics[q].label) for q in TOP_TOPICS], "languages": languages,
             "query": request.url.query}
 
 

@@ -1,0 +1,66 @@
+"""The demo hub in Chromium, photographed for the README: the desk, a Persian item, an agreement
+and its roadmap board. Saved under docs/screenshots/ (committed; checked by eye when they change)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsbridge.app import create_app
+from newsbridge.config import load_settings
+from newsbridge.db.engine import create_engine
+from newsbridge.db.migrate import upgrade
+from newsbridge.demo import DemoReport, load_demo
+from newsbridge.ingest.pipeline import Ingestor
+from tests.live_server import serving
+
+pytestmark = pytest.mark.browser
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DemoReport]]:
+    settings = load_settings(env={}, database_url=f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
+    engine = create_engine(settings.database_url)
+    upgrade(engine)
+    report = load_demo(engine, Ingestor(engine, settings))
+    try:
+        with serving(create_app(settings, engine, migrate=False)) as url:
+            yield url, report
+    finally:
+        engine.dispose()
+
+
+def sign_in(page, demo: tuple[str, DemoReport], email: str) -> None:  # type: ignore[no-untyped-def]
+    url, report = demo
+    password = next(p for _org, e, _role, p in report.members if e == email)
+    page.goto(f"{url}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/desk")
+
+
+def test_screenshots_of_the_demo_desk(page, demo) -> None:  # type: ignore[no-untyped-def]
+    url, _report = demo
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    sign_in(page, demo, "editor@kazinform.example")
+    rows = page.locator("#row-list .row")
+    assert rows.count() >= 3  # a lived-in desk: IRNA's stories, in Persian and English
+    page.screenshot(path=str(DOCS_SCREENSHOTS / "desk.png"))
+
+    persian = page.locator("#row-list .row a.headline[lang=fa]").first
+    persian.click()
+    page.wait_for_url("**/items/*")
+    assert page.locator("[dir=rtl]").count() >= 1
+    assert "IRNA" in page.inner_text(".terms")
+    page.screenshot(path=str(DOCS_SCREENSHOTS / "item-persian.png"), full_page=True)
+
+    page.goto(f"{url}/agreements")
+    page.locator("main a[href^='/agreements/']").first.click()
+    page.wait_for_url("**/agreements/*")
+    assert page.locator("#roadmap").is_visible()
+    page.screenshot(path=str(DOCS_SCREENSHOTS / "agreement.png"))
+    page.locator("#roadmap").screenshot(path=str(DOCS_SCREENSHOTS / "roadmap.png"))

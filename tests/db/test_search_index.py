@@ -1,0 +1,114 @@
+"""The full-text index and the per-version topics: kept at store time, filled for versions
+stored before migration 0007, and used by PostgreSQL's planner; query words parsed safely."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from newsbridge.db.engine import create_engine, reading, writing
+from newsbridge.db.migrate import upgrade
+from newsbridge.db.tables import item_versions, items, organizations, version_topics
+from newsbridge.items.search import PG_DOCUMENT, matching, words
+from tests.conftest import POSTGRES_URL
+from tests.databases import postgres_database
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+FOOTBALL = "http://cv.iptc.org/newscodes/mediatopic/20001065"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """An empty database of this test's own (migrations are applied step by step here)."""
+    if request.param == "sqlite":
+        engine = create_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+        yield engine
+        engine.dispose()
+        return
+    with postgres_database(POSTGRES_URL, prefix="newsbridge_search") as url:
+        engine = create_engine(url)
+        yield engine
+        engine.dispose()
+
+
+def _version(item_id: str, version: int, headline: str, body: str, subjects: list[dict[str, str]]) -> dict:
+    return {"item_id": item_id, "version": version, "content_hash": f"{item_id}-{version}", "type": "text",
+            "pubstatus": "usable", "language": "en", "language_source": "declared", "language_confidence": None,
+            "headline": headline, "body_text": body, "body_html": None, "firstcreated": NOW, "versioncreated": NOW,
+            "embargoed": None, "document": {"headlines": [{"value": headline}], "subjects": subjects},
+            "received_at": NOW}
+
+
+def _found(engine: Engine, query: str) -> list[str]:
+    with reading(engine) as conn:
+        condition = matching(conn.dialect.name, query)
+        assert condition is not None
+        return sorted(conn.execute(sa.select(item_versions.c.headline).where(condition)).scalars())
+
+
+def test_versions_stored_before_the_index_are_indexed_by_the_migration(fresh_engine: Engine) -> None:
+    upgrade(fresh_engine, "0006")
+    with writing(fresh_engine) as conn:
+        conn.execute(organizations.insert().values(id="o1", slug="kazinform", name="Kazinform", languages=["kk"],
+                                                   timezone="Asia/Almaty", credit_name="Kazinform", created_at=NOW))
+        conn.execute(items.insert().values(id="i1", organization_id="o1", uri="kz-1", latest_version=2,
+                                           pubstatus="usable", created_at=NOW, updated_at=NOW))
+        conn.execute(item_versions.insert(), [
+            _version("i1", 1, "Astana derby tonight", "Preview of the match.", [{"uri": FOOTBALL}]),
+            _version("i1", 2, "Astana wins the derby", "A late goal decided it.", [{"uri": FOOTBALL}])])
+    upgrade(fresh_engine)
+    assert _found(fresh_engine, "derby") == ["Astana derby tonight", "Astana wins the derby"]
+    assert _found(fresh_engine, "goal") == ["Astana wins the derby"]
+    with reading(fresh_engine) as conn:
+        topics = set(conn.execute(sa.select(version_topics.c.version, version_topics.c.qcode)))
+    assert topics == {(v, q) for v in (1, 2) for q in ("medtop:20001065", "medtop:20000822", "medtop:15000000")}
+    # football, with its broader topics: ball sports and sport
+    # New versions reach the index as they are stored (SQLite: triggers; PostgreSQL: the index).
+    with writing(fresh_engine) as conn:
+        conn.execute(item_versions.insert().values(**_version("i1", 3, "Astana celebrates", "Fans in the streets.",
+                                                                [])))
+    assert _found(fresh_engine, "fans") == ["Astana celebrates"]
+    with writing(fresh_engine) as conn:  # and leave it when deleted (no stale hits on a reused row id)
+        conn.execute(item_versions.delete().where(item_versions.c.version == 3))
+        conn.execute(item_versions.insert().values(**_version("i1", 4, "Quiet evening", "Nothing.", [])))
+    assert _found(fresh_engine, "fans") == []
+
+
+def test_postgresql_answers_searches_from_the_index() -> None:
+    """The query's expression is the index's (SQLite's FTS5 table is an index by nature)."""
+    with postgres_database(POSTGRES_URL, prefix="newsbridge_search") as url:
+        engine = create_engine(url)
+        upgrade(engine)
+        with reading(engine) as conn:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            query = sa.select(item_versions.c.id).where(matching("postgresql", "derby"))
+            plan = conn.execute(sa.text("EXPLAIN " + str(query.compile(
+                engine, compile_kwargs={"literal_binds": True})))).scalars().all()
+        engine.dispose()
+    assert any("ix_item_versions_search" in line for line in plan), plan
+    assert "to_tsvector" in PG_DOCUMENT
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("Budget  cooperation", [["budget"], ["cooperation"]]),
+    ("КАЗАХСТАН", [["казахстан"]]),
+    ('"budget" AND (x OR y)* -z NEAR', [["budget"], ["and"], ["x"], ["or"], ["y"], ["z"], ["near"]]),
+    ("'; drop --", [["drop"]]),
+    ("***", []),
+    ("snake_case", [["snake"], ["case"]]),
+    ("ايران", [["ايران", "ایران"]]),  # Arabic ye: also the Persian spelling
+    ("ایران", [["ایران", "ايران"]]),
+    ("می\u200cخواهد", [["می", "مي"], ["خواهد"]]),  # the ZWNJ separates, as in the index
+    ("budget budget", [["budget"]]),
+])
+def test_query_words(query: str, expected: list[list[str]]) -> None:
+    assert words(query) == expected
+
+
+def test_queries_are_bounded() -> None:
+    assert len(words(" ".join(f"w{n}" for n in range(100)))) == 16
+    assert words("x" * 1000) == [["x" * 64]]
