@@ -11,7 +11,8 @@ Concurrent clients, each an ``httpx.AsyncClient`` with one connection, then hit
 * baseline: ``GET /healthz`` (no key; a ``SELECT 1`` and the schema revision).
 
 The phases alternate for ``--rounds`` rounds of ``--seconds`` each; the best round of each
-counts (the median is shown too). Target: feed pages at least half the rate of /healthz.
+counts (the median is shown too). Beside the rates it prints the CPU the hub's process and the
+clients used (busy cores) and the hub's CPU milliseconds per request. Target: feed pages at least half the rate of /healthz.
 ``--profile`` serves feed pages in this process under cProfile (through httpx's ASGI
 transport) and prints where the time goes.
 
@@ -125,6 +126,11 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         self.process.terminate()
         self.process.wait(10)
@@ -136,6 +142,8 @@ class Phase:
     seconds: float
     bytes: int
     items: int
+    server_cpu: float = 0.0  # CPU seconds per second of the phase: the hub's process
+    client_cpu: float = 0.0  # and the benchmark's clients (1.0 = one core busy)
 
     @property
     def rate(self) -> float:
@@ -210,14 +218,11 @@ def profile_feed(db_path: Path, key: str, pages: int, limit: int, console: Conso
     console.rule(f"[bold]{pages} feed pages under cProfile (ASGI transport, one thread; read the shares)")
     stages = (("bench/feed.py", "walk", "everything (client side included)"),
               ("httpx/_client.py", "get", "  the client: httpx get"),
-              ("api/deps.py", "dependency", "authenticate the API key"),
-              ("delivery/feeds.py", "changes", "changes(): the page's queries"),
-              ("items/queries.py", "delivered_items", "  of which delivered_items"),
-              ("delivery/feeds.py", "_withdrawn", "  of which _withdrawn"),
-              ("delivery/feeds.py", "entry_json", "entry_json (render each item)"),
-              ("fastapi/routing.py", "serialize_response", "FastAPI serialize_response"),
-              ("fastapi/encoders.py", "jsonable_encoder", "  of which jsonable_encoder"),
-              ("starlette/responses.py", "render", "JSONResponse.render (json.dumps)"),
+              ("api/deps.py", "authorize", "authenticate the API key"),
+              ("delivery/feeds.py", "changes", "changes(): the page's query and rows"),
+              ("items/queries.py", "delivered_after", "  of which the query and its rows"),
+              ("delivery/feeds.py", "page_bytes", "page_bytes (the JSON body)"),
+              ("delivery/feeds.py", "entry_json", "  entries rendered the generic way"),
               ("~", "<method 'commit' of 'sqlite3.Connection' objects>", "commits"))
     table = Table("stage", "calls", "cumulative s", "share")
     entries = stats.stats.items()  # type: ignore[attr-defined]
@@ -228,6 +233,12 @@ def profile_feed(db_path: Path, key: str, pages: int, limit: int, console: Conso
     console.print(f"profiled: {total:.2f} s for {pages} pages, client side included")
     console.print(table)
     stats.sort_stats("tottime").print_stats(20)
+
+
+def _cpu(phase: Phase) -> tuple[str, str, str]:
+    """Busy cores of the hub and of the clients, and the hub's CPU milliseconds per request."""
+    return (f"{phase.server_cpu:.2f}", f"{phase.client_cpu:.2f}",
+            f"{phase.server_cpu * phase.seconds / phase.requests * 1000:.2f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -250,8 +261,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = Server(db_path, Path(tmp) / "hub.log")
         try:
             def run(feed: bool, seconds: float) -> Phase:
-                return asyncio.run(hammer(server.url, args.clients, seconds, feed=feed, key=key,
-                                          positions=positions, limit=args.limit))
+                server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
+                phase = asyncio.run(hammer(server.url, args.clients, seconds, feed=feed, key=key,
+                                           positions=positions, limit=args.limit))
+                phase.server_cpu = (server.cpu_seconds() - server_cpu) / phase.seconds
+                phase.client_cpu = (time.process_time() - client_cpu) / phase.seconds
+                return phase
 
             run(True, 1.0), run(False, 1.0)  # warm-up: connections, caches, the SQLite page cache
             feeds: list[Phase] = []
@@ -265,14 +280,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             profile_feed(db_path, key, 200, args.limit, console)
 
     best_feed, best_health = max(feeds, key=lambda p: p.rate), max(healths, key=lambda p: p.rate)
-    table = Table("endpoint", "requests", "requests/s best (median)", "items/s", "KiB/response")
+    table = Table("endpoint", "requests", "requests/s best (median)", "items/s", "KiB/response",
+                  "server CPU", "client CPU", "server ms/request")
     table.add_row(f"GET /api/v1/feed?cursor=...&limit={args.limit}", f"{sum(p.requests for p in feeds):,}",
                   f"{best_feed.rate:,.0f} ({statistics.median(p.rate for p in feeds):,.0f})",
                   f"{best_feed.items / best_feed.seconds:,.0f}",
-                  f"{best_feed.bytes / best_feed.requests / 1024:.1f}")
+                  f"{best_feed.bytes / best_feed.requests / 1024:.1f}", *_cpu(best_feed))
     table.add_row("GET /healthz", f"{sum(p.requests for p in healths):,}",
                   f"{best_health.rate:,.0f} ({statistics.median(p.rate for p in healths):,.0f})", "",
-                  f"{best_health.bytes / best_health.requests / 1024:.2f}")
+                  f"{best_health.bytes / best_health.requests / 1024:.2f}", *_cpu(best_health))
     console.print(f"{args.clients} clients, {args.rounds} x {args.seconds:g} s per endpoint, uvicorn on loopback")
     console.print(table)
     ratio = best_feed.rate / best_health.rate

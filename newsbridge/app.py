@@ -74,10 +74,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.state.hub = the_hub
     install_error_handlers(app)
     app.state.html_error = html_error
+    # The API first, the busiest part (feed, stream) ahead: a request is matched route by route.
+    for module in (delivery, items, inbox, agreements, atom, sources, me, schemas, ops):
+        app.include_router(module.router)
     for view in (web_auth, web_desk, web_item, web_outgoing, web_partners, web_agreements):
         app.include_router(view.router)
-    for module in (items, inbox, agreements, delivery, atom, sources, me, schemas, ops):
-        app.include_router(module.router)
     static = resources.files("newsbridge.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from newsbridge.accounts.api_keys import Principal, authenticate
 from newsbridge.config import Settings
@@ -39,20 +39,26 @@ def caller(scope: str | None) -> Callable[..., Principal]:
 
     def dependency(credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
                    the_hub: Hub = Depends(hub)) -> Principal:
-        if credentials is None:
-            raise Unauthenticated("send an API key as `Authorization: Bearer <key>`; "
-                                  "`newsbridge key create SLUG` makes one", field="Authorization")
         with reading(the_hub.engine) as conn:
-            principal = authenticate(conn, credentials.credentials)
-        if principal is None:
-            raise Unauthenticated("the API key is unknown or revoked; ask your hub operator for a new one",
-                                  field="Authorization")
-        if scope is not None and scope not in principal.scopes:
-            raise Forbidden(f"this API key lacks the {scope!r} scope; create a key with --scope {scope}",
-                            field="Authorization")
-        return principal
+            return authorize(conn, credentials, scope)
 
     return dependency
+
+
+def authorize(conn: Connection, credentials: HTTPAuthorizationCredentials | None, scope: str | None) -> Principal:
+    """The caller behind ``credentials``, holding ``scope``; the errors every API call answers with.
+    (Handlers that read the database in one worker-thread call use this directly.)"""
+    if credentials is None:
+        raise Unauthenticated("send an API key as `Authorization: Bearer <key>`; "
+                              "`newsbridge key create SLUG` makes one", field="Authorization")
+    principal = authenticate(conn, credentials.credentials)
+    if principal is None:
+        raise Unauthenticated("the API key is unknown or revoked; ask your hub operator for a new one",
+                              field="Authorization")
+    if scope is not None and scope not in principal.scopes:
+        raise Forbidden(f"this API key lacks the {scope!r} scope; create a key with --scope {scope}",
+                        field="Authorization")
+    return principal
 
 
 async def json_body(request: Request) -> Any:

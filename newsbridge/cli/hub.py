@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import typer
@@ -36,6 +37,10 @@ def _run_server(cli: CliState, host: str | None, port: int | None) -> None:
 
     settings = cli.settings().replace(**{k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     app = create_app(settings)
+    # What start-up built (vocabulary, models, routes, templates) lives as long as the process: keep it
+    # out of the garbage collector's full passes, which otherwise walk it again and again.
+    gc.collect()
+    gc.freeze()
     err.print(f"Newsbridge on http://{settings.host}:{settings.port}  (API docs: /docs, health: /healthz)")
     uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_level="warning")
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from feedgen.feed import FeedGenerator
 from sqlalchemy.engine import Connection
@@ -24,10 +25,10 @@ from newsbridge.accounts.organizations import Organization, get_organization_by_
 from newsbridge.db.tables import deliveries, feed_tokens
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
-from newsbridge.items.queries import ItemRecord, ItemVersion, Received, delivered_to, viewer_ids
+from newsbridge.items.queries import Delivered, ItemRecord, ItemVersion, Received, delivered_after, delivered_to
 from newsbridge.formats.feeds import to_jsonfeed
 from newsbridge.formats.ninjs import item_from_ninjs
-from newsbridge.items.render import NOTICE_KEYS, Format, render
+from newsbridge.items.render import NOTICE_KEYS, Format, hub_fields, render
 
 MAX_PAGE = 500
 MAX_POSITION = 2**62  # positions are BIGINT; anything larger was never handed out
@@ -60,28 +61,17 @@ def decode_cursor(cursor: str | None) -> int:
             from None
 
 
-def _withdrawn(conn: Connection, viewer: Organization, item_ids: set[str]) -> set[str]:
-    """Items whose newest version in the viewer's feed is a withdrawal (published again: not withdrawn)."""
-    if not item_ids:
-        return set()
-    newest = (sa.select(deliveries.c.item_id, sa.func.max(deliveries.c.position).label("position"))
-              .where(deliveries.c.item_id.in_(item_ids), deliveries.c.recipient_id.in_(viewer_ids(viewer)),
-                     deliveries.c.position.is_not(None)).group_by(deliveries.c.item_id).subquery())
-    rows = conn.execute(sa.select(deliveries.c.item_id).join(newest, deliveries.c.position == newest.c.position)
-                        .where(deliveries.c.event == "item.withdrawn"))
-    return set(rows.scalars())
+def _entry(d: Delivered) -> Entry:
+    return Entry(d.position or 0, d.event, d.record, d.record.latest, d.received, d.withdrawn)
 
 
 def _entries(conn: Connection, viewer: Organization, where: list[Any], order: Any, limit: int) -> list[Entry]:
-    page = delivered_to(conn, viewer, where, order, max(1, min(limit, MAX_PAGE)))
-    gone = _withdrawn(conn, viewer, {d.record.id for d in page})
-    return [Entry(d.position or 0, d.event, d.record, d.record.latest, d.received, withdrawn=d.record.id in gone)
-            for d in page]
+    return [_entry(d) for d in delivered_to(conn, viewer, where, order, max(1, min(limit, MAX_PAGE)))]
 
 
 def changes(conn: Connection, viewer: Organization, after: int, limit: int = 100) -> list[Entry]:
     """Deliveries to the viewer after feed position ``after``, oldest first."""
-    return _entries(conn, viewer, [deliveries.c.position > after], deliveries.c.position, limit)
+    return [_entry(d) for d in delivered_after(conn, viewer, after, max(1, min(limit, MAX_PAGE)))]
 
 
 def newest(conn: Connection, viewer: Organization, before: int | None, limit: int = 50) -> list[Entry]:
@@ -104,6 +94,27 @@ def entry_json(entry: Entry, fmt: Format = "ninjs3") -> dict[str, Any]:
         item = notice(item)
     return {"event": entry.event, "cursor": encode_cursor(entry.position), "creditLine": entry.received.credit_line,
             "item": item}
+
+
+def entry_bytes(entry: Entry, fmt: Format = "ninjs3") -> bytes:
+    """:func:`entry_json` encoded as UTF-8 JSON. A ninjs 3.x entry with content is assembled around
+    the stored document's JSON text, which is never decoded and encoded again (the hot path of
+    feeds and streams); the same object either way (a test checks)."""
+    if fmt != "ninjs3" or entry.withdrawn or entry.version.pubstatus == "canceled":
+        return orjson.dumps(entry_json(entry, fmt))
+    document = entry.version.document_json().strip().encode()
+    head = orjson.dumps({"event": entry.event, "cursor": encode_cursor(entry.position),
+                         "creditLine": entry.received.credit_line,
+                         "item": hub_fields(entry.record, entry.version, entry.received)})
+    if document == b"{}":
+        return head
+    return b"".join((head[:-2], b",", document[1:], b"}"))
+
+
+def page_bytes(entries: list[Entry], cursor: str, fmt: Format = "ninjs3") -> bytes:
+    """A changes-feed page, ``{"items": [...], "cursor": ...}``, as UTF-8 JSON."""
+    return b"".join((b'{"items":[', b",".join(entry_bytes(e, fmt) for e in entries), b'],"cursor":',
+                     orjson.dumps(cursor), b"}"))
 
 
 def notice(item: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,10 @@ else is answered exactly like an id that does not exist: 404, so ids reveal noth
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +42,15 @@ class ItemVersion:
     language_source: str
     language_confidence: float | None
     received_at: datetime
-    document: dict[str, Any]
+    stored: dict[str, Any] | str  # the stored ninjs 3.x document, or its JSON text as read (decoded on use)
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        return json.loads(self.stored) if isinstance(self.stored, str) else self.stored
+
+    def document_json(self) -> str:
+        """The document as JSON text, without decoding it when it was read as text."""
+        return self.stored if isinstance(self.stored, str) else json.dumps(self.stored, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -76,11 +86,13 @@ def viewer_ids(viewer: Organization) -> tuple[str, ...]:
 
 
 def _record(row: sa.Row) -> ItemRecord:
-    m = row._mapping
-    version = ItemVersion(m["id"], m["version"], m["pubstatus"], m["language_source"], m["language_confidence"],
-                          m["received_at"], m["document"])
-    source = SourceRef(m["organization_id"], m["slug"], m["name"], m["credit_name"])
-    return ItemRecord(m["id"], m["uri"], source, version, m["created_at"], m["updated_at"])
+    """The item record of a row whose first columns are the items columns, _SOURCE and _VERSION
+    (every query here starts so; positional: this runs for every row of every feed page)."""
+    (item_id, uri, org_id, created_at, updated_at, slug, name, credit_name, version, pubstatus, language_source,
+     language_confidence, received_at, document) = row[:14]
+    return ItemRecord(item_id, uri, SourceRef(org_id, slug, name, credit_name),
+                      ItemVersion(item_id, version, pubstatus, language_source, language_confidence, received_at,
+                                  document), created_at, updated_at)
 
 
 def _available(viewer: Organization, now: datetime) -> sa.ColumnElement[bool]:
@@ -133,14 +145,16 @@ def list_own_items(conn: Connection, viewer: Organization, *, since: datetime | 
     return [_record(row) for row in conn.execute(query)]
 
 
+_RECEIVED = (deliveries.c.agreement_id, agreements.c.title.label("agreement_title"), deliveries.c.reason,
+             deliveries.c.credit_line, deliveries.c.usage_terms, deliveries.c.available_from)
+
+
 def _received_query(viewer: Organization, now: datetime) -> sa.Select:
     newest = (sa.select(deliveries.c.item_id, sa.func.max(deliveries.c.version).label("version"))
               .where(_available(viewer, now)).group_by(deliveries.c.item_id).subquery())
     return (
         sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
-                  *_SOURCE, *_VERSION, deliveries.c.agreement_id, agreements.c.title.label("agreement_title"),
-                  deliveries.c.reason, deliveries.c.credit_line, deliveries.c.usage_terms,
-                  deliveries.c.available_from)
+                  *_SOURCE, *_VERSION, *_RECEIVED)
         .join(newest, newest.c.item_id == items.c.id)
         .join(item_versions, sa.and_(item_versions.c.item_id == items.c.id,
                                      item_versions.c.version == newest.c.version))
@@ -152,9 +166,8 @@ def _received_query(viewer: Organization, now: datetime) -> sa.Select:
 
 
 def _received(row: sa.Row) -> Received:
-    m = row._mapping
-    return Received(m["agreement_id"], m["agreement_title"], m["reason"], m["credit_line"], m["usage_terms"],
-                    m["available_from"])
+    """The delivery terms of a row that ends with the six columns of _RECEIVED."""
+    return Received(*row[-6:])
 
 
 # When a delivery reached the inbox: routed (created) and available, whichever came later. A
@@ -207,12 +220,15 @@ def received(conn: Connection, viewer: Organization, item_id: str) -> Received |
     return _received(row) if row is not None else None
 
 
-def _delivered_query() -> sa.Select:
+# The stored document as JSON text: feeds and webhooks pass it on without decoding and re-encoding it.
+_VERSION_TEXT = (*_VERSION[:-1], sa.cast(item_versions.c.document, sa.Text).label("document"))
+
+
+def _delivered_query(*extra: sa.ColumnElement[Any]) -> sa.Select:
     return (
         sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
-                  *_SOURCE, *_VERSION, deliveries.c.id.label("delivery_id"), deliveries.c.position,
-                  deliveries.c.event, deliveries.c.agreement_id, agreements.c.title.label("agreement_title"),
-                  deliveries.c.reason, deliveries.c.credit_line, deliveries.c.usage_terms, deliveries.c.available_from)
+                  *_SOURCE, *_VERSION_TEXT, *extra, deliveries.c.id.label("delivery_id"), deliveries.c.position,
+                  deliveries.c.event, *_RECEIVED)
         .select_from(deliveries)
         .join(items, items.c.id == deliveries.c.item_id)
         .join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
@@ -230,6 +246,7 @@ class Delivered:
     event: str
     record: ItemRecord
     received: Received
+    withdrawn: bool = False  # the newest version of the item the viewer got since is a withdrawal
 
 
 def delivered_items(conn: Connection, delivery_ids: list[int]) -> dict[int, tuple[ItemRecord, ItemVersion, Received]]:
@@ -244,9 +261,40 @@ def delivered_items(conn: Connection, delivery_ids: list[int]) -> dict[int, tupl
     return found
 
 
+def _withdrawn_since(viewers: Any) -> sa.ColumnElement[bool]:
+    """Whether the newest delivery of the row's item in the viewers' feed is a withdrawal (an item
+    published again after a withdrawal is not withdrawn); one index lookup per row."""
+    later = deliveries.alias("later")
+    newest_event = (sa.select(later.c.event)
+                    .where(later.c.item_id == deliveries.c.item_id, later.c.recipient_id.in_(viewers),
+                           later.c.position.is_not(None))
+                    .order_by(later.c.position.desc()).limit(1).scalar_subquery())
+    return sa.func.coalesce(newest_event == "item.withdrawn", False).label("withdrawn_since")
+
+
+def _delivered(rows: Any) -> list[Delivered]:
+    return [Delivered(row.delivery_id, row.position, row.event, _record(row), _received(row), bool(row.withdrawn_since))
+            for row in rows]
+
+
 def delivered_to(conn: Connection, viewer: Organization, where: list[Any], order: Any, limit: int) -> list[Delivered]:
-    """A page of the viewer's deliveries (filters and order on the deliveries table), in one query."""
-    query = (_delivered_query().where(deliveries.c.recipient_id.in_(viewer_ids(viewer)), *where)
-             .order_by(order).limit(limit))
-    return [Delivered(row.delivery_id, row.position, row.event, _record(row), _received(row))
-            for row in conn.execute(query)]
+    """A page of the viewer's deliveries (filters and order on the deliveries table) with each
+    item's withdrawal state, in one query."""
+    ids = viewer_ids(viewer)
+    query = (_delivered_query(_withdrawn_since(ids))
+             .where(deliveries.c.recipient_id.in_(ids), *where).order_by(order).limit(limit))
+    return _delivered(conn.execute(query))
+
+
+_VIEWERS = sa.bindparam("viewers", expanding=True)
+# The changes feed's page, built once (it is the hub's busiest read): deliveries to the viewers
+# after a feed position, in feed order.
+_DELIVERED_AFTER = (_delivered_query(_withdrawn_since(_VIEWERS))
+                    .where(deliveries.c.recipient_id.in_(_VIEWERS), deliveries.c.position > sa.bindparam("after"))
+                    .order_by(deliveries.c.position).limit(sa.bindparam("limit")))
+
+
+def delivered_after(conn: Connection, viewer: Organization, after: int, limit: int) -> list[Delivered]:
+    """The viewer's deliveries after feed position ``after``, in feed order (the changes feed)."""
+    return _delivered(conn.execute(_DELIVERED_AFTER, {"viewers": list(viewer_ids(viewer)), "after": after,
+                                                      "limit": limit}))

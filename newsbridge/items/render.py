@@ -17,14 +17,18 @@ NOTICE_KEYS = ("uri", "type", "version", "versionCreated", "versioncreated", "pu
                "language")
 
 
-def _hub_fields(record: ItemRecord, version: ItemVersion) -> dict[str, Any]:
-    return {
+def hub_fields(record: ItemRecord, version: ItemVersion, how: Received | None = None) -> dict[str, Any]:
+    """What the hub adds beside the ninjs document: id, source, hub; for a recipient also received."""
+    fields = {
         "id": record.id,
         "source": {"id": record.source.id, "slug": record.source.slug, "name": record.source.name,
                    "creditName": record.source.credit_name},
         "hub": {"version": version.version, "receivedAt": version.received_at.isoformat(),
                 "languageSource": version.language_source, "languageConfidence": version.language_confidence},
     }
+    if how is not None:
+        fields["received"] = received_json(how)
+    return fields
 
 
 def received_json(how: Received) -> dict[str, Any]:
@@ -41,10 +45,7 @@ def render(record: ItemRecord, version: ItemVersion | None = None, fmt: Format =
     doc = version.document if fmt == "ninjs3" else ninjs.to_ninjs2(ninjs.item_from_ninjs(version.document))
     if version.pubstatus == "canceled":
         doc = {k: v for k, v in doc.items() if k in NOTICE_KEYS}
-    hub_fields = _hub_fields(record, version)
-    if how is not None:
-        hub_fields["received"] = received_json(how)
-    return {**hub_fields, **doc}
+    return {**hub_fields(record, version, how), **doc}
 
 
 def render_newsml(version: ItemVersion) -> bytes:

@@ -16,7 +16,7 @@ from newsbridge.db.engine import reading, writing
 from newsbridge.delivery.status import partner_summary
 from newsbridge.desk.pickups import list_pickups, mark_read, record_pickup
 from newsbridge.desk.translation import LibreTranslate, translate_item
-from newsbridge.errors import InvalidInput, NewsbridgeError
+from newsbridge.errors import InvalidInput
 from newsbridge.exchange.deliveries import explain_routing
 from newsbridge.formats import ninjs
 from newsbridge.items.queries import ItemVersion, get_item, list_versions, received
