@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from newsbridge.accounts.api_keys import Principal
 from newsbridge.api.deps import Hub, authorize, bearer, caller, hub, json_body
-from newsbridge.db.engine import reading, writing
+from newsbridge.db.engine import read, reading, writing
 from newsbridge.delivery.endpoints import (Endpoint, create_endpoint, get_endpoint, health, list_endpoints,
                                            rotate_secret, set_enabled)
 from newsbridge.delivery.feeds import (MAX_POSITION, changes, decode_cursor, encode_cursor, entry_bytes,
@@ -123,15 +123,15 @@ async def feed(cursor: str | None = Query(None), limit: int = Query(100, ge=1, l
     """Follow `cursor` from each answer to the next request; an empty page keeps the same cursor.
     Needs a key with the `read` scope."""
     after = decode_cursor(cursor)
-    # The key is checked in the same worker-thread call as the first page is read: one hop, one connection.
-    principal, entries = await asyncio.to_thread(_authorized_changes, the_hub, credentials, after, limit)
+    # The key is checked in the same call as the first page is read: one thread hop, one connection.
+    principal, entries = await read(the_hub.engine, _authorized_changes, the_hub, credentials, after, limit)
     deadline = asyncio.get_running_loop().time() + wait
     while not entries:
         remaining = deadline - asyncio.get_running_loop().time()
         if remaining <= 0:
             break
         await the_hub.signal.wait(min(remaining, 1.0))
-        entries = await asyncio.to_thread(_changes, the_hub, principal, after, limit)
+        entries = await read(the_hub.engine, _changes, the_hub, principal, after, limit)
     next_cursor = encode_cursor(entries[-1].position) if entries else (cursor or encode_cursor(0))
     # Assembled as bytes around the stored documents' JSON text (see feeds.entry_bytes).
     return Response(page_bytes(entries, next_cursor, format), media_type="application/json")
@@ -162,7 +162,7 @@ async def stream(request: Request, last_event_id: str | None = Header(None), for
     async def events(position: int) -> AsyncIterator[bytes]:
         yield b"retry: 2000\n\n"
         while not await request.is_disconnected():
-            entries = await asyncio.to_thread(_changes, the_hub, principal, position, 100)
+            entries = await read(the_hub.engine, _changes, the_hub, principal, position, 100)
             for entry in entries:
                 position = entry.position
                 yield (f"id: {entry.position}\nevent: {entry.event}\ndata: ".encode() + entry_bytes(entry, format)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
@@ -11,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from newsbridge.db.engine import reading
+from newsbridge.db.engine import read, reading
 from newsbridge.delivery.feeds import changes, latest_position
 from newsbridge.desk.incoming import STATUSES, Filters, Row, incoming, unread_by_partner
 from newsbridge.exchange.agreements import list_agreements
@@ -76,10 +75,10 @@ async def desk_events(request: Request, who: Viewer = Depends(viewer)) -> Stream
             return latest_position(conn)
 
     async def events() -> AsyncIterator[bytes]:
-        position = await asyncio.to_thread(start)
+        position = await read(hub.engine, start)
         yield b"retry: 2000\n\n"
         while not await request.is_disconnected():
-            found = await asyncio.to_thread(newer, position)
+            found = await read(hub.engine, newer, position)
             if found:
                 position = found[-1].position
                 yield f"event: arrived\ndata: {len(found)}\n\n".encode()
