@@ -46,7 +46,7 @@ from rich.table import Table
 from newsbridge.accounts.api_keys import create_api_key
 from newsbridge.accounts.organizations import create_organization
 from newsbridge.config import load_settings
-from newsbridge.db.engine import create_engine, writing
+from newsbridge.db.engine import create_engine, read, writing
 from newsbridge.db.migrate import upgrade
 from newsbridge.delivery.feeds import encode_cursor
 from newsbridge.delivery.outbox import sequence
@@ -204,8 +204,14 @@ def profile_feed(db_path: Path, key: str, pages: int, limit: int, console: Conso
     async def inline(func: Any, /, *args: Any, **_kwargs: Any) -> Any:
         return func(*args)
 
+    import newsbridge.api.delivery as delivery_api
+
+    async def read_inline(_engine: Any, func: Any, /, *args: Any) -> Any:
+        return func(*args)
+
     originals = asyncio.to_thread, anyio.to_thread.run_sync
     asyncio.to_thread = anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+    delivery_api.read = read_inline  # type: ignore[assignment]  # the feed's reader threads
     profile = cProfile.Profile()
     try:
         profile.enable()
@@ -213,6 +219,7 @@ def profile_feed(db_path: Path, key: str, pages: int, limit: int, console: Conso
         profile.disable()
     finally:
         asyncio.to_thread, anyio.to_thread.run_sync = originals  # type: ignore[assignment]
+        delivery_api.read = read  # type: ignore[assignment]
     stats = pstats.Stats(profile)
     total = stats.total_tt  # type: ignore[attr-defined]
     console.rule(f"[bold]{pages} feed pages under cProfile (ASGI transport, one thread; read the shares)")
