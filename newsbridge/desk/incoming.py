@@ -18,7 +18,7 @@ from newsbridge.accounts.members import Member
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import deliveries, item_reads, item_versions, items, organizations, pickups, version_topics
 from newsbridge.items.queries import ItemRecord, Received, inbox, unread_by_source
-from newsbridge.items.search import matching
+from newsbridge.items.search import matching_versions
 from newsbridge.vocab.mediatopics import subject_qcode, vocabulary
 
 STATUSES = ("new", "read", "picked", "withdrawn")
@@ -64,7 +64,7 @@ def _day_start(day: date, zone: tzinfo) -> datetime:
 
 def conditions(conn: Connection, org: Organization, member: Member, filters: Filters,
                zone: tzinfo = ZoneInfo("UTC")) -> list[sa.ColumnElement[bool]]:
-    """The filters as conditions on the version the member sees (see items.queries.inbox)."""
+    """The filters but search as conditions on the version the member sees (see items.queries.inbox)."""
     where: list[sa.ColumnElement[bool]] = []
     if filters.partner:
         where.append(organizations.c.slug == filters.partner)
@@ -83,15 +83,15 @@ def conditions(conn: Connection, org: Organization, member: Member, filters: Fil
         where.append(deliveries.c.available_from >= _day_start(filters.since, zone))
     if filters.until:
         where.append(deliveries.c.available_from < _day_start(filters.until + timedelta(days=1), zone))
-    if filters.q and (found := matching(conn.dialect.name, filters.q)) is not None:
-        where.append(found)
     return where
 
 
 def incoming(conn: Connection, org: Organization, member: Member, filters: Filters, limit: int = 100,
              zone: tzinfo = ZoneInfo("UTC")) -> list[Row]:
     """Received items matching ``filters``, newest arrival first."""
-    entries = inbox(conn, org, limit=limit, where=conditions(conn, org, member, filters, zone))
+    # Search: items of which the member's organization received a version holding every word.
+    among = matching_versions(conn.dialect.name, filters.q) if filters.q else None
+    entries = inbox(conn, org, limit=limit, where=conditions(conn, org, member, filters, zone), among=among)
     ids = [record.id for record, _ in entries]
     read = set(conn.execute(_read_by(member).where(item_reads.c.item_id.in_(ids))).scalars())
     picked = set(conn.execute(_picked_by(org).where(pickups.c.item_id.in_(ids))).scalars())

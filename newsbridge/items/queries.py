@@ -149,9 +149,17 @@ _RECEIVED = (deliveries.c.agreement_id, agreements.c.title.label("agreement_titl
              deliveries.c.credit_line, deliveries.c.usage_terms, deliveries.c.available_from)
 
 
-def _received_query(viewer: Organization, now: datetime) -> sa.Select:
-    newest = (sa.select(deliveries.c.item_id, sa.func.max(deliveries.c.version).label("version"))
-              .where(_available(viewer, now)).group_by(deliveries.c.item_id).subquery())
+def _received_query(viewer: Organization, now: datetime, among: sa.Select | None = None) -> sa.Select:
+    """What the viewer received. ``among`` selects (item id, version) pairs, such as search hits:
+    then only items of which the viewer received one of those versions, before anything else."""
+    newest = sa.select(deliveries.c.item_id, sa.func.max(deliveries.c.version).label("version")).where(
+        _available(viewer, now))
+    if among is not None:
+        hit = deliveries.alias("hit")
+        newest = newest.where(deliveries.c.item_id.in_(sa.select(hit.c.item_id).where(
+            hit.c.recipient_id.in_(viewer_ids(viewer)), hit.c.available_from <= now,
+            sa.tuple_(hit.c.item_id, hit.c.version).in_(among))))
+    newest = newest.group_by(deliveries.c.item_id).subquery()
     return (
         sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
                   *_SOURCE, *_VERSION, *_RECEIVED)
@@ -177,15 +185,30 @@ _SHOWN_AT = sa.case((deliveries.c.created_at > deliveries.c.available_from, deli
 
 
 def inbox(conn: Connection, viewer: Organization, *, since: datetime | None = None, limit: int = 50,
-          where: Sequence[sa.ColumnElement[bool]] = ()) -> list[tuple[ItemRecord, Received]]:
+          where: Sequence[sa.ColumnElement[bool]] = (), among: sa.Select | None = None) \
+        -> list[tuple[ItemRecord, Received]]:
     """What the viewer received (available now), newest arrival first, with credit line and usage terms;
     ``since`` keeps what arrived in the inbox after that time (so polling with it misses nothing);
     ``where`` narrows further (conditions on the items, item_versions, deliveries and organizations
-    rows of the version the viewer sees)."""
-    query = _received_query(viewer, utcnow()).where(*where)
+    rows of the version the viewer sees); ``among`` (item id, version pairs: search hits) narrows first."""
+    # Two steps: choose the page among narrow rows (ids and arrival times), then read the wide
+    # columns (documents) of that page only; sorting every received document first made a desk of
+    # 20,000 items take 140 ms.
+    page = _received_query(viewer, utcnow(), among).where(*where)
     if since is not None:
-        query = query.where(_SHOWN_AT > since)
-    query = query.order_by(_SHOWN_AT.desc(), items.c.id.desc()).limit(max(1, min(limit, MAX_LIMIT)))
+        page = page.where(_SHOWN_AT > since)
+    page = (page.with_only_columns(deliveries.c.id.label("delivery_id"), items.c.id.label("item_id"),
+                                   _SHOWN_AT.label("shown_at"))
+            .order_by(_SHOWN_AT.desc(), items.c.id.desc()).limit(max(1, min(limit, MAX_LIMIT))).subquery())
+    query = (sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
+                       *_SOURCE, *_VERSION, *_RECEIVED)
+             .select_from(page).join(deliveries, deliveries.c.id == page.c.delivery_id)
+             .join(items, items.c.id == deliveries.c.item_id)
+             .join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
+                                          item_versions.c.version == deliveries.c.version))
+             .join(organizations, organizations.c.id == items.c.organization_id)
+             .join(agreements, agreements.c.id == deliveries.c.agreement_id)
+             .order_by(page.c.shown_at.desc(), page.c.item_id.desc()))
     seen: set[str] = set()
     found = []
     for row in conn.execute(query):

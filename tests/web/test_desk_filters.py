@@ -147,3 +147,17 @@ async def test_search_reaches_the_whole_history(client, desk, kazinform) -> None
     assert headlines((await desk.get("/desk?language=ru")).text) == ["Казахстан и Иран подписали соглашение"]
     assert headlines((await desk.get("/desk?topic=medtop:15000000")).text) == ["Astana wins the football derby"]
     assert headlines((await desk.get("/desk?q=number+599")).text) == ["Wire story number 599"]
+
+
+async def test_search_never_reveals_a_version_not_yet_available(client, desk, kazinform) -> None:  # type: ignore[no-untyped-def]
+    """A correction under embargo is searchable only once it is available to the recipient."""
+    first = story("kz-9", "Minister visits Tehran", "A routine visit.", "en")
+    response = await client.post("/api/v1/items", json={**first, "version": "1"}, headers=kazinform.headers)
+    assert response.status_code == 201, response.text
+    correction = {**story("kz-9", "Minister resigns in Tehran", "The minister resigned.", "en"), "version": "2",
+                  "embargoedUntil": "2099-01-01T00:00:00Z"}
+    response = await client.post("/api/v1/items", json=correction, headers=kazinform.headers)
+    assert response.status_code == 201, response.text
+    assert headlines((await desk.get("/desk?q=resigns")).text) == []
+    assert headlines((await desk.get("/desk?q=routine+visit")).text) == ["Minister visits Tehran"]
+

@@ -1,0 +1,166 @@
+"""Desk search over the whole received history: the full-text index against a plain scan, same run.
+
+Builds a hub where organization ``beta`` received ``-n`` items (default 20,000) from ``alpha``:
+headlines and two paragraphs in English, Russian and Persian drawn from a small vocabulary, so
+some words are rare and some are everywhere. Then, for each query, it times the desk's search
+(the query :func:`newsbridge.desk.incoming.incoming` runs for ``q``: the index, newest 100
+matches, without building the page's rows) and a baseline that asks the same question without
+an index: the same inbox query with ``lower(headline || body_text) LIKE '%word%'`` for every
+word (what a hub without a search index does; it also misses word forms and Persian spellings,
+which is not counted here).
+
+Runs on SQLite by default; ``--database-url postgresql+psycopg://...`` runs it on an empty
+PostgreSQL database (it creates the tables). Targets: every query within 50 ms; a selective
+query (fewer than 100 matches, so the whole history must be searched) at least 5 x faster than
+the scan. A query matching thousands is bound by assembling the newest 100 of them either way.
+
+    .venv/bin/python bench/search.py [-n 20000] [--repeat 20] [--database-url URL] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import sqlalchemy as sa
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from newsbridge.accounts.members import Member, add_member
+from newsbridge.accounts.organizations import Organization, create_organization
+from newsbridge.config import load_settings
+from newsbridge.db.engine import create_engine, reading, writing
+from newsbridge.db.migrate import upgrade
+from newsbridge.db.tables import item_versions
+from newsbridge.desk.incoming import Filters, conditions
+from newsbridge.exchange.agreements import act, create_agreement
+from newsbridge.exchange.lifecycle import Action
+from newsbridge.formats.item import Item
+from newsbridge.ingest.pipeline import Ingestor
+from newsbridge.items.queries import inbox
+from newsbridge.items.search import matching_versions
+
+TARGET_SPEEDUP = 5.0
+TARGET_MS = 50.0
+WORDS = {
+    "en": ("grain exports rail freight tariffs forum media cooperation parliament budget ministry caspian "
+           "shipping drought harvest election festival documentary satellite pipeline").split(),
+    "ru": ("зерно экспорт железная дорога тарифы форум сотрудничество парламент бюджет министерство "
+           "каспий судоходство засуха урожай выборы фестиваль документальный спутник").split(),
+    "fa": ("صادرات غلات راه‌آهن تعرفه همایش رسانه همکاری مجلس بودجه وزارت خزر کشتیرانی خشکسالی "
+           "برداشت انتخابات جشنواره مستند ماهواره").split(),
+}
+RARE = {"en": "zeppelin", "ru": "дирижабль", "fa": "زپلین"}  # one item in 2,000 holds the rare word
+QUERIES = ["zeppelin", "grain exports", "cooperation", "дирижабль", "сотрудничеств", "زپلین", "همکاری",
+           "nothingmatchesthis"]
+
+
+def sentence(rng: random.Random, language: str, n: int, rare: bool) -> str:
+    words = rng.choices(WORDS[language], k=n)
+    if rare:
+        words[rng.randrange(n)] = RARE[language]
+    return " ".join(words).capitalize() + "."
+
+
+def build(engine: sa.Engine, count: int, console: Console) -> tuple[Organization, Member]:
+    settings = load_settings(database_url=engine.url.render_as_string(hide_password=False))
+    upgrade(engine)
+    with writing(engine) as conn:
+        alpha = create_organization(conn, "alpha", "Alpha Agency")
+        beta = create_organization(conn, "beta", "Beta Daily")
+        member = add_member(conn, "beta", "editor@beta.example", "Beta Editor", "editor", "bench-password-1")
+        agreement = create_agreement(conn, alpha, "bench", {
+            "title": "Alpha shares everything with Beta", "parties": ["alpha", "beta"], "terms": [{"from": "alpha"}]})
+        for org, action in ((alpha, Action.PROPOSE), (alpha, Action.SIGN), (beta, Action.SIGN)):
+            act(conn, agreement.id, action, org, "bench")
+    rng = random.Random(7)
+    ingestor = Ingestor(engine, settings)
+    languages = list(WORDS)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"storing {count:,} items", total=count)
+        for start in range(0, count, 1000):
+            batch = []
+            for n in range(start, min(start + 1000, count)):
+                language = languages[n % 3]
+                rare = n % 2000 == 1
+                body = "\n\n".join(sentence(rng, language, 25, rare and p == 1) for p in range(2))
+                batch.append(Item(uri=f"urn:bench:search:{n}", version="1", language=language,
+                                  headline=sentence(rng, language, 7, False), body_text=body))
+            outcomes = ingestor.ingest_items(alpha, batch)
+            assert all(o.error is None for o in outcomes), [o.error for o in outcomes if o.error][:1]
+            progress.advance(task, len(batch))
+    if engine.dialect.name == "postgresql":  # what autovacuum does soon after a bulk load: fresh statistics
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+    return beta, member
+
+
+def scan_conditions(query: str) -> list[sa.ColumnElement[bool]]:
+    """The baseline: every word as a substring of the lower-cased headline and text, no index."""
+    text = sa.func.lower(sa.func.coalesce(item_versions.c.headline, "") + " "
+                         + sa.func.coalesce(item_versions.c.body_text, ""))
+    return [text.like(f"%{word}%") for word in query.lower().split()]
+
+
+def timed(work: Callable[[], int], repeat: int) -> tuple[float, int]:
+    """Median milliseconds of ``repeat`` runs, and what the last run found."""
+    found = work()
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        found = work()
+        runs.append((time.perf_counter() - started) * 1000)
+    return statistics.median(runs), found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", "--items", type=int, default=20_000, help="items received (default 20,000)")
+    parser.add_argument("--repeat", type=int, default=20, help="timed runs per query and path (default 20)")
+    parser.add_argument("--database-url", help="an empty database to use instead of a temporary SQLite file")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    console = Console() if sys.stdout.isatty() else Console(width=140)
+
+    with tempfile.TemporaryDirectory(prefix="newsbridge-bench-") as tmp:
+        engine = create_engine(args.database_url or f"sqlite:///{Path(tmp) / 'search.db'}")
+        started = time.perf_counter()
+        beta, member = build(engine, args.items, console)
+        console.print(f"{args.items:,} items received by beta on {engine.dialect.name} "
+                      f"in {time.perf_counter() - started:.1f} s")
+        table = Table("query", "matches (newest 100 shown)", "index ms (median)", "scan ms (median)", "speed-up")
+        met = True
+        with reading(engine) as conn:
+            plain_ms, plain_found = timed(lambda: len(inbox(conn, beta, limit=100)), args.repeat)
+            table.add_row("(no search: the newest 100 received)", f"{plain_found}", f"{plain_ms:.1f}", "", "")
+            for query in QUERIES:
+                def ours() -> int:  # what the desk's search asks (incoming() without building its rows)
+                    return len(inbox(conn, beta, limit=100, where=conditions(conn, beta, member, Filters(q=query)),
+                                     among=matching_versions(conn.dialect.name, query)))
+
+                def scan() -> int:
+                    return len(inbox(conn, beta, limit=100, where=scan_conditions(query)))
+
+                ours_ms, ours_found = timed(ours, args.repeat)
+                scan_ms, scan_found = timed(scan, args.repeat)
+                speedup = scan_ms / ours_ms if ours_ms else float("inf")
+                met &= ours_ms <= TARGET_MS and (ours_found >= 100 or speedup >= TARGET_SPEEDUP)
+                table.add_row(query, f"{ours_found} (scan: {scan_found})", f"{ours_ms:.1f}", f"{scan_ms:.1f}",
+                              f"{speedup:.1f} x")
+        engine.dispose()
+    console.print(table)
+    console.print(f"targets: every query <= {TARGET_MS:g} ms; a selective one (under 100 matches) "
+                  f">= {TARGET_SPEEDUP:g} x the scan: "
+                  + ("[green]met[/green]" if met else "[red]missed[/red]"))
+    return 1 if args.check and not met else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
