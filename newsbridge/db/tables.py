@@ -191,10 +191,13 @@ deliveries = sa.Table(
     sa.Column("event", sa.String(32), nullable=False),  # item.published | item.updated | item.withdrawn
     sa.Column("position", sa.BigInteger, nullable=True, unique=True),  # feed order, set once available
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # when it enters the recipient's inbox: max(created_at, available_from); always written by routing
+    sa.Column("arrives_at", UTCDateTime, nullable=True),
     sa.UniqueConstraint("item_id", "version", "recipient_id"),
     sa.Index("ix_deliveries_recipient_id_available_from", "recipient_id", "available_from"),
     sa.Index("ix_deliveries_recipient_id_position", "recipient_id", "position"),
     sa.Index("ix_deliveries_item_id_recipient_id_position", "item_id", "recipient_id", "position"),
+    sa.Index("ix_deliveries_recipient_id_arrives_at_id", "recipient_id", "arrives_at", "id"),
     sa.Index("ix_deliveries_unsequenced", "available_from", sqlite_where=sa.text("position IS NULL"),
              postgresql_where=sa.text("position IS NULL")),
 )

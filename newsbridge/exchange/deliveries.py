@@ -71,7 +71,7 @@ def _rows(item_id: str, version: int, item: Item, decided: list[Delivery], earli
     return [{"item_id": item_id, "version": version, "recipient_id": d.recipient_id, "agreement_id": d.agreement_id,
              "reason": d.reason, "credit_line": d.credit_line, "usage_terms": d.usage_terms,
              "available_from": d.available_from, "event": event_type(item, d.recipient_id not in earlier),
-             "created_at": now} for d in decided]
+             "created_at": now, "arrives_at": max(now, d.available_from)} for d in decided]
 
 
 def route_version(conn: Connection, source: Organization, item_id: str, version: int, item: Item,

@@ -62,23 +62,6 @@ def _pg_match(found: list[list[str]]) -> sa.ColumnElement[bool]:
     return document.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), _pg_expression(found)))
 
 
-def matching(dialect: str, query: str) -> sa.ColumnElement[bool] | None:
-    """A condition on ``item_versions`` rows that hold every word of ``query``; None when the
-    query has no words (nothing to narrow by)."""
-    found = words(query)
-    if not found:
-        return None
-    if dialect == "postgresql":
-        # The matching versions' ids, found once through the GIN index (not correlated: the vector is
-        # not computed again for every row of the outer query).
-        return item_versions.c.id.in_(sa.select(item_versions.c.id).where(_pg_match(found)).correlate(None))
-    hits = sa.select(sa.literal_column("rowid")).select_from(sa.table(SQLITE_TABLE)).where(
-        sa.literal_column(SQLITE_TABLE).op("MATCH")(_sqlite_expression(found)))
-    # "id + 0": a membership test per row. A bare "id IN (...)" lets SQLite use the list as an index
-    # constraint and walk all of it for every received row (bench/search.py: 10 x slower than a scan).
-    return (item_versions.c.id + 0).in_(hits)
-
-
 def matching_versions(dialect: str, query: str) -> sa.Select | None:
     """The (item id, version) of every version that holds every word of ``query``, from the index
     alone; None when the query has no words. Readers intersect it with what a viewer received."""

@@ -3,7 +3,6 @@ stored before migration 0007, and used by PostgreSQL's planner; query words pars
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
@@ -13,26 +12,12 @@ from sqlalchemy.engine import Engine
 from newsbridge.db.engine import create_engine, reading, writing
 from newsbridge.db.migrate import upgrade
 from newsbridge.db.tables import item_versions, items, organizations, version_topics
-from newsbridge.items.search import PG_DOCUMENT, matching, words
+from newsbridge.items.search import PG_DOCUMENT, matching_versions, words
 from tests.conftest import POSTGRES_URL
 from tests.databases import postgres_database
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 FOOTBALL = "http://cv.iptc.org/newscodes/mediatopic/20001065"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    """An empty database of this test's own (migrations are applied step by step here)."""
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'hub.db'}")
-        yield engine
-        engine.dispose()
-        return
-    with postgres_database(POSTGRES_URL, prefix="newsbridge_search") as url:
-        engine = create_engine(url)
-        yield engine
-        engine.dispose()
 
 
 def _version(item_id: str, version: int, headline: str, body: str, subjects: list[dict[str, str]]) -> dict:
@@ -45,9 +30,10 @@ def _version(item_id: str, version: int, headline: str, body: str, subjects: lis
 
 def _found(engine: Engine, query: str) -> list[str]:
     with reading(engine) as conn:
-        condition = matching(conn.dialect.name, query)
-        assert condition is not None
-        return sorted(conn.execute(sa.select(item_versions.c.headline).where(condition)).scalars())
+        hits = matching_versions(conn.dialect.name, query)
+        assert hits is not None
+        found = sa.tuple_(item_versions.c.item_id, item_versions.c.version).in_(hits)
+        return sorted(conn.execute(sa.select(item_versions.c.headline).where(found)).scalars())
 
 
 def test_versions_stored_before_the_index_are_indexed_by_the_migration(fresh_engine: Engine) -> None:
@@ -85,7 +71,8 @@ def test_postgresql_answers_searches_from_the_index() -> None:
         upgrade(engine)
         with reading(engine) as conn:
             conn.exec_driver_sql("SET enable_seqscan = off")
-            query = sa.select(item_versions.c.id).where(matching("postgresql", "derby"))
+            query = matching_versions("postgresql", "derby")
+            assert query is not None
             plan = conn.execute(sa.text("EXPLAIN " + str(query.compile(
                 engine, compile_kwargs={"literal_binds": True})))).scalars().all()
         engine.dispose()

@@ -122,11 +122,12 @@ async def test_arrival_dates_in_the_members_zone(desk, engine) -> None:  # type:
     today = date.today()
     with writing(engine) as conn:  # the Persian story arrived ten days ago
         conn.execute(sa.text("UPDATE deliveries SET available_from = available_from - :ten, "
-                             "created_at = created_at - :ten WHERE item_id IN "
+                             "created_at = created_at - :ten, arrives_at = arrives_at - :ten WHERE item_id IN "
                              "(SELECT id FROM items WHERE uri = 'kz-3')").bindparams(ten=timedelta(days=10))
                      if engine.dialect.name == "postgresql" else
                      deliveries.update().where(deliveries.c.item_id.in_(sa.text("SELECT id FROM items WHERE uri = 'kz-3'")))
-                     .values(available_from=sa.func.datetime(deliveries.c.available_from, "-10 days")))
+                     .values(available_from=sa.func.datetime(deliveries.c.available_from, "-10 days"),
+                             arrives_at=sa.func.datetime(deliveries.c.arrives_at, "-10 days")))
     recent = headlines((await desk.get(f"/desk?since={today - timedelta(days=2)}")).text)
     assert len(recent) == 3 and "همکاری رسانه‌ای ایران و قزاقستان" not in recent
     older = headlines((await desk.get(f"/desk?until={today - timedelta(days=5)}")).text)
