@@ -162,3 +162,4 @@ async def test_search_never_reveals_a_version_not_yet_available(client, desk, ka
     assert headlines((await desk.get("/desk?q=resigns")).text) == []
     assert headlines((await desk.get("/desk?q=routine+visit")).text) == ["Minister visits Tehran"]
 
+
