@@ -161,5 +161,3 @@ async def test_search_never_reveals_a_version_not_yet_available(client, desk, ka
     assert response.status_code == 201, response.text
     assert headlines((await desk.get("/desk?q=resigns")).text) == []
     assert headlines((await desk.get("/desk?q=routine+visit")).text) == ["Minister visits Tehran"]
-
-
