@@ -52,6 +52,7 @@ from newsbridge.db.engine import create_engine, reading, writing
 from newsbridge.db.migrate import upgrade
 from newsbridge.db.tables import deliveries, items, outbox
 from newsbridge.delivery.endpoints import create_endpoint
+from newsbridge.delivery.signals import FeedSignal
 from newsbridge.delivery.webhooks import HttpSender, envelope
 from newsbridge.delivery.worker import Worker
 from newsbridge.exchange.agreements import act, create_agreement
@@ -171,6 +172,7 @@ class Hub:
     publisher: Organization
     ingestor: Ingestor
     concurrency: int
+    stored: FeedSignal  # notified by the ingestor; wakes the worker
 
 
 def set_up(db_path: Path, partners: int, receivers: Receivers, concurrency: int) -> Hub:
@@ -189,7 +191,8 @@ def set_up(db_path: Path, partners: int, receivers: Receivers, concurrency: int)
             act(conn, agreement.id, Action.SIGN, alpha, "bench")
             act(conn, agreement.id, Action.SIGN, partner, "bench")
             create_endpoint(conn, partner, receivers.url(n), None, "3", ALLOW)
-    hub = Hub(engine, settings, alpha, Ingestor(engine, settings), concurrency)
+    stored = FeedSignal()  # as `newsbridge serve` wires them: storing an item wakes the worker
+    hub = Hub(engine, settings, alpha, Ingestor(engine, settings, on_stored=stored.notify), concurrency, stored)
     hub.ingestor.ingest_item(alpha, parse_ninjs(ninjs_document("urn:bench:warm-up", 0)))
     with WorkerThread(hub):  # warm-up: connections, the schema validator, the language detector
         receivers.wait_for(partners, timeout=60)
@@ -215,7 +218,7 @@ class WorkerThread:
     def __init__(self, hub: Hub, profile: cProfile.Profile | None = None) -> None:
         # The hub's defaults are concurrency 100 with a pool of 200 connections; keep that ratio.
         sender = HttpSender(timeout=hub.settings.webhook_timeout_seconds, max_connections=2 * hub.concurrency)
-        self.worker = Worker(hub.engine, hub.settings, sender=sender, concurrency=hub.concurrency)
+        self.worker = Worker(hub.engine, hub.settings, sender=sender, concurrency=hub.concurrency, wake=hub.stored)
         self.profile = profile
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None

@@ -51,12 +51,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     engine = engine or create_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    the_hub = Hub(settings=settings, engine=engine, ingestor=Ingestor(engine, settings), signal=FeedSignal())
+    stored = FeedSignal()  # items stored by this process: the in-process worker sends at once
+    the_hub = Hub(settings=settings, engine=engine, ingestor=Ingestor(engine, settings, on_stored=stored.notify),
+                  signal=FeedSignal())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        workers = [asyncio.create_task(Worker(engine, settings, the_hub.signal).run(stop)),
+        workers = [asyncio.create_task(Worker(engine, settings, the_hub.signal, wake=stored).run(stop)),
                    asyncio.create_task(Poller(engine, settings).run(stop))] if settings.in_process_worker else []
         listener = asyncio.create_task(listen(engine, the_hub.signal, stop)) \
             if engine.dialect.name == "postgresql" else None
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         finally:
             stop.set()
             the_hub.signal.notify()
+            stored.notify()
             if listener is not None:
                 listener.cancel()  # it waits on the server; nothing to finish
             await asyncio.gather(*workers, *([listener] if listener else []), return_exceptions=True)

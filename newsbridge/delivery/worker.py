@@ -49,7 +49,7 @@ class Worker:
 
     def __init__(self, engine: Engine, settings: Settings, signal: FeedSignal | None = None,
                  sender: Sender | None = None, name: str | None = None, batch: int = 100,
-                 concurrency: int = 20) -> None:
+                 concurrency: int = 20, wake: FeedSignal | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self.signal = signal or FeedSignal()
@@ -57,6 +57,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
         self.batch = batch
         self._limit = asyncio.Semaphore(concurrency)
+        self.wake = wake  # notified when items are stored in this process: no idle wait before sending
 
     def _sequence(self) -> int:
         with writing(self.engine) as conn:
@@ -121,6 +122,16 @@ class Worker:
             done.states = await asyncio.to_thread(self._record, [(c, o) for (c, _), o in zip(prepared, outcomes)])
         return done
 
+    async def _rest(self, stop: asyncio.Event, idle: float) -> None:
+        """Wait ``idle`` seconds, less when stopped or (in-process) when new items are stored."""
+        if self.wake is not None:
+            await self.wake.wait(idle)
+            return
+        try:
+            await asyncio.wait_for(stop.wait(), idle)
+        except asyncio.TimeoutError:
+            pass
+
     async def run(self, stop: asyncio.Event, idle: float = 0.2) -> None:
         """Work until ``stop`` is set; sleep ``idle`` seconds when there was nothing to do."""
         log.info("delivery worker started", extra={"worker": self.name})
@@ -132,10 +143,7 @@ class Worker:
                     log.exception("delivery worker round failed")
                     done = Pass()
                 if not (done.sequenced or done.sent):
-                    try:
-                        await asyncio.wait_for(stop.wait(), idle)
-                    except asyncio.TimeoutError:
-                        pass
+                    await self._rest(stop, idle)
         finally:
             await self.sender.close()
             log.info("delivery worker stopped", extra={"worker": self.name})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -87,9 +87,14 @@ def parse(data: bytes) -> tuple[str, list[Item]]:
 class Ingestor:
     """Runs the pipeline for one hub (its database and language settings)."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, settings: Settings, on_stored: Callable[[], None] | None = None) -> None:
         self.engine = engine
         self.settings = settings
+        self.on_stored = on_stored  # told after a commit that stored something new (wakes the delivery worker)
+
+    def _stored(self, created: bool) -> None:
+        if created and self.on_stored is not None:
+            self.on_stored()
 
     def prepare(self, org: Organization, item: Item) -> Prepared:
         return prepare_item(assign_uri(org, item), languages=self.settings.languages,
@@ -117,6 +122,7 @@ class Ingestor:
         except NewsbridgeError as exc:
             ITEMS_REJECTED.labels(exc.code).inc()
             raise
+        self._stored(stored.created)
         log.info("item stored", extra={"item_id": stored.item_id, "version": stored.version,
                                        "new_version": stored.created, "organization": org.slug})
         return self._count(stored, fmt)
@@ -146,6 +152,7 @@ class Ingestor:
         except NewsbridgeError as exc:
             ITEMS_REJECTED.labels(exc.code).inc()
             raise
+        self._stored(any(s.created for s in stored))
         return [self._count(s, fmt) for s in stored]
 
     def ingest_items(self, org: Organization, items: Iterable[Item], fmt: str = "ninjs",
@@ -190,6 +197,7 @@ class Ingestor:
                     outcomes[index] = Outcome(prepared.item.uri, self._count(stored, fmt), None)
                 except NewsbridgeError as exc:
                     outcomes[index] = self._refused(prepared.item.uri, exc)
+        self._stored(any(o is not None and o.stored is not None and o.stored.created for o in outcomes))
         return [o for o in outcomes if o is not None]
 
     def _refused(self, uri: str | None, exc: NewsbridgeError) -> Outcome:
