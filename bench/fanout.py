@@ -62,6 +62,7 @@ from newsbridge.ids import utcnow
 from newsbridge.ingest.pipeline import Ingestor
 from newsbridge.items.queries import delivered_items
 from newsbridge.items.render import render
+from profiling import stage_table
 
 TARGET_RATIO = 0.5
 TARGET_P99 = 1.0
@@ -381,14 +382,8 @@ def print_profile(profile: cProfile.Profile, console: Console) -> None:
     console.rule("[bold]the worker during a burst under cProfile (times inflated by the profiler; read the shares)")
     stats = pstats.Stats(profile)
     total = stats.total_tt  # type: ignore[attr-defined]
-    table = Table("stage", "calls (a coroutine counts each resumption)", "cumulative s", "share")
-    entries = stats.stats.items()  # type: ignore[attr-defined]
-    for where, what, label in PROFILE_STAGES:
-        for (path, _line, name), (_cc, calls, _tt, cumulative, _callers) in entries:
-            if path.endswith(where) and name == what:
-                table.add_row(label, f"{calls:,}", f"{cumulative:.2f}", f"{cumulative / total:.0%}")
     console.print(f"profiled thread: {total:.1f} s")
-    console.print(table)
+    console.print(stage_table(stats, PROFILE_STAGES, "calls (a coroutine counts each resumption)"))
     console.print("[bold]top 20 by own time[/bold]")
     stats.sort_stats("tottime").print_stats(20)
 

@@ -55,6 +55,7 @@ from newsbridge.exchange.lifecycle import Action
 from newsbridge.formats.ninjs import parse_ninjs
 from newsbridge.ids import utcnow
 from newsbridge.ingest.pipeline import Ingestor
+from profiling import stage_table
 
 TARGET_RATIO = 0.5
 NEWSBRIDGE = Path(sys.executable).parent / "newsbridge"
@@ -231,14 +232,8 @@ def profile_feed(db_path: Path, key: str, pages: int, limit: int, console: Conso
               ("delivery/feeds.py", "page_bytes", "page_bytes (the JSON body)"),
               ("delivery/feeds.py", "entry_json", "  entries rendered the generic way"),
               ("~", "<method 'commit' of 'sqlite3.Connection' objects>", "commits"))
-    table = Table("stage", "calls", "cumulative s", "share")
-    entries = stats.stats.items()  # type: ignore[attr-defined]
-    for where, what, label in stages:
-        for (path, _line, name), (_cc, calls, _tt, cumulative, _callers) in entries:
-            if path.endswith(where) and name == what:
-                table.add_row(label, f"{calls:,}", f"{cumulative:.2f}", f"{cumulative / total:.0%}")
     console.print(f"profiled: {total:.2f} s for {pages} pages, client side included")
-    console.print(table)
+    console.print(stage_table(stats, stages))
     stats.sort_stats("tottime").print_stats(20)
 
 

@@ -110,6 +110,3 @@ def unread_by_partner(conn: Connection, org: Organization, member: Member) -> di
     """Received items the member has not opened, per source, over the whole history."""
     return unread_by_source(conn, org, _read_by(member))
 
-
-def newest_arrival(rows: list[Row]) -> datetime | None:
-    return max((r.received.available_from for r in rows), default=None)

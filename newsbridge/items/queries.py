@@ -171,6 +171,15 @@ def _received(row: sa.Row) -> Received:
     return Received(*row[-6:])
 
 
+def _delivery_joins(query: sa.Select, agreement: bool = True) -> sa.Select:
+    """``query`` (which has deliveries) joined to each delivery's item, version, source and agreement."""
+    query = (query.join(items, items.c.id == deliveries.c.item_id)
+             .join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
+                                          item_versions.c.version == deliveries.c.version))
+             .join(organizations, organizations.c.id == items.c.organization_id))
+    return query.join(agreements, agreements.c.id == deliveries.c.agreement_id) if agreement else query
+
+
 def _among(viewer: Organization, now: datetime, among: sa.Select) -> sa.ColumnElement[bool]:
     """Items of which the viewer received, and may see, one of the (item id, version) pairs ``among``."""
     hit = deliveries.alias("hit")
@@ -194,12 +203,8 @@ def _inbox_page(viewer: Organization, now: datetime, among: sa.Select | None) ->
     superseded = sa.exists().where(newer.c.item_id == deliveries.c.item_id,
                                    sa.func.coalesce(newer.c.recipient_id, "").in_(ids),
                                    newer.c.version > deliveries.c.version, newer.c.available_from <= now)
-    query = (sa.select(deliveries.c.id.label("delivery_id"), deliveries.c.arrives_at)
-             .select_from(deliveries)
-             .join(items, items.c.id == deliveries.c.item_id)
-             .join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
-                                          item_versions.c.version == deliveries.c.version))
-             .join(organizations, organizations.c.id == items.c.organization_id)
+    query = (_delivery_joins(sa.select(deliveries.c.id.label("delivery_id"), deliveries.c.arrives_at)
+                             .select_from(deliveries), agreement=False)
              .where(deliveries.c.recipient_id.in_(ids), deliveries.c.arrives_at <= now, ~superseded))
     return query.where(_among(viewer, now, among)) if among is not None else query
 
@@ -217,15 +222,10 @@ def inbox(conn: Connection, viewer: Organization, *, since: datetime | None = No
         page = page.where(deliveries.c.arrives_at > since)
     page = (page.order_by(deliveries.c.arrives_at.desc(), deliveries.c.id.desc())
             .limit(max(1, min(limit, MAX_LIMIT))).subquery())
-    query = (sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
-                       *_SOURCE, *_VERSION, *_RECEIVED)
-             .select_from(page).join(deliveries, deliveries.c.id == page.c.delivery_id)
-             .join(items, items.c.id == deliveries.c.item_id)
-             .join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
-                                          item_versions.c.version == deliveries.c.version))
-             .join(organizations, organizations.c.id == items.c.organization_id)
-             .join(agreements, agreements.c.id == deliveries.c.agreement_id)
-             .order_by(page.c.arrives_at.desc(), page.c.delivery_id.desc()))
+    query = _delivery_joins(sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at,
+                                      items.c.updated_at, *_SOURCE, *_VERSION, *_RECEIVED)
+                            .select_from(page).join(deliveries, deliveries.c.id == page.c.delivery_id))
+    query = query.order_by(page.c.arrives_at.desc(), page.c.delivery_id.desc())
     seen: set[str] = set()
     found = []
     for row in conn.execute(query):
@@ -265,16 +265,11 @@ _VERSION_TEXT = (*_VERSION[:-1], sa.cast(item_versions.c.document, sa.Text).labe
 
 
 def _delivered_query(*extra: sa.ColumnElement[Any]) -> sa.Select:
-    return (
+    return _delivery_joins(
         sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
                   *_SOURCE, *_VERSION_TEXT, *extra, deliveries.c.id.label("delivery_id"), deliveries.c.position,
                   deliveries.c.event, *_RECEIVED)
-        .select_from(deliveries)
-        .join(items, items.c.id == deliveries.c.item_id)
-        .join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
-                                     item_versions.c.version == deliveries.c.version))
-        .join(organizations, organizations.c.id == items.c.organization_id)
-        .join(agreements, agreements.c.id == deliveries.c.agreement_id))
+        .select_from(deliveries))
 
 
 @dataclass(frozen=True)
