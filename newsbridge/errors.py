@@ -83,6 +83,12 @@ class AlreadyExists(Conflict):
     code = "already_exists"
 
 
+class RevisionChanged(Conflict):
+    """The agreement's terms changed since the caller read them: read them again, then act."""
+
+    code = "revision_changed"
+
+
 # Every code the API can answer with, for the docs check and for partners.
 ERROR_CODES: dict[str, str] = {
     "bad_request": "The request could not be understood; the message says why.",
@@ -97,6 +103,7 @@ ERROR_CODES: dict[str, str] = {
     "conflict": "The request conflicts with the current state.",
     "version_conflict": "An item version older than (or equal to, with other content) the newest stored one.",
     "already_exists": "Something with this identifier exists already.",
+    "revision_changed": "An agreement's terms changed since the revision the caller read; read them again, then act.",
     "sign_in_required": "A desk page was opened without a session; browsers are sent to /login (never an API answer).",
     "translation_failed": "The configured translation service did not answer with a translation; try later.",
     "too_many_attempts": "Too many failed sign-ins for this e-mail or client; wait 15 minutes.",
