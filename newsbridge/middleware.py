@@ -1,7 +1,10 @@
-"""ASGI middleware: request ids, access logs with latency, and the request body limit.
+"""ASGI middleware: request ids, access logs with latency, the request body limit, security
+headers, and the last-resort 500 answer.
 
-Pure ASGI (no BaseHTTPMiddleware) so streaming responses (the live stream, later) pass
-through untouched and the body limit is enforced while reading, not after.
+Pure ASGI (no BaseHTTPMiddleware) so streaming responses (the live stream) pass through
+untouched and the body limit is enforced while reading, not after. An unexpected exception is
+answered here, inside the request's context, so its answer quotes the request id and carries the
+``X-Request-ID`` header like every other response.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsbridge.errors import PayloadTooLarge
@@ -20,6 +26,34 @@ from newsbridge.telemetry import REQUEST_LATENCY, request_id
 
 log = logging.getLogger("newsbridge.http")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+ErrorAnswer = Callable[[Request, Exception], Awaitable[Response]]
+
+# Pages load scripts, styles and images from the hub only; no inline script can run, so HTML that
+# slipped past the sanitizer still cannot act as the member. Partners' remote images are not
+# fetched by the desk (a reader's visit is nobody else's business).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# Swagger UI (at /docs only) sets inline styles from its script.
+DOCS_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+]
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def security_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries; HSTS only when the request came over TLS."""
+    policy = DOCS_CONTENT_SECURITY_POLICY if scope.get("path") == "/docs" else CONTENT_SECURITY_POLICY
+    headers = [(b"content-security-policy", policy.encode()), *SECURITY_HEADERS]
+    if scope.get("scheme") == "https":
+        headers.append(HSTS)
+    return headers
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]]) -> None:
@@ -33,9 +67,10 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], extra: list[
 class RequestContext:
     """Gives every request an id (or keeps a sane ``X-Request-ID``), logs it and times it."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, on_error: ErrorAnswer | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.on_error = on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,14 +83,19 @@ class RequestContext:
         started = time.perf_counter()
         status = 500
         id_header = (b"x-request-id", rid.encode())
+        extra_headers = [id_header, *security_headers(scope)]
+        started_response = False
         limit_message = (f"the request body is larger than {self.max_body_bytes} bytes "
                          "(NEWSBRIDGE_MAX_BODY_BYTES); send smaller documents")
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), id_header]
+                started_response = True
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *(h for h in extra_headers if h[0] not in present)]
             await send(message)
 
         received = 0
@@ -77,9 +117,14 @@ class RequestContext:
         try:
             if declared > self.max_body_bytes:  # refuse before reading a byte of it
                 status = 413
-                await _send_json(send, 413, too_large, [id_header])
+                await _send_json(send, 413, too_large, extra_headers)
             else:
                 await self.app(scope, receive_wrapper, send_wrapper)
+        except Exception as exc:
+            if self.on_error is None or started_response:
+                raise  # half a response is out: nothing sane can follow it
+            response = await self.on_error(Request(scope), exc)
+            await response(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")

@@ -42,6 +42,7 @@ def caller(scope: str | None) -> Callable[..., Principal]:
         with reading(the_hub.engine) as conn:
             return authorize(conn, credentials, scope)
 
+    dependency.required_scope = scope  # type: ignore[attr-defined]  # read by api/openapi.py
     return dependency
 
 

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
+from sqlalchemy import exc as sa_exc
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -57,13 +58,35 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error")
+    log.error("unhandled error", exc_info=exc)
     return _answer(request, 500, "internal", f"an unexpected error; quote request id {request_id.get()} "
                                              "to the hub operator")
+
+
+def _nul_in_text(exc: Exception) -> bool:
+    """PostgreSQL refuses NUL characters in text; every input path checks for them, this is the net."""
+    return isinstance(exc, sa_exc.DataError) and "NUL" in str(getattr(exc, "orig", exc))
+
+
+async def _data_error(request: Request, exc: Exception) -> Response:
+    if _nul_in_text(exc):
+        return _answer(request, 422, "invalid", "a text holds a NUL character (\\u0000); remove it and send again")
+    return await _unexpected(request, exc)
+
+
+async def answer_exception(request: Request, exc: Exception) -> Response:
+    """The answer to an exception that escaped every handler (called by the request middleware,
+    which still knows the request id): the hub's own errors as usual, anything else a 500."""
+    if isinstance(exc, NewsbridgeError):
+        return await _newsbridge_error(request, exc)
+    if isinstance(exc, sa_exc.DataError):
+        return await _data_error(request, exc)
+    return await _unexpected(request, exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NewsbridgeError, _newsbridge_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(sa_exc.DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

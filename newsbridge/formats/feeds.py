@@ -37,6 +37,7 @@ from feedparser.exceptions import ThingsNobodyCaresAboutButMe, UndeclaredNamespa
 
 from newsbridge.formats.errors import FormatError, Kind
 from newsbridge.formats.item import Item
+from newsbridge.formats.json_safety import load_json
 from newsbridge.formats.xml_safety import check_doctype, parse_xml
 
 FORMAT_RSS = "rss"
@@ -178,13 +179,10 @@ def _entry_time(entry: dict[str, Any], key: str) -> datetime | None:
 
 def _parse_jsonfeed(data: bytes, default_language: str | None) -> list[Item]:
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
+        doc = load_json(data.decode("utf-8-sig"), format=FORMAT_JSONFEED, what="the JSON Feed")
     except UnicodeDecodeError as exc:
         raise FeedError("malformed", f"the JSON Feed is not valid UTF-8 (byte {exc.start}); send it UTF-8 encoded",
                         field="body") from None
-    except json.JSONDecodeError as exc:
-        raise FeedError("malformed", f"the JSON Feed is not valid JSON: {exc.msg} at line {exc.lineno} column "
-                        f"{exc.colno}", field=f"line {exc.lineno}") from None
     if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(
             ("https://jsonfeed.org/version/1", "http://jsonfeed.org/version/1")):
         raise FeedError("malformed", f"a JSON Feed is an object whose \"version\" is {JSONFEED_VERSION}",

@@ -22,6 +22,7 @@ from referencing import Registry, Resource
 
 from newsbridge.formats.errors import FormatError, Kind
 from newsbridge.formats.item import Item
+from newsbridge.formats.json_safety import load_json
 
 FORMAT_NAME = "ninjs"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -129,11 +130,7 @@ def decode_json(data: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise NinjsError("malformed", f"the body is not valid UTF-8 (byte {exc.start}); send UTF-8 encoded JSON",
                              field="body") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise NinjsError("malformed", f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                             field="body") from None
+    return load_json(text, format=FORMAT_NAME)
 
 
 def validate(doc: Any) -> int:

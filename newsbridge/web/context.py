@@ -15,7 +15,7 @@ from newsbridge.accounts.members import Member, Role
 from newsbridge.accounts.organizations import Organization, get_organization_by_id
 from newsbridge.accounts.sessions import find_session
 from newsbridge.db.engine import reading
-from newsbridge.errors import Forbidden, NewsbridgeError
+from newsbridge.errors import Forbidden, InvalidInput, NewsbridgeError
 from newsbridge.web.i18n import LOCALES, direction, gettext_for, local_time
 
 COOKIE = "nb_session"
@@ -81,7 +81,11 @@ async def checked_form(request: Request, who: Viewer) -> dict[str, Any]:
     if not hmac.compare_digest(sent, who.csrf_token):
         raise Forbidden("the form expired or came from another site; reload the page and try again",
                         field="csrf_token")
-    return {k: v for k, v in form.multi_items()}
+    fields = {k: v for k, v in form.multi_items()}
+    for name, value in fields.items():
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold it; no form needs it
+            raise InvalidInput(f"{name} holds a NUL character; remove it and send the form again", field=name)
+    return fields
 
 
 templates = Environment(loader=PackageLoader("newsbridge.web", "templates"),

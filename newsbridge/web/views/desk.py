@@ -22,11 +22,16 @@ router = APIRouter(include_in_schema=False)
 TOP_TOPICS = [q for q, t in vocabulary().items() if not t.broader and not t.retired]
 
 
+# Days the filters compute with; beyond them "a day later" or a zone's offset leaves the calendar.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
 def _day(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:  # not a day: the filter is left out, the form shows it empty
         return None
+    return None if day is None else min(max(day, FIRST_DAY), LAST_DAY)  # 9999-12-31 means "no end"
 
 
 def _filters(request: Request) -> Filters:

@@ -1,0 +1,74 @@
+"""Untrusted JSON at the hub's boundary: read it, and refuse what no store or reader can hold.
+
+Every JSON body a partner sends (ninjs items, JSON Feeds, agreement, endpoint and source
+bodies) is read through :func:`load_json`. Beyond what ``json.loads`` checks it refuses, with
+the JSON path of the first offending value:
+
+* nesting deeper than :data:`MAX_DEPTH` levels (a news item needs about six; 100,000 levels
+  would exhaust the parser's stack or every later walk over the document);
+* a lone UTF-16 surrogate written as an escape (``"\\ud800"``): valid JSON syntax, but not a
+  Unicode character, so it cannot be encoded, hashed or stored;
+* a NUL character (``"\\u0000"``): PostgreSQL text cannot hold it and no news text needs it.
+
+The walk is iterative (no recursion) and linear in the size of the document.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from newsbridge.formats.errors import FormatError
+
+MAX_DEPTH = 64
+
+
+def load_json(text: str, *, format: str, what: str = "the body") -> Any:
+    """``text`` parsed as JSON and checked with :func:`check_json`; FormatError (``malformed``) otherwise."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                          field="body", format=format, kind="malformed") from None
+    except RecursionError:
+        raise FormatError(f"{what} is nested more than {MAX_DEPTH} levels deep; send a flatter document",
+                          field="body", format=format, kind="malformed") from None
+    check_json(doc, format=format, what=what)
+    return doc
+
+
+def _problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "holds a NUL character (\\u0000); remove it"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return (f"holds a lone surrogate (\\u{ord(text[exc.start]):04x}), which is not a Unicode character; "
+                    "send text as UTF-8 or as escaped surrogate pairs")
+    return None
+
+
+def check_json(doc: Any, *, format: str, what: str = "the body") -> None:
+    """Refuse too-deep nesting, lone surrogates and NUL characters anywhere in ``doc``."""
+    stack: list[tuple[Any, str, int]] = [(doc, "$", 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            if problem := _problem(value):
+                raise FormatError(f"{what}: the text at {path} {problem}", field=path, format=format,
+                                  kind="malformed")
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_DEPTH:
+            raise FormatError(f"{what} is nested more than {MAX_DEPTH} levels deep at {path}; send a flatter "
+                              "document", field=path, format=format, kind="malformed")
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if problem := _problem(key):
+                    raise FormatError(f"{what}: the key {key[:40]!r} at {path} {problem}", field=path,
+                                      format=format, kind="malformed")
+                stack.append((child, f"{path}.{key}", depth + 1))
+        else:
+            stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(value))
