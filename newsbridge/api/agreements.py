@@ -14,7 +14,8 @@ from newsbridge.accounts.api_keys import Principal
 from newsbridge.api.deps import Hub, caller, hub, json_body
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import organizations
-from newsbridge.exchange.agreements import Agreement, act, create_agreement, get_agreement, history, list_agreements
+from newsbridge.exchange.agreements import (Agreement, act, create_agreement, get_agreement, history, list_agreements,
+                                            read_revision)
 from newsbridge.errors import Forbidden
 from newsbridge.exchange.lifecycle import Action
 from newsbridge.exchange.roadmap import Commitment, add_commitments, list_commitments, progress, update_commitment
@@ -116,25 +117,46 @@ def changes(agreement_id: str, principal: Principal = Depends(caller("read")),
                         "at": e.at.isoformat()} for e in events]}
 
 
-def _lifecycle(action: Action, summary: str, *, with_body: bool = False) -> None:
+_SIGN_BODY = {
+    "requestBody": {
+        "required": False,
+        "content": {"application/json": {
+            "schema": {"type": "object", "properties": {"revision": {"type": "integer", "minimum": 1}}},
+            "example": {"revision": 2}}},
+    }
+}
+
+
+async def _optional_body(request: Request) -> Any:
+    return await json_body(request) if (await request.body()).strip() else None
+
+
+def _lifecycle(action: Action, summary: str, *, body: str = "none") -> None:
+    """``body``: "none", "optional" (sign: ``{"revision": N}``) or "agreement" (amend)."""
+
     async def endpoint(agreement_id: str, request: Request, principal: Principal = Depends(caller("manage")),
                        the_hub: Hub = Depends(hub)) -> dict[str, Any]:
-        data = await json_body(request) if with_body else None
+        data = await json_body(request) if body == "agreement" else \
+            await _optional_body(request) if body == "optional" else None
+        revision = read_revision(data)  # the terms revision the caller read: acting on other terms is refused
         with writing(the_hub.engine) as conn:
-            agreement = act(conn, agreement_id, action, principal.organization, _actor(principal), data)
+            agreement = act(conn, agreement_id, action, principal.organization, _actor(principal), data,
+                            revision=revision)
             return agreement_json(conn, agreement)
 
     endpoint.__name__ = f"agreement_{action.value}"
-    extra = _AGREEMENT_BODY if with_body else None
+    extra = {"agreement": _AGREEMENT_BODY, "optional": _SIGN_BODY}.get(body)
     router.add_api_route(f"/agreements/{{agreement_id}}:{action.value}", endpoint, methods=["POST"], summary=summary,
                          openapi_extra=extra)
 
 
 _lifecycle(Action.PROPOSE, "Propose a draft (or a suspended agreement again) for signature")
-_lifecycle(Action.SIGN, "Sign the current terms; active once every party signed")
+_lifecycle(Action.SIGN, "Sign the current terms (send {\"revision\": N}, the revision you read); "
+                        "active once every party signed", body="optional")
 _lifecycle(Action.SUSPEND, "Suspend an active agreement (any party)")
 _lifecycle(Action.END, "End an agreement for good (any party)")
-_lifecycle(Action.AMEND, "Change title, validity or terms; every party must sign again", with_body=True)
+_lifecycle(Action.AMEND, "Change title, validity or terms (\"revision\": the one you read); "
+                         "every party must sign again", body="agreement")
 
 
 @router.get("/agreements/{agreement_id}/roadmap", summary="The roadmap with computed progress")
@@ -171,7 +193,8 @@ async def change_commitment(agreement_id: str, commitment_id: str, request: Requ
 
 
 def _party_view(conn: Connection, principal: Principal, agreement_id: str) -> Agreement:
-    agreement = get_agreement(conn, principal.organization, agreement_id)
+    """The agreement, locked: roadmap changes of two processes take turns (positions, evidence)."""
+    agreement = get_agreement(conn, principal.organization, agreement_id, for_update=True)
     if agreement.party(principal.organization.id) is None:
         raise Forbidden("only a party itself can change the roadmap, not its outlets", field="id")
     return agreement

@@ -106,7 +106,10 @@ def rotate_secret(conn: Connection, org: Organization, endpoint_id: str, grace_h
     if not 0 <= grace_hours <= 24 * 14:
         raise InvalidInput("grace_hours must be between 0 and 336", field="grace_hours")
     get_endpoint(conn, org, endpoint_id)
-    current = conn.execute(sa.select(endpoints.c.secret).where(endpoints.c.id == endpoint_id)).scalar_one()
+    # locked (PostgreSQL; SQLite writers hold the database): two rotations at once must not both keep
+    # the same old secret and lose the first new one, which its caller already stored
+    current = conn.execute(sa.select(endpoints.c.secret).where(endpoints.c.id == endpoint_id)
+                           .with_for_update()).scalar_one()
     secret = new_secret()
     conn.execute(endpoints.update().where(endpoints.c.id == endpoint_id).values(
         secret=secret, previous_secret=current, previous_secret_until=utcnow() + timedelta(hours=grace_hours)))

@@ -1,8 +1,13 @@
 """Agreements: drafting, proposing, signing by every party, suspending, ending, amending.
 
-Only parties (and their outlets, read-only) see an agreement; anyone else gets 404. Every
-change is recorded in ``agreement_events`` with who and when. Terms change only through an
-amendment, which every party must sign again before the agreement routes anything.
+Only parties (and their outlets, read-only) see an agreement; anyone else gets 404. A draft is
+the creating organization's own until it is proposed: naming an organization in a draft shows
+it nothing and makes it no partner. Every change is recorded in ``agreement_events`` with who
+and when. Terms change only through an amendment, which every party must sign again before the
+agreement routes anything.
+
+Every lifecycle action first takes the agreement's row lock, so two hub processes acting on one
+agreement at the same moment take turns: each reads the state the previous one committed.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import agreement_events, agreement_parties, agreements, organizations
-from newsbridge.errors import Forbidden, InvalidInput, NotFound
+from newsbridge.errors import Forbidden, InvalidInput, NotFound, RevisionChanged
 from newsbridge.exchange.lifecycle import Action, Status, effective_status, next_status
 from newsbridge.exchange.roadmap import add_commitments
 from newsbridge.exchange.terms import Terms, parse_terms
@@ -49,6 +54,7 @@ class Agreement:
     created_by: str
     created_at: datetime
     updated_at: datetime
+    proposed: bool  # put up for signature at least once; before that only its creator sees it
 
     def party(self, org_id: str) -> Party | None:
         return next((p for p in self.parties if p.id == org_id), None)
@@ -125,8 +131,26 @@ def parse_draft(conn: Connection, data: Any, *, parties_fixed: Sequence[str] | N
     return Draft(title.strip(), tuple(party_ids.values()), valid_from, valid_until, terms, tuple(roadmap))
 
 
+def _ever_proposed() -> sa.ColumnElement[bool]:
+    """True for an agreement that was put up for signature at least once (only ``propose`` does that)."""
+    return sa.exists().where(agreement_events.c.agreement_id == agreements.c.id,
+                             agreement_events.c.action == Action.PROPOSE.value)
+
+
+def visible_agreement_ids(sides: Sequence[str]) -> sa.Select[tuple[str]]:
+    """The ids of the agreements an organization sees, ``sides`` being it and its holding.
+
+    A party sees an agreement once it was proposed; a draft (or a draft ended unproposed) only
+    its creating organization (and that one's outlets) sees.
+    """
+    party_of = sa.select(agreement_parties.c.agreement_id).where(agreement_parties.c.organization_id.in_(sides))
+    return sa.select(agreements.c.id).where(agreements.c.id.in_(party_of),
+                                            sa.or_(agreements.c.created_by.in_(sides), _ever_proposed()))
+
+
 def _load(conn: Connection, agreement_id: str) -> Agreement | None:
-    row = conn.execute(sa.select(agreements).where(agreements.c.id == agreement_id)).first()
+    row = conn.execute(sa.select(agreements, _ever_proposed().label("proposed"))
+                       .where(agreements.c.id == agreement_id)).first()
     if row is None:
         return None
     party_rows = conn.execute(
@@ -138,17 +162,38 @@ def _load(conn: Connection, agreement_id: str) -> Agreement | None:
                           p.signed_by if p.signed_revision == row.terms_revision else None) for p in party_rows)
     return Agreement(row.id, row.title, effective_status(Status(row.status), row.valid_until, date.today()),
                      row.valid_from, row.valid_until, tuple(Terms.from_json(t) for t in row.terms),
-                     row.terms_revision, parties, row.created_by, row.created_at, row.updated_at)
+                     row.terms_revision, parties, row.created_by, row.created_at, row.updated_at,
+                     bool(row.proposed))
 
 
 def _viewer_ids(viewer: Organization) -> tuple[str, ...]:
     return (viewer.id, viewer.parent_id) if viewer.parent_id else (viewer.id,)
 
 
-def get_agreement(conn: Connection, viewer: Organization, agreement_id: str) -> Agreement:
-    """An agreement the viewer is party to (or whose holding is); NotFound otherwise."""
+def _visible(agreement: Agreement, viewer: Organization) -> bool:
+    sides = _viewer_ids(viewer)
+    return any(agreement.party(oid) for oid in sides) and (agreement.proposed or agreement.created_by in sides)
+
+
+def _lock(conn: Connection, agreement_id: str) -> None:
+    """Hold the agreement's row until the transaction ends, before reading anything of it.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE``; a second writer waits here, then reads what the first
+    committed (READ COMMITTED takes a fresh snapshot per statement). SQLite leaves FOR UPDATE
+    out: its writers hold the whole database from ``BEGIN IMMEDIATE`` (db/engine.py:writing).
+    """
+    conn.execute(sa.select(agreements.c.id).where(agreements.c.id == agreement_id).with_for_update())
+
+
+def get_agreement(conn: Connection, viewer: Organization, agreement_id: str, *, for_update: bool = False) -> Agreement:
+    """An agreement the viewer sees (see :func:`visible_agreement_ids`); NotFound otherwise.
+
+    ``for_update``: lock it first, for a writer whose change depends on what it reads.
+    """
+    if for_update:
+        _lock(conn, agreement_id)
     agreement = _load(conn, agreement_id)
-    if agreement is None or not any(agreement.party(oid) for oid in _viewer_ids(viewer)):
+    if agreement is None or not _visible(agreement, viewer):
         raise NotFound(f"no agreement {agreement_id!r}", field="id")
     return agreement
 
@@ -166,10 +211,37 @@ def all_agreement_ids(conn: Connection) -> list[str]:
 
 
 def list_agreements(conn: Connection, viewer: Organization) -> list[Agreement]:
-    ids = conn.execute(sa.select(agreement_parties.c.agreement_id).distinct()
-                       .where(agreement_parties.c.organization_id.in_(_viewer_ids(viewer)))).scalars().all()
+    """The agreements the viewer sees, newest first."""
+    ids = conn.execute(visible_agreement_ids(_viewer_ids(viewer))).scalars().all()
     found = [a for a in (_load(conn, i) for i in ids) if a is not None]
     return sorted(found, key=lambda a: a.created_at, reverse=True)
+
+
+def partner_agreements(conn: Connection, viewer: Organization) -> dict[str, list[Agreement]]:
+    """Who the viewer exchanges with: every other party of an agreement it sees that has been
+    proposed, by organization id. Naming an organization in a draft makes it no partner."""
+    sides = _viewer_ids(viewer)
+    found: dict[str, list[Agreement]] = {}
+    for agreement in list_agreements(conn, viewer):
+        if agreement.proposed:
+            for party in agreement.parties:
+                if party.id not in sides:
+                    found.setdefault(party.id, []).append(agreement)
+    return found
+
+
+def read_revision(data: Any) -> int | None:
+    """The terms revision a request says its sender read (``{"revision": 2}``), None when absent."""
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        raise InvalidInput("the body must be a JSON object", field="$")
+    value = data.get("revision")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput("revision must be the terms revision you read, a whole number like 2", field="revision")
+    return value
 
 
 def _record(conn: Connection, agreement_id: str, action: str, actor_org: Organization, actor: str,
@@ -198,9 +270,24 @@ def create_agreement(conn: Connection, actor_org: Organization, actor: str, data
     return created
 
 
+def _check_revision(agreement: Agreement, seen: int | None) -> None:
+    if seen is not None and seen != agreement.terms_revision:
+        raise RevisionChanged(
+            f"the terms changed since you read them: you read revision {seen}, they are now at revision "
+            f"{agreement.terms_revision}; read them again (GET /api/v1/agreements/{agreement.id}) before you act",
+            field="revision")
+
+
 def act(conn: Connection, agreement_id: str, action: Action, actor_org: Organization, actor: str,
-        data: Any = None) -> Agreement:
-    """Apply a lifecycle action by a party; the transition table decides what is allowed."""
+        data: Any = None, *, revision: int | None = None) -> Agreement:
+    """Apply a lifecycle action by a party; the transition table decides what is allowed.
+
+    The whole action runs under the agreement's row lock, so "every party signed" and the next
+    revision are decided on what the previous action committed. ``revision`` is the terms
+    revision the actor read (sign, amend): when the terms changed since, RevisionChanged and
+    nothing happens, so nobody signs or amends terms they have not seen.
+    """
+    _lock(conn, agreement_id)
     agreement = get_agreement(conn, actor_org, agreement_id)
     if agreement.party(actor_org.id) is None:
         raise Forbidden("only a party itself can act on an agreement, not its outlets", field="id")
@@ -209,6 +296,7 @@ def act(conn: Connection, agreement_id: str, action: Action, actor_org: Organiza
     details: dict[str, Any] | None = None
     if action is Action.SIGN:
         next_status(stored, action)  # an agreement in the wrong state says so before anything else
+        _check_revision(agreement, revision)
         if agreement.party(actor_org.id).signed:  # type: ignore[union-attr]
             raise InvalidInput("your organization has signed these terms already", field="id")
         unsigned = [p for p in agreement.parties if not p.signed and p.id != actor_org.id]
@@ -219,6 +307,7 @@ def act(conn: Connection, agreement_id: str, action: Action, actor_org: Organiza
         details = {"revision": agreement.terms_revision, "waiting_for": [p.slug for p in unsigned]}
     elif action is Action.AMEND:
         target = next_status(stored, action)
+        _check_revision(agreement, revision)
         draft = parse_draft(conn, data, parties_fixed=[p.id for p in agreement.parties])
         values.update(title=draft.title, valid_from=draft.valid_from, valid_until=draft.valid_until,
                       terms=[t.to_json() for t in draft.terms], terms_revision=agreement.terms_revision + 1)

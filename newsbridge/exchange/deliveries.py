@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import agreement_parties, agreements, deliveries, organizations
+from newsbridge.exchange.agreements import visible_agreement_ids
 from newsbridge.exchange.lifecycle import Status, effective_status
 from newsbridge.exchange.routing import (AgreementRules, Delivery, Explanation, Previous, RoutableItem, RoutingTable,
                                          explain, route)
@@ -25,9 +26,13 @@ from newsbridge.vocab.mediatopics import item_topics
 
 
 def load_rules(conn: Connection, source: Organization, today: date) -> RoutingTable:
-    """Every agreement the source (or its holding) is party to, indexed for routing."""
+    """Every agreement the source (or its holding) sees, indexed for routing.
+
+    Someone else's draft naming the source is left out: it routes nothing anyway, and the
+    source's routing report must not show it (drafts are their creator's own until proposed).
+    """
     sides = [source.id] + ([source.parent_id] if source.parent_id else [])
-    ids = sa.select(agreement_parties.c.agreement_id).where(agreement_parties.c.organization_id.in_(sides))
+    ids = visible_agreement_ids(sides)
     rows = conn.execute(sa.select(agreements).where(agreements.c.id.in_(ids))).all()
     parties: dict[str, list[str]] = {}
     for agreement_id, org_id in conn.execute(sa.select(agreement_parties.c.agreement_id,

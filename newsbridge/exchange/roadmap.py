@@ -2,6 +2,10 @@
 
 Progress is computed, never stored: done commitments over all that are not dropped.
 Changing the roadmap is the parties' daily follow-up and needs no new signatures.
+
+Writers call these inside the transaction that locked the agreement
+(``get_agreement(..., for_update=True)``): positions come from the current maximum, and an
+evidence list is read, extended and written back, so two processes must take turns.
 """
 
 from __future__ import annotations

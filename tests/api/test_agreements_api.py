@@ -84,7 +84,8 @@ async def test_the_full_lifecycle(client, parties) -> None:
     assert body["terms"][0]["from"] == "alpha" and body["terms"][0]["topic_labels"] == {"medtop:11000000": "politics"}
     await publish(client, a, "urn:alpha:draft", "Sent while a draft")
 
-    assert (await act(client, agreement_id, "propose", b)).json()["status"] == "proposed"
+    assert (await act(client, agreement_id, "propose", b)).status_code == 404  # a draft is alpha's own until proposed
+    assert (await act(client, agreement_id, "propose", a)).json()["status"] == "proposed"
     signed_by_a = (await act(client, agreement_id, "sign", a)).json()
     assert signed_by_a["status"] == "proposed"
     assert signatures(signed_by_a) == {"alpha": True, "beta": False}
@@ -124,7 +125,7 @@ async def test_the_full_lifecycle(client, parties) -> None:
 
     events = (await client.get(f"/api/v1/agreements/{agreement_id}/history", headers=b.headers)).json()["events"]
     assert [(e["action"], e["organization"], e["from_status"], e["to_status"]) for e in events] == [
-        ("create", "alpha", None, "draft"), ("propose", "beta", "draft", "proposed"),
+        ("create", "alpha", None, "draft"), ("propose", "alpha", "draft", "proposed"),
         ("sign", "alpha", "proposed", "proposed"), ("sign", "beta", "proposed", "active"),
         ("amend", "beta", "active", "proposed"), ("sign", "alpha", "proposed", "proposed"),
         ("sign", "beta", "proposed", "active"), ("suspend", "alpha", "active", "suspended"),
@@ -174,8 +175,9 @@ async def test_an_outlet_of_a_party_reads_but_cannot_act(client, parties, make_p
     a, b, _ = parties
     outlet = make_partner("beta-radio", scopes=MANAGE, parent="beta")
     agreement_id = (await client.post("/api/v1/agreements", json=agreement(), headers=a.headers)).json()["id"]
+    await act(client, agreement_id, "propose", a)
     assert (await client.get(f"/api/v1/agreements/{agreement_id}", headers=outlet.headers)).status_code == 200
-    refused = await act(client, agreement_id, "propose", outlet)
+    refused = await act(client, agreement_id, "sign", outlet)
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")
     patched = await client.post(f"/api/v1/agreements/{agreement_id}/roadmap", json={"title": "x"},
                                 headers=outlet.headers)
@@ -185,6 +187,7 @@ async def test_an_outlet_of_a_party_reads_but_cannot_act(client, parties, make_p
 async def test_the_roadmap_and_its_progress(client, parties) -> None:
     a, b, _ = parties
     agreement_id = (await client.post("/api/v1/agreements", json=agreement(), headers=a.headers)).json()["id"]
+    await act(client, agreement_id, "propose", a)
     url = f"/api/v1/agreements/{agreement_id}/roadmap"
     start = (await client.get(url, headers=b.headers)).json()
     assert start["progress"]["percent"] == 0 and start["progress"]["counted"] == 1
@@ -211,7 +214,8 @@ async def test_the_roadmap_and_its_progress(client, parties) -> None:
     assert (progress["done"], progress["counted"], progress["percent"]) == (1, 3, 33)
     assert progress["by_status"] == {"planned": 1, "in_progress": 1, "done": 1, "blocked": 0, "dropped": 1}
     shown = (await client.get(f"/api/v1/agreements/{agreement_id}", headers=b.headers)).json()
-    assert shown["roadmap"]["progress"]["percent"] == 33 and shown["status"] == "draft"
+    # roadmap changes need no signatures
+    assert shown["roadmap"]["progress"]["percent"] == 33 and shown["status"] == "proposed"
 
 
 @pytest.mark.parametrize("body, field", [

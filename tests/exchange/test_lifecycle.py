@@ -185,8 +185,10 @@ def test_one_party_cannot_activate_a_bilateral_agreement(engine, orgs, publisher
 def test_a_draft_cannot_be_signed(engine, orgs) -> None:
     agreement_id = create(engine, orgs)
     with pytest.raises(Conflict) as refused:
-        do(engine, orgs, agreement_id, A.SIGN, "irna")
+        do(engine, orgs, agreement_id, A.SIGN, "krtc")
     assert refused.value.code == "conflict" and refused.value.status == 409
+    with pytest.raises(NotFound):  # the other party does not even see krtc's draft
+        do(engine, orgs, agreement_id, A.SIGN, "irna")
 
 
 def test_three_parties_need_all_three_signatures(engine, orgs, publisher) -> None:
@@ -260,7 +262,7 @@ def test_conflicting_actions_change_nothing(engine, orgs, action: Action, setup:
         do(engine, orgs, agreement_id, step, "krtc")
     before = len(history_of(engine, agreement_id))
     with pytest.raises(Conflict):
-        do(engine, orgs, agreement_id, action, "irna")
+        do(engine, orgs, agreement_id, action, "irna" if setup else "krtc")  # a draft is krtc's own
     assert len(history_of(engine, agreement_id)) == before
 
 

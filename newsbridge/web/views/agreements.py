@@ -21,7 +21,7 @@ from starlette.datastructures import FormData
 
 from newsbridge.accounts.organizations import Organization, list_organizations
 from newsbridge.db.engine import reading, writing
-from newsbridge.errors import Forbidden, InvalidInput, NewsbridgeError, NotFound
+from newsbridge.errors import Forbidden, InvalidInput, NewsbridgeError, NotFound, RevisionChanged
 from newsbridge.exchange.agreements import (Agreement, act, create_agreement, get_agreement, history,
                                             list_agreements)
 from newsbridge.exchange.lifecycle import TRANSITIONS, Action, Status
@@ -46,6 +46,7 @@ FLASHES = {"proposed": "Proposed. Each partner's admin now signs it on this page
            "signed": "Signed. The agreement is active once every party has signed the current terms.",
            "suspended": "Suspended: nothing is routed until a party proposes it again and all sign.",
            "ended": "Ended for good.", "commitment": "Commitment updated.", "added": "Commitment added."}
+TERMS_CHANGED = "The terms changed since this page was shown. Read them again below, and sign if you agree."
 DONE = {Action.PROPOSE: "proposed", Action.SIGN: "signed", Action.SUSPEND: "suspended", Action.END: "ended"}
 DIRECTIONS = ("ours", "theirs")
 FIELDS = {"title": "Title", "partners": "Partner organizations", "valid_from": "Valid from",
@@ -250,15 +251,26 @@ def agreement_page(request: Request, agreement_id: str, who: Viewer = Depends(vi
     return _agreement_page(request, who, agreement_id)
 
 
+def _seen_revision(form: Any) -> int:
+    """The terms revision the sign form was shown with; a form without one signs nothing (0 is no revision)."""
+    value = str(form.get("revision", "")).strip()
+    return int(value) if value.isdigit() else 0
+
+
 def _lifecycle(action: Action) -> None:
     async def endpoint(request: Request, agreement_id: str, who: Viewer = Depends(viewer)) -> Response:
-        await checked_form(request, who)
+        form = await checked_form(request, who)
         who.require("manage")
+        # A member signs the terms the page showed them, never a revision amended after it was drawn.
+        revision = _seen_revision(form) if action is Action.SIGN else None
         try:
             with writing(request.app.state.hub.engine) as conn:
-                act(conn, agreement_id, action, who.organization, _actor(who))
+                act(conn, agreement_id, action, who.organization, _actor(who), revision=revision)
         except NotFound:
             raise
+        except RevisionChanged as exc:
+            return _agreement_page(request, who, agreement_id, status=exc.status,
+                                   flash=gettext_for(who.locale)(TERMS_CHANGED), flash_kind="error")
         except NewsbridgeError as exc:
             return _agreement_page(request, who, agreement_id, status=exc.status, flash=exc.message,
                                    flash_kind="error")
@@ -279,7 +291,8 @@ async def _change_roadmap(request: Request, who: Viewer, agreement_id: str,
     who.require("manage")
     try:
         with writing(request.app.state.hub.engine) as conn:
-            agreement = get_agreement(conn, who.organization, agreement_id)
+            # locked: two processes appending evidence to one commitment must not lose one of them
+            agreement = get_agreement(conn, who.organization, agreement_id, for_update=True)
             if agreement.party(who.organization.id) is None:
                 raise Forbidden("only a party itself can change the roadmap, not its outlets", field="id")
             change(conn, agreement, form)

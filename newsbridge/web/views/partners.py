@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from newsbridge.accounts.organizations import Organization, get_organization, outlets_of
+from newsbridge.accounts.organizations import Organization, get_organization_by_id, outlets_of
 from newsbridge.config import base_url
 from newsbridge.db.engine import reading, writing
 from newsbridge.delivery.endpoints import (create_endpoint, get_endpoint, health, list_endpoints, rotate_secret,
@@ -15,7 +15,7 @@ from newsbridge.delivery.endpoints import (create_endpoint, get_endpoint, health
 from newsbridge.delivery.feeds import create_feed_token, list_feed_tokens, revoke_feed_token
 from newsbridge.delivery.outbox import replay
 from newsbridge.errors import NewsbridgeError, NotFound
-from newsbridge.exchange.agreements import Agreement, list_agreements
+from newsbridge.exchange.agreements import Agreement, partner_agreements
 from newsbridge.ids import utcnow
 from newsbridge.web.context import Viewer, checked_form, page, viewer
 
@@ -23,15 +23,10 @@ router = APIRouter(include_in_schema=False)
 
 
 def _partners(conn: Any, who: Viewer) -> dict[str, tuple[Organization, list[Agreement]]]:
-    mine = {who.organization.id, who.organization.parent_id}
-    found: dict[str, tuple[Organization, list[Agreement]]] = {}
-    for agreement in list_agreements(conn, who.organization):
-        for party in agreement.parties:
-            if party.id not in mine:
-                org = found.get(party.slug, (get_organization(conn, party.slug), []))
-                org[1].append(agreement)
-                found[party.slug] = org
-    return found
+    """Partners by slug: parties of agreements we see that were proposed (a draft naming one is not enough)."""
+    found = [(get_organization_by_id(conn, org_id), agreements)
+             for org_id, agreements in partner_agreements(conn, who.organization).items()]
+    return {org.slug: (org, agreements) for org, agreements in sorted(found, key=lambda f: f[0].name)}
 
 
 def _context(request: Request, who: Viewer, **extra: Any) -> dict[str, Any]:
