@@ -43,6 +43,14 @@ class SchemaViolation(InvalidInput):
     code = "schema_violation"
 
 
+class HtmlTooComplex(InvalidInput):
+    """HTML the hub will not sanitize: too large, nested too deep, or built to make the parser
+    re-open elements without end (the message says which limit and what to do)."""
+
+    code = "html_too_complex"
+
+
+
 class UnknownFormat(NewsbridgeError):
     status = 415
     code = "unknown_format"
@@ -95,6 +103,8 @@ ERROR_CODES: dict[str, str] = {
     "invalid": "A field has a wrong value; `field` names it.",
     "malformed": "The body is not valid JSON / UTF-8 / XML.",
     "schema_violation": "The ninjs document does not validate against the IPTC schema; `field` is the JSON path.",
+    "html_too_complex": "An HTML field is over 1,000,000 characters, nests elements over 256 deep or leaves "
+                        "formatting elements open without end; `field` names it, the message says what to do.",
     "unknown_format": "An upload is in none of the formats the hub reads; the message lists them.",
     "payload_too_large": "The body is larger than NEWSBRIDGE_MAX_BODY_BYTES.",
     "unauthenticated": "No API key, or an unknown or revoked one, in `Authorization: Bearer <key>`.",

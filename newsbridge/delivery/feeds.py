@@ -27,6 +27,7 @@ from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
 from newsbridge.items.queries import Delivered, ItemRecord, ItemVersion, Received, delivered_after, delivered_to
 from newsbridge.formats.feeds import to_jsonfeed
+from newsbridge.formats.markup import clean_html_fields, is_html, safe_html
 from newsbridge.formats.ninjs import item_from_ninjs
 from newsbridge.items.render import NOTICE_KEYS, Format, hub_fields, render
 
@@ -184,7 +185,9 @@ def atom(entries: list[Entry], org: Organization, self_url: str, first_url: str,
         if entry.withdrawn or entry.event == "item.withdrawn":
             item.summary("Withdrawn by the source: do not publish it, and take down any republication.")
         else:
-            html = next((b.get("value") for b in doc.get("bodies", []) if b.get("contentType") == "text/html"), None)
+            # sanitized again on the way out: a feed reader shows it as HTML, whatever was stored
+            html = safe_html(next((b.get("value") for b in doc.get("bodies", [])
+                                   if isinstance(b, dict) and is_html(b.get("contentType"))), None))
             if html:
                 item.content(html, type="html")
     return feed.atom_str(pretty=True)
@@ -194,8 +197,9 @@ def jsonfeed(entries: list[Entry], org: Organization, feed_url: str, next_url: s
     """A JSON Feed 1.1 page of what the recipient received, newest first (withdrawn: a notice)."""
     items = []
     for entry in entries:
-        item = item_from_ninjs(render_ninjs3_notice(entry))
-        items.append(replace(item, uri=f"urn:newsbridge:item:{entry.record.id}:{entry.version.version}"))
+        item = item_from_ninjs(clean_html_fields(render_ninjs3_notice(entry), lambda markup, _path: safe_html(markup)))
+        items.append(replace(item, uri=f"urn:newsbridge:item:{entry.record.id}:{entry.version.version}",
+                             body_html=safe_html(item.body_html) or None))  # content_html: sanitized again
     body = json.loads(to_jsonfeed(items, title=f"Newsbridge: received by {org.name}", feed_url=feed_url))
     if next_url:
         body["next_url"] = next_url

@@ -205,7 +205,10 @@ def item_from_ninjs(doc: dict[str, Any]) -> Item:
     headline = _pick(headlines, None)
     text = _pick(bodies, ("text/plain",))
     html = _pick(bodies, HTML_TYPES)
-    description = _pick(descriptions, ("text/plain",)) or _pick(descriptions, None)
+    # the typed description is text: an HTML one stays among the descriptions with its type (ingest sanitizes it)
+    description = _pick(descriptions, ("text/plain",)) or _pick(
+        [d for d in descriptions if not str(d.get("contentType", "")).lower().split(";")[0].strip().endswith(
+            ("html", "html+xml"))], None)
     rest = {"headlines": [h for h in headlines if h is not headline],
             "bodies": [b for b in bodies if b is not text and b is not html],
             "descriptions": [d for d in descriptions if d is not description]}

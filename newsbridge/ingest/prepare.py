@@ -1,11 +1,14 @@
 """Normalize and enrich a parsed item before it is stored.
 
-Order matters: the language is decided first (declared, else detected on Persian-normalized
-text), because Persian letter normalization must touch Persian text only. Then text fields
-are cleaned, HTML is sanitized, the missing one of text and HTML bodies is derived from the
-other, items naming no IPTC Media Topic get machine-assigned ones (marked ``creator:
-machine`` with a confidence), and a content hash is taken so a resent identical item can be
-recognized.
+Order matters: every HTML field is sanitized first, whatever field it sits in (the HTML body,
+and any body, description or headline with an HTML content type among the rest of what the
+source sent, associations included), so nothing downstream ever reads raw markup, and markup
+too complex to sanitize cheaply is refused before anything parses it. Then the language is
+decided (declared, else detected on Persian-normalized text), because Persian letter
+normalization must touch Persian text only. Then text fields are cleaned, the missing one of
+text and HTML bodies is derived from the other, items naming no IPTC Media Topic get
+machine-assigned ones (marked ``creator: machine`` with a confidence), and a content hash is
+taken so a resent identical item can be recognized.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from newsbridge.errors import InvalidInput
+from newsbridge.errors import HtmlTooComplex, InvalidInput
 from newsbridge.formats.item import ITEM_TYPES, PUBSTATUSES, Item
+from newsbridge.formats.markup import MarkupTooComplex, clean_html_fields
 from newsbridge.formats.ninjs import to_ninjs3
 from newsbridge.ingest.language import detect_language
 from newsbridge.items.store import Prepared
@@ -53,6 +57,25 @@ def _opt(value: str | None, clean: Any, persian: bool) -> str | None:
     return value or None
 
 
+def _sanitize(markup: str, field: str) -> str:
+    try:
+        return sanitize_html(markup)
+    except MarkupTooComplex as exc:
+        raise HtmlTooComplex(exc.message, field=field) from None
+
+
+def sanitize_all_html(item: Item) -> Item:
+    """``item`` with every HTML field sanitized: the HTML body, and every ``value`` whose
+    ``contentType`` is HTML in ``extra`` (other bodies, descriptions, headlines) and associations.
+    Raises :class:`HtmlTooComplex` naming the field when markup is too complex to sanitize."""
+    return replace(
+        item,
+        body_html=_sanitize(item.body_html, "body_html") if item.body_html else item.body_html,
+        extra=clean_html_fields(item.extra, _sanitize, "extra"),
+        associations=clean_html_fields(item.associations, _sanitize, "associations"),
+    )
+
+
 def content_hash(item: Item) -> str:
     """Hash of everything but the version: equal content gives equal hashes."""
     doc = to_ninjs3(replace(item, version=None))
@@ -72,9 +95,10 @@ def prepare_item(item: Item, *, languages: tuple[str, ...], accuracy: str = "hig
     if item.language and len(item.language.strip()) > MAX_LANGUAGE_TAG:
         raise InvalidInput(f"language {item.language[:40]!r}... is not a language tag like en, kk or fa-IR",
                            field="language")
+    item = sanitize_all_html(item)
     language, source, confidence = _decide_language(item, languages, accuracy)
     persian = (language or "").lower().startswith("fa")
-    body_html = sanitize_html(item.body_html, persian=persian) if item.body_html else None
+    body_html = (normalize_persian(item.body_html) if persian and item.body_html else item.body_html) or None
     body_text = _opt(item.body_text, clean_text, persian)
     if body_text is None and body_html:
         body_text = html_to_text(body_html) or None

@@ -6,9 +6,11 @@ every channel.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 from newsbridge.formats import newsml_g2, ninjs
+from newsbridge.formats.markup import clean_html_fields, safe_html
 from newsbridge.items.queries import ItemRecord, ItemVersion, Received
 
 Format = Literal["ninjs3", "ninjs2"]
@@ -53,4 +55,10 @@ def render_newsml(version: ItemVersion) -> bytes:
     doc = version.document
     if version.pubstatus == "canceled":
         doc = {k: v for k, v in doc.items() if k in NOTICE_KEYS}
-    return newsml_g2.to_newsml(ninjs.item_from_ninjs(doc))
+    # every HTML field sanitized again on the way out, whatever was stored
+    item = ninjs.item_from_ninjs(clean_html_fields(doc, _resanitize))
+    return newsml_g2.to_newsml(replace(item, body_html=safe_html(item.body_html) or None))
+
+
+def _resanitize(markup: str, _path: str) -> str:
+    return safe_html(markup)

@@ -21,6 +21,7 @@ from newsbridge.exchange.deliveries import explain_routing
 from newsbridge.formats import ninjs
 from newsbridge.items.queries import ItemVersion, get_item, list_versions, received
 from newsbridge.formats.errors import FormatError
+from newsbridge.formats.markup import is_html, safe_html
 from newsbridge.ingest.pipeline import translate
 from newsbridge.items.render import render, render_newsml
 from newsbridge.web.context import Viewer, checked_form, page, viewer
@@ -61,6 +62,14 @@ def _headline(version: ItemVersion) -> str:
     return next((h.get("value") for h in version.document.get("headlines", []) if h.get("value")), "")
 
 
+def _body_html(doc: dict[str, Any]) -> Markup:
+    """The first HTML body, sanitized again here: only what passed the sanitizer on the way out is
+    marked safe, whatever was stored (versions stored before a sanitizer rule existed included)."""
+    markup = next((b.get("value") for b in doc.get("bodies", [])
+                   if isinstance(b, dict) and is_html(b.get("contentType"))), "")
+    return Markup(safe_html(markup))
+
+
 def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
     with reading(request.app.state.hub.engine) as conn:
         record = get_item(conn, who.organization, item_id)
@@ -80,8 +89,7 @@ def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
     return {"record": record, "doc": doc, "published": _parse_time(published), "how": how, "own": own, "versions": versions, "changes": changes,
             "routing": routing, "partners": partners, "pickups": picked, "downloads": DOWNLOADS,
             "headline": _headline(record.latest) or record.uri, "language": doc.get("language"),
-            "body_html": Markup(next((b["value"] for b in doc.get("bodies", [])
-                                      if b.get("contentType") == "text/html"), "")),
+            "body_html": _body_html(doc),
             "withdrawn": record.latest.pubstatus == "canceled"}
 
 
