@@ -92,6 +92,7 @@ async def test_proposing_shows_it_to_the_parties_and_never_to_a_stranger(client,
     assert (await alpha.get("/partners/beta")).status_code == 200
     assert (await beta.get("/partners/alpha")).status_code == 200
     assert TITLE in (await beta.get("/agreements")).text
+    assert '<option value="beta"' in (await alpha.get("/desk")).text
 
 
 async def test_the_routing_report_of_the_named_organization_does_not_show_the_draft(client, world) -> None:
@@ -135,3 +136,4 @@ async def test_naming_an_organization_does_not_make_it_a_partner(world, sign_in)
         listed = await desk.get("/partners")
         assert listed.status_code == 200 and name not in listed.text and f"/partners/{other}\"" not in listed.text
     assert "Beta Wire" not in (await alpha.get("/partners/beta")).text
+    assert '<option value="beta"' not in (await alpha.get("/desk")).text  # nor a partner to filter the desk by

@@ -47,8 +47,8 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
         rows: list[Row] = incoming(conn, who.organization, who.member, filters, zone=ZoneInfo(who.timezone))
         unread = unread_by_partner(conn, who.organization, who.member)
         languages = received_languages(conn, who.organization)
-        partners = sorted({(p.slug, p.name) for a in list_agreements(conn, who.organization) for p in a.parties
-                           if p.id not in (who.organization.id, who.organization.parent_id)})
+        partners = sorted({(p.slug, p.name) for a in list_agreements(conn, who.organization) if a.proposed
+                           for p in a.parties if p.id not in (who.organization.id, who.organization.parent_id)})
     topics = vocabulary()
     return {"rows": rows, "filters": filters, "unread": unread, "partners": partners, "partner_names": dict(partners),
             "topics": [(q, topics[q].label) for q in TOP_TOPICS], "languages": languages,
