@@ -1,7 +1,8 @@
 """The desk's languages: message catalogues (gettext .po files read with Babel), dates and direction.
 
-English is the source language. Catalogues live in ``web/locale/<locale>.po``; a missing
-translation falls back to English. Kazakh and Persian catalogues start small and grow.
+English is the source language. A locale's catalogue is every ``web/locale/<locale>/*.po`` file
+(one file per part of the desk, so parts grow without touching each other's files); a missing
+translation falls back to English.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ RTL_LANGUAGES = {"fa", "ar", "he", "ur", "ps"}
 @cache
 def catalogue(locale: str) -> dict[str, str]:
     """msgid -> msgstr for a locale (empty for English or a locale without a catalogue)."""
-    path = resources.files("newsbridge.web").joinpath("locale", f"{locale}.po")
-    if locale == "en" or not path.is_file():
+    folder = resources.files("newsbridge.web").joinpath("locale", locale)
+    if locale == "en" or not folder.is_dir():
         return {}
-    with path.open("rb") as handle:
-        parsed = read_po(handle, locale=locale)
-    return {m.id: m.string for m in parsed if m.id and isinstance(m.id, str) and m.string}
+    messages: dict[str, str] = {}
+    for path in sorted((p for p in folder.iterdir() if p.name.endswith(".po")), key=lambda p: p.name):
+        with path.open("rb") as handle:
+            parsed = read_po(handle, locale=locale)
+        messages.update({m.id: m.string for m in parsed if m.id and isinstance(m.id, str) and m.string})
+    return messages
 
 
 def gettext_for(locale: str) -> Callable[[str], str]:
