@@ -17,8 +17,10 @@ from sqlalchemy.engine import Connection
 from newsbridge.accounts.members import Member
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import deliveries, item_reads, item_versions, items, organizations, pickups, version_topics
-from newsbridge.items.queries import ItemRecord, Received, inbox, unread_by_source
+from newsbridge.ids import utcnow
+from newsbridge.items.queries import ItemRecord, Received, inbox, unread_by_source, viewer_ids
 from newsbridge.items.search import matching_versions
+from newsbridge.items.withdrawal import notice_only
 from newsbridge.vocab.mediatopics import subject_qcode, vocabulary
 
 STATUSES = ("new", "read", "picked", "withdrawn")
@@ -76,7 +78,8 @@ def conditions(conn: Connection, org: Organization, member: Member, filters: Fil
                                        version_topics.c.version == item_versions.c.version,
                                        version_topics.c.qcode == filters.topic))
     status = {"new": items.c.id.not_in(_read_by(member)), "read": items.c.id.in_(_read_by(member)),
-              "picked": items.c.id.in_(_picked_by(org)), "withdrawn": item_versions.c.pubstatus == "canceled"}
+              "picked": items.c.id.in_(_picked_by(org)),
+              "withdrawn": notice_only(viewer_ids(org), utcnow(), owner=org.id)}
     if filters.status in status:
         where.append(status[filters.status])
     if filters.since:
@@ -102,7 +105,7 @@ def incoming(conn: Connection, org: Organization, member: Member, filters: Filte
         headline = next((h.get("value") for h in doc.get("headlines", []) if h.get("value")), record.uri)
         topics = [(q, labels[q].label) for q in (subject_qcode(s) for s in doc.get("subjects", [])) if q in labels]
         rows.append(Row(record, how, headline, doc.get("language"), topics, record.id in read, record.id in picked,
-                        record.latest.pubstatus == "canceled"))
+                        record.latest.pubstatus == "canceled" or record.latest.notice_only))
     return rows
 
 

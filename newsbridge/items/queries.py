@@ -4,6 +4,11 @@ An organization sees an item when it is the item's source, or when a delivery of
 organization (or to the holding it belongs to) exists and is available (embargo and delay
 passed). A recipient sees the newest version delivered to it, never a later one. Anything
 else is answered exactly like an id that does not exist: 404, so ids reveal nothing.
+
+Once an item is withdrawn, a recipient sees only the withdrawal notice of *every* version:
+``items.withdrawal.notice_only`` decides, in the query that reads the version, and the
+version's ``document`` is then the notice, so no channel that reads through here can show
+withdrawn content. The source keeps seeing its own content.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import agreements, deliveries, item_versions, items, organizations
 from newsbridge.errors import NotFound
 from newsbridge.ids import utcnow
+from newsbridge.items.withdrawal import notice_only, withdrawal_notice
 
 MAX_LIMIT = 500
 
@@ -43,14 +49,20 @@ class ItemVersion:
     language_confidence: float | None
     received_at: datetime
     stored: dict[str, Any] | str  # the stored ninjs 3.x document, or its JSON text as read (decoded on use)
+    notice_only: bool = False  # the item is withdrawn for the viewer: only its notice may be shown
 
     @cached_property
     def document(self) -> dict[str, Any]:
-        return json.loads(self.stored) if isinstance(self.stored, str) else self.stored
+        """The ninjs 3.x document as the viewer may see it: once the item is withdrawn for a
+        recipient, the withdrawal notice alone (see :func:`notice_only`)."""
+        stored = json.loads(self.stored) if isinstance(self.stored, str) else self.stored
+        return withdrawal_notice(stored) if self.notice_only else stored
 
     def document_json(self) -> str:
         """The document as JSON text, without decoding it when it was read as text."""
-        return self.stored if isinstance(self.stored, str) else json.dumps(self.stored, ensure_ascii=False)
+        if isinstance(self.stored, str) and not self.notice_only:
+            return self.stored
+        return json.dumps(self.document, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -86,17 +98,26 @@ def viewer_ids(viewer: Organization) -> tuple[str, ...]:
 
 
 def _record(row: sa.Row) -> ItemRecord:
-    """The item record of a row whose first columns are the items columns, _SOURCE and _VERSION
-    (every query here starts so; positional: this runs for every row of every feed page)."""
+    """The item record of a row whose first columns are the items columns, _SOURCE, _VERSION and
+    :func:`notice_only` (every query here starts so; positional: this runs for every row of every feed page)."""
     (item_id, uri, org_id, created_at, updated_at, slug, name, credit_name, version, pubstatus, language_source,
-     language_confidence, received_at, document) = row[:14]
+     language_confidence, received_at, document, hidden) = row[:15]
     return ItemRecord(item_id, uri, SourceRef(org_id, slug, name, credit_name),
                       ItemVersion(item_id, version, pubstatus, language_source, language_confidence, received_at,
-                                  document), created_at, updated_at)
+                                  document, bool(hidden)), created_at, updated_at)
 
 
 def _available(viewer: Organization, now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(deliveries.c.recipient_id.in_(viewer_ids(viewer)), deliveries.c.available_from <= now)
+
+
+def _notice_for(viewer: Organization, now: datetime) -> sa.ColumnElement[bool]:
+    return notice_only(viewer_ids(viewer), now, owner=viewer.id)
+
+
+def _hidden(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """:func:`notice_only` as the column that follows _VERSION in a row (see _record)."""
+    return condition.label("notice_only")
 
 
 def _seen_version(viewer: Organization, now: datetime) -> sa.ColumnElement[Any]:
@@ -109,7 +130,7 @@ def _seen_version(viewer: Organization, now: datetime) -> sa.ColumnElement[Any]:
 def _query(viewer: Organization, now: datetime) -> sa.Select:
     return (
         sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
-                  *_SOURCE, *_VERSION)
+                  *_SOURCE, *_VERSION, _hidden(_notice_for(viewer, now)))
         .join(organizations, organizations.c.id == items.c.organization_id)
         .join(item_versions, sa.and_(item_versions.c.item_id == items.c.id,
                                      item_versions.c.version == _seen_version(viewer, now)))
@@ -125,14 +146,16 @@ def get_item(conn: Connection, viewer: Organization, item_id: str, now: datetime
 
 
 def list_versions(conn: Connection, viewer: Organization, item_id: str) -> list[ItemVersion]:
-    """Every version of a visible item the viewer may see, oldest first."""
+    """Every version of a visible item the viewer may see, oldest first (of a withdrawn item, a
+    recipient gets the notice of each)."""
     now = utcnow()
     record = get_item(conn, viewer, item_id, now)
-    query = sa.select(item_versions.c.item_id, *_VERSION).where(item_versions.c.item_id == item_id)
+    query = (sa.select(item_versions.c.item_id, *_VERSION, _hidden(_notice_for(viewer, now)))
+             .join(items, items.c.id == item_versions.c.item_id).where(item_versions.c.item_id == item_id))
     if record.source.id != viewer.id:
         seen = sa.select(deliveries.c.version).where(deliveries.c.item_id == item_id, _available(viewer, now))
         query = query.where(item_versions.c.version.in_(seen))
-    return [ItemVersion(*row) for row in conn.execute(query.order_by(item_versions.c.version))]
+    return [ItemVersion(*row[:-1], bool(row[-1])) for row in conn.execute(query.order_by(item_versions.c.version))]
 
 
 def list_own_items(conn: Connection, viewer: Organization, *, since: datetime | None = None, limit: int = 50) \
@@ -195,7 +218,8 @@ def _inbox_page(viewer: Organization, now: datetime, among: sa.Select | None) ->
     later: a correction of an old item, or a backdated item, is new to the inbox even if its
     dates are old). Read backwards along the index on (recipient, arrival, id), skipping
     deliveries a newer available version superseded, a page costs about its own size however
-    long the history is."""
+    long the history is. Search hits (``among``) leave out withdrawn items: the index holds words
+    the viewer may no longer read (the desk's "withdrawn" filter still lists them)."""
     ids = viewer_ids(viewer)
     newer = deliveries.alias("newer")
     # Looked up by item: the recipient test is wrapped so that SQLite, which keeps no statistics,
@@ -206,7 +230,9 @@ def _inbox_page(viewer: Organization, now: datetime, among: sa.Select | None) ->
     query = (_delivery_joins(sa.select(deliveries.c.id.label("delivery_id"), deliveries.c.arrives_at)
                              .select_from(deliveries), agreement=False)
              .where(deliveries.c.recipient_id.in_(ids), deliveries.c.arrives_at <= now, ~superseded))
-    return query.where(_among(viewer, now, among)) if among is not None else query
+    if among is None:
+        return query
+    return query.where(_among(viewer, now, among), sa.not_(_notice_for(viewer, now)))
 
 
 def inbox(conn: Connection, viewer: Organization, *, since: datetime | None = None, limit: int = 50,
@@ -217,13 +243,14 @@ def inbox(conn: Connection, viewer: Organization, *, since: datetime | None = No
     ``where`` narrows further (conditions on the items, item_versions, deliveries and organizations
     rows of the version the viewer sees); ``among`` (item id, version pairs: search hits) narrows first."""
     # Two steps: choose the page among narrow rows, then read the documents of that page only.
-    page = _inbox_page(viewer, utcnow(), among).where(*where)
+    now = utcnow()
+    page = _inbox_page(viewer, now, among).where(*where)
     if since is not None:
         page = page.where(deliveries.c.arrives_at > since)
     page = (page.order_by(deliveries.c.arrives_at.desc(), deliveries.c.id.desc())
             .limit(max(1, min(limit, MAX_LIMIT))).subquery())
     query = _delivery_joins(sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at,
-                                      items.c.updated_at, *_SOURCE, *_VERSION, *_RECEIVED)
+                                      items.c.updated_at, *_SOURCE, *_VERSION, _hidden(_notice_for(viewer, now)), *_RECEIVED)
                             .select_from(page).join(deliveries, deliveries.c.id == page.c.delivery_id))
     query = query.order_by(page.c.arrives_at.desc(), page.c.delivery_id.desc())
     seen: set[str] = set()
@@ -264,10 +291,11 @@ def received(conn: Connection, viewer: Organization, item_id: str) -> Received |
 _VERSION_TEXT = (*_VERSION[:-1], sa.cast(item_versions.c.document, sa.Text).label("document"))
 
 
-def _delivered_query(*extra: sa.ColumnElement[Any]) -> sa.Select:
+def _delivered_query(hidden: sa.ColumnElement[bool]) -> sa.Select:
+    """Deliveries with their item, version (``hidden``: see :func:`notice_only`) and terms."""
     return _delivery_joins(
         sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
-                  *_SOURCE, *_VERSION_TEXT, *extra, deliveries.c.id.label("delivery_id"), deliveries.c.position,
+                  *_SOURCE, *_VERSION_TEXT, _hidden(hidden), deliveries.c.id.label("delivery_id"), deliveries.c.position,
                   deliveries.c.event, *_RECEIVED)
         .select_from(deliveries))
 
@@ -281,42 +309,37 @@ class Delivered:
     event: str
     record: ItemRecord
     received: Received
-    withdrawn: bool = False  # the newest version of the item the viewer got since is a withdrawal
+    withdrawn: bool = False  # the item is withdrawn for the viewer: the entry is a notice (see notice_only)
 
 
 def delivered_items(conn: Connection, delivery_ids: list[int]) -> dict[int, tuple[ItemRecord, ItemVersion, Received]]:
     """The item version, source and delivery terms of each delivery (for the delivery worker;
-    the delivery itself is the recipient's entitlement)."""
+    the delivery itself is the recipient's entitlement). A message sent, retried or replayed after
+    the item was withdrawn for its recipient carries the notice only."""
     if not delivery_ids:
         return {}
     found = {}
-    for row in conn.execute(_delivered_query().where(deliveries.c.id.in_(delivery_ids))):
+    hidden = notice_only([deliveries.c.recipient_id], utcnow())
+    for row in conn.execute(_delivered_query(hidden).where(deliveries.c.id.in_(delivery_ids))):
         record = _record(row)
         found[row.delivery_id] = (record, record.latest, _received(row))
     return found
 
 
-def _withdrawn_since(viewers: Any) -> sa.ColumnElement[bool]:
-    """Whether the newest delivery of the row's item in the viewers' feed is a withdrawal (an item
-    published again after a withdrawal is not withdrawn); one index lookup per row."""
-    later = deliveries.alias("later")
-    newest_event = (sa.select(later.c.event)
-                    .where(later.c.item_id == deliveries.c.item_id, later.c.recipient_id.in_(viewers),
-                           later.c.position.is_not(None))
-                    .order_by(later.c.position.desc()).limit(1).scalar_subquery())
-    return sa.func.coalesce(newest_event == "item.withdrawn", False).label("withdrawn_since")
-
-
 def _delivered(rows: Any) -> list[Delivered]:
-    return [Delivered(row.delivery_id, row.position, row.event, _record(row), _received(row), bool(row.withdrawn_since))
-            for row in rows]
+    found = []
+    for row in rows:
+        record = _record(row)
+        found.append(Delivered(row.delivery_id, row.position, row.event, record, _received(row),
+                               record.latest.notice_only))
+    return found
 
 
 def delivered_to(conn: Connection, viewer: Organization, where: list[Any], order: Any, limit: int) -> list[Delivered]:
     """A page of the viewer's deliveries (filters and order on the deliveries table) with each
     item's withdrawal state, in one query."""
     ids = viewer_ids(viewer)
-    query = (_delivered_query(_withdrawn_since(ids))
+    query = (_delivered_query(notice_only(ids, utcnow()))
              .where(deliveries.c.recipient_id.in_(ids), *where).order_by(order).limit(limit))
     return _delivered(conn.execute(query))
 
@@ -324,7 +347,7 @@ def delivered_to(conn: Connection, viewer: Organization, where: list[Any], order
 _VIEWERS = sa.bindparam("viewers", expanding=True)
 # The changes feed's page, built once (it is the hub's busiest read): deliveries to the viewers
 # after a feed position, in feed order.
-_DELIVERED_AFTER = (_delivered_query(_withdrawn_since(_VIEWERS))
+_DELIVERED_AFTER = (_delivered_query(notice_only(_VIEWERS, sa.bindparam("now")))
                     .where(deliveries.c.recipient_id.in_(_VIEWERS), deliveries.c.position > sa.bindparam("after"))
                     .order_by(deliveries.c.position).limit(sa.bindparam("limit")))
 
@@ -332,4 +355,4 @@ _DELIVERED_AFTER = (_delivered_query(_withdrawn_since(_VIEWERS))
 def delivered_after(conn: Connection, viewer: Organization, after: int, limit: int) -> list[Delivered]:
     """The viewer's deliveries after feed position ``after``, in feed order (the changes feed)."""
     return _delivered(conn.execute(_DELIVERED_AFTER, {"viewers": list(viewer_ids(viewer)), "after": after,
-                                                      "limit": limit}))
+                                                      "limit": limit, "now": utcnow()}))

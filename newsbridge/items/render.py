@@ -12,11 +12,9 @@ from typing import Any, Literal
 from newsbridge.formats import newsml_g2, ninjs
 from newsbridge.formats.markup import clean_html_fields, safe_html
 from newsbridge.items.queries import ItemRecord, ItemVersion, Received
+from newsbridge.items.withdrawal import NOTICE_KEYS  # who sees only a notice is decided there, for every channel
 
 Format = Literal["ninjs3", "ninjs2"]
-# What a withdrawal shows: which item, that it is withdrawn; its content is gone from every channel.
-NOTICE_KEYS = ("uri", "type", "version", "versionCreated", "versioncreated", "pubStatus", "pubstatus", "headlines",
-               "language")
 
 
 def hub_fields(record: ItemRecord, version: ItemVersion, how: Received | None = None) -> dict[str, Any]:
@@ -45,8 +43,10 @@ def render(record: ItemRecord, version: ItemVersion | None = None, fmt: Format =
     for a recipient also ``received``: the agreement, credit line and usage terms it came under."""
     version = version or record.latest
     doc = version.document if fmt == "ninjs3" else ninjs.to_ninjs2(ninjs.item_from_ninjs(version.document))
-    if version.pubstatus == "canceled":
+    if version.pubstatus == "canceled" or version.notice_only:
         doc = {k: v for k, v in doc.items() if k in NOTICE_KEYS}
+    if version.notice_only:  # the item is withdrawn for this recipient: say so beside the notice
+        doc["withdrawn"] = True
     return {**hub_fields(record, version, how), **doc}
 
 

@@ -204,6 +204,7 @@ async def test_versions_arrive_in_order_even_after_a_failure(exchange: Exchange,
 async def test_withdrawal_arrives_without_the_body(exchange: Exchange, worker: Worker, receiver: Receiver) -> None:
     exchange.endpoint(receiver.url)
     exchange.publish("urn:wrong", 1, body_text="A claim that turned out false.")
+    await deliver_all(worker, exchange.engine)  # sent before the withdrawal: with its body
     exchange.publish("urn:wrong", 2, pubstatus="canceled", body_text="A claim that turned out false.")
     await deliver_all(worker, exchange.engine)
     published, withdrawn = (r.json() for r in receiver.requests)

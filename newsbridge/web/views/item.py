@@ -90,7 +90,7 @@ def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
             "routing": routing, "partners": partners, "pickups": picked, "downloads": DOWNLOADS,
             "headline": _headline(record.latest) or record.uri, "language": doc.get("language"),
             "body_html": _body_html(doc),
-            "withdrawn": record.latest.pubstatus == "canceled"}
+            "withdrawn": record.latest.pubstatus == "canceled" or record.latest.notice_only}
 
 
 def _translator(request: Request) -> LibreTranslate | None:
