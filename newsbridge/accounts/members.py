@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +23,22 @@ from newsbridge.ids import new_id, utcnow
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
+
+
+def _lower_priority() -> None:
+    """Run this thread (and the lane threads argon2 starts from it) after the ones serving requests."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # Linux: a thread's own nice value
+    except (AttributeError, OSError):
+        pass
+
+
+# argon2 is slow on purpose (tens of ms of CPU and 64 MiB per check, on four lane threads). Checks
+# run on these threads only, at a lower priority: a burst of sign-ins queues here instead of taking
+# every core (15 at once held /healthz for seconds) or every thread of the web framework's pool
+# (which serves all other requests).
+password_threads = ThreadPoolExecutor(max(1, (os.cpu_count() or 2) // 2), thread_name_prefix="newsbridge-argon2",
+                                      initializer=_lower_priority)
 
 
 class Role(StrEnum):
@@ -65,7 +84,10 @@ def add_member(conn: Connection, org_slug: str, email: str, name: str, role: str
 
 
 def check_password(conn: Connection, email: str, password: str) -> Member | None:
-    """The member when the password is right, else None (same work either way)."""
+    """The member when the password is right, else None (same work either way).
+
+    argon2 is made to be slow: call this on :data:`password_threads` in a read transaction, never
+    on the event loop nor while holding a write transaction."""
     row = conn.execute(sa.select(members).where(members.c.email == email.strip().lower())).first()
     if row is None:
         _hasher.hash(password)  # spend the same time as a real check: no user enumeration by timing
@@ -93,8 +115,11 @@ def get_member(conn: Connection, member_id: str) -> Member | None:
     return _member(row) if row is not None else None
 
 
-def change_password(conn: Connection, member_id: str, current: str, new: str) -> None:
-    """Replace a member's password after checking the current one."""
+def new_password_hash(conn: Connection, member_id: str, current: str, new: str) -> str:
+    """The argon2 hash of ``new`` once ``current`` is checked; store it with :func:`set_password_hash`.
+
+    Two argon2 runs: call this on :data:`password_threads` in a read transaction, so the write
+    that follows stays short."""
     row = conn.execute(sa.select(members.c.password_hash).where(members.c.id == member_id)).one()
     try:
         _hasher.verify(row.password_hash, current)
@@ -102,7 +127,11 @@ def change_password(conn: Connection, member_id: str, current: str, new: str) ->
         raise InvalidInput("the current password is not right", field="current_password") from None
     if len(new) < MIN_PASSWORD:
         raise InvalidInput(f"the new password must have at least {MIN_PASSWORD} characters", field="new_password")
-    conn.execute(members.update().where(members.c.id == member_id).values(password_hash=_hasher.hash(new)))
+    return _hasher.hash(new)
+
+
+def set_password_hash(conn: Connection, member_id: str, password_hash: str) -> None:
+    conn.execute(members.update().where(members.c.id == member_id).values(password_hash=password_hash))
 
 
 def set_preferences(conn: Connection, member_id: str, locale: str, timezone: str | None) -> None:

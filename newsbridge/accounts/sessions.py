@@ -1,7 +1,8 @@
-"""Members' browser sessions and the sign-in rate limit, kept in the database.
+"""Members' browser sessions, kept in the database.
 
 The cookie holds a random token; only its SHA-256 is stored, with the session's CSRF token
-and expiry. Several hub processes share sessions and the rate limit through the database.
+and expiry. Several hub processes share sessions through the database (and the sign-in
+back-off, see ``accounts/throttle.py``).
 """
 
 from __future__ import annotations
@@ -15,20 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.members import Member, get_member
-from newsbridge.db.tables import login_attempts, sessions
-from newsbridge.errors import NewsbridgeError
+from newsbridge.db.tables import sessions
 from newsbridge.ids import utcnow
 
 SESSION_TTL = timedelta(days=14)
-WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_CLIENT = 20
-
-
-class TooManyAttempts(NewsbridgeError):
-    status = 429
-    code = "too_many_attempts"
-
 
 @dataclass(frozen=True)
 class Session:
@@ -67,21 +58,3 @@ def end_other_sessions(conn: Connection, member_id: str, keep_token: str) -> Non
     """After a password change, every other browser of the member is signed out."""
     conn.execute(sessions.delete().where(sessions.c.member_id == member_id,
                                          sessions.c.token_hash != _hash(keep_token)))
-
-
-def check_rate(conn: Connection, email: str, client: str) -> None:
-    """Refuse a sign-in after too many recent failures for this e-mail or this client."""
-    since = utcnow() - WINDOW
-    failures = sa.select(sa.func.count()).select_from(login_attempts).where(
-        login_attempts.c.succeeded.is_(False), login_attempts.c.at > since)
-    by_email = conn.execute(failures.where(login_attempts.c.email == email.strip().lower())).scalar_one()
-    by_client = conn.execute(failures.where(login_attempts.c.client == client)).scalar_one()
-    if by_email >= MAX_FAILURES_PER_EMAIL or by_client >= MAX_FAILURES_PER_CLIENT:
-        raise TooManyAttempts("too many failed sign-ins; wait 15 minutes and try again", field="email")
-
-
-def record_attempt(conn: Connection, email: str, client: str, succeeded: bool) -> None:
-    now = utcnow()
-    conn.execute(login_attempts.insert().values(email=email.strip().lower()[:320], client=client[:100],
-                                                succeeded=succeeded, at=now))
-    conn.execute(login_attempts.delete().where(login_attempts.c.at < now - WINDOW * 8))

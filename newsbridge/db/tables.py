@@ -55,16 +55,18 @@ sessions = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
 )
 
-login_attempts = sa.Table(
-    "login_attempts",
+# Sign-in back-off per (client address, e-mail): one row while that pair has unforgiven failures
+# (accounts/throttle.py). In the database, so every hub process applies the same pauses.
+sign_in_throttles = sa.Table(
+    "sign_in_throttles",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("email", sa.String(320), nullable=False),
-    sa.Column("client", sa.String(100), nullable=False),
-    sa.Column("succeeded", sa.Boolean, nullable=False),
-    sa.Column("at", UTCDateTime, nullable=False),
-    sa.Index("ix_login_attempts_email_at", "email", "at"),
-    sa.Index("ix_login_attempts_client_at", "client", "at"),
+    sa.Column("client", sa.String(100), primary_key=True),
+    sa.Column("email", sa.String(320), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure_at", UTCDateTime, nullable=False),
+    sa.Column("paused_until", UTCDateTime, nullable=False),
+    sa.Index("ix_sign_in_throttles_client_last_failure_at", "client", "last_failure_at"),
+    sa.Index("ix_sign_in_throttles_last_failure_at", "last_failure_at"),
 )
 
 api_keys = sa.Table(

@@ -120,9 +120,18 @@ class Poller:
         except httpx.HTTPError as exc:
             poll = Poll(at, "error", None, 0, 0, 0, f"{type(exc).__name__}: {exc}"[:500], 0)
         poll = replace(poll, duration_ms=int((time.perf_counter() - started) * 1000))
+        await asyncio.to_thread(self._record, source, poll, etag, last_modified)
+        return poll
+
+    # Database work runs in a thread: on SQLite a write waits for the lock (up to the 30 s busy
+    # timeout) while another writer holds it, and on the event loop that wait froze every request.
+    def _record(self, source: Source, poll: Poll, etag: str | None, last_modified: str | None) -> None:
         with writing(self.engine) as conn:
             record_poll(conn, source, poll, etag=etag, last_modified=last_modified)
-        return poll
+
+    def _claim(self) -> list[Source]:
+        with writing(self.engine) as conn:
+            return claim_due(conn, utcnow())
 
     def _ingest(self, source: Source, body: bytes) -> tuple[int, int, int, str | None]:
         with reading(self.engine) as conn:
@@ -139,8 +148,7 @@ class Poller:
         return stored, unchanged, len(errors), first
 
     async def run_once(self) -> list[Poll]:
-        with writing(self.engine) as conn:
-            due = claim_due(conn, utcnow())
+        due = await asyncio.to_thread(self._claim)
         return list(await asyncio.gather(*(self.poll(s) for s in due)))
 
     async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:

@@ -1,18 +1,30 @@
-"""Sign in, sign out, and the member's own account (password, language, time zone)."""
+"""Sign in, sign out, and the member's own account (password, language, time zone).
+
+The POST handlers read the form on the event loop and do the rest in threads: a write on SQLite
+may wait for another writer's lock, and argon2 costs tens of milliseconds of CPU (it runs on
+the few threads of ``members.password_threads``); on the loop either stops every other request
+of the process meanwhile.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
-from newsbridge.accounts.members import change_password, check_password, set_preferences
-from newsbridge.accounts.sessions import (check_rate, end_other_sessions, end_session, record_attempt,
-                                          start_session)
-from newsbridge.db.engine import writing
+from newsbridge.accounts.members import (Member, check_password, new_password_hash, password_threads,
+                                         set_password_hash, set_preferences)
+from newsbridge.accounts.sessions import end_other_sessions, end_session, start_session
+from newsbridge.accounts.throttle import TooManyAttempts, begin_attempt, forgive
+from newsbridge.db.engine import reading, writing
 from newsbridge.errors import InvalidInput, NewsbridgeError
+from newsbridge.ids import utcnow
 from newsbridge.web.context import COOKIE, Viewer, checked_form, current_viewer, page, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -42,33 +54,60 @@ async def login(request: Request) -> Response:
     form = await request.form()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
+    # The peer's address; behind a reverse proxy uvicorn puts X-Forwarded-For's here, when the
+    # proxy is one it trusts (FORWARDED_ALLOW_IPS, 127.0.0.1 by default). See docs/operations.md.
     client = request.client.host if request.client else "unknown"
     engine = request.app.state.hub.engine
     try:
-        with writing(engine) as conn:
-            check_rate(conn, email, client)
-            member = check_password(conn, email, password)
-            record_attempt(conn, email, client, member is not None)
-            token = start_session(conn, member.id) if member else None
-    except NewsbridgeError as exc:
-        return page(request, "login.html", None, status=exc.status, error=exc.message, email=email, next_path=target)
-    if token is None:
-        return page(request, "login.html", None, status=401, email=email, next_path=target,
-                    error="That e-mail and password do not match. Check them and try again.")
+        await run_in_threadpool(_begin_attempt, engine, client, email)
+    except TooManyAttempts as exc:
+        refused = await run_in_threadpool(_login_page, request, exc.status, exc.message, email, target)
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
+    member = await asyncio.get_running_loop().run_in_executor(password_threads, _check_password, engine, email,
+                                                              password)
+    if member is None:
+        return await run_in_threadpool(_login_page, request, 401, "That e-mail and password do not match. "
+                                       "Check them and try again.", email, target)
+    token = await run_in_threadpool(_start_session, engine, client, email, member)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https",
                         max_age=14 * 24 * 3600, path="/")
     return response
 
 
+def _begin_attempt(engine: Engine, client: str, email: str) -> None:
+    with writing(engine) as conn:
+        begin_attempt(conn, client, email, utcnow())
+
+
+def _check_password(engine: Engine, email: str, password: str) -> Member | None:
+    with reading(engine) as conn:  # argon2 outside the write transaction: other writers need not wait for it
+        return check_password(conn, email, password)
+
+
+def _start_session(engine: Engine, client: str, email: str, member: Member) -> str:
+    with writing(engine) as conn:
+        forgive(conn, client, email)
+        return start_session(conn, member.id)
+
+
+def _login_page(request: Request, status: int, error: str, email: str, target: str) -> HTMLResponse:
+    return page(request, "login.html", None, status=status, error=error, email=email, next_path=target)
+
+
 @router.post("/logout")
 async def logout(request: Request, who: Viewer = Depends(viewer)) -> RedirectResponse:
     await checked_form(request, who)
-    with writing(request.app.state.hub.engine) as conn:
-        end_session(conn, request.cookies.get(COOKIE, ""))
+    await run_in_threadpool(_end_session, request)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
+
+
+def _end_session(request: Request) -> None:
+    with writing(request.app.state.hub.engine) as conn:
+        end_session(conn, request.cookies.get(COOKIE, ""))
 
 
 @router.get("/account")
@@ -79,21 +118,38 @@ def account(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
 @router.post("/account/password")
 async def password(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
     form = await checked_form(request, who)
+    engine = request.app.state.hub.engine
     try:
         if form.get("new_password") != form.get("repeat_password"):
             raise InvalidInput("the two new passwords differ", field="repeat_password")
-        with writing(request.app.state.hub.engine) as conn:
-            change_password(conn, who.member.id, str(form.get("current_password", "")),
-                            str(form.get("new_password", "")))
-            end_other_sessions(conn, who.member.id, request.cookies.get(COOKIE, ""))
+        new_hash = await asyncio.get_running_loop().run_in_executor(
+            password_threads, _new_password_hash, engine, who.member.id, str(form.get("current_password", "")),
+            str(form.get("new_password", "")))
     except NewsbridgeError as exc:
-        return page(request, "account.html", who, status=exc.status, flash=exc.message, flash_kind="error")
+        return await run_in_threadpool(page, request, "account.html", who, status=exc.status, flash=exc.message,
+                                       flash_kind="error")
+    return await run_in_threadpool(_set_password, request, who, new_hash)
+
+
+def _new_password_hash(engine: Engine, member_id: str, current: str, new: str) -> str:
+    with reading(engine) as conn:  # two argon2 runs, before the write transaction
+        return new_password_hash(conn, member_id, current, new)
+
+
+def _set_password(request: Request, who: Viewer, new_hash: str) -> HTMLResponse:
+    with writing(request.app.state.hub.engine) as conn:
+        set_password_hash(conn, who.member.id, new_hash)
+        end_other_sessions(conn, who.member.id, request.cookies.get(COOKIE, ""))
     return page(request, "account.html", who, flash="Password changed; other browsers were signed out.")
 
 
 @router.post("/account/preferences")
 async def preferences(request: Request, who: Viewer = Depends(viewer)) -> Response:
     form = await checked_form(request, who)
+    return await run_in_threadpool(_set_preferences, request, who, form)
+
+
+def _set_preferences(request: Request, who: Viewer, form: dict[str, Any]) -> Response:
     zone = str(form.get("timezone", "")).strip()
     try:
         if zone:

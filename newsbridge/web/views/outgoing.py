@@ -1,4 +1,9 @@
-"""Outgoing: our own items with each partner's delivery state, the publish form, and uploads."""
+"""Outgoing: our own items with each partner's delivery state, the publish form, and uploads.
+
+The POST handlers read the form on the event loop and do the rest (sanitizing, language
+detection, parsing a file, the database) in a worker thread: on the loop it would stop every
+other request of the process meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from newsbridge.db.engine import reading, writing
@@ -50,6 +56,10 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
 async def add_feed_source(request: Request, who: Viewer = Depends(viewer)) -> Response:
     form = await checked_form(request, who)
     who.require("manage")
+    return await run_in_threadpool(_add_feed_source, request, who, form)
+
+
+def _add_feed_source(request: Request, who: Viewer, form: dict[str, Any]) -> Response:
     try:
         with writing(request.app.state.hub.engine) as conn:
             add_source(conn, who.organization, str(form.get("url", "")).strip(),
@@ -92,6 +102,10 @@ def _embargo(raw: str, zone: str) -> datetime | None:
 async def publish(request: Request, who: Viewer = Depends(viewer)) -> Response:
     form = await checked_form(request, who)
     who.require("publish")
+    return await run_in_threadpool(_publish, request, who, form)
+
+
+def _publish(request: Request, who: Viewer, form: dict[str, Any]) -> Response:
     hub = request.app.state.hub
     try:
         headline = str(form.get("headline", "")).strip()
@@ -116,13 +130,19 @@ async def upload(request: Request, who: Viewer = Depends(viewer)) -> Response:
     form = await checked_form(request, who)
     who.require("publish")
     file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        return await run_in_threadpool(_upload, request, who, "", None)
+    return await run_in_threadpool(_upload, request, who, file.filename, await file.read())
+
+
+def _upload(request: Request, who: Viewer, filename: str, data: bytes | None) -> Response:
     try:
-        if not isinstance(file, UploadFile) or not file.filename:
+        if data is None:
             raise InvalidInput("choose a file to upload", field="file")
-        stored = request.app.state.hub.ingestor.ingest_document(who.organization, await file.read())
+        stored = request.app.state.hub.ingestor.ingest_document(who.organization, data)
     except NewsbridgeError as exc:
         return page(request, "outgoing.html", who, status=exc.status, flash=exc.message, flash_kind="error",
                     **_context(request, who))
     new = sum(s.created for s in stored)
-    return page(request, "outgoing.html", who, flash=f"{len(stored)} items read from {file.filename}: {new} new "
+    return page(request, "outgoing.html", who, flash=f"{len(stored)} items read from {filename}: {new} new "
                 f"versions stored, {len(stored) - new} already known.", **_context(request, who))
