@@ -3,6 +3,10 @@
 A key looks like ``nb_<id>_<secret>``. The id part finds the row; only a SHA-256 of the
 whole key is stored (keys are long random strings, so a fast hash is safe; passwords, which
 people choose, get argon2 instead). The key is shown once, when it is created.
+
+Revoking a key ends everything it opened: each request checks the key, an open live stream
+checks it again while it runs (:func:`key_active`), and the feed tokens minted with it are
+revoked with it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization, get_organization
-from newsbridge.db.tables import api_keys, organizations
+from newsbridge.db.tables import api_keys, feed_tokens, organizations
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import utcnow
 
@@ -81,13 +85,18 @@ def create_api_key(conn: Connection, org_slug: str, scopes: Iterable[str] = DEFA
 
 
 def revoke_api_key(conn: Connection, key_id: str) -> ApiKey:
-    """Revoke a key by its id (the part after ``nb_``); it stops working at once."""
+    """Revoke a key by its id (the part after ``nb_``); it stops working at once, and so do the
+    feed tokens minted with it."""
     key_id = key_id.removeprefix("nb_").split("_")[0]
     row = conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).first()
     if row is None:
         raise NotFound(f"no API key with id {key_id!r}; `newsbridge key list SLUG` shows them", field="key")
+    now = utcnow()
     if row.revoked_at is None:
-        conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(revoked_at=utcnow()))
+        conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(revoked_at=now))
+    # Also when the key was revoked already: revoking again leaves none of its tokens working.
+    conn.execute(feed_tokens.update().where(feed_tokens.c.api_key_id == key_id, feed_tokens.c.revoked_at.is_(None))
+                 .values(revoked_at=now))
     return _from_row(conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).one())
 
 
@@ -96,6 +105,13 @@ def list_api_keys(conn: Connection, org_slug: str) -> list[ApiKey]:
     rows = conn.execute(sa.select(api_keys).where(api_keys.c.organization_id == org.id)
                         .order_by(api_keys.c.created_at))
     return [_from_row(row) for row in rows]
+
+
+def key_active(conn: Connection, key_id: str) -> bool:
+    """Whether the key (by id) still works: for long-lived connections that authenticated once
+    (a live stream asks again every few seconds). One primary-key read."""
+    revoked = conn.execute(sa.select(api_keys.c.revoked_at).where(api_keys.c.id == key_id)).first()
+    return revoked is not None and revoked.revoked_at is None
 
 
 def authenticate(conn: Connection, raw: str) -> Principal | None:

@@ -35,8 +35,8 @@ def _tags(header: str) -> set[str]:
 @router.post("/api/v1/feed-tokens", status_code=201, summary="A token for your Atom feed URL (shown once)")
 def add_token(label: str = Query("", description="What the token is for"),
               principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
-    with writing(the_hub.engine) as conn:
-        token = create_feed_token(conn, principal.organization, label)
+    with writing(the_hub.engine) as conn:  # the token dies with the key that mints it
+        token = create_feed_token(conn, principal.organization, label, api_key_id=principal.key_id)
     return {"token": token, "url": f"{base_url(the_hub.settings)}/feeds/{token}/atom.xml"}
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
-from newsbridge.accounts.api_keys import Principal
+from newsbridge.accounts.api_keys import Principal, key_active
 from newsbridge.api.deps import Hub, authorize, bearer, caller, hub, json_body
 from newsbridge.db.engine import read, reading, writing
 from newsbridge.delivery.endpoints import (Endpoint, create_endpoint, get_endpoint, health, list_endpoints,
@@ -21,13 +21,17 @@ from newsbridge.delivery.feeds import (MAX_POSITION, changes, decode_cursor, enc
                                        latest_position, page_bytes)
 from newsbridge.delivery.outbox import replay
 from newsbridge.delivery.status import partner_summary, recipient_deliveries
-from newsbridge.errors import InvalidInput, NotFound
+from newsbridge.errors import InvalidInput, NotFound, Unauthenticated
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import get_item
 from newsbridge.items.render import Format
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
 MAX_WAIT = 60
+# An idle live stream reads again (and checks its key) this often: a revoked key ends it within
+# about this long. A primary-key read every 2 s per open stream is cheap.
+KEY_RECHECK = 2.0
+KEEP_ALIVE = 15.0  # seconds of silence before a stream sends a comment, so proxies keep it open
 
 
 def endpoint_json(conn: Connection, endpoint: Endpoint) -> dict[str, Any]:
@@ -132,6 +136,9 @@ async def feed(cursor: str | None = Query(None), limit: int = Query(100, ge=1, l
             break
         await the_hub.signal.wait(min(remaining, 1.0))
         entries = await read(the_hub.engine, _changes, the_hub, principal, after, limit)
+        if entries is None:  # the key was revoked while the request waited
+            raise Unauthenticated("the API key is unknown or revoked; ask your hub operator for a new one",
+                                  field="Authorization")
     next_cursor = encode_cursor(entries[-1].position) if entries else (cursor or encode_cursor(0))
     # Assembled as bytes around the stored documents' JSON text (see feeds.entry_bytes).
     return Response(page_bytes(entries, next_cursor, format), media_type="application/json")
@@ -144,8 +151,12 @@ def _authorized_changes(the_hub: Hub, credentials: HTTPAuthorizationCredentials 
         return principal, changes(conn, principal.organization, after, limit)
 
 
-def _changes(the_hub: Hub, principal: Principal, after: int, limit: int) -> list[Any]:
+def _changes(the_hub: Hub, principal: Principal, after: int, limit: int) -> list[Any] | None:
+    """The next entries for a caller that authenticated earlier in a long-lived request; None once
+    its key has been revoked (checked in the same connection: one thread hop per read)."""
     with reading(the_hub.engine) as conn:
+        if not key_active(conn, principal.key_id):
+            return None
         return changes(conn, principal.organization, after, limit)
 
 
@@ -161,14 +172,24 @@ async def stream(request: Request, last_event_id: str | None = Header(None), for
 
     async def events(position: int) -> AsyncIterator[bytes]:
         yield b"retry: 2000\n\n"
+        clock = asyncio.get_running_loop().time
+        quiet_since = clock()
         while not await request.is_disconnected():
+            # Every read checks the key first: each batch of events, and at least every KEY_RECHECK
+            # seconds while idle, so a revoked key ends the stream (the client's reconnect gets 401).
             entries = await read(the_hub.engine, _changes, the_hub, principal, position, 100)
+            if entries is None:
+                yield b": the API key was revoked\n\n"
+                return
             for entry in entries:
                 position = entry.position
                 yield (f"id: {entry.position}\nevent: {entry.event}\ndata: ".encode() + entry_bytes(entry, format)
                        + b"\n\n")
-            if not entries and not await the_hub.signal.wait(15.0):
+            if entries:
+                quiet_since = clock()
+            elif not await the_hub.signal.wait(KEY_RECHECK) and clock() - quiet_since >= KEEP_ALIVE:
                 yield b": keep-alive\n\n"
+                quiet_since = clock()
 
     return StreamingResponse(events(after), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -255,6 +255,8 @@ feed_tokens = sa.Table(
     sa.Column("label", sa.String(200), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
+    # the API key that minted the token (it dies with the key); none when minted on the desk
+    sa.Column("api_key_id", sa.String(32), sa.ForeignKey("api_keys.id"), nullable=True, index=True),
 )
 
 sources = sa.Table(

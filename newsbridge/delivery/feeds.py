@@ -22,7 +22,7 @@ from feedgen.feed import FeedGenerator
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization, get_organization_by_id
-from newsbridge.db.tables import deliveries, feed_tokens
+from newsbridge.db.tables import api_keys, deliveries, feed_tokens
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
 from newsbridge.items.queries import Delivered, ItemRecord, ItemVersion, Received, delivered_after, delivered_to
@@ -125,11 +125,13 @@ def notice(item: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in item.items() if k in keep}, "withdrawn": True}
 
 
-def create_feed_token(conn: Connection, org: Organization, label: str = "") -> str:
-    """An unguessable token for an Atom feed URL (shown once, stored hashed)."""
+def create_feed_token(conn: Connection, org: Organization, label: str = "", api_key_id: str | None = None) -> str:
+    """An unguessable token for an Atom feed URL (shown once, stored hashed). Minted with an API
+    key (``api_key_id``), it lives no longer than that key; minted on the desk, until revoked."""
     raw = "nbf_" + secrets.token_urlsafe(24)
     conn.execute(feed_tokens.insert().values(id=new_id(), organization_id=org.id, label=label,
-                                             token_hash=hashlib.sha256(raw.encode()).hexdigest(), created_at=utcnow()))
+                                             token_hash=hashlib.sha256(raw.encode()).hexdigest(), created_at=utcnow(),
+                                             api_key_id=api_key_id))
     return raw
 
 
@@ -140,17 +142,31 @@ def revoke_feed_token(conn: Connection, org: Organization, token_id: str) -> Non
         raise NotFound(f"no feed token {token_id!r}", field="id")
 
 
+def _revoked_at() -> sa.ColumnElement[Any]:
+    """When a token stopped working: revoked itself, or with the key that minted it (needs the outer
+    join to api_keys; a token is never used past its key's revocation, even if the two disagree)."""
+    return sa.func.coalesce(feed_tokens.c.revoked_at, api_keys.c.revoked_at)
+
+
+def _with_key(query: sa.Select) -> sa.Select:
+    return query.select_from(feed_tokens.outerjoin(api_keys, api_keys.c.id == feed_tokens.c.api_key_id))
+
+
 def list_feed_tokens(conn: Connection, org: Organization) -> list[dict[str, Any]]:
-    rows = conn.execute(sa.select(feed_tokens.c.id, feed_tokens.c.label, feed_tokens.c.created_at,
-                                  feed_tokens.c.revoked_at).where(feed_tokens.c.organization_id == org.id)
-                        .order_by(feed_tokens.c.created_at))
+    """The organization's tokens (never the tokens themselves), with the key that minted each, if any."""
+    rows = conn.execute(_with_key(sa.select(feed_tokens.c.id, feed_tokens.c.label, feed_tokens.c.created_at,
+                                            feed_tokens.c.api_key_id, _revoked_at().label("revoked_at")))
+                        .where(feed_tokens.c.organization_id == org.id).order_by(feed_tokens.c.created_at))
     return [{"id": r.id, "label": r.label, "created_at": r.created_at.isoformat(),
+             "api_key": f"nb_{r.api_key_id}" if r.api_key_id else None,
              "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None} for r in rows]
 
 
 def token_owner(conn: Connection, raw: str) -> Organization:
-    row = conn.execute(sa.select(feed_tokens.c.organization_id).where(
-        feed_tokens.c.token_hash == hashlib.sha256(raw.encode()).hexdigest(), feed_tokens.c.revoked_at.is_(None))
+    """The organization whose feed the token opens; NotFound for an unknown token, one revoked, or
+    one minted with a key since revoked (all alike)."""
+    row = conn.execute(_with_key(sa.select(feed_tokens.c.organization_id)).where(
+        feed_tokens.c.token_hash == hashlib.sha256(raw.encode()).hexdigest(), _revoked_at().is_(None))
     ).first()
     if row is None:
         raise NotFound("no such feed", field="token")
