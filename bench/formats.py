@@ -19,12 +19,18 @@ Then it times, in rounds (the best round of each path counts), taking turns 250 
   ``etree.fromstring`` of the same bytes with a safe parser
   (``XMLParser(resolve_entities=False, no_network=True)``, built once), which maps nothing;
 * ninjs: ours, ``parse_ninjs`` (UTF-8 decode, IPTC 3.1 schema validation, mapping); the
-  baseline, ``json.loads`` of the same bytes.
+  baseline, ``json.loads`` of the same bytes;
+* NITF: each item also written as an NITF 3.x document the way AP and EFE send them (docdata,
+  hedline, byline, dateline, paragraphs in a ``block``); ours, ``parse_nitf``; the baseline,
+  lxml's bare parse of the same bytes;
+* with ``--previous REF``, the NewsML-G2 reader as it was at git ``REF`` (loaded from
+  ``git show REF:newsbridge/formats/newsml_g2.py``) on the same documents, so the lenient
+  reader's cost shows against the one it replaced (the documents are clean: both accept them).
 
 Every Item read is checked against the item it was written from. Target: ``parse_newsml`` at
-least 0.3 x lxml's bare parse. The ninjs ratio is shown beside it, with no target.
+least 0.3 x lxml's bare parse. The ninjs and NITF ratios are shown beside it, with no target.
 
-    .venv/bin/python bench/formats.py [-n 5000] [--rounds 3] [--seed 2026] [--profile] [--check]
+    .venv/bin/python bench/formats.py [-n 5000] [--rounds 3] [--seed 2026] [--previous REF] [--profile] [--check]
 """
 
 from __future__ import annotations
@@ -36,7 +42,9 @@ import gc
 import json
 import pstats
 import random
+import subprocess
 import sys
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -52,6 +60,7 @@ from rich.table import Table
 from newsbridge.formats.item import Item
 from newsbridge.formats.newsml_g2 import FORMAT_NAME, MEDTOP, NAR, parse_newsml, to_newsml
 from newsbridge.formats.ninjs import parse_ninjs, to_ninjs3
+from newsbridge.formats.nitf import parse_nitf
 from newsbridge.formats.xml_safety import parse_xml, xhtml_document
 
 TARGET_RATIO = 0.3
@@ -147,6 +156,43 @@ def agency_newsml(item: Item, g: Generated, template: etree._Element) -> bytes:
     inline.tail = tail
     inline.append(xhtml_document(item.headline or "", html=None, text="\n\n".join(g.paragraphs)))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def nitf_document(item: Item, g: Generated) -> bytes:
+    """``item`` as NITF 3.x, shaped like AP's and EFE's: docdata, hedline, byline, dateline, a block of paragraphs."""
+    root = etree.Element("nitf", version="-//IPTC//DTD NITF 3.4//EN", baselang=item.language or "")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = item.headline
+    docdata = etree.SubElement(head, "docdata", {"management-status": "usable"})
+    etree.SubElement(docdata, "doc-id", {"id-string": item.uri or "", "regsrc": "BENCH"})
+    etree.SubElement(docdata, "urgency", {"ed-urg": str(item.urgency)})
+    etree.SubElement(docdata, "date.issue", norm=item.firstcreated.strftime("%Y%m%dT%H%M%S%z"))  # type: ignore[union-attr]
+    etree.SubElement(docdata, "doc.copyright", holder=item.copyrightholder or "", year=str(g.created.year))
+    tobject = etree.SubElement(head, "tobject", {"tobject.type": "News"})
+    for subject in item.subjects:
+        etree.SubElement(tobject, "tobject.subject", {"tobject.subject.ipr": "IPTC",
+                                                      "tobject.subject.refnum": subject["uri"][-8:],
+                                                      "tobject.subject.type": subject["name"]})
+    body = etree.SubElement(root, "body")
+    bhead = etree.SubElement(body, "body.head")
+    etree.SubElement(etree.SubElement(bhead, "hedline"), "hl1").text = item.headline
+    byline = etree.SubElement(bhead, "byline")
+    byline.text = item.byline
+    etree.SubElement(byline, "byttl").text = "Staff Writer"
+    etree.SubElement(etree.SubElement(bhead, "dateline"), "location").text = item.located
+    block = etree.SubElement(etree.SubElement(body, "body.content"), "block", id="Main")
+    for paragraph in g.paragraphs:
+        etree.SubElement(block, "p").text = paragraph
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def previous_reader(ref: str) -> Callable[[bytes], Any]:
+    """``parse_newsml`` as it was at git ``ref``, loaded as a module of its own."""
+    source = subprocess.run(["git", "show", f"{ref}:newsbridge/formats/newsml_g2.py"], check=True,
+                            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1]).stdout
+    module = types.ModuleType("newsml_g2_previous")
+    exec(compile(source, f"{ref}:newsml_g2.py", "exec"), module.__dict__)  # our own history, not input
+    return module.parse_newsml  # type: ignore[no-any-return]
 
 
 def build(count: int, seed: int) -> tuple[list[Source], list[bytes], list[bytes]]:
@@ -245,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds; the best counts (default 3)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed of the generated items")
     parser.add_argument("--profile", action="store_true", help="also run parse_newsml under cProfile")
+    parser.add_argument("--previous", metavar="REF", help="also time the NewsML-G2 reader of this git revision")
     parser.add_argument("--check", action="store_true", help="exit 1 when the NewsML-G2 target is missed")
     args = parser.parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=140)
@@ -258,12 +305,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{sum(not s.agency for s in sources):,} by to_newsml), "
                   f"ninjs {sum(map(len, ninjs)) / n / 1024:.1f} KiB")
 
+    nitf = [nitf_document(s.item, s.generated) for s in sources]
+    previous = previous_reader(args.previous) if args.previous else None
     # Read everything once, untimed: compiles the ninjs schema validator and checks every Item.
-    for source, xml_bytes, json_bytes in zip(sources, newsml, ninjs, strict=True):
+    for source, xml_bytes, json_bytes, nitf_bytes in zip(sources, newsml, ninjs, nitf, strict=True):
         items = parse_newsml(xml_bytes)
         assert len(items) == 1, (source.item.uri, len(items))
         check(source, items[0], "newsml-g2")
         check(source, parse_ninjs(json_bytes), "ninjs")
+        [read] = parse_nitf(nitf_bytes)
+        want = source.item
+        assert (read.uri, read.headline, read.byline, read.located, read.urgency, read.language) == (
+            want.uri, want.headline, want.byline, want.located, want.urgency, want.language), (want.uri, read)
+        assert read.firstcreated == want.firstcreated.replace(microsecond=0), (want.uri, read.firstcreated)  # type: ignore[union-attr]
+        assert read.body_html and read.body_html.count("<p>") == len(source.generated.paragraphs), want.uri
+        if previous is not None:
+            assert [i.headline for i in previous(xml_bytes)] == [items[0].headline]
 
     safe = etree.XMLParser(resolve_entities=False, no_network=True)
     gc.collect()  # the generated data's garbage is not the parsers' to collect
@@ -273,6 +330,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "etree.fromstring": (lambda data: etree.fromstring(data, safe), newsml),
         "parse_ninjs": (parse_ninjs, ninjs),
         "json.loads": (json.loads, ninjs),
+        "parse_nitf": (parse_nitf, nitf),
+        "etree.fromstring nitf": (lambda data: etree.fromstring(data, safe), nitf),
+        **({"previous parse_newsml": (previous, newsml)} if previous is not None else {}),
     })
     best = {name: min(values) for name, values in seconds.items()}
 
@@ -282,9 +342,14 @@ def main(argv: Sequence[str] | None = None) -> int:
               "parse_xml": "  of which parse_xml (safety checks + parse)",
               "etree.fromstring": "baseline: lxml etree.fromstring (same bytes)",
               "parse_ninjs": "ours: parse_ninjs (ninjs 3.x → Item)",
-              "json.loads": "baseline: json.loads (same bytes)"}
+              "json.loads": "baseline: json.loads (same bytes)",
+              "parse_nitf": "ours: parse_nitf (NITF 3.x → Item)",
+              "etree.fromstring nitf": "baseline: lxml etree.fromstring (same NITF bytes)"}
+    if previous is not None:
+        labels["previous parse_newsml"] = f"previous: parse_newsml at {args.previous} (same NewsML-G2 bytes)"
     for name, label in labels.items():
-        size = sum(map(len, ninjs if name in ("parse_ninjs", "json.loads") else newsml))
+        size = sum(map(len, ninjs if name in ("parse_ninjs", "json.loads") else
+                       nitf if "nitf" in name else newsml))
         table.add_row(label, f"{best[name]:.3f}", " / ".join(f"{s:.3f}" for s in seconds[name]),
                       f"{n / best[name]:,.0f}", f"{best[name] / n * 1e6:.1f}", f"{size / best[name] / 2**20:.1f}")
         if name == "parse_xml":
@@ -299,6 +364,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.print(f"ratio parse_newsml/lxml: [bold]{newsml_ratio:.2f}[/bold] (target >= {TARGET_RATIO}): "
                   + ("[green]met[/green]" if met else "[red]missed[/red]"))
     console.print(f"ratio parse_ninjs/json.loads: [bold]{ninjs_ratio:.2f}[/bold] (no target)")
+    console.print(f"ratio parse_nitf/lxml: [bold]{best['etree.fromstring nitf'] / best['parse_nitf']:.2f}[/bold] "
+                  "(no target)")
+    if previous is not None:
+        console.print(f"lenient parse_newsml / the one at {args.previous}: [bold]"
+                      f"{best['parse_newsml'] / best['previous parse_newsml']:.2f}[/bold] x the time")
 
     if args.profile:
         profile_newsml(newsml, console)

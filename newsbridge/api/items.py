@@ -21,6 +21,7 @@ from newsbridge.formats.errors import FormatError
 from newsbridge.ingest.pipeline import translate
 from newsbridge.items.render import Format, render, render_newsml
 from newsbridge.items.store import Stored
+from newsbridge.items.warnings import version_warnings
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
 
@@ -52,23 +53,28 @@ _UPLOAD_BODY = {
 def _stored_response(the_hub: Hub, principal: Principal, stored: Stored) -> JSONResponse:
     with reading(the_hub.engine) as conn:
         record = get_item(conn, principal.organization, stored.item_id)
-    return JSONResponse(render(record), status_code=201 if stored.created else 200,
+        warnings = version_warnings(conn, record.id, record.latest.version)
+    return JSONResponse(render(record, warnings=warnings), status_code=201 if stored.created else 200,
                         headers={"Location": f"/api/v1/items/{record.id}"})
 
 
 @router.post("/items", status_code=201, openapi_extra=_NINJS_BODY, summary="Publish an item version (ninjs)",
              responses={200: {"description": "This exact version was stored before; nothing new written"},
                         409: {"description": "version_conflict: not newer than the stored version"}})
-async def publish_item(request: Request, principal: Principal = Depends(caller("publish")),
+async def publish_item(request: Request,
+                       strict: bool = Query(True, description="Refuse what the ninjs reader would accept only with "
+                                                              "a warning (the default); false: accept and report "
+                                                              "it in hub.warnings"),
+                       principal: Principal = Depends(caller("publish")),
                        the_hub: Hub = Depends(hub)) -> JSONResponse:
     """Store a new version of an item. Resending the same uri, version and content is harmless
     (200, same answer); a higher version supersedes; `pubStatus: canceled` withdraws the item."""
     data = await request.body()
-    return await run_in_threadpool(_publish, the_hub, principal, data)
+    return await run_in_threadpool(_publish, the_hub, principal, data, strict)
 
 
-def _publish(the_hub: Hub, principal: Principal, data: bytes) -> JSONResponse:
-    stored = the_hub.ingestor.ingest_ninjs(principal.organization, data)
+def _publish(the_hub: Hub, principal: Principal, data: bytes, strict: bool = True) -> JSONResponse:
+    stored = the_hub.ingestor.ingest_ninjs(principal.organization, data, strict=strict)
     return _stored_response(the_hub, principal, stored)
 
 
@@ -77,6 +83,8 @@ def _publish(the_hub: Hub, principal: Principal, data: bytes) -> JSONResponse:
 async def upload_items(request: Request,
                        subject: list[str] = Query([], description="Media Topic qcodes (medtop:...) to add to every "
                                                                  "item of the file; wires without subjects need them"),
+                       strict: bool = Query(False, description="Refuse the file where the readers would accept it "
+                                                                "with warnings (see hub.warnings)"),
                        principal: Principal = Depends(caller("publish")),
                        the_hub: Hub = Depends(hub)) -> JSONResponse:
     """Detect the file's format, parse it and store every item in it (all or nothing)."""
@@ -88,15 +96,17 @@ async def upload_items(request: Request,
         data = await upload.read()
     else:
         data = await request.body()
-    return await run_in_threadpool(_upload, the_hub, principal, data, subject)
+    return await run_in_threadpool(_upload, the_hub, principal, data, subject, strict)
 
 
-def _upload(the_hub: Hub, principal: Principal, data: bytes, subjects: list[str]) -> JSONResponse:
-    stored = the_hub.ingestor.ingest_document(principal.organization, data, subjects)
+def _upload(the_hub: Hub, principal: Principal, data: bytes, subjects: list[str], strict: bool = False) -> JSONResponse:
+    stored = the_hub.ingestor.ingest_document(principal.organization, data, subjects, strict=strict)
     with reading(the_hub.engine) as conn:
         records = [get_item(conn, principal.organization, s.item_id) for s in stored]
+        warnings = [version_warnings(conn, r.id, r.latest.version) for r in records]
     created = any(s.created for s in stored)
-    return JSONResponse({"items": [render(r) for r in records]}, status_code=201 if created else 200)
+    return JSONResponse({"items": [render(r, warnings=w) for r, w in zip(records, warnings)]},
+                        status_code=201 if created else 200)
 
 
 @router.get("/items", summary="List your organization's items")
@@ -124,7 +134,8 @@ def read_item(item_id: str, format: Literal["ninjs3", "ninjs2", "newsml-g2"] = "
             except FormatError as exc:
                 raise translate(exc) from None
             return Response(xml, media_type="application/vnd.iptc.g2.newsitem+xml")
-        return render(record, fmt=format, how=received(conn, principal.organization, item_id))
+        return render(record, fmt=format, how=received(conn, principal.organization, item_id),
+                      warnings=version_warnings(conn, item_id, record.latest.version))
 
 
 @router.get("/items/{item_id}/versions", summary="Every version of an item, oldest first")

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["sources"])
 def source_json(conn: Connection, source: Source, polls: int = 5) -> dict[str, Any]:
     return {"id": source.id, "url": source.url, "interval_seconds": source.interval_seconds,
             "language": source.language, "subjects": list(source.subjects), "enabled": source.enabled,
-            "failures": source.failures, "next_poll_at": source.next_poll_at.isoformat(),
+            "strict": source.strict, "failures": source.failures, "next_poll_at": source.next_poll_at.isoformat(),
             "recent_polls": [{"at": p.at.isoformat(), "outcome": p.outcome, "http_status": p.http_status,
                               "stored": p.stored, "unchanged": p.unchanged, "rejected": p.rejected,
                               "error": p.error, "duration_ms": p.duration_ms}
@@ -32,15 +32,17 @@ def source_json(conn: Connection, source: Source, polls: int = 5) -> dict[str, A
 @router.post("/sources", status_code=201, summary="Poll a feed or endpoint for your items")
 async def create(request: Request, principal: Principal = Depends(caller("manage")),
                  the_hub: Hub = Depends(hub)) -> JSONResponse:
-    """Body: `{"url", "interval_seconds": 300, "language": "kk", "subjects": ["medtop:..."]}`. RSS, Atom,
-    JSON Feed, NewsML-G2 and ninjs are recognized by their content."""
+    """Body: `{"url", "interval_seconds": 300, "language": "kk", "subjects": ["medtop:..."], "strict": false}`.
+    RSS, Atom, JSON Feed, NewsML-G2, NITF, NewsML 1.x and ninjs are recognized by their content; a `strict`
+    source's documents are refused where the readers would accept them with warnings."""
     data = await json_body(request)
     if not isinstance(data, dict):
         raise InvalidInput("send a JSON object with url and interval_seconds", field="$")
     with writing(the_hub.engine) as conn:
         source = add_source(conn, principal.organization, data.get("url"),
                             interval_seconds=data.get("interval_seconds", 300), language=data.get("language"),
-                            subjects=data.get("subjects") or (), allow=the_hub.settings.allow_private_targets)
+                            subjects=data.get("subjects") or (), allow=the_hub.settings.allow_private_targets,
+                            strict=data.get("strict", False))
         body = source_json(conn, source)
     return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/sources/{source.id}"})
 

@@ -117,6 +117,7 @@ item_versions = sa.Table(
     sa.Column("embargoed", UTCDateTime, nullable=True),
     sa.Column("document", Document, nullable=False),
     sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("ingest_warnings", Document, nullable=True),  # what the reader assumed (formats.item.IngestWarning)
     sa.UniqueConstraint("item_id", "version"),
     sa.CheckConstraint("pubstatus IN ('usable', 'withheld', 'canceled')", name="pubstatus"),
     sa.CheckConstraint("language_source IN ('declared', 'detected', 'unknown')", name="language_source"),
@@ -274,6 +275,8 @@ sources = sa.Table(
     sa.Column("next_poll_at", UTCDateTime, nullable=False),
     sa.Column("failures", sa.Integer, nullable=False),  # consecutive, for the back-off
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # refuse documents a reader would accept only with warnings
+    sa.Column("strict", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("organization_id", "url"),
     sa.Index("ix_sources_enabled_next_poll_at", "enabled", "next_poll_at"),
 )

@@ -1,33 +1,32 @@
 """IPTC NewsML-G2: newsItem, packageItem and newsMessage documents in, newsItem documents out.
 
-:func:`parse_newsml` gives one :class:`Item` per item, mapped as the ninjs 3.x names say: guid
-→ uri, itemClass ``ninat:`` → type, pubStatus ``stat:`` (default usable), firstCreated (a bare
-day allowed), versionCreated, embargoed, language (``contentMeta/language``, else the content's
-or item's ``xml:lang``), headline (no role or ``hlrole:main`` first), description, ``by`` (else
-the creators), subjects (``medtop:`` → Media Topic URI, other qcodes as ``literal``, rel
-"about"), genres, urgency, rights, an XHTML/NITF ``inlineXML`` body → body_html (inner markup,
-namespaces stripped), ``inlineData`` text → body_text, ``remoteContent`` → renditions. A
-packageItem is a "composite" whose associations name the members by residref. ``extra`` holds
-slugline, edNote, title, profile, contentCreated, infoSources, more headlines/descriptions.
+:func:`parse_newsml` gives one :class:`Item` per item, as the ninjs 3.x names say: guid → uri,
+itemClass → type, pubStatus (default usable), firstCreated (a bare day allowed), versionCreated,
+embargoed, language (``contentMeta/language``, else ``xml:lang``), headline (no role or
+``hlrole:main`` first), description, ``by`` (else the creators), subjects (``medtop:`` → Media
+Topic URI, other qcodes as ``literal``), genres, urgency, rights, an XHTML/NITF ``inlineXML``
+body → body_html, ``inlineData`` → body_text, ``remoteContent`` → renditions. A packageItem is a
+"composite" whose associations name the members. ``extra`` holds slugline, edNote, title,
+profile, contentCreated, infoSources, more headlines/descriptions. ``located`` is
+``located/name`` (or literal), else the dateline as written ("MOSCOW, Monday (Reuters)").
 
-Dateline: ninjs has none, so ``located`` is ``located/name`` or, only when that is missing, the
-dateline as written ("MOSCOW, Monday (Reuters)"); nothing is put into the body.
+Nothing is skipped silently: elements with no ninjs home (keyword, signal, agency namespaces
+such as ``rtr:``) are named in ``extra["edNote"]`` with ``representationType`` "partial".
 
-Nothing is skipped silently: elements with no ninjs home (keyword, signal, hopHistory, ...)
-are named in ``extra["edNote"]`` and ``extra["representationType"]`` is "partial", both ninjs
-3.x keys so the stored document stays valid. Attributes of mapped elements (``subject@type``)
-and a newsMessage's transport header are not itemized.
+Liberal in what it accepts (what agencies really send): an ``itemClass`` or ``pubStatus`` in
+another scheme (Reuters' and ANSA's ``icls:text``) is read by its code, else text/usable; empty
+or unreadable values are left out; times without a zone take the source's zone; a bad
+``@version`` is ignored; an XHTML body sent as ``text/plain`` is read as HTML. Each assumption
+is an :class:`~newsbridge.formats.item.IngestWarning` on the item.
 
 Errors: not XML, or hostile XML → ``malformed``; XML whose root is no NAR newsItem, packageItem
-or newsMessage (RSS, NITF, a fragment) → ``unknown``; a wrong value → ``invalid``, naming it.
-
-:func:`to_newsml` writes one item version as a newsItem, the body as XHTML ``inlineXML``
-(paragraphs if only text) plus the text as ``inlineData``. Composites (packageItems) and
-associations are not written. The writer lives in :mod:`newsbridge.formats.newsml_g2_out`.
+or newsMessage → ``unknown``; a newsMessage member that is no item → ``invalid``.
+:func:`to_newsml` (in :mod:`newsbridge.formats.newsml_g2_out`) writes a version as a newsItem.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from datetime import date, datetime
@@ -35,8 +34,10 @@ from typing import Any
 
 from lxml import etree
 
+from newsbridge.formats import nitf as nitf_format
 from newsbridge.formats.errors import FormatError, Kind
-from newsbridge.formats.item import PUBSTATUSES, Item
+from newsbridge.formats.item import PUBSTATUSES, IngestWarning, Item
+from newsbridge.formats.times import TimeReader
 from newsbridge.formats.xml_safety import inner_markup, parse_xml, utf8_view
 
 FORMAT_NAME = "newsml-g2"
@@ -57,7 +58,17 @@ _HANDLED = {  # what each part maps; catalogRef only resolves qcode aliases and 
 }
 _CODED = {"ninat": {f"ninat:{code}": code for code in NATURES[:-1]},  # qcode -> code, of the codes allowed
           "stat": {f"stat:{code}": code for code in PUBSTATUSES}}
+# Codes agencies use in their own schemes (Reuters' and ANSA's icls:, nature:, ...), by the code alone.
+_SYNONYMS = {"ninat": {"photo": "picture", "image": "picture", "graphics": "graphic", "article": "text", "story": "text",
+                       "package": "composite"}, "stat": {"cancelled": "canceled", "withdrawn": "canceled"}}
+_HTML_START = re.compile(r"<(?:p|div|br|h[1-6]|ul|ol|table|blockquote)\b", re.I)
+_RENDITION_ATTRS = {  # remoteContent attributes ninjs 3.x renditions can hold: attribute -> (key, kind)
+    "href": ("href", str), "contenttype": ("contentType", str), "width": ("width", int), "height": ("height", int),
+    "size": ("sizeInBytes", int), "duration": ("duration", float), "format": ("format", str),
+    "videocodec": ("videoCodec", str), "videoframerate": ("frameRate", float), "aspectratio": ("aspectRatio", str),
+    "videoavgbitrate": ("bitrate", str), "videoscan": ("scanType", str)}
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATELINE_TIME = re.compile(r"\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}\S*)?(?:\s*(?:GMT|UTC)\S*)?\s*$")
 _SNIFF_BYTES = 4096
 _PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*>)*", re.S)
 _ROOT_START = re.compile(rb"<(?:!DOCTYPE\s+)?(?:[A-Za-z_][\w.-]*:)?(?:newsItem|newsMessage|packageItem)[\s/>\[]")
@@ -155,10 +166,12 @@ class _ItemReader:
     index in a fixed order, so the first wrong value named does not depend on the document's.
     """
 
-    __slots__ = ("el", "where", "parts", "first", "unmapped")
+    __slots__ = ("el", "where", "parts", "first", "unmapped", "warnings", "times")
 
-    def __init__(self, el: etree._Element, where: str) -> None:
+    def __init__(self, el: etree._Element, where: str, zone: str | None = None) -> None:
         self.el, self.where = el, where
+        self.warnings: list[IngestWarning] = []
+        self.times = TimeReader(zone, self.warnings)
         self.parts: dict[str, list[etree._Element]] = {}  # the children read as lists, by local name
         self.first: dict[str, etree._Element] = {}  # the first child of every other mapped name
         self.unmapped: dict[str, int] = {}  # how many of each part the reader cannot map, in document order
@@ -185,33 +198,41 @@ class _ItemReader:
     def note(self, part: str, count: int = 1) -> None:
         self.unmapped[part] = self.unmapped.get(part, 0) + count
 
+    def warn(self, code: str, path: str, message: str) -> None:
+        self.warnings.append(IngestWarning(code, f"{self.where}/{path}", message))
+
     def time(self, section: str, name: str, *, allow_day: bool = False) -> Any:
         """A timezone-aware datetime (or, with ``allow_day``, a bare date) or None."""
         if (el := self.first.get(name)) is None:
             return None
         raw = (el.text or "").strip()
+        if allow_day and len(raw) == 10 and _DAY.fullmatch(raw):  # the usual: quick paths first
+            return date.fromisoformat(raw)
         try:
-            if allow_day and len(raw) == 10 and _DAY.fullmatch(raw):
-                return date.fromisoformat(raw)
-            value = datetime.fromisoformat(raw)
+            if (value := datetime.fromisoformat(raw)).tzinfo is not None:
+                return value
         except ValueError:
-            raise self.fail(el, f"{section}/{name}", f"{raw!r} is not an ISO 8601 date-time like "
-                            "2018-10-21T16:25:32-05:00") from None
-        if value.tzinfo is None:
-            raise self.fail(el, f"{section}/{name}", f"{raw!r} has no time zone; NewsML-G2 date-times need a UTC "
-                            f"offset, like {raw}Z or {raw}-05:00")
-        return value
+            pass
+        return self.times.read(raw, f"{self.where}/{section}/{name}", allow_day=allow_day)
 
     def coded(self, path: str, alias: str, base: str, allowed: tuple[str, ...], default: str) -> str:
-        """The code of ``itemMeta/path`` (its qcode in ``alias``, else its URI under ``base``), one of ``allowed``."""
+        """The code of ``itemMeta/path``: its qcode in ``alias`` or URI under ``base``, else (with a warning)
+        the code of a qcode in another scheme when it names one of ``allowed``, else ``default``."""
         if (el := self.first.get(path)) is None:
             return default
         if (code := _CODED[alias].get(el.get("qcode"))) is not None:  # the usual "ninat:text"
             return code
-        if (code := _code(el, alias, base)) not in allowed:
-            raise self.fail(el, f"itemMeta/{path}", f"{el.get('qcode') or el.get('uri')!r} is not one of "
-                            + ", ".join(f"{alias}:{a}" for a in allowed))
-        return code  # type: ignore[return-value]
+        if (code := _code(el, alias, base)) in allowed:
+            return code  # type: ignore[return-value]
+        given = el.get("qcode") or el.get("uri") or el.get("literal") or ""
+        word = given.rstrip("/").rpartition("/")[2].rpartition(":")[2].strip().lower()
+        if (found := _SYNONYMS[alias].get(word, word)) in allowed:
+            self.warn("code_mapped", f"itemMeta/{path}", f"{given!r} is not in the IPTC scheme ({alias}:); read by "
+                      f"its code as {alias}:{found}")
+            return found
+        self.warn("code_unknown", f"itemMeta/{path}", f"{given!r} names none of "
+                  + ", ".join(f"{alias}:{a}" for a in allowed) + f"; read as {alias}:{default}")
+        return default
 
     def read(self) -> Item:
         """The item as an :class:`Item`; raises :class:`NewsmlError` naming the first wrong value."""
@@ -224,7 +245,11 @@ class _ItemReader:
         nature = "composite" if package else self.coded("itemClass", "ninat", _NATURE_URI, NATURES[:-1], "text")
         version = raw.strip() if (raw := el.get("version")) is not None else None
         if version is not None and not version.isdigit():
-            raise self.fail(el, "@version", f"{raw!r} must be a whole number like 11")
+            self.warn("value_invalid", "@version", f"{raw!r} is not a whole number; ignored, the hub numbers "
+                      "the versions itself")
+            version = None
+        if not el.get("guid"):
+            self.warn("uri_derived", "@guid", "the item has no guid; the hub derives a stable uri from its content")
         body_html, body_text, renditions, read_content, nitf = self.content(cs := first.get("contentSet"))
         language = lang_el.get("tag") if (lang_el := first.get("language")) is not None else None
         for child in () if language else read_content:  # as the content is read: its xml:lang, else the set's
@@ -268,7 +293,8 @@ class _ItemReader:
             versioncreated=self.time("itemMeta", "versionCreated"),
             embargoed=self.time("itemMeta", "embargoed") if "embargoed" in first else None,
             pubstatus=self.coded("pubStatus", "stat", _STATUS_URI, PUBSTATUSES, "usable"), language=language,
-            headline=self.pick(extra, "headlines", "headline", (None, "hlrole:main")) or nitf.get("headline"),
+            headline=self.pick(extra, "headlines", "headline", (None, "hlrole:main")) or nitf.get("headline")
+            or nitf.get("title"),
             description=(self.pick(extra, "descriptions", "description", (None, "drol:summary", "drol:caption"))
                          if "description" in parts else None) or nitf.get("description"),
             body_text=body_text, body_html=body_html, located=self.located(language),
@@ -278,6 +304,7 @@ class _ItemReader:
             copyrightholder=holder_name or None, copyrightnotice=_text(first.get("copyrightNotice")),
             usageterms=_text(first.get("usageTerms")),
             associations=self.associations() if package else [], renditions=renditions, extra=extra,
+            warnings=self.warnings,
         )
         notes = [t for n in parts["edNote"] if (t := _text(n))] if "edNote" in parts else []
         if unmapped := self.unmapped:  # read last: every step above may add to it
@@ -304,15 +331,22 @@ class _ItemReader:
     def located(self, language: str | None) -> str | None:
         el = self.first.get("located")
         dateline = _text(d) if (d := self.first.get("dateline")) is not None else None
-        if (name := _name(el, language) if el is not None else None) and dateline:
+        name = (_name(el, language) or el.get("literal")) if el is not None else None  # ANSA: literal="Rome"
+        if dateline and (name or _DATELINE_TIME.match(dateline)):  # Reuters' "2018-01-03 20:13:08 GMT" is no place
             self.note("contentMeta/dateline")
+            dateline = None
         return name or dateline
 
     def urgency(self) -> int | None:
         if (el := self.first.get("urgency")) is None:
             return None
-        if not (raw := (el.text or "").strip()).isdigit() or not 1 <= int(raw) <= 9:
-            raise self.fail(el, "contentMeta/urgency", f"{raw!r} must be a whole number from 1 (most urgent) to 9")
+        if not (raw := (el.text or "").strip()):
+            self.warn("value_empty", "contentMeta/urgency", "the urgency is empty; read as not given")
+            return None
+        if not raw.isdigit() or not 1 <= int(raw) <= 9:
+            self.warn("value_invalid", "contentMeta/urgency", f"{raw[:20]!r} is not a whole number from 1 (most "
+                      "urgent) to 9; left out")
+            return None
         return int(raw)
 
     def subjects(self, language: str | None) -> list[dict[str, Any]]:
@@ -345,6 +379,10 @@ class _ItemReader:
             elif name == "inlineData" and body_text is None and ((ctype := child.get("contenttype")) is None or (
                     ctype == "text/plain" or ctype.split(";")[0].strip().lower() == "text/plain")):
                 body_text = (child.text or "").strip() or None
+                if body_text and _HTML_START.match(body_text):  # ANSA: XHTML in a text/plain CDATA section
+                    self.warn("text_is_html", "contentSet/inlineData", "the text/plain body is HTML; read as the "
+                              "HTML body")
+                    body_html, body_text = body_html or body_text, None
             else:
                 self.note(f"contentSet/{name}")
                 continue
@@ -352,14 +390,30 @@ class _ItemReader:
         return body_html, body_text, renditions, read, nitf
 
     def rendition(self, el: etree._Element, index: int) -> dict[str, Any]:
+        """A remoteContent as a rendition with every attribute 3.x renditions can hold (the rest are named in
+        edNote: 3.x renditions are closed); a number that is not one is left out with a warning."""
         out: dict[str, Any] = {"name": (el.get("rendition") or f"rendition{index}").removeprefix("rnd:")}
-        out.update({k: v for k, v in (("href", el.get("href") or el.get("residref")),
-                                      ("contentType", el.get("contenttype"))) if v})
-        for attr, key in (("width", "width"), ("height", "height"), ("size", "sizeInBytes")):
-            if (raw := el.get(attr)) is not None:
-                if not raw.strip().isdigit():
-                    raise self.fail(el, f"contentSet/remoteContent@{attr}", f"{raw!r} must be a whole number")
-                out[key] = int(raw)
+        if not el.get("href") and (residref := el.get("residref")):
+            out["href"] = residref
+        for attr, raw in el.attrib.items():
+            if (mapped := _RENDITION_ATTRS.get(attr)) is None:
+                if attr not in ("rendition", "residref"):
+                    self.note(f"contentSet/remoteContent@{etree.QName(attr).localname}")
+                continue
+            key, kind = mapped
+            if kind is str:
+                if value := raw.strip():
+                    out[key] = {"videoscan": value.rpartition(":")[2], "videoavgbitrate": f"{value} bps"}.get(attr, value)
+                continue
+            try:
+                if not math.isfinite(number := float(raw)) or kind is int and not number.is_integer():
+                    raise ValueError(raw)
+                out[key] = int(number) if kind is int else number
+            except ValueError:
+                self.warn("value_invalid", f"contentSet/remoteContent[{index}]@{attr}",
+                          f"{raw[:20]!r} is not a number; left out of the rendition")
+        if out.get("scanType") not in (None, "progressive", "interlaced"):
+            del out["scanType"]
         return out
 
     def associations(self) -> list[dict[str, Any]]:
@@ -401,24 +455,20 @@ def _body_markup(body: etree._Element) -> str | None:
 
 
 def _inline_xml(top: etree._Element) -> tuple[str | None, dict[str, str]] | None:
-    """(inner markup of the body, NITF body.head fields) of XHTML or NITF content, else None."""
-    name, head = top.tag.rpartition("}")[2], None
-    if name in ("html", "body"):
-        body = top if name == "body" else next(top.iterchildren("{*}body"), None)
-    elif name == "nitf":
-        outer = next(top.iterchildren("{*}body"), None)
-        body, head = (outer.find("{*}body.content"), outer.find("{*}body.head")) if outer is not None else (None, None)
-    else:
+    """(inner markup of the body, NITF head fields) of XHTML or NITF content, else None."""
+    name = top.tag.rpartition("}")[2]
+    if name == "nitf":
+        return nitf_format.body_html(top), nitf_format.head_fields(top)
+    if name not in ("html", "body"):
         return None
-    if body is None:
+    if (body := top if name == "body" else next(top.iterchildren("{*}body"), None)) is None:
         return None
-    fields = {"headline": _text(head.find("{*}hedline/{*}hl1")), "byline": _text(head.find("{*}byline")),
-              "description": _text(head.find("{*}abstract"))} if head is not None else {}
-    return _body_markup(body), ({k: v for k, v in fields.items() if v} if fields else {})
+    return _body_markup(body), {}
 
 
-def parse_newsml(data: bytes) -> list[Item]:
-    """Every item of a NewsML-G2 newsItem, packageItem or newsMessage document, in document order."""
+def parse_newsml(data: bytes, zone: str | None = None) -> list[Item]:
+    """Every item of a NewsML-G2 newsItem, packageItem or newsMessage document, in document order;
+    ``zone`` (an IANA name, default UTC) is the zone of times that name none."""
     root = parse_xml(data, format=FORMAT_NAME)
     namespace, _, name = root.tag[1:].rpartition("}") if root.tag[0] == "{" else (None, "", root.tag)
     if namespace != NAR or name not in _ROOTS:
@@ -426,7 +476,7 @@ def parse_newsml(data: bytes) -> list[Item]:
         raise NewsmlError(f"the XML root is <{name}> {where}, not a NewsML-G2 newsItem, packageItem or "
                           f"newsMessage in the namespace {NAR}", field=f"/{name}", kind="unknown")
     if name != "newsMessage":
-        return [_ItemReader(root, name).read()]
+        return [_ItemReader(root, name, zone).read()]
     item_set = root.find(_q("itemSet"))
     members = [el for el in item_set if isinstance(el.tag, str)] if item_set is not None else []
     if not members:
@@ -439,7 +489,7 @@ def parse_newsml(data: bytes) -> list[Item]:
         if etree.QName(el).namespace != NAR or local not in _ROOTS[:2]:
             raise NewsmlError(f"{where} (line {el.sourceline}) is not an item the hub reads; send newsItem and "
                               "packageItem only", field=where)
-        items.append(_ItemReader(el, where).read())
+        items.append(_ItemReader(el, where, zone).read())
     return items
 
 

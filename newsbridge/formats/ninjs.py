@@ -5,10 +5,16 @@ case (``versionCreated``, ``contentType``) and renames ``embargoed`` to ``embarg
 Both are validated against the official IPTC schemas shipped in ``formats/schemas``. The
 hub keeps an item as ninjs 3.x; 2.x is produced by renaming keys back and dropping what
 2.x cannot say (event details, planned coverage), guided by the 2.2 schema itself.
+
+Liberal in what it accepts (:func:`fix_common_mistakes`, before validation): a document without
+``uri`` gets one (from ``altIds``, else derived from its content), ``byline`` is read as ``by``
+and a ``headline`` string as ``headlines``, an unknown ``type`` as text; times without a zone take
+the source's zone. Each assumption is an :class:`~newsbridge.formats.item.IngestWarning`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import date, datetime
@@ -21,8 +27,9 @@ import jsonschema_rs
 from referencing import Registry, Resource
 
 from newsbridge.formats.errors import FormatError, Kind
-from newsbridge.formats.item import Item
+from newsbridge.formats.item import ITEM_TYPES, IngestWarning, Item
 from newsbridge.formats.json_safety import load_json
+from newsbridge.formats.times import TimeReader
 
 FORMAT_NAME = "ninjs"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -123,6 +130,40 @@ def ninjs_major(doc: dict[str, Any]) -> int:
     return 3  # nothing tells them apart: both versions read the document the same way
 
 
+def derived_uri(doc: Any) -> str:
+    """A stable uri for a JSON item that has none: the same content always gives the same uri."""
+    canonical = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return "urn:newsbridge:derived:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def fix_common_mistakes(doc: Any, warnings: list[IngestWarning], path: str = "$") -> Any:
+    """A 2.x/3.x document with the common producers' mistakes mended (each with a warning), ready to validate."""
+    if not isinstance(doc, dict):
+        return doc
+    doc = dict(doc)
+    if "byline" in doc and "by" not in doc and isinstance(doc["byline"], str):
+        doc["by"] = doc.pop("byline")
+        warnings.append(IngestWarning("field_renamed", f"{path}.byline", "byline is ninjs 1.x; read as by"))
+    if isinstance(doc.get("headline"), str) and "headlines" not in doc:
+        doc["headlines"] = [{"role": "main", "value": doc.pop("headline")}]
+        warnings.append(IngestWarning("field_renamed", f"{path}.headline", "headline is ninjs 1.x; read as the main "
+                                      "of headlines"))
+    if isinstance(doc.get("type"), str) and doc["type"] not in ITEM_TYPES:
+        warnings.append(IngestWarning("code_unknown", f"{path}.type", f"type {doc['type'][:30]!r} is not a ninjs "
+                                      "type; read as text"))
+        doc["type"] = "text"
+    if not doc.get("uri"):
+        alt = next((a["value"] for a in doc.get("altIds", doc.get("altids", [])) or []
+                    if isinstance(a, dict) and isinstance(a.get("value"), str) and a["value"].strip()), None) \
+            if isinstance(doc.get("altIds", doc.get("altids")), list) else None
+        doc["uri"] = alt or derived_uri(doc)
+        warnings.append(IngestWarning("uri_derived", f"{path}.uri", "no uri; " + (
+            "the first altIds value is the item's uri" if alt else
+            "the uri is derived from the content, so a resent item is recognized (send a uri to keep versions "
+            "of one item together)")))
+    return doc
+
+
 def decode_json(data: bytes) -> Any:
     """Bytes to JSON with errors that say where the problem is."""
     try:
@@ -158,23 +199,20 @@ def validate(doc: Any) -> int:
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _time(doc: dict[str, Any], key: str, spelled: str, *, allow_date: bool = False) -> datetime | date | None:
-    """A time field; ``spelled`` is the key as the sender wrote it (2.x or 3.x), for the error."""
+def _time(doc: dict[str, Any], key: str, spelled: str, times: TimeReader, *,
+          allow_date: bool = False) -> datetime | date | None:
+    """A time field; ``spelled`` is the key as the sender wrote it (2.x or 3.x), for warnings."""
     raw = doc.get(key)
-    if raw is None:
+    if raw is None or not isinstance(raw, str):
         return None
-    field = f"$.{spelled}"
+    if allow_date and _DAY.match(raw):
+        return date.fromisoformat(raw)
     try:
-        if allow_date and _DAY.match(raw):
-            return date.fromisoformat(raw)
-        value = datetime.fromisoformat(raw)
-    except (TypeError, ValueError):
-        raise NinjsError("invalid", f"{spelled} {raw!r} is not an ISO 8601 date-time like "
-                         "2026-11-23T09:30:00+05:00", field=field) from None
-    if value.tzinfo is None:
-        raise NinjsError("invalid", f"{spelled} {raw!r} has no UTC offset; add one, like {raw}Z or {raw}+03:30",
-                         field=field)
-    return value
+        if (value := datetime.fromisoformat(raw)).tzinfo is not None:  # the usual
+            return value
+    except ValueError:
+        pass
+    return times.read(raw, f"$.{spelled}", allow_day=allow_date)
 
 
 def _pick(entries: list[dict[str, Any]], types: tuple[str, ...] | None) -> dict[str, Any] | None:
@@ -185,8 +223,11 @@ def _pick(entries: list[dict[str, Any]], types: tuple[str, ...] | None) -> dict[
     return candidates[0] if candidates else None
 
 
-def item_from_ninjs(doc: dict[str, Any]) -> Item:
-    """An Item from a validated ninjs 2.x or 3.x document (2.x is read through 3.x names)."""
+def item_from_ninjs(doc: dict[str, Any], zone: str | None = None, warnings: list[IngestWarning] | None = None) -> Item:
+    """An Item from a validated ninjs 2.x or 3.x document (2.x is read through 3.x names); ``zone`` is the zone
+    of times that name none."""
+    warnings = [] if warnings is None else warnings
+    times = TimeReader(zone, warnings)
     major = ninjs_major(doc)
     if major == 2:
         doc = _rename_keys(doc, _renames()[0])
@@ -196,8 +237,9 @@ def item_from_ninjs(doc: dict[str, Any]) -> Item:
 
     version = doc.get("version")
     if version is not None and not (isinstance(version, str) and version.isdigit()):
-        raise NinjsError("invalid", f"version {version!r} must be a whole number written as a string, like \"3\"",
-                         field="$.version")
+        warnings.append(IngestWarning("value_invalid", "$.version", f"version {str(version)[:20]!r} is not a whole "
+                                      "number written as a string; ignored, the hub numbers the versions itself"))
+        version = None
     extra = {k: v for k, v in doc.items() if k not in _TYPED_KEYS}
     headlines = list(extra.pop("headlines", []))
     bodies = list(extra.pop("bodies", []))
@@ -213,15 +255,15 @@ def item_from_ninjs(doc: dict[str, Any]) -> Item:
             "bodies": [b for b in bodies if b is not text and b is not html],
             "descriptions": [d for d in descriptions if d is not description]}
     extra.update({k: v for k, v in rest.items() if v})
-    firstcreated = _time(doc, "firstCreated", spelled("firstCreated"), allow_date=True)
+    firstcreated = _time(doc, "firstCreated", spelled("firstCreated"), times, allow_date=True)
     return Item(
         uri=doc.get("uri"),
         type=doc.get("type") or "text",
         version=version,
         firstcreated=firstcreated,
-        versioncreated=_time(doc, "versionCreated", spelled("versionCreated")),  # type: ignore[arg-type]
+        versioncreated=_time(doc, "versionCreated", spelled("versionCreated"), times),  # type: ignore[arg-type]
         pubstatus=doc.get("pubStatus") or "usable",
-        embargoed=_time(doc, "embargoedUntil", spelled("embargoedUntil")),  # type: ignore[arg-type]
+        embargoed=_time(doc, "embargoedUntil", spelled("embargoedUntil"), times),  # type: ignore[arg-type]
         language=doc.get("language"),
         headline=headline["value"] if headline else None,
         body_text=text["value"] if text else None,
@@ -238,6 +280,7 @@ def item_from_ninjs(doc: dict[str, Any]) -> Item:
         associations=list(doc.get("associations", [])),
         renditions=list(doc.get("renditions", [])),
         extra=extra,
+        warnings=warnings,
     )
 
 

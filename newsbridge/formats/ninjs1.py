@@ -19,6 +19,14 @@ become ``contentType``/``sizeInBytes``. ``description_html`` is the description 
 ``bodies``/``headlines``/``descriptions`` with a content type or their suffix as role.
 What 3.x cannot hold is left out: ``$standard`` (it describes the 1.x wire form), the item
 ``mimetype``, ``charcount``/``wordcount`` and ``geometry_*`` of places.
+
+Liberal in what it accepts: Superdesk's 1.x output (``guid`` → uri when there is none,
+``source`` → an info source, ``authors`` → people and, without a byline, the byline) and
+other producers' additions are read; what the 1.6 schema has no place for (``priority``,
+``service``, ``firstpublished``, ``annotations``, ``extra``, ``readtime``, ``id``...) is named
+in ``edNote``, never refused; numbers sent as strings are read as numbers, unknown types as
+text, associations sent as an array as keyed ones, times without a zone in the source's zone;
+each assumption is an :class:`~newsbridge.formats.item.IngestWarning`.
 """
 
 from __future__ import annotations
@@ -35,8 +43,9 @@ import jsonschema
 import jsonschema_rs
 
 from newsbridge.formats.errors import FormatError, Kind
-from newsbridge.formats.item import Item
-from newsbridge.formats.ninjs import schema_document, to_ninjs3
+from newsbridge.formats.item import ITEM_TYPES, IngestWarning, Item
+from newsbridge.formats.ninjs import derived_uri, schema_document, to_ninjs3
+from newsbridge.formats.times import TimeReader
 
 FORMAT_NAME = "ninjs1"
 SCHEMA_FILE = "ninjs-schema_1.6.json"
@@ -104,6 +113,12 @@ def _later_keys() -> frozenset[str]:
     return frozenset(k for major in (2, 3) for k in schema_document(major)["$defs"]["ninjsType"]["properties"])
 
 
+@cache
+def later_only_keys() -> frozenset[str]:
+    """Top-level keys only ninjs 2.x/3.x have (``headlines``, ``by``, ``subjects``...), none of 1.x's."""
+    return _later_keys() - frozenset(schema()["properties"])
+
+
 def is_ninjs1(doc: dict[str, Any]) -> bool:
     """Whether ``doc`` is ninjs 1.x: it has a key only 1.x has, or keyed (object) renditions/associations."""
     if not isinstance(doc, dict):
@@ -135,39 +150,122 @@ def validate_ninjs1(doc: Any) -> None:
     raise Ninjs1Error("schema", f"not valid ninjs 1.x at {path}: {error.message}. {hint}", field=path)
 
 
-def parse_ninjs1(doc: dict[str, Any]) -> Item:
-    """A ninjs 1.x document (already decoded from JSON) as an Item, after validating it."""
+def parse_ninjs1(doc: dict[str, Any], zone: str | None = None, warnings: list[IngestWarning] | None = None) -> Item:
+    """A ninjs 1.x document (already decoded from JSON) as an Item, after fitting it to the 1.6 schema
+    (see the module's notes) and validating it; ``zone`` is the zone of times that name none."""
+    warnings = [] if warnings is None else warnings
+    dropped: list[str] = []
+    doc = _fit(_superdesk(doc, "$", warnings), schema(), "$", dropped, warnings)
     validate_ninjs1(doc)
-    return _item(doc, "$")
+    item = _item(doc, "$", TimeReader(zone, warnings))
+    if dropped:
+        note = "Newsbridge could not carry these ninjs 1.x fields over to ninjs 3.x: " + ", ".join(dropped) + "."
+        item.extra["edNote"] = f"{item.extra['edNote']}\n\n{note}" if item.extra.get("edNote") else note
+        item.extra["representationType"] = "partial"
+    item.warnings = warnings
+    return item
+
+
+def _superdesk(doc: Any, path: str, warnings: list[IngestWarning]) -> Any:
+    """``doc`` with what Superdesk (and BBC) add to 1.x mapped into 1.x fields, recursively into associations."""
+    if not isinstance(doc, dict):
+        return doc
+    doc = dict(doc)
+    if not doc.get("uri"):
+        if isinstance(guid := doc.get("guid"), str) and guid.strip():
+            doc["uri"] = doc.pop("guid").strip()
+            warnings.append(IngestWarning("uri_from_guid", f"{path}.guid", "no uri; the guid is the item's uri"))
+        else:
+            doc["uri"] = derived_uri(doc)
+            warnings.append(IngestWarning("uri_derived", f"{path}.uri", "no uri and no guid; the uri is derived from "
+                                          "the content, so a resent item is recognized"))
+    if isinstance(source := doc.pop("source", None), str) and source.strip() and "infosource" not in doc:
+        doc["infosource"] = [{"name": source.strip(), "rel": "source"}]
+    if isinstance(authors := doc.get("authors"), list):
+        names = [a for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
+        if names and "person" not in doc:
+            doc["person"] = [{"name": a["name"], "rel": str(a.get("role") or "author")} for a in names]
+            doc.pop("authors")
+        if names and not doc.get("byline"):
+            doc["byline"] = ", ".join(a["name"] for a in names)
+    if doc.get("type") is not None and doc.get("type") not in ITEM_TYPES:
+        warnings.append(IngestWarning("code_unknown", f"{path}.type", f"type {str(doc['type'])[:30]!r} is not a ninjs "
+                                      "type; read as text"))
+        doc["type"] = "text"
+    if isinstance(associations := doc.get("associations"), list):  # BBC: an array; 1.x keys them by name
+        keyed: dict[str, Any] = {}
+        for index, child in enumerate(associations):
+            name = str(child.get("id") or child.get("name") or f"association{index + 1}") \
+                if isinstance(child, dict) else f"association{index + 1}"
+            keyed[re.sub(r"[^A-Za-z0-9_]", "_", name)] = child
+        warnings.append(IngestWarning("value_coerced", f"{path}.associations", "associations is an array; ninjs 1.x "
+                                      "keys them by name: read by their id"))
+        doc["associations"] = keyed
+    if isinstance(associations := doc.get("associations"), dict):
+        doc["associations"] = {name: _superdesk(child, f"{path}.associations.{name}", warnings)
+                               for name, child in associations.items()}
+    return doc
+
+
+def _fit(value: Any, node: dict[str, Any], path: str, dropped: list[str], warnings: list[IngestWarning]) -> Any:
+    """``value`` with what the 1.6 schema ``node`` has no place for dropped (named in ``dropped``) and numbers
+    sent as strings made numbers (with a warning); anything else is left for validation to judge."""
+    if node.get("$ref") == "#":
+        node = schema()
+    if isinstance(value, dict) and ("properties" in node or "patternProperties" in node):
+        properties, patterns = node.get("properties", {}), node.get("patternProperties", {})
+        out = {}
+        for key, child in value.items():
+            sub = properties.get(key) or next((p for rx, p in patterns.items() if re.search(rx, key)), None)
+            if sub is None and node.get("additionalProperties") is False:
+                if child not in (None, "", [], {}):
+                    dropped.append(f"{path}.{key}".removeprefix("$."))
+                continue
+            out[key] = child if sub is None else _fit(child, sub, f"{path}.{key}", dropped, warnings)
+        return out
+    if isinstance(value, list) and isinstance(node.get("items"), dict):
+        return [_fit(v, node["items"], f"{path}[{i}]", dropped, warnings) for i, v in enumerate(value)]
+    if node.get("type") in ("integer", "number") and isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return value
+        if math.isfinite(number):
+            warnings.append(IngestWarning("value_coerced", path, f"{value[:20]!r} is a string; read as the number"))
+            return int(number) if node["type"] == "integer" or number.is_integer() else number
+    return value
 
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _time(doc: dict[str, Any], key: str, path: str, *, allow_date: bool = False) -> datetime | date | None:
+def _time(doc: dict[str, Any], key: str, path: str, times: TimeReader, *,
+          allow_date: bool = False) -> datetime | date | None:
     raw = doc.get(key)
     if raw is None:
         return None
+    if allow_date and _DAY.match(raw):
+        return date.fromisoformat(raw)
     try:
-        value = date.fromisoformat(raw) if allow_date and _DAY.match(raw) else datetime.fromisoformat(raw)
+        if (value := datetime.fromisoformat(raw)).tzinfo is not None:  # the usual
+            return value
     except ValueError:
-        raise Ninjs1Error("invalid", f"{key} {raw!r} is not an ISO 8601 date-time like 2026-11-23T09:30:00+05:00",
-                          field=f"{path}.{key}") from None
-    if isinstance(value, datetime) and value.tzinfo is None:
-        raise Ninjs1Error("invalid", f"{key} {raw!r} has no UTC offset; add one, like {raw}Z or {raw}+05:00",
-                          field=f"{path}.{key}")
-    return value
+        pass
+    return times.read(raw, f"{path}.{key}", allow_day=allow_date)
 
 
-def _item(doc: dict[str, Any], path: str) -> Item:
+def _item(doc: dict[str, Any], path: str, times: TimeReader) -> Item:
+    warnings = times.warnings
     version = doc.get("version")
     if version is not None and not version.isdigit():
-        raise Ninjs1Error("invalid", f"version {version!r} must be a whole number written as a string, like \"3\"",
-                          field=f"{path}.version")
+        warnings.append(IngestWarning("value_invalid", f"{path}.version", f"version {version[:20]!r} is not a whole "
+                                      "number; ignored, the hub numbers the versions itself"))
+        version = None
     urgency = doc.get("urgency")
     if urgency is not None and not (float(urgency).is_integer() and 1 <= urgency <= 9):  # NaN: Python's JSON reads it
-        raise Ninjs1Error("invalid", f"urgency {urgency!r} must be a whole number from 1 (most urgent) to 9",
-                          field=f"{path}.urgency")
+        warnings.append(IngestWarning("value_invalid", f"{path}.urgency", f"urgency {urgency!r} is not a whole number "
+                                      "from 1 (most urgent) to 9; left out"))
+        urgency = None
     # headline, body_text, body_html and description_text (else description_html) are typed fields
     typed = {"body_text", "body_html", "description_text" if "description_text" in doc else "description_html"}
     texts: dict[str, list[dict[str, str]]] = {"headlines": [], "bodies": [], "descriptions": []}
@@ -194,10 +292,10 @@ def _item(doc: dict[str, Any], path: str) -> Item:
         uri=doc["uri"],
         type=doc.get("type", "text"),
         version=version,
-        firstcreated=_time(doc, "firstcreated", path, allow_date=True),
-        versioncreated=_time(doc, "versioncreated", path),  # type: ignore[arg-type]
+        firstcreated=_time(doc, "firstcreated", path, times, allow_date=True),
+        versioncreated=_time(doc, "versioncreated", path, times),  # type: ignore[arg-type]
         pubstatus=doc.get("pubstatus", "usable"),
-        embargoed=_time(doc, "embargoed", path),  # type: ignore[arg-type]
+        embargoed=_time(doc, "embargoed", path, times),  # type: ignore[arg-type]
         language=doc.get("language"),
         headline=doc.get("headline"),
         body_text=doc.get("body_text"),
@@ -211,7 +309,7 @@ def _item(doc: dict[str, Any], path: str) -> Item:
         copyrightholder=doc.get("copyrightholder"),
         copyrightnotice=doc.get("copyrightnotice"),
         usageterms=doc.get("usageterms"),
-        associations=[{"name": name, **to_ninjs3(_item(child, f"{path}.associations.{name}"))}
+        associations=[{"name": name, **to_ninjs3(_item(child, f"{path}.associations.{name}", times))}
                       for name, child in doc.get("associations", {}).items()],
         renditions=[_rendition(name, rendition) for name, rendition in doc.get("renditions", {}).items()],
         extra=extra,

@@ -10,6 +10,7 @@ for bulk loads; :func:`ingest_document` refuses a whole file for one bad item.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -28,6 +29,7 @@ from newsbridge.formats import ninjs
 from newsbridge.formats.detect import detect_format, item_from_ninjs_document, parse_document
 from newsbridge.formats.errors import FormatError
 from newsbridge.formats.item import Item
+from newsbridge.formats.ninjs import to_ninjs3
 from newsbridge.ingest.prepare import prepare_item
 from newsbridge.items.store import Prepared, Stored, store_first_versions, store_version
 from newsbridge.ids import utcnow
@@ -54,12 +56,15 @@ def translate(exc: FormatError) -> NewsbridgeError:
 
 
 def assign_uri(org: Organization, item: Item) -> Item:
-    """Items from formats without identifiers (plain-text wires) get a stable uri from their content,
-    so ingesting the same file twice stores it once."""
+    """Items from formats without identifiers (plain-text wires, NITF without doc-id) get a stable uri
+    from their content, so ingesting the same file twice stores it once."""
     if item.uri:
         return item
     when = item.firstcreated.isoformat() if isinstance(item.firstcreated, date) else ""
-    digest = hashlib.sha256(f"{when}\n{item.headline or ''}".encode("utf-8")).hexdigest()[:24]
+    what = item.headline or ""
+    if not when and not what:  # nothing to tell such items apart by but the rest of their content
+        what = json.dumps(to_ninjs3(replace(item, version=None)), sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(f"{when}\n{what}".encode("utf-8")).hexdigest()[:24]
     return replace(item, uri=f"urn:newsbridge:{org.slug}:{digest}")
 
 
@@ -78,10 +83,11 @@ def with_subjects(item: Item, qcodes: Sequence[str]) -> Item:
     return replace(item, subjects=subjects)
 
 
-def parse(data: bytes) -> tuple[str, list[Item]]:
-    """(format name, items) of a document in any supported format."""
+def parse(data: bytes, *, zone: str | None = None, strict: bool = False) -> tuple[str, list[Item]]:
+    """(format name, items) of a document in any supported format; ``zone`` is the source's time zone for
+    times that name none, ``strict`` refuses what would be accepted with warnings."""
     try:
-        return detect_format(data), parse_document(data)
+        return detect_format(data), parse_document(data, zone=zone, strict=strict)
     except FormatError as exc:
         raise translate(exc) from None
 
@@ -129,21 +135,25 @@ class Ingestor:
                                        "new_version": stored.created, "organization": org.slug})
         return self._count(stored, fmt)
 
-    def ingest_ninjs(self, org: Organization, data: bytes) -> Stored:
-        """Parse and store one ninjs 1.x/2.x/3.x document (the publish API)."""
+    def ingest_ninjs(self, org: Organization, data: bytes, strict: bool = True) -> Stored:
+        """Parse and store one ninjs 1.x/2.x/3.x document (the publish API: strict unless asked otherwise,
+        so the caller learns of a mistake at once)."""
         try:
-            item = item_from_ninjs_document(ninjs.decode_json(data))
+            item = item_from_ninjs_document(ninjs.decode_json(data), org.timezone, strict=strict)
         except FormatError as exc:
             error = translate(exc)
             ITEMS_REJECTED.labels(error.code).inc()
             raise error from None
         return self.ingest_item(org, item)
 
-    def ingest_document(self, org: Organization, data: bytes, subjects: Sequence[str] = ()) -> list[Stored]:
+    def ingest_document(self, org: Organization, data: bytes, subjects: Sequence[str] = (),
+                        strict: bool = False) -> list[Stored]:
         """Parse ``data`` and store its items; a file with one refused item is refused whole.
 
         ``subjects`` are Media Topic qcodes the publisher assigns to every item in the document
-        (wires without subject fields, such as the plain-text ones, need them to be routed).
+        (wires without subject fields, such as the plain-text ones, need them to be routed). Times without
+        a zone are read in the organization's zone; ``strict`` refuses a file a reader would accept only
+        with warnings.
 
         Every item is parsed, checked and prepared before anything is written, so a malformed or
         invalid item stores nothing. The items are then stored :data:`BATCH_SIZE` per transaction:
@@ -153,7 +163,7 @@ class Ingestor:
         while storing leaves the batches before it stored, and the error says so (resending the
         corrected file is harmless: stored versions answer unchanged)."""
         try:
-            fmt, items = parse(data)
+            fmt, items = parse(data, zone=org.timezone, strict=strict)
             items = [with_subjects(item, subjects) for item in items]
             prepared = [self.prepare(org, item) for item in items]
         except NewsbridgeError as exc:

@@ -136,7 +136,7 @@ class Poller:
     def _ingest(self, source: Source, body: bytes) -> tuple[int, int, int, str | None]:
         with reading(self.engine) as conn:
             org = get_organization_by_id(conn, source.organization_id)
-        _fmt, items = parse(body)
+        _fmt, items = parse(body, zone=org.timezone, strict=source.strict)
         if source.language:
             items = [i if i.language else replace(i, language=source.language) for i in items]
         items = [with_subjects(i, source.subjects) for i in items]

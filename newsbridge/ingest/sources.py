@@ -43,6 +43,7 @@ class Source:
     next_poll_at: datetime
     failures: int
     created_at: datetime
+    strict: bool = False  # refuse documents the readers would accept only with warnings
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,11 @@ def _from_row(row: sa.Row) -> Source:
 
 
 def add_source(conn: Connection, org: Organization, url: Any, *, interval_seconds: Any = 300,
-               language: Any = None, subjects: Any = (), allow: Sequence[str] = ()) -> Source:
-    """Register a feed or endpoint to poll for the organization's items."""
+               language: Any = None, subjects: Any = (), allow: Sequence[str] = (), strict: Any = False) -> Source:
+    """Register a feed or endpoint to poll for the organization's items; a ``strict`` source's documents are
+    refused where the readers would accept them with warnings (see docs/formats.md)."""
+    if not isinstance(strict, bool):
+        raise InvalidInput("strict must be true or false", field="strict")
     if not isinstance(url, str):
         raise InvalidInput("url must be an http(s) URL", field="url")
     check_url(url, allow)
@@ -84,7 +88,7 @@ def add_source(conn: Connection, org: Organization, url: Any, *, interval_second
     now = utcnow()
     conn.execute(sources.insert().values(
         id=source_id, organization_id=org.id, url=url, interval_seconds=interval_seconds, language=language,
-        subjects=qcodes, enabled=True, next_poll_at=now, failures=0, created_at=now))
+        subjects=qcodes, enabled=True, next_poll_at=now, failures=0, created_at=now, strict=strict))
     return get_source(conn, org, source_id)
 
 

@@ -17,8 +17,10 @@ from newsbridge.items.withdrawal import NOTICE_KEYS  # who sees only a notice is
 Format = Literal["ninjs3", "ninjs2"]
 
 
-def hub_fields(record: ItemRecord, version: ItemVersion, how: Received | None = None) -> dict[str, Any]:
-    """What the hub adds beside the ninjs document: id, source, hub; for a recipient also received."""
+def hub_fields(record: ItemRecord, version: ItemVersion, how: Received | None = None,
+               warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What the hub adds beside the ninjs document: id, source, hub (with the version's ingest ``warnings``
+    where the caller read them); for a recipient also received."""
     fields = {
         "id": record.id,
         "source": {"id": record.source.id, "slug": record.source.slug, "name": record.source.name,
@@ -26,6 +28,8 @@ def hub_fields(record: ItemRecord, version: ItemVersion, how: Received | None = 
         "hub": {"version": version.version, "receivedAt": version.received_at.isoformat(),
                 "languageSource": version.language_source, "languageConfidence": version.language_confidence},
     }
+    if warnings is not None:
+        fields["hub"]["warnings"] = warnings  # type: ignore[index]
     if how is not None:
         fields["received"] = received_json(how)
     return fields
@@ -38,7 +42,7 @@ def received_json(how: Received) -> dict[str, Any]:
 
 
 def render(record: ItemRecord, version: ItemVersion | None = None, fmt: Format = "ninjs3",
-           how: Received | None = None) -> dict[str, Any]:
+           how: Received | None = None, warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The item as ninjs (3.x or 2.x) with the hub's ``id``, ``source`` and ``hub`` fields beside it;
     for a recipient also ``received``: the agreement, credit line and usage terms it came under."""
     version = version or record.latest
@@ -47,7 +51,7 @@ def render(record: ItemRecord, version: ItemVersion | None = None, fmt: Format =
         doc = {k: v for k, v in doc.items() if k in NOTICE_KEYS}
     if version.notice_only:  # the item is withdrawn for this recipient: say so beside the notice
         doc["withdrawn"] = True
-    return {**hub_fields(record, version, how), **doc}
+    return {**hub_fields(record, version, how, warnings), **doc}
 
 
 def render_newsml(version: ItemVersion) -> bytes:

@@ -84,6 +84,7 @@ def _version_row(item_id: str, version: int, prepared: Prepared, now: datetime) 
         "body_html": item.body_html, "firstcreated": _as_datetime(item.firstcreated) or now,
         "versioncreated": item.versioncreated or now, "embargoed": item.embargoed,
         "document": prepared.document(version), "received_at": now,
+        "ingest_warnings": [w.as_dict() for w in item.warnings] or None,
     }
 
 

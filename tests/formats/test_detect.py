@@ -26,7 +26,7 @@ def test_fixture_sets_are_not_empty() -> None:
 
 
 def test_known_formats() -> None:
-    assert set(KNOWN_FORMATS) == {"ninjs", "plaintext", "newsml-g2", "rss", "atom", "jsonfeed"}
+    assert set(KNOWN_FORMATS) == {"ninjs", "plaintext", "newsml-g2", "nitf", "newsml1", "rss", "atom", "jsonfeed"}
     assert all(text.strip() for text in KNOWN_FORMATS.values())
 
 
@@ -87,7 +87,7 @@ def test_xml_that_is_no_news_format_names_the_known_ones(path: Path) -> None:
 
     assert caught.value.kind == "unknown"
     assert caught.value.field == "file"
-    assert "neither NewsML-G2 nor an RSS or Atom feed" in caught.value.message
+    assert "neither NewsML-G2, NITF, NewsML 1.x nor an RSS or Atom feed" in caught.value.message
     assert_names_every_format(caught.value)
 
 
@@ -104,14 +104,13 @@ def test_empty_document_is_unknown(data: bytes) -> None:
 
 BROKEN_SECOND = [
     ({"uri": "urn:b", "version": 3}, "schema", "[1].version"),
-    ({"headlines": [{"role": "main", "value": "No uri"}]}, "schema", "[1]"),
+    ({"uri": "urn:b", "headlines": "not a list"}, "schema", "[1].headlines"),
     ("not an object", "schema", "[1]"),
-    ({"uri": "urn:b", "versionCreated": "2024-05-01T10:00:00"}, "invalid", "[1]"),
 ]
 
 
 @pytest.mark.parametrize("second, kind, field_prefix", BROKEN_SECOND,
-                         ids=["numeric-version", "missing-uri", "not-object", "no-offset"])
+                         ids=["numeric-version", "headlines-not-list", "not-object"])
 def test_error_in_second_element_names_its_index(second: object, kind: str, field_prefix: str) -> None:
     data = json.dumps([json.loads(DPA.read_bytes()), second]).encode("utf-8")
 
@@ -134,12 +133,15 @@ def test_error_in_single_document_has_no_index() -> None:
     assert not caught.value.message.startswith("item ")
 
 
-def test_value_error_in_array_has_a_json_path() -> None:
+def test_warning_in_array_has_a_json_path() -> None:
     data = json.dumps([json.loads(DPA.read_bytes()), {"uri": "urn:b", "versionCreated": "2024-05-01T10:00:00"}])
 
-    with pytest.raises(FormatError) as caught:
-        parse_document(data.encode("utf-8"))
+    first, second = parse_document(data.encode("utf-8"), zone="Asia/Almaty")
 
+    assert second.versioncreated.isoformat() == "2024-05-01T10:00:00+05:00"  # type: ignore[union-attr]
+    assert [(w.code, w.field) for w in second.warnings] == [("time_zone_assumed", "[1].versionCreated")]
+    with pytest.raises(FormatError) as caught:
+        parse_document(data.encode("utf-8"), strict=True)
     assert caught.value.field == "[1].versionCreated"
 
 

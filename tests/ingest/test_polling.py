@@ -11,6 +11,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timedelta
 
 import pytest
@@ -410,3 +411,29 @@ async def test_an_overlong_etag_does_not_break_the_poll(engine, poller, publishe
     assert (done.outcome, done.stored) == ("ok", 3)
     assert fresh_polls(engine, source) == [done]
     assert fresh(engine, source).next_poll_at == done.at + timedelta(seconds=300)
+
+
+AGENCIES = Path(__file__).resolve().parents[1] / "data" / "agencies"
+
+
+async def test_a_polled_agency_file_is_read_in_the_sources_zone_with_warnings(engine, poller, make_partner) -> None:  # type: ignore[no-untyped-def]
+    # STT sends times without a zone: a lenient source reads them in its organization's zone and says so;
+    # a strict source refuses the document, and the poll says why.
+    org = make_partner("stt-reader", timezone="Europe/Helsinki").org
+    with FeedServer((AGENCIES / "stt" / "stt1.xml").read_bytes(), content_type="application/xml") as feed:
+        lenient = new_source(engine, org, feed.url)
+        assert poll_fields(await poll(poller, engine, lenient)) == ("ok", 200, 1, 0, 0, None)
+        with engine.connect() as conn:
+            document, warnings = conn.execute(sa.select(item_versions.c.document, item_versions.c.ingest_warnings)
+                                              .join(items, items.c.id == item_versions.c.item_id)
+                                              .where(items.c.organization_id == org.id)).one()
+        assert document["versionCreated"] == "2019-04-15T13:49:15+03:00"
+        assert [w["code"] for w in warnings] == ["time_zone_assumed"] * 3
+
+    strict_org = make_partner("stt-strict", timezone="Europe/Helsinki").org
+    with FeedServer((AGENCIES / "stt" / "stt1.xml").read_bytes(), content_type="application/xml") as feed:
+        strict = new_source(engine, strict_org, feed.url, strict=True)
+        refused = await poll(poller, engine, strict)
+        assert (refused.outcome, refused.stored) == ("error", 0)
+        assert refused.error.startswith("invalid: strict mode: ")  # type: ignore[union-attr]
+        assert stored_items(engine, strict_org) == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,16 @@ async def test_every_desk_page_has_a_short_title(sign_in, make_partner) -> None:
     for path in ("/desk", "/outgoing", "/agreements", "/agreements/new", "/partners", "/account"):
         title = re.search(r"<title>(.*?)</title>", (await admin.get(path)).text, re.S)
         assert title and "<" not in title[1] and len(title[1]) < 80, (path, title and title[1][:100])
+
+
+async def test_the_item_page_shows_what_the_hub_assumed_to_read_it(sign_in, make_partner, client) -> None:
+    partner = make_partner("stt", timezone="Europe/Helsinki")
+    data = (Path(__file__).parents[1] / "data" / "agencies" / "stt" / "stt1.xml").read_bytes()
+    [item] = (await client.post("/api/v1/items:upload", content=data, headers=partner.headers)).json()["items"]
+    editor = await sign_in("stt", "editor")
+
+    page = (await editor.get(f"/items/{item['id']}")).text
+
+    assert "Read with assumptions (3)" in page
+    assert "<code>time_zone_assumed</code> · <code>newsItem/itemMeta/versionCreated</code>" in page
+    assert "read in the source&#39;s zone, Europe/Helsinki" in page

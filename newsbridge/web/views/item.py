@@ -24,6 +24,7 @@ from newsbridge.formats.errors import FormatError
 from newsbridge.formats.markup import is_html, safe_html
 from newsbridge.ingest.pipeline import translate
 from newsbridge.items.render import render, render_newsml
+from newsbridge.items.warnings import version_warnings
 from newsbridge.web.context import Viewer, checked_form, page, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -82,6 +83,7 @@ def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
                                       ninjs.item_from_ninjs(record.latest.document))
             partners = partner_summary(conn, record.id)
         picked = [] if own else list_pickups(conn, who.organization, item_id)
+        warnings = version_warnings(conn, item_id, record.latest.version)
     doc = record.latest.document
     changes = [(older.version, newer.version, _headline(older) != _headline(newer), _diff(_plain(older), _plain(newer)))
                for older, newer in zip(versions, versions[1:])]
@@ -89,7 +91,7 @@ def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
     return {"record": record, "doc": doc, "published": _parse_time(published), "how": how, "own": own, "versions": versions, "changes": changes,
             "routing": routing, "partners": partners, "pickups": picked, "downloads": DOWNLOADS,
             "headline": _headline(record.latest) or record.uri, "language": doc.get("language"),
-            "body_html": _body_html(doc),
+            "body_html": _body_html(doc), "warnings": warnings,
             "withdrawn": record.latest.pubstatus == "canceled" or record.latest.notice_only}
 
 
