@@ -36,6 +36,7 @@ from __future__ import annotations
 import copy
 import html
 import re
+from functools import cache
 from typing import Any
 
 from lxml import etree
@@ -75,15 +76,24 @@ def _local(el: etree._Element) -> str:
     return el.tag.rpartition("}")[2] if isinstance(el.tag, str) else ""
 
 
+@cache
+def _path(path: str, namespace: str) -> str:
+    return "/".join(f"{{{namespace}}}{step}" if namespace else step for step in path.split("/"))
+
+
+def _namespace(el: etree._Element) -> str:
+    tag = el.tag
+    return tag[1:tag.index("}")] if tag[0] == "{" else ""
+
+
 def _find(el: etree._Element | None, path: str) -> etree._Element | None:
-    """The first match of a slash path of local names, in any namespace (NITF comes with and without one)."""
-    if el is None:
-        return None
-    return el.find("/".join(f"{{*}}{step}" for step in path.split("/")))
+    """The first match of a slash path of local names, in ``el``'s namespace (NITF comes with and without one;
+    an exact path is several times faster than lxml's ``{*}`` wildcard)."""
+    return None if el is None else el.find(_path(path, _namespace(el)))
 
 
 def _all(el: etree._Element | None, path: str) -> list[etree._Element]:
-    return [] if el is None else el.findall("/".join(f"{{*}}{step}" for step in path.split("/")))
+    return [] if el is None else el.findall(_path(path, _namespace(el)))
 
 
 def _text(el: etree._Element | None, skip: tuple[str, ...] = ()) -> str | None:
