@@ -179,7 +179,8 @@ def _entry_time(entry: dict[str, Any], key: str) -> datetime | None:
 
 def _parse_jsonfeed(data: bytes, default_language: str | None) -> list[Item]:
     try:
-        doc = load_json(data.decode("utf-8-sig"), format=FORMAT_JSONFEED, what="the JSON Feed")
+        doc = load_json(data.decode("utf-8-sig"), format=FORMAT_JSONFEED, what="the JSON Feed", error=FeedError,
+                        line_field=True)
     except UnicodeDecodeError as exc:
         raise FeedError("malformed", f"the JSON Feed is not valid UTF-8 (byte {exc.start}); send it UTF-8 encoded",
                         field="body") from None

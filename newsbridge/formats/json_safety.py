@@ -16,24 +16,33 @@ The walk is iterative (no recursion) and linear in the size of the document.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from newsbridge.formats.errors import FormatError
 
 MAX_DEPTH = 64
+ErrorFactory = Callable[..., FormatError]  # (kind, message, field=...) -> the format's own error
 
 
-def load_json(text: str, *, format: str, what: str = "the body") -> Any:
-    """``text`` parsed as JSON and checked with :func:`check_json`; FormatError (``malformed``) otherwise."""
+def load_json(text: str, *, format: str, what: str = "the body", error: ErrorFactory | None = None,
+              line_field: bool = False) -> Any:
+    """``text`` parsed as JSON and checked with :func:`check_json`; the format's error (``malformed``)
+    otherwise. ``error`` builds the format's own error class; ``line_field`` names a syntax error's
+    field by its line (``line 3``) instead of ``body``."""
+    make = error or (lambda kind, message, field=None: FormatError(message, field=field, format=format, kind=kind))
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FormatError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                          field="body", format=format, kind="malformed") from None
+        raise make("malformed", f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                   field=f"line {exc.lineno}" if line_field else "body") from None
     except RecursionError:
-        raise FormatError(f"{what} is nested more than {MAX_DEPTH} levels deep; send a flatter document",
-                          field="body", format=format, kind="malformed") from None
-    check_json(doc, format=format, what=what)
+        raise make("malformed", f"{what} is nested more than {MAX_DEPTH} levels deep; send a flatter document",
+                   field="body") from None
+    try:
+        check_json(doc, format=format, what=what)
+    except FormatError as exc:
+        raise make(exc.kind, exc.message, field=exc.field) from None
     return doc
 
 

@@ -171,7 +171,7 @@ def decode_json(data: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise NinjsError("malformed", f"the body is not valid UTF-8 (byte {exc.start}); send UTF-8 encoded JSON",
                              field="body") from None
-    return load_json(text, format=FORMAT_NAME)
+    return load_json(text, format=FORMAT_NAME, error=NinjsError)
 
 
 def validate(doc: Any) -> int:

@@ -67,7 +67,7 @@ def medtop(code: str, name: str) -> dict[str, str]:
 
 
 def test_every_fixture_file_is_covered() -> None:
-    assert sorted(p.name for p in FIXTURES.iterdir()) == sorted(SNIFF)
+    assert sorted(p.name for p in FIXTURES.iterdir() if p.is_file()) == sorted(SNIFF)  # xsd/ is the schema
 
 
 @pytest.mark.parametrize("name", sorted(SNIFF))
