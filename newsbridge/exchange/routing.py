@@ -18,6 +18,7 @@ Rules of the exchange:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -67,13 +68,104 @@ class Previous:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why a partner received an item version, or why not: the facts, worded by whoever shows them.
+
+    ``kind`` says which rule decided: ``shares`` (a term carries it), ``earlier`` (corrections and
+    withdrawals follow an earlier delivery), or the check that stopped a term: ``status``,
+    ``validity``, ``outlet``, ``type``, ``language``, ``topic``, ``pubstatus``. :meth:`text` is the
+    English sentence stored with a delivery and sent by the API; the desk words the same facts in
+    the member's language.
+    """
+
+    kind: str
+    agreement: str = ""  # the agreement's title; "" when no longer known
+    topics: tuple[str, ...] = ()  # shares: the term's topics the item is about; topic: the term's topics
+    languages: tuple[str, ...] = ()  # shares: the item's language, when the term names languages; else the term's
+    types: tuple[str, ...] = ()  # shares: the item's type, when the term names types; else the term's
+    item_topics: tuple[str, ...] = ()  # topic: what the item is about
+    language: str = ""  # language: the item's
+    type: str = ""  # type: the item's
+    status: str = ""  # status: the agreement's
+    valid_from: date | None = None
+    valid_until: date | None = None
+    pubstatus: str = ""  # pubstatus: the version's
+
+    def text(self) -> str:
+        if self.kind == "shares":
+            parts = []
+            if self.topics:
+                parts.append("topic " + _labels(self.topics))
+            if self.languages:
+                parts.append(f"language {self.languages[0]}")
+            if self.types:
+                parts.append(f"{self.types[0]} items")
+            shared = "; ".join(parts) if parts else "all items"
+            return f"received under agreement '{self.agreement}' because it shares {shared}"
+        if self.kind == "earlier":
+            title = f"agreement '{self.agreement}'" if self.agreement else "an earlier agreement"
+            return (f"received because an earlier version was delivered under {title} "
+                    "(corrections and withdrawals always follow)")
+        title = f"agreement '{self.agreement}'"
+        if self.kind == "status":
+            return f"{title} is {self.status}"
+        if self.kind == "validity":
+            return f"{title} is valid from {self.valid_from or '…'} to {self.valid_until or '…'}, not on the routing day"
+        if self.kind == "outlet":
+            return f"{title} does not share items of this outlet"
+        if self.kind == "type":
+            return f"{title} does not share {self.type} items (shares {', '.join(self.types)})"
+        if self.kind == "language":
+            return (f"{title} does not share items in {self.language or 'an unknown language'} "
+                    f"(shares {', '.join(self.languages)})")
+        if self.kind == "topic":
+            about = _labels(self.item_topics) if self.item_topics else "no Media Topic"
+            return f"{title} shares only {_labels(self.topics)}; the item is about {about}"
+        return f"a {self.pubstatus} version goes only to partners that received earlier versions"
+
+
+_QCODE = re.compile(r"\(([a-z]+:[A-Za-z0-9_-]+)\)")
+
+
+def read_reason(text: str, agreement: str) -> Reason | None:
+    """The facts of a stored delivery reason (see :meth:`Reason.text`), given its agreement's title.
+
+    Deliveries store the English sentence (the API's ``reason``); the desk reads the facts back to
+    word them in the member's language. None when the text is not one routing writes (an agreement
+    renamed since, say): then the English sentence is shown as it is.
+    """
+    if text == Reason("earlier", agreement).text():
+        return Reason("earlier", agreement)
+    prefix = f"received under agreement '{agreement}' because it shares "
+    if not text.startswith(prefix):
+        return None
+    topics: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    shared = text.removeprefix(prefix)
+    for part in ([] if shared == "all items" else shared.split("; ")):  # written in this order by text()
+        if part.startswith("topic "):
+            topics = tuple(_QCODE.findall(part))
+        elif part.startswith("language "):
+            languages = (part.removeprefix("language "),)
+        elif part.endswith(" items"):
+            types = (part.removesuffix(" items"),)
+    found = Reason("shares", agreement, topics, languages, types)
+    return found if found.text() == text else None
+
+
+@dataclass(frozen=True)
 class Delivery:
     recipient_id: str
     agreement_id: str
-    reason: str
+    why: Reason
     credit_line: str
     usage_terms: str
     available_from: datetime
+
+    @property
+    def reason(self) -> str:
+        return self.why.text()
 
 
 @dataclass(frozen=True)
@@ -81,7 +173,11 @@ class Explanation:
     recipient_id: str
     delivered: bool
     agreement_id: str | None
-    reason: str
+    why: Reason
+
+    @property
+    def reason(self) -> str:
+        return self.why.text()
 
 
 @dataclass(frozen=True)
@@ -122,7 +218,7 @@ class RoutingTable:
         return rules
 
 
-def _labels(qcodes: Iterable[str]) -> str:
+def _labels(qcodes: Iterable[str]) -> str:  # English, with the qcode for API readers
     topics = vocabulary()
     return ", ".join(f"{topics[q].label} ({q})" if q in topics else q for q in sorted(qcodes))
 
@@ -130,7 +226,7 @@ def _labels(qcodes: Iterable[str]) -> str:
 def _failure(rule: _Rule, item: RoutableItem, today: date) -> str | None:
     """Which check stops ``rule`` from carrying ``item`` to new recipients (None: it carries it).
 
-    Cheap on purpose: routing only needs yes or no; :func:`_failure_text` words it for explain().
+    Cheap on purpose: routing only needs yes or no; :func:`_failure_reason` gives explain() the facts.
     """
     agreement = rule.agreement
     if agreement.status is not Status.ACTIVE:
@@ -152,38 +248,30 @@ def _failure(rule: _Rule, item: RoutableItem, today: date) -> str | None:
     return None
 
 
-def _failure_text(check: str, rule: _Rule, item: RoutableItem) -> str:
+def _failure_reason(check: str, rule: _Rule, item: RoutableItem) -> Reason:
     agreement = rule.agreement
-    title = f"agreement '{agreement.title}'"
+    title = agreement.title
     if check == "status":
-        return f"{title} is {agreement.status.value}"
+        return Reason("status", title, status=agreement.status.value)
     if check == "validity":
-        valid = f"{agreement.valid_from or '…'} to {agreement.valid_until or '…'}"
-        return f"{title} is valid from {valid}, not on the routing day"
-    if check == "outlet":
-        return f"{title} does not share items of this outlet"
+        return Reason("validity", title, valid_from=agreement.valid_from, valid_until=agreement.valid_until)
     if check == "type":
-        return f"{title} does not share {item.type} items (shares {', '.join(sorted(rule.types))})"
+        return Reason("type", title, types=tuple(sorted(rule.types)), type=item.type)
     if check == "language":
-        language = (item.language or "").split("-")[0].lower()
-        return (f"{title} does not share items in {language or 'an unknown language'} "
-                f"(shares {', '.join(sorted(rule.languages))})")
+        return Reason("language", title, languages=tuple(sorted(rule.languages)),
+                      language=(item.language or "").split("-")[0].lower())
     if check == "topic":
-        about = _labels(item.topics) if item.topics else "no Media Topic"
-        return f"{title} shares only {_labels(rule.topics)}; the item is about {about}"
-    return f"a {item.pubstatus} version goes only to partners that received earlier versions"
+        return Reason("topic", title, topics=tuple(sorted(rule.topics)), item_topics=tuple(sorted(item.topics)))
+    if check == "outlet":
+        return Reason("outlet", title)
+    return Reason("pubstatus", title, pubstatus=item.pubstatus)
 
 
-def _reason(rule: _Rule, item: RoutableItem) -> str:
-    parts = []
-    if rule.topics:
-        parts.append("topic " + _labels(rule.topics & item.topics))
-    if rule.languages:
-        parts.append(f"language {(item.language or '').split('-')[0].lower()}")
-    if rule.types:
-        parts.append(f"{item.type} items")
-    shared = "; ".join(parts) if parts else "all items"
-    return f"received under agreement '{rule.agreement.title}' because it shares {shared}"
+def _reason(rule: _Rule, item: RoutableItem) -> Reason:
+    return Reason("shares", rule.agreement.title,
+                  topics=tuple(sorted(rule.topics & item.topics)) if rule.topics else (),
+                  languages=((item.language or "").split("-")[0].lower(),) if rule.languages else (),
+                  types=(item.type,) if rule.types else ())
 
 
 def _available(rule: _Rule, item: RoutableItem) -> datetime:
@@ -192,9 +280,9 @@ def _available(rule: _Rule, item: RoutableItem) -> datetime:
 
 
 def _decide(item: RoutableItem, table: RoutingTable, previous: Mapping[str, Previous], today: date,
-            explaining: bool = False) -> tuple[dict[str, Delivery], dict[str, str]]:
+            explaining: bool = False) -> tuple[dict[str, Delivery], dict[str, Reason]]:
     delivered: dict[str, Delivery] = {}
-    failures: dict[str, str] = {}
+    failures: dict[str, Reason] = {}
     own = {item.source_id, item.source_parent_id}
     for rule in table.rules_for(item):
         failure = _failure(rule, item, today)
@@ -210,18 +298,14 @@ def _decide(item: RoutableItem, table: RoutingTable, previous: Mapping[str, Prev
                     render_credit(rule.terms.credit_line, item.source_name, rule.agreement.title),
                     rule.terms.usage_terms, ready)
             elif explaining and recipient not in failures:
-                failures[recipient] = _failure_text(failure, rule, item)
+                failures[recipient] = _failure_reason(failure, rule, item)
     for recipient, earlier in previous.items():
         if recipient in delivered:
             continue
-        title = table.agreements[earlier.agreement_id].title if earlier.agreement_id in table.agreements \
-            else "an earlier agreement"
+        title = table.agreements[earlier.agreement_id].title if earlier.agreement_id in table.agreements else ""
         ready = max(earlier.available_from, item.embargoed) if item.embargoed else earlier.available_from
         delivered[recipient] = Delivery(
-            recipient, earlier.agreement_id,
-            f"received because an earlier version was delivered under agreement '{title}' "
-            "(corrections and withdrawals always follow)",
-            earlier.credit_line, earlier.usage_terms, ready)
+            recipient, earlier.agreement_id, Reason("earlier", title), earlier.credit_line, earlier.usage_terms, ready)
     return delivered, failures
 
 
@@ -240,6 +324,6 @@ def explain(item: RoutableItem, table: RoutingTable, previous: Mapping[str, Prev
             today: date) -> list[Explanation]:
     """For every partner the source has an agreement with: delivered and why, or why not."""
     delivered, failures = _decide(item, table, previous or {}, today, explaining=True)
-    found = [Explanation(r, True, d.agreement_id, d.reason) for r, d in delivered.items()]
+    found = [Explanation(r, True, d.agreement_id, d.why) for r, d in delivered.items()]
     found += [Explanation(r, False, None, why) for r, why in failures.items() if r not in delivered]
     return sorted(found, key=lambda e: e.recipient_id)

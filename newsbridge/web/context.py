@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import Request
@@ -16,7 +16,11 @@ from newsbridge.accounts.organizations import Organization, get_organization_by_
 from newsbridge.accounts.sessions import find_session
 from newsbridge.db.engine import reading
 from newsbridge.errors import Forbidden, InvalidInput, NewsbridgeError
-from newsbridge.web.i18n import LOCALES, direction, gettext_for, local_time
+from newsbridge.vocab import topic_labels
+from newsbridge.vocab.mediatopics import subject_qcode, vocabulary
+from newsbridge.web.i18n import (LOCALES, direction, gettext_for, language_name, local_time, ngettext_for, number,
+                                 percent, words)
+from newsbridge.web.wording import reason_words, status_word, stored_reason_words
 
 COOKIE = "nb_session"
 
@@ -92,17 +96,47 @@ templates = Environment(loader=PackageLoader("newsbridge.web", "templates"),
                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 
-def page(request: Request, template: str, who: Viewer | None, status: int = 200, **context: Any) -> HTMLResponse:
-    """Render a desk page: the template gets ``_`` (translate), ``when`` (local time), ``dir_of``."""
-    locale = who.locale if who else request.cookies.get("nb_locale", "en")
+def sentence(text: str | None) -> str:
+    """A message as a sentence: service messages start lower-case (they are quoted in API errors), people read
+    sentences."""
+    text = str(text or "")
+    return text[:1].upper() + text[1:]
+
+
+def page(request: Request, template: str, who: Viewer | None, status: int = 200, *, locale: str | None = None,
+         **context: Any) -> HTMLResponse:
+    """Render a desk page in the member's language (or ``locale``, the one just chosen in a form).
+
+    The template gets ``_`` and ``ngettext`` (translate), ``when`` (local time and calendar),
+    ``number``/``percent``, ``language_name`` (a code's name), ``topic`` (a qcode's label), ``words``
+    (a list in the locale's words), ``status`` (a machine status in words) and ``dir_of``. A ``flash`` is translated when the catalogue
+    knows it and shown as a sentence.
+    """
+    locale = locale or (who.locale if who else request.cookies.get("nb_locale", "en"))
     locale = locale if locale in LOCALES else "en"
     zone = who.timezone if who else "UTC"
     _ = gettext_for(locale)
+    topics = vocabulary()
 
-    def when(value: datetime | None, fmt: str = "medium") -> str:
+    def when(value: datetime | date | None, fmt: str = "datetime") -> str:
         return local_time(value, zone, locale, fmt)
 
+    def topic(qcode: str) -> str:
+        return topic_labels.label(qcode, locale) if qcode in topics else qcode
+
+    def subject(found: dict[str, Any]) -> str:
+        qcode = subject_qcode(found)
+        return topic(qcode) if qcode in topics else str(found.get("name") or found.get("literal") or found.get("uri"))
+
+    if context.get("flash"):
+        context["flash"] = sentence(_(context["flash"]))
     html = templates.get_template(template).render(
-        request=request, viewer=who, _=_, when=when, dir_of=direction, locale=locale, locales=LOCALES,
+        request=request, viewer=who, _=_, ngettext=ngettext_for(locale), when=when, dir_of=direction,
+        number=lambda n: number(n, locale), percent=lambda n: percent(n, locale),
+        language_name=lambda code: language_name(code, locale), topic=topic, subject=subject,
+        reason=lambda why: reason_words(why, locale),
+        stored_reason=lambda how: stored_reason_words(how.reason, how.agreement_title, locale),
+        language_list=lambda codes: words([language_name(c, locale) for c in codes], locale),
+        words=lambda items: words(items, locale), sentence=sentence, status=lambda v: status_word(v, locale), locale=locale, locales=LOCALES,
         page_dir=direction(locale), path=request.url.path, **context)
     return HTMLResponse(html, status_code=status)

@@ -41,7 +41,7 @@ async def test_upload_of_a_wire_file(sign_in, make_partner) -> None:
     response = await editor.http.post("/outgoing/upload", data={"csrf_token": editor.csrf_token},
                                       files={"file": ("wire.txt", data, "text/plain")})
     assert response.status_code == 200
-    assert "1 items read from wire.txt: 1 new versions stored" in response.text
+    assert "1 item read from wire.txt. 1 new version stored." in response.text
     listed = await editor.get("/outgoing")
     assert "TV and Radio Complex of Kazakh President develops coop" in listed.text
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,43 +30,34 @@ from newsbridge.exchange.terms import DEFAULT_CREDIT, Terms, render_credit
 from newsbridge.vocab import topic_labels
 from newsbridge.vocab.mediatopics import normalize_qcode, vocabulary
 from newsbridge.web.context import Viewer, checked_form, page, viewer
-from newsbridge.web.i18n import gettext_for
+from newsbridge.web.i18n import N_, gettext_for
+from newsbridge.web.wording import Sharing, terms_sentences
 
 
 router = APIRouter(include_in_schema=False)
 TOP_TOPICS = [q for q, t in vocabulary().items() if not t.broader and not t.retired]
 LANGUAGES = ("en", "ru", "kk", "fa")
-BUTTONS = (Action.PROPOSE, Action.SIGN, Action.SUSPEND, Action.END)  # amending needs a whole new body: the API
+BUTTONS = (Action.PROPOSE, Action.SIGN, Action.DECLINE, Action.SUSPEND, Action.END)  # amending: its own form
 BADGES = {Status.DRAFT: "", Status.PROPOSED: "new", Status.ACTIVE: "picked", Status.SUSPENDED: "embargo",
           Status.ENDED: "withdrawn", Status.EXPIRED: "withdrawn"}
-COLUMNS = {CommitmentStatus.PLANNED: "Planned", CommitmentStatus.IN_PROGRESS: "In progress",
-           CommitmentStatus.DONE: "Done", CommitmentStatus.BLOCKED: "Blocked", CommitmentStatus.DROPPED: "Dropped"}
-FLASHES = {"proposed": "Proposed. Each partner's admin now signs it on this page.",
-           "signed": "Signed. The agreement is active once every party has signed the current terms.",
-           "suspended": "Suspended: nothing is routed until a party proposes it again and all sign.",
-           "ended": "Ended for good.", "commitment": "Commitment updated.", "added": "Commitment added."}
-TERMS_CHANGED = "The terms changed since this page was shown. Read them again below, and sign if you agree."
-DONE = {Action.PROPOSE: "proposed", Action.SIGN: "signed", Action.SUSPEND: "suspended", Action.END: "ended"}
+COLUMNS = {CommitmentStatus.PLANNED: N_("Planned"), CommitmentStatus.IN_PROGRESS: N_("In progress"),
+           CommitmentStatus.DONE: N_("Done"), CommitmentStatus.BLOCKED: N_("Blocked"),
+           CommitmentStatus.DROPPED: N_("Dropped")}
+FLASHES = {"proposed": N_("Proposed. Each partner's admin now signs it on this page."),
+           "signed": N_("Signed. The agreement is active once every party has signed the current terms."),
+           "suspended": N_("Suspended: nothing is routed until a party proposes it again and all sign."),
+           "ended": N_("Ended for good."), "commitment": N_("Commitment updated."), "added": N_("Commitment added."),
+           "active": N_("Signed. Every party has now signed the current terms: the agreement is active."),
+           "declined": N_("Declined. The agreement is a draft again: its terms can be amended and proposed anew."),
+           "amended": N_("Terms amended. Every party signs the new revision before it applies.")}
+TERMS_CHANGED = N_("The terms changed since this page was shown. Read them again below, and sign if you agree.")
+DONE = {Action.PROPOSE: "proposed", Action.SIGN: "signed", Action.SUSPEND: "suspended", Action.END: "ended",
+        Action.DECLINE: "declined"}
 DIRECTIONS = ("ours", "theirs")
-FIELDS = {"title": "Title", "partners": "Partner organizations", "valid_from": "Valid from",
-          "valid_until": "Valid until", "share": "Share in this direction", "topics": "Topics",
-          "languages": "Languages", "delay_minutes": "Delay", "credit_line": "Credit line",
-          "usage_terms": "Usage terms"}
-
-
-@dataclass(frozen=True)
-class Sharing:
-    """One term in the words a partner reads: who shares what, how soon, on which conditions."""
-
-    sharers: list[str]
-    topics: list[str]  # empty: every topic
-    languages: list[str]  # empty: any language
-    types: list[str]  # empty: every kind of item
-    delay: str | None  # None: at once
-    credit_line: str
-    usage_terms: str
-    allow_translation: bool
-    allow_republication: bool
+FIELDS = {"title": N_("Title"), "partners": N_("Partner organizations"), "valid_from": N_("Valid from"),
+          "valid_until": N_("Valid until"), "share": N_("Share in this direction"), "topics": N_("Topics"),
+          "languages": N_("Languages"), "delay_minutes": N_("Delay"), "credit_line": N_("Credit line"),
+          "usage_terms": N_("Usage terms")}
 
 
 def topic_label(qcode: str, locale: str) -> str:
@@ -118,7 +108,8 @@ def _detail(conn: Connection, who: Viewer, agreement_id: str) -> dict[str, Any]:
     items, events = list_commitments(conn, agreement.id), history(conn, agreement.id)
     today = date.today()
     return {"agreement": agreement, "badge": BADGES[agreement.status], "buttons": _buttons(agreement, who),
-            "sharing": [_sharing(t, orgs, agreement.title, who.locale) for t in agreement.terms],
+            "sharing": [terms_sentences(_sharing(t, orgs, agreement.title, who.locale), who.locale)
+                        for t in agreement.terms],
             "may_edit": agreement.party(who.organization.id) is not None and who.may("manage"),
             "columns": [(s, label, [c for c in items if c.status is s]) for s, label in COLUMNS.items()],
             "statuses": COLUMNS, "progress": progress(items, today), "names": names,
@@ -206,7 +197,7 @@ def _error(exc: NewsbridgeError, directions: list[str]) -> dict[str, str | None]
         field = f"{directions[int(found[1])]}_{found[2] or 'share'}"
     field = {"parties": "partners"}.get(field, field)
     direction, _, name = field.partition("_") if field.startswith(DIRECTIONS) else ("", "", field)
-    section = {"ours": "What you share", "theirs": "What your partners share"}.get(direction)
+    section = {"ours": N_("What you share"), "theirs": N_("What your partners share")}.get(direction)
     return {"field": field, "section": section, "label": FIELDS.get(name), "message": exc.message}
 
 
@@ -242,6 +233,86 @@ async def propose_agreement(request: Request, who: Viewer = Depends(viewer)) -> 
     except InvalidInput as exc:
         return _form_page(request, who, values, status=422, error=_error(exc, directions))
     return _back(agreement.id, "proposed")
+
+
+# --- amending ------------------------------------------------------------------------------------------------------
+
+def _split(chosen: Any, offered: Any) -> tuple[list[str], str]:
+    """Codes the form offers as boxes, and the others as the text of its "more" field."""
+    return [c for c in chosen if c in offered], " ".join(c for c in chosen if c not in offered)
+
+
+def _values_of(agreement: Agreement, who: Viewer) -> dict[str, Any]:
+    """The form's values for an agreement's current terms: ours, and the first partner's for theirs."""
+    values = _blank()
+    values.update(title=agreement.title, sign_now="", partners=[p.slug for p in agreement.parties
+                                                                if p.id != who.organization.id],
+                  valid_from=agreement.valid_from.isoformat() if agreement.valid_from else "",
+                  valid_until=agreement.valid_until.isoformat() if agreement.valid_until else "")
+    ours = next((t for t in agreement.terms if t.from_id == who.organization.id), None)
+    theirs = next((t for t in agreement.terms if t.from_id != who.organization.id), None)
+    for d, term in (("ours", ours), ("theirs", theirs)):
+        if term is None:
+            values[f"{d}_share"] = ""
+            continue
+        topics, extra_topics = _split(term.topics, TOP_TOPICS)
+        languages, extra_languages = _split(term.languages, LANGUAGES)
+        values.update({f"{d}_share": "on", f"{d}_topics": topics, f"{d}_extra_topics": extra_topics,
+                       f"{d}_languages": languages, f"{d}_extra_languages": extra_languages,
+                       f"{d}_delay_minutes": str(term.delay_minutes), f"{d}_credit_line": term.credit_line,
+                       f"{d}_usage_terms": term.usage_terms,
+                       f"{d}_allow_translation": "on" if term.allow_translation else "",
+                       f"{d}_allow_republication": "on" if term.allow_republication else ""})
+    return values
+
+
+def _amendable(conn: Connection, who: Viewer, agreement_id: str) -> Agreement:
+    agreement = get_agreement(conn, who.organization, agreement_id)
+    if agreement.party(who.organization.id) is None:
+        raise Forbidden("only a party itself can amend an agreement, not its outlets", field="id")
+    return agreement
+
+
+@router.get("/agreements/{agreement_id}/amend")
+def amend_form(request: Request, agreement_id: str, who: Viewer = Depends(viewer)) -> HTMLResponse:
+    """The proposing form filled with the current terms; sending it makes a new terms revision."""
+    who.require("manage")
+    with reading(request.app.state.hub.engine) as conn:
+        agreement = _amendable(conn, who, agreement_id)
+    return _form_page(request, who, _values_of(agreement, who), amending=agreement)
+
+
+@router.post("/agreements/{agreement_id}/amend")
+async def amend_agreement(request: Request, agreement_id: str, who: Viewer = Depends(viewer)) -> Response:
+    form = await checked_form(request, who)
+    who.require("manage")
+    values = _entered(await request.form())
+    return await run_in_threadpool(_amend_agreement, request, who, agreement_id, values, _seen_revision(form))
+
+
+def _amend_agreement(request: Request, who: Viewer, agreement_id: str, values: dict[str, Any],
+                     revision: int) -> Response:
+    directions: list[str] = []
+    with reading(request.app.state.hub.engine) as conn:
+        agreement = _amendable(conn, who, agreement_id)
+        slugs = {o.id: o.slug for o in list_organizations(conn)}
+    values["partners"] = [p.slug for p in agreement.parties if p.id != who.organization.id]
+    try:
+        body, directions = _body(who, values)
+        body.pop("parties")
+        # What the form does not show (kinds of items, outlets) stays as it was for each sharer.
+        before = {slugs[t.from_id]: t for t in agreement.terms}
+        for term in body["terms"]:
+            if (kept := before.get(term["from"])) is not None:
+                term.update(types=list(kept.types), outlets=[slugs[o] for o in kept.outlets])
+        with writing(request.app.state.hub.engine) as conn:
+            act(conn, agreement_id, Action.AMEND, who.organization, _actor(who), body, revision=revision or None)
+    except RevisionChanged as exc:
+        return _agreement_page(request, who, agreement_id, status=exc.status,
+                               flash=gettext_for(who.locale)(TERMS_CHANGED), flash_kind="error")
+    except InvalidInput as exc:
+        return _form_page(request, who, values, status=422, error=_error(exc, directions), amending=agreement)
+    return _back(agreement_id, "amended")
 
 
 # --- one agreement -------------------------------------------------------------------------------------------------

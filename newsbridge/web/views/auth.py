@@ -26,6 +26,7 @@ from newsbridge.db.engine import reading, writing
 from newsbridge.errors import InvalidInput, NewsbridgeError
 from newsbridge.ids import utcnow
 from newsbridge.web.context import COOKIE, Viewer, checked_form, current_viewer, page, viewer
+from newsbridge.web.i18n import LOCALES, N_, gettext_for
 
 router = APIRouter(include_in_schema=False)
 
@@ -140,7 +141,7 @@ def _set_password(request: Request, who: Viewer, new_hash: str) -> HTMLResponse:
     with writing(request.app.state.hub.engine) as conn:
         set_password_hash(conn, who.member.id, new_hash)
         end_other_sessions(conn, who.member.id, request.cookies.get(COOKIE, ""))
-    return page(request, "account.html", who, flash="Password changed; other browsers were signed out.")
+    return page(request, "account.html", who, flash=N_("Password changed; other browsers were signed out."))
 
 
 @router.post("/account/preferences")
@@ -151,14 +152,18 @@ async def preferences(request: Request, who: Viewer = Depends(viewer)) -> Respon
 
 def _set_preferences(request: Request, who: Viewer, form: dict[str, Any]) -> Response:
     zone = str(form.get("timezone", "")).strip()
+    chosen = str(form.get("locale", "en"))
+    chosen = chosen if chosen in LOCALES else who.locale
     try:
         if zone:
             ZoneInfo(zone)
         with writing(request.app.state.hub.engine) as conn:
             set_preferences(conn, who.member.id, str(form.get("locale", "en")), zone or None)
     except (ZoneInfoNotFoundError, ValueError):
-        return page(request, "account.html", who, status=422, flash_kind="error",
-                    flash=f"{zone!r} is not a time zone name like Asia/Almaty")
+        # shown in the language just chosen, with what was typed: nothing was saved, nothing is lost
+        return page(request, "account.html", who, status=422, flash_kind="error", locale=chosen, typed_zone=zone,
+                    flash=gettext_for(chosen)(N_("%(zone)s is not a time zone name like Asia/Almaty"), zone=repr(zone)))
     except NewsbridgeError as exc:
-        return page(request, "account.html", who, status=exc.status, flash=exc.message, flash_kind="error")
+        return page(request, "account.html", who, status=exc.status, flash=exc.message, flash_kind="error",
+                    locale=chosen, typed_zone=zone)
     return RedirectResponse("/account", status_code=303)

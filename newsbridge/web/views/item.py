@@ -81,8 +81,10 @@ def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
         if own:
             routing = explain_routing(conn, who.organization, record.id, record.latest.version,
                                       ninjs.item_from_ninjs(record.latest.document))
-            partners = partner_summary(conn, record.id)
+            partners = [{**p, "available_at": datetime.fromisoformat(p["available_from"])}  # shown in the zone
+                        for p in partner_summary(conn, record.id)]
         picked = [] if own else list_pickups(conn, who.organization, item_id)
+        partner_pickups = pickups_by_partners(conn, who.organization, [item_id]).get(item_id, []) if own else []
         warnings = version_warnings(conn, item_id, record.latest.version)
     doc = record.latest.document
     changes = [(older.version, newer.version, _headline(older) != _headline(newer), _diff(_plain(older), _plain(newer)))

@@ -23,9 +23,10 @@ from newsbridge.formats.item import Item
 from newsbridge.ids import new_id
 from newsbridge.ingest.pipeline import with_subjects
 from newsbridge.ingest.sources import add_source, list_sources, recent_polls
-from newsbridge.items.queries import list_own_items
+from newsbridge.items.queries import count_own_items, list_own_items
 from newsbridge.vocab.mediatopics import vocabulary
 from newsbridge.web.context import Viewer, checked_form, page, viewer
+from newsbridge.web.i18n import ngettext_for
 
 router = APIRouter(include_in_schema=False)
 LANGUAGES = ("en", "ru", "kk", "fa")
@@ -144,5 +145,9 @@ def _upload(request: Request, who: Viewer, filename: str, data: bytes | None) ->
         return page(request, "outgoing.html", who, status=exc.status, flash=exc.message, flash_kind="error",
                     **_context(request, who))
     new = sum(s.created for s in stored)
-    return page(request, "outgoing.html", who, flash=f"{len(stored)} items read from {filename}: {new} new "
-                f"versions stored, {len(stored) - new} already known.", **_context(request, who))
+    ngettext = ngettext_for(who.locale)
+    flash = " ".join([ngettext("%(num)s item read from %(file)s.", "%(num)s items read from %(file)s.", len(stored),
+                         file=filename),
+                      ngettext("%(num)s new version stored.", "%(num)s new versions stored.", new),
+                      ngettext("%(num)s already known.", "%(num)s already known.", len(stored) - new)])
+    return page(request, "outgoing.html", who, flash=flash, **_context(request, who))

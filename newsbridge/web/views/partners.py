@@ -18,6 +18,7 @@ from newsbridge.errors import NewsbridgeError, NotFound
 from newsbridge.exchange.agreements import Agreement, partner_agreements
 from newsbridge.ids import utcnow
 from newsbridge.web.context import Viewer, checked_form, page, viewer
+from newsbridge.web.i18n import N_, ngettext_for
 
 router = APIRouter(include_in_schema=False)
 
@@ -81,13 +82,15 @@ async def endpoint_action(request: Request, endpoint_id: str, action: str, who: 
     with writing(request.app.state.hub.engine) as conn:
         if action == "rotate":
             secret = rotate_secret(conn, who.organization, endpoint_id)
-            message = "New secret below; the old one keeps signing for 24 hours."
+            message = N_("New secret below; the old one keeps signing for 24 hours.")
         elif action in ("enable", "disable"):
             set_enabled(conn, who.organization, endpoint_id, action == "enable")
-            message = f"Endpoint {action}d."
+            message = N_("Endpoint turned on.") if action == "enable" else N_("Endpoint turned off.")
         elif action == "replay":
             get_endpoint(conn, who.organization, endpoint_id)
-            message = f"{replay(conn, endpoint_id, utcnow())} failed messages will be sent again."
+            ngettext = ngettext_for(who.locale)
+            message = ngettext("%(num)s failed message will be sent again.",
+                               "%(num)s failed messages will be sent again.", replay(conn, endpoint_id, utcnow()))
         else:
             raise NotFound(f"no action {action!r}", field="action")
     return page(request, "partners.html", who, flash=message, **_context(request, who, secret=secret))
@@ -105,6 +108,10 @@ async def add_token(request: Request, who: Viewer = Depends(viewer)) -> Response
 @router.post("/partners/feed-tokens/{token_id}/revoke")
 async def revoke_token(request: Request, token_id: str, who: Viewer = Depends(viewer)) -> Response:
     await _manage(request, who)
+    return await run_in_threadpool(_revoke_token, request, who, token_id)
+
+
+def _revoke_token(request: Request, who: Viewer, token_id: str) -> Response:
     with writing(request.app.state.hub.engine) as conn:
         revoke_feed_token(conn, who.organization, token_id)
-    return page(request, "partners.html", who, flash="Feed token revoked.", **_context(request, who))
+    return page(request, "partners.html", who, flash=N_("Feed token revoked."), **_context(request, who))
