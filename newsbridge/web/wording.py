@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from newsbridge.exchange.routing import Reason, read_reason
 from newsbridge.vocab import topic_labels
 from newsbridge.vocab.mediatopics import vocabulary
-from newsbridge.web.i18n import N_, gettext_for, language_name, local_time, ngettext_for, words
+from newsbridge.web.i18n import N_, direction, gettext_for, language_name, local_time, ngettext_for, words
+
+_RTL_LETTERS = ("\u0590", "\u08ff")  # Hebrew to Arabic Extended: letters that read right to left
+
+
+def _isolated(value: str, locale: str) -> str:
+    """A partner's own words (a title, a credit line) set inside our sentence as a run of their own.
+
+    In a right-to-left sentence an English title would otherwise drag the full stop and the
+    quotes to the wrong side; the Unicode first-strong isolate does what <bdi> does in HTML.
+    """
+    mixed = direction(locale) == "rtl" or any(_RTL_LETTERS[0] <= c <= _RTL_LETTERS[1] for c in value)
+    return f"\u2068{value}\u2069" if value and mixed else value
 
 # Status words of agreements, lifecycle actions, roadmap commitments, item versions, deliveries
 # and webhook messages: machine value -> English message (translated where shown).
@@ -52,7 +64,7 @@ def _kind(value: str, locale: str) -> str:
 def reason_words(reason: Reason, locale: str) -> str:
     """Why a partner received an item (or did not), in the member's language."""
     _, ngettext = gettext_for(locale), ngettext_for(locale)
-    title = reason.agreement
+    title = _isolated(reason.agreement, locale)
     topics = words([_topic(q, locale) for q in reason.topics], locale)
     if reason.kind == "shares":
         found = [_("Received under the agreement “%(agreement)s”.", agreement=title)]
@@ -123,7 +135,7 @@ class Sharing:
 def terms_sentences(s: Sharing, locale: str) -> list[str]:
     """A term as short sentences in the member's language, one fact each."""
     _, ngettext = gettext_for(locale), ngettext_for(locale)
-    sharers, n = words(s.sharers, locale), len(s.sharers)
+    sharers, n = _isolated(words(s.sharers, locale), locale), len(s.sharers)
     found = [ngettext("%(sharers)s shares items on these topics: %(topics)s.",
                 "%(sharers)s share items on these topics: %(topics)s.", n, sharers=sharers,
                 topics=words(s.topics, locale))
@@ -137,10 +149,10 @@ def terms_sentences(s: Sharing, locale: str) -> list[str]:
                        kinds=words([_kind(t, locale) for t in s.types], locale)))
     found.append(_("Partners may use an item %(delay)s after it is published.", delay=s.delay) if s.delay
                  else _("Partners may use an item as soon as it is published."))
-    found.append(_("Credit line: «%(credit)s».", credit=s.credit_line))
+    found.append(_("Credit line: «%(credit)s».", credit=_isolated(s.credit_line, locale)))
     found.append(_("Translation allowed.") if s.allow_translation else _("Translation not allowed."))
     found.append(_("Republication allowed.") if s.allow_republication else _("Republication not allowed."))
     if s.usage_terms:
-        found.append(_("Usage terms: %(terms)s", terms=s.usage_terms))
+        found.append(_("Usage terms: %(terms)s", terms=_isolated(s.usage_terms, locale)))
     return found
 

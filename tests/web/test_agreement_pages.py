@@ -70,11 +70,13 @@ async def test_proposing_through_the_form_and_signing_on_the_page(sign_in, orgs)
     assert waiting.status_code == 200
     assert ">proposed<" in waiting.text and f'action="/agreements/{agreement_id}/sign"' in waiting.text
     words = text(waiting)
-    assert ("Alpha News and Alpha TV share politics; economy, business and finance; and arts, culture, entertainment "
-            "and media in English, Russian, Kazakh and Persian, items of every kind, available at once; credit line "
-            "«Alpha News via Newsbridge»; translation allowed; republication allowed.") in words
-    assert ("Beta shares sport in English, items of every kind, available after 30 minutes; credit line "
-            "«Beta via Newsbridge»; no translation; republication allowed. Usage terms: No resale.") in words
+    assert ("Alpha News and Alpha TV share items on these topics: politics; economy, business and finance; arts, "
+            "culture, entertainment and media. Only items in these languages: English, Russian, Kazakh, and Persian. "
+            "Partners may use an item as soon as it is published. Credit line: «Alpha News via Newsbridge». "
+            "Translation allowed. Republication allowed.") in words
+    assert ("Beta shares items on these topics: sport. Only items in these languages: English. Partners may use an "
+            "item 30 minutes after it is published. Credit line: «Beta via Newsbridge». Translation not allowed. "
+            "Republication allowed. Usage terms: No resale.") in words
     assert "Admin of alpha" in words and "not signed yet" in words
 
     shown = re.search(r'name="revision" value="(\d+)"', waiting.text)  # the form signs the revision it shows
