@@ -327,3 +327,38 @@ version_topics = sa.Table(  # the Media Topics of each version, with all their b
     sa.ForeignKeyConstraint(["item_id", "version"], ["item_versions.item_id", "item_versions.version"]),
     sa.Index("ix_version_topics_qcode_item_id", "qcode", "item_id"),
 )
+
+# Alerts are computed from the tables above (alerts/feed.py); only what each member did with one
+# (read, dismissed: keyed by the alert's stable key), what they want alerts about, and their
+# saved desk searches are stored.
+alert_marks = sa.Table(
+    "alert_marks",
+    metadata,
+    sa.Column("member_id", sa.String(32), sa.ForeignKey("members.id"), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("read_at", UTCDateTime, nullable=True),
+    sa.Column("dismissed_at", UTCDateTime, nullable=True),
+)
+
+alert_settings = sa.Table(
+    "alert_settings",
+    metadata,
+    sa.Column("member_id", sa.String(32), sa.ForeignKey("members.id"), primary_key=True),
+    sa.Column("kinds", Document, nullable=False),  # alert kinds the member wants (alerts/settings.py KINDS)
+    sa.Column("partners", Document, nullable=False),  # organization slugs; empty: every partner
+    sa.Column("topics", Document, nullable=False),  # Media Topic qcodes (narrower ones count); empty: all
+    sa.Column("digest", sa.Boolean, nullable=False),  # e-mail digests of unread alerts
+    sa.Column("last_digest_at", UTCDateTime, nullable=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+saved_searches = sa.Table(
+    "saved_searches",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("member_id", sa.String(32), sa.ForeignKey("members.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("query", Document, nullable=False),  # the desk's filters: q, partner, topic, language
+    sa.Column("alerts", sa.Boolean, nullable=False),  # new matching arrivals raise an alert
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
