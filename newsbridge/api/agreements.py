@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.api_keys import Principal
@@ -87,6 +88,10 @@ async def create(request: Request, principal: Principal = Depends(caller("manage
                  the_hub: Hub = Depends(hub)) -> JSONResponse:
     """Create a draft between your organization and partners; propose it, then every party signs."""
     data = await json_body(request)
+    return await run_in_threadpool(_create, the_hub, principal, data)
+
+
+def _create(the_hub: Hub, principal: Principal, data: Any) -> JSONResponse:
     with writing(the_hub.engine) as conn:
         agreement = create_agreement(conn, principal.organization, _actor(principal), data)
         body = agreement_json(conn, agreement)
@@ -138,6 +143,9 @@ def _lifecycle(action: Action, summary: str, *, body: str = "none") -> None:
                        the_hub: Hub = Depends(hub)) -> dict[str, Any]:
         data = await json_body(request) if body == "agreement" else \
             await _optional_body(request) if body == "optional" else None
+        return await run_in_threadpool(_endpoint, the_hub, principal, agreement_id, data)
+
+    def _endpoint(the_hub: Hub, principal: Principal, agreement_id: str, data: Any) -> dict[str, Any]:
         revision = read_revision(data)  # the terms revision the caller read: acting on other terms is refused
         with writing(the_hub.engine) as conn:
             agreement = act(conn, agreement_id, action, principal.organization, _actor(principal), data,
@@ -172,6 +180,10 @@ async def add_to_roadmap(agreement_id: str, request: Request, principal: Princip
                          the_hub: Hub = Depends(hub)) -> JSONResponse:
     """Body: one commitment `{"title", "owner", "due", "status", "notes"}` or a list of them."""
     data = await json_body(request)
+    return await run_in_threadpool(_add_to_roadmap, the_hub, principal, agreement_id, data)
+
+
+def _add_to_roadmap(the_hub: Hub, principal: Principal, agreement_id: str, data: Any) -> JSONResponse:
     specs = data if isinstance(data, list) else [data]
     with writing(the_hub.engine) as conn:
         agreement = _party_view(conn, principal, agreement_id)
@@ -186,6 +198,11 @@ async def change_commitment(agreement_id: str, commitment_id: str, request: Requ
                             the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     """Change status (planned, in_progress, done, blocked, dropped), owner, due, notes, title or evidence."""
     data = await json_body(request)
+    return await run_in_threadpool(_change_commitment, the_hub, principal, agreement_id, commitment_id, data)
+
+
+def _change_commitment(the_hub: Hub, principal: Principal, agreement_id: str, commitment_id: str,
+                       data: Any) -> dict[str, Any]:
     with writing(the_hub.engine) as conn:
         agreement = _party_view(conn, principal, agreement_id)
         return commitment_json(update_commitment(conn, agreement.id, [p.id for p in agreement.parties],

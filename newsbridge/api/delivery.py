@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 
 from newsbridge.accounts.api_keys import Principal, key_active
@@ -51,6 +52,10 @@ async def add_endpoint(request: Request, principal: Principal = Depends(caller("
                        the_hub: Hub = Depends(hub)) -> JSONResponse:
     """Body: `{"url", "events": ["item.published", "item.updated", "item.withdrawn"], "ninjs_version": "3"}`."""
     data = await json_body(request)
+    return await run_in_threadpool(_add_endpoint, the_hub, principal, data)
+
+
+def _add_endpoint(the_hub: Hub, principal: Principal, data: Any) -> JSONResponse:
     if not isinstance(data, dict):
         raise InvalidInput("send a JSON object with url, events and ninjs_version", field="$")
     with writing(the_hub.engine) as conn:
@@ -76,6 +81,10 @@ def show(endpoint_id: str, principal: Principal = Depends(caller("read")), the_h
 async def toggle(endpoint_id: str, request: Request, principal: Principal = Depends(caller("manage")),
                  the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     data = await json_body(request)
+    return await run_in_threadpool(_toggle, the_hub, principal, endpoint_id, data)
+
+
+def _toggle(the_hub: Hub, principal: Principal, endpoint_id: str, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("enabled"), bool):
         raise InvalidInput('send {"enabled": true} or {"enabled": false}', field="enabled")
     with writing(the_hub.engine) as conn:
@@ -160,6 +169,11 @@ def _changes(the_hub: Hub, principal: Principal, after: int, limit: int) -> list
         return changes(conn, principal.organization, after, limit)
 
 
+def _latest_position(engine: Engine) -> int:
+    with reading(engine) as conn:
+        return latest_position(conn)
+
+
 @router.get("/stream", summary="Server-sent events: new deliveries as they happen (Last-Event-ID resumes)")
 async def stream(request: Request, last_event_id: str | None = Header(None), format: Format = "ninjs3",
                  principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> StreamingResponse:
@@ -167,8 +181,7 @@ async def stream(request: Request, last_event_id: str | None = Header(None), for
     if after is not None and after > MAX_POSITION:
         after = None  # not a position the hub gave out: start from now
     if after is None:
-        with reading(the_hub.engine) as conn:
-            after = latest_position(conn)
+        after = await read(the_hub.engine, _latest_position, the_hub.engine)
 
     async def events(position: int) -> AsyncIterator[bytes]:
         yield b"retry: 2000\n\n"

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.api_keys import Principal
@@ -36,6 +37,10 @@ async def create(request: Request, principal: Principal = Depends(caller("manage
     RSS, Atom, JSON Feed, NewsML-G2, NITF, NewsML 1.x and ninjs are recognized by their content; a `strict`
     source's documents are refused where the readers would accept them with warnings."""
     data = await json_body(request)
+    return await run_in_threadpool(_create, the_hub, principal, data)
+
+
+def _create(the_hub: Hub, principal: Principal, data: Any) -> JSONResponse:
     if not isinstance(data, dict):
         raise InvalidInput("send a JSON object with url and interval_seconds", field="$")
     with writing(the_hub.engine) as conn:
@@ -63,6 +68,10 @@ def show(source_id: str, principal: Principal = Depends(caller("read")), the_hub
 async def toggle(source_id: str, request: Request, principal: Principal = Depends(caller("manage")),
                  the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     data = await json_body(request)
+    return await run_in_threadpool(_toggle, the_hub, principal, source_id, data)
+
+
+def _toggle(the_hub: Hub, principal: Principal, source_id: str, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("enabled"), bool):
         raise InvalidInput('send {"enabled": true} or {"enabled": false}', field="enabled")
     with writing(the_hub.engine) as conn:

@@ -15,6 +15,7 @@ from babel import Locale
 from babel.dates import format_timedelta
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.engine import Connection
 from starlette.datastructures import FormData
 
@@ -222,7 +223,12 @@ def new_agreement_form(request: Request, who: Viewer = Depends(viewer)) -> HTMLR
 async def propose_agreement(request: Request, who: Viewer = Depends(viewer)) -> Response:
     await checked_form(request, who)
     who.require("manage")
-    values, directions = _entered(await request.form()), []
+    values = _entered(await request.form())
+    return await run_in_threadpool(_propose_agreement, request, who, values)
+
+
+def _propose_agreement(request: Request, who: Viewer, values: dict[str, Any]) -> Response:
+    directions: list[str] = []
     try:
         body, directions = _body(who, values)
         with writing(request.app.state.hub.engine) as conn:
@@ -331,6 +337,9 @@ def _seen_revision(form: Any) -> int:
 def _lifecycle(action: Action) -> None:
     async def endpoint(request: Request, agreement_id: str, who: Viewer = Depends(viewer)) -> Response:
         form = await checked_form(request, who)
+        return await run_in_threadpool(_endpoint, request, who, agreement_id, form)
+
+    def _endpoint(request: Request, who: Viewer, agreement_id: str, form: dict[str, Any]) -> Response:
         who.require("manage")
         # A member signs the terms the page showed them, never a revision amended after it was drawn.
         revision = _seen_revision(form) if action is Action.SIGN else None
@@ -359,6 +368,12 @@ async def _change_roadmap(request: Request, who: Viewer, agreement_id: str,
                           change: Callable[[Connection, Agreement, dict[str, Any]], object], done: str) -> Response:
     """Roadmap follow-up is for admins of a party itself; a wrong entry shows the page again with why."""
     form = await checked_form(request, who)
+    return await run_in_threadpool(_change_roadmap_sync, request, who, agreement_id, change, done, form)
+
+
+def _change_roadmap_sync(request: Request, who: Viewer, agreement_id: str,
+                         change: Callable[[Connection, Agreement, dict[str, Any]], object], done: str,
+                         form: dict[str, Any]) -> Response:
     who.require("manage")
     try:
         with writing(request.app.state.hub.engine) as conn:

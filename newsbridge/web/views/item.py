@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from markupsafe import Markup
 
 from newsbridge.db.engine import reading, writing
@@ -142,6 +143,10 @@ def download(request: Request, item_id: str, format: str = "ninjs3", who: Viewer
 @router.post("/items/{item_id}/pickup")
 async def pickup(request: Request, item_id: str, who: Viewer = Depends(viewer)) -> Response:
     form = await checked_form(request, who)
+    return await run_in_threadpool(_pickup, request, who, item_id, form)
+
+
+def _pickup(request: Request, who: Viewer, item_id: str, form: dict[str, Any]) -> Response:
     who.require("publish")
     try:
         with writing(request.app.state.hub.engine) as conn:

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from newsbridge.accounts.organizations import Organization, get_organization_by_id, outlets_of
 from newsbridge.config import base_url
@@ -63,6 +64,10 @@ async def _manage(request: Request, who: Viewer) -> dict[str, Any]:
 @router.post("/partners/endpoints")
 async def add_endpoint(request: Request, who: Viewer = Depends(viewer)) -> Response:
     form = await _manage(request, who)
+    return await run_in_threadpool(_add_endpoint, request, who, form)
+
+
+def _add_endpoint(request: Request, who: Viewer, form: dict[str, Any]) -> Response:
     events = [e for e in ("item.published", "item.updated", "item.withdrawn") if form.get(e)]
     try:
         with writing(request.app.state.hub.engine) as conn:
@@ -78,6 +83,10 @@ async def add_endpoint(request: Request, who: Viewer = Depends(viewer)) -> Respo
 @router.post("/partners/endpoints/{endpoint_id}/{action}")
 async def endpoint_action(request: Request, endpoint_id: str, action: str, who: Viewer = Depends(viewer)) -> Response:
     await _manage(request, who)
+    return await run_in_threadpool(_endpoint_action, request, who, endpoint_id, action)
+
+
+def _endpoint_action(request: Request, who: Viewer, endpoint_id: str, action: str) -> Response:
     secret, message = None, ""
     with writing(request.app.state.hub.engine) as conn:
         if action == "rotate":
@@ -99,6 +108,10 @@ async def endpoint_action(request: Request, endpoint_id: str, action: str, who: 
 @router.post("/partners/feed-tokens")
 async def add_token(request: Request, who: Viewer = Depends(viewer)) -> Response:
     form = await _manage(request, who)
+    return await run_in_threadpool(_add_token, request, who, form)
+
+
+def _add_token(request: Request, who: Viewer, form: dict[str, Any]) -> Response:
     with writing(request.app.state.hub.engine) as conn:
         token = create_feed_token(conn, who.organization, str(form.get("label", ""))[:200])
     url = f"{base_url(request.app.state.hub.settings)}/feeds/{token}/atom.xml"
