@@ -163,6 +163,8 @@ _lifecycle(Action.SIGN, "Sign the current terms (send {\"revision\": N}, the rev
                         "active once every party signed", body="optional")
 _lifecycle(Action.SUSPEND, "Suspend an active agreement (any party)")
 _lifecycle(Action.END, "End an agreement for good (any party)")
+_lifecycle(Action.DECLINE, "Decline a proposal (any party; optional body {\"reason\": \"...\"}): it goes back "
+                           "to draft, and every party signs again once it is proposed again", body="optional")
 _lifecycle(Action.AMEND, "Change title, validity or terms (\"revision\": the one you read); "
                          "every party must sign again", body="agreement")
 
@@ -206,7 +208,7 @@ def _change_commitment(the_hub: Hub, principal: Principal, agreement_id: str, co
     with writing(the_hub.engine) as conn:
         agreement = _party_view(conn, principal, agreement_id)
         return commitment_json(update_commitment(conn, agreement.id, [p.id for p in agreement.parties],
-                                                 commitment_id, data, principal.organization))
+                                                 commitment_id, data, principal.organization, _actor(principal)))
 
 
 def _party_view(conn: Connection, principal: Principal, agreement_id: str) -> Agreement:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -18,6 +19,9 @@ from newsbridge.db.migrate import current_revision, upgrade
 from newsbridge.errors import NewsbridgeError
 from newsbridge.ingest.pipeline import Ingestor
 from newsbridge.telemetry import configure_logging
+
+if TYPE_CHECKING:
+    from newsbridge.demo import DemoReport
 
 console = Console()
 err = Console(stderr=True)
@@ -105,10 +109,20 @@ def demo(
     for table in (people, keys, items):
         console.print(table)
     console.print("Signed agreements: " + "; ".join(report.agreements))
-    console.print(f"Try: curl -H 'Authorization: Bearer {report.keys[0][1]}' "
-                  f"http://127.0.0.1:{port}/api/v1/items", soft_wrap=True)
+    console.print(demo_next_steps(report, f"http://127.0.0.1:{port}"), soft_wrap=True)
     if not no_serve:
         _run_server(cli, "127.0.0.1", port)
+
+
+def demo_next_steps(report: DemoReport, base: str) -> str:
+    """What a newcomer does first: the desk and who signs in, and a curl that shows something
+    (IRNA's inbox, which holds both source articles; a holding's own item list would be empty)."""
+    irna_key = dict(report.keys)["irna"]
+    editor = next((email, password) for org, email, role, password in report.members
+                  if org == "irna" and role == "editor")
+    return (f"Desk: {base}/desk — sign in as {editor[0]} with the password {editor[1]} "
+            f"(or any member above)\n"
+            f"Try: curl -H 'Authorization: Bearer {irna_key}' {base}/api/v1/inbox")
 
 
 def _files(paths: list[Path]) -> list[Path]:

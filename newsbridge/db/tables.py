@@ -316,6 +316,8 @@ item_reads = sa.Table(
     sa.Column("member_id", sa.String(32), sa.ForeignKey("members.id"), primary_key=True),
     sa.Column("item_id", sa.String(32), sa.ForeignKey("items.id"), primary_key=True),
     sa.Column("at", UTCDateTime, nullable=False),
+    # the newest version the member has read: a later one shows as "Updated" and unread (always written)
+    sa.Column("version", sa.Integer, nullable=True),
 )
 
 version_topics = sa.Table(  # the Media Topics of each version, with all their broader topics (desk filter)

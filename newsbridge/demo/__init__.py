@@ -13,7 +13,7 @@ from newsbridge.accounts.members import add_member
 from newsbridge.accounts.organizations import create_organization, get_organization
 from newsbridge.db.engine import reading, writing
 from newsbridge.delivery.outbox import sequence
-from newsbridge.demo.cooperations import COOPERATIONS, SEED_SUBJECTS
+from newsbridge.demo.cooperations import SEED_SUBJECTS, cooperations
 from newsbridge.demo.stories import PICKUPS, STORIES
 from newsbridge.desk.pickups import record_pickup
 from newsbridge.ids import utcnow
@@ -74,7 +74,7 @@ def load_demo(engine: Engine, ingestor: Ingestor) -> DemoReport:
         for org in KEYED:
             _key, raw = create_api_key(conn, org, ("publish", "read", "manage"), label="demo")
             report.keys.append((org, raw))
-        for body in COOPERATIONS:
+        for body in cooperations(utcnow().date()):
             proposer = get_organization(conn, body["parties"][0])
             agreement = create_agreement(conn, proposer, "demo", body)
             act(conn, agreement.id, Action.PROPOSE, proposer, "demo")

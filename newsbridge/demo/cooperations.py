@@ -9,6 +9,8 @@ media cooperation "has not kept pace" with political ties (Pars Today, 12 July 2
 
 from __future__ import annotations
 
+from copy import deepcopy
+from datetime import date, timedelta
 from typing import Any
 
 POLITICS, ECONOMY, CULTURE, MASS_MEDIA = "medtop:11000000", "medtop:04000000", "medtop:20000038", "medtop:20000045"
@@ -27,17 +29,19 @@ KAZAKHSTAN_IRAN: dict[str, Any] = {
         {"from": "irna", "topics": [POLITICS, ECONOMY, CULTURE, MASS_MEDIA], "languages": ["en", "ru", "kk", "fa"],
          "credit_line": "{source} via Newsbridge", "usage_terms": USAGE},
     ],
+    # Due days are offsets from the day the demo is built (see cooperations()): a fresh demo shows a
+    # roadmap under way (some done, one late, the rest ahead), never one stuck years in the past.
     "roadmap": [
         {"title": "Exchange content and news between Kazinform and IRNA every day", "owner": "krtc",
-         "due": "2023-12-31", "status": "in_progress"},
-        {"title": "Launch joint projects and joint production", "owner": "irna", "due": "2024-06-30",
-         "status": "planned"},
+         "due": -60, "status": "done"},
+        {"title": "Launch joint projects and joint production", "owner": "irna", "due": 90,
+         "status": "in_progress"},
         {"title": "Sign a comprehensive roadmap for bilateral media relations", "owner": "krtc",
-         "due": "2023-09-30", "status": "planned"},
+         "due": -20, "status": "in_progress"},
         {"title": "Co-produce programmes in the Jibek Joly and Silk Way TV studios", "owner": "krtc",
-         "due": "2024-12-31", "status": "planned"},
+         "due": 5, "status": "planned"},
         {"title": "Documentary on the cultural ties between Kazakhstan and Iran", "owner": "krtc",
-         "due": "2025-06-30", "status": "planned"},
+         "due": 240, "status": "planned"},
     ],
 }
 
@@ -55,22 +59,32 @@ IRAN_RUSSIA: dict[str, Any] = {
          "delay_minutes": 15, "credit_line": "{source} (Rossiya Segodnya) via Newsbridge", "usage_terms": USAGE},
     ],
     "roadmap": [
-        {"title": "Exchange news between Iranian and Russian agencies", "owner": "irna", "due": "2019-01-31",
+        {"title": "Exchange news between Iranian and Russian agencies", "owner": "irna", "due": -120,
+         "status": "done"},
+        {"title": "Exchange technical and media technologies", "owner": "ria", "due": 60,
          "status": "in_progress"},
-        {"title": "Exchange technical and media technologies", "owner": "ria", "due": "2019-12-31",
-         "status": "planned"},
         {"title": "Raise the professional level of reporters (training and exchanges)", "owner": "ria",
-         "due": "2019-12-31", "status": "planned"},
+         "due": 150, "status": "planned"},
         {"title": "Reinforce media diplomacy as part of cultural diplomacy", "owner": "parstoday",
-         "due": "2019-06-30", "status": "in_progress"},
+         "due": -30, "status": "done"},
         {"title": "Weigh the grounds for fulfilling each of the ~20 agreed cooperation topics", "owner": "irna",
-         "due": "2018-12-31", "status": "blocked", "notes": "Cooperation has not kept pace with political ties."},
+         "due": -10, "status": "blocked", "notes": "Cooperation has not kept pace with political ties."},
         {"title": "Cover the Caspian universities' scientific cooperation jointly", "owner": "parstoday",
-         "due": "2019-03-31", "status": "planned"},
+         "due": 3, "status": "planned"},
     ],
 }
 
 COOPERATIONS = [KAZAKHSTAN_IRAN, IRAN_RUSSIA]
+
+
+def cooperations(today: date) -> list[dict[str, Any]]:
+    """The agreement bodies with each commitment's due day counted from ``today`` (the bodies
+    above hold offsets in days). The agreements keep their real dates: they were signed then."""
+    bodies = deepcopy(COOPERATIONS)
+    for body in bodies:
+        for commitment in body["roadmap"]:
+            commitment["due"] = (today + timedelta(days=commitment["due"])).isoformat()
+    return bodies
 # Media Topics the publishers assign to the plain-text seed articles (their wires carry none).
 SEED_SUBJECTS = {
     "kazinform-2023-04-26.txt": [MASS_MEDIA, "medtop:20000638"],  # international relations

@@ -18,14 +18,13 @@ from newsbridge.accounts.members import Member
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import deliveries, item_reads, item_versions, items, organizations, pickups, version_topics
 from newsbridge.ids import utcnow
-from newsbridge.items.queries import ItemRecord, Received, inbox, unread_by_source, viewer_ids
+from newsbridge.items.queries import (InboxCursor, ItemRecord, Received, inbox_count, inbox_page, unread_by_source,
+                                      viewer_ids)
 from newsbridge.items.search import matching_versions
 from newsbridge.items.withdrawal import notice_only
 from newsbridge.vocab.mediatopics import subject_qcode, vocabulary
 
 STATUSES = ("new", "read", "picked", "withdrawn")
-
-
 @dataclass(frozen=True)
 class Filters:
     partner: str | None = None  # source slug
@@ -40,6 +39,12 @@ class Filters:
         return any((self.partner, self.topic, self.language, self.status, self.q, self.since, self.until))
 
 
+# One state per row, by precedence: a withdrawal outranks everything (loudest when we picked the
+# item up: a republication must come down), a correction of an item already read outranks "new",
+# and "new" outranks "picked up" and "read".
+STATES = ("withdrawn_picked", "withdrawn", "updated", "new", "picked", "read")
+
+
 @dataclass(frozen=True)
 class Row:
     record: ItemRecord
@@ -47,13 +52,39 @@ class Row:
     headline: str
     language: str | None
     topics: list[tuple[str, str]]  # (qcode, label)
-    read: bool
+    read: bool  # the member read the version they see now
     picked: bool
     withdrawn: bool
+    read_version: int | None = None  # the newest version the member read, if any
+
+    @property
+    def updated(self) -> bool:
+        """Read before, and a newer version (a correction) arrived since."""
+        return self.read_version is not None and not self.read
+
+    @property
+    def state(self) -> str:
+        if self.withdrawn:
+            return "withdrawn_picked" if self.picked else "withdrawn"
+        if self.updated:
+            return "updated"
+        if not self.read:
+            return "new"
+        return "picked" if self.picked else "read"
 
 
-def _read_by(member: Member) -> sa.Select:
-    return sa.select(item_reads.c.item_id).where(item_reads.c.member_id == member.id)
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    total: int  # entries matching the filters, over the whole history
+    next_cursor: InboxCursor | None  # none: the last page
+
+
+def _read_version(member: Member, item_id: sa.ColumnElement[Any], version: sa.ColumnElement[Any]) \
+        -> sa.ColumnElement[bool]:
+    """The member read this version of the item or a later one."""
+    return sa.exists().where(item_reads.c.member_id == member.id, item_reads.c.item_id == item_id,
+                             sa.func.coalesce(item_reads.c.version, 0) >= version)
 
 
 def _picked_by(org: Organization) -> sa.Select:
@@ -77,7 +108,8 @@ def conditions(conn: Connection, org: Organization, member: Member, filters: Fil
         where.append(sa.exists().where(version_topics.c.item_id == items.c.id,
                                        version_topics.c.version == item_versions.c.version,
                                        version_topics.c.qcode == filters.topic))
-    status = {"new": items.c.id.not_in(_read_by(member)), "read": items.c.id.in_(_read_by(member)),
+    seen_read = _read_version(member, items.c.id, item_versions.c.version)
+    status = {"new": sa.not_(seen_read), "read": seen_read,
               "picked": items.c.id.in_(_picked_by(org)),
               "withdrawn": notice_only(viewer_ids(org), utcnow(), owner=org.id)}
     if filters.status in status:
@@ -90,13 +122,17 @@ def conditions(conn: Connection, org: Organization, member: Member, filters: Fil
 
 
 def incoming(conn: Connection, org: Organization, member: Member, filters: Filters, limit: int = 100,
-             zone: tzinfo = ZoneInfo("UTC")) -> list[Row]:
-    """Received items matching ``filters``, newest arrival first."""
+             zone: tzinfo = ZoneInfo("UTC"), before: InboxCursor | None = None) -> Page:
+    """A page of received items matching ``filters``, newest arrival first, from the cursor ``before``,
+    with how many match in all."""
     # Search: items of which the member's organization received a version holding every word.
     among = matching_versions(conn.dialect.name, filters.q) if filters.q else None
-    entries = inbox(conn, org, limit=limit, where=conditions(conn, org, member, filters, zone), among=among)
+    where = conditions(conn, org, member, filters, zone)
+    entries, next_cursor = inbox_page(conn, org, before=before, limit=limit, where=where, among=among)
+    total = inbox_count(conn, org, where=where, among=among)
     ids = [record.id for record, _ in entries]
-    read = set(conn.execute(_read_by(member).where(item_reads.c.item_id.in_(ids))).scalars())
+    read = dict(conn.execute(sa.select(item_reads.c.item_id, sa.func.coalesce(item_reads.c.version, 0))
+                             .where(item_reads.c.member_id == member.id, item_reads.c.item_id.in_(ids))).all())
     picked = set(conn.execute(_picked_by(org).where(pickups.c.item_id.in_(ids))).scalars())
     labels = vocabulary()
     rows = []
@@ -104,12 +140,14 @@ def incoming(conn: Connection, org: Organization, member: Member, filters: Filte
         doc: dict[str, Any] = record.latest.document
         headline = next((h.get("value") for h in doc.get("headlines", []) if h.get("value")), record.uri)
         topics = [(q, labels[q].label) for q in (subject_qcode(s) for s in doc.get("subjects", [])) if q in labels]
-        rows.append(Row(record, how, headline, doc.get("language"), topics, record.id in read, record.id in picked,
-                        record.latest.pubstatus == "canceled" or record.latest.notice_only))
-    return rows
+        read_version = read.get(record.id)
+        rows.append(Row(record, how, headline, doc.get("language"), topics,
+                        read_version is not None and read_version >= record.latest.version, record.id in picked,
+                        record.latest.pubstatus == "canceled" or record.latest.notice_only, read_version))
+    return Page(rows, total, next_cursor)
 
 
-def unread_by_partner(conn: Connection, org: Organization, member: Member) -> dict[str, int]:
-    """Received items the member has not opened, per source, over the whole history."""
-    return unread_by_source(conn, org, _read_by(member))
-
+def unread_by_partner(conn: Connection, org: Organization, member: Member) -> list[tuple[str, str, int]]:
+    """(slug, name, count) of received items the member has not read in the version they see now,
+    per source, over the whole history (the desk's "new" filter lists exactly these)."""
+    return unread_by_source(conn, org, _read_version(member, deliveries.c.item_id, deliveries.c.version))

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.members import Member
 from newsbridge.accounts.organizations import Organization
-from newsbridge.db.tables import item_reads, members, pickups
+from newsbridge.db.tables import deliveries, item_reads, items, members, organizations, pickups
 from newsbridge.errors import InvalidInput
 from newsbridge.ids import new_id, utcnow
 from newsbridge.items.queries import get_item
@@ -51,8 +51,42 @@ def list_pickups(conn: Connection, org: Organization, item_id: str) -> list[Pick
     return [Pickup(r.id, r.item_id, r.version, r.name, r.url, r.note, r.at) for r in rows]
 
 
-def mark_read(conn: Connection, member: Member, item_id: str) -> None:
-    exists = conn.execute(sa.select(item_reads.c.item_id).where(item_reads.c.member_id == member.id,
-                                                                item_reads.c.item_id == item_id)).first()
-    if exists is None:
-        conn.execute(item_reads.insert().values(member_id=member.id, item_id=item_id, at=utcnow()))
+@dataclass(frozen=True)
+class PartnerPickup:
+    """A partner's republication of one of our items, as the source sees it."""
+
+    item_id: str
+    organization: str  # the partner's name
+    url: str | None
+    at: datetime
+
+
+def pickups_by_partners(conn: Connection, source: Organization, item_ids: list[str]) -> dict[str, list[PartnerPickup]]:
+    """Who republished which of the source's items, where and when, oldest first. Only pickups by
+    organizations the item was delivered to under an agreement (or whose holding received it)
+    count: the member who recorded it and their note stay with the partner."""
+    if not item_ids:
+        return {}
+    picker = organizations.alias("picker")
+    delivered = sa.exists().where(deliveries.c.item_id == pickups.c.item_id,
+                                  deliveries.c.recipient_id.in_([picker.c.id, sa.func.coalesce(picker.c.parent_id, "")]))
+    query = (sa.select(pickups.c.item_id, picker.c.name, pickups.c.url, pickups.c.at)
+             .join(items, items.c.id == pickups.c.item_id).join(picker, picker.c.id == pickups.c.organization_id)
+             .where(items.c.organization_id == source.id, pickups.c.item_id.in_(item_ids), delivered)
+             .order_by(pickups.c.at, pickups.c.id))
+    found: dict[str, list[PartnerPickup]] = {}
+    for row in conn.execute(query):
+        found.setdefault(row.item_id, []).append(PartnerPickup(row.item_id, row.name, row.url, row.at))
+    return found
+
+
+def mark_read(conn: Connection, member: Member, item_id: str, version: int) -> None:
+    """Record that the member read ``version`` of the item. Reading an older version (a stale tab)
+    never lowers it; a newer version arriving later makes the item unread again (desk.incoming)."""
+    found = conn.execute(sa.select(item_reads.c.version).where(item_reads.c.member_id == member.id,
+                                                               item_reads.c.item_id == item_id)).first()
+    if found is None:
+        conn.execute(item_reads.insert().values(member_id=member.id, item_id=item_id, version=version, at=utcnow()))
+    elif (found.version or 0) < version:
+        conn.execute(item_reads.update().where(item_reads.c.member_id == member.id, item_reads.c.item_id == item_id)
+                     .values(version=version, at=utcnow()))

@@ -316,6 +316,10 @@ def act(conn: Connection, agreement_id: str, action: Action, actor_org: Organiza
         target = next_status(stored, action)
         if action is Action.PROPOSE and stored is Status.SUSPENDED:
             values["terms_revision"] = agreement.terms_revision + 1  # resuming needs every signature again
+        if action is Action.DECLINE:  # signatures given to the declined proposal count no more
+            values["terms_revision"] = agreement.terms_revision + 1
+            reason = str((data or {}).get("reason", "") if isinstance(data, dict) else "").strip()[:1000]
+            details = {"revision": agreement.terms_revision + 1, **({"reason": reason} if reason else {})}
     values["status"] = target.value
     conn.execute(agreements.update().where(agreements.c.id == agreement_id).values(**values))
     _record(conn, agreement_id, action.value, actor_org, actor, stored.value, target.value, details)

@@ -28,6 +28,7 @@ class Action(StrEnum):
     SIGN = "sign"
     SUSPEND = "suspend"
     END = "end"
+    DECLINE = "decline"
 
 
 # (from, action) -> to. Amending terms always needs every party to sign again.
@@ -38,6 +39,9 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (Status.PROPOSED, Action.SIGN): Status.PROPOSED,  # ... or ACTIVE once every party signed
     (Status.PROPOSED, Action.AMEND): Status.PROPOSED,
     (Status.PROPOSED, Action.END): Status.ENDED,
+    # A party says no to a proposal: it goes back to draft, where its terms can be amended and
+    # proposed again (every party then signs anew); ending it is a separate, final decision.
+    (Status.PROPOSED, Action.DECLINE): Status.DRAFT,
     (Status.ACTIVE, Action.AMEND): Status.PROPOSED,
     (Status.ACTIVE, Action.SUSPEND): Status.SUSPENDED,
     (Status.ACTIVE, Action.END): Status.ENDED,
@@ -69,4 +73,4 @@ def effective_status(stored: Status, valid_until: date | None, today: date) -> S
 
 def _past(action: Action) -> str:
     return {"propose": "proposed", "amend": "amended", "sign": "signed", "suspend": "suspended",
-            "end": "ended"}[action.value]
+            "end": "ended", "decline": "declined"}[action.value]

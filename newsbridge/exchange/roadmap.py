@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
-from newsbridge.db.tables import commitments, organizations
+from newsbridge.db.tables import agreement_events, agreements, commitments, organizations
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
 from newsbridge.items.queries import get_item
@@ -150,8 +150,10 @@ def _check_items(conn: Connection, viewer: Organization, evidence: Sequence[Mapp
 
 
 def update_commitment(conn: Connection, agreement_id: str, party_ids: Sequence[str], commitment_id: str,
-                      changes: Any, viewer: Organization) -> Commitment:
-    """Change status, owner, due day, notes, title or evidence of one commitment."""
+                      changes: Any, viewer: Organization, actor: str = "") -> Commitment:
+    """Change status, owner, due day, notes, title or evidence of one commitment. A change of
+    status is written into the agreement's history too (who moved which commitment, from what to
+    what), beside its signatures: the parties follow the roadmap there."""
     if not isinstance(changes, Mapping) or not changes:
         raise InvalidInput("send the fields to change: status, owner, due, notes, title, evidence", field="$")
     unknown = set(changes) - {"title", "owner", "due", "status", "notes", "evidence"}
@@ -159,11 +161,20 @@ def update_commitment(conn: Connection, agreement_id: str, party_ids: Sequence[s
         raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}", field=min(unknown))
     values = _values(changes, _slug_ids(conn, party_ids), "$", partial=True)
     _check_items(conn, viewer, values.get("evidence", []))
+    before = conn.execute(sa.select(commitments.c.status, commitments.c.title).where(
+        commitments.c.id == commitment_id, commitments.c.agreement_id == agreement_id)).first()
     done = conn.execute(commitments.update().where(commitments.c.id == commitment_id,
                                                    commitments.c.agreement_id == agreement_id)
                         .values(updated_at=utcnow(), **values))
     if done.rowcount == 0:
         raise NotFound(f"no commitment {commitment_id!r} in this agreement", field="commitment_id")
+    if before is not None and values.get("status", before.status) != before.status:
+        status = conn.execute(sa.select(agreements.c.status).where(agreements.c.id == agreement_id)).scalar_one()
+        conn.execute(agreement_events.insert().values(
+            agreement_id=agreement_id, action="commitment", organization_id=viewer.id, actor=actor or viewer.name,
+            from_status=status, to_status=status, at=utcnow(),
+            details={"commitment": commitment_id, "title": before.title, "from": before.status,
+                     "to": values["status"]}))
     return next(c for c in list_commitments(conn, agreement_id) if c.id == commitment_id)
 
 

@@ -158,14 +158,23 @@ def list_versions(conn: Connection, viewer: Organization, item_id: str) -> list[
     return [ItemVersion(*row[:-1], bool(row[-1])) for row in conn.execute(query.order_by(item_versions.c.version))]
 
 
-def list_own_items(conn: Connection, viewer: Organization, *, since: datetime | None = None, limit: int = 50) \
-        -> list[ItemRecord]:
-    """The organization's own items changed after ``since``, newest change first."""
+def list_own_items(conn: Connection, viewer: Organization, *, since: datetime | None = None, limit: int = 50,
+                   before: tuple[datetime, str] | None = None) -> list[ItemRecord]:
+    """The organization's own items changed after ``since``, newest change first; ``before`` (the
+    (updated_at, id) of the last item of a page) continues from there."""
     query = _query(viewer, utcnow()).where(items.c.organization_id == viewer.id)
     if since is not None:
         query = query.where(items.c.updated_at > since)
+    if before is not None:
+        query = query.where(sa.or_(items.c.updated_at < before[0],
+                                   sa.and_(items.c.updated_at == before[0], items.c.id < before[1])))
     query = query.order_by(items.c.updated_at.desc(), items.c.id.desc()).limit(max(1, min(limit, MAX_LIMIT)))
     return [_record(row) for row in conn.execute(query)]
+
+
+def count_own_items(conn: Connection, viewer: Organization) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(items)
+                            .where(items.c.organization_id == viewer.id)).scalar_one())
 
 
 _RECEIVED = (deliveries.c.agreement_id, agreements.c.title.label("agreement_title"), deliveries.c.reason,
@@ -242,15 +251,49 @@ def inbox(conn: Connection, viewer: Organization, *, since: datetime | None = No
     ``since`` keeps what arrived in the inbox after that time (so polling with it misses nothing);
     ``where`` narrows further (conditions on the items, item_versions, deliveries and organizations
     rows of the version the viewer sees); ``among`` (item id, version pairs: search hits) narrows first."""
+    return [(record, how) for record, how, _ in _inbox_rows(conn, viewer, since=since, before=None,
+                                                            limit=max(1, min(limit, MAX_LIMIT)), where=where,
+                                                            among=among)]
+
+
+InboxCursor = tuple[datetime, int]  # (arrival time, delivery id) of the last entry of a page
+
+
+def inbox_page(conn: Connection, viewer: Organization, *, before: InboxCursor | None = None, limit: int = 100,
+               where: Sequence[sa.ColumnElement[bool]] = (), among: sa.Select | None = None) \
+        -> tuple[list[tuple[ItemRecord, Received]], InboxCursor | None]:
+    """One page of :func:`inbox` read backwards from ``before`` (a cursor this function returned;
+    none: the newest), and the cursor of the next page (none: this was the last). A cursor, not an
+    offset: page 50 costs what page 1 costs, and arrivals meanwhile shift nothing."""
+    rows = _inbox_rows(conn, viewer, since=None, before=before, limit=limit + 1, where=where, among=among)
+    more = len(rows) > limit
+    return [(record, how) for record, how, _ in rows[:limit]], (rows[limit - 1][2] if more else None)
+
+
+def inbox_count(conn: Connection, viewer: Organization, *, where: Sequence[sa.ColumnElement[bool]] = (),
+                among: sa.Select | None = None) -> int:
+    """How many entries :func:`inbox` holds with these conditions (for "showing 100 of 2,345")."""
+    page = _inbox_page(viewer, utcnow(), among).where(*where).add_columns(
+        deliveries.c.item_id.label("counted_item")).subquery()
+    return int(conn.execute(sa.select(sa.func.count(sa.distinct(page.c.counted_item)))).scalar_one())
+
+
+def _inbox_rows(conn: Connection, viewer: Organization, *, since: datetime | None, before: InboxCursor | None,
+                limit: int, where: Sequence[sa.ColumnElement[bool]], among: sa.Select | None) \
+        -> list[tuple[ItemRecord, Received, InboxCursor]]:
     # Two steps: choose the page among narrow rows, then read the documents of that page only.
     now = utcnow()
     page = _inbox_page(viewer, now, among).where(*where)
     if since is not None:
         page = page.where(deliveries.c.arrives_at > since)
+    if before is not None:
+        page = page.where(sa.or_(deliveries.c.arrives_at < before[0],
+                                 sa.and_(deliveries.c.arrives_at == before[0], deliveries.c.id < before[1])))
     page = (page.order_by(deliveries.c.arrives_at.desc(), deliveries.c.id.desc())
-            .limit(max(1, min(limit, MAX_LIMIT))).subquery())
+            .limit(max(1, min(limit, MAX_LIMIT + 1))).subquery())
     query = _delivery_joins(sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at,
-                                      items.c.updated_at, *_SOURCE, *_VERSION, _hidden(_notice_for(viewer, now)), *_RECEIVED)
+                                      items.c.updated_at, *_SOURCE, *_VERSION, _hidden(_notice_for(viewer, now)), *_RECEIVED,
+                                      page.c.arrives_at.label("page_arrives_at"), page.c.delivery_id.label("page_id"))
                             .select_from(page).join(deliveries, deliveries.c.id == page.c.delivery_id))
     query = query.order_by(page.c.arrives_at.desc(), page.c.delivery_id.desc())
     seen: set[str] = set()
@@ -258,7 +301,7 @@ def inbox(conn: Connection, viewer: Organization, *, since: datetime | None = No
     for row in conn.execute(query):
         if row.id not in seen:
             seen.add(row.id)
-            found.append((_record(row), _received(row)))
+            found.append((_record(row), Received(*row[-8:-2]), (row.page_arrives_at, row.page_id)))
     return found
 
 
@@ -271,14 +314,17 @@ def received_languages(conn: Connection, viewer: Organization) -> list[str]:
     return sorted({language.split("-")[0] for language in conn.execute(query).scalars()})
 
 
-def unread_by_source(conn: Connection, viewer: Organization, read: sa.Select) -> dict[str, int]:
-    """How many received items per source (slug) are not among the item ids ``read`` selects."""
-    query = (sa.select(organizations.c.slug, sa.func.count(sa.distinct(items.c.id)))
+def unread_by_source(conn: Connection, viewer: Organization, read: sa.ColumnElement[bool]) -> list[tuple[str, str, int]]:
+    """(slug, name, count) per source of the received items with a delivered version for which
+    ``read`` (a condition on the ``deliveries`` row) is false: an item counts until its newest
+    version the viewer received is read. Counted over what the inbox lists (arrived by now)."""
+    now = utcnow()
+    query = (sa.select(organizations.c.slug, organizations.c.name, sa.func.count(sa.distinct(items.c.id)))
              .select_from(deliveries).join(items, items.c.id == deliveries.c.item_id)
              .join(organizations, organizations.c.id == items.c.organization_id)
-             .where(_available(viewer, utcnow()), items.c.id.not_in(read))
-             .group_by(organizations.c.slug).order_by(organizations.c.slug))
-    return {slug: count for slug, count in conn.execute(query)}
+             .where(_available(viewer, now), deliveries.c.arrives_at <= now, sa.not_(read))
+             .group_by(organizations.c.slug, organizations.c.name).order_by(organizations.c.name))
+    return [(slug, name, count) for slug, name, count in conn.execute(query)]
 
 
 def received(conn: Connection, viewer: Organization, item_id: str) -> Received | None:

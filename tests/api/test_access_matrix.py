@@ -66,6 +66,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/agreements/{agreement_id}:sign"): Case("owned"),
     ("POST", "/api/v1/agreements/{agreement_id}:suspend"): Case("owned"),
     ("POST", "/api/v1/agreements/{agreement_id}:end"): Case("owned"),
+    ("POST", "/api/v1/agreements/{agreement_id}:decline"): Case("owned"),
     ("POST", "/api/v1/agreements/{agreement_id}:amend"): Case("owned", AMENDMENT),
     ("POST", "/api/v1/agreements/{agreement_id}/roadmap"): Case("owned", {"title": "Take over the roadmap"}),
     ("PATCH", "/api/v1/agreements/{agreement_id}/roadmap/{commitment_id}"): Case("owned", {"status": "done"}),

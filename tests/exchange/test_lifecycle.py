@@ -33,6 +33,7 @@ EXPECTED: dict[tuple[Status, Action], Status] = {
     (S.PROPOSED, A.SIGN): S.PROPOSED,
     (S.PROPOSED, A.AMEND): S.PROPOSED,
     (S.PROPOSED, A.END): S.ENDED,
+    (S.PROPOSED, A.DECLINE): S.DRAFT,  # a party says no: back to draft, to amend and propose again
     (S.ACTIVE, A.AMEND): S.PROPOSED,
     (S.ACTIVE, A.SUSPEND): S.SUSPENDED,
     (S.ACTIVE, A.END): S.ENDED,

@@ -27,7 +27,11 @@ CASES = {  # (method, path): form fields posted (besides the CSRF token)
     ("POST", "/agreements/{agreement_id}/propose"): {},
     ("POST", "/agreements/{agreement_id}/sign"): {},
     ("POST", "/agreements/{agreement_id}/suspend"): {},
-    ("POST", "/agreements/{agreement_id}/end"): {},
+    ("POST", "/agreements/{agreement_id}/end"): {"confirm": "yes"},
+    ("GET", "/agreements/{agreement_id}/end"): None,
+    ("POST", "/agreements/{agreement_id}/decline"): {},
+    ("GET", "/agreements/{agreement_id}/amend"): None,
+    ("POST", "/agreements/{agreement_id}/amend"): {"title": "Taken over", "ours_share": "on"},
     ("POST", "/agreements/{agreement_id}/roadmap"): {"title": "Taken over"},
     ("POST", "/agreements/{agreement_id}/roadmap/{commitment_id}"): {"status": "done"},
 }

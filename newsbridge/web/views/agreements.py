@@ -13,6 +13,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_timedelta
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -122,8 +123,31 @@ def _detail(conn: Connection, who: Viewer, agreement_id: str) -> dict[str, Any]:
 def _agreement_page(request: Request, who: Viewer, agreement_id: str, status: int = 200, **extra: Any) -> HTMLResponse:
     with reading(request.app.state.hub.engine) as conn:
         context = _detail(conn, who, agreement_id)
-    context = {"flash": _flash(request, who), **extra, **context}
+    context = {"flash": _flash(request, who), **extra, **context, **_history_page(request, who, context["events"])}
+    agreement = context["agreement"]
+    context["may_amend"] = (context["may_edit"] and agreement.party(who.organization.id) is not None
+                            and (agreement.status, Action.AMEND) in TRANSITIONS)
     return page(request, "agreement.html", who, status=status, **context)
+
+
+HISTORY_PAGE = 50
+
+
+def _history_page(request: Request, who: Viewer, events: list[Any]) -> dict[str, Any]:
+    """The history newest first, a page at a time. The cursor is an event's place in the history
+    (events are only ever appended, so it keeps pointing at the same event)."""
+    raw = request.query_params.get("events_before", "")
+    before = min(int(raw), len(events)) if raw.isdigit() and len(raw) < 10 else len(events)
+    start = max(0, before - HISTORY_PAGE)
+    shown = list(reversed(events[start:before]))
+    path = request.url.path
+    first = len(events) - before + 1
+    return {"events": shown,
+            "events_count": {"first": format_decimal(first if shown else 0, locale=who.locale),
+                             "last": format_decimal(first + len(shown) - 1, locale=who.locale),
+                             "total": format_decimal(len(events), locale=who.locale)},
+            "events_next_link": f"{path}?events_before={start}" if start > 0 else None,
+            "events_first_link": path if before < len(events) else None}
 
 
 def _back(agreement_id: str, done: str, anchor: str = "") -> RedirectResponse:
@@ -133,9 +157,16 @@ def _back(agreement_id: str, done: str, anchor: str = "") -> RedirectResponse:
 @router.get("/agreements")
 def agreements_page(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
     with reading(request.app.state.hub.engine) as conn:
-        rows = [(a, BADGES[a.status], progress(list_commitments(conn, a.id), date.today()))
-                for a in list_agreements(conn, who.organization)]
-    return page(request, "agreements.html", who, rows=rows, flash=_flash(request, who))
+        found = list_agreements(conn, who.organization)
+        rows = [(a, BADGES[a.status], progress(list_commitments(conn, a.id), date.today())) for a in found]
+        since = {a.id: _active_since(history(conn, a.id)) for a in found if not a.valid_from}
+    return page(request, "agreements.html", who, rows=rows, since=since, flash=_flash(request, who))
+
+
+def _active_since(events: list[Any]) -> date | None:
+    """The day an agreement last became active (its last signature), for one without a first valid day."""
+    started = [e for e in events if e.to_status == Status.ACTIVE.value and e.from_status != Status.ACTIVE.value]
+    return started[-1].at.date() if started else None
 
 
 # --- proposing -----------------------------------------------------------------------------------------------------
@@ -203,11 +234,13 @@ def _error(exc: NewsbridgeError, directions: list[str]) -> dict[str, str | None]
 
 
 def _form_page(request: Request, who: Viewer, values: dict[str, Any], status: int = 200,
-               error: dict[str, str | None] | None = None) -> HTMLResponse:
+               error: dict[str, str | None] | None = None, amending: Agreement | None = None) -> HTMLResponse:
     with reading(request.app.state.hub.engine) as conn:
         others = [o for o in list_organizations(conn) if o.id != who.organization.id]
+    if amending is not None:  # the parties of an agreement never change
+        others = [o for o in others if amending.party(o.id) is not None]
     names = Locale.parse(who.locale).languages
-    return page(request, "agreement_new.html", who, status=status, values=values, error=error,
+    return page(request, "agreement_new.html", who, status=status, values=values, error=error, amending=amending,
                 partners=[(o.slug, o.name) for o in others],
                 topics=[(q, topic_label(q, who.locale)) for q in TOP_TOPICS],
                 languages=[(code, names.get(code, code)) for code in LANGUAGES])
@@ -341,11 +374,14 @@ def _lifecycle(action: Action) -> None:
 
     def _endpoint(request: Request, who: Viewer, agreement_id: str, form: dict[str, Any]) -> Response:
         who.require("manage")
+        if action is Action.END and form.get("confirm") != "yes":  # ending is final: never on one click
+            return _confirm_end_page(request, who, agreement_id)
         # A member signs the terms the page showed them, never a revision amended after it was drawn.
         revision = _seen_revision(form) if action is Action.SIGN else None
+        data = {"reason": str(form.get("reason", ""))} if action is Action.DECLINE else None
         try:
             with writing(request.app.state.hub.engine) as conn:
-                act(conn, agreement_id, action, who.organization, _actor(who), revision=revision)
+                done = act(conn, agreement_id, action, who.organization, _actor(who), data, revision=revision)
         except NotFound:
             raise
         except RevisionChanged as exc:
@@ -354,7 +390,7 @@ def _lifecycle(action: Action) -> None:
         except NewsbridgeError as exc:
             return _agreement_page(request, who, agreement_id, status=exc.status, flash=exc.message,
                                    flash_kind="error")
-        return _back(agreement_id, DONE[action])
+        return _back(agreement_id, "active" if done.status is Status.ACTIVE else DONE[action])
 
     endpoint.__name__ = f"agreement_{action.value}"
     router.add_api_route(f"/agreements/{{agreement_id}}/{action.value}", endpoint, methods=["POST"])
@@ -362,6 +398,19 @@ def _lifecycle(action: Action) -> None:
 
 for _action in BUTTONS:
     _lifecycle(_action)
+
+
+def _confirm_end_page(request: Request, who: Viewer, agreement_id: str) -> HTMLResponse:
+    with reading(request.app.state.hub.engine) as conn:
+        agreement = get_agreement(conn, who.organization, agreement_id)
+    return page(request, "agreement_end.html", who, agreement=agreement)
+
+
+@router.get("/agreements/{agreement_id}/end")
+def confirm_end(request: Request, agreement_id: str, who: Viewer = Depends(viewer)) -> HTMLResponse:
+    """The confirmation step of "End for good" (the page's dialog shows the same form without a page load)."""
+    who.require("manage")
+    return _confirm_end_page(request, who, agreement_id)
 
 
 async def _change_roadmap(request: Request, who: Viewer, agreement_id: str,
@@ -408,6 +457,6 @@ async def change_commitment(request: Request, agreement_id: str, commitment_id: 
                 raise NotFound(f"no commitment {commitment_id!r} in this agreement", field="commitment_id")
             changes["evidence"] = [*current.evidence, {"kind": "url", "ref": url, "note": ""}]
         update_commitment(conn, agreement.id, [p.id for p in agreement.parties], commitment_id, changes,
-                          who.organization)
+                          who.organization, _actor(who))
 
     return await _change_roadmap(request, who, agreement_id, change, "commitment")

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
+from newsbridge.accounts.organizations import outlets_of
 from newsbridge.db.engine import read, reading
 from newsbridge.delivery.feeds import changes, latest_position
-from newsbridge.desk.incoming import STATUSES, Filters, Row, incoming, unread_by_partner
+from newsbridge.desk.incoming import STATUSES, Filters, incoming, unread_by_partner
 from newsbridge.exchange.agreements import list_agreements
-from newsbridge.items.queries import received_languages
+from newsbridge.items.queries import InboxCursor, received_languages
 from newsbridge.vocab.mediatopics import vocabulary
 from newsbridge.web.context import Viewer, page, viewer
 
@@ -41,18 +44,62 @@ def _filters(request: Request) -> Filters:
                    q=(q.get("q") or "").strip()[:500] or None, since=_day(q.get("since")), until=_day(q.get("until")))
 
 
+PAGE_SIZE = 100
+
+
+def cursor(value: str | None) -> InboxCursor | None:
+    """A page cursor from a link (``<arrival time>_<delivery id>``); anything else is the first page."""
+    when, _, number = (value or "").rpartition("_")
+    try:
+        return datetime.fromisoformat(when), int(number)
+    except ValueError:
+        return None
+
+
+def _start(value: str | None) -> int:
+    return int(value) if (value or "").isdigit() and int(value) < 10**9 else 1
+
+
+def _partners(conn: Any, who: Viewer) -> list[tuple[str, str]]:
+    """Partners for the filter: parties of agreements proposed at least once, and their outlets
+    (an outlet publishes under its own name, so its items are filtered by it)."""
+    parties = {p.id: p for a in list_agreements(conn, who.organization) if a.proposed for p in a.parties
+               if p.id not in (who.organization.id, who.organization.parent_id)}
+    found = {(p.slug, p.name) for p in parties.values()}
+    for party_id in parties:
+        found |= {(o.slug, o.name) for o in outlets_of(conn, party_id) if o.id != who.organization.id}
+    return sorted(found, key=lambda p: p[1].casefold())
+
+
+def _unread(conn: Any, who: Viewer) -> list[tuple[str, str, int]]:
+    return unread_by_partner(conn, who.organization, who.member)
+
+
 def _context(request: Request, who: Viewer) -> dict[str, Any]:
     filters = _filters(request)
+    before = cursor(request.query_params.get("before"))
+    start = _start(request.query_params.get("from")) if before else 1
     with reading(request.app.state.hub.engine) as conn:
-        rows: list[Row] = incoming(conn, who.organization, who.member, filters, zone=ZoneInfo(who.timezone))
-        unread = unread_by_partner(conn, who.organization, who.member)
+        found = incoming(conn, who.organization, who.member, filters, limit=PAGE_SIZE, zone=ZoneInfo(who.timezone),
+                         before=before)
+        unread = _unread(conn, who)
         languages = received_languages(conn, who.organization)
-        partners = sorted({(p.slug, p.name) for a in list_agreements(conn, who.organization) if a.proposed
-                           for p in a.parties if p.id not in (who.organization.id, who.organization.parent_id)})
+        partners = _partners(conn, who)
     topics = vocabulary()
-    return {"rows": rows, "filters": filters, "unread": unread, "partners": partners, "partner_names": dict(partners),
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("before", "from")]
+    next_link = None
+    if found.next_cursor is not None:
+        at, number = found.next_cursor
+        next_link = "/desk?" + urlencode([*kept, ("before", f"{at.isoformat()}_{number}"),
+                                          ("from", str(start + len(found.rows)))])
+    count = {"first": format_decimal(start, locale=who.locale),
+             "last": format_decimal(start + len(found.rows) - 1, locale=who.locale),
+             "total": format_decimal(found.total, locale=who.locale)}
+    return {"rows": found.rows, "filters": filters, "unread": unread, "partners": partners,
+            "unread_counts": {slug: n for slug, _, n in unread},
             "topics": [(q, topics[q].label) for q in TOP_TOPICS], "languages": languages,
-            "query": request.url.query}
+            "query": request.url.query, "count": count, "total": found.total, "next_link": next_link,
+            "first_link": ("/desk?" + urlencode(kept)) if before else None}
 
 
 @router.get("/desk")
@@ -64,6 +111,14 @@ def desk(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
 def desk_rows(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
     """The list alone, for live refreshes (htmx swaps it in)."""
     return page(request, "desk_rows.html", who, **_context(request, who))
+
+
+@router.get("/desk/unread")
+def desk_unread(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
+    """The unread-by-partner panel alone, refreshed with the list on live arrivals."""
+    with reading(request.app.state.hub.engine) as conn:
+        unread = _unread(conn, who)
+    return page(request, "desk_unread.html", who, unread=unread)
 
 
 @router.get("/desk/events")

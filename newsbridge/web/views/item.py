@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from newsbridge.db.engine import reading, writing
 from newsbridge.delivery.status import partner_summary
-from newsbridge.desk.pickups import list_pickups, mark_read, record_pickup
+from newsbridge.desk.pickups import list_pickups, mark_read, pickups_by_partners, record_pickup
 from newsbridge.desk.translation import LibreTranslate, translate_item
 from newsbridge.errors import InvalidInput
 from newsbridge.exchange.deliveries import explain_routing
@@ -92,7 +92,8 @@ def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
                for older, newer in zip(versions, versions[1:])]
     published = doc.get("versionCreated") or doc.get("firstCreated")
     return {"record": record, "doc": doc, "published": _parse_time(published), "how": how, "own": own, "versions": versions, "changes": changes,
-            "routing": routing, "partners": partners, "pickups": picked, "downloads": DOWNLOADS,
+            "routing": routing, "partners": partners, "pickups": picked, "partner_pickups": partner_pickups,
+            "downloads": DOWNLOADS,
             "headline": _headline(record.latest) or record.uri, "language": doc.get("language"),
             "body_html": _body_html(doc), "warnings": warnings,
             "withdrawn": record.latest.pubstatus == "canceled" or record.latest.notice_only}
@@ -117,7 +118,7 @@ def item_page(request: Request, item_id: str, translate: bool = False, who: View
                                                 language or None, who.locale)
     if not context["own"]:
         with writing(request.app.state.hub.engine) as conn:
-            mark_read(conn, who.member, item_id)
+            mark_read(conn, who.member, item_id, context["record"].latest.version)
     return page(request, "item.html", who, **context)
 
 

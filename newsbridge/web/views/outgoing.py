@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +20,7 @@ from starlette.datastructures import UploadFile
 
 from newsbridge.db.engine import reading, writing
 from newsbridge.delivery.status import partner_summary
+from newsbridge.desk.pickups import pickups_by_partners
 from newsbridge.errors import InvalidInput, NewsbridgeError
 from newsbridge.formats.item import Item
 from newsbridge.ids import new_id
@@ -30,6 +33,10 @@ from newsbridge.web.i18n import ngettext_for
 
 router = APIRouter(include_in_schema=False)
 LANGUAGES = ("en", "ru", "kk", "fa")
+# What the upload hint names, one entry per format the hub reads (formats.detect.KNOWN_FORMATS; a test
+# keeps them in step): format names are not translated, the plain-text wire is described.
+UPLOAD_FORMATS = {"ninjs": "ninjs 1.x–3.x", "newsml-g2": "NewsML-G2", "nitf": "NITF", "newsml1": "NewsML 1.x",
+                  "rss": "RSS", "atom": "Atom", "jsonfeed": "JSON Feed", "plaintext": None}
 
 
 def _topic_choices(locale: str) -> list[tuple[str, str]]:
@@ -44,13 +51,42 @@ def _topic_choices(locale: str) -> list[tuple[str, str]]:
     return sorted((label(q, locale), q) for q in common)
 
 
+PAGE_SIZE = 50
+
+
+def _cursor(value: str | None) -> tuple[datetime, str] | None:
+    """A page cursor from a link (``<updated_at>_<item id>``); anything else is the first page."""
+    when, _, item_id = (value or "").rpartition("_")
+    try:
+        return (datetime.fromisoformat(when), item_id) if item_id else None
+    except ValueError:
+        return None
+
+
 def _context(request: Request, who: Viewer) -> dict[str, Any]:
+    before = _cursor(request.query_params.get("before"))
+    start = request.query_params.get("from", "")
+    start_at = int(start) if before and start.isdigit() and len(start) < 10 else 1
+    q = (request.query_params.get("q") or "").strip()[:500]
     with reading(request.app.state.hub.engine) as conn:
-        records = list_own_items(conn, who.organization, limit=50)
+        found = list_own_items(conn, who.organization, limit=PAGE_SIZE + 1, before=before)
+        records = found[:PAGE_SIZE]
+        total = count_own_items(conn, who.organization)
         status = {r.id: partner_summary(conn, r.id) for r in records}
+        picked = pickups_by_partners(conn, who.organization, [r.id for r in records])
         sources = [(s, recent_polls(conn, s.id, 1)) for s in list_sources(conn, who.organization)]
-    return {"records": records, "delivery_status": status, "languages": LANGUAGES,
-            "topic_choices": _topic_choices(who.locale), "sources": sources}
+    next_link = None
+    if len(found) > PAGE_SIZE:
+        last = records[-1]
+        next_link = "/outgoing?" + urlencode({"before": f"{last.updated_at.isoformat()}_{last.id}",
+                                              "from": start_at + len(records)})
+    count = {"first": format_decimal(start_at, locale=who.locale),
+             "last": format_decimal(start_at + len(records) - 1, locale=who.locale),
+             "total": format_decimal(total, locale=who.locale)}
+    return {"records": records, "delivery_status": status, "partner_pickups": picked, "languages": LANGUAGES,
+            "topic_choices": _topic_choices(who.locale), "sources": sources, "count": count,
+            "upload_formats": [name for name in UPLOAD_FORMATS.values() if name],
+            "next_link": next_link, "first_link": "/outgoing" if before else None}
 
 
 @router.post("/outgoing/sources")
@@ -79,15 +115,23 @@ def outgoing(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
     return page(request, "outgoing.html", who, **_context(request, who))
 
 
-def _topics(raw: str, choices: list[tuple[str, str]]) -> list[str]:
-    """Topics typed as labels (from the autocomplete) or qcodes, separated by commas."""
+def _topics(values: list[str], choices: list[tuple[str, str]]) -> list[str]:
+    """The chosen topics as qcodes. The form sends one value per topic (the chips, or the
+    multi-select without JavaScript), each a qcode; a whole label is taken too. Only a value that
+    is neither is split at commas (typed by hand): labels such as "economy, business and finance"
+    hold commas themselves."""
     by_label = {label.casefold(): qcode for label, qcode in choices}
-    found = []
-    for part in (p.strip() for p in raw.split(",")):
-        if part:
-            qcode = by_label.get(part.casefold()) or part
-            found.append(qcode)
-    return found
+    known = {qcode for _, qcode in choices}
+    found: list[str] = []
+    for value in (v.strip() for v in values):
+        if not value:
+            continue
+        if value in known or value.casefold() in by_label:
+            parts = [value]
+        else:
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+        found += [by_label.get(part.casefold()) or part for part in parts]
+    return list(dict.fromkeys(found))
 
 
 def _embargo(raw: str, zone: str) -> datetime | None:
@@ -103,6 +147,7 @@ def _embargo(raw: str, zone: str) -> datetime | None:
 async def publish(request: Request, who: Viewer = Depends(viewer)) -> Response:
     form = await checked_form(request, who)
     who.require("publish")
+    form["topics"] = [str(v) for v in (await request.form()).getlist("topics")]  # one value per chosen topic
     return await run_in_threadpool(_publish, request, who, form)
 
 
@@ -118,7 +163,7 @@ def _publish(request: Request, who: Viewer, form: dict[str, Any]) -> Response:
                     language=language if language in LANGUAGES else None,
                     byline=str(form.get("byline", "")).strip() or None,
                     embargoed=_embargo(str(form.get("embargo", "")), who.timezone))
-        item = with_subjects(item, _topics(str(form.get("topics", "")), _topic_choices(who.locale)))
+        item = with_subjects(item, _topics(list(form.get("topics") or []), _topic_choices(who.locale)))
         stored = hub.ingestor.ingest_item(who.organization, item)
     except NewsbridgeError as exc:
         return page(request, "outgoing.html", who, status=exc.status, flash=exc.message, flash_kind="error",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -31,13 +33,26 @@ def _partners(conn: Any, who: Viewer) -> dict[str, tuple[Organization, list[Agre
     return {org.slug: (org, agreements) for org, agreements in sorted(found, key=lambda f: f[0].name)}
 
 
+PAGE_SIZE = 30
+
+
 def _context(request: Request, who: Viewer, **extra: Any) -> dict[str, Any]:
+    after = request.query_params.get("after", "")  # the cursor: the last partner (slug) of the page before
     with reading(request.app.state.hub.engine) as conn:
-        partners = _partners(conn, who)
+        every = _partners(conn, who)
+        keys = list(every)
+        start = keys.index(after) + 1 if after in every else 0
+        partners = {slug: every[slug] for slug in keys[start:start + PAGE_SIZE]}
         outlets = {slug: outlets_of(conn, org.id) for slug, (org, _) in partners.items()}
         endpoints = [(e, health(conn, e.id)) for e in list_endpoints(conn, who.organization)]
         tokens = list_feed_tokens(conn, who.organization)
-    return {"partners": partners, "outlets": outlets, "endpoints": endpoints, "tokens": tokens, **extra}
+    shown_to = start + len(partners)
+    paging = {"partners_count": {"first": format_decimal(start + 1 if partners else 0, locale=who.locale),
+                                 "last": format_decimal(shown_to, locale=who.locale),
+                                 "total": format_decimal(len(every), locale=who.locale)},
+              "partners_next": f"/partners?{urlencode({'after': keys[shown_to - 1]})}" if shown_to < len(keys) else None,
+              "partners_first": "/partners" if start else None}
+    return {"partners": partners, "outlets": outlets, "endpoints": endpoints, "tokens": tokens, **paging, **extra}
 
 
 @router.get("/partners")

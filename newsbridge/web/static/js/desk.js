@@ -28,3 +28,6 @@
     });
   });
 })();
+    // On a phone the filter panel comes first but folded, unless a filter is in use.
+    const panel = document.getElementById("filter-panel");
+    if (panel && window.matchMedia("(max-width: 760px)").matches && !panel.dataset.active) panel.open = false;
