@@ -27,12 +27,15 @@ from newsbridge.ingest.polling import Poller
 from newsbridge.middleware import RequestContext
 from newsbridge.telemetry import configure_logging
 from newsbridge.web.errors import html_error
+from newsbridge.web.views import alerts as web_alerts
 from newsbridge.web.views import agreements as web_agreements
 from newsbridge.web.views import auth as web_auth
 from newsbridge.web.views import desk as web_desk
 from newsbridge.web.views import item as web_item
 from newsbridge.web.views import outgoing as web_outgoing
+from newsbridge.web.views import own_item as web_own_item
 from newsbridge.web.views import partners as web_partners
+from newsbridge.web.views import preview as web_preview
 
 DESCRIPTION = """
 Newsbridge is a news-exchange hub for cooperating media organizations.
@@ -98,7 +101,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     # The API first, the busiest part (feed, stream) ahead: a request is matched route by route.
     for module in (delivery, items, inbox, agreements, atom, sources, me, schemas, ops):
         app.include_router(module.router)
-    for view in (web_auth, web_desk, web_item, web_outgoing, web_partners, web_agreements):
+    for view in (web_auth, web_desk, web_item, web_outgoing, web_partners, web_agreements, web_alerts,
+                 web_preview, web_own_item):
         app.include_router(view.router)
     static = resources.files("newsbridge.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

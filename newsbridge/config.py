@@ -71,6 +71,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("translator_url", str, "",
             "Base URL of a LibreTranslate-compatible machine translation service for the desk (none: off)."),
     Setting("translator_api_key", str, "", "API key for that service, if it needs one.", secret=True),
+    Setting("smtp_url", str, "",
+            "SMTP server for e-mail alert digests: smtp://host:25, smtp+starttls://user:password@host:587 or "
+            "smtps://host:465 (none: no mail).", secret=True),
+    Setting("mail_from", str, "Newsbridge <newsbridge@localhost>", "Sender address of the hub's e-mail."),
     Setting("log_level", str, "INFO", "Python log level of the hub's structured logs."),
     Setting("log_format", _choice("json", "text"), "json", "`json` (one object a line) or `text` logs."),
 )
@@ -90,6 +94,8 @@ class Settings:
     public_url: str
     translator_url: str
     translator_api_key: str
+    smtp_url: str
+    mail_from: str
     log_level: str
     log_format: str
 

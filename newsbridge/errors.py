@@ -116,6 +116,7 @@ ERROR_CODES: dict[str, str] = {
     "revision_changed": "An agreement's terms changed since the revision the caller read; read them again, then act.",
     "sign_in_required": "A desk page was opened without a session; browsers are sent to /login (never an API answer).",
     "translation_failed": "The configured translation service did not answer with a translation; try later.",
+    "mail_not_sent": "The SMTP server (NEWSBRIDGE_SMTP_URL) refused an e-mail or could not be reached.",
     "too_many_attempts": "Sign-in paused for this e-mail from this address after failures; wait (Retry-After).",
     "method_not_allowed": "The path exists but not with this HTTP method.",
     "internal": "A bug on our side; the request id in the response lets operators find it.",

@@ -24,6 +24,8 @@ LAYERS = {  # what each part of the package may import from newsbridge
     "delivery": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery"},
     "ingest": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest"},
     "desk": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest", "desk"},
+    "alerts": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery", "ingest", "desk",
+                      "alerts"},
     "demo": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery", "desk", "ingest", "demo"},
 }
 EDGES = {"api", "cli", "web", "app", "middleware"}  # web: pages, the edge people use

@@ -25,6 +25,22 @@ from newsbridge.items.withdrawal import notice_only
 from newsbridge.vocab.mediatopics import subject_qcode, vocabulary
 
 STATUSES = ("new", "read", "picked", "withdrawn")
+SNIPPET_CHARS = 220
+
+
+def first_paragraph(document: dict[str, Any], limit: int = SNIPPET_CHARS) -> str:
+    """The first non-empty paragraph of a ninjs document's plain text, at most ``limit`` characters
+    (cut at a word, with an ellipsis); the headline repeated as the first line is skipped."""
+    text = next((b.get("value") or "" for b in document.get("bodies", [])
+                 if isinstance(b, dict) and b.get("contentType") == "text/plain"), "")
+    headline = next((h.get("value") for h in document.get("headlines", []) if h.get("value")), None)
+    paragraph = next((p.strip() for p in text.split("\n") if p.strip() and p.strip() != headline), "")
+    if len(paragraph) <= limit:
+        return paragraph
+    cut = paragraph[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:—-")
+    return cut + "…"
+
+
 @dataclass(frozen=True)
 class Filters:
     partner: str | None = None  # source slug
@@ -56,6 +72,12 @@ class Row:
     picked: bool
     withdrawn: bool
     read_version: int | None = None  # the newest version the member read, if any
+
+    @property
+    def snippet(self) -> str:
+        """The first paragraph of the text, cut at a word near :data:`SNIPPET_CHARS` (none for a
+        withdrawn item: its notice carries no text)."""
+        return first_paragraph(self.record.latest.document)
 
     @property
     def updated(self) -> bool:

@@ -158,11 +158,19 @@ def list_versions(conn: Connection, viewer: Organization, item_id: str) -> list[
     return [ItemVersion(*row[:-1], bool(row[-1])) for row in conn.execute(query.order_by(item_versions.c.version))]
 
 
+def _own_matching(among: sa.Select) -> sa.ColumnElement[bool]:
+    """Own items whose newest version is among the (item id, version) pairs ``among`` (search hits)."""
+    return sa.tuple_(items.c.id, items.c.latest_version).in_(among)
+
+
 def list_own_items(conn: Connection, viewer: Organization, *, since: datetime | None = None, limit: int = 50,
-                   before: tuple[datetime, str] | None = None) -> list[ItemRecord]:
+                   before: tuple[datetime, str] | None = None, among: sa.Select | None = None) -> list[ItemRecord]:
     """The organization's own items changed after ``since``, newest change first; ``before`` (the
-    (updated_at, id) of the last item of a page) continues from there."""
+    (updated_at, id) of the last item of a page) continues from there; ``among`` (search hits,
+    items.search.matching_versions) keeps the items whose newest version matches."""
     query = _query(viewer, utcnow()).where(items.c.organization_id == viewer.id)
+    if among is not None:
+        query = query.where(_own_matching(among))
     if since is not None:
         query = query.where(items.c.updated_at > since)
     if before is not None:
@@ -172,9 +180,11 @@ def list_own_items(conn: Connection, viewer: Organization, *, since: datetime | 
     return [_record(row) for row in conn.execute(query)]
 
 
-def count_own_items(conn: Connection, viewer: Organization) -> int:
-    return int(conn.execute(sa.select(sa.func.count()).select_from(items)
-                            .where(items.c.organization_id == viewer.id)).scalar_one())
+def count_own_items(conn: Connection, viewer: Organization, among: sa.Select | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(items).where(items.c.organization_id == viewer.id)
+    if among is not None:
+        query = query.where(_own_matching(among))
+    return int(conn.execute(query).scalar_one())
 
 
 _RECEIVED = (deliveries.c.agreement_id, agreements.c.title.label("agreement_title"), deliveries.c.reason,

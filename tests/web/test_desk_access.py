@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from newsbridge.accounts.members import add_member
+from newsbridge.alerts.saved_searches import save_search
 from newsbridge.db.engine import writing
 from newsbridge.delivery.endpoints import create_endpoint
 from newsbridge.delivery.feeds import create_feed_token, list_feed_tokens
@@ -20,6 +22,12 @@ CASES = {  # (method, path): form fields posted (besides the CSRF token)
     ("GET", "/items/{item_id}"): None,
     ("GET", "/items/{item_id}/download"): None,
     ("POST", "/items/{item_id}/pickup"): {"url": "https://stranger.example/copy"},
+    ("GET", "/items/{item_id}/preview"): None,
+    ("POST", "/items/{item_id}/correct"): {"headline": "Taken over", "body": "Taken over"},
+    ("GET", "/items/{item_id}/withdraw"): None,
+    ("POST", "/items/{item_id}/withdraw"): {"confirm": "yes"},
+    ("POST", "/alerts/searches/{search_id}/alerts"): {"alerts": "on"},
+    ("POST", "/alerts/searches/{search_id}/delete"): {},
     ("GET", "/partners/{slug}"): None,
     ("POST", "/partners/endpoints/{endpoint_id}/{action}"): {},
     ("POST", "/partners/feed-tokens/{token_id}/revoke"): {},
@@ -67,8 +75,10 @@ async def world(client, make_partner, engine):  # type: ignore[no-untyped-def]
         endpoint, _secret = create_endpoint(conn, alpha.org, "https://93.184.216.34/hook")
         create_feed_token(conn, alpha.org)
         [token] = list_feed_tokens(conn, alpha.org)
+        search = save_search(conn, add_member(conn, "alpha", "editor@alpha.example", "Editor of Alpha", "editor",
+                                              "correct horse battery"), "Alpha's search", {"q": "alpha"})
     return {"item_id": item_id, "slug": "alpha", "endpoint_id": endpoint.id, "action": "rotate",
-            "token_id": token["id"], "agreement_id": agreement["id"],
+            "token_id": token["id"], "agreement_id": agreement["id"], "search_id": search.id,
             "commitment_id": agreement["roadmap"]["commitments"][0]["id"]}
 
 

@@ -19,7 +19,7 @@ from tests.conftest import active_agreement
 
 pytestmark = pytest.mark.anyio
 
-ROW = re.compile(r'<a class="headline" href="/items/[^"]+"[^>]*>([^<]+)</a>')
+ROW = re.compile(r'<a class="headline" href="/items/[^"]+"[^>]*>((?:[^<]|</?mark>)+)</a>')  # matches in <mark>
 MANAGE = ("publish", "read", "manage")
 ECONOMY = {"name": "economy", "uri": "http://cv.iptc.org/newscodes/mediatopic/04000000"}
 FOOTBALL = {"name": "football", "uri": "http://cv.iptc.org/newscodes/mediatopic/20001065"}  # under sport
@@ -32,7 +32,7 @@ def story(uri: str, headline: str, body: str, language: str, *subjects: dict[str
 
 
 def headlines(html: str) -> list[str]:
-    return ROW.findall(html)
+    return [re.sub(r"</?mark>", "", found) for found in ROW.findall(html)]
 
 
 @pytest.fixture

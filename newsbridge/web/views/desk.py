@@ -20,6 +20,7 @@ from newsbridge.exchange.agreements import list_agreements
 from newsbridge.items.queries import InboxCursor, received_languages
 from newsbridge.vocab.mediatopics import vocabulary
 from newsbridge.web.context import Viewer, page, viewer
+from newsbridge.web.highlight import highlight
 
 router = APIRouter(include_in_schema=False)
 TOP_TOPICS = [q for q, t in vocabulary().items() if not t.broader and not t.retired]
@@ -99,7 +100,8 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
             "unread_counts": {slug: n for slug, _, n in unread},
             "topics": [(q, topics[q].label) for q in TOP_TOPICS], "languages": languages,
             "query": request.url.query, "count": count, "total": found.total, "next_link": next_link,
-            "first_link": ("/desk?" + urlencode(kept)) if before else None}
+            "first_link": ("/desk?" + urlencode(kept)) if before else None,
+            "mark": lambda text: highlight(text, filters.q)}
 
 
 @router.get("/desk")

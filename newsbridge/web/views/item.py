@@ -96,6 +96,7 @@ def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
             "downloads": DOWNLOADS,
             "headline": _headline(record.latest) or record.uri, "language": doc.get("language"),
             "body_html": _body_html(doc), "warnings": warnings,
+            "plain_text": _plain(record.latest) if own else "",
             "withdrawn": record.latest.pubstatus == "canceled" or record.latest.notice_only}
 
 

@@ -27,8 +27,10 @@ from newsbridge.ids import new_id
 from newsbridge.ingest.pipeline import with_subjects
 from newsbridge.ingest.sources import add_source, list_sources, recent_polls
 from newsbridge.items.queries import count_own_items, list_own_items
+from newsbridge.items.search import matching_versions
 from newsbridge.vocab.mediatopics import vocabulary
 from newsbridge.web.context import Viewer, checked_form, page, viewer
+from newsbridge.web.highlight import highlight
 from newsbridge.web.i18n import ngettext_for
 
 router = APIRouter(include_in_schema=False)
@@ -69,16 +71,18 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
     start_at = int(start) if before and start.isdigit() and len(start) < 10 else 1
     q = (request.query_params.get("q") or "").strip()[:500]
     with reading(request.app.state.hub.engine) as conn:
-        found = list_own_items(conn, who.organization, limit=PAGE_SIZE + 1, before=before)
+        among = matching_versions(conn.dialect.name, q) if q else None
+        found = list_own_items(conn, who.organization, limit=PAGE_SIZE + 1, before=before, among=among)
         records = found[:PAGE_SIZE]
-        total = count_own_items(conn, who.organization)
+        total = count_own_items(conn, who.organization, among=among)
         status = {r.id: partner_summary(conn, r.id) for r in records}
         picked = pickups_by_partners(conn, who.organization, [r.id for r in records])
         sources = [(s, recent_polls(conn, s.id, 1)) for s in list_sources(conn, who.organization)]
     next_link = None
     if len(found) > PAGE_SIZE:
         last = records[-1]
-        next_link = "/outgoing?" + urlencode({"before": f"{last.updated_at.isoformat()}_{last.id}",
+        next_link = "/outgoing?" + urlencode({**({"q": q} if q else {}),
+                                              "before": f"{last.updated_at.isoformat()}_{last.id}",
                                               "from": start_at + len(records)})
     count = {"first": format_decimal(start_at, locale=who.locale),
              "last": format_decimal(start_at + len(records) - 1, locale=who.locale),
@@ -86,7 +90,8 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
     return {"records": records, "delivery_status": status, "partner_pickups": picked, "languages": LANGUAGES,
             "topic_choices": _topic_choices(who.locale), "sources": sources, "count": count,
             "upload_formats": [name for name in UPLOAD_FORMATS.values() if name],
-            "next_link": next_link, "first_link": "/outgoing" if before else None}
+            "next_link": next_link, "first_link": ("/outgoing?" + urlencode({"q": q}) if q else "/outgoing")
+            if before else None, "q": q, "mark": lambda text: highlight(text, q)}
 
 
 @router.post("/outgoing/sources")

@@ -8,6 +8,25 @@
     all.forEach((r, i) => r.classList.toggle("selected", i === next));
     all[next].scrollIntoView({ block: "nearest" });
     all[next].querySelector("a.headline").focus({ preventScroll: true });
+    preview(all[next]);
+  }
+  // The preview pane (wide screens): the selected item, read from /items/<id>/preview; a late
+  // answer for a row no longer selected is dropped.
+  function preview(row) {
+    const pane = document.getElementById("preview");
+    if (!pane || window.getComputedStyle(pane).display === "none") return;
+    const href = row.dataset.href;
+    pane.dataset.href = href;
+    pane.setAttribute("aria-busy", "true");
+    fetch(href + "/preview", { credentials: "same-origin" })
+      .then(function (answer) { return answer.ok ? answer.text() : null; })
+      .then(function (html) {
+        if (pane.dataset.href !== href || html === null) return;
+        pane.innerHTML = html;
+        pane.scrollTop = 0;
+      })
+      .catch(function () { /* the row's link still opens the item */ })
+      .then(function () { pane.removeAttribute("aria-busy"); });
   }
   function current() { return rows().findIndex((r) => r.classList.contains("selected")); }
   document.addEventListener("keydown", function (event) {
@@ -20,6 +39,9 @@
     }
   });
   document.addEventListener("DOMContentLoaded", function () {
+    // On a phone the filter panel comes first but folded, unless a filter is in use.
+    const panel = document.getElementById("filter-panel");
+    if (panel && window.matchMedia("(max-width: 760px)").matches && !panel.dataset.active) panel.open = false;
     const live = document.querySelector("[data-live]");
     if (!live || !window.EventSource) return;
     const source = new EventSource(live.dataset.live);
@@ -28,6 +50,3 @@
     });
   });
 })();
-    // On a phone the filter panel comes first but folded, unless a filter is in use.
-    const panel = document.getElementById("filter-panel");
-    if (panel && window.matchMedia("(max-width: 760px)").matches && !panel.dataset.active) panel.open = false;
