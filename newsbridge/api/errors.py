@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import exc as sa_exc
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newsbridge.errors import NewsbridgeError
@@ -31,20 +32,20 @@ def _wants_page(request: Request) -> bool:
     return not request.url.path.startswith(JSON_PREFIXES) and hasattr(request.app.state, "html_error")
 
 
-def _answer(request: Request, status: int, code: str, message: str, field: str | None = None) -> Response:
-    if _wants_page(request):
-        return request.app.state.html_error(request, status, code, message)
+async def _answer(request: Request, status: int, code: str, message: str, field: str | None = None) -> Response:
+    if _wants_page(request):  # the page reads the session and renders a template: off the event loop
+        return await run_in_threadpool(request.app.state.html_error, request, status, code, message)
     return error_response(status, code, message, field)
 
 
 async def _newsbridge_error(request: Request, exc: NewsbridgeError) -> Response:
-    return _answer(request, exc.status, exc.code, exc.message, exc.field)
+    return await _answer(request, exc.status, exc.code, exc.message, exc.field)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
     field = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
-    return _answer(request, 422, "invalid", f"{field or 'request'}: {first.get('msg')}", field)
+    return await _answer(request, 422, "invalid", f"{field or 'request'}: {first.get('msg')}", field)
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
@@ -54,12 +55,12 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     code = _HTTP_CODES.get(exc.status_code, "bad_request")
     message = {404: "no such path; the API is described at /docs",
                405: "this path does not take that HTTP method; see /docs"}.get(exc.status_code, str(exc.detail))
-    return _answer(request, exc.status_code, code, message)
+    return await _answer(request, exc.status_code, code, message)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled error", exc_info=exc)
-    return _answer(request, 500, "internal", f"an unexpected error; quote request id {request_id.get()} "
+    return await _answer(request, 500, "internal", f"an unexpected error; quote request id {request_id.get()} "
                                              "to the hub operator")
 
 
@@ -70,7 +71,8 @@ def _nul_in_text(exc: Exception) -> bool:
 
 async def _data_error(request: Request, exc: Exception) -> Response:
     if _nul_in_text(exc):
-        return _answer(request, 422, "invalid", "a text holds a NUL character (\\u0000); remove it and send again")
+        return await _answer(request, 422, "invalid",
+                             "a text holds a NUL character (\\u0000); remove it and send again")
     return await _unexpected(request, exc)
 
 
