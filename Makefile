@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: demo test serve bench install install-test postgres chromium clean
+.PHONY: demo test serve bench install install-test postgres chromium superdesk-env clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Newsbridge needs Python 3.11 or newer"'
@@ -46,7 +46,15 @@ chromium:
 	  echo "installing Debian's chromium"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-test: $(VENV)/.installed-test postgres chromium
+# Superdesk's own feed parsers as a test client (AGPL: a venv of their own, never imported by the hub);
+# tests/interop/superdesk_env.py builds it quietly once, then nothing until its requirements change.
+SUPERDESK_VENV := .venv-superdesk
+$(SUPERDESK_VENV)/.newsbridge-installed: tests/interop/superdesk_env.py | $(VENV)/.installed-test
+	@$(BIN)/python tests/interop/superdesk_env.py
+
+superdesk-env: $(SUPERDESK_VENV)/.newsbridge-installed
+
+test: $(VENV)/.installed-test postgres chromium superdesk-env
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
@@ -54,4 +62,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/language_memory.py
 
 clean:
-	rm -rf $(VENV) var test-results .pytest_cache
+	rm -rf $(VENV) $(SUPERDESK_VENV) var test-results .pytest_cache

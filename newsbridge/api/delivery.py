@@ -38,7 +38,7 @@ KEEP_ALIVE = 15.0  # seconds of silence before a stream sends a comment, so prox
 def endpoint_json(conn: Connection, endpoint: Endpoint) -> dict[str, Any]:
     state = health(conn, endpoint.id)
     return {"id": endpoint.id, "url": endpoint.url, "events": list(endpoint.events),
-            "ninjs_version": endpoint.ninjs_version, "enabled": endpoint.enabled,
+            "ninjs_version": endpoint.ninjs_version, "format": endpoint.format, "enabled": endpoint.enabled,
             "disabled_reason": endpoint.disabled_reason,
             "failing_since": endpoint.failing_since.isoformat() if endpoint.failing_since else None,
             "previous_secret_until": endpoint.previous_secret_until.isoformat()
@@ -50,17 +50,19 @@ def endpoint_json(conn: Connection, endpoint: Endpoint) -> dict[str, Any]:
 @router.post("/endpoints", status_code=201, summary="Register a webhook endpoint (the secret is shown once)")
 async def add_endpoint(request: Request, principal: Principal = Depends(caller("manage")),
                        the_hub: Hub = Depends(hub)) -> JSONResponse:
-    """Body: `{"url", "events": ["item.published", "item.updated", "item.withdrawn"], "ninjs_version": "3"}`."""
+    """Body: `{"url", "events": ["item.published", "item.updated", "item.withdrawn"], "format": "ninjs3"}`;
+    `format` is `ninjs3` (default), `ninjs2` or `ninjs1-superdesk` (the older `"ninjs_version": "3"|"2"` still works)."""
     data = await json_body(request)
     return await run_in_threadpool(_add_endpoint, the_hub, principal, data)
 
 
 def _add_endpoint(the_hub: Hub, principal: Principal, data: Any) -> JSONResponse:
     if not isinstance(data, dict):
-        raise InvalidInput("send a JSON object with url, events and ninjs_version", field="$")
+        raise InvalidInput("send a JSON object with url, events and format", field="$")
     with writing(the_hub.engine) as conn:
         endpoint, secret = create_endpoint(conn, principal.organization, data.get("url"), data.get("events"),
-                                           data.get("ninjs_version", "3"), the_hub.settings.allow_private_targets)
+                                           data.get("ninjs_version"), the_hub.settings.allow_private_targets,
+                                           fmt=data.get("format"))
         body = {**endpoint_json(conn, endpoint), "secret": secret}
     return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/endpoints/{endpoint.id}"})
 

@@ -19,7 +19,7 @@ from newsbridge.exchange.deliveries import explain_routing
 from newsbridge.items.queries import get_item, list_own_items, list_versions, received
 from newsbridge.formats.errors import FormatError
 from newsbridge.ingest.pipeline import translate
-from newsbridge.items.render import Format, render, render_newsml
+from newsbridge.items.render import NEWSML_FORMATS, Format, render, render_newsml
 from newsbridge.items.store import Stored
 from newsbridge.items.warnings import version_warnings
 
@@ -122,15 +122,16 @@ def list_items(since: datetime | None = Query(None, description="Only items chan
 
 @router.get("/items/{item_id}", summary="Read an item (newest version)",
             responses={200: {"content": {"application/json": {}, "application/vnd.iptc.g2.newsitem+xml": {}}}})
-def read_item(item_id: str, format: Literal["ninjs3", "ninjs2", "newsml-g2"] = "ninjs3",
+def read_item(item_id: str,
+              format: Literal["ninjs3", "ninjs2", "ninjs1-superdesk", "newsml-g2", "newsml-g2-superdesk"] = "ninjs3",
               principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> Any:
-    """ninjs 3.x (default) or 2.x as JSON with the hub's fields, or `format=newsml-g2` for a NewsML-G2
-    newsItem in XML."""
+    """ninjs 3.x (default) or 2.x as JSON with the hub's fields, `format=newsml-g2` for a NewsML-G2
+    newsItem in XML; `ninjs1-superdesk` and `newsml-g2-superdesk` as Superdesk's parsers read them."""
     with reading(the_hub.engine) as conn:
         record = get_item(conn, principal.organization, item_id)
-        if format == "newsml-g2":
+        if format in NEWSML_FORMATS:
             try:
-                xml = render_newsml(record.latest)
+                xml = render_newsml(record.latest, NEWSML_FORMATS[format])
             except FormatError as exc:
                 raise translate(exc) from None
             return Response(xml, media_type="application/vnd.iptc.g2.newsitem+xml")

@@ -213,6 +213,8 @@ endpoints = sa.Table(
     sa.Column("url", sa.String(2000), nullable=False),
     sa.Column("events", Document, nullable=False),
     sa.Column("ninjs_version", sa.String(1), nullable=False),
+    # what the endpoint is sent: ninjs3, ninjs2 or ninjs1-superdesk (delivery/endpoints.py FORMATS)
+    sa.Column("format", sa.String(20), nullable=False, server_default="ninjs3"),
     sa.Column("secret", sa.String(100), nullable=False),
     sa.Column("previous_secret", sa.String(100), nullable=True),
     sa.Column("previous_secret_until", UTCDateTime, nullable=True),
@@ -258,6 +260,8 @@ feed_tokens = sa.Table(
     sa.Column("revoked_at", UTCDateTime, nullable=True),
     # the API key that minted the token (it dies with the key); none when minted on the desk
     sa.Column("api_key_id", sa.String(32), sa.ForeignKey("api_keys.id"), nullable=True, index=True),
+    # the format each entry's item link serves (delivery/feeds.py TOKEN_FORMATS)
+    sa.Column("format", sa.String(20), nullable=False, server_default="ninjs3"),
 )
 
 sources = sa.Table(

@@ -26,6 +26,8 @@ from newsbridge.ids import new_id, utcnow
 
 EVENTS = ("item.published", "item.updated", "item.withdrawn")
 NINJS_VERSIONS = ("3", "2")
+# What an endpoint is sent (items/render.py FORMATS): ninjs 3.x, 2.x, or Superdesk's ninjs 1.x
+FORMATS = ("ninjs3", "ninjs2", "ninjs1-superdesk")
 MAX_ENDPOINTS = 20
 
 
@@ -36,6 +38,7 @@ class Endpoint:
     url: str
     events: tuple[str, ...]
     ninjs_version: str
+    format: str
     enabled: bool
     disabled_reason: str | None
     failing_since: datetime | None
@@ -56,7 +59,8 @@ def new_secret() -> str:
 
 def _from_row(row: sa.Row) -> Endpoint:
     m = row._mapping
-    return Endpoint(m["id"], m["organization_id"], m["url"], tuple(m["events"]), m["ninjs_version"], m["enabled"],
+    return Endpoint(m["id"], m["organization_id"], m["url"], tuple(m["events"]), m["ninjs_version"], m["format"],
+                    m["enabled"],
                     m["disabled_reason"], m["failing_since"], m["previous_secret_until"], m["created_at"])
 
 
@@ -68,22 +72,39 @@ def _events(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
-def create_endpoint(conn: Connection, org: Organization, url: Any, events: Any = None, ninjs_version: Any = "3",
-                    allow: Sequence[str] = ()) -> tuple[Endpoint, str]:
-    """Register a webhook URL for the organization; returns it and its secret (shown once)."""
+def endpoint_format(fmt: Any, ninjs_version: Any) -> str:
+    """The format an endpoint is sent: ``format`` when given, else the older ``ninjs_version`` ("3"/"2")."""
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise InvalidInput(f"format must be one of {', '.join(FORMATS)}", field="format")
+        if ninjs_version is not None and ninjs_version != fmt.removeprefix("ninjs")[:1]:
+            raise InvalidInput(f"ninjs_version {ninjs_version!r} contradicts format {fmt!r}: send one of them",
+                               field="ninjs_version")
+        return str(fmt)
+    if ninjs_version is None:
+        return "ninjs3"
+    if ninjs_version not in NINJS_VERSIONS:
+        raise InvalidInput('ninjs_version must be "3" or "2" (or send format, e.g. "ninjs1-superdesk")',
+                           field="ninjs_version")
+    return f"ninjs{ninjs_version}"
+
+
+def create_endpoint(conn: Connection, org: Organization, url: Any, events: Any = None, ninjs_version: Any = None,
+                    allow: Sequence[str] = (), fmt: Any = None) -> tuple[Endpoint, str]:
+    """Register a webhook URL for the organization; returns it and its secret (shown once). ``fmt`` is
+    what it is sent (:data:`FORMATS`); ``ninjs_version`` ("3"/"2") is the older way to say the same."""
     if not isinstance(url, str):
         raise InvalidInput("url must be an http(s) URL", field="url")
     check_url(url, allow)
-    if ninjs_version not in NINJS_VERSIONS:
-        raise InvalidInput('ninjs_version must be "3" or "2"', field="ninjs_version")
+    fmt = endpoint_format(fmt, ninjs_version)
     count = conn.execute(sa.select(sa.func.count()).select_from(endpoints)
                          .where(endpoints.c.organization_id == org.id)).scalar_one()
     if count >= MAX_ENDPOINTS:
         raise InvalidInput(f"an organization has at most {MAX_ENDPOINTS} endpoints", field="url")
     secret, endpoint_id = new_secret(), new_id()
     conn.execute(endpoints.insert().values(
-        id=endpoint_id, organization_id=org.id, url=url, events=list(_events(events)), ninjs_version=ninjs_version,
-        secret=secret, enabled=True, created_at=utcnow()))
+        id=endpoint_id, organization_id=org.id, url=url, events=list(_events(events)),
+        ninjs_version=fmt.removeprefix("ninjs")[:1], format=fmt, secret=secret, enabled=True, created_at=utcnow()))
     return get_endpoint(conn, org, endpoint_id), secret
 
 

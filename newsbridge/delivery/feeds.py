@@ -1,4 +1,4 @@
-"""Pull feeds: the JSON changes feed (cursor), Atom per recipient (token), and feed tokens.
+"""Pull feeds: the JSON changes feed (cursor), Atom, RSS 2.0 and JSON Feed per recipient (token), and feed tokens.
 
 Both read deliveries by feed position (see outbox.py), so a reader following the cursor
 sees every delivery exactly once. A withdrawn item keeps only its withdrawal notice: once
@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from feedgen.feed import FeedGenerator
+from lxml import etree
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization, get_organization_by_id
@@ -29,9 +30,14 @@ from newsbridge.items.queries import Delivered, ItemRecord, ItemVersion, Receive
 from newsbridge.formats.feeds import to_jsonfeed
 from newsbridge.formats.markup import clean_html_fields, is_html, safe_html
 from newsbridge.formats.ninjs import item_from_ninjs
-from newsbridge.items.render import NOTICE_KEYS, Format, hub_fields, render
+from newsbridge.items.render import (DAY_ONLY_FIRST_CREATED, FORMATS, NEWSML_FORMATS, NOTICE_KEYS, Format, hub_fields,
+                                     render)
 
 MAX_PAGE = 500
+# what a feed token's item links serve: the JSON formats of items/render.py, and NewsML-G2 (with profiles)
+TOKEN_FORMATS = FORMATS + tuple(NEWSML_FORMATS)
+MEDIA_TYPES = {"newsml-g2": "application/vnd.iptc.g2.newsitem+xml",
+               "newsml-g2-superdesk": "application/vnd.iptc.g2.newsitem+xml"}
 MAX_POSITION = 2**62  # positions are BIGINT; anything larger was never handed out
 
 
@@ -104,6 +110,8 @@ def entry_bytes(entry: Entry, fmt: Format = "ninjs3") -> bytes:
     if fmt != "ninjs3" or entry.withdrawn or entry.version.pubstatus == "canceled":
         return orjson.dumps(entry_json(entry, fmt))
     document = entry.version.document_json().strip().encode()
+    if DAY_ONLY_FIRST_CREATED.search(document):  # a plain-text wire's day: written as a date-time by render
+        return orjson.dumps(entry_json(entry, fmt))
     head = orjson.dumps({"event": entry.event, "cursor": encode_cursor(entry.position),
                          "creditLine": entry.received.credit_line,
                          "item": hub_fields(entry.record, entry.version, entry.received)})
@@ -119,19 +127,28 @@ def page_bytes(entries: list[Entry], cursor: str, fmt: Format = "ninjs3") -> byt
 
 
 def notice(item: dict[str, Any]) -> dict[str, Any]:
-    """What stays of a withdrawn item: who, which, that it was withdrawn; no content."""
+    """What stays of a withdrawn item: who, which, that it was withdrawn (``hub.withdrawn``: the hub's
+    fields, so the rest stays valid ninjs); no content."""
     keep = ("id", "source", "hub", "received", "uri", "type", "version", "versionCreated", "versioncreated",
-            "headlines")
-    return {**{k: v for k, v in item.items() if k in keep}, "withdrawn": True}
+            "headlines", "language", "newsbridge", "guid", "headline")
+    kept = {k: v for k, v in item.items() if k in keep}
+    if "newsbridge" in kept:  # Superdesk's ninjs 1.x: the hub's fields are under "newsbridge"
+        return {**kept, "pubstatus": "canceled", "newsbridge": {**kept["newsbridge"], "hub": {
+            **kept["newsbridge"]["hub"], "withdrawn": True}}}
+    return {**kept, "hub": {**kept["hub"], "withdrawn": True}}
 
 
-def create_feed_token(conn: Connection, org: Organization, label: str = "", api_key_id: str | None = None) -> str:
-    """An unguessable token for an Atom feed URL (shown once, stored hashed). Minted with an API
-    key (``api_key_id``), it lives no longer than that key; minted on the desk, until revoked."""
+def create_feed_token(conn: Connection, org: Organization, label: str = "", api_key_id: str | None = None,
+                      fmt: str = "ninjs3") -> str:
+    """An unguessable token for the feed URLs (shown once, stored hashed). Minted with an API
+    key (``api_key_id``), it lives no longer than that key; minted on the desk, until revoked.
+    ``fmt`` (:data:`TOKEN_FORMATS`) is the format each entry's item link serves."""
+    if fmt not in TOKEN_FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(TOKEN_FORMATS)}", field="format")
     raw = "nbf_" + secrets.token_urlsafe(24)
     conn.execute(feed_tokens.insert().values(id=new_id(), organization_id=org.id, label=label,
                                              token_hash=hashlib.sha256(raw.encode()).hexdigest(), created_at=utcnow(),
-                                             api_key_id=api_key_id))
+                                             api_key_id=api_key_id, format=fmt))
     return raw
 
 
@@ -154,10 +171,11 @@ def _with_key(query: sa.Select) -> sa.Select:
 
 def list_feed_tokens(conn: Connection, org: Organization) -> list[dict[str, Any]]:
     """The organization's tokens (never the tokens themselves), with the key that minted each, if any."""
-    rows = conn.execute(_with_key(sa.select(feed_tokens.c.id, feed_tokens.c.label, feed_tokens.c.created_at,
+    rows = conn.execute(_with_key(sa.select(feed_tokens.c.id, feed_tokens.c.label, feed_tokens.c.format,
+                                            feed_tokens.c.created_at,
                                             feed_tokens.c.api_key_id, _revoked_at().label("revoked_at")))
                         .where(feed_tokens.c.organization_id == org.id).order_by(feed_tokens.c.created_at))
-    return [{"id": r.id, "label": r.label, "created_at": r.created_at.isoformat(),
+    return [{"id": r.id, "label": r.label, "format": r.format, "created_at": r.created_at.isoformat(),
              "api_key": f"nb_{r.api_key_id}" if r.api_key_id else None,
              "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None} for r in rows]
 
@@ -165,17 +183,58 @@ def list_feed_tokens(conn: Connection, org: Organization) -> list[dict[str, Any]
 def token_owner(conn: Connection, raw: str) -> Organization:
     """The organization whose feed the token opens; NotFound for an unknown token, one revoked, or
     one minted with a key since revoked (all alike)."""
-    row = conn.execute(_with_key(sa.select(feed_tokens.c.organization_id)).where(
+    return open_feed(conn, raw)[0]
+
+
+def open_feed(conn: Connection, raw: str) -> tuple[Organization, str]:
+    """The organization whose feed the token opens and the token's item format (see :func:`token_owner`)."""
+    row = conn.execute(_with_key(sa.select(feed_tokens.c.organization_id, feed_tokens.c.format)).where(
         feed_tokens.c.token_hash == hashlib.sha256(raw.encode()).hexdigest(), _revoked_at().is_(None))
     ).first()
     if row is None:
         raise NotFound("no such feed", field="token")
-    return get_organization_by_id(conn, row.organization_id)
+    return get_organization_by_id(conn, row.organization_id), row.format
+
+
+def _headline(entry: Entry) -> str:
+    doc = entry.version.document
+    return next((h.get("value") for h in doc.get("headlines", []) if h.get("value")), None) or entry.record.uri
+
+
+def _withdrawn(entry: Entry) -> bool:
+    return entry.withdrawn or entry.event == "item.withdrawn"
+
+
+def _html_body(entry: Entry) -> str | None:
+    """The entry's HTML body, sanitized again on the way out (a feed reader shows it as HTML)."""
+    return safe_html(next((b.get("value") for b in entry.version.document.get("bodies", [])
+                           if isinstance(b, dict) and is_html(b.get("contentType"))), None)) or None
+
+
+def changed_at(entry: Entry) -> datetime:
+    """When what the entry says last changed: a withdrawal, when the item was withdrawn (its newest change);
+    a correction, when its version was made (the source's ``versionCreated``, else when the hub got it);
+    a first publication, when it reached the recipient."""
+    if _withdrawn(entry):
+        return max(entry.record.updated_at, entry.received.available_from)
+    if entry.event == "item.updated":
+        created = entry.version.document.get("versionCreated")
+        try:
+            return datetime.fromisoformat(created) if isinstance(created, str) else entry.version.received_at
+        except ValueError:
+            return entry.version.received_at
+    return entry.received.available_from
+
+
+WITHDRAWN_SUMMARY = "Withdrawn by the source: do not publish it, and take down any republication."
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_ATOM = "http://www.w3.org/2005/Atom"
 
 
 def atom(entries: list[Entry], org: Organization, self_url: str, first_url: str, next_url: str | None,
-         updated: datetime | None, item_url: str = "/api/v1/items/") -> bytes:
-    """An Atom (RFC 4287) page, newest first, with RFC 5005 paging links."""
+         updated: datetime | None, item_url: str = "/api/v1/items/", document: tuple[str, str] | None = None) -> bytes:
+    """An Atom (RFC 4287) page, newest first, with RFC 5005 paging links. Each entry says its language
+    (``xml:lang``) and, for a correction or a withdrawal, the time of that change as ``updated``."""
     feed = FeedGenerator()
     feed.id(f"urn:newsbridge:feed:{org.id}")
     feed.title(f"Newsbridge: received by {org.name}")
@@ -187,41 +246,90 @@ def atom(entries: list[Entry], org: Organization, self_url: str, first_url: str,
     feed.updated(updated or utcnow())
     feed.generator("Newsbridge")
     for entry in reversed(entries):  # feedgen prepends: add oldest first to list newest first
-        doc = entry.version.document
-        headline = next((h.get("value") for h in doc.get("headlines", []) if h.get("value")), None) or entry.record.uri
         item = feed.add_entry()
         item.id(f"urn:newsbridge:item:{entry.record.id}:{entry.version.version}")
-        item.title(("[withdrawn] " if entry.withdrawn or entry.event == "item.withdrawn" else "") + headline)
-        item.updated(entry.received.available_from)
+        item.title(("[withdrawn] " if _withdrawn(entry) else "") + _headline(entry))
+        item.updated(changed_at(entry))
         item.published(entry.received.available_from)
         item.author(name=entry.record.source.name)
         item.rights(f"{entry.received.credit_line}. {entry.received.usage_terms}".strip())
         item.category(term=entry.event)
         item.link(href=f"{item_url}{entry.record.id}", rel="alternate", type="application/json")
-        if entry.withdrawn or entry.event == "item.withdrawn":
-            item.summary("Withdrawn by the source: do not publish it, and take down any republication.")
-        else:
-            # sanitized again on the way out: a feed reader shows it as HTML, whatever was stored
-            html = safe_html(next((b.get("value") for b in doc.get("bodies", [])
-                                   if isinstance(b, dict) and is_html(b.get("contentType"))), None))
-            if html:
-                item.content(html, type="html")
-    return feed.atom_str(pretty=True)
+        if _withdrawn(entry):
+            item.summary(WITHDRAWN_SUMMARY)
+        elif html := _html_body(entry):
+            item.content(html, type="html")
+    root = etree.fromstring(feed.atom_str(pretty=True))
+    # feedgen has no per-entry language, and (1.0) drops an entry link's rel and type: both set here,
+    # entry by entry in the order written (newest first)
+    for element, entry in zip(root.iterfind(f"{{{_ATOM}}}entry"), entries):
+        if language := entry.version.document.get("language"):
+            element.set(_XML_LANG, language)
+        for link in element.iterfind(f"{{{_ATOM}}}link"):
+            link.attrib.update({"rel": "alternate", "type": "application/json"})
+        if document:  # the item in the token's format, opened by the token itself (no API key)
+            etree.SubElement(element, f"{{{_ATOM}}}link", href=f"{document[0]}{entry.record.id}", rel="related",
+                             type=document[1])
+    etree.indent(root, space="  ")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def jsonfeed(entries: list[Entry], org: Organization, feed_url: str, next_url: str | None) -> bytes:
-    """A JSON Feed 1.1 page of what the recipient received, newest first (withdrawn: a notice)."""
+def rss(entries: list[Entry], org: Organization, self_url: str, home_url: str, item_url: str,
+        document: tuple[str, str] | None = None) -> bytes:
+    """An RSS 2.0 page, newest first, for partners whose systems read only RSS: per delivery a ``guid``
+    (not a permalink: the item and version), ``link`` to the item on the desk, ``pubDate`` (the change
+    time, as Atom's ``updated``), the HTML body as ``description`` (a withdrawal: the notice), the event
+    as ``category``; the source as ``dc:creator`` (RSS's ``author`` must be an e-mail address), credit
+    line and usage terms as ``dc:rights``, the language as ``dc:language``; the item in the token's
+    format as ``enclosure``."""
+    feed = FeedGenerator()
+    feed.load_extension("dc")
+    feed.title(f"Newsbridge: received by {org.name}")
+    feed.description("Items partners delivered under exchange agreements")
+    feed.link(href=home_url, rel="alternate")
+    feed.link(href=self_url, rel="self")
+    feed.generator("Newsbridge")
+    feed.lastBuildDate(entries[0].received.available_from if entries else utcnow())
+    for entry in reversed(entries):
+        item = feed.add_entry()
+        item.guid(f"urn:newsbridge:item:{entry.record.id}:{entry.version.version}", permalink=False)
+        item.title(("[withdrawn] " if _withdrawn(entry) else "") + _headline(entry))
+        item.link(href=f"{item_url}{entry.record.id}")
+        item.pubDate(changed_at(entry))
+        item.category(term=entry.event)
+        item.dc.dc_creator(entry.record.source.name)
+        item.dc.dc_rights(f"{entry.received.credit_line}. {entry.received.usage_terms}".strip())
+        if language := entry.version.document.get("language"):
+            item.dc.dc_language(language)
+        item.description(WITHDRAWN_SUMMARY if _withdrawn(entry) else (_html_body(entry) or _headline(entry)))
+        if document:
+            item.enclosure(url=f"{document[0]}{entry.record.id}", length="0", type=document[1])
+    return feed.rss_str(pretty=True)
+
+
+def jsonfeed(entries: list[Entry], org: Organization, feed_url: str, next_url: str | None,
+             home_url: str | None = None, item_url: str | None = None) -> bytes:
+    """A JSON Feed 1.1 page of what the recipient received, newest first (withdrawn: a notice). An item's
+    ``id`` is the same for every version (JSON Feed: it SHOULD NOT change), the version is in the
+    ``_newsbridge`` extension; ``url`` is the item's page on the desk (``item_url`` + id)."""
     items = []
     for entry in entries:
         item = item_from_ninjs(clean_html_fields(render_ninjs3_notice(entry), lambda markup, _path: safe_html(markup)))
-        items.append(replace(item, uri=f"urn:newsbridge:item:{entry.record.id}:{entry.version.version}",
+        items.append(replace(item, uri=f"urn:newsbridge:item:{entry.record.id}",
                              body_html=safe_html(item.body_html) or None))  # content_html: sanitized again
-    body = json.loads(to_jsonfeed(items, title=f"Newsbridge: received by {org.name}", feed_url=feed_url))
+    body = json.loads(to_jsonfeed(items, title=f"Newsbridge: received by {org.name}", feed_url=feed_url,
+                                  home_page_url=home_url))
+    for out, entry in zip(body["items"], entries):
+        if item_url:
+            out["url"] = f"{item_url}{entry.record.id}"
+        extension = out.setdefault("_newsbridge", {})
+        extension.pop("version", None)  # the source's version string: the hub's number below is the one
+        extension.update({"version": entry.version.version, "event": entry.event})
+        if _withdrawn(entry):
+            extension["withdrawn"] = True
     if next_url:
         body["next_url"] = next_url
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
-
-
 def render_ninjs3_notice(entry: Entry) -> dict[str, Any]:
     """The entry's ninjs 3.x document, reduced to a notice when the item has been withdrawn."""
     doc = dict(entry.version.document)

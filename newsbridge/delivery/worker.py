@@ -75,7 +75,7 @@ class Worker:
         with reading(self.engine) as conn:
             items = delivered_items(conn, [c.delivery_id for c in claims if c.delivery_id is not None])
             targets = {r.id: r for r in conn.execute(sa.select(endpoints.c.id, endpoints.c.url,
-                                                              endpoints.c.ninjs_version)
+                                                              endpoints.c.format)
                                                     .where(endpoints.c.id.in_({c.endpoint_id for c in claims})))}
             secrets = {e: signing_secrets(conn, e, now) for e in targets}
         prepared: list[tuple[Claim, Message | Outcome]] = []
@@ -87,8 +87,7 @@ class Worker:
                 prepared.append((c, Outcome(None, f"refused: {exc.message}")))
                 continue
             record_, version, how = items[c.delivery_id]  # type: ignore[index]
-            fmt = "ninjs2" if endpoint.ninjs_version == "2" else "ninjs3"
-            body = envelope(c.event, render(record_, version, fmt, how), now)
+            body = envelope(c.event, render(record_, version, endpoint.format, how), now)
             prepared.append((c, Message(target, c.message_id, body, sign(c.message_id, body, secrets[c.endpoint_id],
                                                                           now))))
         return prepared

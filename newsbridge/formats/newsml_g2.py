@@ -493,7 +493,7 @@ def parse_newsml(data: bytes, zone: str | None = None) -> list[Item]:
     return items
 
 
-def to_newsml(item: Item) -> bytes:
+def to_newsml(item: Item, **options: Any) -> bytes:
     """One version of ``item`` as a NewsML-G2 newsItem, as UTF-8 bytes, written by :mod:`newsml_g2_out`."""
     from newsbridge.formats.newsml_g2_out import to_newsml as write  # not at the top: it imports this module
-    return write(item)
+    return write(item, **options)

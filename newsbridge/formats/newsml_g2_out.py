@@ -10,6 +10,7 @@ round-trip tests hold it to that. ``newsml_g2.to_newsml`` calls this module's.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timezone
 from typing import Any
 
 from lxml import etree
@@ -21,6 +22,13 @@ from newsbridge.formats.xml_safety import xhtml_document, xml_text
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _CATALOG = "http://www.iptc.org/std/catalog/catalog.IPTC-G2-Standards_32.xml"
 _QCODE = re.compile(r"[A-Za-z][\w.-]*:\S+")
+# IPTC schemes whose concept URIs are written as qcodes (the catalog above declares the aliases)
+_SCHEMES = {MEDTOP: "medtop", "http://cv.iptc.org/newscodes/subjectcode/": "subj"}
+# A role must be a QCode (or a URI, as roleuri): a bare ninjs role word gets the IPTC scheme of its
+# element's roles (infosrcrole: Information Source Role, drol: Description Role, hlrole: headline role).
+_ROLE_SCHEMES = {"infoSource": "infosrcrole", "description": "drol", "headline": "hlrole"}
+NITF_NS = "http://iptc.org/std/NITF/2006-10-18/"
+PROFILES = ("standard", "superdesk")
 
 
 def _q(name: str) -> str:
@@ -34,12 +42,24 @@ def _sub(parent: etree._Element, name: str, text: Any = None, **attrs: Any) -> e
     return el
 
 
+def _role(name: str, role: Any) -> dict[str, str]:
+    """``role`` as the attribute the schema allows: a QCode as it is, a URI as ``roleuri``, a word in
+    the element's IPTC role scheme (``originator`` -> ``infosrcrole:originator``)."""
+    role = str(role or "").strip()
+    if not role or not (scheme := _ROLE_SCHEMES.get(name)):
+        return {}
+    if "://" in role:
+        return {"roleuri": role}
+    return {"role": role if _QCODE.fullmatch(role) else scheme + ":" + "_".join(role.split())}
+
+
 def _concepts(parent: etree._Element, name: str, concepts: list[dict[str, Any]]) -> None:
     for concept in concepts:
         uri, literal = concept.get("uri") or "", concept.get("literal") or ""
-        attrs = {"role": concept.get("role") if name == "infoSource" else None}
-        if uri.startswith(MEDTOP):
-            attrs["qcode"] = "medtop:" + uri.removeprefix(MEDTOP)
+        attrs: dict[str, Any] = _role(name, concept.get("role")) if name == "infoSource" else {}
+        scheme = next((s for s in _SCHEMES if uri.startswith(s) and uri != s), None)
+        if scheme:
+            attrs["qcode"] = f"{_SCHEMES[scheme]}:{uri.removeprefix(scheme)}"
         elif uri or literal:
             attrs["uri" if uri else "qcode" if _QCODE.fullmatch(literal) else "literal"] = uri or literal
         el = _sub(parent, name, **attrs)
@@ -47,22 +67,65 @@ def _concepts(parent: etree._Element, name: str, concepts: list[dict[str, Any]])
             _sub(el, "name", concept["name"])
 
 
-def _content_set(root: etree._Element, item: Item) -> None:
+def _nitf_body(item: Item) -> etree._Element:
+    """The HTML body inside an NITF ``block``: Superdesk's parser reads NITF with its markup (bold, links,
+    lists), while from XHTML it keeps only each top-level element's first text."""
+    xhtml = xhtml_document(item.headline or "", html=item.body_html, text=item.body_text)
+    nitf = etree.Element(f"{{{NITF_NS}}}nitf", nsmap={None: NITF_NS})
+    block = etree.SubElement(etree.SubElement(etree.SubElement(nitf, f"{{{NITF_NS}}}body"),
+                                              f"{{{NITF_NS}}}body.content"), f"{{{NITF_NS}}}block")
+    body = xhtml[-1]
+    # Superdesk reads the block's elements only: text outside any element becomes a paragraph of its own
+    loose = [(body.text, None)] + [(child.tail, child) for child in body]
+    for text, child in loose:
+        if child is not None:
+            child.tail = None
+            block.append(child)
+        if text and text.strip():
+            etree.SubElement(block, "p").text = text.strip()
+    for el in block.iter(tag=etree.Element):
+        el.tag = f"{{{NITF_NS}}}{etree.QName(el).localname}"
+    return nitf
+
+
+def _content_set(root: etree._Element, item: Item, profile: str) -> None:
+    # Always written, empty for a withdrawal notice: readers (Superdesk's) expect one in every newsItem.
     content_set = _sub(root, "contentSet")
-    if item.body_html or item.body_text:
-        _sub(content_set, "inlineXML", contenttype="application/xhtml+xml").append(
-            xhtml_document(item.headline or "", html=item.body_html, text=item.body_text))
-    if item.body_text:
-        _sub(content_set, "inlineData", item.body_text, contenttype="text/plain")
-    for rendition in item.renditions:
+    if profile == "superdesk":
+        if item.body_html or item.body_text:
+            _sub(content_set, "inlineXML", contenttype="application/nitf+xml").append(_nitf_body(item))
+    else:
+        # the text first: readers that keep the last body they meet (Superdesk's) keep the XHTML
+        if item.body_text:
+            _sub(content_set, "inlineData", item.body_text, contenttype="text/plain")
+        if item.body_html or item.body_text:
+            _sub(content_set, "inlineXML", contenttype="application/xhtml+xml").append(
+                xhtml_document(item.headline or "", html=item.body_html, text=item.body_text))
+    for index, rendition in enumerate(item.renditions):
         name = rendition.get("name")
-        _sub(content_set, "remoteContent", href=rendition.get("href"), contenttype=rendition.get("contentType"),
+        contenttype = rendition.get("contentType")
+        if profile == "superdesk":  # its parser needs both on every remoteContent
+            name, contenttype = name or f"rendition{index + 1}", contenttype or "application/octet-stream"
+        _sub(content_set, "remoteContent", href=rendition.get("href"), contenttype=contenttype,
              width=rendition.get("width"), height=rendition.get("height"), size=rendition.get("sizeInBytes"),
              rendition=f"rnd:{name}" if name and ":" not in name else name)
 
 
-def to_newsml(item: Item) -> bytes:
-    """One version of ``item`` as a NewsML-G2 newsItem, as UTF-8 bytes."""
+def _moment(when: datetime | date | None) -> datetime | None:
+    """A NewsML-G2 date-time: a day alone (plain-text wires) is the start of that day in UTC."""
+    if when is None or isinstance(when, datetime):
+        return when
+    return datetime(when.year, when.month, when.day, tzinfo=timezone.utc)
+
+
+def to_newsml(item: Item, *, created: datetime | None = None, profile: str = "standard") -> bytes:
+    """One version of ``item`` as a NewsML-G2 newsItem, as UTF-8 bytes, valid against IPTC's 2.35 schema.
+
+    ``versionCreated`` is required there: without one on the item, ``created`` (when the hub stored the
+    version), else the first-created time, is written. ``profile="superdesk"`` writes the body as NITF
+    (see :func:`_nitf_body`) and nothing else in the contentSet."""
+    if profile not in PROFILES:
+        raise NewsmlError(f"profile {profile!r} must be one of {', '.join(PROFILES)}", field="profile")
     if not item.uri:
         raise NewsmlError("the item has no uri; NewsML-G2 needs one for the guid", field="uri")
     if item.type not in NATURES[:-1]:
@@ -70,6 +133,10 @@ def to_newsml(item: Item) -> bytes:
                           f"{', '.join(NATURES[:-1])} (a composite would need a packageItem)", field="type")
     if item.pubstatus not in PUBSTATUSES:
         raise NewsmlError(f"pubstatus {item.pubstatus!r} must be one of {', '.join(PUBSTATUSES)}", field="pubstatus")
+    version_created = item.versioncreated or created or _moment(item.firstcreated)
+    if version_created is None:
+        raise NewsmlError("the item has no versionCreated (nor firstCreated); NewsML-G2 needs one",
+                          field="versionCreated")
     extra = item.extra
     root = etree.Element(_q("newsItem"), nsmap={None: NAR})
     for key, value in (("guid", item.uri), ("version", item.version), ("standard", "NewsML-G2"),
@@ -89,7 +156,7 @@ def to_newsml(item: Item) -> bytes:
     _sub(meta, "itemClass", qcode=f"ninat:{item.type}")
     # NewsML-G2 requires a provider: the source's, else the hub that releases the item.
     _concepts(meta, "provider", [s for s in sources if s.get("role") == "provider"][:1] or [{"literal": "newsbridge"}])
-    for name, when in (("versionCreated", item.versioncreated), ("firstCreated", item.firstcreated),
+    for name, when in (("versionCreated", version_created), ("firstCreated", _moment(item.firstcreated)),
                        ("embargoed", item.embargoed)):
         if when is not None:
             _sub(meta, name, when.isoformat())
@@ -110,7 +177,7 @@ def to_newsml(item: Item) -> bytes:
         _sub(cm, "language", tag=item.language)
     _concepts(cm, "genre", item.genres)
     _concepts(cm, "subject", item.subjects)
-    texts = [("slugline", extra.get("slugline"), None), ("headline", item.headline, None)]
+    texts: list[tuple[str, Any, Any]] = [("slugline", extra.get("slugline"), None), ("headline", item.headline, None)]
     texts += [("headline", h.get("value"), h.get("role")) for h in extra.get("headlines", [])]
     texts += [("by", item.byline, None)] + [("creditline", s.get("name"), None) for s in sources
                                             if s.get("role") == "creditline"]
@@ -118,10 +185,9 @@ def to_newsml(item: Item) -> bytes:
     texts += [("description", d.get("value"), d.get("role")) for d in extra.get("descriptions", [])]
     for name, value, role in texts:
         if value:
-            _sub(cm, name, value, role=role)
+            _sub(cm, name, value, **_role(name, role))
     etree.indent(root, space="  ")
-    if item.body_html or item.body_text or item.renditions:
-        root[-1].tail = "\n  "  # added after indenting: pretty-printing would change the body's whitespace
-        _content_set(root, item)
-        root[-1].tail = "\n"
+    root[-1].tail = "\n  "  # added after indenting: pretty-printing would change the body's whitespace
+    _content_set(root, item, profile)
+    root[-1].tail = "\n"
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

@@ -209,14 +209,14 @@ async def test_after_a_withdrawal_no_channel_shows_the_recipient_a_withdrawn_wor
     assert len(sent_after) == 3  # the withdrawal to both endpoints, and the replay
     assert [leaked(r.body) for r in sent_after] == [[], [], []]
     [again] = [r for r in sent_after if r.webhook_id == first_message.webhook_id]
-    assert again.json()["data"]["withdrawn"] is True and "bodies" not in again.json()["data"]
+    assert again.json()["data"]["hub"]["withdrawn"] is True and "bodies" not in again.json()["data"]
     # Search finds it by none of its words, but the withdrawn filter still lists it.
     for words in (FIRST, CORRECTED, IN_NOTICE, HEADLINE):
         assert not await desk_search(world, words), words
     assert f"/items/{world.item_id}" in (await world.desk.get("/desk/rows", status="withdrawn")).text
     versions = (await world.client.get(f"/api/v1/items/{world.item_id}/versions",
                                        headers=world.recipient.headers)).json()["versions"]
-    assert [(v["version"], v["pubStatus"], v["withdrawn"]) for v in versions] == [
+    assert [(v["version"], v["pubStatus"], v["hub"]["withdrawn"]) for v in versions] == [
         ("1", "canceled", True), ("2", "canceled", True), ("3", "canceled", True)]
 
     # The source still reads its own content, every version of it.

@@ -138,15 +138,18 @@ PARSTODAY_1_0: dict[str, Any] = {  # a 1.0-era document: no $standard, texts by 
 }
 
 DOCS = {"kazinform": KAZINFORM_TEXT, "tass-photo": TASS_PHOTO, "parstoday": PARSTODAY_1_0}
+# where a test document bends the standard on purpose, as agencies do (the reader accepts it with a warning)
+BENT = {"tass-photo": ["'2023-04-26' is not a 'date-time'"]}
 
 
 @pytest.mark.parametrize("name", DOCS)
 def test_documents_are_valid_ninjs_1_6(name: str) -> None:
-    # The test documents themselves, against the reference implementation with format checks on.
+    # The test documents themselves, against the reference implementation with format checks on
+    # (rfc3339-validator installed: without it jsonschema checks no date-time at all).
     errors = list(jsonschema.Draft7Validator(schema(), format_checker=jsonschema.FormatChecker()).iter_errors(
         DOCS[name]))
 
-    assert errors == []
+    assert [e.message for e in errors] == BENT.get(name, [])
     validate_ninjs1(DOCS[name])
 
 

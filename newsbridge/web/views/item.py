@@ -24,12 +24,13 @@ from newsbridge.items.queries import ItemVersion, get_item, list_versions, recei
 from newsbridge.formats.errors import FormatError
 from newsbridge.formats.markup import is_html, safe_html
 from newsbridge.ingest.pipeline import translate
-from newsbridge.items.render import render, render_newsml
+from newsbridge.items.render import NEWSML_FORMATS, render, render_newsml
 from newsbridge.items.warnings import version_warnings
 from newsbridge.web.context import Viewer, checked_form, page, viewer
 
 router = APIRouter(include_in_schema=False)
-DOWNLOADS = {"ninjs3": "ninjs 3.x", "ninjs2": "ninjs 2.x", "newsml-g2": "NewsML-G2"}
+DOWNLOADS = {"ninjs3": "ninjs 3.x", "ninjs2": "ninjs 2.x", "newsml-g2": "NewsML-G2",
+             "ninjs1-superdesk": "ninjs 1.x (Superdesk)", "newsml-g2-superdesk": "NewsML-G2 (Superdesk)"}
 
 
 def _plain(version: ItemVersion) -> str:
@@ -130,9 +131,9 @@ def download(request: Request, item_id: str, format: str = "ninjs3", who: Viewer
     with reading(request.app.state.hub.engine) as conn:
         record = get_item(conn, who.organization, item_id)
         how = received(conn, who.organization, item_id)
-    if format == "newsml-g2":
+    if format in NEWSML_FORMATS:
         try:
-            xml = render_newsml(record.latest)
+            xml = render_newsml(record.latest, NEWSML_FORMATS[format])
         except FormatError as exc:
             raise translate(exc) from None
         return Response(xml, media_type="application/vnd.iptc.g2.newsitem+xml", headers={
