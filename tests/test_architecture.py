@@ -71,3 +71,9 @@ def test_modules_stay_small() -> None:
     big = [(str(p.relative_to(PACKAGE)), n) for p in PACKAGE.rglob("*.py")
            if (n := len(p.read_text("utf-8").splitlines())) > 500 and "migrations" not in p.parts]
     assert big == []
+
+
+def test_test_modules_have_unique_names() -> None:
+    """The test folders are not packages: two test files with one name break collection of the whole suite."""
+    names = [p.name for p in (PACKAGE.parent / "tests").rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
