@@ -202,16 +202,24 @@ async def save_desk_search(request: Request, who: Viewer = Depends(viewer)) -> R
 @router.post("/alerts/searches/{search_id}/alerts")
 async def toggle_search_alerts(request: Request, search_id: str, who: Viewer = Depends(viewer)) -> Response:
     form = await checked_form(request, who)
-    with writing(request.app.state.hub.engine) as conn:
-        set_search_alerts(conn, who.member, search_id, form.get("alerts") == "on")
+
+    def work() -> None:
+        with writing(request.app.state.hub.engine) as conn:
+            set_search_alerts(conn, who.member, search_id, form.get("alerts") == "on")
+
+    await run_in_threadpool(work)
     return RedirectResponse("/alerts/settings#searches", status_code=303)
 
 
 @router.post("/alerts/searches/{search_id}/delete")
 async def remove_search(request: Request, search_id: str, who: Viewer = Depends(viewer)) -> Response:
     await checked_form(request, who)
-    with writing(request.app.state.hub.engine) as conn:
-        delete_search(conn, who.member, search_id)
+
+    def work() -> None:
+        with writing(request.app.state.hub.engine) as conn:
+            delete_search(conn, who.member, search_id)
+
+    await run_in_threadpool(work)
     return RedirectResponse("/alerts/settings#searches", status_code=303)
 
 
