@@ -59,6 +59,9 @@ async def add_endpoint(request: Request, principal: Principal = Depends(caller("
 def _add_endpoint(the_hub: Hub, principal: Principal, data: Any) -> JSONResponse:
     if not isinstance(data, dict):
         raise InvalidInput("send a JSON object with url, events and format", field="$")
+    for name in ("format", "ninjs_version"):  # given as null is a mistake, not a choice of the default
+        if name in data and data[name] is None:
+            raise InvalidInput(f"{name} must not be null; leave it out for the default", field=name)
     with writing(the_hub.engine) as conn:
         endpoint, secret = create_endpoint(conn, principal.organization, data.get("url"), data.get("events"),
                                            data.get("ninjs_version"), the_hub.settings.allow_private_targets,
