@@ -77,6 +77,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mail_from", str, "Newsbridge <newsbridge@localhost>", "Sender address of the hub's e-mail."),
     Setting("log_level", str, "INFO", "Python log level of the hub's structured logs."),
     Setting("log_format", _choice("json", "text"), "json", "`json` (one object a line) or `text` logs."),
+    Setting("media_dir", str, "./var/media",
+            "Where the filesystem blob store keeps media (and where tus uploads are assembled with any store)."),
+    Setting("s3_endpoint", str, "",
+            "URL of an S3-compatible service (SeaweedFS, MinIO, ...); empty with a bucket set: AWS S3."),
+    Setting("s3_bucket", str, "",
+            "Bucket of the S3 blob store; set it to keep media in S3 instead of NEWSBRIDGE_MEDIA_DIR."),
+    Setting("s3_access_key", str, "", "Access key id for the S3 blob store.", secret=True),
+    Setting("s3_secret_key", str, "", "Secret access key for the S3 blob store.", secret=True),
+    Setting("s3_region", str, "us-east-1", "Region of the S3 blob store."),
+    Setting("max_media_bytes", int, 20 * 1024 ** 3,
+            "Largest media file an organization may upload (tus or multipart); larger ones get 413."),
+    Setting("upload_expiry_hours", float, 24.0,
+            "How long an unfinished tus upload is kept after its last write before its partial file is deleted."),
+    Setting("media_url_secret", str, "",
+            "HMAC key of signed media URLs (empty: one is generated and kept in the database).", secret=True),
+    Setting("media_url_ttl", int, 86_400, "Seconds a signed media URL stays valid (default 24 h)."),
 )
 
 
@@ -98,6 +114,16 @@ class Settings:
     mail_from: str
     log_level: str
     log_format: str
+    media_dir: str
+    s3_endpoint: str
+    s3_bucket: str
+    s3_access_key: str
+    s3_secret_key: str
+    s3_region: str
+    max_media_bytes: int
+    upload_expiry_hours: float
+    media_url_secret: str
+    media_url_ttl: int
 
     def replace(self, **changes: Any) -> "Settings":
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -97,6 +97,33 @@ class RevisionChanged(Conflict):
     code = "revision_changed"
 
 
+class ChecksumMismatch(NewsbridgeError):
+    """A tus PATCH whose bytes do not hash to its ``Upload-Checksum``: nothing of it was kept.
+    460 is the status the tus checksum extension gives this."""
+
+    status = 460
+    code = "checksum_mismatch"
+
+
+class TusVersionUnsupported(NewsbridgeError):
+    status = 412
+    code = "tus_version_unsupported"
+
+
+class StorageUnavailable(NewsbridgeError):
+    """The blob store (S3) did not answer or refused a write; nothing was half-stored, try again."""
+
+    status = 503
+    code = "storage_unavailable"
+
+
+class LinkExpired(Forbidden):
+    code = "link_expired"
+
+
+class LinkInvalid(Forbidden):
+    code = "link_invalid"
+
 # Every code the API can answer with, for the docs check and for partners.
 ERROR_CODES: dict[str, str] = {
     "bad_request": "The request could not be understood; the message says why.",
@@ -118,6 +145,13 @@ ERROR_CODES: dict[str, str] = {
     "translation_failed": "The configured translation service did not answer with a translation; try later.",
     "mail_not_sent": "The SMTP server (NEWSBRIDGE_SMTP_URL) refused an e-mail or could not be reached.",
     "too_many_attempts": "Sign-in paused for this e-mail from this address after failures; wait (Retry-After).",
+    "checksum_mismatch": "A tus PATCH's bytes do not match its Upload-Checksum (status 460); the offset is unchanged, "
+                         "send the chunk again.",
+    "tus_version_unsupported": "The request's Tus-Resumable is not 1.0.0 (status 412).",
+    "storage_unavailable": "The media store (S3) could not be reached or refused a write; nothing was half-stored, "
+                           "try again (uploads resume where they stopped).",
+    "link_expired": "A signed media URL is past its expiry; read the item again for a fresh one.",
+    "link_invalid": "A media URL's signature does not match (altered, or signed for another organization).",
     "method_not_allowed": "The path exists but not with this HTTP method.",
     "internal": "A bug on our side; the request id in the response lets operators find it.",
 }

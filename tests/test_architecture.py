@@ -27,6 +27,7 @@ LAYERS = {  # what each part of the package may import from newsbridge
     "alerts": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery", "ingest", "desk",
                       "alerts"},
     "demo": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery", "desk", "ingest", "demo"},
+    "media": BASE | {"db", "formats", "accounts", "items", "media"},
 }
 EDGES = {"api", "cli", "web", "app", "middleware"}  # web: pages, the edge people use
 

@@ -368,3 +368,79 @@ saved_searches = sa.Table(
     sa.Column("alerts", sa.Boolean, nullable=False),  # new matching arrivals raise an alert
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Media (newsbridge/media): a file an organization uploaded, kept in the blob store by SHA-256.
+# Its renditions (the original, and the previews and proxies derived from it) each name a blob;
+# item_media says which of the organization's items (by uri, known before the item is stored)
+# carry the media, so serving a rendition can ask whether the reader may see such an item.
+media = sa.Table(
+    "media",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("filename", sa.String(300), nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # picture, video, audio, graphic
+    sa.Column("width", sa.Integer, nullable=True),
+    sa.Column("height", sa.Integer, nullable=True),
+    sa.Column("duration", sa.Float, nullable=True),
+    sa.Column("codecs", sa.String(200), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_media_organization_id_sha256", "organization_id", "sha256"),
+    sa.CheckConstraint("status IN ('uploaded', 'probed', 'ready', 'rejected')", name="status"),
+)
+
+renditions = sa.Table(
+    "renditions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("media_id", sa.String(32), sa.ForeignKey("media.id"), nullable=False),
+    sa.Column("name", sa.String(32), nullable=False),  # original, preview, thumbnail, proxy...
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("width", sa.Integer, nullable=True),
+    sa.Column("height", sa.Integer, nullable=True),
+    sa.Column("duration", sa.Float, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("media_id", "name"),
+)
+
+item_media = sa.Table(
+    "item_media",
+    metadata,
+    sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"), primary_key=True),
+    sa.Column("item_uri", sa.String(1000), primary_key=True),
+    sa.Column("media_id", sa.String(32), sa.ForeignKey("media.id"), primary_key=True, index=True),
+)
+
+# tus uploads being assembled (newsbridge/media/uploads.py); the bytes wait in a local file until
+# the last one arrives, then move into the blob store and become a media row.
+uploads = sa.Table(
+    "uploads",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False, index=True),
+    sa.Column("length", sa.BigInteger, nullable=False),
+    sa.Column("received", sa.BigInteger, nullable=False),  # the tus Upload-Offset
+    sa.Column("filename", sa.String(300), nullable=True),
+    sa.Column("content_type", sa.String(100), nullable=True),
+    sa.Column("meta", Document, nullable=False),  # the tus Upload-Metadata, decoded
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=True, index=True),  # none once finished
+    sa.Column("media_id", sa.String(32), sa.ForeignKey("media.id"), nullable=True),
+)
+
+# Secrets the hub makes for itself when the operator sets none (the media URL signing key), shared
+# by every hub process through the database.
+hub_secrets = sa.Table(
+    "hub_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Media exchange: blobs (filesystem, S3), uploads (tus), probing, derivative jobs, signed URLs."""
