@@ -82,10 +82,10 @@ async def test_proposing_through_the_form_and_signing_on_the_page(sign_in, orgs)
     shown = re.search(r'name="revision" value="(\d+)"', waiting.text)  # the form signs the revision it shows
     assert shown and shown[1] == "1"
     signed = await beta.post(f"/agreements/{agreement_id}/sign", {"revision": shown[1]})
-    assert signed.status_code == 303 and signed.headers["location"] == f"/agreements/{agreement_id}?done=signed"
+    assert signed.status_code == 303 and signed.headers["location"] == f"/agreements/{agreement_id}?done=active"
     active = await beta.get(signed.headers["location"])
     assert ">active<" in active.text and "not signed yet" not in active.text
-    assert "Signed. The agreement is active" in active.text
+    assert "Every party has now signed the current terms: the agreement is active." in active.text
     assert f'action="/agreements/{agreement_id}/sign"' not in active.text
     assert [a in active.text for a in ("/suspend\"", "/end\"", "/propose\"")] == [True, True, False]
     history = text(active).split("History", 1)[1]
