@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: demo test serve bench install install-test postgres chromium superdesk-env clean
+.PHONY: demo test serve bench install install-test postgres chromium ffmpeg superdesk-env clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Newsbridge needs Python 3.11 or newer"'
@@ -46,6 +46,12 @@ chromium:
 	  echo "installing Debian's chromium"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# ffmpeg and ffprobe (media probing, proxies, posters, waveforms) come from Debian's packages too.
+ffmpeg:
+	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
+	  echo "installing Debian's ffmpeg"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq ffmpeg >/dev/null; }
+
 # Superdesk's own feed parsers as a test client (AGPL: a venv of their own, never imported by the hub);
 # tests/interop/superdesk_env.py builds it quietly once, then nothing until its requirements change.
 SUPERDESK_VENV := .venv-superdesk
@@ -54,7 +60,7 @@ $(SUPERDESK_VENV)/.newsbridge-installed: tests/interop/superdesk_env.py | $(VENV
 
 superdesk-env: $(SUPERDESK_VENV)/.newsbridge-installed
 
-test: $(VENV)/.installed-test postgres chromium superdesk-env
+test: $(VENV)/.installed-test postgres chromium ffmpeg superdesk-env
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test

@@ -77,6 +77,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mail_from", str, "Newsbridge <newsbridge@localhost>", "Sender address of the hub's e-mail."),
     Setting("log_level", str, "INFO", "Python log level of the hub's structured logs."),
     Setting("log_format", _choice("json", "text"), "json", "`json` (one object a line) or `text` logs."),
+    Setting("media_max_pixels", int, 100_000_000,
+            "Largest picture (width x height) the hub decodes; larger ones are refused as decompression bombs."),
+    Setting("media_ffmpeg_threads", int, 2, "Threads each ffmpeg run may use for media derivatives."),
+    Setting("media_jobs_at_once", int, 1, "Media jobs (derivatives) one worker runs at the same time."),
     Setting("media_dir", str, "./var/media",
             "Where the filesystem blob store keeps media (and where tus uploads are assembled with any store)."),
     Setting("s3_endpoint", str, "",
@@ -114,6 +118,9 @@ class Settings:
     mail_from: str
     log_level: str
     log_format: str
+    media_max_pixels: int
+    media_ffmpeg_threads: int
+    media_jobs_at_once: int
     media_dir: str
     s3_endpoint: str
     s3_bucket: str

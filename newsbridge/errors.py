@@ -97,6 +97,32 @@ class RevisionChanged(Conflict):
     code = "revision_changed"
 
 
+class MediaUnreadable(InvalidInput):
+    """A media file no decoder opens: empty, truncated, corrupt, or in no format the hub reads."""
+
+    code = "media_unreadable"
+
+
+class MediaTypeMismatch(NewsbridgeError):
+    """The bytes are another kind of file than the content type declared for them."""
+
+    status = 415
+    code = "media_type_mismatch"
+
+
+class MediaTooLarge(NewsbridgeError):
+    """A decompression bomb: decoding would need more pixels (or pixel-seconds) than the hub allows."""
+
+    status = 413
+    code = "media_too_large"
+
+
+class MediaUnsafe(InvalidInput):
+    """A graphic (SVG) that would run scripts or load anything from outside itself."""
+
+    code = "media_unsafe"
+
+
 class ChecksumMismatch(NewsbridgeError):
     """A tus PATCH whose bytes do not hash to its ``Upload-Checksum``: nothing of it was kept.
     460 is the status the tus checksum extension gives this."""
@@ -145,6 +171,11 @@ ERROR_CODES: dict[str, str] = {
     "translation_failed": "The configured translation service did not answer with a translation; try later.",
     "mail_not_sent": "The SMTP server (NEWSBRIDGE_SMTP_URL) refused an e-mail or could not be reached.",
     "too_many_attempts": "Sign-in paused for this e-mail from this address after failures; wait (Retry-After).",
+    "media_unreadable": "A media file is empty, truncated or corrupt, or in no format the hub reads.",
+    "media_type_mismatch": "A media file's bytes are not of the content type declared for it.",
+    "media_too_large": "A picture over NEWSBRIDGE_MEDIA_MAX_PIXELS, or a video over the frame size, duration "
+                       "or pixel-seconds the hub decodes (a decompression bomb).",
+    "media_unsafe": "An SVG graphic with scripts, event handlers or references outside itself.",
     "checksum_mismatch": "A tus PATCH's bytes do not match its Upload-Checksum (status 460); the offset is unchanged, "
                          "send the chunk again.",
     "tus_version_unsupported": "The request's Tus-Resumable is not 1.0.0 (status 412).",

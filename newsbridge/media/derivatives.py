@@ -1,0 +1,218 @@
+"""Derivatives: the smaller files partners preview and stream, made from an original the hub keeps.
+
+Pure in the sense that matters: a path in, files in an output directory and their facts out;
+no database and no blob store (the derivative job, ``media/processing.py``, moves them). The
+original is only read.
+
+* pictures: a JPEG ``preview`` (1280 px box) and ``thumbnail`` (320 px), turned upright by
+  their EXIF orientation, re-encoded by Pillow without any metadata; the editorial fields
+  (caption, creator, credit, copyright, keywords, place, date) are written back, GPS only
+  when ``keep_gps`` (an agreement allows it);
+* video: an H.264/AAC MP4 ``proxy`` within 1280x720 (720x1280 when upright) with the index
+  first (``-movflags +faststart``, so a browser plays it while it loads), a JPEG ``poster``
+  frame, a ``thumbnail`` from it, and a ``storyboard`` strip of frames across the video;
+* audio: an AAC ``preview`` (M4A, faststart) and a ``waveform`` PNG;
+* graphics (SVG, already checked safe): PNG ``preview`` and ``thumbnail`` rendered by librsvg.
+
+ffmpeg runs in a subprocess (``media/ffmpeg.py``: timeouts, memory and CPU limits, local
+files only) with ``threads`` threads, so callers keep the event loop free by running this in
+a thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageOps
+
+from newsbridge.errors import MediaTooLarge, MediaUnreadable
+from newsbridge.media import ffmpeg
+from newsbridge.media.metadata import PhotoMetadata, read_photo_metadata, write_photo_metadata
+from newsbridge.media.probe import MAX_PIXELS, Probe
+
+BOX = "scale=w='if(gte(iw,ih),min({long},iw),min({short},iw))':h='if(gte(iw,ih),min({short},ih),min({long},ih))'" \
+      ":force_original_aspect_ratio=decrease:force_divisible_by=2"
+
+
+@dataclass(frozen=True)
+class Options:
+    thumbnail_px: int = 320
+    preview_px: int = 1280
+    proxy_long: int = 1280  # the proxy fits 1280x720 (or 720x1280): at most 720p
+    proxy_short: int = 720
+    storyboard_frames: int = 10
+    storyboard_px: int = 160  # width of each storyboard frame
+    threads: int = 2  # NEWSBRIDGE_MEDIA_FFMPEG_THREADS
+    keep_gps: bool = False
+    max_pixels: int = MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """One file made from the original, with the facts a rendition record needs."""
+
+    name: str  # thumbnail, preview, proxy, poster, storyboard, waveform
+    path: Path
+    content_type: str
+    size: int
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    facts: dict[str, Any] = field(default_factory=dict)  # codecs, frame rate, channels
+
+
+def _made(name: str, path: Path, content_type: str, **facts: Any) -> Derivative:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    width, height, duration = facts.pop("width", None), facts.pop("height", None), facts.pop("duration", None)
+    if width is None and content_type.startswith("image/"):
+        with Image.open(path) as image:
+            width, height = image.size
+    return Derivative(name, path, content_type, path.stat().st_size, digest.hexdigest(), width, height, duration,
+                      {k: v for k, v in facts.items() if v is not None})
+
+
+def make_derivatives(source: Path, probe: Probe, out_dir: Path, options: Options = Options(),
+                     metadata: PhotoMetadata | None = None) -> list[Derivative]:
+    """Make every derivative of the original at ``source`` (whose probe is ``probe``) in ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if probe.kind == "picture":
+        return picture_derivatives(source, out_dir, options, metadata)
+    if probe.kind == "video":
+        return video_derivatives(source, probe, out_dir, options)
+    if probe.kind == "audio":
+        return audio_derivatives(source, probe, out_dir, options)
+    if probe.kind == "graphic":
+        return graphic_derivatives(source, out_dir, options)
+    raise ValueError(f"no derivatives for media of kind {probe.kind!r}")
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB for JPEG: transparency over white (not black), palettes and 16-bit greys converted."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGB", rgba.size, (255, 255, 255))
+        white.paste(rgba, mask=rgba.getchannel("A"))
+        return white
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+        return image.convert("I").point(lambda v: v / 256).convert("L").convert("RGB")
+    return image.convert("RGB")
+
+
+def picture_derivatives(source: Path, out_dir: Path, options: Options = Options(),
+                        metadata: PhotoMetadata | None = None) -> list[Derivative]:
+    """JPEG preview and thumbnail, upright, without metadata but the editorial fields."""
+    meta = metadata if metadata is not None else read_photo_metadata(source)
+    try:
+        with Image.open(source) as image:
+            if image.width * image.height > options.max_pixels:
+                raise MediaTooLarge(f"the picture is over {options.max_pixels / 1e6:.0f} megapixels", field="file")
+            # JPEG decodes straight at a reduced scale (at least the preview size): a 50 MP photo costs 3 MP.
+            image.draft("RGB", (options.preview_px, options.preview_px))
+            icc = image.info.get("icc_profile") if image.mode != "CMYK" else None  # a CMYK profile lies for RGB
+            upright = _flatten(ImageOps.exif_transpose(image) or image)
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise MediaUnreadable(f"the picture cannot be decoded: {exc}", field="file") from None
+    made = []
+    for name, px, quality in (("preview", options.preview_px, 85), ("thumbnail", options.thumbnail_px, 80)):
+        upright.thumbnail((px, px), Image.Resampling.LANCZOS)  # never enlarges; the thumbnail from the preview
+        path = out_dir / f"{name}.jpg"
+        # No exif= argument: Pillow writes no EXIF, XMP or IPTC of the original (GPS included).
+        upright.save(path, "JPEG", quality=quality, optimize=True, progressive=True, icc_profile=icc)
+        write_photo_metadata(path, meta, keep_gps=options.keep_gps)
+        made.append(_made(name, path, "image/jpeg", width=upright.width, height=upright.height))
+    return made
+
+
+def _av_facts(path: Path) -> dict[str, Any]:
+    described = ffmpeg.ffprobe(path, "mov")
+    video = next((s for s in described.get("streams", []) if s.get("codec_type") == "video"), None)
+    audio = next((s for s in described.get("streams", []) if s.get("codec_type") == "audio"), None)
+    duration = float(described.get("format", {}).get("duration") or 0) or None
+    return {"width": video.get("width") if video else None, "height": video.get("height") if video else None,
+            "duration": round(duration, 3) if duration else None,
+            "video_codec": video.get("codec_name") if video else None,
+            "audio_codec": audio.get("codec_name") if audio else None,
+            "audio_channels": audio.get("channels") if audio else None}
+
+
+def _timeout(probe: Probe, per_second: float = 4.0) -> float:
+    """Generous for a slow 2-core machine, still bounded: a minute plus a few times the running time."""
+    return 60.0 + per_second * (probe.duration or 0.0)
+
+
+def proxy_args(source: Path, probe: Probe, out: Path, options: Options = Options()) -> list[str]:
+    """ffmpeg's arguments for the proxy (also what ``bench/media.py`` runs alone to compare)."""
+    box = BOX.format(long=options.proxy_long, short=options.proxy_short)
+    return [*ffmpeg.input_args(source, probe.demuxer), "-map", "0:v:0", "-map", "0:a:0?", "-sn", "-dn",
+            "-map_metadata", "-1", "-map_chapters", "-1",
+            "-vf", f"scale='trunc(iw*sar/2)*2':ih,setsar=1,{box},format=yuv420p",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-profile:v", "high",
+            "-threads", str(options.threads), "-c:a", "aac", "-b:a", "128k", "-ac", "2",
+            "-movflags", "+faststart", str(out)]
+
+
+def video_derivatives(source: Path, probe: Probe, out_dir: Path, options: Options = Options()) -> list[Derivative]:
+    """Proxy MP4, poster frame, thumbnail and storyboard strip."""
+    threads, duration = options.threads, probe.duration or 0.0
+    proxy = out_dir / "proxy.mp4"
+    ffmpeg.ffmpeg(proxy_args(source, probe, proxy, options), timeout=_timeout(probe), threads=threads,
+                  what="the video (proxy)")
+    made = [_made("proxy", proxy, "video/mp4", **_av_facts(proxy))]
+    poster = out_dir / "poster.jpg"
+    box = BOX.format(long=options.preview_px, short=options.preview_px)
+    # A tenth in: the first frames of a report are often black or a slate.
+    ffmpeg.ffmpeg([*ffmpeg.input_args(source, probe.demuxer, seek=duration * 0.1), "-map", "0:v:0",
+                   "-frames:v", "1", "-vf", f"scale='trunc(iw*sar/2)*2':ih,setsar=1,{box}", "-q:v", "3",
+                   "-map_metadata", "-1", str(poster)], timeout=120, threads=threads, what="the video (poster)")
+    made.append(_made("poster", poster, "image/jpeg"))
+    thumbnail = out_dir / "thumbnail.jpg"
+    with Image.open(poster) as image:
+        image.thumbnail((options.thumbnail_px, options.thumbnail_px), Image.Resampling.LANCZOS)
+        image.save(thumbnail, "JPEG", quality=80, optimize=True)
+    made.append(_made("thumbnail", thumbnail, "image/jpeg"))
+    storyboard = out_dir / "storyboard.jpg"
+    frames = options.storyboard_frames
+    # Long videos: decode key frames only (seconds instead of minutes); the fps filter spreads them out.
+    keys_only = ["-skip_frame", "nokey"] if duration > 60 else []
+    ffmpeg.ffmpeg([*keys_only, *ffmpeg.input_args(source, probe.demuxer), "-map", "0:v:0", "-an",
+                   "-vf", f"fps={frames}/{max(duration, 0.1):.3f},scale={options.storyboard_px}:-2,setsar=1,"
+                          f"tile={frames}x1", "-frames:v", "1", "-q:v", "4", str(storyboard)],
+                  timeout=_timeout(probe, 1.0), threads=threads, what="the video (storyboard)")
+    made.append(_made("storyboard", storyboard, "image/jpeg", frames=frames))
+    return made
+
+
+def audio_derivatives(source: Path, probe: Probe, out_dir: Path, options: Options = Options()) -> list[Derivative]:
+    """AAC preview (M4A) and a waveform picture."""
+    preview = out_dir / "preview.m4a"
+    ffmpeg.ffmpeg([*ffmpeg.input_args(source, probe.demuxer), "-map", "0:a:0", "-vn", "-map_metadata", "-1",
+                   "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-threads", str(options.threads),
+                   "-movflags", "+faststart", str(preview)], timeout=_timeout(probe, 1.0), threads=options.threads,
+                  what="the audio (preview)")
+    made = [_made("preview", preview, "audio/mp4", **_av_facts(preview))]
+    waveform = out_dir / "waveform.png"
+    ffmpeg.ffmpeg([*ffmpeg.input_args(source, probe.demuxer), "-filter_complex",
+                   "[0:a:0]aformat=channel_layouts=mono,showwavespic=s=1200x240:colors=0x1f4e79",
+                   "-frames:v", "1", str(waveform)], timeout=_timeout(probe, 1.0), threads=options.threads,
+                  what="the audio (waveform)")
+    made.append(_made("waveform", waveform, "image/png"))
+    return made
+
+
+def graphic_derivatives(source: Path, out_dir: Path, options: Options = Options()) -> list[Derivative]:
+    """PNG preview and thumbnail of a (checked) SVG, rendered by librsvg inside ffmpeg."""
+    made = []
+    for name, px in (("preview", options.preview_px), ("thumbnail", options.thumbnail_px)):
+        path = out_dir / f"{name}.png"
+        ffmpeg.ffmpeg([*ffmpeg.input_args(source, "svg_pipe"), "-frames:v", "1",
+                       "-vf", BOX.format(long=px, short=px), str(path)], timeout=60, threads=1,
+                      what="the graphic")
+        made.append(_made(name, path, "image/png"))
+    return made
