@@ -89,7 +89,7 @@ async def test_proposing_through_the_form_and_signing_on_the_page(sign_in, orgs)
     assert f'action="/agreements/{agreement_id}/sign"' not in active.text
     assert [a in active.text for a in ("/suspend\"", "/end\"", "/propose\"")] == [True, True, False]
     history = text(active).split("History", 1)[1]
-    assert re.search(r"create .*propose .*sign .*sign", history), history
+    assert re.search(r"signed .*signed .*proposed for signature .*created", history), history  # newest first
 
     listed = await alpha.get("/agreements")
     assert TITLE in listed.text and ">active<" in listed.text and "Propose an agreement" in listed.text
