@@ -24,6 +24,7 @@ from newsbridge.delivery.signals import FeedSignal, listen
 from newsbridge.delivery.worker import Worker
 from newsbridge.ingest.pipeline import Ingestor
 from newsbridge.ingest.polling import Poller
+from newsbridge.media.processing import media_worker
 from newsbridge.middleware import RequestContext
 from newsbridge.telemetry import configure_logging
 from newsbridge.web.errors import html_error
@@ -79,7 +80,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         workers = [asyncio.create_task(Worker(engine, settings, the_hub.signal, wake=stored).run(stop)),
-                   asyncio.create_task(Poller(engine, settings).run(stop))] if settings.in_process_worker else []
+                   asyncio.create_task(Poller(engine, settings).run(stop)),
+                   asyncio.create_task(media_worker(engine, settings).run(stop))] if settings.in_process_worker else []
         listener = asyncio.create_task(listen(engine, the_hub.signal, stop)) \
             if engine.dialect.name == "postgresql" else None
         try:

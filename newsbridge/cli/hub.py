@@ -59,12 +59,13 @@ def serve(
 
 
 def worker(ctx: typer.Context) -> None:
-    """Run the workers alone: deliveries (feed positions, webhooks, retries) and source polling."""
+    """Run the workers alone: deliveries (feed positions, webhooks, retries), source polling and media jobs."""
     import asyncio
     import signal
 
     from newsbridge.delivery.worker import Worker
     from newsbridge.ingest.polling import Poller
+    from newsbridge.media.processing import media_worker
 
     cli = state(ctx)
     settings, engine = cli.settings(), cli.engine()
@@ -75,8 +76,9 @@ def worker(ctx: typer.Context) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        err.print("delivery worker and source poller running; Ctrl-C stops them")
-        await asyncio.gather(Worker(engine, settings).run(stop), Poller(engine, settings).run(stop))
+        err.print("delivery worker, source poller and media jobs running; Ctrl-C stops them")
+        await asyncio.gather(Worker(engine, settings).run(stop), Poller(engine, settings).run(stop),
+                             media_worker(engine, settings).run(stop))
 
     asyncio.run(main())
 

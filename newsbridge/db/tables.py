@@ -444,3 +444,24 @@ hub_secrets = sa.Table(
     sa.Column("value", sa.String(200), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+jobs = sa.Table(  # background work (media derivatives...): claimed with a lease, retried with back-off (media/jobs.py)
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(40), nullable=False),  # which handler runs it: "media.derivatives"
+    sa.Column("key", sa.String(200), nullable=True, unique=True),  # one live job per thing ("media:<id>")
+    sa.Column("payload", Document, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_until", UTCDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("result", Document, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    sa.Index("ix_jobs_state_next_attempt_at", "state", "next_attempt_at"),
+    sa.CheckConstraint("state IN ('queued', 'running', 'done', 'failed', 'dead')", name="state"),
+)
