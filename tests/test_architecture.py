@@ -26,6 +26,7 @@ LAYERS = {  # what each part of the package may import from newsbridge
     "desk": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest", "desk"},
     "alerts": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery", "ingest", "desk",
                       "alerts"},
+    "metrics": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "metrics"},
     "demo": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery", "desk", "ingest", "demo"},
     "media": BASE | {"db", "formats", "accounts", "items", "media"},
 }
