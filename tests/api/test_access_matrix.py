@@ -62,6 +62,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/agreements/{agreement_id}"): Case("owned"),
     ("GET", "/api/v1/agreements/{agreement_id}/history"): Case("owned"),
     ("GET", "/api/v1/agreements/{agreement_id}/roadmap"): Case("owned"),
+    ("GET", "/api/v1/agreements/{agreement_id}/metrics"): Case("owned"),
+    ("GET", "/api/v1/agreements/{agreement_id}/metrics.csv"): Case("owned"),
     ("POST", "/api/v1/agreements/{agreement_id}:propose"): Case("owned"),
     ("POST", "/api/v1/agreements/{agreement_id}:sign"): Case("owned"),
     ("POST", "/api/v1/agreements/{agreement_id}:suspend"): Case("owned"),
@@ -88,6 +90,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/sources"): Case("list"),
     ("GET", "/feeds/{token}/atom.xml"): Case("feed"),
     ("GET", "/feeds/{token}/feed.json"): Case("feed"),
+    ("GET", "/feeds/{token}/rss.xml"): Case("feed"),
+    ("GET", "/feeds/{token}/items/{item_id}"): Case("owned"),
     ("GET", "/api/v1/stream"): Case("stream"),
     ("POST", "/api/v1/items"): Case("write", OWN_STORY, 201),
     ("POST", "/api/v1/items:upload"): Case("write", OWN_STORY, 201),
@@ -262,7 +266,8 @@ def test_every_route_has_an_access_case(app) -> None:
         if case.kind == "owned":
             assert PARAMETER.search(path), f"{method} {path}: an owned case needs an id in the path"
         elif PARAMETER.search(path):
-            assert path in ("/api/v1/schemas/{name}", "/feeds/{token}/atom.xml", "/feeds/{token}/feed.json"), \
+            assert path in ("/api/v1/schemas/{name}", "/feeds/{token}/atom.xml", "/feeds/{token}/feed.json",
+                            "/feeds/{token}/rss.xml"), \
                 f"{method} {path} takes an id: give it an owned case"
 
 

@@ -18,7 +18,8 @@ async def test_kazinform_wire_upload(client, make_partner) -> None:
     [item] = response.json()["items"]
     assert item["headlines"][0]["value"] == ("TV and Radio Complex of Kazakh President develops coop with "
                                              "Iranian media companies")
-    assert item["firstCreated"] == "2023-04-26"  # the wire gives a day only: it stays a day
+    # the wire gives a day only: sent as the day's start, a date-time as ninjs requires (docs/formats.md)
+    assert item["firstCreated"] == "2023-04-26T00:00:00+00:00"
     assert item["located"] == "Astana"
     assert item["infoSources"] == [{"name": "Kazinform", "role": "originator"}]
     assert item["language"] == "en" and item["hub"]["languageSource"] == "detected"
