@@ -1,0 +1,132 @@
+"""Media benchmarks (issue 13). This part: proxy generation through the hub's job vs ffmpeg alone.
+
+Generates a test video with ffmpeg's lavfi sources (``testsrc`` 1920x1080 at 25 fps and a
+``sine`` tone, H.264/AAC; nothing downloaded), stores it in a filesystem blob store and a fresh
+SQLite hub, then times, alternating, ``--runs`` times each:
+
+* ffmpeg alone: exactly the proxy command the hub runs (``derivatives.proxy_args``: H.264
+  veryfast CRF 23 within 1280x720, AAC 128k, faststart), as a bare subprocess;
+* through our job: a queued job claimed by the job worker, which copies the original out of
+  the blob store, probes it (ffprobe and a first-frame decode), runs the same command under the
+  hub's limits (prlimit, timeout), stores the proxy and records the rendition.
+
+Target: the job at most 1.2 x ffmpeg alone (the median of the runs). The whole derivative job
+(proxy, poster, thumbnail, storyboard) is timed once more for information.
+
+    .venv/bin/python bench/media.py [--seconds 30] [--runs 3] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from rich.console import Console
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from newsbridge.config import load_settings  # noqa: E402
+from newsbridge.db.engine import create_engine, writing  # noqa: E402
+from newsbridge.db.migrate import upgrade  # noqa: E402
+from newsbridge.ids import utcnow  # noqa: E402
+from newsbridge.media import ffmpeg  # noqa: E402
+from newsbridge.media.blobs import FileBlobStore, copy_to_file  # noqa: E402
+from newsbridge.media.derivatives import Options, proxy_args  # noqa: E402
+from newsbridge.media.jobs import Job, enqueue  # noqa: E402
+from newsbridge.media.probe import inspect  # noqa: E402
+from newsbridge.media.processing import media_handlers  # noqa: E402
+from newsbridge.media.records import add_rendition, create_media, get_media  # noqa: E402
+from newsbridge.media.worker import JobWorker  # noqa: E402
+
+console = Console(emoji=False, highlight=False, soft_wrap=True)
+PROXY_ONLY = "bench.proxy"
+
+
+def make_video(path: Path, seconds: int) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i",
+                    f"testsrc=size=1920x1080:rate=25:duration={seconds}", "-f", "lavfi", "-i",
+                    f"sine=frequency=440:duration={seconds}", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt",
+                    "yuv420p", "-c:a", "aac", "-shortest", str(path)], check=True)
+
+
+def proxy_handler(engine: Any, store: FileBlobStore, options: Options) -> Any:
+    """The derivative job cut down to the proxy: same copy, probe, ffmpeg run, store and record."""
+
+    def handle(job: Job) -> dict[str, Any]:
+        with writing(engine) as conn:
+            found = get_media(conn, job.payload["media"])
+        with tempfile.TemporaryDirectory() as work:
+            original = copy_to_file(store, found.sha256, Path(work) / "original")
+            probe = inspect(original, found.content_type)
+            out = Path(work) / "proxy.mp4"
+            ffmpeg.ffmpeg(proxy_args(original, probe, out, options), timeout=600, threads=options.threads)
+            blob = store.put_file(out)
+        with writing(engine) as conn:
+            add_rendition(conn, found.id, "proxy", blob, "video/mp4")
+        return {"proxy": blob.sha256}
+
+    return handle
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=30, help="length of the test video")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2, help="NEWSBRIDGE_MEDIA_FFMPEG_THREADS")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-media-") as tmp:
+        root = Path(tmp)
+        source = root / "report.mp4"
+        console.print(f"making a {args.seconds} s 1080p test video...")
+        make_video(source, args.seconds)
+        settings = load_settings(env={}, database_url=f"sqlite:///{root / 'hub.db'}", media_dir=str(root / "media"),
+                                 media_ffmpeg_threads=args.threads)
+        engine = create_engine(settings.database_url)
+        upgrade(engine)
+        store = FileBlobStore(root / "media")
+        options = Options(threads=args.threads)
+        with writing(engine) as conn:
+            from newsbridge.accounts.organizations import create_organization
+            org = create_organization(conn, "silkway", "Silk Way TV")
+            found = create_media(conn, org.id, store.put_file(source), "video/mp4", "video", "report.mp4")
+        probe = inspect(source, "video/mp4")
+        alone_out = root / "alone.mp4"
+        command = ["ffmpeg", "-nostdin", "-y", "-hide_banner", "-v", "error", "-threads", str(args.threads),
+                   "-filter_threads", "1", *proxy_args(source, probe, alone_out, options)]
+        worker = JobWorker(engine, {PROXY_ONLY: proxy_handler(engine, store, options)}, name="bench")
+        alone, job = [], []
+        for run in range(args.runs):
+            started = perf_counter()
+            subprocess.run(command, check=True)
+            alone.append(perf_counter() - started)
+            with writing(engine) as conn:
+                enqueue(conn, PROXY_ONLY, {"media": found.id}, utcnow())
+            started = perf_counter()
+            states = worker.run_once_sync()
+            job.append(perf_counter() - started)
+            assert [s.value for s in states if s] == ["done"], states
+            console.print(f"run {run + 1}: ffmpeg alone {alone[-1]:.2f} s, through the job {job[-1]:.2f} s")
+        full = JobWorker(engine, media_handlers(engine, store, settings), name="bench-full")
+        with writing(engine) as conn:
+            enqueue(conn, "media.derivatives", {"media": found.id}, utcnow())
+        started = perf_counter()
+        assert [s.value for s in full.run_once_sync() if s] == ["done"]
+        whole = perf_counter() - started
+        ratio = statistics.median(job) / statistics.median(alone)
+        console.print(f"\ncommand: {' '.join(command)}", markup=False)
+        console.print(f"proxy of {args.seconds} s 1080p -> 720p, {args.threads} threads, median of {args.runs}: "
+                      f"ffmpeg alone {statistics.median(alone):.2f} s, through the job "
+                      f"{statistics.median(job):.2f} s = {ratio:.3f} x (target <= 1.2 x)")
+        console.print(f"whole derivative job (probe, proxy, poster, thumbnail, storyboard, store, record): "
+                      f"{whole:.2f} s")
+        return 0 if ratio <= 1.2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
