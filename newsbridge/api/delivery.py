@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 
 from newsbridge.accounts.api_keys import Principal, key_active
+from newsbridge.api.params import IsoTime
 from newsbridge.api.deps import Hub, authorize, bearer, caller, hub, json_body
 from newsbridge.db.engine import read, reading, writing
 from newsbridge.delivery.endpoints import (Endpoint, create_endpoint, get_endpoint, health, list_endpoints,
@@ -106,7 +107,7 @@ def rotate(endpoint_id: str, grace_hours: int = Query(24, description="Hours bot
 
 @router.post("/endpoints/{endpoint_id}:replay", summary="Send failed or dead messages again")
 def replay_messages(endpoint_id: str, message_id: str | None = Query(None, description="One message (webhook-id)"),
-                    since: datetime | None = Query(None, description="All failed since this time"),
+                    since: IsoTime | None = Query(None, description="All failed since this time"),
                     principal: Principal = Depends(caller("manage")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)

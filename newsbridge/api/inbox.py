@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from newsbridge.accounts.api_keys import Principal
+from newsbridge.api.params import IsoTime
 from newsbridge.api.deps import Hub, caller, hub
 from newsbridge.items.render import Format, render
 from newsbridge.db.engine import reading
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["exchange"])
 
 
 @router.get("/inbox", summary="Items partners delivered to you (available now), newest first")
-def read_inbox(since: datetime | None = Query(None, description="Only deliveries available after this time"),
+def read_inbox(since: IsoTime | None = Query(None, description="Only deliveries available after this time"),
                limit: int = Query(50, ge=1, le=500), format: Format = "ninjs3",
                principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     """Each entry is the newest version delivered to you, with `received`: the agreement, the reason,

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from newsbridge.accounts.api_keys import Principal
+from newsbridge.api.params import IsoTime
 from newsbridge.api.deps import Hub, caller, hub
 from newsbridge.db.engine import reading
 from newsbridge.formats import ninjs
@@ -110,7 +111,7 @@ def _upload(the_hub: Hub, principal: Principal, data: bytes, subjects: list[str]
 
 
 @router.get("/items", summary="List your organization's items")
-def list_items(since: datetime | None = Query(None, description="Only items changed after this time (ISO 8601)"),
+def list_items(since: IsoTime | None = Query(None, description="Only items changed after this time (ISO 8601)"),
                limit: int = Query(50, ge=1, le=500), format: Format = "ninjs3",
                principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     if since is not None and since.tzinfo is None:
