@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from newsbridge import __version__
-from newsbridge.api import agreements, atom, delivery, inbox, items, me, metrics, ops, schemas, sources
+from newsbridge.api import agreements, atom, delivery, inbox, items, me, media, metrics, ops, schemas, sources
 from newsbridge.api.deps import Hub
 from newsbridge.api import openapi
 from newsbridge.api.errors import answer_exception, install_error_handlers
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     openapi.install(app)
     app.state.html_error = html_error
     # The API first, the busiest part (feed, stream) ahead: a request is matched route by route.
-    for module in (delivery, items, inbox, agreements, metrics, atom, sources, me, schemas, ops):
+    for module in (delivery, items, inbox, media, agreements, metrics, atom, sources, me, schemas, ops):
         app.include_router(module.router)
     for view in (web_auth, web_desk, web_item, web_outgoing, web_partners, web_agreements, web_alerts,
                  web_preview, web_own_item):
@@ -113,5 +113,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     def docs() -> HTMLResponse:
         return HTMLResponse(DOCS_PAGE)
 
-    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes, on_error=answer_exception)
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes, on_error=answer_exception,
+                       media_paths=("/api/v1/uploads", "/api/v1/media"), max_media_bytes=settings.max_media_bytes)
     return app

@@ -67,10 +67,15 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], extra: list[
 class RequestContext:
     """Gives every request an id (or keeps a sane ``X-Request-ID``), logs it and times it."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, on_error: ErrorAnswer | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, on_error: ErrorAnswer | None = None,
+                 media_paths: tuple[str, ...] = (), max_media_bytes: int = 0) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.on_error = on_error
+        # media uploads (tus PATCH, multipart media) carry files far past the document limit; their
+        # own limit (NEWSBRIDGE_MAX_MEDIA_BYTES) is enforced here the same way, while reading
+        self.media_paths = media_paths
+        self.max_media_bytes = max_media_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -85,8 +90,11 @@ class RequestContext:
         id_header = (b"x-request-id", rid.encode())
         extra_headers = [id_header, *security_headers(scope)]
         started_response = False
-        limit_message = (f"the request body is larger than {self.max_body_bytes} bytes "
-                         "(NEWSBRIDGE_MAX_BODY_BYTES); send smaller documents")
+        limit, limit_message = self.max_body_bytes, (f"the request body is larger than {self.max_body_bytes} bytes "
+                                                     "(NEWSBRIDGE_MAX_BODY_BYTES); send smaller documents")
+        if self.media_paths and scope.get("path", "").startswith(self.media_paths):
+            limit = self.max_media_bytes + 1024 * 1024  # the file plus its multipart envelope
+            limit_message = (f"the file is larger than {self.max_media_bytes} bytes (NEWSBRIDGE_MAX_MEDIA_BYTES)")
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, started_response
@@ -105,7 +113,7 @@ class RequestContext:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     raise PayloadTooLarge(limit_message, field="body")
             return message
 
@@ -115,7 +123,7 @@ class RequestContext:
         except ValueError:
             declared = 0
         try:
-            if declared > self.max_body_bytes:  # refuse before reading a byte of it
+            if declared > limit:  # refuse before reading a byte of it
                 status = 413
                 await _send_json(send, 413, too_large, extra_headers)
             else:

@@ -65,8 +65,9 @@ def engine(migrated_engine: Engine) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def settings(engine: Engine) -> Settings:
-    return load_settings(env={}, database_url=engine.url.render_as_string(hide_password=False))
+def settings(engine: Engine, tmp_path: Path) -> Settings:
+    return load_settings(env={}, database_url=engine.url.render_as_string(hide_password=False),
+                         media_dir=str(tmp_path / "media"))  # media tests choose their store (tests/media)
 
 
 @pytest.fixture

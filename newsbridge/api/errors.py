@@ -24,7 +24,7 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
                         headers=headers)
 
 
-JSON_PREFIXES = ("/api/", "/feeds/", "/healthz", "/metrics", "/openapi.json", "/static/")
+JSON_PREFIXES = ("/api/", "/feeds/", "/media/", "/healthz", "/metrics", "/openapi.json", "/static/")
 HtmlError = Callable[[Request, int, str, str], Response]
 
 

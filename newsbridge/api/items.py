@@ -23,6 +23,8 @@ from newsbridge.ingest.pipeline import translate
 from newsbridge.items.render import NEWSML_FORMATS, Format, render, render_newsml
 from newsbridge.items.store import Stored
 from newsbridge.items.warnings import version_warnings
+from newsbridge.api.media import publish_document
+from newsbridge.media.links import MEDIA_URN, with_media
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
 
@@ -75,6 +77,12 @@ async def publish_item(request: Request,
 
 
 def _publish(the_hub: Hub, principal: Principal, data: bytes, strict: bool = True) -> JSONResponse:
+    if b'"upload"' in data or MEDIA_URN.encode() in data:  # renditions naming uploads or hub media
+        try:
+            doc = ninjs.decode_json(data)
+        except FormatError as exc:
+            raise translate(exc) from None
+        return publish_document(the_hub, principal.organization, doc, strict)
     stored = the_hub.ingestor.ingest_ninjs(principal.organization, data, strict=strict)
     return _stored_response(the_hub, principal, stored)
 
@@ -118,6 +126,7 @@ def list_items(since: IsoTime | None = Query(None, description="Only items chang
         since = since.replace(tzinfo=timezone.utc)
     with reading(the_hub.engine) as conn:
         records = list_own_items(conn, principal.organization, since=since, limit=limit)
+        records = with_media(conn, the_hub.engine, the_hub.settings, principal.organization, records)
     return {"items": [render(r, fmt=format) for r in records], "count": len(records)}
 
 
@@ -130,6 +139,7 @@ def read_item(item_id: str,
     newsItem in XML; `ninjs1-superdesk` and `newsml-g2-superdesk` as Superdesk's parsers read them."""
     with reading(the_hub.engine) as conn:
         record = get_item(conn, principal.organization, item_id)
+        record = with_media(conn, the_hub.engine, the_hub.settings, principal.organization, [record])[0]
         if format in NEWSML_FORMATS:
             try:
                 xml = render_newsml(record.latest, NEWSML_FORMATS[format])

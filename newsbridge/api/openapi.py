@@ -47,7 +47,10 @@ DESCRIPTIONS = {
     413: "The body is larger than NEWSBRIDGE_MAX_BODY_BYTES",
     415: "An upload in none of the formats the hub reads",
     422: "A parameter or field has a wrong value; `field` names it",
-    503: "The database is unreachable",
+    412: "tus: the request lacks `Tus-Resumable: 1.0.0`",
+    416: "The range lies outside the file",
+    460: "tus: the bytes do not match `Upload-Checksum`; nothing of them was kept",
+    503: "The database (or the media store) is unreachable",
 }
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 # (method, path) -> statuses a route answers with on purpose, beyond those derived from its shape.
@@ -56,6 +59,12 @@ SPECIAL: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/feeds/{token}/feed.json"): (304,),
     ("POST", "/api/v1/items:upload"): (415,),
     ("GET", "/healthz"): (503,),
+    # media: the tus protocol's own statuses, media checks, the blob store, ranges and signed URLs
+    ("POST", "/api/v1/uploads"): (412,),
+    ("HEAD", "/api/v1/uploads/{upload_id}"): (412,),
+    ("PATCH", "/api/v1/uploads/{upload_id}"): (412, 415, 460, 503),
+    ("POST", "/api/v1/media"): (415, 503),
+    ("GET", "/media/{rendition_id}"): (304, 403, 416, 503),
 }
 
 

@@ -1,0 +1,345 @@
+"""Media routes: tus uploads (``/api/v1/uploads``), multipart media publishing (``/api/v1/media``)
+and the signed rendition URLs partners fetch (``/media/{rendition_id}``).
+
+Uploads are authenticated with an API key of the ``publish`` scope or a desk session (an editor's,
+with the session's CSRF token in ``X-CSRF-Token`` on writes); an upload belongs to the caller's
+organization and every other caller gets 404 for it. Bodies are read chunk by chunk and written
+off the event loop; nothing holds a file in memory.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import tempfile
+from collections.abc import Iterator
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from newsbridge.accounts.members import Role
+from newsbridge.accounts.organizations import Organization, get_organization_by_id
+from newsbridge.accounts.sessions import find_session
+from newsbridge.api.deps import Hub, authorize, bearer, hub
+from newsbridge.db.engine import reading
+from newsbridge.errors import (Forbidden, InvalidInput, NewsbridgeError, PayloadTooLarge, TusVersionUnsupported,
+                               Unauthenticated)
+from newsbridge.items.queries import get_item
+from newsbridge.items.render import render
+from newsbridge.items.warnings import version_warnings
+from newsbridge.media import uploads as tus
+from newsbridge.media.blobs import blob_store
+from newsbridge.media.links import (MEDIA_URN, entitled_rendition, link_media, resolve_uploads, signing_key,
+                                   verify_signature, with_media)
+from newsbridge.media.records import Media, Rendition
+
+router = APIRouter(tags=["media"])
+SESSION_COOKIE = "nb_session"  # web/context.py COOKIE
+WRITE_CHUNK = 1024 * 1024
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "image/tiff": "tif",
+               "image/svg+xml": "svg", "video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm",
+               "video/x-matroska": "mkv", "video/x-msvideo": "avi", "video/mp2t": "ts", "application/mxf": "mxf",
+               "audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/aac": "aac", "audio/wav": "wav",
+               "audio/flac": "flac", "audio/ogg": "ogg"}
+
+
+def _tus_headers(**extra: str) -> dict[str, str]:
+    return {"Tus-Resumable": tus.TUS_VERSION, "Cache-Control": "no-store", **extra}
+
+
+def _expires(upload: tus.Upload) -> dict[str, str]:
+    return {"Upload-Expires": format_datetime(upload.expires_at, usegmt=True)} if upload.expires_at else {}
+
+
+def _uploader(the_hub: Hub, request: Request, credentials: HTTPAuthorizationCredentials | None) -> Organization:
+    """The organization uploading: an API key with the publish scope, or an editor's desk session
+    (writes must carry the session's CSRF token: a page of another site cannot upload as the member)."""
+    with reading(the_hub.engine) as conn:
+        token = request.cookies.get(SESSION_COOKIE)
+        if credentials is None and token:
+            session = find_session(conn, token)
+            if session is None:
+                raise Unauthenticated("your desk session ended; sign in again", field="session")
+            if session.member.role == Role.VIEWER:
+                raise Forbidden("a viewer may not upload; ask an admin for the editor role", field="role")
+            if request.method not in ("GET", "HEAD", "OPTIONS") and not hmac.compare_digest(
+                    request.headers.get("x-csrf-token", ""), session.csrf_token):
+                raise Forbidden("send the page's CSRF token in X-CSRF-Token", field="X-CSRF-Token")
+            return get_organization_by_id(conn, session.member.organization_id)
+        return authorize(conn, credentials, "publish").organization
+
+
+def _check_version(request: Request) -> None:
+    if request.headers.get("tus-resumable") != tus.TUS_VERSION:
+        raise TusVersionUnsupported(f"send Tus-Resumable: {tus.TUS_VERSION} (the only version this hub speaks)",
+                                    field="Tus-Resumable")
+
+
+def _length(request: Request, name: str) -> int:
+    raw = request.headers.get(name)
+    if raw is None or not raw.isdigit():
+        raise InvalidInput(f"{name} must be a whole number of bytes", field=name)
+    return int(raw)
+
+
+@router.options("/api/v1/uploads", summary="tus: what this server supports", status_code=204)
+def upload_options(the_hub: Hub = Depends(hub)) -> Response:
+    return Response(status_code=204, headers=_tus_headers(
+        **{"Tus-Version": tus.TUS_VERSION, "Tus-Extension": tus.TUS_EXTENSIONS,
+           "Tus-Max-Size": str(the_hub.settings.max_media_bytes),
+           "Tus-Checksum-Algorithm": tus.CHECKSUM_ALGORITHMS}))
+
+
+@router.post("/api/v1/uploads", status_code=201, summary="tus: create an upload")
+def create_upload(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+                  the_hub: Hub = Depends(hub)) -> Response:
+    """tus creation: `Upload-Length` (bytes, ≤ NEWSBRIDGE_MAX_MEDIA_BYTES) and optional `Upload-Metadata`
+    (`filename`, `filetype` base64-encoded). Answers 201 with `Location` to PATCH the bytes to."""
+    org = _uploader(the_hub, request, credentials)
+    _check_version(request)
+    if "upload-defer-length" in request.headers:
+        raise InvalidInput("Upload-Defer-Length is not supported; send Upload-Length", field="Upload-Defer-Length")
+    length = _length(request, "upload-length")
+    meta = tus.parse_metadata(request.headers.get("upload-metadata"))
+    upload = tus.create_upload(the_hub.engine, the_hub.settings, org.id, length, meta)
+    return Response(status_code=201, headers=_tus_headers(Location=f"/api/v1/uploads/{upload.id}",
+                                                          **_expires(upload)))
+
+
+@router.head("/api/v1/uploads/{upload_id}", summary="tus: where an upload stands")
+def upload_offset(upload_id: str, request: Request,
+                  credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+                  the_hub: Hub = Depends(hub)) -> Response:
+    org = _uploader(the_hub, request, credentials)
+    _check_version(request)
+    upload = tus.read_upload(the_hub.engine, org.id, upload_id)
+    headers = _tus_headers(**{"Upload-Offset": str(upload.received), "Upload-Length": str(upload.length)},
+                           **_expires(upload))
+    if upload.media_id:
+        headers["Newsbridge-Media"] = upload.media_id
+    return Response(status_code=200, headers=headers)
+
+
+@router.patch("/api/v1/uploads/{upload_id}", status_code=204, summary="tus: append bytes to an upload")
+async def upload_patch(upload_id: str, request: Request,
+                       credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+                       the_hub: Hub = Depends(hub)) -> Response:
+    """Append the body at `Upload-Offset` (which must be where the upload stands: HEAD tells).
+    `Content-Type: application/offset+octet-stream`; optional `Upload-Checksum: sha256 <base64>`
+    (a mismatch answers 460 and keeps nothing). The last byte turns the upload into media."""
+    org = await run_in_threadpool(_uploader, the_hub, request, credentials)
+    _check_version(request)
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/offset+octet-stream":
+        raise NewsbridgeError("send the bytes as Content-Type: application/offset+octet-stream",
+                              field="Content-Type", code="unknown_format")
+    offset = _length(request, "upload-offset")
+    checksum = tus.parse_checksum(request.headers.get("upload-checksum"))
+    writer = await run_in_threadpool(_begin_patch, the_hub, org, upload_id, offset, checksum)
+    try:
+        whole = True
+        buffer = bytearray()
+        try:
+            async for chunk in request.stream():
+                buffer += chunk
+                if len(buffer) >= WRITE_CHUNK:
+                    await run_in_threadpool(writer.write, bytes(buffer))
+                    buffer.clear()
+        except ClientDisconnect:
+            whole = False  # keep what arrived (unless a checksum needs it whole): the client resumes after it
+        if buffer:
+            await run_in_threadpool(writer.write, bytes(buffer))
+        received = await run_in_threadpool(writer.finish, whole)
+        upload = await run_in_threadpool(tus.record_offset, the_hub.engine, the_hub.settings, writer.upload, received)
+        if upload.received == upload.length:
+            upload = await run_in_threadpool(tus.complete_upload, the_hub.engine, the_hub.settings,
+                                             blob_store(the_hub.settings), upload)
+    finally:
+        writer.close()
+    headers = _tus_headers(**{"Upload-Offset": str(upload.received)}, **_expires(upload))
+    if upload.media_id:
+        headers["Newsbridge-Media"] = upload.media_id
+    return Response(status_code=204, headers=headers)
+
+
+def _begin_patch(the_hub: Hub, org: Organization, upload_id: str, offset: int,
+                 checksum: bytes | None) -> tus.ChunkWriter:
+    upload = tus.read_upload(the_hub.engine, org.id, upload_id)
+    tus.check_patch(upload, offset)
+    writer = tus.ChunkWriter(tus.partial_path(the_hub.settings, upload_id), upload, checksum)
+    try:  # under the lock: the upload as it stands now (a PATCH may have ended just before)
+        fresh = tus.read_upload(the_hub.engine, org.id, upload_id)
+        tus.check_patch(fresh, offset)
+    except BaseException:
+        writer.close()
+        raise
+    return writer
+
+
+_MEDIA_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "meta": {"type": "string", "description": "Optional ninjs 3.x JSON of the item (uri, headlines, "
+                                                      "description, embargo...)"}}}}},
+    }
+}
+
+
+@router.post("/api/v1/media", status_code=201, openapi_extra=_MEDIA_BODY, summary="Publish a media file (multipart)")
+async def publish_media(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+                        the_hub: Hub = Depends(hub)) -> JSONResponse:
+    """A small file in the multipart field `file`, with the item's ninjs in `meta` (optional): the
+    file becomes the item's `original` rendition; answers 201 with the item like `POST /api/v1/items`."""
+    org = await run_in_threadpool(_uploader, the_hub, request, credentials)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidInput("send multipart/form-data with the field `file` (and optional `meta`)", field="file")
+    form = await request.form(max_part_size=1024 * 1024)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise InvalidInput("send the file in the multipart field `file`", field="file")
+    raw_meta = form.get("meta")
+    if raw_meta is not None and not isinstance(raw_meta, str):
+        raw_meta = (await raw_meta.read()).decode("utf-8", "replace")
+    declared = upload.content_type
+    return await run_in_threadpool(_publish_media, the_hub, org, upload.file, upload.filename, declared, raw_meta)
+
+
+def _publish_media(the_hub: Hub, org: Organization, source: Any, filename: str | None, declared: str | None,
+                   raw_meta: str | None) -> JSONResponse:
+    meta: dict[str, Any] = {}
+    if raw_meta:
+        try:
+            meta = json.loads(raw_meta)
+        except ValueError:
+            raise InvalidInput("`meta` is not JSON; send the item's ninjs as a JSON object", field="meta") from None
+        if not isinstance(meta, dict):
+            raise InvalidInput("`meta` must be a JSON object (ninjs)", field="meta")
+    settings = the_hub.settings
+    with tempfile.NamedTemporaryFile(dir=tus.uploads_dir(settings), suffix=".part") as local:
+        source.seek(0)
+        copied = 0
+        while chunk := source.read(WRITE_CHUNK):
+            copied += len(chunk)
+            if copied > settings.max_media_bytes:
+                raise PayloadTooLarge(f"the file is larger than this hub takes ({settings.max_media_bytes} bytes, "
+                                      "NEWSBRIDGE_MAX_MEDIA_BYTES); use a tus upload for large files", field="file")
+            local.write(chunk)
+        local.flush()
+        found = tus.store_media(the_hub.engine, blob_store(settings), org.id, Path(local.name), declared,
+                                (filename or "")[:300] or None)
+    return publish_with_media(the_hub, org, meta, found)
+
+
+def publish_with_media(the_hub: Hub, org: Organization, meta: dict[str, Any], found: Media) -> JSONResponse:
+    """Store the item ``meta`` describes with ``found`` as its original rendition (and what ``meta``
+    names besides), then answer like the publish API."""
+    doc = {"uri": f"urn:newsbridge:{org.slug}:media:{found.id}", "version": "1", "type": found.kind, **meta}
+    renditions = [r for r in doc.get("renditions") or [] if isinstance(r, dict)]
+    doc["renditions"] = [{"name": "original", "href": MEDIA_URN + found.id}, *renditions]
+    return publish_document(the_hub, org, doc)
+
+
+def publish_document(the_hub: Hub, org: Organization, doc: Any, strict: bool = True) -> JSONResponse:
+    """The publish API for a ninjs 3.x document whose renditions (its own or its associations') name
+    finished uploads (``{"upload": id}``) or the organization's media: each becomes a hub rendition,
+    the item is linked to the media, stored, and answered with signed hrefs."""
+    if not isinstance(doc, dict):
+        raise InvalidInput("the body must be one ninjs object", field="body")
+    doc, ids = resolve_uploads(the_hub.engine, org, doc)
+    if ids and not isinstance(doc.get("uri"), str):
+        raise InvalidInput("an item that carries media needs its `uri`", field="uri")
+    link_media(the_hub.engine, org, doc.get("uri", ""), ids)
+    stored = the_hub.ingestor.ingest_ninjs(org, json.dumps(doc, ensure_ascii=False).encode(), strict=strict)
+    with reading(the_hub.engine) as conn:
+        record = get_item(conn, org, stored.item_id)
+        warnings = version_warnings(conn, record.id, record.latest.version)
+        record = with_media(conn, the_hub.engine, the_hub.settings, org, [record])[0]
+    return JSONResponse(render(record, warnings=warnings), status_code=201 if stored.created else 200,
+                        headers={"Location": f"/api/v1/items/{record.id}"})
+
+
+def _etag(rendition: Rendition) -> str:
+    return f'"{rendition.sha256}"'
+
+
+def _filename(media: Media, rendition: Rendition) -> str:
+    stem = Path(media.filename or "").stem or f"media-{media.id}"
+    if rendition.name != "original":
+        stem = f"{stem}-{rendition.name}"
+    extension = _EXTENSIONS.get(rendition.content_type) or Path(media.filename or "").suffix.lstrip(".") or "bin"
+    return f"{stem}.{extension}"
+
+
+def _disposition(name: str) -> str:
+    ascii_name = _SAFE_NAME.sub("_", name).strip("._") or "media"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) of a single `bytes=` range, None for the whole file; ValueError when unsatisfiable.
+    Several ranges are answered with the whole file (allowed by RFC 9110)."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first_raw, _, last_raw = header.removeprefix("bytes=").strip().partition("-")
+    if not (first_raw.isdigit() or last_raw.isdigit()):
+        return None
+    if first_raw == "":  # the last N bytes
+        count = int(last_raw)
+        if count == 0:
+            raise ValueError("empty suffix range")
+        return max(0, size - count), size - 1
+    first = int(first_raw)
+    last = min(int(last_raw), size - 1) if last_raw.isdigit() else size - 1
+    if first >= size or last < first:
+        raise ValueError("range outside the file")
+    return first, last
+
+
+@router.get("/media/{rendition_id}", summary="A rendition's bytes, by the signed URL an item gave",
+            responses={200: {"content": {"application/octet-stream": {}}}, 206: {"description": "A byte range"},
+                       416: {"description": "The range lies outside the file"}})
+@router.head("/media/{rendition_id}", include_in_schema=False)
+def serve_rendition(rendition_id: str, request: Request, org: str = "", exp: str = "", sig: str = "",
+                    the_hub: Hub = Depends(hub)) -> Response:
+    """`org`, `exp` and `sig` come from the href; no API key is needed (the signature is the ticket), but
+    the organization must be entitled to an item carrying the media at this moment (404 otherwise);
+    an altered signature answers 403 `link_invalid`, an old one 403 `link_expired`. Range requests."""
+    verify_signature(signing_key(the_hub.engine, the_hub.settings), rendition_id, org, exp, sig)
+    with reading(the_hub.engine) as conn:
+        rendition, media = entitled_rendition(conn, org, rendition_id)
+    headers = {"ETag": _etag(rendition), "Accept-Ranges": "bytes", "Cache-Control": "private, max-age=300",
+               "Content-Disposition": _disposition(_filename(media, rendition))}
+    if request.headers.get("if-none-match") == headers["ETag"]:
+        return Response(status_code=304, headers=headers)
+    size = rendition.size
+    try:
+        wanted = _byte_range(request.headers.get("range"), size)
+    except ValueError:
+        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+    if request.headers.get("if-range") not in (None, headers["ETag"]):
+        wanted = None  # the client holds another version: the whole file
+    start, length, status = 0, size, 200
+    if wanted is not None:
+        start, length, status = wanted[0], wanted[1] - wanted[0] + 1, 206
+        headers["Content-Range"] = f"bytes {wanted[0]}-{wanted[1]}/{size}"
+    headers["Content-Length"] = str(length)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=rendition.content_type)
+    chunks = blob_store(the_hub.settings).read(rendition.sha256, start, length)
+    return StreamingResponse(_iterate(chunks), status_code=status, headers=headers, media_type=rendition.content_type)
+
+
+def _iterate(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    # a plain iterator: Starlette reads it in its thread pool, chunk by chunk, off the event loop
+    yield from chunks
+

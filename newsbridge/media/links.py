@@ -1,0 +1,264 @@
+"""Media in items, and the signed URLs partners fetch it by.
+
+An item carries hub media by naming it in a ninjs rendition: ``{"href": "urn:newsbridge:media:<id>"}``
+(:func:`resolve_uploads` writes that for ``{"upload": "<upload id>"}``). Stored so, the document
+never holds a URL that could go stale or leak; on the way out :func:`expand_media` replaces each
+such entry with the media's current renditions (the original, and the previews derivative jobs
+added since), each with an ``href`` to the hub signed for the reading organization:
+
+    {public_url}/media/{rendition_id}?org={organization_id}&exp={unix time}&sig={HMAC-SHA256}
+
+The HMAC covers the path, the organization and the expiry, under ``NEWSBRIDGE_MEDIA_URL_SECRET``
+(or a key the hub generates once and keeps in the database); expiry is ``NEWSBRIDGE_MEDIA_URL_TTL``
+ahead, rounded up to the hour so a feed's links stay the same for an hour. A signature is only a
+ticket: :func:`entitled_rendition` asks again, at each request, whether that organization may see
+an item carrying the media now (items/queries.py: source, or an available delivery; not withdrawn).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from newsbridge.accounts.organizations import Organization, get_organization_by_id
+from newsbridge.config import Settings, base_url
+from newsbridge.db.engine import reading, writing
+from newsbridge.db.tables import hub_secrets, items
+from newsbridge.errors import InvalidInput, LinkExpired, LinkInvalid, NotFound
+from newsbridge.ids import utcnow
+from newsbridge.items.queries import ItemRecord, get_item
+from newsbridge.media.records import (Media, Rendition, get_media, get_rendition, items_carrying, link_item,
+                                      list_renditions, own_media)
+from newsbridge.media.uploads import upload_media
+
+MEDIA_URN = "urn:newsbridge:media:"
+SECRET_NAME = "media_url_secret"
+_KEYS: dict[str, bytes] = {}  # per database: the generated key never changes once made
+
+
+def signing_key(engine: Engine, settings: Settings) -> bytes:
+    """The operator's NEWSBRIDGE_MEDIA_URL_SECRET, or the key the hub made (once, shared by every process)."""
+    if settings.media_url_secret:
+        return settings.media_url_secret.encode()
+    cache = engine.url.render_as_string(hide_password=True)
+    if cache in _KEYS:
+        return _KEYS[cache]
+    with reading(engine) as conn:
+        value = conn.execute(sa.select(hub_secrets.c.value).where(hub_secrets.c.name == SECRET_NAME)).scalar()
+    if value is None:
+        try:
+            with writing(engine) as conn:
+                conn.execute(hub_secrets.insert().values(name=SECRET_NAME, value=secrets.token_urlsafe(32),
+                                                         created_at=utcnow()))
+        except IntegrityError:
+            pass  # another process made it first: use theirs
+        with reading(engine) as conn:
+            value = conn.execute(sa.select(hub_secrets.c.value).where(hub_secrets.c.name == SECRET_NAME)).scalar_one()
+    _KEYS[cache] = value.encode()
+    return _KEYS[cache]
+
+
+def _signature(key: bytes, rendition_id: str, organization_id: str, expires: int) -> str:
+    message = f"/media/{rendition_id}\n{organization_id}\n{expires}".encode()
+    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode().rstrip("=")
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Signs rendition URLs for one organization."""
+
+    key: bytes
+    base: str
+    organization_id: str
+    ttl: int
+
+    def href(self, rendition_id: str, now: float | None = None) -> str:
+        expires = math.ceil(((now if now is not None else utcnow().timestamp()) + self.ttl) / 3600) * 3600
+        query = urlencode({"org": self.organization_id, "exp": expires,
+                           "sig": _signature(self.key, rendition_id, self.organization_id, expires)})
+        return f"{self.base}/media/{rendition_id}?{query}"
+
+
+def signer(engine: Engine, settings: Settings, organization: Organization) -> Signer:
+    return Signer(signing_key(engine, settings), base_url(settings), organization.id, settings.media_url_ttl)
+
+
+def verify_signature(key: bytes, rendition_id: str, organization_id: str, expires: str, signature: str,
+                     now: float | None = None) -> None:
+    """Raise LinkInvalid for a signature that does not match, LinkExpired for a valid one past its time."""
+    if not expires.isdigit() or not hmac.compare_digest(
+            _signature(key, rendition_id, organization_id, int(expires)), signature):
+        raise LinkInvalid("this media URL's signature does not match (altered, or signed for another "
+                          "organization); use the href of the item as the hub sent it", field="sig")
+    if int(expires) <= (now if now is not None else utcnow().timestamp()):
+        raise LinkExpired("this media URL has expired; read the item again for a fresh href", field="exp")
+
+
+def _rendition_lists(doc: dict[str, Any]) -> Iterator[list[Any]]:
+    """Every ninjs 3.x renditions list of the document: its own and its associations'."""
+    if isinstance(doc.get("renditions"), list):
+        yield doc["renditions"]
+    for association in doc.get("associations") or []:
+        if isinstance(association, dict) and isinstance(association.get("renditions"), list):
+            yield association["renditions"]
+
+
+def media_ids(doc: dict[str, Any]) -> set[str]:
+    """The hub media a ninjs 3.x document names."""
+    found = set()
+    for entries in _rendition_lists(doc):
+        for entry in entries:
+            href = entry.get("href") if isinstance(entry, dict) else None
+            if isinstance(href, str) and href.startswith(MEDIA_URN):
+                found.add(href.removeprefix(MEDIA_URN))
+    return found
+
+
+def rendition_json(rendition: Rendition, href: str) -> dict[str, Any]:
+    """A ninjs 3.x rendition of hub media (only the keys the closed IPTC rendition object allows)."""
+    out: dict[str, Any] = {"name": rendition.name, "href": href, "contentType": rendition.content_type,
+                           "sizeInBytes": rendition.size}
+    for key, value in (("width", rendition.width), ("height", rendition.height), ("duration", rendition.duration)):
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def expand_media(doc: dict[str, Any], owner_id: str, known: dict[str, list[Rendition]], owners: dict[str, str],
+                 sign: Signer) -> dict[str, Any]:
+    """``doc`` with each hub media rendition replaced by that media's renditions, signed. Media that is
+    not the item source's own is dropped (a document cannot lend itself another's media)."""
+
+    def expanded(entries: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        done: set[str] = set()
+        for entry in entries:
+            href = entry.get("href") if isinstance(entry, dict) else None
+            if not (isinstance(href, str) and href.startswith(MEDIA_URN)):
+                out.append(entry)
+                continue
+            media_id = href.removeprefix(MEDIA_URN)
+            if media_id in done or owners.get(media_id) != owner_id:
+                continue
+            done.add(media_id)
+            out.extend(rendition_json(r, sign.href(r.id)) for r in known.get(media_id, []))
+        return out
+
+    result = dict(doc)
+    if isinstance(doc.get("renditions"), list):
+        result["renditions"] = expanded(doc["renditions"])
+    if isinstance(doc.get("associations"), list):
+        result["associations"] = [
+            {**a, "renditions": expanded(a["renditions"])} if isinstance(a, dict)
+            and isinstance(a.get("renditions"), list) else a for a in doc["associations"]]
+    return result
+
+
+def with_media(conn: Connection, engine: Engine, settings: Settings, viewer: Organization,
+               records: list[ItemRecord]) -> list[ItemRecord]:
+    """The records with their newest version's hub media expanded into signed renditions for ``viewer``
+    (what every output renders from). Records without hub media come back as they were."""
+    named = {r.id: media_ids(r.latest.document) for r in records}
+    wanted = set().union(*named.values()) if named else set()
+    if not wanted:
+        return records
+    known = list_renditions(conn, wanted)
+    owners = {m: get_media(conn, m).organization_id for m in wanted if known.get(m)}
+    sign = signer(engine, settings, viewer)
+    out = []
+    for record in records:
+        if not named[record.id]:
+            out.append(record)
+            continue
+        doc = expand_media(record.latest.document, record.source.id, known, owners, sign)
+        out.append(replace(record, latest=replace(record.latest, stored=doc, notice_only=False)
+                           if not record.latest.notice_only else record.latest))
+    return out
+
+
+def resolve_uploads(engine: Engine, organization: Organization, doc: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """A ninjs 3.x document whose renditions may say ``{"upload": "<id>"}`` (a finished upload of the
+    organization) or name its media by ``urn:newsbridge:media:<id>``, with each such entry as a hub
+    media rendition; and the media ids it names. Another organization's upload or media: NotFound."""
+    found: set[str] = set()
+
+    def resolve(entries: list[Any], where: str) -> list[Any]:
+        out = []
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                out.append(entry)
+                continue
+            href = entry.get("href")
+            if "upload" in entry:
+                if not isinstance(entry["upload"], str):
+                    raise InvalidInput("`upload` is the id of a finished upload", field=f"{where}[{index}].upload")
+                media: Media = upload_media(engine, organization.id, entry["upload"])
+            elif isinstance(href, str) and href.startswith(MEDIA_URN):
+                with reading(engine) as conn:
+                    media = own_media(conn, organization.id, href.removeprefix(MEDIA_URN))
+            else:
+                out.append(entry)
+                continue
+            found.add(media.id)
+            rest = {k: v for k, v in entry.items() if k not in ("upload", "href", "contentType", "sizeInBytes")}
+            out.append({"name": "original", **rest, "href": MEDIA_URN + media.id,
+                        "contentType": media.content_type, "sizeInBytes": media.size})
+        return out
+
+    result = dict(doc)
+    if isinstance(doc.get("renditions"), list):
+        result["renditions"] = resolve(doc["renditions"], "renditions")
+    if isinstance(doc.get("associations"), list):
+        result["associations"] = [
+            {**a, "renditions": resolve(a["renditions"], f"associations[{i}].renditions")}
+            if isinstance(a, dict) and isinstance(a.get("renditions"), list) else a
+            for i, a in enumerate(doc["associations"])]
+    return result, found
+
+
+def link_media(engine: Engine, organization: Organization, uri: str, ids: set[str]) -> None:
+    """Record that the organization's item ``uri`` carries the media (before the item is stored: a
+    crash in between leaves a link to nothing, never media an item cannot reach)."""
+    if ids:
+        with writing(engine) as conn:
+            link_item(conn, organization.id, uri, ids)
+
+
+def entitled_rendition(conn: Connection, organization_id: str, rendition_id: str) -> tuple[Rendition, Media]:
+    """The rendition, when the organization may see, now, an item that carries its media: the media's
+    owner always; a recipient while the newest version delivered to it (available, not withdrawn)
+    still names the media. Anything else: NotFound, like an id that does not exist."""
+    rendition = get_rendition(conn, rendition_id)
+    media = get_media(conn, rendition.media_id)
+    try:
+        viewer = get_organization_by_id(conn, organization_id)
+    except NotFound:
+        raise NotFound(f"no media {rendition_id!r}", field="rendition") from None
+    if viewer.id == media.organization_id:
+        return rendition, media
+    for owner_id, uri in items_carrying(conn, media.id):
+        if owner_id != media.organization_id:
+            continue
+        item_id = conn.execute(sa.select(items.c.id).where(items.c.organization_id == owner_id,
+                                                           items.c.uri == uri)).scalar()
+        if item_id is None:
+            continue
+        try:
+            record = get_item(conn, viewer, item_id)
+        except NotFound:
+            continue
+        if not record.latest.notice_only and record.latest.pubstatus != "canceled" \
+                and media.id in media_ids(record.latest.document):
+            return rendition, media
+    raise NotFound(f"no media {rendition_id!r}", field="rendition")

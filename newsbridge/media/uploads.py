@@ -1,0 +1,308 @@
+"""Resumable uploads: the core of the tus 1.0 protocol, with its creation, checksum and expiration
+extensions, kept by the hub itself (not ``tuspyserver``: its uploads belong to nobody and live in
+its own directory, while ours belong to one organization, are recorded in the database beside
+the media they become, and end in the blob store).
+
+An upload is a row (the organization, the announced ``Upload-Length``, the bytes received so
+far, the decoded ``Upload-Metadata``) and a partial file under ``NEWSBRIDGE_MEDIA_DIR/uploads``
+(appending needs a local file, whatever the blob store). Each PATCH appends at the recorded
+offset under an exclusive lock on the file; the offset in the database moves only after the
+bytes are on disk, and a PATCH first cuts the file back to that offset, so whatever a crash or
+a dropped connection left half-written is never counted. A PATCH with ``Upload-Checksum`` that
+does not match leaves the offset where it was (460). When the last byte arrives the file is
+sniffed (its bytes must be of the declared type), moved into the blob store (hash computed on
+the way) and becomes a :class:`~newsbridge.media.records.Media` with status ``uploaded``, its
+probing and derivatives queued as a job (``media/processing.py``).
+Unfinished uploads expire ``NEWSBRIDGE_UPLOAD_EXPIRY_HOURS`` after their last write;
+:func:`expire_uploads` deletes their rows and partial files.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fcntl
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from newsbridge.config import Settings
+from newsbridge.db.engine import reading, writing
+from newsbridge.db.tables import uploads
+from newsbridge.errors import (ChecksumMismatch, Conflict, InvalidInput, MediaTypeMismatch, MediaUnreadable,
+                               NotFound, PayloadTooLarge)
+from newsbridge.ids import new_id, utcnow
+from newsbridge.media.blobs import BlobStore, uploads_dir
+from newsbridge.media.probe import SNIFF_BYTES, sniff
+from newsbridge.media.processing import queue_derivatives
+from newsbridge.media.records import Media, create_media, get_media
+
+TUS_VERSION = "1.0.0"
+TUS_EXTENSIONS = "creation,expiration,checksum"
+CHECKSUM_ALGORITHMS = "sha256"
+
+
+@dataclass(frozen=True)
+class Upload:
+    id: str
+    organization_id: str
+    length: int
+    received: int
+    filename: str | None
+    content_type: str | None
+    meta: dict[str, str]
+    created_at: datetime
+    expires_at: datetime | None
+    media_id: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.media_id is not None
+
+
+def _upload(row: Any) -> Upload:
+    return Upload(row.id, row.organization_id, row.length, row.received, row.filename, row.content_type, row.meta,
+                  row.created_at, row.expires_at, row.media_id)
+
+
+def parse_metadata(header: str | None) -> dict[str, str]:
+    """tus ``Upload-Metadata``: comma-separated ``key base64value`` pairs (the value may be absent)."""
+    found: dict[str, str] = {}
+    for pair in (header or "").split(","):
+        pair = pair.strip()
+        if not pair:
+            continue
+        key, _, encoded = pair.partition(" ")
+        if not key or " " in encoded.strip() or key in found:
+            raise InvalidInput("Upload-Metadata holds comma-separated `key base64value` pairs, each key once",
+                               field="Upload-Metadata")
+        try:
+            found[key] = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise InvalidInput(f"Upload-Metadata {key!r}: the value is not base64 of UTF-8 text",
+                               field="Upload-Metadata") from None
+        if "\x00" in found[key]:
+            raise InvalidInput(f"Upload-Metadata {key!r} holds a NUL character", field="Upload-Metadata")
+    return found
+
+
+def parse_checksum(header: str | None) -> bytes | None:
+    """tus ``Upload-Checksum: sha256 <base64 digest>``; None when absent."""
+    if header is None:
+        return None
+    algorithm, _, encoded = header.strip().partition(" ")
+    if algorithm.lower() != "sha256":
+        raise InvalidInput(f"Upload-Checksum algorithm {algorithm!r} is not supported; use sha256",
+                           field="Upload-Checksum")
+    try:
+        digest = base64.b64decode(encoded.strip(), validate=True)
+    except binascii.Error:
+        digest = b""
+    if len(digest) != 32:
+        raise InvalidInput("Upload-Checksum: the sha256 digest must be 32 bytes in base64", field="Upload-Checksum")
+    return digest
+
+
+def partial_path(settings: Settings, upload_id: str) -> Path:
+    return uploads_dir(settings) / f"{upload_id}.part"
+
+
+def _expiry(settings: Settings, now: datetime) -> datetime:
+    return now + timedelta(hours=settings.upload_expiry_hours)
+
+
+def create_upload(engine: Engine, settings: Settings, organization_id: str, length: int,
+                  meta: dict[str, str]) -> Upload:
+    """A new upload of ``length`` bytes for the organization (tus creation); its partial file is empty."""
+    if length <= 0:
+        raise MediaUnreadable("Upload-Length is 0: the file is empty; send the media file itself",
+                              field="Upload-Length")
+    if length > settings.max_media_bytes:
+        raise PayloadTooLarge(f"the file ({length} bytes) is larger than this hub takes "
+                              f"({settings.max_media_bytes} bytes, NEWSBRIDGE_MAX_MEDIA_BYTES)", field="Upload-Length")
+    expire_uploads(engine, settings)  # sweep abandoned ones as new ones come (bounded; indexed)
+    upload_id, now = new_id(), utcnow()
+    partial_path(settings, upload_id).touch()
+    filename = (meta.get("filename") or meta.get("name") or "")[:300] or None
+    content_type = (meta.get("filetype") or meta.get("contentType") or meta.get("type") or "")[:100] or None
+    with writing(engine) as conn:
+        conn.execute(uploads.insert().values(
+            id=upload_id, organization_id=organization_id, length=length, received=0, filename=filename,
+            content_type=content_type, meta=meta, created_at=now, expires_at=_expiry(settings, now)))
+        return own_upload(conn, organization_id, upload_id)
+
+
+def own_upload(conn: Connection, organization_id: str, upload_id: str) -> Upload:
+    """The organization's upload; another organization's, an expired or an unknown one: NotFound."""
+    row = conn.execute(sa.select(uploads).where(uploads.c.id == upload_id)).first()
+    if row is None or row.organization_id != organization_id or (
+            row.expires_at is not None and row.expires_at <= utcnow()):
+        raise NotFound(f"no upload {upload_id!r}", field="id")
+    return _upload(row)
+
+
+def read_upload(engine: Engine, organization_id: str, upload_id: str) -> Upload:
+    with reading(engine) as conn:
+        return own_upload(conn, organization_id, upload_id)
+
+
+class ChunkWriter:
+    """Appends one PATCH's bytes to an upload's partial file, under an exclusive lock.
+
+    The file is first cut back to the recorded offset (bytes a crash or a dropped connection left
+    beyond it were never acknowledged). :meth:`finish` makes the bytes durable and checks the
+    checksum; a mismatch cuts them off again.
+    """
+
+    def __init__(self, path: Path, upload: Upload, checksum: bytes | None) -> None:
+        self.upload, self.checksum = upload, checksum
+        self.start = upload.received
+        self.left = upload.length - upload.received
+        self.hash = hashlib.sha256()
+        try:
+            self.handle: BinaryIO = open(path, "r+b")
+        except FileNotFoundError:
+            raise NotFound(f"no upload {upload.id!r}", field="id") from None
+        try:
+            fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            raise Conflict("another PATCH of this upload is still running; wait for it, then HEAD and resume",
+                           field="Upload-Offset") from None
+        self.handle.truncate(self.start)
+        self.handle.seek(self.start)
+        self.written = 0
+
+    def write(self, data: bytes) -> None:
+        if len(data) > self.left - self.written:
+            self.abort()
+            raise PayloadTooLarge(f"the PATCH carries more than the {self.left} bytes left of Upload-Length "
+                                  f"{self.upload.length}", field="body")
+        self.hash.update(data)
+        self.handle.write(data)
+        self.written += len(data)
+
+    def finish(self, complete_body: bool) -> int:
+        """The new offset. A body that did not arrive whole is kept (tus resumes after it) unless it
+        carried a checksum, which only a whole body can match."""
+        if self.checksum is not None and (not complete_body or self.hash.digest() != self.checksum):
+            self.abort()
+            if complete_body:
+                raise ChecksumMismatch("the bytes do not match Upload-Checksum; nothing of this PATCH was kept, "
+                                       f"send it again from offset {self.start}", field="Upload-Checksum")
+            return self.start
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        return self.start + self.written
+
+    def abort(self) -> None:
+        self.handle.truncate(self.start)
+        self.written = 0
+
+    def close(self) -> None:
+        self.handle.close()  # closing releases the lock
+
+
+def check_patch(upload: Upload, offset: int) -> None:
+    """A PATCH must start where the hub stands (tus: 409 otherwise)."""
+    if upload.finished:
+        raise Conflict("this upload is finished; publish it by its id", field="Upload-Offset")
+    if offset != upload.received:
+        raise Conflict(f"Upload-Offset {offset} is not where this upload stands ({upload.received}); "
+                       "HEAD it and resume from there", field="Upload-Offset")
+
+
+def record_offset(engine: Engine, settings: Settings, upload: Upload, received: int) -> Upload:
+    now = utcnow()
+    with writing(engine) as conn:
+        conn.execute(uploads.update().where(uploads.c.id == upload.id)
+                     .values(received=received, expires_at=_expiry(settings, now)))
+        return own_upload(conn, upload.organization_id, upload.id)
+
+
+def sniff_file(path: Path, declared: str | None) -> tuple[str, str]:
+    """(content type, kind) the file's first bytes announce; refuses an empty file, one in no format
+    the hub reads, and one whose bytes are not of the declared type. The cheap check made before
+    anything is stored; ``media/probe.py`` ``inspect`` reads the whole file later."""
+    with open(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head:
+        raise MediaUnreadable("the file is empty (0 bytes); send the media file itself", field="file")
+    found = sniff(head)
+    if found is None:
+        raise MediaUnreadable("the file is in no media format the hub reads (pictures, video, audio, SVG; "
+                              "see docs/media.md)", field="file")
+    bare = (declared or "").split(";", 1)[0].strip().lower()
+    if bare and bare not in ("application/octet-stream", "binary/octet-stream") and bare not in found.family:
+        raise MediaTypeMismatch(f"the file was declared as {bare} but its bytes are {found.content_type}; "
+                                "send it with its real content type", field="contentType")
+    kind = found.kind
+    if kind == "av":  # audio or video: the streams decide when it is probed; until then the container says
+        kind = "audio" if found.content_type.startswith("audio/") or bare.startswith("audio/") else "video"
+    return found.content_type, kind
+
+
+def store_media(engine: Engine, store: BlobStore, organization_id: str, path: Path, declared: str | None,
+                filename: str | None) -> Media:
+    """Sniff the local file, put it into the blob store and record it as the organization's media."""
+    content_type, kind = sniff_file(path, declared)
+    blob = store.put_file(path)
+    with writing(engine) as conn:
+        found = create_media(conn, organization_id, blob, content_type, kind, filename)
+        # probing and derivatives run as a job, never in the upload request; the media stays
+        # `uploaded` until the job has probed it (in the same transaction: no media without its job)
+        queue_derivatives(conn, found.id, utcnow())
+        return found
+
+
+def complete_upload(engine: Engine, settings: Settings, store: BlobStore, upload: Upload) -> Upload:
+    """The last byte is in: the file becomes media; the upload row keeps pointing at it (no expiry).
+    A refused file (wrong type) ends the upload; a store that fails leaves it whole to try again."""
+    path = partial_path(settings, upload.id)
+    try:
+        found = store_media(engine, store, upload.organization_id, path, upload.content_type, upload.filename)
+    except (MediaUnreadable, MediaTypeMismatch):
+        discard_upload(engine, settings, upload.id)
+        raise
+    with writing(engine) as conn:
+        conn.execute(uploads.update().where(uploads.c.id == upload.id).values(media_id=found.id, expires_at=None))
+        finished = own_upload(conn, upload.organization_id, upload.id)
+    path.unlink(missing_ok=True)
+    return finished
+
+
+def discard_upload(engine: Engine, settings: Settings, upload_id: str) -> None:
+    with writing(engine) as conn:
+        conn.execute(uploads.delete().where(uploads.c.id == upload_id))
+    partial_path(settings, upload_id).unlink(missing_ok=True)
+
+
+def upload_media(engine: Engine, organization_id: str, upload_id: str) -> Media:
+    """The media a finished upload became (for ``"upload": id`` references); NotFound for another's or
+    an unfinished one."""
+    with reading(engine) as conn:
+        upload = own_upload(conn, organization_id, upload_id)
+        if upload.media_id is None:
+            raise InvalidInput(f"upload {upload_id} is not finished ({upload.received} of {upload.length} bytes); "
+                               "finish it first", field="upload")
+        return get_media(conn, upload.media_id)
+
+
+def expire_uploads(engine: Engine, settings: Settings, now: datetime | None = None, limit: int = 100) -> int:
+    """Delete unfinished uploads past their expiry, rows and partial files; returns how many."""
+    now = now or utcnow()
+    with writing(engine) as conn:
+        expired = list(conn.execute(sa.select(uploads.c.id).where(uploads.c.expires_at <= now,
+                                                                  uploads.c.media_id.is_(None)).limit(limit))
+                       .scalars())
+        if expired:
+            conn.execute(uploads.delete().where(uploads.c.id.in_(expired)))
+    for upload_id in expired:  # after the rows: a PATCH racing the sweep finds no upload, not half a file
+        partial_path(settings, upload_id).unlink(missing_ok=True)
+    return len(expired)
