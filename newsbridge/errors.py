@@ -50,7 +50,6 @@ class HtmlTooComplex(InvalidInput):
     code = "html_too_complex"
 
 
-
 class UnknownFormat(NewsbridgeError):
     status = 415
     code = "unknown_format"
@@ -150,11 +149,12 @@ class LinkExpired(Forbidden):
 class LinkInvalid(Forbidden):
     code = "link_invalid"
 
+
 # Every code the API can answer with, for the docs check and for partners.
 ERROR_CODES: dict[str, str] = {
     "bad_request": "The request could not be understood; the message says why.",
     "invalid": "A field has a wrong value; `field` names it.",
-    "malformed": "The body is not valid JSON / UTF-8 / XML.",
+    "malformed": "The body is not valid JSON / UTF-8 / XML, is nested too deeply, or holds a lone surrogate or NUL.",
     "schema_violation": "The ninjs document does not validate against the IPTC schema; `field` is the JSON path.",
     "html_too_complex": "An HTML field is over 1,000,000 characters, nests elements over 256 deep or leaves "
                         "formatting elements open without end; `field` names it, the message says what to do.",
