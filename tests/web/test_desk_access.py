@@ -50,7 +50,8 @@ def desk_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
     for included in app.routes:
         for route in getattr(getattr(included, "original_router", None), "routes", []):
             path = getattr(route, "path", "")
-            if PARAMETER.search(path) and not path.startswith(("/api/", "/feeds/")):
+            # /media/ serves signed URLs to API clients: tests/media/test_media_urls.py and the access matrix
+            if PARAMETER.search(path) and not path.startswith(("/api/", "/feeds/", "/media/")):
                 found |= {(method, path) for method in route.methods}
     return found
 
