@@ -28,7 +28,8 @@ Then it times, in rounds (the best round of each path counts), taking turns 250 
   reader's cost shows against the one it replaced (the documents are clean: both accept them).
 
 Every Item read is checked against the item it was written from. Target: ``parse_newsml`` at
-least 0.3 x lxml's bare parse. The ninjs and NITF ratios are shown beside it, with no target.
+least 0.3 x lxml's bare parse, and so should the NITF reader (issue 12); the ninjs ratio is shown beside them,
+with no target.
 
     .venv/bin/python bench/formats.py [-n 5000] [--rounds 3] [--seed 2026] [--previous REF] [--profile] [--check]
 """
@@ -364,8 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.print(f"ratio parse_newsml/lxml: [bold]{newsml_ratio:.2f}[/bold] (target >= {TARGET_RATIO}): "
                   + ("[green]met[/green]" if met else "[red]missed[/red]"))
     console.print(f"ratio parse_ninjs/json.loads: [bold]{ninjs_ratio:.2f}[/bold] (no target)")
-    console.print(f"ratio parse_nitf/lxml: [bold]{best['etree.fromstring nitf'] / best['parse_nitf']:.2f}[/bold] "
-                  "(no target)")
+    nitf_ratio = best["etree.fromstring nitf"] / best["parse_nitf"]
+    console.print(f"ratio parse_nitf/lxml: [bold]{nitf_ratio:.2f}[/bold] (target >= {TARGET_RATIO}, issue 12): "
+                  + ("[green]met[/green]" if nitf_ratio >= TARGET_RATIO else "[red]missed[/red]"))
     if previous is not None:
         console.print(f"lenient parse_newsml / the one at {args.previous}: [bold]"
                       f"{best['parse_newsml'] / best['previous parse_newsml']:.2f}[/bold] x the time")
