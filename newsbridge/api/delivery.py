@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -109,8 +108,6 @@ def rotate(endpoint_id: str, grace_hours: int = Query(24, description="Hours bot
 def replay_messages(endpoint_id: str, message_id: str | None = Query(None, description="One message (webhook-id)"),
                     since: IsoTime | None = Query(None, description="All failed since this time"),
                     principal: Principal = Depends(caller("manage")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=timezone.utc)
     with writing(the_hub.engine) as conn:
         get_endpoint(conn, principal.organization, endpoint_id)
         count = replay(conn, endpoint_id, utcnow(), message_id=message_id, since=since)

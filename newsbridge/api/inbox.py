@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -23,8 +22,6 @@ def read_inbox(since: IsoTime | None = Query(None, description="Only deliveries 
                principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     """Each entry is the newest version delivered to you, with `received`: the agreement, the reason,
     the credit line you must print and the usage terms. Embargoed and delayed items appear when available."""
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=timezone.utc)
     with reading(the_hub.engine) as conn:
         entries = inbox(conn, principal.organization, since=since, limit=limit)
     return {"items": [render(record, fmt=format, how=how) for record, how in entries], "count": len(entries)}

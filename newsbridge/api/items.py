@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -122,8 +121,6 @@ def _upload(the_hub: Hub, principal: Principal, data: bytes, subjects: list[str]
 def list_items(since: IsoTime | None = Query(None, description="Only items changed after this time (ISO 8601)"),
                limit: int = Query(50, ge=1, le=500), format: Format = "ninjs3",
                principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=timezone.utc)
     with reading(the_hub.engine) as conn:
         records = list_own_items(conn, principal.organization, since=since, limit=limit)
         records = with_media(conn, the_hub.engine, the_hub.settings, principal.organization, records)

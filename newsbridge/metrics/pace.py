@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from newsbridge.exchange.roadmap import Commitment, CommitmentStatus, progress
+from newsbridge.exchange.roadmap import Commitment, progress
 from newsbridge.metrics.figures import Figures
 
 RECENT_DAYS = 28  # the last 4 weeks ...
