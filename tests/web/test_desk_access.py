@@ -23,6 +23,7 @@ CASES = {  # (method, path): form fields posted (besides the CSRF token)
     ("GET", "/items/{item_id}/download"): None,
     ("POST", "/items/{item_id}/pickup"): {"url": "https://stranger.example/copy"},
     ("GET", "/items/{item_id}/preview"): None,
+    ("GET", "/items/{item_id}/thumbnail"): None,
     ("POST", "/items/{item_id}/correct"): {"headline": "Taken over", "body": "Taken over"},
     ("GET", "/items/{item_id}/withdraw"): None,
     ("POST", "/items/{item_id}/withdraw"): {"confirm": "yes"},

@@ -21,6 +21,7 @@ from newsbridge.items.queries import InboxCursor, received_languages
 from newsbridge.vocab.mediatopics import vocabulary
 from newsbridge.web.context import Viewer, page, viewer
 from newsbridge.web.highlight import highlight
+from newsbridge.web.media import thumbnails
 
 router = APIRouter(include_in_schema=False)
 TOP_TOPICS = [q for q, t in vocabulary().items() if not t.broader and not t.retired]
@@ -86,6 +87,7 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
         unread = _unread(conn, who)
         languages = received_languages(conn, who.organization)
         partners = _partners(conn, who)
+        thumbs = thumbnails(request, who, conn, [row.record for row in found.rows])
     topics = vocabulary()
     kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("before", "from")]
     next_link = None
@@ -96,7 +98,7 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
     count = {"first": format_decimal(start, locale=who.locale),
              "last": format_decimal(start + len(found.rows) - 1, locale=who.locale),
              "total": format_decimal(found.total, locale=who.locale)}
-    return {"rows": found.rows, "filters": filters, "unread": unread, "partners": partners,
+    return {"rows": found.rows, "thumbs": thumbs, "filters": filters, "unread": unread, "partners": partners,
             "unread_counts": {slug: n for slug, _, n in unread},
             "topics": [(q, topics[q].label) for q in TOP_TOPICS], "languages": languages,
             "query": request.url.query, "count": count, "total": found.total, "next_link": next_link,

@@ -31,6 +31,7 @@ from newsbridge.items.search import matching_versions
 from newsbridge.vocab.mediatopics import vocabulary
 from newsbridge.web.context import Viewer, checked_form, page, viewer
 from newsbridge.web.highlight import highlight
+from newsbridge.web.media import thumbnails
 from newsbridge.web.i18n import ngettext_for
 
 router = APIRouter(include_in_schema=False)
@@ -78,6 +79,7 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
         status = {r.id: partner_summary(conn, r.id) for r in records}
         picked = pickups_by_partners(conn, who.organization, [r.id for r in records])
         sources = [(s, recent_polls(conn, s.id, 1)) for s in list_sources(conn, who.organization)]
+        thumbs = thumbnails(request, who, conn, records)
     next_link = None
     if len(found) > PAGE_SIZE:
         last = records[-1]
@@ -87,7 +89,8 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
     count = {"first": format_decimal(start_at, locale=who.locale),
              "last": format_decimal(start_at + len(records) - 1, locale=who.locale),
              "total": format_decimal(total, locale=who.locale)}
-    return {"records": records, "delivery_status": status, "partner_pickups": picked, "languages": LANGUAGES,
+    return {"records": records, "thumbs": thumbs, "delivery_status": status, "partner_pickups": picked,
+            "languages": LANGUAGES,
             "topic_choices": _topic_choices(who.locale), "sources": sources, "count": count,
             "upload_formats": [name for name in UPLOAD_FORMATS.values() if name],
             "next_link": next_link, "first_link": ("/outgoing?" + urlencode({"q": q}) if q else "/outgoing")

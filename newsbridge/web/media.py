@@ -1,0 +1,233 @@
+"""Media as desk pages show it: the signed renditions of an item's media for the viewer's
+organization, the thumbnails of the lists, shot lists (timecoded lines) and the item page's media block.
+
+Every media URL a page shows is a signed hub URL for the viewer's organization (``media/links.py``),
+relative to the page, so the browser fetches it from the hub that served the page; the hub checks
+at each request that the organization may still see an item carrying the media.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy.engine import Connection
+
+from newsbridge.accounts.organizations import Organization
+from newsbridge.config import Settings
+from newsbridge.errors import InvalidInput, NotFound
+from newsbridge.items.queries import ItemRecord
+from newsbridge.media.links import MEDIA_URN, Signer, signing_key
+from newsbridge.media.records import Media, Rendition, get_media, list_renditions
+from newsbridge.web.context import Viewer
+from newsbridge.web.i18n import gettext_for, number
+
+SHOTLIST_ROLE, SCRIPT_ROLE = "shotlist", "script"
+CREDIT_ROLE = "credit"
+# what a list shows for an item, best first: a picture's thumbnail, a video's poster-sized frame
+THUMBNAIL_NAMES = ("thumbnail", "poster", "preview")
+_TIMECODE = re.compile(r"^(?:(\d{1,2}):)?(?:(\d{1,2}):)?(\d{1,2})(?:[.,](\d{1,3}))?$")
+_SHOT_LINE = re.compile(r"^\s*(\d{1,2}(?::\d{1,2}){0,2}(?:[.,]\d{1,3})?)\s*[-–—|]?\s*(.*)$")
+
+
+# -- shot lists -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Shot:
+    """One line of a shot list: where it starts (seconds) and what it shows."""
+
+    seconds: float
+    text: str
+
+    @property
+    def timecode(self) -> str:
+        whole = int(self.seconds)
+        hours, rest = divmod(whole, 3600)
+        return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def parse_timecode(value: str) -> float | None:
+    """Seconds from ``HH:MM:SS``, ``MM:SS`` or ``SS`` (fractions after ``.``); None when it is not one."""
+    match = _TIMECODE.match(value.strip())
+    if not match:
+        return None
+    first, second, seconds, fraction = match.groups()
+    hours, minutes = (int(first), int(second)) if second is not None else (0, int(first or 0))
+    if minutes > 59 or int(seconds) > 59:
+        return None
+    return hours * 3600 + minutes * 60 + int(seconds) + (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
+
+
+def shots_from_form(times: list[str], texts: list[str]) -> list[Shot]:
+    """The shot-list rows of the form (timecode, description), in time order; empty rows are skipped,
+    a row with a description but no valid timecode is an error the form shows."""
+    shots = []
+    for index, (raw_time, raw_text) in enumerate(zip(times, texts), start=1):
+        raw_time, text = raw_time.strip(), " ".join(raw_text.split())
+        if not raw_time and not text:
+            continue
+        seconds = parse_timecode(raw_time)
+        if seconds is None:
+            raise InvalidInput(f"shot {index}: write the time as HH:MM:SS (for example 00:01:05)", field="shot_time")
+        if not text:
+            raise InvalidInput(f"shot {index}: describe what the shot shows", field="shot_text")
+        shots.append(Shot(seconds, text))
+    return sorted(shots, key=lambda s: s.seconds)
+
+
+def shotlist_text(shots: list[Shot]) -> str:
+    """A shot list as the text body partners receive (one ``HH:MM:SS description`` line per shot, as
+    news exchanges write them)."""
+    return "\n".join(f"{shot.timecode} {shot.text}" for shot in shots)
+
+
+def read_shotlist(doc: dict[str, Any]) -> list[Shot]:
+    """The shot list of a ninjs document (its ``shotlist`` body), lines without a timecode skipped."""
+    body = next((b.get("value") for b in doc.get("bodies") or []
+                 if isinstance(b, dict) and b.get("role") == SHOTLIST_ROLE and isinstance(b.get("value"), str)), "")
+    shots = []
+    for line in body.splitlines():
+        match = _SHOT_LINE.match(line)
+        seconds = parse_timecode(match[1]) if match else None
+        if match and seconds is not None and match[2].strip():
+            shots.append(Shot(seconds, match[2].strip()))
+    return shots
+
+
+def _body(doc: dict[str, Any], role: str) -> str:
+    return next((b.get("value") for b in doc.get("bodies") or []
+                 if isinstance(b, dict) and b.get("role") == role and isinstance(b.get("value"), str)), "")
+
+
+# -- media of an item, for a viewer --------------------------------------------------------------------------------
+
+def desk_signer(conn_engine: Any, settings: Settings, organization: Organization) -> Signer:
+    """Signs rendition URLs for the viewer's organization, relative to the page (the hub that served it)."""
+    return Signer(signing_key(conn_engine, settings), "", organization.id, settings.media_url_ttl)
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    rendition: Rendition
+
+
+@dataclass(frozen=True)
+class MediaView:
+    """One media file of an item as a page shows it: its signed renditions by name and what the hub knows."""
+
+    media: Media
+    links: dict[str, Link] = field(default_factory=dict)
+    c2pa: dict[str, Any] | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.media.kind
+
+    @property
+    def pending(self) -> bool:
+        return self.media.status in ("uploaded", "probed")
+
+    @property
+    def rejected(self) -> bool:
+        return self.media.status == "rejected"
+
+    def href(self, *names: str) -> str | None:
+        return next((self.links[n].href for n in names if n in self.links), None)
+
+
+def _ordered_media(doc: dict[str, Any]) -> list[str]:
+    """The hub media a document names, in the order its renditions name them."""
+    found: list[str] = []
+    for entries in [doc.get("renditions") or []] + [a.get("renditions") or [] for a in doc.get("associations") or []
+                                                      if isinstance(a, dict)]:
+        for entry in entries:
+            href = entry.get("href") if isinstance(entry, dict) else None
+            if isinstance(href, str) and href.startswith(MEDIA_URN) and href.removeprefix(MEDIA_URN) not in found:
+                found.append(href.removeprefix(MEDIA_URN))
+    return found
+
+
+def media_views(conn: Connection, sign: Signer, records: list[ItemRecord]) -> dict[str, list[MediaView]]:
+    """Each record's media (only media of the item's own source: a document cannot lend itself another's),
+    with renditions signed for the viewer. Withdrawn items show none. One query for all the records."""
+    wanted = {r.id: _ordered_media(r.latest.document) for r in records
+              if not r.latest.notice_only and r.latest.pubstatus != "canceled"}
+    every = {m for ids in wanted.values() for m in ids}
+    known = list_renditions(conn, every)
+    found: dict[str, Media] = {}
+    for media_id in every:
+        try:
+            found[media_id] = get_media(conn, media_id)
+        except NotFound:
+            continue
+    out: dict[str, list[MediaView]] = {}
+    for record in records:
+        views = []
+        for media_id in wanted.get(record.id, []):
+            media = found.get(media_id)
+            if media is None or media.organization_id != record.source.id:
+                continue
+            links = {r.name: Link(sign.href(r.id), r) for r in known.get(media_id, [])}
+            c2pa = getattr(media, "c2pa", None)  # read and validated by media/c2pa.py where installed
+            views.append(MediaView(media, links, c2pa if isinstance(c2pa, dict) else None))
+        out[record.id] = views
+    return out
+
+
+@dataclass(frozen=True)
+class Thumb:
+    """What a list row shows for an item with media: a thumbnail, or a placeholder while it is made."""
+
+    item_id: str
+    kind: str
+    href: str | None
+    pending: bool
+    rejected: bool = False
+
+
+def thumbnail_of(item_id: str, views: list[MediaView]) -> Thumb | None:
+    if not views:
+        return None
+    first = views[0]
+    href = first.href(*THUMBNAIL_NAMES) or (first.href("original") if first.kind == "picture" and not first.pending
+                                            and not first.rejected and first.media.size < 2_000_000 else None)
+    return Thumb(item_id, first.kind, href, pending=href is None and first.pending, rejected=first.rejected)
+
+
+def thumbnails(request: Request, who: Viewer, conn: Connection, records: list[ItemRecord]) -> dict[str, Thumb]:
+    """Item id → thumbnail for the rows of a list (items without media have none)."""
+    hub = request.app.state.hub
+    views = media_views(conn, desk_signer(hub.engine, hub.settings, who.organization), records)
+    return {item_id: thumb for item_id, found in views.items() if (thumb := thumbnail_of(item_id, found))}
+
+
+def item_media(request: Request, who: Viewer, conn: Connection, record: ItemRecord) -> dict[str, Any]:
+    """The item page's media block: the media views, the shot list, the script and the caption."""
+    hub = request.app.state.hub
+    views = media_views(conn, desk_signer(hub.engine, hub.settings, who.organization), [record]).get(record.id, [])
+    doc = record.latest.document
+    credit = next((s.get("name") for s in doc.get("infoSources") or []
+                   if isinstance(s, dict) and s.get("role") == CREDIT_ROLE and s.get("name")), None)
+    caption = next((d.get("value") for d in doc.get("descriptions") or []
+                    if isinstance(d, dict) and isinstance(d.get("value"), str)), None)
+    locale = who.locale
+    _ = gettext_for(locale)
+
+    def duration(seconds: float) -> str:
+        minutes, rest = divmod(int(round(seconds)), 60)
+        return f"{number(minutes, locale)}:{number(rest // 10, locale)}{number(rest % 10, locale)}"
+
+    return {"media": views, "shots": read_shotlist(doc) if views else [], "script": _body(doc, SCRIPT_ROLE),
+            "media_credit": credit, "caption": caption, "duration": duration, "parse_time": _parse_time,
+            "megabytes": lambda size: _("%(size)s MB", size=number(round(size / 1_000_000, 1), locale))}
+
+
+def _parse_time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
