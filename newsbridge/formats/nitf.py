@@ -57,6 +57,11 @@ _STATUS = {"usable": "usable", "embargoed": "usable", "withheld": "withheld", "c
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _RENAME = {"hl1": "h1", "hl2": "h2", "block": "div", "media": "figure", "media-caption": "figcaption",
            "bq": "blockquote", "credit": "small"}
+# The elements of head and body.head the reader asks _Reader.one/all for.
+_HEAD_NAMES = ("docdata", "doc-id", "du-key", "date.issue", "date.release", "date.expire", "ed-msg", "doc.rights",
+               "doc.copyright", "evloc", "keyword", "tobject.subject", "tobject.property", "title", "pubdata",
+               "urgency", "hl1", "hl2", "byline", "dateline", "abstract", "distributor", "rights.owner")
+_DROPPED = frozenset({"media-metadata", "media-producer"})
 
 
 class NitfError(FormatError):
@@ -92,6 +97,16 @@ def _find(el: etree._Element | None, path: str) -> etree._Element | None:
     return None if el is None else el.find(_path(path, _namespace(el)))
 
 
+def _child(el: etree._Element | None, name: str) -> etree._Element | None:
+    """The first child of ``el`` named ``name`` in any namespace (cheaper than a path lookup for one step)."""
+    if el is not None:
+        for child in el:
+            tag = child.tag
+            if tag.__class__ is str and (tag == name or tag.endswith("}" + name)):
+                return child
+    return None
+
+
 def _all(el: etree._Element | None, path: str) -> list[etree._Element]:
     return [] if el is None else el.findall(_path(path, _namespace(el)))
 
@@ -100,6 +115,8 @@ def _text(el: etree._Element | None, skip: tuple[str, ...] = ()) -> str | None:
     """Whitespace-normalized text of ``el`` and its children, leaving out the ``skip`` children."""
     if el is None:
         return None
+    if not len(el):  # the common case, a leaf
+        return " ".join((el.text or "").split()) or None
     parts: list[str] = [el.text or ""]
     for child in el:
         if _local(child) not in skip:
@@ -118,16 +135,31 @@ def _byline(bhead: etree._Element | None) -> str | None:
     return _text(byline, ("byttl",)) or _text(byline)
 
 
-def body_html(nitf: etree._Element) -> str | None:
-    """The HTML of ``body/body.content``: NITF-only elements renamed to their HTML kin, namespaces dropped."""
-    content = _find(nitf, "body/body.content")
+def body_html(nitf: etree._Element | None, *, content: etree._Element | None = None,
+              in_place: bool = False) -> str | None:
+    """The HTML of ``body/body.content``: NITF-only elements renamed to their HTML kin, namespaces dropped.
+
+    ``content`` is that element when the caller found it already; ``in_place`` rewrites the document's own
+    ``body.content`` (the NITF reader's private tree) instead of a copy.
+    """
+    if content is None:
+        content = _find(nitf, "body/body.content")
     if content is None:
         return None
-    content = copy.deepcopy(content)
+    if not in_place:
+        content = copy.deepcopy(content)
+    namespaced = False
     for el in list(content.iter()):
-        if not isinstance(el.tag, str):
+        tag = el.tag
+        if tag.__class__ is not str:
             continue
-        name = _local(el)
+        if tag[0] == "{":
+            namespaced, name = True, tag[tag.index("}") + 1:]
+        else:
+            name = tag
+        if name in _DROPPED:
+            el.getparent().remove(el)
+            continue
         if name == "media-reference":
             source = el.get("source") or el.get("href") or el.get("data") or ""
             if _URL.match(source):
@@ -139,18 +171,19 @@ def body_html(nitf: etree._Element) -> str | None:
             else:  # an id in the agency's archive: nothing a reader could load
                 el.getparent().remove(el)
             continue
-        if name == "media-metadata" or name == "media-producer":
-            el.getparent().remove(el)
-            continue
-        el.tag = _RENAME.get(name, name)  # and namespaces go: the hub stores plain HTML
-        for key in [k for k in el.attrib if k.startswith("{")]:
-            value = el.attrib.pop(key)
-            if key == _XML_LANG:
-                el.set("lang", value)
+        if (html_name := _RENAME.get(name, name)) != tag:  # and namespaces go: the hub stores plain HTML
+            el.tag = html_name
+        for key in el.keys():
+            if key[0] == "{":
+                namespaced = True
+                value = el.attrib.pop(key)
+                if key == _XML_LANG:
+                    el.set("lang", value)
     # As xml_safety.inner_markup does, on this private copy (a second copy cost a third of the read).
     content.tail = None
     content.attrib.clear()
-    etree.cleanup_namespaces(content)
+    if namespaced or content.nsmap:
+        etree.cleanup_namespaces(content)
     markup = etree.tostring(content, encoding="unicode")
     if markup.endswith("/>") and markup.count("<") == 1:
         return None
@@ -165,6 +198,31 @@ def head_fields(nitf: etree._Element) -> dict[str, str]:
     return {k: v for k, v in fields.items() if v}
 
 
+def _index(*tops: etree._Element | None) -> dict[str, list[etree._Element]]:
+    """Every element under ``tops`` (``head`` and ``body.head``: a few dozen) by local name, in document order.
+
+    One pass instead of an element-path lookup per field: the fields these heads carry have names
+    of their own (``doc-id``, ``hl1``, ``tobject.subject``), so a name finds them wherever the
+    agency nested them, and the lookups were most of the read's time.
+    """
+    found: dict[str, list[etree._Element]] = {}
+    for top in tops:
+        if top is None:
+            continue
+        # Without a namespace lxml picks the names the reader asks for (in C); else every element, by local name.
+        for el in top.iter(*_HEAD_NAMES) if top.tag[0] != "{" else top.iter():
+            tag = el.tag
+            if tag.__class__ is not str:
+                continue
+            if tag[0] == "{":
+                tag = tag[tag.index("}") + 1:]
+            if (same := found.get(tag)) is None:
+                found[tag] = [el]
+            else:
+                same.append(el)
+    return found
+
+
 class _Reader:
     """Reads one NITF document (``where`` is its path, for warnings)."""
 
@@ -172,6 +230,15 @@ class _Reader:
         self.nitf, self.where = nitf, where
         self.warnings: list[IngestWarning] = []
         self.times = TimeReader(zone, self.warnings)
+        head, body = _child(nitf, "head"), _child(nitf, "body")
+        self.content = _child(body, "body.content")
+        self.found = _index(head, _child(body, "body.head"))
+
+    def one(self, name: str) -> etree._Element | None:
+        return same[0] if (same := self.found.get(name)) else None
+
+    def all(self, name: str) -> list[etree._Element]:
+        return self.found.get(name, [])
 
     def warn(self, code: str, path: str, message: str) -> None:
         self.warnings.append(IngestWarning(code, f"{self.where}/{path}", message))
@@ -181,24 +248,23 @@ class _Reader:
         return self.times.read(raw, f"{self.where}/{path}@norm", allow_day=allow_day) if raw is not None else None
 
     def read(self) -> Item:
-        nitf = self.nitf
-        head, bhead = _find(nitf, "head"), _find(nitf, "body/body.head")
-        docdata = _find(head, "docdata")
+        nitf, one = self.nitf, self.one
+        docdata = one("docdata")
         extra: dict[str, Any] = {}
-        uri = _attr(_find(docdata, "doc-id"), "id-string")
+        uri = _attr(one("doc-id"), "id-string")
         if uri is None:
             self.warn("uri_derived", "head/docdata/doc-id", "no doc-id@id-string; the hub derives a stable uri "
                       "from the date and headline")
-        version = _attr(_find(docdata, "du-key"), "version")
+        version = _attr(one("du-key"), "version")
         if version is not None and not version.isdigit():
             self.warn("value_invalid", "head/docdata/du-key@version", f"{version[:20]!r} is not a whole number; "
                       "ignored")
             version = None
-        issued = self.norm(_find(docdata, "date.issue"), "head/docdata/date.issue")
+        issued = self.norm(one("date.issue"), "head/docdata/date.issue")
         if issued is None:
-            issued = self.publication(head)
-        released = self.norm(_find(docdata, "date.release"), "head/docdata/date.release")
-        expires = self.norm(_find(docdata, "date.expire"), "head/docdata/date.expire")
+            issued = self.publication()
+        released = self.norm(one("date.release"), "head/docdata/date.release")
+        expires = self.norm(one("date.expire"), "head/docdata/date.expire")
         if expires is not None:
             extra["expires"] = expires.isoformat()
         status_raw = _attr(docdata, "management-status")
@@ -207,52 +273,55 @@ class _Reader:
             self.warn("code_unknown", "head/docdata@management-status", f"{status_raw!r} is not a NITF status "
                       "(usable, embargoed, withheld, canceled); read as usable")
             pubstatus = "usable"
-        headline = _text(_find(bhead, "hedline/hl1"))
-        title = _text(_find(head, "title"))
+        headline = _text(one("hl1"))
+        title = _text(one("title"))
         if headline is None and title:
             headline = title
         elif title and title != headline:
             extra["title"] = title
-        if more := [{"role": "subheadline", "value": t} for el in _all(bhead, "hedline/hl2") if (t := _text(el))
+        if more := [{"role": "subheadline", "value": t} for el in self.all("hl2") if (t := _text(el))
                     and t != headline]:
             extra["headlines"] = more
-        markup = body_html(nitf)
+        markup = body_html(None, content=self.content, in_place=True)  # the tree is this reader's alone
         if not headline and not (markup and re.search(r">[^<\s]", f">{markup}")):
             raise NitfError(f"{self.where}: the document has no headline (body/body.head/hedline/hl1 or head/title) "
                             "and no text in body/body.content; send at least one of them", field=f"{self.where}/body")
-        sources = [{"name": name, "role": "distributor"} for el in _all(bhead, "distributor") if (name := _text(el))]
+        sources = [{"name": name, "role": "distributor"} for el in self.all("distributor") if (name := _text(el))]
         if sources:
             extra["infoSources"] = sources
-        if (note := _attr(_find(docdata, "ed-msg"), "info")) is not None:
+        if (note := _attr(one("ed-msg"), "info")) is not None:
             extra["edNote"] = note
-        rights = _find(docdata, "doc.rights")
+        byline = one("byline")
         return Item(
             uri=uri, type="text", version=version, firstcreated=issued, versioncreated=issued, pubstatus=pubstatus,
             embargoed=released if released is not None and issued is not None and released > issued else None,
-            language=_attr(nitf, "baselang") or nitf.get("{http://www.w3.org/XML/1998/namespace}lang"),
-            headline=headline, body_html=markup, description=_text(_find(bhead, "abstract")),
-            byline=_byline(bhead), located=self.located(bhead, docdata),
-            subjects=self.subjects(head, docdata), genres=self.genres(head), urgency=self.urgency(head, docdata),
-            copyrightholder=_attr(_find(docdata, "doc.copyright"), "holder") or _text(_find(bhead, "rights/rights.owner")),
-            usageterms=_attr(rights, "limitations"), extra=extra, warnings=self.warnings)
+            language=_attr(nitf, "baselang") or nitf.get(_XML_LANG),
+            headline=headline, body_html=markup, description=_text(one("abstract")),
+            byline=_text(byline, ("byttl",)) or _text(byline), located=self.located(),
+            subjects=self.subjects(), genres=self.genres(), urgency=self.urgency(),
+            copyrightholder=_attr(one("doc.copyright"), "holder") or _text(one("rights.owner")),
+            usageterms=_attr(one("doc.rights"), "limitations"), extra=extra, warnings=self.warnings)
 
-    def publication(self, head: etree._Element | None) -> Any:
-        pubdata = _find(head, "pubdata")
+    def publication(self) -> Any:
+        pubdata = self.one("pubdata")
         raw = pubdata.get("date.publication") if pubdata is not None else None
         return self.times.read(raw, f"{self.where}/head/pubdata@date.publication") if raw is not None else None
 
-    def located(self, bhead: etree._Element | None, docdata: etree._Element | None) -> str | None:
-        dateline = _find(bhead, "dateline")
-        for path in ("location/city", "location"):
-            if place := _text(_find(dateline, path), ("state", "country", "region")):
-                return place
-        if text := _text(dateline, ("story.date",)):
-            return text
-        return _attr(_find(docdata, "evloc"), "city")
+    def located(self) -> str | None:
+        dateline = self.one("dateline")
+        if dateline is not None:
+            location = _child(dateline, "location")
+            for el in (_child(location, "city"), location):
+                if place := _text(el, ("state", "country", "region")):
+                    return place
+            if text := _text(dateline, ("story.date",)):
+                return text
+        return _attr(self.one("evloc"), "city")
 
-    def urgency(self, head: etree._Element | None, docdata: etree._Element | None) -> int | None:
-        el = _find(docdata, "urgency")
-        el = el if el is not None else _find(head, "urgency")  # the Canadian Press puts it in head
+    def urgency(self) -> int | None:
+        # docdata's, else the one the Canadian Press puts in head
+        candidates = self.all("urgency")
+        el = next((u for u in candidates if _local(u.getparent()) == "docdata"), candidates[0] if candidates else None)
         if (raw := _attr(el, "ed-urg")) is None:
             return None
         if raw.isdigit() and 1 <= int(raw) <= 9:
@@ -261,27 +330,32 @@ class _Reader:
                   "(most urgent) to 9; left out")
         return None
 
-    def subjects(self, head: etree._Element | None, docdata: etree._Element | None) -> list[dict[str, Any]]:
+    def subjects(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for el in _all(head, "tobject/tobject.subject"):
-            refnum = _attr(el, "tobject.subject.refnum")
-            if refnum is None:
+        for el in self.all("tobject.subject"):
+            get = el.get
+            refnum = (get("tobject.subject.refnum") or "").strip()
+            if not refnum:
                 continue
-            name = next((v for a in ("detail", "matter", "type") if (v := _attr(el, f"tobject.subject.{a}"))), None)
-            ipr = (_attr(el, "tobject.subject.ipr") or "IPTC").upper()
+            name = None
+            for attribute in ("tobject.subject.detail", "tobject.subject.matter", "tobject.subject.type"):
+                if name := (get(attribute) or "").strip():
+                    break
+            ipr = ((get("tobject.subject.ipr") or "").strip() or "IPTC").upper()
             subject: dict[str, Any] = {"name": name} if name else {}
             if ipr == "IPTC" and _SUBJECT_REFNUM.fullmatch(refnum):
                 subject["uri"] = SUBJECT_CODES + refnum
             else:
                 subject["literal"] = f"{ipr.lower()}:{refnum}"
-            out.append({**subject, "rel": "about"})
-        for el in _all(docdata, "key-list/keyword"):
+            subject["rel"] = "about"
+            out.append(subject)
+        for el in self.all("keyword"):
             if keyword := _attr(el, "key") or _text(el):
                 out.append({"name": keyword, "literal": keyword, "rel": "keyword"})
         return out
 
-    def genres(self, head: etree._Element | None) -> list[dict[str, Any]]:
-        return [{"name": value, "literal": value} for el in _all(head, "tobject/tobject.property")
+    def genres(self) -> list[dict[str, Any]]:
+        return [{"name": value, "literal": value} for el in self.all("tobject.property")
                 if (value := _attr(el, "tobject.property.type"))]
 
 
