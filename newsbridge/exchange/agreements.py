@@ -25,6 +25,7 @@ from newsbridge.db.tables import agreement_events, agreement_parties, agreements
 from newsbridge.errors import Forbidden, InvalidInput, NotFound, RevisionChanged
 from newsbridge.exchange.lifecycle import Action, Status, effective_status, next_status
 from newsbridge.exchange.roadmap import add_commitments
+from newsbridge.exchange.pace_targets import PaceTargets, parse_targets
 from newsbridge.exchange.terms import Terms, parse_terms
 from newsbridge.ids import new_id, utcnow
 
@@ -55,6 +56,7 @@ class Agreement:
     created_at: datetime
     updated_at: datetime
     proposed: bool  # put up for signature at least once; before that only its creator sees it
+    targets: PaceTargets = PaceTargets()  # the pace targets signed with the terms
 
     def party(self, org_id: str) -> Party | None:
         return next((p for p in self.parties if p.id == org_id), None)
@@ -81,6 +83,7 @@ class Draft:
     valid_until: date | None
     terms: tuple[Terms, ...]
     roadmap: tuple[Mapping[str, Any], ...]
+    targets: PaceTargets | None = None  # None: not sent (defaults on create, unchanged on amend)
 
 
 def _date(value: Any, field: str) -> date | None:
@@ -92,8 +95,10 @@ def _date(value: Any, field: str) -> date | None:
         raise InvalidInput(f"{field} must be a day like 2026-01-31", field=field) from None
 
 
-def parse_draft(conn: Connection, data: Any, *, parties_fixed: Sequence[str] | None = None) -> Draft:
-    """Validate an agreement body as partners send it (slugs), resolving organizations."""
+def parse_draft(conn: Connection, data: Any, *, parties_fixed: Sequence[str] | None = None,
+                targets_in_force: PaceTargets | None = None) -> Draft:
+    """Validate an agreement body as partners send it (slugs), resolving organizations.
+    ``targets_in_force``: an amendment's current pace targets, which fields it leaves out keep."""
     if not isinstance(data, Mapping):
         raise InvalidInput("the agreement must be a JSON object", field="$")
     title = data.get("title")
@@ -128,7 +133,8 @@ def parse_draft(conn: Connection, data: Any, *, parties_fixed: Sequence[str] | N
     roadmap = data.get("roadmap") or []
     if not isinstance(roadmap, list) or not all(isinstance(c, Mapping) for c in roadmap):
         raise InvalidInput("roadmap must be a list of commitments", field="roadmap")
-    return Draft(title.strip(), tuple(party_ids.values()), valid_from, valid_until, terms, tuple(roadmap))
+    targets = parse_targets(data["targets"], targets_in_force) if data.get("targets") is not None else None
+    return Draft(title.strip(), tuple(party_ids.values()), valid_from, valid_until, terms, tuple(roadmap), targets)
 
 
 def _ever_proposed() -> sa.ColumnElement[bool]:
@@ -163,7 +169,7 @@ def _load(conn: Connection, agreement_id: str) -> Agreement | None:
     return Agreement(row.id, row.title, effective_status(Status(row.status), row.valid_until, date.today()),
                      row.valid_from, row.valid_until, tuple(Terms.from_json(t) for t in row.terms),
                      row.terms_revision, parties, row.created_by, row.created_at, row.updated_at,
-                     bool(row.proposed))
+                     bool(row.proposed), PaceTargets.from_json(row.targets))
 
 
 def _viewer_ids(viewer: Organization) -> tuple[str, ...]:
@@ -260,7 +266,8 @@ def create_agreement(conn: Connection, actor_org: Organization, actor: str, data
     conn.execute(agreements.insert().values(
         id=agreement_id, title=draft.title, status=Status.DRAFT.value, valid_from=draft.valid_from,
         valid_until=draft.valid_until, terms=[t.to_json() for t in draft.terms], terms_revision=1,
-        created_by=actor_org.id, created_at=now, updated_at=now))
+        targets=draft.targets.to_json() if draft.targets else None, created_by=actor_org.id, created_at=now,
+        updated_at=now))
     conn.execute(agreement_parties.insert(), [{"agreement_id": agreement_id, "organization_id": p}
                                               for p in draft.party_ids])
     add_commitments(conn, agreement_id, draft.party_ids, draft.roadmap, actor_org)
@@ -308,10 +315,14 @@ def act(conn: Connection, agreement_id: str, action: Action, actor_org: Organiza
     elif action is Action.AMEND:
         target = next_status(stored, action)
         _check_revision(agreement, revision)
-        draft = parse_draft(conn, data, parties_fixed=[p.id for p in agreement.parties])
+        draft = parse_draft(conn, data, parties_fixed=[p.id for p in agreement.parties],
+                            targets_in_force=agreement.targets)
         values.update(title=draft.title, valid_from=draft.valid_from, valid_until=draft.valid_until,
                       terms=[t.to_json() for t in draft.terms], terms_revision=agreement.terms_revision + 1)
         details = {"revision": agreement.terms_revision + 1}
+        if draft.targets is not None and draft.targets != agreement.targets:
+            values["targets"] = draft.targets.to_json()  # signed again with the terms, like them
+            details["targets"] = {"from": agreement.targets.to_json(), "to": draft.targets.to_json()}
     else:
         target = next_status(stored, action)
         if action is Action.PROPOSE and stored is Status.SUSPENDED:

@@ -7,8 +7,8 @@ target, and whether it is met. The state follows from the components alone (docs
 * **slipping**: at least one scored component misses its target;
 * **keeping pace**: every scored component meets its target.
 
-Components without a target (same-day share and pickup rate until the parties set one) are
-shown and not scored.
+Every target is the parties' own (``exchange.pace_targets.PaceTargets``, signed with the terms);
+components without a target (by default same-day share and pickup rate) are shown and not scored.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from newsbridge.exchange.roadmap import Commitment, progress
+from newsbridge.exchange.pace_targets import PaceTargets
 from newsbridge.metrics.figures import Figures
 
 RECENT_DAYS = 28  # the last 4 weeks ...
@@ -35,14 +36,7 @@ class State(StrEnum):
     STALLED = "stalled"
 
 
-@dataclass(frozen=True)
-class Targets:
-    """What the parties aim at; these are the defaults of issue 14 until agreements carry their own."""
-
-    balance: float = 0.5  # smaller direction / larger, at least
-    topic_coverage: float = 0.8  # share of agreed topics carrying items, per month, at least
-    same_day_share: float | None = None
-    pickup_rate: float | None = None
+Targets = PaceTargets  # what the parties aim at; defaults until an agreement names its own
 
 
 @dataclass(frozen=True)
@@ -105,7 +99,11 @@ def coverage_by_month(figures: Figures) -> dict[date, float]:
     return {month: sum(found) / len(found) for month, found in sorted(cells.items()) if found}
 
 
-def _volume(daily: Mapping[date, int], last: date) -> Component:
+def _target(value: float | None) -> str | None:
+    return None if value is None else f">= {value:g}"
+
+
+def _volume(daily: Mapping[date, int], last: date, scored: bool = True) -> Component:
     recent_from = last - timedelta(days=RECENT_DAYS - 1)
     earlier_from = recent_from - timedelta(days=EARLIER_DAYS)
     recent = sum(n for day, n in daily.items() if recent_from <= day <= last)
@@ -118,7 +116,7 @@ def _volume(daily: Mapping[date, int], last: date) -> Component:
         words = (f"{recent} items in the last 4 weeks against {earlier} in the 12 weeks before: "
                  f"{rate:.2f} times the earlier daily rate (p = {p_value:.3f})")
         words += ", a significant fall" if falling else ", no significant fall"
-    return Component("volume_trend", rate, "not falling", not falling, words,
+    return Component("volume_trend", rate, "not falling" if scored else None, not falling if scored else None, words,
                      {"recent": recent, "earlier": earlier, "p_value": p_value,
                       "recent_from": recent_from.isoformat(), "earlier_from": earlier_from.isoformat()})
 
@@ -126,18 +124,20 @@ def _volume(daily: Mapping[date, int], last: date) -> Component:
 def _balance(figures: Figures, targets: Targets) -> Component:
     value = figures.balance
     totals = {f"{d.source}>{d.recipient}": d.total.items for d in figures.directions}
+    target = targets.balance
     if value is None:
-        return Component("balance", None, f">= {targets.balance}", False,
+        return Component("balance", None, _target(target), None if target is None else False,
                          "nothing was shared either way in the period", {"items": totals})
     thin = min(figures.directions, key=lambda d: d.total.items)
     words = f"the thinnest direction ({thin.source} to {thin.recipient}) carried {value:.2f} of the busiest"
-    return Component("balance", value, f">= {targets.balance}", value >= targets.balance, words, {"items": totals})
+    return Component("balance", value, _target(target), None if target is None else value >= target, words,
+                     {"items": totals})
 
 
 def _share(name: str, numerator: int, denominator: int, target: float | None, words: str,
            minimum: int = 1) -> Component:
     if denominator < minimum:
-        return Component(name, None, f">= {target}" if target is not None else None, None,
+        return Component(name, None, _target(target), None,
                          f"too few items to tell ({denominator}, at least {minimum} needed)",
                          {"numerator": numerator, "denominator": denominator})
     value = numerator / denominator
@@ -146,7 +146,7 @@ def _share(name: str, numerator: int, denominator: int, target: float | None, wo
         low, high = wilson(numerator, denominator)
         details["interval_95"] = [low, high]
     met = None if target is None else value >= target
-    return Component(name, value, f">= {target}" if target is not None else None, met,
+    return Component(name, value, _target(target), met,
                      f"{numerator} of {denominator} {words}", details)
 
 
@@ -160,8 +160,8 @@ def _coverage(figures: Figures, targets: Targets) -> Component:
     words = f"on average {value:.0%} of the agreed topics carried items each month"
     if empty:
         words += f"; never in the period: {', '.join(empty)}"
-    return Component("topic_coverage", value, f">= {targets.topic_coverage}", value >= targets.topic_coverage,
-                     words, {"months": {m.isoformat(): v for m, v in by_month.items()}, "empty": empty})
+    target = targets.topic_coverage
+    return Component("topic_coverage", value, _target(target), None if target is None else value >= target, words, {"months": {m.isoformat(): v for m, v in by_month.items()}, "empty": empty})
 
 
 def _roadmap(commitments: Sequence[Commitment], today: date) -> Component:
@@ -182,7 +182,7 @@ def assess(figures: Figures, daily: Mapping[date, int], commitments: Sequence[Co
     window's last day (``figures.daily_items``), ``status`` is the agreement's effective status."""
     total = _totals(figures)
     components = (
-        _volume(daily, figures.window.last),
+        _volume(daily, figures.window.last, targets.volume_not_falling),
         _balance(figures, targets),
         _share("same_day_share", total[1], total[0], targets.same_day_share,
                "shared items arrived on the day they were published"),

@@ -39,7 +39,8 @@ def scorecard(conn: Connection, viewer: Organization, agreement_id: str, window:
     trend = Window(window.last - timedelta(days=RECENT_DAYS + EARLIER_DAYS - 1), window.last, window.zone,
                    Granularity.DAY)
     commitments = tuple(list_commitments(conn, agreement.id))
-    pace = assess(figures, daily_items(conn, agreement, trend), commitments, agreement.status.value, today)
+    pace = assess(figures, daily_items(conn, agreement, trend), commitments, agreement.status.value, today,
+                  agreement.targets)
     return Scorecard(agreement, figures, pace, commitments, today)
 
 
@@ -83,6 +84,7 @@ def scorecard_json(card: Scorecard) -> dict[str, Any]:
                     "commitments": [{"id": c.id, "title": c.title, "owner": c.owner, "status": c.status.value,
                                      "due": c.due.isoformat() if c.due else None} for c in card.commitments]},
         "pace": {"state": card.pace.state.value, "reasons": list(card.pace.reasons),
+                 "targets": card.agreement.targets.to_json(),
                  "components": [{"name": c.name, "value": c.value, "target": c.target, "met": c.met,
                                  "reason": c.reason, "details": dict(c.details)} for c in card.pace.components]},
     }
