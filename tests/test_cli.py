@@ -136,3 +136,18 @@ def test_demo_builds_the_cooperating_partners_and_ingests_the_seeds(cli, engine)
         events = set(conn.execute(sa.select(deliveries.c.event)).scalars())
         assert conn.execute(sa.select(sa.func.count()).select_from(pickups)).scalar_one() == len(PICKUPS)
     assert {"item.published", "item.updated", "item.withdrawn"} <= events
+
+
+def test_source_add_strict_and_list(cli, engine) -> None:
+    from newsbridge.db.tables import sources
+
+    cli("org", "add", "efe", "--name", "EFE")
+    lenient = cli("source", "add", "efe", "https://93.184.216.34/efe/nitf.xml").stdout.strip()
+    strict = cli("source", "add", "efe", "https://93.184.216.34/efe/strict.xml", "--strict").stdout.strip()
+    listed = cli("source", "list").stdout
+
+    with engine.connect() as conn:
+        modes = dict(conn.execute(sa.select(sources.c.id, sources.c.strict)).all())
+    assert modes == {lenient: False, strict: True}
+    rows = {line.split()[0]: line for line in listed.splitlines() if line.split() and line.split()[0] in modes}
+    assert " no " in rows[lenient].replace("│", " ") and rows[strict].replace("│", " ").split().count("yes") == 2

@@ -27,27 +27,29 @@ def add(ctx: typer.Context, org: str = typer.Argument(..., help="Organization sl
         interval: int = typer.Option(300, "--interval", help="Seconds between polls (30..86400)"),
         language: str | None = typer.Option(None, "--language", help="Language of entries that do not say"),
         subject: list[str] = typer.Option([], "--subject", help="Media Topic qcode for every entry (repeatable)"),
+        strict: bool = typer.Option(False, "--strict", help="Refuse documents the readers would accept only with "
+                                    "warnings (docs/formats.md)"),
         ) -> None:
     """Poll a URL for an organization's items; prints the source id alone on standard output."""
     cli = state(ctx)
     with writing(cli.engine()) as conn:
         source = add_source(conn, get_organization(conn, org), url, interval_seconds=interval, language=language,
-                            subjects=subject, allow=cli.settings().allow_private_targets)
-    err.print(f"{url} polled every {interval} s for {org}")
+                            subjects=subject, allow=cli.settings().allow_private_targets, strict=strict)
+    err.print(f"{url} polled every {interval} s for {org}" + (", strict" if strict else ""))
     print(source.id)
 
 
 @source_app.command("list")
 def index(ctx: typer.Context) -> None:
     """Every source with its last poll."""
-    table = Table(Column("id", no_wrap=True), "organization", "url", "every", "enabled", "last poll")
+    table = Table(Column("id", no_wrap=True), "organization", "url", "every", "enabled", "strict", "last poll")
     with reading(state(ctx).engine()) as conn:
         for s in list_sources(conn):
             polls = recent_polls(conn, s.id, 1)
             last = (f"{polls[0].outcome} {polls[0].at:%Y-%m-%d %H:%M} +{polls[0].stored}"
                     + (f" ({polls[0].error})" if polls[0].error else "")) if polls else "never"
             table.add_row(s.id, get_organization_by_id(conn, s.organization_id).slug, s.url,
-                          f"{s.interval_seconds} s", "yes" if s.enabled else "no", last)
+                          f"{s.interval_seconds} s", "yes" if s.enabled else "no", "yes" if s.strict else "no", last)
     console.print(table)
 
 

@@ -102,3 +102,24 @@ async def test_the_item_page_shows_what_the_hub_assumed_to_read_it(sign_in, make
     assert "Read with assumptions (3)" in page
     assert "<code>time_zone_assumed</code> · <code>newsItem/itemMeta/versionCreated</code>" in page
     assert "read in the source&#39;s zone, Europe/Helsinki" in page
+
+
+async def test_endpoints_and_feed_tokens_choose_their_output_format(sign_in, make_partner, engine) -> None:
+    import sqlalchemy as sa
+
+    from newsbridge.db.tables import endpoints, feed_tokens
+
+    make_partner("kazinform")
+    admin = await sign_in("kazinform", "admin")
+    created = await admin.post("/partners/endpoints", {"url": "https://93.184.216.34/superdesk", "item.published": "on",
+                                                       "format": "ninjs1-superdesk"})
+    token = await admin.post("/partners/feed-tokens", {"label": "superdesk", "format": "newsml-g2-superdesk"})
+    refused = await admin.post("/partners/feed-tokens", {"label": "x", "format": "word-97"})
+
+    assert created.status_code == 200 and "ninjs 1.x for Superdesk" in created.text
+    assert all(f"/{name}" in token.text for name in ("atom.xml", "rss.xml", "feed.json"))
+    assert "NewsML-G2 for Superdesk" in token.text
+    assert refused.status_code == 422 and "ormat must be one of" in refused.text
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(endpoints.c.format)).scalars().all() == ["ninjs1-superdesk"]
+        assert conn.execute(sa.select(feed_tokens.c.format)).scalars().all() == ["newsml-g2-superdesk"]

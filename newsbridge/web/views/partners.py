@@ -34,6 +34,11 @@ def _partners(conn: Any, who: Viewer) -> dict[str, tuple[Organization, list[Agre
 
 
 PAGE_SIZE = 30
+# What an endpoint or a feed token's item links send (delivery/endpoints.py FORMATS, delivery/feeds.py TOKEN_FORMATS)
+OUTPUT_FORMATS = {"ninjs3": N_("ninjs 3.x"), "ninjs2": N_("ninjs 2.x"),
+                  "ninjs1-superdesk": N_("ninjs 1.x for Superdesk"), "newsml-g2": N_("NewsML-G2"),
+                  "newsml-g2-superdesk": N_("NewsML-G2 for Superdesk")}
+ENDPOINT_FORMATS = ("ninjs3", "ninjs2", "ninjs1-superdesk")
 
 
 def _context(request: Request, who: Viewer, **extra: Any) -> dict[str, Any]:
@@ -52,7 +57,8 @@ def _context(request: Request, who: Viewer, **extra: Any) -> dict[str, Any]:
                                  "total": format_decimal(len(every), locale=who.locale)},
               "partners_next": f"/partners?{urlencode({'after': keys[shown_to - 1]})}" if shown_to < len(keys) else None,
               "partners_first": "/partners" if start else None}
-    return {"partners": partners, "outlets": outlets, "endpoints": endpoints, "tokens": tokens, **paging, **extra}
+    return {"partners": partners, "outlets": outlets, "endpoints": endpoints, "tokens": tokens,
+            "output_formats": OUTPUT_FORMATS, "endpoint_formats": ENDPOINT_FORMATS, **paging, **extra}
 
 
 @router.get("/partners")
@@ -87,8 +93,9 @@ def _add_endpoint(request: Request, who: Viewer, form: dict[str, Any]) -> Respon
     try:
         with writing(request.app.state.hub.engine) as conn:
             _endpoint, secret = create_endpoint(conn, who.organization, str(form.get("url", "")), events or None,
-                                                str(form.get("ninjs_version", "3")),
-                                                request.app.state.hub.settings.allow_private_targets)
+                                                form.get("ninjs_version") or None,
+                                                request.app.state.hub.settings.allow_private_targets,
+                                                fmt=form.get("format") or None)
     except NewsbridgeError as exc:
         return page(request, "partners.html", who, status=exc.status, flash=exc.message, flash_kind="error",
                     **_context(request, who))
@@ -127,10 +134,16 @@ async def add_token(request: Request, who: Viewer = Depends(viewer)) -> Response
 
 
 def _add_token(request: Request, who: Viewer, form: dict[str, Any]) -> Response:
-    with writing(request.app.state.hub.engine) as conn:
-        token = create_feed_token(conn, who.organization, str(form.get("label", ""))[:200])
-    url = f"{base_url(request.app.state.hub.settings)}/feeds/{token}/atom.xml"
-    return page(request, "partners.html", who, **_context(request, who, feed_url=url))
+    try:
+        with writing(request.app.state.hub.engine) as conn:
+            token = create_feed_token(conn, who.organization, str(form.get("label", ""))[:200],
+                                      fmt=str(form.get("format") or "ninjs3"))
+    except NewsbridgeError as exc:
+        return page(request, "partners.html", who, status=exc.status, flash=exc.message, flash_kind="error",
+                    **_context(request, who))
+    base = f"{base_url(request.app.state.hub.settings)}/feeds/{token}"
+    urls = [("Atom", f"{base}/atom.xml"), ("RSS 2.0", f"{base}/rss.xml"), ("JSON Feed", f"{base}/feed.json")]
+    return page(request, "partners.html", who, **_context(request, who, feed_urls=urls))
 
 
 @router.post("/partners/feed-tokens/{token_id}/revoke")
