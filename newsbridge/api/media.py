@@ -122,6 +122,9 @@ def upload_offset(upload_id: str, request: Request,
     org = _uploader(the_hub, request, credentials)
     _check_version(request)
     upload = tus.read_upload(the_hub.engine, org.id, upload_id)
+    # every byte arrived but the file never reached the store (it was down, or the hub was killed
+    # in between): finish it now, so the client that resumes finds its media (503 while still down)
+    upload = tus.complete_if_stranded(the_hub.engine, the_hub.settings, blob_store(the_hub.settings), upload)
     headers = _tus_headers(**{"Upload-Offset": str(upload.received), "Upload-Length": str(upload.length)},
                            **_expires(upload))
     if upload.media_id:
@@ -153,6 +156,8 @@ async def upload_patch(upload_id: str, request: Request,
                 if len(buffer) >= WRITE_CHUNK:
                     await run_in_threadpool(writer.write, bytes(buffer))
                     buffer.clear()
+                    if writer.due():  # a long PATCH: what arrived so far survives a crash of the hub
+                        await run_in_threadpool(_checkpoint, the_hub, writer)
         except ClientDisconnect:
             whole = False  # keep what arrived (unless a checksum needs it whole): the client resumes after it
         if buffer:
@@ -168,6 +173,10 @@ async def upload_patch(upload_id: str, request: Request,
     if upload.media_id:
         headers["Newsbridge-Media"] = upload.media_id
     return Response(status_code=204, headers=headers)
+
+
+def _checkpoint(the_hub: Hub, writer: tus.ChunkWriter) -> None:
+    writer.upload = tus.record_offset(the_hub.engine, the_hub.settings, writer.upload, writer.checkpoint())
 
 
 def _begin_patch(the_hub: Hub, org: Organization, upload_id: str, offset: int,

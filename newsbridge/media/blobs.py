@@ -18,6 +18,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,6 +58,9 @@ class BlobStore(Protocol):
 
     def delete(self, sha256: str) -> None:
         """Forget the blob (nothing when it is not there). Callers check no rendition still names it."""
+
+    def clear_temporaries(self, older_than: float = 0.0, now: float | None = None) -> int:
+        """Remove temporaries interrupted writes left (all, or those ``older_than`` seconds); how many."""
 
 
 def check_name(sha256: str) -> str:
@@ -169,11 +173,17 @@ class FileBlobStore:
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
 
-    def clear_temporaries(self) -> int:
-        """Remove what interrupted writes left in ``tmp`` (at start-up, before writers run)."""
-        count = 0
+    def clear_temporaries(self, older_than: float = 0.0, now: float | None = None) -> int:
+        """Remove what interrupted writes left in ``tmp``: everything (at start-up, before writers
+        run), or only what is ``older_than`` seconds (beside running writers: the periodic sweep)."""
+        count, cutoff = 0, (time.time() if now is None else now) - older_than
         if self.tmp.exists():
             for leftover in self.tmp.iterdir():
+                try:
+                    if older_than and leftover.stat().st_mtime >= cutoff:
+                        continue
+                except FileNotFoundError:
+                    continue
                 leftover.unlink(missing_ok=True)
                 count += 1
         return count
@@ -207,6 +217,7 @@ class S3BlobStore:
                                   "nothing was half-stored, try again", field="storage")
 
     def put(self, source: BinaryIO) -> Blob:
+        from boto3.exceptions import Boto3Error
         from botocore.exceptions import BotoCoreError, ClientError
 
         temp = f"tmp/{uuid.uuid4().hex}"
@@ -218,7 +229,7 @@ class S3BlobStore:
                 self.client.copy({"Bucket": self.bucket, "Key": temp}, self.bucket, self.key(sha256),
                                  Config=self.transfer)
             return Blob(sha256, hashing.size)
-        except (BotoCoreError, ClientError) as exc:
+        except (BotoCoreError, ClientError, Boto3Error) as exc:  # Boto3Error: S3UploadFailedError of the transfer
             raise self._unavailable(exc) from exc
         finally:
             try:
@@ -289,12 +300,26 @@ class S3BlobStore:
         except ClientError:
             self.client.create_bucket(Bucket=self.bucket)
 
-    def clear_temporaries(self) -> int:
-        count = 0
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix="tmp/"):
-            for entry in page.get("Contents", []):
-                self.client.delete_object(Bucket=self.bucket, Key=entry["Key"])
-                count += 1
+    def clear_temporaries(self, older_than: float = 0.0, now: float | None = None) -> int:
+        """As :meth:`FileBlobStore.clear_temporaries`, by the objects' last-modified time; multipart
+        uploads a dead writer left open are aborted too (their parts take space until then)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        count, cutoff = 0, (time.time() if now is None else now) - older_than
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix="tmp/"):
+                for entry in page.get("Contents", []):
+                    if older_than and entry["LastModified"].timestamp() >= cutoff:
+                        continue
+                    self.client.delete_object(Bucket=self.bucket, Key=entry["Key"])
+                    count += 1
+            for open_upload in self.client.list_multipart_uploads(Bucket=self.bucket, Prefix="tmp/").get("Uploads", []):
+                if older_than and open_upload["Initiated"].timestamp() >= cutoff:
+                    continue
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=open_upload["Key"],
+                                                   UploadId=open_upload["UploadId"])
+        except (BotoCoreError, ClientError) as exc:
+            raise self._unavailable(exc) from exc
         return count
 
 

@@ -11,6 +11,7 @@ a crash half-way) does the same work again and replaces renditions of the same n
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from newsbridge.media.probe import inspect
 from newsbridge.media.records import add_rendition, get_media, set_media_status
 from newsbridge.media.worker import Handler, JobWorker
 
+log = logging.getLogger(__name__)
 DERIVATIVES = "media.derivatives"
 REFUSED = (MediaUnreadable, MediaTypeMismatch, MediaTooLarge, MediaUnsafe)
 
@@ -57,7 +59,8 @@ def derivatives_handler(engine: Engine, store: BlobStore, settings: Settings) ->
             codecs = ",".join(c for c in (probe.video_codec, probe.audio_codec) if c) or None
             if found.status == "uploaded":
                 with writing(engine) as conn:
-                    set_media_status(conn, media_id, "probed", content_type=probe.content_type, width=probe.width,
+                    set_media_status(conn, media_id, "probed", content_type=probe.content_type, kind=probe.kind,
+                                     width=probe.width,
                                      height=probe.height, duration=probe.duration, codecs=codecs)
             options = Options(threads=settings.media_ffmpeg_threads, keep_gps=bool(job.payload.get("keep_gps")),
                               max_pixels=settings.media_max_pixels)
@@ -78,7 +81,20 @@ def media_handlers(engine: Engine, store: BlobStore, settings: Settings) -> dict
     return {DERIVATIVES: derivatives_handler(engine, store, settings)}
 
 
+UPLOAD_SWEEP_SECONDS = 300.0  # how often each media worker sweeps expired uploads and dead temporaries
+
+
 def media_worker(engine: Engine, settings: Settings) -> JobWorker:
-    """The media job worker ``newsbridge serve`` and ``newsbridge worker`` run beside the delivery worker."""
-    return JobWorker(engine, media_handlers(engine, blob_store(settings), settings),
-                     at_once=settings.media_jobs_at_once)
+    """The media job worker ``newsbridge serve`` and ``newsbridge worker`` run beside the delivery
+    worker; it also sweeps expired uploads every :data:`UPLOAD_SWEEP_SECONDS`."""
+    from newsbridge.media.uploads import sweep_uploads  # uploads queue jobs through this module
+
+    store = blob_store(settings)
+
+    def sweep() -> None:
+        swept = sweep_uploads(engine, settings, store)
+        if any(swept.values()):
+            log.info("swept uploads", extra=swept)
+
+    return JobWorker(engine, media_handlers(engine, store, settings), at_once=settings.media_jobs_at_once,
+                     periodic=[(UPLOAD_SWEEP_SECONDS, sweep)])

@@ -110,17 +110,20 @@ def own_media(conn: Connection, organization_id: str, media_id: str) -> Media:
 
 
 def set_media_status(conn: Connection, media_id: str, status: str, *, content_type: str | None = None,
-                     width: int | None = None, height: int | None = None, duration: float | None = None,
-                     codecs: str | None = None) -> Media:
+                     kind: str | None = None, width: int | None = None, height: int | None = None,
+                     duration: float | None = None, codecs: str | None = None) -> Media:
     """Move the media along :data:`TRANSITIONS`, recording what the probe found (None: unchanged).
-    The ``original`` rendition takes the same facts."""
+    The probe's ``kind`` replaces the one sniffed from the container (an MP4 holding only sound is
+    audio). The ``original`` rendition takes the same facts."""
     current = get_media(conn, media_id)
     if status not in TRANSITIONS[current.status]:
         raise Conflict(f"media {media_id} is {current.status}; it cannot become {status}", field="status")
-    facts = {k: v for k, v in {"content_type": content_type, "width": width, "height": height,
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown media kind {kind!r}")
+    facts = {k: v for k, v in {"content_type": content_type, "kind": kind, "width": width, "height": height,
                                "duration": duration, "codecs": codecs}.items() if v is not None}
     conn.execute(media.update().where(media.c.id == media_id).values(status=status, updated_at=utcnow(), **facts))
-    original = {k: v for k, v in facts.items() if k != "codecs"}
+    original = {k: v for k, v in facts.items() if k not in ("codecs", "kind")}
     if original:
         conn.execute(renditions.update().where(renditions.c.media_id == media_id, renditions.c.name == "original")
                      .values(**original))

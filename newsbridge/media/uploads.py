@@ -14,7 +14,8 @@ sniffed (its bytes must be of the declared type), moved into the blob store (has
 the way) and becomes a :class:`~newsbridge.media.records.Media` with status ``uploaded``, its
 probing and derivatives queued as a job (``media/processing.py``).
 Unfinished uploads expire ``NEWSBRIDGE_UPLOAD_EXPIRY_HOURS`` after their last write;
-:func:`expire_uploads` deletes their rows and partial files.
+:func:`expire_uploads` deletes their rows and partial files, at each creation and in
+:func:`sweep_uploads`, which the job workers run periodically.
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ from newsbridge.ids import new_id, utcnow
 from newsbridge.media.blobs import BlobStore, uploads_dir
 from newsbridge.media.probe import SNIFF_BYTES, sniff
 from newsbridge.media.processing import queue_derivatives
-from newsbridge.media.records import Media, create_media, get_media
+from newsbridge.media.records import Media, blob_in_use, create_media, get_media
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,expiration,checksum"
 CHECKSUM_ALGORITHMS = "sha256"
+CHECKPOINT = 16 * 1024 * 1024  # bytes of a long PATCH made durable and recorded at a time
+STALE_TEMPORARY = timedelta(hours=6)  # a blob-store temporary this old belongs to a write that died
 
 
 @dataclass(frozen=True)
@@ -157,12 +160,14 @@ class ChunkWriter:
 
     The file is first cut back to the recorded offset (bytes a crash or a dropped connection left
     beyond it were never acknowledged). :meth:`finish` makes the bytes durable and checks the
-    checksum; a mismatch cuts them off again.
+    checksum; a mismatch cuts them off again. A long PATCH without a checksum is made durable every
+    :data:`CHECKPOINT` bytes (:meth:`checkpoint`), so a hub killed in the middle of a one-PATCH
+    upload (tus-js-client's default) resumes from its last checkpoint, not from the start.
     """
 
     def __init__(self, path: Path, upload: Upload, checksum: bytes | None) -> None:
         self.upload, self.checksum = upload, checksum
-        self.start = upload.received
+        self.start = upload.received  # durable and recorded: where an abort cuts back to
         self.left = upload.length - upload.received
         self.hash = hashlib.sha256()
         try:
@@ -187,6 +192,21 @@ class ChunkWriter:
         self.hash.update(data)
         self.handle.write(data)
         self.written += len(data)
+
+    def due(self) -> bool:
+        """Whether enough unrecorded bytes arrived to make them durable now (never with a checksum,
+        which must see the whole body before anything counts)."""
+        return self.checksum is None and self.written >= CHECKPOINT
+
+    def checkpoint(self) -> int:
+        """Make what arrived durable; returns the new offset, which the caller records. From then on
+        those bytes are the upload's, whatever happens to the rest of the PATCH."""
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.start += self.written
+        self.left -= self.written
+        self.written = 0
+        return self.start
 
     def finish(self, complete_body: bool) -> int:
         """The new offset. A body that did not arrive whole is kept (tus resumes after it) unless it
@@ -277,6 +297,25 @@ def complete_upload(engine: Engine, settings: Settings, store: BlobStore, upload
     return finished
 
 
+def complete_if_stranded(engine: Engine, settings: Settings, store: BlobStore, upload: Upload) -> Upload:
+    """An upload whose bytes all arrived but whose file never reached the blob store (the store was
+    down, or the hub was killed in between) is completed now: ``HEAD`` and an empty ``PATCH`` at the
+    full offset retry it, so a client that resumes finds its media. Others come back unchanged."""
+    if upload.finished or upload.received != upload.length:
+        return upload
+    try:  # the upload's lock: one completion at a time, and none while a PATCH runs
+        writer = ChunkWriter(partial_path(settings, upload.id), upload, None)
+    except Conflict:
+        return upload
+    try:
+        fresh = read_upload(engine, upload.organization_id, upload.id)
+        if fresh.finished:
+            return fresh
+        return complete_upload(engine, settings, store, fresh)
+    finally:
+        writer.close()
+
+
 def discard_upload(engine: Engine, settings: Settings, upload_id: str) -> None:
     with writing(engine) as conn:
         conn.execute(uploads.delete().where(uploads.c.id == upload_id))
@@ -294,15 +333,59 @@ def upload_media(engine: Engine, organization_id: str, upload_id: str) -> Media:
         return get_media(conn, upload.media_id)
 
 
-def expire_uploads(engine: Engine, settings: Settings, now: datetime | None = None, limit: int = 100) -> int:
-    """Delete unfinished uploads past their expiry, rows and partial files; returns how many."""
+def expire_uploads(engine: Engine, settings: Settings, now: datetime | None = None, limit: int = 100,
+                   store: BlobStore | None = None) -> int:
+    """Delete unfinished uploads past their expiry, rows and partial files; returns how many.
+
+    An expired upload whose bytes had all arrived may have reached the blob store just before a
+    crash, without its media row: with ``store`` given, its blob is deleted too unless a rendition
+    names it (content addressing: the partial file's hash is the blob's name)."""
     now = now or utcnow()
     with writing(engine) as conn:
-        expired = list(conn.execute(sa.select(uploads.c.id).where(uploads.c.expires_at <= now,
-                                                                  uploads.c.media_id.is_(None)).limit(limit))
-                       .scalars())
+        expired = list(conn.execute(sa.select(uploads.c.id, uploads.c.received, uploads.c.length)
+                                    .where(uploads.c.expires_at <= now, uploads.c.media_id.is_(None)).limit(limit)))
         if expired:
-            conn.execute(uploads.delete().where(uploads.c.id.in_(expired)))
-    for upload_id in expired:  # after the rows: a PATCH racing the sweep finds no upload, not half a file
-        partial_path(settings, upload_id).unlink(missing_ok=True)
+            conn.execute(uploads.delete().where(uploads.c.id.in_([row.id for row in expired])))
+    for row in expired:  # after the rows: a PATCH racing the sweep finds no upload, not half a file
+        path = partial_path(settings, row.id)
+        if store is not None and row.received == row.length and path.exists():
+            _forget_orphan_blob(engine, store, path)
+        path.unlink(missing_ok=True)
     return len(expired)
+
+
+def _forget_orphan_blob(engine: Engine, store: BlobStore, path: Path) -> None:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    sha256 = digest.hexdigest()
+    with writing(engine) as conn:  # under the write lock: no media row can name it meanwhile on SQLite
+        if not blob_in_use(conn, sha256) and store.exists(sha256):
+            store.delete(sha256)
+
+
+def sweep_uploads(engine: Engine, settings: Settings, store: BlobStore, now: datetime | None = None) -> dict[str, int]:
+    """The periodic clean-up the job workers run: expired uploads (rows, partial files, a blob no
+    media row names) in batches, partial files no row names (a creation killed before its row), and
+    blob-store temporaries older than :data:`STALE_TEMPORARY` (writes that died half-way)."""
+    now = now or utcnow()
+    expired = 0
+    while (batch := expire_uploads(engine, settings, now, store=store)) > 0:
+        expired += batch
+        if batch < 100:
+            break
+    strays = 0
+    directory = uploads_dir(settings)
+    cutoff = now.timestamp() - STALE_TEMPORARY.total_seconds()
+    with reading(engine) as conn:
+        for path in directory.glob("*.part"):
+            try:
+                old = path.stat().st_mtime < cutoff
+            except FileNotFoundError:
+                continue
+            if old and conn.execute(sa.select(uploads.c.id).where(uploads.c.id == path.stem)).first() is None:
+                path.unlink(missing_ok=True)
+                strays += 1
+    temporaries = store.clear_temporaries(older_than=STALE_TEMPORARY.total_seconds(), now=now.timestamp())
+    return {"expired": expired, "strays": strays, "temporaries": temporaries}

@@ -6,6 +6,10 @@ kind; each runs in a thread of its own (the heavy part, ffmpeg, in a subprocess)
 loop keeps answering requests. While a handler runs, a heartbeat renews the job's lease; if
 the lease was lost (the job taken over after this worker stalled), the result is dropped.
 
+Beside jobs, the worker runs periodic chores (``periodic``: seconds and a function), each in a
+thread when its time comes: the media worker sweeps expired uploads this way, so an abandoned
+upload goes even when nobody creates a new one.
+
 A handler that raises a :class:`NewsbridgeError` with a 4xx status (the file is refused) ends
 the job ``failed`` at once: retrying cannot make a bomb safe. Anything else is retried with
 back-off until the job is ``dead``.
@@ -18,7 +22,8 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -31,14 +36,17 @@ from newsbridge.media.jobs import LEASE, Job, State, any_due, claim, fail, finis
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Job], dict[str, Any] | None]
+Chore = tuple[float, Callable[[], Any]]  # every so many seconds, this function (in a thread)
 
 
 class JobWorker:
     """Runs jobs of the kinds in ``handlers``, ``at_once`` at a time."""
 
     def __init__(self, engine: Engine, handlers: Mapping[str, Handler], *, name: str | None = None,
-                 at_once: int = 1, lease: timedelta = LEASE) -> None:
+                 at_once: int = 1, lease: timedelta = LEASE, periodic: Sequence[Chore] = ()) -> None:
         self.engine = engine
+        self.periodic = list(periodic)
+        self._next_chore = [0.0] * len(self.periodic)  # monotonic times; 0: at the first round
         self.handlers = dict(handlers)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
         self.at_once = max(1, at_once)
@@ -95,13 +103,29 @@ class JobWorker:
             await asyncio.gather(*(asyncio.to_thread(self.execute, job) for job in claimed))
         return len(claimed)
 
+    async def run_chores(self) -> int:
+        """Run the periodic chores whose time has come; returns how many ran. A failing chore is
+        logged and tried again at its next time."""
+        ran = 0
+        for index, (every, chore) in enumerate(self.periodic):
+            if time.monotonic() < self._next_chore[index]:
+                continue
+            self._next_chore[index] = time.monotonic() + every
+            try:
+                await asyncio.to_thread(chore)
+            except Exception:
+                log.exception("periodic media chore failed", extra={"chore": getattr(chore, "__name__", "?")})
+            ran += 1
+        return ran
+
     async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         """Work until ``stop`` is set; wait ``idle`` seconds when nothing was due."""
-        if not self.handlers:
+        if not self.handlers and not self.periodic:
             return
         log.info("media job worker started", extra={"worker": self.name, "kinds": sorted(self.handlers)})
         while not stop.is_set():
             try:
+                await self.run_chores()
                 ran = await self.run_once()
             except Exception:  # a bad round (database restarting) must not stop the worker for good
                 log.exception("media job round failed")
