@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from newsbridge.cli import accounts, agreements, alerts, hub, sources
+from newsbridge.cli import accounts, agreements, alerts, hub, metrics, sources
 from newsbridge.errors import NewsbridgeError
 
 
@@ -41,6 +41,7 @@ app.add_typer(accounts.key_app, name="key")
 app.add_typer(agreements.agreement_app, name="agreement")
 app.add_typer(sources.source_app, name="source")
 app.add_typer(alerts.alerts_app, name="alerts")
+app.add_typer(metrics.metrics_app, name="metrics")
 
 
 def main() -> None:

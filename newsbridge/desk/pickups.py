@@ -11,8 +11,9 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.members import Member
 from newsbridge.accounts.organizations import Organization
+from newsbridge.db.rollup_tables import mark_items_changed
 from newsbridge.db.tables import deliveries, item_reads, items, members, organizations, pickups
-from newsbridge.errors import InvalidInput
+from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
 from newsbridge.items.queries import get_item
 
@@ -37,11 +38,47 @@ def record_pickup(conn: Connection, org: Organization, member: Member | None, it
     url = (url or "").strip() or None
     if url and urlsplit(url).scheme not in ("http", "https"):
         raise InvalidInput("the republication URL must start with http:// or https://", field="url")
-    pickup_id = new_id()
+    pickup_id, now = new_id(), utcnow()
     conn.execute(pickups.insert().values(id=pickup_id, item_id=item_id, organization_id=org.id,
                                          member_id=member.id if member else None, version=record.latest.version,
-                                         url=url, note=note.strip()[:2000], at=utcnow()))
+                                         url=url, note=note.strip()[:2000], at=now))
+    mark_items_changed(conn, [item_id], now)  # the pickup figures (metrics/rollups.py)
     return next(p for p in list_pickups(conn, org, item_id) if p.id == pickup_id)
+
+
+def record_detected_pickup(conn: Connection, item_id: str, evidence_item_id: str, at: datetime | None = None,
+                           url: str | None = None) -> str | None:
+    """Record that the hub found a partner's own item (``evidence_item_id``) republishing a
+    received one (``item_id``): a *detected* pickup by the evidence item's organization, counted
+    apart from declared ones (docs/metrics.md). For the detectors of the stories work.
+
+    Only an item the partner (or its holding) received counts; the same pair recorded twice is
+    kept once. Returns the pickup's id, or None when it was already recorded. ``at`` defaults to
+    now (the detection); pass the evidence item's publication time to date it."""
+    found = conn.execute(sa.select(items.c.id, items.c.organization_id, items.c.latest_version)
+                         .where(items.c.id.in_([item_id, evidence_item_id]))).all()
+    by_id = {row.id: row for row in found}
+    if item_id not in by_id or evidence_item_id not in by_id:
+        raise NotFound(f"no item {item_id if item_id not in by_id else evidence_item_id!r}", field="item_id")
+    picker = by_id[evidence_item_id].organization_id
+    if picker == by_id[item_id].organization_id:
+        raise InvalidInput("an organization does not pick up its own item", field="evidence_item_id")
+    holding = conn.execute(sa.select(organizations.c.parent_id).where(organizations.c.id == picker)).scalar()
+    received = conn.execute(sa.select(deliveries.c.id).where(
+        deliveries.c.item_id == item_id, deliveries.c.recipient_id.in_([picker, holding or picker])).limit(1)).first()
+    if received is None:
+        raise InvalidInput("the republishing organization never received this item", field="item_id")
+    seen = conn.execute(sa.select(pickups.c.id).where(
+        pickups.c.item_id == item_id, pickups.c.kind == "detected",
+        pickups.c.evidence_item_id == evidence_item_id)).first()
+    if seen is not None:
+        return None
+    pickup_id, now = new_id(), utcnow()
+    conn.execute(pickups.insert().values(id=pickup_id, item_id=item_id, organization_id=picker, member_id=None,
+                                         version=by_id[item_id].latest_version, url=url, note="", at=at or now,
+                                         kind="detected", evidence_item_id=evidence_item_id))
+    mark_items_changed(conn, [item_id], now)
+    return pickup_id
 
 
 def list_pickups(conn: Connection, org: Organization, item_id: str) -> list[Pickup]:

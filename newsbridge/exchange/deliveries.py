@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
+from newsbridge.db.rollup_tables import mark_items_changed
 from newsbridge.db.tables import agreement_parties, agreements, deliveries, organizations
 from newsbridge.exchange.agreements import visible_agreement_ids
 from newsbridge.exchange.lifecycle import Status, effective_status
@@ -88,6 +89,8 @@ def route_version(conn: Connection, source: Organization, item_id: str, version:
     decided = route(routable(item, item_id, version, source, now), table, earlier, today=now.date())
     if decided:
         conn.execute(deliveries.insert(), _rows(item_id, version, item, decided, earlier, now))
+    if decided or earlier:  # a withdrawal moves earlier figures even when nothing new goes out
+        mark_items_changed(conn, [item_id], now)
     return decided
 
 
@@ -101,6 +104,7 @@ def route_first_versions(conn: Connection, source: Organization, stored: list[tu
                                                      today=now.date()), {}, now)
     if rows:
         conn.execute(deliveries.insert(), rows)
+        mark_items_changed(conn, [str(r["item_id"]) for r in rows], now)
     return len(rows)
 
 

@@ -15,28 +15,35 @@ the party, and an outlet's pickup for its holding likewise. Definitions (docs/me
   have a webhook that gave up (``dead`` or ``failed`` in the outbox).
 * **same_day**: shared items that arrived on the local day they were published;
   ``same_day_share`` = same_day / items.
-* **pickups_declared**: items the receiver (or its outlets) declared picked up on the desk or by
-  API, counted on the day of the first pickup. ``pickups_detected`` is ``None`` until the hub
-  detects republication itself (the stories work).
-* **picked_up**: of the period's shared items, those picked up (whenever): the pickup rate's
-  numerator.
+* **pickups_declared**, **pickups_detected**: items the receiver (or its outlets) declared picked
+  up on the desk or by API, and items the hub found republished in the receiver's own items,
+  each counted on the day of the first pickup of its kind.
+* **picked_up**: of the period's shared items, those picked up (whenever, either kind): the
+  pickup rate's numerator.
+* **delivery_median_seconds**, **delivery_p90_seconds**: time from publication to arrival of the
+  shared items, from a bucket histogram (``delivery_times.py``: within 8 %).
+
+The SQL is in ``days.py`` (per direction and local day); ``rollups.py`` serves those days from the
+rollup where it can. Here the days are summed into periods.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from newsbridge.db.tables import deliveries, item_versions, items, organizations, outbox, pickups, version_topics
 from newsbridge.exchange.agreements import Agreement
+from newsbridge.metrics.days import Day, Days
+from newsbridge.metrics.delivery_times import merge, percentile
 from newsbridge.metrics.periods import Window, day_of
+from newsbridge.metrics.rollups import read_days
 
-FAILED_STATES = ("dead", "failed")
+
+SUMMED = ("items", "withdrawn", "corrections", "deliveries", "pending", "failed", "same_day", "picked_up",
+          "pickups_declared", "pickups_detected")
 
 
 @dataclass
@@ -52,16 +59,25 @@ class Counts:
     same_day: int = 0
     picked_up: int = 0
     pickups_declared: int = 0
-    pickups_detected: int | None = None
+    pickups_detected: int = 0
+    delays: dict[int, int] = field(default_factory=dict)  # delivery-time bucket -> shared items
 
     @property
     def same_day_share(self) -> float | None:
         return self.same_day / self.items if self.items else None
 
-    def add(self, other: Counts) -> None:
-        for name in ("items", "withdrawn", "corrections", "deliveries", "pending", "failed", "same_day",
-                     "picked_up", "pickups_declared"):
+    @property
+    def delivery_median_seconds(self) -> int | None:
+        return percentile(self.delays, 0.5)
+
+    @property
+    def delivery_p90_seconds(self) -> int | None:
+        return percentile(self.delays, 0.9)
+
+    def add(self, other: Counts | Day) -> None:
+        for name in SUMMED:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        merge(self.delays, other.delays)
 
 
 @dataclass
@@ -98,99 +114,6 @@ class Figures:
         return min(totals) / max(totals) if totals and max(totals) else None
 
 
-def _party_of(org_column: sa.ColumnElement[str], parent_column: sa.ColumnElement[str],
-              party_ids: Sequence[str]) -> sa.ColumnElement[str]:
-    """The party an organization acts for: itself when it is a party, else its holding."""
-    return sa.case((org_column.in_(party_ids), org_column), else_=parent_column)
-
-
-class _Query:
-    """The joins every figure shares: deliveries of this agreement with item, version and source."""
-
-    def __init__(self, agreement: Agreement, window: Window, dialect: str) -> None:
-        self.agreement, self.window, self.dialect = agreement, window, dialect
-        self.party_ids = [p.id for p in agreement.parties]
-        self.source_org = organizations.alias("source_org")
-        self.source = _party_of(items.c.organization_id, self.source_org.c.parent_id, self.party_ids).label("source")
-        self.published = sa.func.coalesce(item_versions.c.firstcreated, item_versions.c.versioncreated,
-                                          item_versions.c.received_at)
-
-    def day(self, column: sa.ColumnElement[datetime]) -> sa.ColumnElement[int]:
-        return self.window.local_day(column, self.dialect)
-
-    def base(self, *columns: sa.ColumnElement) -> sa.Select:  # type: ignore[type-arg]
-        return (sa.select(self.source, deliveries.c.recipient_id, *columns)
-                .select_from(deliveries)
-                .join(items, items.c.id == deliveries.c.item_id)
-                .join(self.source_org, self.source_org.c.id == items.c.organization_id)
-                .join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
-                                             item_versions.c.version == deliveries.c.version))
-                .where(deliveries.c.agreement_id == self.agreement.id))
-
-    def shared(self) -> sa.Select:  # type: ignore[type-arg]
-        picker = organizations.alias("picker")
-        picked = sa.exists().where(pickups.c.item_id == deliveries.c.item_id,
-                                   picker.c.id == pickups.c.organization_id,
-                                   sa.or_(pickups.c.organization_id == deliveries.c.recipient_id,
-                                          picker.c.parent_id == deliveries.c.recipient_id))
-        withdrawn = items.c.pubstatus == "canceled"
-        day = self.day(self.published)
-        arrived = self.day(deliveries.c.arrives_at)
-        return (self.base(day.label("day"),
-                          sa.func.sum(sa.case((withdrawn, 0), else_=1)).label("items"),
-                          sa.func.sum(sa.case((withdrawn, 1), else_=0)).label("withdrawn"),
-                          sa.func.sum(sa.case((sa.and_(~withdrawn, day == arrived), 1), else_=0)).label("same_day"),
-                          sa.func.sum(sa.case((sa.and_(~withdrawn, picked), 1), else_=0)).label("picked_up"))
-                .where(deliveries.c.event == "item.published", self.published >= self.window.start_utc,
-                       self.published < self.window.end_utc)
-                .group_by(self.source, deliveries.c.recipient_id, day))
-
-    def delivered(self, now: datetime) -> sa.Select:  # type: ignore[type-arg]
-        failed = sa.exists().where(outbox.c.delivery_id == deliveries.c.id, outbox.c.state.in_(FAILED_STATES))
-        day = self.day(deliveries.c.arrives_at)
-        return (self.base(day.label("day"), sa.func.count().label("deliveries"),
-                          sa.func.sum(sa.case((deliveries.c.event == "item.updated", 1), else_=0)).label("corrections"),
-                          sa.func.sum(sa.case((deliveries.c.arrives_at > now, 1), else_=0)).label("pending"),
-                          sa.func.sum(sa.case((failed, 1), else_=0)).label("failed"))
-                .where(deliveries.c.arrives_at >= self.window.start_utc, deliveries.c.arrives_at < self.window.end_utc)
-                .group_by(self.source, deliveries.c.recipient_id, day))
-
-    def declared_pickups(self) -> sa.Select:  # type: ignore[type-arg]
-        """First pickup of each item by each receiving party (itself or an outlet), per local day."""
-        picker = organizations.alias("picker")
-        receiver = _party_of(pickups.c.organization_id, picker.c.parent_id, self.party_ids)
-        received = sa.exists().where(deliveries.c.item_id == pickups.c.item_id,
-                                     deliveries.c.agreement_id == self.agreement.id,
-                                     deliveries.c.recipient_id == receiver)
-        first = (sa.select(pickups.c.item_id, receiver.label("recipient_id"), sa.func.min(pickups.c.at).label("at"))
-                 .join(picker, picker.c.id == pickups.c.organization_id)
-                 .where(received).group_by(pickups.c.item_id, receiver).subquery("first_pickup"))
-        day = self.day(first.c.at)
-        return (sa.select(self.source, first.c.recipient_id, day.label("day"), sa.func.count().label("pickups"))
-                .select_from(first)
-                .join(items, items.c.id == first.c.item_id)
-                .join(self.source_org, self.source_org.c.id == items.c.organization_id)
-                .where(first.c.at >= self.window.start_utc, first.c.at < self.window.end_utc)
-                .group_by(self.source, first.c.recipient_id, day))
-
-    def _shared_in_window(self) -> sa.Select:  # type: ignore[type-arg]
-        return self.base().where(deliveries.c.event == "item.published", items.c.pubstatus != "canceled",
-                                 self.published >= self.window.start_utc, self.published < self.window.end_utc)
-
-    def breakdown(self, column: sa.ColumnElement[str]) -> sa.Select:  # type: ignore[type-arg]
-        return (self._shared_in_window().add_columns(column.label("key"), sa.func.count().label("n"))
-                .group_by(self.source, deliveries.c.recipient_id, column))
-
-    def topics(self, qcodes: Sequence[str]) -> sa.Select:  # type: ignore[type-arg]
-        day = self.day(self.published)
-        return (self._shared_in_window()
-                .join(version_topics, sa.and_(version_topics.c.item_id == deliveries.c.item_id,
-                                              version_topics.c.version == deliveries.c.version))
-                .where(version_topics.c.qcode.in_(qcodes))
-                .add_columns(version_topics.c.qcode, day.label("day"), sa.func.count().label("n"))
-                .group_by(self.source, deliveries.c.recipient_id, version_topics.c.qcode, day))
-
-
 def _directions(agreement: Agreement, window: Window) -> dict[tuple[str, str], Direction]:
     """Every ordered pair of parties where the first shares something under the current terms
     (a pair the terms do not cover still appears when deliveries exist: terms change)."""
@@ -213,51 +136,33 @@ def _direction(agreement: Agreement, window: Window, source_id: str, recipient_i
 def agreement_figures(conn: Connection, agreement: Agreement, window: Window, now: datetime) -> Figures:
     """The agreement's figures over ``window``, per direction and period (the caller has checked
     that the viewer may see the agreement)."""
-    query = _Query(agreement, window, conn.dialect.name)
+    return figures_of_days(agreement, window, read_days(conn, agreement, window, now))
+
+
+def figures_of_days(agreement: Agreement, window: Window, days: Days) -> Figures:
+    """Sum day figures into the window's periods, directions, breakdowns and topic months."""
+    party_ids = {p.id for p in agreement.parties}
     found = _directions(agreement, window)
-
-    def at(row: sa.Row) -> Direction | None:  # type: ignore[type-arg]
-        key = (row.source, row.recipient_id)
-        if key not in found and row.source in query.party_ids and row.recipient_id in query.party_ids:
-            found[key] = _direction(agreement, window, *key)
-        return found.get(key)
-
-    def counts(row: sa.Row) -> Iterable[Counts]:  # type: ignore[type-arg]
-        direction = at(row)
-        start = window.period_of(row.day)
-        if direction is not None and start in direction.series:
-            yield direction.series[start]
-
-    for row in conn.execute(query.shared()):
-        for c in counts(row):
-            c.items += row.items
-            c.withdrawn += row.withdrawn
-            c.same_day += row.same_day
-            c.picked_up += row.picked_up
-    for row in conn.execute(query.delivered(now)):
-        for c in counts(row):
-            c.deliveries += row.deliveries
-            c.corrections += row.corrections
-            c.pending += row.pending
-            c.failed += row.failed
-    for row in conn.execute(query.declared_pickups()):
-        for c in counts(row):
-            c.pickups_declared += row.pickups
-    for attribute, column in (("by_type", item_versions.c.type), ("by_language", item_versions.c.language)):
-        for row in conn.execute(query.breakdown(column)):
-            if (direction := at(row)) is not None:
-                key = row.key or "und"
-                getattr(direction, attribute)[key] = getattr(direction, attribute).get(key, 0) + row.n
-    qcodes = sorted({q for d in found.values() for q in d.topics})
     month_starts = months(window)
     for direction in found.values():
         direction.topic_months = {q: {m: 0 for m in month_starts} for q in direction.topics}
-    if qcodes:
-        for row in conn.execute(query.topics(qcodes)):
-            direction = at(row)
-            month = day_of(row.day).replace(day=1)
-            if direction is not None and row.qcode in direction.topic_months and month in month_starts:
-                direction.topic_months[row.qcode][month] += row.n
+    for (source, recipient, number), day in sorted(days.items()):
+        if (source, recipient) not in found:
+            if source not in party_ids or recipient not in party_ids:
+                continue
+            found[(source, recipient)] = _direction(agreement, window, source, recipient)
+        direction = found[(source, recipient)]
+        start = window.period_of(number)
+        if start in direction.series and window.first <= day_of(number) <= window.last:
+            direction.series[start].add(day)
+        month = day_of(number).replace(day=1)
+        for (dimension, key), n in day.keys.items():
+            if dimension == "type":
+                direction.by_type[key] = direction.by_type.get(key, 0) + n
+            elif dimension == "language":
+                direction.by_language[key] = direction.by_language.get(key, 0) + n
+            elif key in direction.topic_months and month in direction.topic_months[key]:
+                direction.topic_months[key][month] += n
     ordered = sorted(found.values(), key=lambda d: (d.source, d.recipient))
     return Figures(agreement.id, window, ordered)
 
@@ -272,11 +177,11 @@ def months(window: Window) -> list[date]:
     return found
 
 
-def daily_items(conn: Connection, agreement: Agreement, window: Window) -> dict[date, int]:
+def daily_items(conn: Connection, agreement: Agreement, window: Window, now: datetime | None = None) -> dict[date, int]:
     """Items shared per local day, all directions together (the pace's volume trend)."""
-    query = _Query(agreement, window, conn.dialect.name)
+    party_ids = {p.id for p in agreement.parties}
     totals: dict[date, int] = defaultdict(int)
-    for row in conn.execute(query.shared()):
-        if row.source in query.party_ids and row.recipient_id in query.party_ids:
-            totals[day_of(row.day)] += row.items
+    for (source, recipient, number), day in read_days(conn, agreement, window, now or datetime.now(timezone.utc)).items():
+        if source in party_ids and recipient in party_ids and day.items:
+            totals[day_of(number)] += day.items
     return dict(totals)

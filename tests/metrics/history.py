@@ -47,6 +47,7 @@ class Row:
     topics: tuple[str, ...]  # with broader topics, as version_topics holds them
     corrections: list[datetime] = field(default_factory=list)  # arrival of each later version
     pickups: list[datetime] = field(default_factory=list)
+    detected: list[datetime] = field(default_factory=list)  # pickups the hub detected (issue 16's detectors)
     failed: bool = False
 
 
@@ -126,6 +127,11 @@ def _row(rng: random.Random, serial: int, author: str, recipient: str, agreement
         if rng.random() < 0.3:
             row.pickups.append(row.pickups[0] + timedelta(hours=2))  # a second pickup counts once
     row.failed = recipient == "irna" and rng.random() < 0.05
+    other = random.Random(serial)  # its own draws: the rest of the history stays as it was
+    if other.random() < 0.1:
+        row.detected.append(row.arrives + timedelta(hours=other.randint(1, 200)))
+        if other.random() < 0.3:
+            row.detected.append(row.detected[0] + timedelta(hours=5))  # found twice: counts once
     return row
 
 
@@ -157,7 +163,12 @@ def _write(conn: Connection, orgs: dict[str, Organization], rows: list[Row]) -> 
         for n, at in enumerate(row.pickups):
             picker = "kazinform" if row.recipient == "krtc" and n == 0 else row.recipient  # outlets count too
             pickup_rows.append({"id": f"p-{row.item_id}-{n}", "item_id": row.item_id,
-                                "organization_id": orgs[picker].id, "version": 1, "note": "", "at": at})
+                                "organization_id": orgs[picker].id, "version": 1, "note": "", "at": at,
+                                "kind": "declared", "evidence_item_id": None})
+        for n, at in enumerate(row.detected):
+            pickup_rows.append({"id": f"d-{row.item_id}-{n}", "item_id": row.item_id, "kind": "detected",
+                                "evidence_item_id": None, "organization_id": orgs[row.recipient].id, "version": 1,
+                                "note": "", "at": at})
     conn.execute(items.insert(), item_rows)
     conn.execute(item_versions.insert(), version_rows)
     conn.execute(version_topics.insert(), topic_rows)
@@ -175,12 +186,15 @@ def local(at: datetime, zone: str) -> date:
 
 
 def expected(history: History, agreement: str, first: date, last: date, zone: str, now: datetime,
-             start_of) -> dict[tuple[str, str], dict[date, dict[str, int]]]:  # type: ignore[no-untyped-def]
-    """Figures per direction and period, counted over the generated rows with zoneinfo."""
+             start_of, found_delays=None) -> dict[tuple[str, str], dict[date, dict[str, int]]]:  # type: ignore[no-untyped-def]
+    """Figures per direction and period, counted over the generated rows with zoneinfo; the exact
+    delivery times (seconds) of each direction and period go to ``found_delays`` when given."""
     found: dict[tuple[str, str], dict[date, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
 
     def inside(at: datetime) -> bool:
         return first <= local(at, zone) <= last
+
+    delays = found_delays if found_delays is not None else defaultdict(lambda: defaultdict(list))
 
     for row in (r for r in history.rows if r.agreement == agreement):
         cell = found[(row.source, row.recipient)]
@@ -191,7 +205,9 @@ def expected(history: History, agreement: str, first: date, last: date, zone: st
             else:
                 bucket["items"] += 1
                 bucket["same_day"] += local(row.published, zone) == local(row.arrives, zone)
-                bucket["picked_up"] += bool(row.pickups)
+                bucket["picked_up"] += bool(row.pickups or row.detected)
+                delays[(row.source, row.recipient)][start_of(local(row.published, zone))].append(
+                    int((row.arrives - row.published).total_seconds()))
         arrivals = [row.arrives, *row.corrections] + ([None] if row.withdrawn else [])
         if row.withdrawn:
             arrivals[-1] = arrivals[-2] + timedelta(hours=1)
@@ -205,4 +221,6 @@ def expected(history: History, agreement: str, first: date, last: date, zone: st
                 bucket["corrections"] += is_correction
         if row.pickups and inside(min(row.pickups)):
             cell[start_of(local(min(row.pickups), zone))]["pickups_declared"] += 1
+        if row.detected and inside(min(row.detected)):
+            cell[start_of(local(min(row.detected), zone))]["pickups_detected"] += 1
     return found

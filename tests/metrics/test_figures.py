@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -12,12 +14,19 @@ from sqlalchemy.engine import Engine
 
 from newsbridge.db.engine import reading, writing
 from newsbridge.exchange.agreements import get_agreement
+from newsbridge.metrics.delivery_times import bucket_of, value_of
 from newsbridge.metrics.figures import agreement_figures
 from newsbridge.metrics.periods import Granularity, Window, local_midnight, offsets, period_start
 from tests.metrics.history import NOW, POLITICS, History, build, expected
 
 FIELDS = ("items", "withdrawn", "corrections", "deliveries", "pending", "failed", "same_day", "picked_up",
-          "pickups_declared")
+          "pickups_declared", "pickups_detected")
+
+
+def nearest_rank(values: list[int], q: float) -> int | None:
+    """The exact nearest-rank percentile, for comparing with the histogram's."""
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(q * len(ordered))) - 1] if ordered else None
 
 
 @pytest.fixture
@@ -47,8 +56,9 @@ def test_figures_match_an_independent_count(engine: Engine, history: History, ag
     now = NOW - timedelta(days=3)  # the last days' deliveries are still to come
     window = Window(first, last, ZoneInfo(zone), granularity)
     figures = _figures(engine, history, agreement, viewer, window, now)
+    delays: dict = defaultdict(lambda: defaultdict(list))
     want = expected(history, history.agreements[agreement], first, last, zone, now,
-                    lambda day: period_start(day, granularity))
+                    lambda day: period_start(day, granularity), delays)
     assert {(d.source, d.recipient) for d in figures.directions} == set(want)
     assert sum(d.total.items for d in figures.directions) > 0
     for direction in figures.directions:
@@ -57,7 +67,15 @@ def test_figures_match_an_independent_count(engine: Engine, history: History, ag
         for start, counts in direction.series.items():
             assert {f: getattr(counts, f) for f in FIELDS} == {f: cells.get(start, {}).get(f, 0) for f in FIELDS}, \
                 (direction.source, direction.recipient, start)
-            assert counts.pickups_detected is None  # nothing detects republication yet
+            for q, got in ((0.5, counts.delivery_median_seconds), (0.9, counts.delivery_p90_seconds)):
+                exact = nearest_rank(delays[(direction.source, direction.recipient)][start], q)
+                assert (got is None) == (exact is None)
+                if exact is not None:  # the bucket's value, within 8 % of the exact percentile
+                    assert got == value_of(bucket_of(exact)) and abs(got - exact) <= 0.08 * exact + 1, (q, exact, got)
+        everything = [d for period in delays[(direction.source, direction.recipient)].values() for d in period]
+        assert direction.total.delivery_median_seconds == (
+            value_of(bucket_of(nearest_rank(everything, 0.5))) if everything else None)
+    assert sum(d.total.pickups_detected for d in figures.directions) > 0 or (last - first).days < 60
 
 
 def test_month_boundaries_follow_the_viewer_zone(engine: Engine, history: History) -> None:

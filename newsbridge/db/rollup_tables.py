@@ -1,0 +1,89 @@
+"""The metrics rollup tables (metrics/rollups.py), on the one ``metadata`` of ``db/tables.py``.
+
+A module of their own because ``tables.py`` is at its size limit; ``tables.py`` imports this
+module at its end, so every table is known wherever ``metadata`` is. Why per local day in each
+zone its parties use (and not per UTC hour or 15-minute slot) is written in docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from newsbridge.db.tables import metadata
+from newsbridge.db.types import Document, UTCDateTime
+
+_DIRECTION_DAY = ("agreement_id", "zone", "source_id", "recipient_id", "day")
+
+
+def _direction_day() -> list[sa.Column]:  # type: ignore[type-arg]
+    return [sa.Column("agreement_id", sa.String(32), primary_key=True),
+            sa.Column("zone", sa.String(64), primary_key=True),  # IANA name: the days are this zone's
+            sa.Column("source_id", sa.String(32), primary_key=True),  # the sharing party
+            sa.Column("recipient_id", sa.String(32), primary_key=True),
+            sa.Column("day", sa.Integer, primary_key=True)]  # local day number: days since 1970-01-01
+
+
+# Items whose figures changed (a delivery, a withdrawal, a pickup) and that the rollup worker has
+# not re-rolled yet: written in the same transaction as the change, so a day the rollup may not
+# know about is always found here and read from the raw rows instead.
+metrics_marks = sa.Table(
+    "metrics_marks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("item_id", sa.String(32), nullable=False, index=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+# Which (agreement, zone) pairs the rollup holds; ``topics`` are the agreed topics counted in
+# ``metrics_keys`` (other topics are not rolled up).
+metrics_built = sa.Table(
+    "metrics_built",
+    metadata,
+    sa.Column("agreement_id", sa.String(32), sa.ForeignKey("agreements.id"), primary_key=True),
+    sa.Column("zone", sa.String(64), primary_key=True),
+    sa.Column("topics", Document, nullable=False),
+    sa.Column("built_at", UTCDateTime, nullable=False),
+    sa.Column("refreshed_at", UTCDateTime, nullable=False),
+)
+
+metrics_days = sa.Table(  # one direction's figures on one local day (figures.py defines each)
+    "metrics_days",
+    metadata,
+    *_direction_day(),
+    sa.Column("items", sa.Integer, nullable=False),
+    sa.Column("withdrawn", sa.Integer, nullable=False),
+    sa.Column("same_day", sa.Integer, nullable=False),
+    sa.Column("picked_up", sa.Integer, nullable=False),
+    sa.Column("deliveries", sa.Integer, nullable=False),
+    sa.Column("corrections", sa.Integer, nullable=False),
+    sa.Column("pickups_declared", sa.Integer, nullable=False),
+    sa.Column("pickups_detected", sa.Integer, nullable=False),
+)
+
+metrics_delays = sa.Table(  # items published that day by delivery-time bucket (metrics/delivery_times.py)
+    "metrics_delays",
+    metadata,
+    *_direction_day(),
+    sa.Column("bucket", sa.Integer, primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+
+metrics_keys = sa.Table(  # items published that day by type, language and agreed topic
+    "metrics_keys",
+    metadata,
+    *_direction_day(),
+    sa.Column("dimension", sa.String(16), primary_key=True),  # type | language | topic
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+
+
+def mark_items_changed(conn: Connection, item_ids: Iterable[str], at: datetime) -> None:
+    """Note, in the caller's transaction, that these items' figures changed (metrics/rollups.py)."""
+    rows = [{"item_id": item_id, "at": at} for item_id in dict.fromkeys(item_ids)]
+    if rows:
+        conn.execute(metrics_marks.insert(), rows)
