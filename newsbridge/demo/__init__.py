@@ -14,6 +14,7 @@ from newsbridge.accounts.organizations import create_organization, get_organizat
 from newsbridge.db.engine import reading, writing
 from newsbridge.delivery.outbox import sequence
 from newsbridge.demo.cooperations import SEED_SUBJECTS, cooperations
+from newsbridge.demo.media import load_demo_media
 from newsbridge.demo.stories import PICKUPS, STORIES
 from newsbridge.desk.pickups import record_pickup
 from newsbridge.ids import utcnow
@@ -51,7 +52,7 @@ class DemoReport:
 
     members: list[tuple[str, str, str, str]] = field(default_factory=list)  # org, email, role, password
     keys: list[tuple[str, str]] = field(default_factory=list)  # org, key
-    items: list[tuple[str, str, str]] = field(default_factory=list)  # org, item id, file
+    items: list[tuple[str, str, str]] = field(default_factory=list)  # org, item id, file (or what the media is)
     agreements: list[str] = field(default_factory=list)  # titles
 
 
@@ -61,7 +62,8 @@ def seed_text(name: str) -> bytes:
 
 def load_demo(engine: Engine, ingestor: Ingestor) -> DemoReport:
     """Fill an empty, migrated database with the demo partners, their signed agreements and
-    roadmaps, and ingest the seed articles (which are then routed under those agreements)."""
+    roadmaps, and ingest the seed articles, stories and media (a Silk Way TV video report, a
+    Kazinform photo), which are then routed under those agreements."""
     report = DemoReport()
     with writing(engine) as conn:
         for slug, name, parent, country, languages, zone, credit in ORGANIZATIONS:
@@ -91,6 +93,7 @@ def load_demo(engine: Engine, ingestor: Ingestor) -> DemoReport:
         with reading(engine) as conn:
             org = get_organization(conn, org_slug)
         ids[story.uri or ""] = ingestor.ingest_item(org, story).item_id
+    report.items += load_demo_media(engine, ingestor, ingestor.settings)
     with writing(engine) as conn:
         sequence(conn, utcnow())  # what the worker does first: the deliveries enter partners' feeds
         for org_slug, uri, url in PICKUPS:
