@@ -18,6 +18,7 @@ from newsbridge.db.engine import reading
 from newsbridge.ids import utcnow
 from newsbridge.metrics.periods import Window, zone
 from newsbridge.metrics.scorecard import Scorecard, scorecard, scorecard_csv, scorecard_json
+from newsbridge.web.views import metrics as metrics_report
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"])
 
@@ -52,3 +53,22 @@ def metrics_csv(agreement_id: str, first: str | None = Query(None, alias="from")
     name = f"metrics-{agreement_id}-{card.figures.window.first}-{card.figures.window.last}.csv"
     return Response(scorecard_csv(card), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/agreements/{agreement_id}/report.pdf", summary="The printable report of an agreement, as PDF",
+            response_class=Response,
+            responses={200: {"description": "The report: pace, figures, charts, topic coverage and roadmap",
+                             "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+def report_pdf(agreement_id: str, first: str | None = Query(None, alias="from", description="first day, YYYY-MM-DD"),
+               last: str | None = Query(None, alias="to", description="last day, YYYY-MM-DD (default: today)"),
+               granularity: str | None = Query(None, description="day, week (default) or month"),
+               lang: str | None = Query(None, description="en, ru, kk or fa (default: your organization's first "
+                                                           "of these languages, else en)"),
+               tz: str | None = Query(None, description="IANA time zone of the days (default: your organization's)"),
+               principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> Response:
+    """The report a partnership manager brings to a bilateral meeting (docs/metrics.md, "The report"):
+    the same figures as ``/metrics``, with the charts, the pace components and the roadmap, in
+    English, Russian, Kazakh or Persian (right to left)."""
+    pdf, name = metrics_report.report_pdf(the_hub.engine, principal.organization, agreement_id, first, last,
+                                          granularity, lang, tz)
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -66,6 +66,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/agreements/{agreement_id}/roadmap"): Case("owned"),
     ("GET", "/api/v1/agreements/{agreement_id}/metrics"): Case("owned"),
     ("GET", "/api/v1/agreements/{agreement_id}/metrics.csv"): Case("owned"),
+    ("GET", "/api/v1/agreements/{agreement_id}/report.pdf"): Case("owned"),
     ("POST", "/api/v1/agreements/{agreement_id}:propose"): Case("owned"),
     ("POST", "/api/v1/agreements/{agreement_id}:sign"): Case("owned"),
     ("POST", "/api/v1/agreements/{agreement_id}:suspend"): Case("owned"),

@@ -38,6 +38,8 @@ CASES = {  # (method, path): form fields posted (besides the CSRF token)
     ("POST", "/agreements/{agreement_id}/suspend"): {},
     ("POST", "/agreements/{agreement_id}/end"): {"confirm": "yes"},
     ("GET", "/agreements/{agreement_id}/end"): None,
+    ("GET", "/agreements/{agreement_id}/metrics"): None,
+    ("GET", "/agreements/{agreement_id}/report"): None,
     ("POST", "/agreements/{agreement_id}/decline"): {},
     ("GET", "/agreements/{agreement_id}/amend"): None,
     ("POST", "/agreements/{agreement_id}/amend"): {"title": "Taken over", "ours_share": "on"},
