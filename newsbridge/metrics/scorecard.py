@@ -39,7 +39,7 @@ def scorecard(conn: Connection, viewer: Organization, agreement_id: str, window:
     trend = Window(window.last - timedelta(days=RECENT_DAYS + EARLIER_DAYS - 1), window.last, window.zone,
                    Granularity.DAY)
     commitments = tuple(list_commitments(conn, agreement.id))
-    pace = assess(figures, daily_items(conn, agreement, trend), commitments, agreement.status.value, today,
+    pace = assess(figures, daily_items(conn, agreement, trend, now), commitments, agreement.status.value, today,
                   agreement.targets)
     return Scorecard(agreement, figures, pace, commitments, today)
 
@@ -48,7 +48,9 @@ def _counts_json(counts: Counts) -> dict[str, Any]:
     return {"items": counts.items, "withdrawn": counts.withdrawn, "corrections": counts.corrections,
             "deliveries": counts.deliveries, "pending": counts.pending, "failed": counts.failed,
             "same_day": counts.same_day, "same_day_share": counts.same_day_share, "picked_up": counts.picked_up,
-            "pickups_declared": counts.pickups_declared, "pickups_detected": counts.pickups_detected}
+            "pickups_declared": counts.pickups_declared, "pickups_detected": counts.pickups_detected,
+            "delivery_median_seconds": counts.delivery_median_seconds,
+            "delivery_p90_seconds": counts.delivery_p90_seconds}
 
 
 def pickup_rate(counts: Counts) -> dict[str, Any]:
@@ -91,7 +93,8 @@ def scorecard_json(card: Scorecard) -> dict[str, Any]:
 
 
 CSV_COLUMNS = ("period", "from", "to", "items", "withdrawn", "corrections", "deliveries", "pending", "failed",
-               "same_day", "same_day_share", "picked_up", "pickups_declared", "pickups_detected")
+               "same_day", "same_day_share", "picked_up", "pickups_declared", "pickups_detected",
+               "delivery_median_seconds", "delivery_p90_seconds")
 
 
 def scorecard_csv(card: Scorecard) -> str:
