@@ -17,10 +17,11 @@ from newsbridge.config import base_url
 from newsbridge.db.engine import reading, writing
 from newsbridge.accounts.organizations import Organization
 from newsbridge.delivery.feeds import (MEDIA_TYPES, TOKEN_FORMATS, Entry, atom, create_feed_token, jsonfeed,
-                                       list_feed_tokens, newest, open_feed, revoke_feed_token, rss)
+                                       list_feed_tokens, newest, open_feed, revoke_feed_token, rss, with_entry_media)
 from newsbridge.formats.errors import FormatError
 from newsbridge.items.queries import get_item, received
 from newsbridge.items.render import NEWSML_FORMATS, render, render_newsml
+from newsbridge.media.links import with_media
 
 router = APIRouter(tags=["delivery"])
 PAGE = 50
@@ -30,7 +31,8 @@ def _page(the_hub: Hub, token: str, before: int | None, name: str) -> tuple[Orga
     """The token's organization, its page of entries (newest first), the feed's own URL, the token's format."""
     with reading(the_hub.engine) as conn:
         org, fmt = open_feed(conn, token)
-        entries = newest(conn, org, before, PAGE)
+        # media signed for the token's organization, as its agreements' media rules offer it
+        entries = with_entry_media(conn, the_hub.engine, the_hub.settings, org, newest(conn, org, before, PAGE))
     return org, entries, f"{base_url(the_hub.settings)}/feeds/{token}/{name}", fmt
 
 
@@ -117,7 +119,8 @@ def feed_item(token: str, item_id: str, the_hub: Hub = Depends(hub)) -> Response
     ninjs 3.x/2.x, Superdesk's ninjs 1.x, or NewsML-G2 (standard or Superdesk profile)."""
     with reading(the_hub.engine) as conn:
         org, fmt = open_feed(conn, token)
-        record = get_item(conn, org, item_id)
+        record = with_media(conn, the_hub.engine, the_hub.settings, org, [get_item(conn, org, item_id)],
+                            hashes=fmt in NEWSML_FORMATS)[0]
         how = received(conn, org, item_id)
     if fmt in NEWSML_FORMATS:
         try:

@@ -19,7 +19,7 @@ from newsbridge.db.engine import read, reading, writing
 from newsbridge.delivery.endpoints import (Endpoint, create_endpoint, get_endpoint, health, list_endpoints,
                                            rotate_secret, set_enabled)
 from newsbridge.delivery.feeds import (MAX_POSITION, changes, decode_cursor, encode_cursor, entry_bytes,
-                                       latest_position, page_bytes)
+                                       latest_position, page_bytes, with_entry_media)
 from newsbridge.delivery.outbox import replay
 from newsbridge.delivery.status import partner_summary, recipient_deliveries
 from newsbridge.errors import InvalidInput, NotFound, Unauthenticated
@@ -160,7 +160,8 @@ def _authorized_changes(the_hub: Hub, credentials: HTTPAuthorizationCredentials 
                         limit: int) -> tuple[Principal, list[Any]]:
     with reading(the_hub.engine) as conn:
         principal = authorize(conn, credentials, "read")
-        return principal, changes(conn, principal.organization, after, limit)
+        return principal, with_entry_media(conn, the_hub.engine, the_hub.settings, principal.organization,
+                                           changes(conn, principal.organization, after, limit))
 
 
 def _changes(the_hub: Hub, principal: Principal, after: int, limit: int) -> list[Any] | None:
@@ -169,7 +170,8 @@ def _changes(the_hub: Hub, principal: Principal, after: int, limit: int) -> list
     with reading(the_hub.engine) as conn:
         if not key_active(conn, principal.key_id):
             return None
-        return changes(conn, principal.organization, after, limit)
+        return with_entry_media(conn, the_hub.engine, the_hub.settings, principal.organization,
+                                changes(conn, principal.organization, after, limit))
 
 
 def _latest_position(engine: Engine) -> int:

@@ -12,6 +12,7 @@ from newsbridge.api.deps import Hub, caller, hub
 from newsbridge.items.render import Format, render
 from newsbridge.db.engine import reading
 from newsbridge.items.queries import inbox
+from newsbridge.media.links import media_versions
 
 router = APIRouter(prefix="/api/v1", tags=["exchange"])
 
@@ -24,4 +25,7 @@ def read_inbox(since: IsoTime | None = Query(None, description="Only deliveries 
     the credit line you must print and the usage terms. Embargoed and delayed items appear when available."""
     with reading(the_hub.engine) as conn:
         entries = inbox(conn, principal.organization, since=since, limit=limit)
-    return {"items": [render(record, fmt=format, how=how) for record, how in entries], "count": len(entries)}
+        versions = media_versions(conn, the_hub.engine, the_hub.settings, principal.organization,
+                                  [(record, record.latest, how.agreement_id) for record, how in entries])
+    return {"items": [render(record, version, fmt=format, how=how)
+                      for (record, how), version in zip(entries, versions)], "count": len(entries)}

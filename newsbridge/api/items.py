@@ -23,7 +23,7 @@ from newsbridge.items.render import NEWSML_FORMATS, Format, render, render_newsm
 from newsbridge.items.store import Stored
 from newsbridge.items.warnings import version_warnings
 from newsbridge.api.media import publish_document
-from newsbridge.media.links import MEDIA_URN, with_media
+from newsbridge.media.links import MEDIA_URN, NOT_ASKED, media_versions, with_media
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
 
@@ -136,7 +136,8 @@ def read_item(item_id: str,
     newsItem in XML; `ninjs1-superdesk` and `newsml-g2-superdesk` as Superdesk's parsers read them."""
     with reading(the_hub.engine) as conn:
         record = get_item(conn, principal.organization, item_id)
-        record = with_media(conn, the_hub.engine, the_hub.settings, principal.organization, [record])[0]
+        record = with_media(conn, the_hub.engine, the_hub.settings, principal.organization, [record],
+                            hashes=format in NEWSML_FORMATS)[0]
         if format in NEWSML_FORMATS:
             try:
                 xml = render_newsml(record.latest, NEWSML_FORMATS[format])
@@ -153,6 +154,8 @@ def read_versions(item_id: str, format: Format = "ninjs3", principal: Principal 
     with reading(the_hub.engine) as conn:
         record = get_item(conn, principal.organization, item_id)
         versions = list_versions(conn, principal.organization, item_id)
+        versions = media_versions(conn, the_hub.engine, the_hub.settings, principal.organization,
+                                  [(record, v, NOT_ASKED) for v in versions])
     return {"id": record.id, "versions": [render(record, v, format) for v in versions]}
 
 

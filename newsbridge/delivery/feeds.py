@@ -20,9 +20,10 @@ import orjson
 import sqlalchemy as sa
 from feedgen.feed import FeedGenerator
 from lxml import etree
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from newsbridge.accounts.organizations import Organization, get_organization_by_id
+from newsbridge.config import Settings
 from newsbridge.db.tables import api_keys, deliveries, feed_tokens
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
@@ -32,6 +33,7 @@ from newsbridge.formats.markup import clean_html_fields, is_html, safe_html
 from newsbridge.formats.ninjs import item_from_ninjs
 from newsbridge.items.render import (DAY_ONLY_FIRST_CREATED, FORMATS, NEWSML_FORMATS, NOTICE_KEYS, Format, hub_fields,
                                      render)
+from newsbridge.media.links import media_versions
 
 MAX_PAGE = 500
 # what a feed token's item links serve: the JSON formats of items/render.py, and NewsML-G2 (with profiles)
@@ -87,6 +89,39 @@ def newest(conn: Connection, viewer: Organization, before: int | None, limit: in
     if before is not None:
         where.append(deliveries.c.position < before)
     return _entries(conn, viewer, where, deliveries.c.position.desc(), limit)
+
+
+def with_entry_media(conn: Connection, engine: Engine, settings: Settings, viewer: Organization,
+                     entries: list[Entry]) -> list[Entry]:
+    """The entries with their hub media as renditions signed for ``viewer`` (the feed's reader: the
+    key's or the feed token's organization), as the media rules of each delivery's agreement offer
+    them (media/links.py). Entries without media are left as they are (and keep their fast path)."""
+    versions = media_versions(conn, engine, settings, viewer,
+                              [(e.record, e.version, e.received.agreement_id) for e in entries])
+    return [e if v is e.version else replace(e, version=v) for e, v in zip(entries, versions)]
+
+
+def media_renditions(entry: Entry) -> list[dict[str, Any]]:
+    """The renditions with a web address an entry carries, its own first, then its associations'
+    (what Atom enclosures, RSS and JSON Feed attachments list); none once withdrawn."""
+    if _withdrawn(entry):
+        return []
+    doc = entry.version.document
+    lists = [doc.get("renditions")] + [a.get("renditions") for a in doc.get("associations") or []
+                                       if isinstance(a, dict)]
+    return [r for entries in lists if isinstance(entries, list) for r in entries
+            if isinstance(r, dict) and str(r.get("href", "")).startswith(("https://", "http://"))]
+
+
+_PRIMARY = ("original", "original-nogps", "proxy", "preview")
+
+
+def primary_rendition(entry: Entry) -> dict[str, Any] | None:
+    """The one rendition RSS's single enclosure names: the original when offered, else the proxy or
+    preview, else the first."""
+    found = media_renditions(entry)
+    ranked = sorted(found, key=lambda r: _PRIMARY.index(r["name"]) if r.get("name") in _PRIMARY else len(_PRIMARY))
+    return ranked[0] if ranked else None
 
 
 def latest_position(conn: Connection) -> int:
@@ -265,11 +300,19 @@ def atom(entries: list[Entry], org: Organization, self_url: str, first_url: str,
     for element, entry in zip(root.iterfind(f"{{{_ATOM}}}entry"), entries):
         if language := entry.version.document.get("language"):
             element.set(_XML_LANG, language)
-        for link in element.iterfind(f"{{{_ATOM}}}link"):
+        for link in element.iterfind(f"{{{_ATOM}}}link"):  # feedgen's only link: the item's API address
             link.attrib.update({"rel": "alternate", "type": "application/json"})
         if document:  # the item in the token's format, opened by the token itself (no API key)
             etree.SubElement(element, f"{{{_ATOM}}}link", href=f"{document[0]}{entry.record.id}", rel="related",
                              type=document[1])
+        for rendition in media_renditions(entry):  # RFC 4287 4.2.7.2: the media, signed for the reader
+            attributes = {"href": rendition["href"], "rel": "enclosure",
+                          "type": rendition.get("contentType") or "application/octet-stream"}
+            if rendition.get("sizeInBytes"):
+                attributes["length"] = str(rendition["sizeInBytes"])
+            if rendition.get("name"):
+                attributes["title"] = rendition["name"]
+            etree.SubElement(element, f"{{{_ATOM}}}link", attributes)
     etree.indent(root, space="  ")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
@@ -302,7 +345,11 @@ def rss(entries: list[Entry], org: Organization, self_url: str, home_url: str, i
         if language := entry.version.document.get("language"):
             item.dc.dc_language(language)
         item.description(WITHDRAWN_SUMMARY if _withdrawn(entry) else (_html_body(entry) or _headline(entry)))
-        if document:
+        # RSS has one enclosure per item: the media when the item carries some, else the item's document
+        if media := primary_rendition(entry):
+            item.enclosure(url=media["href"], length=str(media.get("sizeInBytes") or 0),
+                           type=media.get("contentType") or "application/octet-stream")
+        elif document:
             item.enclosure(url=f"{document[0]}{entry.record.id}", length="0", type=document[1])
     return feed.rss_str(pretty=True)
 
@@ -327,9 +374,27 @@ def jsonfeed(entries: list[Entry], org: Organization, feed_url: str, next_url: s
         extension.update({"version": entry.version.version, "event": entry.event})
         if _withdrawn(entry):
             extension["withdrawn"] = True
+        attachments = [_attachment(r) for r in media_renditions(entry)]
+        if attachments:
+            out["attachments"] = attachments
     if next_url:
         body["next_url"] = next_url
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def _attachment(rendition: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Feed 1.1 attachment of a rendition (``title`` is the rendition's name: original, proxy...)."""
+    out: dict[str, Any] = {"url": rendition["href"],
+                           "mime_type": rendition.get("contentType") or "application/octet-stream"}
+    if rendition.get("name"):
+        out["title"] = rendition["name"]
+    if rendition.get("sizeInBytes"):
+        out["size_in_bytes"] = rendition["sizeInBytes"]
+    if rendition.get("duration"):
+        out["duration_in_seconds"] = rendition["duration"]
+    return out
+
+
 def render_ninjs3_notice(entry: Entry) -> dict[str, Any]:
     """The entry's ninjs 3.x document, reduced to a notice when the item has been withdrawn."""
     doc = dict(entry.version.document)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from newsbridge.accounts.organizations import get_organization_by_id
 from newsbridge.config import Settings
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import endpoints
@@ -28,6 +29,7 @@ from newsbridge.errors import InvalidInput
 from newsbridge.ids import new_id, utcnow
 from newsbridge.items.queries import delivered_items
 from newsbridge.items.render import render
+from newsbridge.media.links import media_versions
 from newsbridge.telemetry import WEBHOOK_ATTEMPTS
 
 log = logging.getLogger(__name__)
@@ -75,9 +77,19 @@ class Worker:
         with reading(self.engine) as conn:
             items = delivered_items(conn, [c.delivery_id for c in claims if c.delivery_id is not None])
             targets = {r.id: r for r in conn.execute(sa.select(endpoints.c.id, endpoints.c.url,
-                                                              endpoints.c.format)
+                                                              endpoints.c.format, endpoints.c.organization_id)
                                                     .where(endpoints.c.id.in_({c.endpoint_id for c in claims})))}
             secrets = {e: signing_secrets(conn, e, now) for e in targets}
+            # Media hrefs are signed at send time for the endpoint's organization: a retry (or a
+            # replay) carries fresh, unexpired URLs, offered as the agreement's media rules say now.
+            readers = {t.organization_id: get_organization_by_id(conn, t.organization_id) for t in targets.values()}
+            for c in claims:
+                if c.delivery_id in items:
+                    record_, version, how = items[c.delivery_id]
+                    reader = readers[targets[c.endpoint_id].organization_id]
+                    [version] = media_versions(conn, self.engine, self.settings, reader,
+                                               [(record_, version, how.agreement_id)])
+                    items[c.delivery_id] = (record_, version, how)
         prepared: list[tuple[Claim, Message | Outcome]] = []
         for c in claims:
             endpoint = targets[c.endpoint_id]

@@ -2,7 +2,8 @@
 
 :func:`to_newsml` writes the item's metadata in the order of the NewsML-G2 schema, the body as
 XHTML ``inlineXML`` (paragraphs if only text) plus the text as ``inlineData``, and renditions
-as ``remoteContent``. Composites (packageItems) and associations are not written. The reader,
+as ``remoteContent`` (with size, content type, width, height, duration, and a ``hash`` when the
+rendition names its ``sha256``). Composites (packageItems) and associations are not written. The reader,
 :func:`newsbridge.formats.newsml_g2.parse_newsml`, reads the written fields back unchanged; the
 round-trip tests hold it to that. ``newsml_g2.to_newsml`` calls this module's.
 """
@@ -29,6 +30,7 @@ _SCHEMES = {MEDTOP: "medtop", "http://cv.iptc.org/newscodes/subjectcode/": "subj
 _ROLE_SCHEMES = {"infoSource": "infosrcrole", "description": "drol", "headline": "hlrole"}
 NITF_NS = "http://iptc.org/std/NITF/2006-10-18/"
 PROFILES = ("standard", "superdesk")
+SHA256_URI = "http://www.w3.org/2001/04/xmlenc#sha256"  # the hash algorithm by URI: no catalog entry needed
 
 
 def _q(name: str) -> str:
@@ -106,9 +108,12 @@ def _content_set(root: etree._Element, item: Item, profile: str) -> None:
         contenttype = rendition.get("contentType")
         if profile == "superdesk":  # its parser needs both on every remoteContent
             name, contenttype = name or f"rendition{index + 1}", contenttype or "application/octet-stream"
-        _sub(content_set, "remoteContent", href=rendition.get("href"), contenttype=contenttype,
-             width=rendition.get("width"), height=rendition.get("height"), size=rendition.get("sizeInBytes"),
-             rendition=f"rnd:{name}" if name and ":" not in name else name)
+        remote = _sub(content_set, "remoteContent", href=rendition.get("href"), contenttype=contenttype,
+                      width=rendition.get("width"), height=rendition.get("height"), size=rendition.get("sizeInBytes"),
+                      duration=rendition.get("duration"),  # seconds, the schema's default unit
+                      rendition=f"rnd:{name}" if name and ":" not in name else name)
+        if isinstance(rendition.get("sha256"), str):  # the hub's media: its SHA-256, as the reader can check it
+            _sub(remote, "hash", rendition["sha256"], hashtypeuri=SHA256_URI)
 
 
 def _moment(when: datetime | date | None) -> datetime | None:

@@ -7,7 +7,9 @@ original is only read.
 * pictures: a JPEG ``preview`` (1280 px box) and ``thumbnail`` (320 px), turned upright by
   their EXIF orientation, re-encoded by Pillow without any metadata; the editorial fields
   (caption, creator, credit, copyright, keywords, place, date) are written back, GPS only
-  when ``keep_gps`` (an agreement allows it);
+  when ``keep_gps``; and when the original carries GPS, ``original-nogps``: the original's
+  bytes with the GPS tags deleted and nothing else changed (full size, not re-encoded), which
+  partners whose agreement does not allow GPS get instead of the original (media/links.py);
 * video: an H.264/AAC MP4 ``proxy`` within 1280x720 (720x1280 when upright) with the index
   first (``-movflags +faststart``, so a browser plays it while it loads), a JPEG ``poster``
   frame, a ``thumbnail`` from it, and a ``storyboard`` strip of frames across the video;
@@ -22,6 +24,7 @@ a thread.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,7 @@ from PIL import Image, ImageOps
 
 from newsbridge.errors import MediaTooLarge, MediaUnreadable
 from newsbridge.media import ffmpeg
-from newsbridge.media.metadata import PhotoMetadata, read_photo_metadata, write_photo_metadata
+from newsbridge.media.metadata import PhotoMetadata, read_photo_metadata, strip_gps, write_photo_metadata
 from newsbridge.media.probe import MAX_PIXELS, Probe
 
 BOX = "scale=w='if(gte(iw,ih),min({long},iw),min({short},iw))':h='if(gte(iw,ih),min({short},ih),min({long},ih))'" \
@@ -83,9 +86,16 @@ def make_derivatives(source: Path, probe: Probe, out_dir: Path, options: Options
     """Make every derivative of the original at ``source`` (whose probe is ``probe``) in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if probe.kind == "picture":
-        return picture_derivatives(source, out_dir, options, metadata)
+        meta = metadata if metadata is not None else read_photo_metadata(source)
+        made = picture_derivatives(source, out_dir, options, meta)
+        if meta.gps and (clean := without_gps(source, probe, out_dir)) is not None:
+            made.append(clean)
+        return made
     if probe.kind == "video":
-        return video_derivatives(source, probe, out_dir, options)
+        made = video_derivatives(source, probe, out_dir, options)
+        if (clean := video_without_gps(source, probe, out_dir, options)) is not None:
+            made.append(clean)
+        return made
     if probe.kind == "audio":
         return audio_derivatives(source, probe, out_dir, options)
     if probe.kind == "graphic":
@@ -128,6 +138,50 @@ def picture_derivatives(source: Path, out_dir: Path, options: Options = Options(
         write_photo_metadata(path, meta, keep_gps=options.keep_gps)
         made.append(_made(name, path, "image/jpeg", width=upright.width, height=upright.height))
     return made
+
+
+WITHOUT_GPS = "original-nogps"
+
+
+def without_gps(source: Path, probe: Probe, out_dir: Path) -> Derivative | None:
+    """The original with its GPS tags deleted (a byte copy, then only those tags removed), or None
+    when libexiv2 cannot write the format: then no partner without GPS rights gets a full-size copy."""
+    path = out_dir / WITHOUT_GPS
+    shutil.copyfile(source, path)
+    if not strip_gps(path):
+        path.unlink()
+        return None
+    return _made(WITHOUT_GPS, path, probe.content_type, width=probe.width, height=probe.height)
+
+
+# Muxers a stream copy can write the original's container with; others carry no location tags we know of.
+_SAME_CONTAINER = {"video/mp4": "mp4", "video/quicktime": "mov", "video/x-matroska": "matroska", "video/webm": "webm"}
+
+
+def _has_location(described: dict[str, Any]) -> bool:
+    """Whether ffprobe saw location tags (a phone's ``location``, QuickTime's ISO 6709 key) in the
+    container or a stream."""
+    tagged = [described.get("format", {})] + list(described.get("streams", []))
+    return any("location" in str(key).lower() for part in tagged for key in (part.get("tags") or {}))
+
+
+def video_without_gps(source: Path, probe: Probe, out_dir: Path, options: Options = Options()) -> Derivative | None:
+    """When the original video carries location tags: the same streams copied bit for bit (not
+    re-encoded) into the same container without any metadata, ``original-nogps``. None when it
+    carries none, or its container is not one a stream copy rewrites (:data:`_SAME_CONTAINER`)."""
+    muxer = _SAME_CONTAINER.get(probe.content_type)
+    if muxer is None or not _has_location(ffmpeg.ffprobe(source, probe.demuxer)):
+        return None
+    path = out_dir / WITHOUT_GPS
+    ffmpeg.ffmpeg([*ffmpeg.input_args(source, probe.demuxer), "-map", "0:v", "-map", "0:a?", "-c", "copy",
+                   "-map_metadata", "-1", "-map_chapters", "-1",
+                   *(["-movflags", "+faststart"] if muxer in ("mp4", "mov") else []), "-f", muxer, str(path)],
+                  timeout=_timeout(probe, per_second=1.0), threads=options.threads, what="the video (without GPS)")
+    if _has_location(ffmpeg.ffprobe(path, probe.demuxer)):
+        path.unlink()
+        return None
+    return _made(WITHOUT_GPS, path, probe.content_type, width=probe.width, height=probe.height,
+                 duration=probe.duration)
 
 
 def _av_facts(path: Path) -> dict[str, Any]:

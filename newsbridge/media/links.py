@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import math
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -37,12 +37,16 @@ from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import hub_secrets, items
 from newsbridge.errors import InvalidInput, LinkExpired, LinkInvalid, NotFound
 from newsbridge.ids import utcnow
-from newsbridge.items.queries import ItemRecord, get_item
+from newsbridge.exchange.media_rules import Offer, offer_for
+from newsbridge.items.queries import ItemRecord, ItemVersion, get_item, received
+from newsbridge.media.derivatives import WITHOUT_GPS  # the original without its GPS tags
 from newsbridge.media.records import (Media, Rendition, get_media, get_rendition, items_carrying, link_item,
                                       list_renditions, own_media)
 from newsbridge.media.uploads import upload_media
 
 MEDIA_URN = "urn:newsbridge:media:"
+ORIGINAL = "original"
+CAN_CARRY_GPS = ("picture", "video")  # kinds whose originals the derivative job checks for location tags
 SECRET_NAME = "media_url_secret"
 _KEYS: dict[str, bytes] = {}  # per database: the generated key never changes once made
 
@@ -125,20 +129,47 @@ def media_ids(doc: dict[str, Any]) -> set[str]:
     return found
 
 
-def rendition_json(rendition: Rendition, href: str) -> dict[str, Any]:
-    """A ninjs 3.x rendition of hub media (only the keys the closed IPTC rendition object allows)."""
+def rendition_json(rendition: Rendition, href: str, hashes: bool = False) -> dict[str, Any]:
+    """A ninjs 3.x rendition of hub media (only the keys the closed IPTC rendition object allows;
+    ``hashes`` adds ``sha256`` for writers that have a place for it, NewsML-G2's ``hash``)."""
     out: dict[str, Any] = {"name": rendition.name, "href": href, "contentType": rendition.content_type,
                            "sizeInBytes": rendition.size}
     for key, value in (("width", rendition.width), ("height", rendition.height), ("duration", rendition.duration)):
         if value is not None:
             out[key] = value
+    if hashes:
+        out["sha256"] = rendition.sha256
     return out
 
 
-def expand_media(doc: dict[str, Any], owner_id: str, known: dict[str, list[Rendition]], owners: dict[str, str],
-                 sign: Signer) -> dict[str, Any]:
-    """``doc`` with each hub media rendition replaced by that media's renditions, signed. Media that is
-    not the item source's own is dropped (a document cannot lend itself another's media)."""
+def offered(rendition: Rendition, media: Media, offer: Offer, names: Iterable[str]) -> bool:
+    """Whether a reader with ``offer`` is offered (listed, and served) this rendition of ``media``,
+    whose renditions are called ``names``: a kind the term shares; no original under ``proxy_only``;
+    nothing whose shorter side is over ``max_resolution``; without ``allow_gps``, the GPS-free copy
+    instead of an original that carries GPS, and no original of a picture or video before the
+    derivative job has looked for GPS in it (an original is never altered)."""
+    if media.kind not in offer.kinds:
+        return False
+    limits = offer.limits
+    if rendition.name in (ORIGINAL, WITHOUT_GPS):
+        if limits.proxy_only:
+            return False
+        if rendition.name == WITHOUT_GPS and limits.allow_gps:
+            return False  # the original itself is offered
+        if rendition.name == ORIGINAL and not limits.allow_gps and (
+                WITHOUT_GPS in names or (media.kind in CAN_CARRY_GPS and media.status != "ready")):
+            return False
+    if limits.max_resolution and rendition.width and rendition.height \
+            and min(rendition.width, rendition.height) > limits.max_resolution:
+        return False
+    return True
+
+
+def expand_media(doc: dict[str, Any], owner_id: str, known: dict[str, list[Rendition]], owners: dict[str, Media],
+                 sign: Signer, offer: Offer = Offer.everything(), hashes: bool = False) -> dict[str, Any]:
+    """``doc`` with each hub media rendition replaced by that media's renditions ``offer`` allows,
+    signed. Media that is not the item source's own is dropped (a document cannot lend itself
+    another's media)."""
 
     def expanded(entries: list[Any]) -> list[Any]:
         out: list[Any] = []
@@ -149,15 +180,21 @@ def expand_media(doc: dict[str, Any], owner_id: str, known: dict[str, list[Rendi
                 out.append(entry)
                 continue
             media_id = href.removeprefix(MEDIA_URN)
-            if media_id in done or owners.get(media_id) != owner_id:
+            media = owners.get(media_id)
+            if media_id in done or media is None or media.organization_id != owner_id:
                 continue
             done.add(media_id)
-            out.extend(rendition_json(r, sign.href(r.id)) for r in known.get(media_id, []))
+            renditions = known.get(media_id, [])
+            names = {r.name for r in renditions}
+            out.extend(rendition_json(r, sign.href(r.id), hashes) for r in renditions
+                       if offered(r, media, offer, names))
         return out
 
     result = dict(doc)
     if isinstance(doc.get("renditions"), list):
         result["renditions"] = expanded(doc["renditions"])
+        if not result["renditions"]:
+            del result["renditions"]  # ninjs: an empty list says nothing a reader could use
     if isinstance(doc.get("associations"), list):
         result["associations"] = [
             {**a, "renditions": expanded(a["renditions"])} if isinstance(a, dict)
@@ -165,26 +202,52 @@ def expand_media(doc: dict[str, Any], owner_id: str, known: dict[str, list[Rendi
     return result
 
 
-def with_media(conn: Connection, engine: Engine, settings: Settings, viewer: Organization,
-               records: list[ItemRecord]) -> list[ItemRecord]:
-    """The records with their newest version's hub media expanded into signed renditions for ``viewer``
-    (what every output renders from). Records without hub media come back as they were."""
-    named = {r.id: media_ids(r.latest.document) for r in records}
-    wanted = set().union(*named.values()) if named else set()
+NOT_ASKED = "?"  # the agreement a record reached the reader by is looked up (see :func:`with_media`)
+
+
+def carries_media(version: ItemVersion) -> bool:
+    """Whether the version names hub media (cheap on a document still held as JSON text)."""
+    if isinstance(version.stored, str):
+        return MEDIA_URN in version.stored
+    return bool(media_ids(version.document))
+
+
+def media_versions(conn: Connection, engine: Engine, settings: Settings, viewer: Organization,
+                   pairs: Sequence[tuple[ItemRecord, ItemVersion, str | None]], *,
+                   hashes: bool = False) -> list[ItemVersion]:
+    """Each (record, version, agreement id it reached the viewer by, or :data:`NOT_ASKED`) as the
+    version to render for ``viewer``: its hub media expanded into the renditions its agreement's media
+    rules offer the viewer, each signed for the viewer. Versions without hub media (or withdrawn for the
+    viewer: a notice names none) come back as they were; what every output renders from."""
+    named = [media_ids(v.document) if carries_media(v) and not v.notice_only else set() for _, v, _ in pairs]
+    wanted = set().union(*named) if named else set()
     if not wanted:
-        return records
+        return [v for _, v, _ in pairs]
     known = list_renditions(conn, wanted)
-    owners = {m: get_media(conn, m).organization_id for m in wanted if known.get(m)}
+    owners = {m: get_media(conn, m) for m in wanted if known.get(m)}
     sign = signer(engine, settings, viewer)
+    offers: dict[tuple[str, str], Offer] = {}
     out = []
-    for record in records:
-        if not named[record.id]:
-            out.append(record)
+    for (record, version, agreement_id), ids in zip(pairs, named):
+        if not ids:
+            out.append(version)
             continue
-        doc = expand_media(record.latest.document, record.source.id, known, owners, sign)
-        out.append(replace(record, latest=replace(record.latest, stored=doc, notice_only=False)
-                           if not record.latest.notice_only else record.latest))
+        if agreement_id == NOT_ASKED:
+            how = received(conn, viewer, record.id) if record.source.id != viewer.id else None
+            agreement_id = how.agreement_id if how is not None else None
+        offer = offer_for(conn, viewer, record.source.id, agreement_id, offers)
+        doc = expand_media(version.document, record.source.id, known, owners, sign, offer, hashes)
+        out.append(replace(version, stored=doc))
     return out
+
+
+def with_media(conn: Connection, engine: Engine, settings: Settings, viewer: Organization,
+               records: list[ItemRecord], *, hashes: bool = False) -> list[ItemRecord]:
+    """The records with their newest version's hub media expanded for ``viewer`` (see
+    :func:`media_versions`; the agreement of each is looked up)."""
+    versions = media_versions(conn, engine, settings, viewer, [(r, r.latest, NOT_ASKED) for r in records],
+                              hashes=hashes)
+    return [r if v is r.latest else replace(r, latest=v) for r, v in zip(records, versions)]
 
 
 def resolve_uploads(engine: Engine, organization: Organization, doc: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
@@ -238,7 +301,9 @@ def link_media(engine: Engine, organization: Organization, uri: str, ids: set[st
 def entitled_rendition(conn: Connection, organization_id: str, rendition_id: str) -> tuple[Rendition, Media]:
     """The rendition, when the organization may see, now, an item that carries its media: the media's
     owner always; a recipient while the newest version delivered to it (available, not withdrawn)
-    still names the media. Anything else: NotFound, like an id that does not exist."""
+    still names the media and the media rules of the agreement it came by offer the rendition
+    (:func:`offered`: kinds, proxy only, maximum resolution, GPS). Anything else: NotFound, like an
+    id that does not exist, whatever the signature."""
     rendition = get_rendition(conn, rendition_id)
     media = get_media(conn, rendition.media_id)
     try:
@@ -258,7 +323,12 @@ def entitled_rendition(conn: Connection, organization_id: str, rendition_id: str
             record = get_item(conn, viewer, item_id)
         except NotFound:
             continue
-        if not record.latest.notice_only and record.latest.pubstatus != "canceled" \
-                and media.id in media_ids(record.latest.document):
+        if record.latest.notice_only or record.latest.pubstatus == "canceled" \
+                or media.id not in media_ids(record.latest.document):
+            continue
+        how = received(conn, viewer, item_id) if record.source.id != viewer.id else None
+        offer = offer_for(conn, viewer, record.source.id, how.agreement_id if how is not None else None)
+        names = {r.name for r in list_renditions(conn, [media.id])[media.id]}
+        if offered(rendition, media, offer, names):
             return rendition, media
     raise NotFound(f"no media {rendition_id!r}", field="rendition")

@@ -131,6 +131,30 @@ def read_photo_metadata(path: Path) -> PhotoMetadata:
     )
 
 
+GPS_XMP = ("Xmp.exif.GPS",)  # XMP's copy of the EXIF GPS tags (Xmp.exif.GPSLatitude...)
+
+
+def strip_gps(path: Path) -> bool:
+    """Delete every GPS tag (EXIF GPSInfo, and XMP's copy of them) from the picture at ``path`` in
+    place, nothing else: the pixels and the other metadata stay byte for byte. False when libexiv2
+    cannot write this file (then the copy must not be used)."""
+    try:
+        with pyexiv2.Image(str(path)) as image:
+            exif, xmp = _read(image, "read_exif"), _read(image, "read_xmp")
+            gone_exif = {k: None for k in exif if k.startswith("Exif.GPSInfo.")}
+            gone_xmp = {k: None for k in xmp if k.startswith(GPS_XMP)}
+            if gone_exif:
+                image.modify_exif(gone_exif)
+            if gone_xmp:
+                image.modify_xmp(gone_xmp)
+        with pyexiv2.Image(str(path)) as image:  # read back: a tag left behind is a failure, not a copy
+            left = [k for k in _read(image, "read_exif") if k.startswith("Exif.GPSInfo.")]
+            left += [k for k in _read(image, "read_xmp") if k.startswith(GPS_XMP)]
+    except RuntimeError:
+        return False
+    return not left
+
+
 def write_photo_metadata(path: Path, meta: PhotoMetadata, *, keep_gps: bool = False) -> None:
     """Write the editorial fields of ``meta`` into the derivative at ``path`` (XMP and IPTC, so
     every newsroom system finds them); GPS only when ``keep_gps``."""

@@ -12,7 +12,7 @@ import pyexiv2
 import pytest
 from PIL import Image
 
-from newsbridge.media.derivatives import Options, make_derivatives
+from newsbridge.media.derivatives import Options, make_derivatives, video_without_gps
 from newsbridge.media.metadata import read_photo_metadata
 from newsbridge.media.probe import inspect
 from tests.media.samples import media, needs_ffmpeg  # noqa: F401 (media: a fixture)
@@ -44,7 +44,17 @@ def test_picture_preview_and_thumbnail_upright_without_gps(media: dict[str, Path
     source = media["tagged"]  # 1600 x 1000 stored, EXIF orientation 6 (turned a quarter), GPS in its EXIF
     assert read_photo_metadata(source).gps
     made = _by_name(make_derivatives(source, inspect(source, "image/jpeg"), tmp_path))
-    assert set(made) == {"preview", "thumbnail"}
+    assert set(made) == {"preview", "thumbnail", "original-nogps"}
+    clean = made.pop("original-nogps")  # the original without its GPS tags, for partners without GPS rights
+    assert not read_photo_metadata(clean.path).gps
+    with pyexiv2.Image(str(clean.path)) as image:
+        exif = image.read_exif()
+    assert not any(key.startswith("Exif.GPSInfo") for key in exif) and exif["Exif.Image.Orientation"] == "6"
+    assert read_photo_metadata(clean.path).caption == "Rescuers evacuate residents in Oral"  # the rest stays
+    with Image.open(clean.path) as image, Image.open(source) as original:
+        assert image.size == original.size == (1600, 1000) and image.tobytes() == original.tobytes()  # not re-encoded
+    assert (clean.width, clean.height, clean.content_type) == (1000, 1600, "image/jpeg")  # as shown, like the probe
+    assert clean.sha256 != hashlib.sha256(source.read_bytes()).hexdigest()
     assert (made["preview"].width, made["preview"].height) == (800, 1280)  # upright and within 1280
     assert (made["thumbnail"].width, made["thumbnail"].height) == (200, 320)
     for derivative in made.values():
@@ -63,7 +73,7 @@ def test_picture_preview_and_thumbnail_upright_without_gps(media: dict[str, Path
 
 def test_gps_kept_when_an_agreement_allows_it(media: dict[str, Path], tmp_path: Path) -> None:
     made = make_derivatives(media["tagged"], inspect(media["tagged"]), tmp_path, Options(keep_gps=True))
-    assert all(read_photo_metadata(d.path).gps for d in made)
+    assert all(read_photo_metadata(d.path).gps for d in made if d.name != "original-nogps")
 
 
 def test_transparent_png_goes_over_white(media: dict[str, Path], tmp_path: Path) -> None:
@@ -80,7 +90,8 @@ def test_video_proxy_is_h264_aac_720p_faststart(media: dict[str, Path], tmp_path
                                                 size: tuple[int, int]) -> None:
     probe = inspect(media[name])
     made = _by_name(make_derivatives(media[name], probe, tmp_path))
-    assert set(made) == {"proxy", "poster", "thumbnail", "storyboard"}
+    # "video" carries a phone's location: the original's streams are copied without it as well
+    assert set(made) == {"proxy", "poster", "thumbnail", "storyboard"} | ({"original-nogps"} if name == "video" else set())
     proxy = made["proxy"]
     described = _ffprobe(proxy.path)
     video = [s for s in described["streams"] if s["codec_type"] == "video"]
@@ -128,3 +139,19 @@ def test_svg_graphic_rendered_to_png(media: dict[str, Path], tmp_path: Path) -> 
     with Image.open(made["thumbnail"].path) as image:
         assert image.format == "PNG" and image.size == (200, 100)
         assert image.convert("RGB").getpixel((100, 50)) == (0x33, 0x66, 0x99)
+
+
+@needs_ffmpeg
+def test_a_video_with_location_tags_gets_a_stream_copy_without_them(media: dict[str, Path], tmp_path: Path) -> None:
+    source = media["video"]
+    assert "location" in _ffprobe(source)["format"]["tags"]  # the control: the original carries it
+    probe = inspect(source)
+    clean = video_without_gps(source, probe, tmp_path)
+    assert clean is not None and clean.name == "original-nogps" and clean.content_type == "video/mp4"
+    described = _ffprobe(clean.path)
+    assert "location" not in described["format"].get("tags", {})
+    original = _ffprobe(source)
+    codecs = [(s["codec_name"], s.get("width"), s.get("nb_frames")) for s in described["streams"]]
+    assert codecs == [(s["codec_name"], s.get("width"), s.get("nb_frames")) for s in original["streams"]]
+    assert (clean.width, clean.height) == (1280, 720) and abs(clean.duration - probe.duration) < 0.1
+    assert video_without_gps(media["hd"], inspect(media["hd"]), tmp_path / "hd") is None  # nothing to take out

@@ -45,14 +45,14 @@ def test_a_photo_gets_preview_and_thumbnail_without_gps(engine: Engine, settings
         renditions = {r.name: r for r in list_renditions(conn, [found.id])[found.id]}
         status = job_status(conn, job_id)
     assert (ready.status, ready.width, ready.height) == ("ready", 1000, 1600)  # upright, as the probe saw it
-    assert set(renditions) == {"original", "preview", "thumbnail"}
+    assert set(renditions) == {"original", "preview", "thumbnail", "original-nogps"}
     assert renditions["original"].sha256 == found.sha256  # never altered
     preview = b"".join(store.read(renditions["preview"].sha256))
     assert (renditions["preview"].width, renditions["preview"].height) == (800, 1280)
     with pyexiv2.ImageData(preview) as image:
         assert not any(k.startswith("Exif.GPSInfo") for k in image.read_exif())
         assert image.read_xmp()["Xmp.photoshop.Credit"] == "Kazinform / A. N."
-    assert set(status.result["renditions"]) == {"preview", "thumbnail"}
+    assert set(status.result["renditions"]) == {"preview", "thumbnail", "original-nogps"}
 
 
 @needs_ffmpeg
@@ -64,7 +64,7 @@ def test_a_video_gets_proxy_poster_storyboard(engine: Engine, settings: Settings
         ready = get_media(conn, found.id)
         names = {r.name: r for r in list_renditions(conn, [found.id])[found.id]}
     assert (ready.status, ready.codecs, ready.width, ready.height) == ("ready", "h264,aac", 1280, 720)
-    assert set(names) == {"original", "proxy", "poster", "thumbnail", "storyboard"}
+    assert set(names) == {"original", "proxy", "poster", "thumbnail", "storyboard", "original-nogps"}
     assert names["proxy"].content_type == "video/mp4" and names["proxy"].height <= 720
     assert store.exists(names["storyboard"].sha256)
 
