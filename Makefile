@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: demo test serve bench install install-test postgres chromium ffmpeg superdesk-env clean
+.PHONY: demo test serve bench install install-test postgres chromium ffmpeg report-tools superdesk-env clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Newsbridge needs Python 3.11 or newer"'
@@ -26,7 +26,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed report-tools
 	$(BIN)/newsbridge demo
 
 serve: $(VENV)/.installed
@@ -52,6 +52,14 @@ ffmpeg:
 	  echo "installing Debian's ffmpeg"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq ffmpeg >/dev/null; }
 
+# The PDF report (WeasyPrint) needs Pango and a font with Cyrillic, Kazakh and Persian letters (DejaVu);
+# the tests read the PDFs back with poppler-utils (pdftotext, pdfinfo, pdftoppm). All from Debian.
+report-tools:
+	@{ command -v pdftotext >/dev/null && fc-list | grep -q DejaVuSans && ldconfig -p | grep -q libpango-1.0; } || { \
+	  echo "installing Debian's poppler-utils, Pango and DejaVu fonts"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq poppler-utils \
+	    libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; }
+
 # Superdesk's own feed parsers as a test client (AGPL: a venv of their own, never imported by the hub);
 # tests/interop/superdesk_env.py builds it quietly once, then nothing until its requirements change.
 SUPERDESK_VENV := .venv-superdesk
@@ -60,7 +68,7 @@ $(SUPERDESK_VENV)/.newsbridge-installed: tests/interop/superdesk_env.py | $(VENV
 
 superdesk-env: $(SUPERDESK_VENV)/.newsbridge-installed
 
-test: $(VENV)/.installed-test postgres chromium ffmpeg superdesk-env
+test: $(VENV)/.installed-test postgres chromium ffmpeg report-tools superdesk-env
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test

@@ -32,7 +32,8 @@ def pages(world: World) -> list[str]:
                   "Astana hosts the Eurasian media forum with partners from twelve countries", "en",
                   "A long paragraph about the forum. " * 20)
     return ["/desk", "/outgoing", "/agreements", f"/agreements/{world.agreement_id}", "/agreements/new",
-            "/partners", "/partners/irna", "/account", "/alerts", f"/items/{received}", f"/items/{own}"]
+            "/partners", "/partners/irna", "/account", "/alerts", f"/items/{received}", f"/items/{own}",
+            "/cooperation", f"/agreements/{world.agreement_id}/metrics", f"/agreements/{world.agreement_id}/report"]
 
 
 def member_in(browser, world: World, locale: str, width: int):  # type: ignore[no-untyped-def]
