@@ -8,7 +8,9 @@ receive the item.
 Rules of the exchange:
 
 * a term of party P applies to P's own items and its outlets' (``outlets`` narrows that);
-* types, languages and topics narrow what is shared (a topic includes its narrower topics);
+* types, languages and topics narrow what is shared (a topic includes its narrower topics); a
+  term's media rules narrow the media kinds (picture, video, audio, graphic items; what else an
+  item carries is filtered on the way out, media/links.py);
 * only active agreements within their validity route new items, and only usable versions
   reach new recipients;
 * a partner that received an earlier version receives every later one (corrections and
@@ -25,7 +27,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from newsbridge.exchange.lifecycle import Status
+from newsbridge.exchange.media_rules import MEDIA_KINDS, shared_kinds
 from newsbridge.exchange.terms import Terms, render_credit
+from newsbridge.formats.item import ITEM_TYPES
 from newsbridge.vocab.mediatopics import vocabulary
 
 
@@ -207,7 +211,7 @@ class RoutingTable:
                 recipients = tuple(p for p in agreement.parties if p != terms.from_id)
                 table.by_source[terms.from_id].append(_Rule(
                     agreement, terms, recipients, frozenset(terms.topics), frozenset(terms.languages),
-                    frozenset(terms.types), frozenset(terms.outlets)))
+                    _item_types(terms), frozenset(terms.outlets)))
         return table
 
     def rules_for(self, item: RoutableItem) -> list[_Rule]:
@@ -216,6 +220,15 @@ class RoutingTable:
         if item.source_parent_id and (holding := self.by_source.get(item.source_parent_id)):
             return sorted(rules + holding, key=lambda r: r.agreement.id)
         return rules
+
+
+def _item_types(terms: Terms) -> frozenset[str]:
+    """The item types a term shares: its ``types`` (empty: all), less the media kinds its media rules
+    leave out (a picture item is not routed where pictures are not shared)."""
+    if not terms.media.types:
+        return frozenset(terms.types)
+    left_out = frozenset(MEDIA_KINDS) - shared_kinds(terms.media, terms.types)
+    return frozenset(terms.types or ITEM_TYPES) - left_out
 
 
 def _labels(qcodes: Iterable[str]) -> str:  # English, with the qcode for API readers

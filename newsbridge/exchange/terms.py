@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from newsbridge.errors import InvalidInput
+from newsbridge.exchange.media_rules import MediaRules, parse_media_rules
 from newsbridge.formats.item import ITEM_TYPES
 from newsbridge.vocab.mediatopics import normalize_qcode
 
@@ -34,13 +35,16 @@ class Terms:
     usage_terms: str = ""
     allow_translation: bool = True
     allow_republication: bool = True
+    media: MediaRules = MediaRules()  # media kinds shared, and per partner proxy only / max resolution / GPS
 
     def to_json(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return {**{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items() if k != "media"},
+                "media": self.media.to_json()}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Terms":
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        return cls(**{k: MediaRules.from_json(v) if k == "media" else tuple(v) if isinstance(v, list) else v
+                      for k, v in data.items()})
 
 
 def render_credit(template: str, source: str, agreement: str) -> str:
@@ -66,7 +70,7 @@ def parse_terms(raw: Any, index: int, party_ids: Mapping[str, str], outlets_of: 
     if not isinstance(raw, Mapping):
         raise InvalidInput(f"{where} must be an object", field=where)
     unknown = set(raw) - {"from", "topics", "languages", "types", "outlets", "delay_minutes", "credit_line",
-                          "usage_terms", "allow_translation", "allow_republication"}
+                          "usage_terms", "allow_translation", "allow_republication", "media"}
     if unknown:
         raise InvalidInput(f"{where} has unknown fields: {', '.join(sorted(unknown))}", field=f"{where}.{min(unknown)}")
     source = raw.get("from")
@@ -117,4 +121,5 @@ def parse_terms(raw: Any, index: int, party_ids: Mapping[str, str], outlets_of: 
     if not isinstance(usage, str):
         raise InvalidInput("usage_terms must be text", field=f"{where}.usage_terms")
     return Terms(from_id, tuple(topics), tuple(dict.fromkeys(languages)), tuple(types), tuple(outlets), delay,
-                 credit, usage, **flags)
+                 credit, usage, **flags,
+                 media=parse_media_rules(raw.get("media"), f"{where}.media", from_id, party_ids))

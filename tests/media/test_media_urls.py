@@ -36,7 +36,10 @@ async def world(client, make_partner):  # type: ignore[no-untyped-def]
     alpha = make_partner("alpha", scopes=("publish", "read", "manage"))
     beta = make_partner("beta", scopes=("publish", "read", "manage"))
     stranger = make_partner("stranger")
-    await active_agreement(client, alpha, beta, {"topics": ["medtop:11000000"], "languages": ["en"]})
+    # allow_gps: the partner may fetch an original before the derivative job has looked for GPS in it
+    # (tests/api/test_media_rules.py covers the terms that do not allow it)
+    await active_agreement(client, alpha, beta, {"topics": ["medtop:11000000"], "languages": ["en"],
+                                                 "media": {"allow_gps": True}})
     return alpha, beta, stranger
 
 

@@ -339,11 +339,12 @@ def _amend_agreement(request: Request, who: Viewer, agreement_id: str, values: d
     try:
         body, directions = _body(who, values)
         body.pop("parties")
-        # What the form does not show (kinds of items, outlets) stays as it was for each sharer.
+        # What the form does not show (kinds of items, outlets, media rules) stays as it was for each sharer.
         before = {slugs[t.from_id]: t for t in agreement.terms}
         for term in body["terms"]:
             if (kept := before.get(term["from"])) is not None:
-                term.update(types=list(kept.types), outlets=[slugs[o] for o in kept.outlets])
+                term.update(types=list(kept.types), outlets=[slugs[o] for o in kept.outlets],
+                            media=kept.media.to_json(slugs))
         with writing(request.app.state.hub.engine) as conn:
             act(conn, agreement_id, Action.AMEND, who.organization, _actor(who), body, revision=revision or None)
     except RevisionChanged as exc:
