@@ -14,7 +14,7 @@ from newsbridge.api.deps import Hub, caller, hub, json_body
 from newsbridge.db.engine import reading, writing
 from newsbridge.errors import InvalidInput
 from newsbridge.ingest.sources import (Source, add_source, get_source, list_sources, poll_soon, recent_polls,
-                                       set_source_enabled)
+                                       set_source_enabled, set_source_fetch_media)
 
 router = APIRouter(prefix="/api/v1", tags=["sources"])
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["sources"])
 def source_json(conn: Connection, source: Source, polls: int = 5) -> dict[str, Any]:
     return {"id": source.id, "url": source.url, "interval_seconds": source.interval_seconds,
             "language": source.language, "subjects": list(source.subjects), "enabled": source.enabled,
-            "strict": source.strict, "failures": source.failures, "next_poll_at": source.next_poll_at.isoformat(),
+            "strict": source.strict, "fetch_media": source.fetch_media, "failures": source.failures, "next_poll_at": source.next_poll_at.isoformat(),
             "recent_polls": [{"at": p.at.isoformat(), "outcome": p.outcome, "http_status": p.http_status,
                               "stored": p.stored, "unchanged": p.unchanged, "rejected": p.rejected,
                               "error": p.error, "duration_ms": p.duration_ms}
@@ -33,9 +33,10 @@ def source_json(conn: Connection, source: Source, polls: int = 5) -> dict[str, A
 @router.post("/sources", status_code=201, summary="Poll a feed or endpoint for your items")
 async def create(request: Request, principal: Principal = Depends(caller("manage")),
                  the_hub: Hub = Depends(hub)) -> JSONResponse:
-    """Body: `{"url", "interval_seconds": 300, "language": "kk", "subjects": ["medtop:..."], "strict": false}`.
-    RSS, Atom, JSON Feed, NewsML-G2, NITF, NewsML 1.x and ninjs are recognized by their content; a `strict`
-    source's documents are refused where the readers would accept them with warnings."""
+    """Body: `{"url", "interval_seconds": 300, "language": "kk", "subjects": ["medtop:..."], "strict": false,
+    "fetch_media": false}`. RSS, Atom, JSON Feed, NewsML-G2, NITF, NewsML 1.x and ninjs are recognized by their
+    content; a `strict` source's documents are refused where the readers would accept them with warnings; with
+    `fetch_media` the hub downloads the media its items name by URL and serves its own copy."""
     data = await json_body(request)
     return await run_in_threadpool(_create, the_hub, principal, data)
 
@@ -47,7 +48,7 @@ def _create(the_hub: Hub, principal: Principal, data: Any) -> JSONResponse:
         source = add_source(conn, principal.organization, data.get("url"),
                             interval_seconds=data.get("interval_seconds", 300), language=data.get("language"),
                             subjects=data.get("subjects") or (), allow=the_hub.settings.allow_private_targets,
-                            strict=data.get("strict", False))
+                            strict=data.get("strict", False), fetch_media=data.get("fetch_media", False))
         body = source_json(conn, source)
     return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/sources/{source.id}"})
 
@@ -64,7 +65,7 @@ def show(source_id: str, principal: Principal = Depends(caller("read")), the_hub
         return source_json(conn, get_source(conn, principal.organization, source_id), polls=20)
 
 
-@router.patch("/sources/{source_id}", summary="Turn polling off or on")
+@router.patch("/sources/{source_id}", summary="Turn polling, or the fetching of media, off or on")
 async def toggle(source_id: str, request: Request, principal: Principal = Depends(caller("manage")),
                  the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     data = await json_body(request)
@@ -72,10 +73,18 @@ async def toggle(source_id: str, request: Request, principal: Principal = Depend
 
 
 def _toggle(the_hub: Hub, principal: Principal, source_id: str, data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict) or not isinstance(data.get("enabled"), bool):
-        raise InvalidInput('send {"enabled": true} or {"enabled": false}', field="enabled")
+    if not isinstance(data, dict) or not data.keys() & {"enabled", "fetch_media"}:
+        raise InvalidInput('send {"enabled": true|false} and/or {"fetch_media": true|false}', field="enabled")
+    for name in ("enabled", "fetch_media"):
+        if name in data and not isinstance(data[name], bool):
+            raise InvalidInput(f"{name} must be true or false", field=name)
     with writing(the_hub.engine) as conn:
-        return source_json(conn, set_source_enabled(conn, principal.organization, source_id, data["enabled"]))
+        source = get_source(conn, principal.organization, source_id)
+        if "enabled" in data:
+            source = set_source_enabled(conn, principal.organization, source_id, data["enabled"])
+        if "fetch_media" in data:
+            source = set_source_fetch_media(conn, principal.organization, source_id, data["fetch_media"])
+        return source_json(conn, source)
 
 
 @router.post("/sources/{source_id}:poll-now", summary="Poll this source at the next worker round")

@@ -29,13 +29,17 @@ def add(ctx: typer.Context, org: str = typer.Argument(..., help="Organization sl
         subject: list[str] = typer.Option([], "--subject", help="Media Topic qcode for every entry (repeatable)"),
         strict: bool = typer.Option(False, "--strict", help="Refuse documents the readers would accept only with "
                                     "warnings (docs/formats.md)"),
+        fetch_media: bool = typer.Option(False, "--fetch-media", help="Download the media the items name by URL "
+                                         "and serve the hub's copy (docs/media.md)"),
         ) -> None:
     """Poll a URL for an organization's items; prints the source id alone on standard output."""
     cli = state(ctx)
     with writing(cli.engine()) as conn:
         source = add_source(conn, get_organization(conn, org), url, interval_seconds=interval, language=language,
-                            subjects=subject, allow=cli.settings().allow_private_targets, strict=strict)
-    err.print(f"{url} polled every {interval} s for {org}" + (", strict" if strict else ""))
+                            subjects=subject, allow=cli.settings().allow_private_targets, strict=strict,
+                            fetch_media=fetch_media)
+    err.print(f"{url} polled every {interval} s for {org}" + (", strict" if strict else "")
+              + (", media fetched" if fetch_media else ""))
     print(source.id)
 
 

@@ -23,6 +23,7 @@ from newsbridge.db.engine import reading, writing
 from newsbridge.errors import InvalidInput, NewsbridgeError
 from newsbridge.ids import utcnow
 from newsbridge.ingest.pipeline import Ingestor, parse, with_subjects
+from newsbridge.ingest.remote_media import record_remote_media
 from newsbridge.ingest.sources import Poll, Source, claim_due, record_poll
 from newsbridge.targets import Target, check_url, host_header
 
@@ -141,6 +142,10 @@ class Poller:
             items = [i if i.language else replace(i, language=source.language) for i in items]
         items = [with_subjects(i, source.subjects) for i in items]
         outcomes = self.ingestor.ingest_items(org, items, _fmt)
+        if source.fetch_media:  # hand the new versions' remote media to the media worker
+            with writing(self.engine) as conn:
+                record_remote_media(conn, org.id, [(o.stored.item_id, o.stored.version) for o in outcomes
+                                                   if o.stored and o.stored.created])
         stored = sum(1 for o in outcomes if o.stored and o.stored.created)
         unchanged = sum(1 for o in outcomes if o.stored and not o.stored.created)
         errors = [o.error for o in outcomes if o.error]

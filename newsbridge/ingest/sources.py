@@ -44,6 +44,7 @@ class Source:
     failures: int
     created_at: datetime
     strict: bool = False  # refuse documents the readers would accept only with warnings
+    fetch_media: bool = False  # download the media its items name by URL (media/fetch.py)
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,15 @@ def _from_row(row: sa.Row) -> Source:
 
 
 def add_source(conn: Connection, org: Organization, url: Any, *, interval_seconds: Any = 300,
-               language: Any = None, subjects: Any = (), allow: Sequence[str] = (), strict: Any = False) -> Source:
+               language: Any = None, subjects: Any = (), allow: Sequence[str] = (), strict: Any = False,
+               fetch_media: Any = False) -> Source:
     """Register a feed or endpoint to poll for the organization's items; a ``strict`` source's documents are
-    refused where the readers would accept them with warnings (see docs/formats.md)."""
+    refused where the readers would accept them with warnings (see docs/formats.md); with ``fetch_media``
+    the hub downloads the media its items name by URL and serves its own copy (docs/media.md)."""
     if not isinstance(strict, bool):
         raise InvalidInput("strict must be true or false", field="strict")
+    if not isinstance(fetch_media, bool):
+        raise InvalidInput("fetch_media must be true or false", field="fetch_media")
     if not isinstance(url, str):
         raise InvalidInput("url must be an http(s) URL", field="url")
     check_url(url, allow)
@@ -88,7 +93,8 @@ def add_source(conn: Connection, org: Organization, url: Any, *, interval_second
     now = utcnow()
     conn.execute(sources.insert().values(
         id=source_id, organization_id=org.id, url=url, interval_seconds=interval_seconds, language=language,
-        subjects=qcodes, enabled=True, next_poll_at=now, failures=0, created_at=now, strict=strict))
+        subjects=qcodes, enabled=True, next_poll_at=now, failures=0, created_at=now, strict=strict,
+        fetch_media=fetch_media))
     return get_source(conn, org, source_id)
 
 
@@ -113,6 +119,13 @@ def set_source_enabled(conn: Connection, org: Organization, source_id: str, enab
     if enabled:
         values.update(failures=0, next_poll_at=utcnow())
     conn.execute(sources.update().where(sources.c.id == source_id).values(**values))
+    return get_source(conn, org, source_id)
+
+
+def set_source_fetch_media(conn: Connection, org: Organization, source_id: str, fetch_media: bool) -> Source:
+    """Turn fetching of the source's remote media on or off (for versions stored from then on)."""
+    get_source(conn, org, source_id)
+    conn.execute(sources.update().where(sources.c.id == source_id).values(fetch_media=fetch_media))
     return get_source(conn, org, source_id)
 
 

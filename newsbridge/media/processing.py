@@ -78,7 +78,9 @@ def derivatives_handler(engine: Engine, store: BlobStore, settings: Settings) ->
 
 def media_handlers(engine: Engine, store: BlobStore, settings: Settings) -> dict[str, Handler]:
     """Every media job kind and its handler, for the workers."""
-    return {DERIVATIVES: derivatives_handler(engine, store, settings)}
+    from newsbridge.media.fetch import FETCH, fetch_handler  # fetch stores through uploads, which load us
+
+    return {DERIVATIVES: derivatives_handler(engine, store, settings), FETCH: fetch_handler(engine, store, settings)}
 
 
 UPLOAD_SWEEP_SECONDS = 300.0  # how often each media worker sweeps expired uploads and dead temporaries
@@ -87,6 +89,7 @@ UPLOAD_SWEEP_SECONDS = 300.0  # how often each media worker sweeps expired uploa
 def media_worker(engine: Engine, settings: Settings) -> JobWorker:
     """The media job worker ``newsbridge serve`` and ``newsbridge worker`` run beside the delivery
     worker; it also sweeps expired uploads every :data:`UPLOAD_SWEEP_SECONDS`."""
+    from newsbridge.media.fetch import QUEUE_EVERY, queue_pending
     from newsbridge.media.uploads import sweep_uploads  # uploads queue jobs through this module
 
     store = blob_store(settings)
@@ -97,4 +100,4 @@ def media_worker(engine: Engine, settings: Settings) -> JobWorker:
             log.info("swept uploads", extra=swept)
 
     return JobWorker(engine, media_handlers(engine, store, settings), at_once=settings.media_jobs_at_once,
-                     periodic=[(UPLOAD_SWEEP_SECONDS, sweep)])
+                     periodic=[(UPLOAD_SWEEP_SECONDS, sweep), (QUEUE_EVERY, lambda: queue_pending(engine))])

@@ -80,14 +80,15 @@ def _rendition(row: Any) -> Rendition:
 
 
 def create_media(conn: Connection, organization_id: str, blob: Blob, content_type: str, kind: str,
-                 filename: str | None = None) -> Media:
-    """A media row for a blob already in the store, with its ``original`` rendition; status ``uploaded``."""
+                 filename: str | None = None, *, origin_url: str | None = None) -> Media:
+    """A media row for a blob already in the store, with its ``original`` rendition; status ``uploaded``
+    (``origin_url``: the remote URL it was fetched from)."""
     if kind not in KINDS:
         raise ValueError(f"unknown media kind {kind!r}")
     media_id, now = new_id(), utcnow()
     conn.execute(media.insert().values(
         id=media_id, organization_id=organization_id, sha256=blob.sha256, content_type=content_type, size=blob.size,
-        filename=filename, kind=kind, status="uploaded", created_at=now, updated_at=now))
+        filename=filename, kind=kind, status="uploaded", created_at=now, updated_at=now, origin_url=origin_url))
     add_rendition(conn, media_id, "original", blob, content_type)
     return get_media(conn, media_id)
 

@@ -269,12 +269,13 @@ def sniff_file(path: Path, declared: str | None) -> tuple[str, str]:
 
 
 def store_media(engine: Engine, store: BlobStore, organization_id: str, path: Path, declared: str | None,
-                filename: str | None) -> Media:
-    """Sniff the local file, put it into the blob store and record it as the organization's media."""
+                filename: str | None, *, origin_url: str | None = None) -> Media:
+    """Sniff the local file, put it into the blob store and record it as the organization's media
+    (``origin_url``: where the hub fetched it from, ``media/fetch.py``)."""
     content_type, kind = sniff_file(path, declared)
     blob = store.put_file(path)
     with writing(engine) as conn:
-        found = create_media(conn, organization_id, blob, content_type, kind, filename)
+        found = create_media(conn, organization_id, blob, content_type, kind, filename, origin_url=origin_url)
         # probing and derivatives run as a job, never in the upload request; the media stays
         # `uploaded` until the job has probed it (in the same transaction: no media without its job)
         queue_derivatives(conn, found.id, utcnow())
