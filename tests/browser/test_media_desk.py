@@ -26,6 +26,7 @@ from newsbridge.db.migrate import upgrade
 from newsbridge.exchange.agreements import act, create_agreement
 from newsbridge.exchange.lifecycle import Action
 from newsbridge.media.links import signer
+from tests.browser.test_desk import AXE
 from tests.browser.test_screenshots import DOCS_SCREENSHOTS
 from tests.live_server import serving
 
@@ -87,6 +88,13 @@ def until(page, script: str, timeout: float = 30) -> None:  # type: ignore[no-un
         page.wait_for_timeout(100)
 
 
+def serious_problems(page) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical violations on the page as it stands."""
+    page.evaluate(AXE.read_text("utf-8"))  # evaluate: the CSP refuses inline script tags
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+    return [(v["id"], v["help"]) for v in found if v["impact"] in ("serious", "critical")]
+
+
 def signed_in(browser, hub: Hub, email: str, width: int = 1280, height: int = 900):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
@@ -107,11 +115,23 @@ def test_a_video_report_from_upload_to_the_partner_player(browser, hub: Hub) -> 
     silk.goto(f"{hub.url}/outgoing")
     silk.click("a[href='/outgoing/media']")
     silk.wait_for_url("**/outgoing/media")
+    assert serious_problems(silk) == []
+    seen: list[str] = []
+
+    def drop_the_first_patch(route) -> None:  # type: ignore[no-untyped-def]
+        seen.append(route.request.method)
+        if route.request.method == "PATCH" and seen.count("PATCH") == 1:
+            route.abort("connectionreset")  # the connection drops mid-upload
+        else:
+            route.continue_()
+
+    silk.route("**/api/v1/uploads/*", drop_the_first_patch)
     silk.set_input_files("#media-file", str(hub.video))
     assert silk.locator("#upload-progress").is_visible()  # the bar shows as soon as the upload starts
     until(silk, "() => document.getElementById('upload-id').value !== ''", 60)
     progress = silk.locator("#upload-progress")
     assert progress.evaluate("p => p.value === p.max && p.max === %d" % hub.video.stat().st_size)
+    assert seen.count("PATCH") == 2 and "HEAD" in seen[1:]  # retried: asked where the hub stands, went on
     assert silk.locator("#media-file").is_disabled()  # the form sends the upload's id, not the bytes again
     silk.fill("#headline", HEADLINE)
     silk.fill("#description", "The caravan retraced the old trade route over three weeks.")
@@ -147,6 +167,7 @@ def test_a_video_report_from_upload_to_the_partner_player(browser, hub: Hub) -> 
     assert video.evaluate("v => v.currentTime") < 7
     assert irna.locator("button.shot[aria-current=true]", has_text="lead camel").count() == 1
     irna.evaluate("document.querySelector('video.video').pause()")
+    assert serious_problems(irna) == []
     irna.screenshot(path=str(DOCS_SCREENSHOTS / "media-item.png"), full_page=True)
     media_urls = irna.evaluate("""() => [...new Set([...document.querySelectorAll(
         'video[src], video[poster], img[src^="/media/"], a[href^="/media/"]')].flatMap(e =>
@@ -163,6 +184,9 @@ def test_a_video_report_from_upload_to_the_partner_player(browser, hub: Hub) -> 
     player, shots = phone.locator(".player").bounding_box(), phone.locator("nav.shots").bounding_box()
     assert shots["y"] >= player["y"] + player["height"] - 1
     phone.screenshot(path=str(DOCS_SCREENSHOTS / "media-item-phone.png"), full_page=True)
+    phone.set_viewport_size({"width": 360, "height": 800})
+    phone.goto(f"{hub.url}/outgoing/media")  # the upload page fits the narrowest phone too
+    assert not phone.evaluate(OVERFLOW)
     phone_context.close()
 
     # Persian: right to left, the shot list's times read left to right with Persian digits around them
@@ -173,6 +197,7 @@ def test_a_video_report_from_upload_to_the_partner_player(browser, hub: Hub) -> 
     assert fa.locator("button.shot .timecode").first.evaluate("e => getComputedStyle(e).direction") == "ltr"
     fa.locator("video.video").wait_for()
     fa.screenshot(path=str(DOCS_SCREENSHOTS / "media-item-persian.png"), full_page=True)
+    assert serious_problems(fa) == []
     fa.set_viewport_size({"width": 390, "height": 844})
     fa.reload()
     assert not fa.evaluate(OVERFLOW)
