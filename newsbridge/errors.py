@@ -96,6 +96,22 @@ class RevisionChanged(Conflict):
     code = "revision_changed"
 
 
+class DraftConflict(Conflict):
+    """A joint project's draft was saved by someone else since the revision the writer started from.
+
+    The answer carries what the writer needs to decide without reading again: both texts, who
+    changed the draft and when, and a three-way merge proposal (projects/drafts.py)."""
+
+    code = "draft_conflict"
+
+    def __init__(self, message: str, details: dict[str, object]) -> None:
+        super().__init__(message, field="base_revision")
+        self.details = details
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "conflict": self.details}
+
+
 class MediaUnreadable(InvalidInput):
     """A media file no decoder opens: empty, truncated, corrupt, or in no format the hub reads."""
 
@@ -167,6 +183,8 @@ ERROR_CODES: dict[str, str] = {
     "version_conflict": "An item version older than (or equal to, with other content) the newest stored one.",
     "already_exists": "Something with this identifier exists already.",
     "revision_changed": "An agreement's terms changed since the revision the caller read; read them again, then act.",
+    "draft_conflict": "A joint project's draft changed since your base_revision; the answer carries both texts, who "
+                      "changed it and when, and a three-way merge proposal.",
     "sign_in_required": "A desk page was opened without a session; browsers are sent to /login (never an API answer).",
     "translation_failed": "The configured translation service did not answer with a translation; try later.",
     "mail_not_sent": "The SMTP server (NEWSBRIDGE_SMTP_URL) refused an e-mail or could not be reached.",

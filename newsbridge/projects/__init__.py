@@ -1,0 +1,1 @@
+"""Joint productions between partners: plans, shared drafts, approvals by all, joint publication."""
