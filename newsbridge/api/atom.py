@@ -17,7 +17,8 @@ from newsbridge.config import base_url
 from newsbridge.db.engine import reading, writing
 from newsbridge.accounts.organizations import Organization
 from newsbridge.delivery.feeds import (MEDIA_TYPES, TOKEN_FORMATS, Entry, atom, create_feed_token, jsonfeed,
-                                       list_feed_tokens, newest, open_feed, revoke_feed_token, rss, with_entry_media)
+                                       list_feed_tokens, media_renditions, newest, open_feed, revoke_feed_token, rss,
+                                       with_entry_media)
 from newsbridge.formats.errors import FormatError
 from newsbridge.items.queries import get_item, received
 from newsbridge.items.render import NEWSML_FORMATS, render, render_newsml
@@ -76,7 +77,11 @@ def revoke(token_id: str, principal: Principal = Depends(caller("read")), the_hu
 def atom_feed(token: str, request: Request, before: int | None = Query(None, ge=1, description="Older page"),
               the_hub: Hub = Depends(hub)) -> Response:
     org, entries, here, fmt = _page(the_hub, token, before, "atom.xml")
-    tag = hashlib.sha256(f"{before}:{[e.position for e in entries]}:{[e.withdrawn for e in entries]}".encode())
+    # the media hrefs too: they are signed again each hour and follow the media rules, so a reader
+    # that sends If-None-Match is never left holding expired links
+    media = [r["href"] for e in entries for r in media_renditions(e)]
+    tag = hashlib.sha256(f"{before}:{[e.position for e in entries]}:{[e.withdrawn for e in entries]}:{media}"
+                         .encode())
     etag = f'"{tag.hexdigest()[:32]}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=30"}
     if etag in _tags(request.headers.get("if-none-match", "")):

@@ -274,3 +274,16 @@ async def test_a_retried_webhook_carries_urls_signed_at_its_own_send_time(world:
         answer = await world.client.get(local(href))
         assert answer.status_code == 403 and answer.json()["error"]["code"] == "link_expired"
     assert await statuses(world.client, retry_hrefs) == {h: 200 for h in retry_hrefs}
+
+
+async def test_the_atom_etag_changes_when_the_media_urls_are_signed_again(world: World, monkeypatch) -> None:
+    await publish(world)
+    first = await world.client.get(f"/feeds/{world.feed_token}/atom.xml")
+    etag = first.headers["etag"]
+    again = await world.client.get(f"/feeds/{world.feed_token}/atom.xml", headers={"If-None-Match": etag})
+    assert again.status_code == 304  # the control: nothing changed
+    later = utcnow() + timedelta(hours=3)
+    monkeypatch.setattr(links, "utcnow", lambda: later)  # the hrefs now carry a later expiry
+    fresh = await world.client.get(f"/feeds/{world.feed_token}/atom.xml", headers={"If-None-Match": etag})
+    assert fresh.status_code == 200 and fresh.headers["etag"] != etag
+    assert hrefs(fresh.text) and hrefs(fresh.text).isdisjoint(hrefs(first.text))
