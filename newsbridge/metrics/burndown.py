@@ -1,7 +1,8 @@
 """The roadmap burn-down: how many commitments were still open at the end of each period.
 
 Rebuilt from the agreement's history: every change of a commitment's status is recorded there
-(``action = "commitment"``, with ``from`` and ``to``), so a commitment's status on any past day
+(``action = "commitment"`` with ``from`` and ``to`` when people move it; ``commitment_measured``
+with ``status_from`` and ``status_to`` when the hub measures it), so a commitment's status on any past day
 is its status now with the later changes undone, newest first. The hub keeps no day on which a
 commitment was added, so each commitment counts from the window's start.
 
@@ -23,6 +24,7 @@ from newsbridge.exchange.roadmap import Commitment, CommitmentStatus
 from newsbridge.metrics.periods import Granularity, Window, local_midnight, period_start
 
 CLOSED = (CommitmentStatus.DONE.value, CommitmentStatus.DROPPED.value)
+BEFORE = {"commitment": "from", "commitment_measured": "status_from"}  # history action -> the status before
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def status_at(commitment: Commitment, changes: Sequence[Event], moment: datetime
     for event in sorted(changes, key=lambda e: e.at, reverse=True):
         if event.at < moment:
             break
-        before = (event.details or {}).get("from")
+        before = (event.details or {}).get(BEFORE.get(event.action, "from"))
         if isinstance(before, str):
             status = before
     return status
@@ -59,7 +61,7 @@ def burndown(commitments: Sequence[Commitment], events: Sequence[Event], window:
     window's last day for the last period)."""
     changes: dict[str, list[Event]] = {}
     for event in events:
-        ref = (event.details or {}).get("commitment") if event.action == "commitment" else None
+        ref = (event.details or {}).get("commitment") if event.action in BEFORE else None
         if isinstance(ref, str):
             changes.setdefault(ref, []).append(event)
     planned = [c for c in commitments if c.status is not CommitmentStatus.DROPPED]

@@ -33,6 +33,10 @@ EVENTS = [
     change("b", "planned", "dropped", datetime(2025, 2, 3, tzinfo=UTC)),
     change("c", "planned", "blocked", datetime(2025, 1, 20, tzinfo=UTC)),
     change("c", "blocked", "in_progress", datetime(2025, 3, 5, tzinfo=UTC)),
+    # measured by the hub: the state changed, the status did not (still in progress)
+    Event("commitment_measured", "krtc", "hub", "active", "active",
+          {"commitment": "c", "from": "on_track", "to": "behind", "status_from": "in_progress",
+           "status_to": "in_progress"}, datetime(2025, 3, 20, tzinfo=UTC)),
     Event("sign", "krtc", "test", "proposed", "active", None, datetime(2025, 1, 1, tzinfo=UTC)),  # not a commitment
 ]
 
@@ -43,6 +47,15 @@ def test_a_past_status_undoes_the_later_changes() -> None:
     assert status_at(a, changes, datetime(2025, 1, 1, tzinfo=UTC)) == "planned"
     assert status_at(a, changes, datetime(2025, 2, 1, tzinfo=UTC)) == "in_progress"
     assert status_at(a, changes, datetime(2025, 3, 1, tzinfo=UTC)) == "done"
+
+
+def test_the_hubs_own_measurements_move_statuses_too() -> None:
+    d = commitment("d", "done", None)
+    measured = [Event("commitment_measured", "krtc", "hub", "active", "active",
+                      {"commitment": "d", "from": "on_track", "to": "done", "status_from": "in_progress",
+                       "status_to": "done"}, datetime(2025, 2, 10, tzinfo=UTC))]
+    window = Window(date(2025, 1, 1), date(2025, 2, 28), ZoneInfo("UTC"), Granularity.MONTH)
+    assert [(p.open, p.done) for p in burndown([d], measured, window)] == [(1, 0), (0, 1)]
 
 
 @pytest.mark.parametrize("zone, february_open", [("UTC", 2), ("Asia/Tehran", 3)])
