@@ -50,6 +50,8 @@ class ItemVersion:
     received_at: datetime
     stored: dict[str, Any] | str  # the stored ninjs 3.x document, or its JSON text as read (decoded on use)
     notice_only: bool = False  # the item is withdrawn for the viewer: only its notice may be shown
+    # the hub media the document names, as the viewer may see them: {"id", "c2pa"} (media/links.py)
+    hub_media: tuple[dict[str, Any], ...] = ()
 
     @cached_property
     def document(self) -> dict[str, Any]:

@@ -46,6 +46,8 @@ def hub_fields(record: ItemRecord, version: ItemVersion, how: Received | None = 
     }
     if warnings is not None:
         fields["hub"]["warnings"] = warnings  # type: ignore[index]
+    if version.hub_media:  # each hub media's C2PA provenance (docs/media.md): beside the ninjs, not in it
+        fields["hub"]["media"] = [dict(m) for m in version.hub_media]  # type: ignore[index]
     if version.notice_only:  # the item is withdrawn for this recipient: said beside the notice, not in it
         fields["hub"]["withdrawn"] = True  # type: ignore[index]
     if how is not None:

@@ -42,6 +42,7 @@ from newsbridge.items.queries import ItemRecord, ItemVersion, get_item, received
 from newsbridge.media.derivatives import WITHOUT_GPS  # the original without its GPS tags
 from newsbridge.media.records import (Media, Rendition, get_media, get_rendition, items_carrying, link_item,
                                       list_renditions, own_media)
+from newsbridge.media.provenance import public
 from newsbridge.media.uploads import upload_media
 
 MEDIA_URN = "urn:newsbridge:media:"
@@ -116,6 +117,18 @@ def _rendition_lists(doc: dict[str, Any]) -> Iterator[list[Any]]:
     for association in doc.get("associations") or []:
         if isinstance(association, dict) and isinstance(association.get("renditions"), list):
             yield association["renditions"]
+
+
+def _in_order(doc: dict[str, Any], ids: set[str]) -> list[str]:
+    """``ids`` in the order the document's renditions name them."""
+    order: list[str] = []
+    for entries in _rendition_lists(doc):
+        for entry in entries:
+            href = entry.get("href") if isinstance(entry, dict) else None
+            named = href.removeprefix(MEDIA_URN) if isinstance(href, str) else None
+            if named in ids and named not in order:
+                order.append(named)
+    return order
 
 
 def media_ids(doc: dict[str, Any]) -> set[str]:
@@ -237,7 +250,9 @@ def media_versions(conn: Connection, engine: Engine, settings: Settings, viewer:
             agreement_id = how.agreement_id if how is not None else None
         offer = offer_for(conn, viewer, record.source.id, agreement_id, offers)
         doc = expand_media(version.document, record.source.id, known, owners, sign, offer, hashes)
-        out.append(replace(version, stored=doc))
+        shown = tuple({"id": m, "c2pa": public(owners[m].c2pa)} for m in _in_order(version.document, ids)
+                      if m in owners and owners[m].kind in offer.kinds)
+        out.append(replace(version, stored=doc, hub_media=shown))
     return out
 
 

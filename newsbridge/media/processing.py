@@ -26,7 +26,8 @@ from newsbridge.media.blobs import BlobStore, blob_store, copy_to_file
 from newsbridge.media.derivatives import Options, make_derivatives
 from newsbridge.media.jobs import Job, enqueue
 from newsbridge.media.probe import inspect
-from newsbridge.media.records import add_rendition, get_media, set_media_status
+from newsbridge.media.provenance import read_credentials
+from newsbridge.media.records import add_rendition, get_media, set_media_c2pa, set_media_status
 from newsbridge.media.worker import Handler, JobWorker
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ def derivatives_handler(engine: Engine, store: BlobStore, settings: Settings) ->
                     set_media_status(conn, media_id, "rejected")
                 raise
             codecs = ",".join(c for c in (probe.video_codec, probe.audio_codec) if c) or None
+            credentials = read_credentials(original, probe.content_type)  # C2PA, validated; None: none
+            with writing(engine) as conn:
+                set_media_c2pa(conn, media_id, credentials)
             if found.status == "uploaded":
                 with writing(engine) as conn:
                     set_media_status(conn, media_id, "probed", content_type=probe.content_type, kind=probe.kind,
@@ -71,7 +75,8 @@ def derivatives_handler(engine: Engine, store: BlobStore, settings: Settings) ->
                 add_rendition(conn, media_id, derivative.name, blob, derivative.content_type,
                               width=derivative.width, height=derivative.height, duration=derivative.duration)
             set_media_status(conn, media_id, "ready")
-        return {"probe": probe.facts(), "renditions": {d.name: blob.sha256 for d, blob in stored}}
+        return {"probe": probe.facts(), "renditions": {d.name: blob.sha256 for d, blob in stored},
+                "c2pa": credentials["state"] if credentials else None}
 
     return handle
 

@@ -67,11 +67,14 @@ class Media:
     status: str
     created_at: datetime
     updated_at: datetime
+    c2pa: dict[str, Any] | None = None  # C2PA credentials read from the original (media/provenance.py)
+    origin_url: str | None = None  # fetched from this URL (media/fetch.py)
 
 
 def _media(row: Any) -> Media:
     return Media(row.id, row.organization_id, row.sha256, row.content_type, row.size, row.filename, row.kind,
-                 row.width, row.height, row.duration, row.codecs, row.status, row.created_at, row.updated_at)
+                 row.width, row.height, row.duration, row.codecs, row.status, row.created_at, row.updated_at,
+                 row.c2pa, row.origin_url)
 
 
 def _rendition(row: Any) -> Rendition:
@@ -129,6 +132,19 @@ def set_media_status(conn: Connection, media_id: str, status: str, *, content_ty
         conn.execute(renditions.update().where(renditions.c.media_id == media_id, renditions.c.name == "original")
                      .values(**original))
     return get_media(conn, media_id)
+
+
+def set_media_c2pa(conn: Connection, media_id: str, credentials: dict[str, Any] | None) -> None:
+    """Keep what was read of the original's C2PA credentials (None: it carries none)."""
+    conn.execute(media.update().where(media.c.id == media_id).values(c2pa=credentials, updated_at=utcnow()))
+
+
+def provenance(conn: Connection, media_ids: Iterable[str]) -> dict[str, dict[str, Any] | None]:
+    """Each media's stored C2PA credentials (None: none), by id."""
+    ids = sorted(set(media_ids))
+    if not ids:
+        return {}
+    return {row.id: row.c2pa for row in conn.execute(sa.select(media.c.id, media.c.c2pa).where(media.c.id.in_(ids)))}
 
 
 def add_rendition(conn: Connection, media_id: str, name: str, blob: Blob, content_type: str, *,
