@@ -9,11 +9,11 @@ chart script draws from, and the SVG charts of the printable report.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import jdatetime
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_skeleton, format_timedelta
 
 from newsbridge.exchange.roadmap import CommitmentStatus
 from newsbridge.metrics import report
@@ -46,6 +46,14 @@ def short_label(day: date, locale: str) -> str:
         found = jdatetime.date.fromgregorian(date=day)
         return f"{found.year}/{found.month}/{found.day}".translate(PERSIAN_DIGITS)
     return format_date(day, "short", locale=locale)
+
+
+def duration(seconds: float | None, locale: str) -> str:
+    """A time to delivery in the locale's words, rounded to its largest unit ("5 min", "2 hr")."""
+    if seconds is None:
+        return "—"
+    text = format_timedelta(timedelta(seconds=seconds), format="short", threshold=1.0, locale=locale)
+    return text.translate(PERSIAN_DIGITS) if locale == "fa" else text
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -98,6 +106,8 @@ def _directions(card: Scorecard, names: dict[str, str], locale: str) -> list[Dir
             "items": number(total.items, locale), "deliveries": number(total.deliveries, locale),
             "corrections": number(total.corrections, locale), "withdrawn": number(total.withdrawn, locale),
             "failed": number(total.failed, locale), "pickups": number(total.pickups_declared, locale),
+            "delivery_time": f"{duration(getattr(total, 'delivery_median_seconds', None), locale)} / "
+                             f"{duration(getattr(total, 'delivery_p90_seconds', None), locale)}",
             "same_day": percent(round(100 * total.same_day_share), locale) if total.same_day_share is not None
             else "—",
             "pickup_rate": _("%(rate)s (95%% interval %(low)s to %(high)s)",
