@@ -97,6 +97,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("media_url_secret", str, "",
             "HMAC key of signed media URLs (empty: one is generated and kept in the database).", secret=True),
     Setting("media_url_ttl", int, 86_400, "Seconds a signed media URL stays valid (default 24 h)."),
+    Setting("media_ready_wait_seconds", int, 600,
+            "Seconds feeds and webhooks hold back an item whose media is still being processed (0: never)."),
 )
 
 
@@ -131,6 +133,7 @@ class Settings:
     upload_expiry_hours: float
     media_url_secret: str
     media_url_ttl: int
+    media_ready_wait_seconds: int
 
     def replace(self, **changes: Any) -> "Settings":
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -22,7 +22,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from newsbridge.db.tables import deliveries, endpoints, organizations, outbox
+from newsbridge.db.tables import deliveries, endpoints, item_media, items, media, organizations, outbox
 from newsbridge.errors import Conflict
 from newsbridge.ids import new_id
 
@@ -82,16 +82,42 @@ def next_delay(attempts: int, rng: random.Random = random.Random()) -> float | N
     return RETRY_SCHEDULE[attempts - 1] * rng.uniform(0.9, 1.1)
 
 
-def sequence(conn: Connection, now: datetime, limit: int = 2000) -> list[tuple[int, str, int]]:
+PROCESSING = ("uploaded", "probed")  # media whose derivatives (and GPS check) are not made yet
+
+
+def _media_processing() -> sa.ColumnElement[bool]:
+    """The delivery's item carries hub media still being processed (item_media: by source and uri)."""
+    return sa.exists(
+        sa.select(item_media.c.media_id)
+        .join(media, media.c.id == item_media.c.media_id)
+        .join(items, sa.and_(items.c.organization_id == item_media.c.organization_id,
+                             items.c.uri == item_media.c.item_uri))
+        .where(items.c.id == deliveries.c.item_id, media.c.status.in_(PROCESSING)))
+
+
+def sequence(conn: Connection, now: datetime, limit: int = 2000,
+             media_wait: timedelta | None = None) -> list[tuple[int, str, int]]:
     """Give feed positions to deliveries that became available, and queue their webhook messages.
 
+    ``media_wait`` (NEWSBRIDGE_MEDIA_READY_WAIT_SECONDS, given by the worker): a new or corrected
+    item that carries media still being processed waits up to that long after it became
+    available, so partners receive it with its previews and proxy (and, without GPS rights, its
+    GPS-free original) rather than before them. A withdrawal never waits, nor a version a newer
+    one has followed (versions reach a partner in order).
     Returns (delivery id, recipient id, position) for what was sequenced now.
     """
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK})
+    ready = [deliveries.c.position.is_(None), deliveries.c.available_from <= now]
+    if media_wait:
+        later = deliveries.alias("later")
+        superseded = sa.exists(sa.select(later.c.id).where(  # a newer version goes out: this one goes first
+            later.c.item_id == deliveries.c.item_id, later.c.recipient_id == deliveries.c.recipient_id,
+            later.c.version > deliveries.c.version, later.c.available_from <= now))
+        ready.append(sa.or_(deliveries.c.event == "item.withdrawn", deliveries.c.available_from <= now - media_wait,
+                            superseded, ~_media_processing()))
     due = conn.execute(sa.select(deliveries.c.id, deliveries.c.recipient_id, deliveries.c.event)
-                       .where(deliveries.c.position.is_(None), deliveries.c.available_from <= now)
-                       .order_by(deliveries.c.available_from, deliveries.c.id).limit(limit)).all()
+                       .where(*ready).order_by(deliveries.c.available_from, deliveries.c.id).limit(limit)).all()
     if not due:
         return []
     start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(deliveries.c.position), 0))).scalar_one()

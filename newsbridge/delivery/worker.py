@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -63,7 +64,7 @@ class Worker:
 
     def _sequence(self) -> int:
         with writing(self.engine) as conn:
-            done = sequence(conn, utcnow())
+            done = sequence(conn, utcnow(), media_wait=timedelta(seconds=self.settings.media_ready_wait_seconds))
             if done and conn.dialect.name == "postgresql":
                 conn.execute(sa.text(f"NOTIFY {CHANNEL}"))
         return len(done)

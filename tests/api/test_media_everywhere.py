@@ -287,3 +287,53 @@ async def test_the_atom_etag_changes_when_the_media_urls_are_signed_again(world:
     fresh = await world.client.get(f"/feeds/{world.feed_token}/atom.xml", headers={"If-None-Match": etag})
     assert fresh.status_code == 200 and fresh.headers["etag"] != etag
     assert hrefs(fresh.text) and hrefs(fresh.text).isdisjoint(hrefs(first.text))
+
+
+async def test_feeds_and_webhooks_wait_for_the_media_derivatives(world: World) -> None:
+    """Published before its derivatives exist, a picture reaches the feed and webhooks once they do:
+    with its preview and thumbnail, and (no GPS rights, none found) its original."""
+    world.data = picture(size=(1600, 1200))
+    upload_id, _ = await upload(world.client, world.source.headers, world.data, filetype="image/jpeg")
+    published = await world.client.post("/api/v1/items", json=photo_item(upload_id), headers=world.source.headers)
+    assert published.status_code == 201, published.text
+    await world.deliver()
+    assert world.receiver.requests == []
+    assert (await world.client.get("/api/v1/feed", headers=world.recipient.headers)).json()["items"] == []
+    # the API already shows it, with nothing yet it may offer this partner
+    early = await world.client.get(f"/api/v1/items/{published.json()['id']}", headers=world.recipient.headers)
+    assert early.status_code == 200 and "renditions" not in early.json()
+    hub = world.hub
+    JobWorker(hub.engine, media_handlers(hub.engine, blob_store(hub.settings), hub.settings), name="t").run_once_sync()
+    await world.deliver()
+    assert len(world.receiver.requests) == 2  # both endpoints
+    names = {r["name"] for r in world.receiver.requests[0].json()["data"]["renditions"]}
+    assert names == {"original", "preview", "thumbnail"}
+    feed = (await world.client.get("/api/v1/feed", headers=world.recipient.headers)).json()["items"]
+    assert [{r["name"] for r in e["item"]["renditions"]} for e in feed] == [names]
+
+
+async def test_an_item_waits_for_its_media_no_longer_than_the_setting(world: World) -> None:
+    world.worker.settings = world.worker.settings.replace(media_ready_wait_seconds=0)
+    upload_id, _ = await upload(world.client, world.source.headers, picture(), filetype="image/jpeg")
+    assert (await world.client.post("/api/v1/items", json=photo_item(upload_id),
+                                    headers=world.source.headers)).status_code == 201
+    await world.deliver()
+    assert len(world.receiver.requests) == 2  # gone at once, with what could be offered then
+    assert "renditions" not in world.receiver.requests[0].json()["data"]
+
+
+async def test_a_withdrawal_never_waits_and_the_held_version_goes_before_it(world: World) -> None:
+    upload_id, _ = await upload(world.client, world.source.headers, picture(), filetype="image/jpeg")
+    assert (await world.client.post("/api/v1/items", json=photo_item(upload_id),
+                                    headers=world.source.headers)).status_code == 201
+    await world.deliver()
+    assert world.receiver.requests == []  # held: the media is being processed
+    withdrawn = await world.client.post("/api/v1/items", headers=world.source.headers,
+                                        json=photo_item(upload_id, version=2, pubStatus="canceled"))
+    assert withdrawn.status_code == 201, withdrawn.text
+    await world.deliver()
+    events = [r.json()["type"] for r in sorted(world.receiver.requests, key=lambda r: r.at)]
+    assert sorted(events) == ["item.published"] * 2 + ["item.withdrawn"] * 2
+    feed = (await world.client.get("/api/v1/feed", headers=world.recipient.headers)).json()["items"]
+    assert [e["event"] for e in feed] == ["item.published", "item.withdrawn"]
+    assert "urn:newsbridge:media" not in str(feed) and all("renditions" not in e["item"] for e in feed)
