@@ -1,6 +1,7 @@
 """``newsbridge demo`` for a newcomer (issue 11): its first command shows something, it says where
 the desk is and who signs in, its roadmaps are under way today, and the README's upload example
-does not make a second version of the demo's source article."""
+does not make a second version of the demo's source article. Its 18 months of generated history
+(issue 14) make Kazakhstan–Iran keep pace and Iran–Russia slip, for the reasons the story gives."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ from newsbridge.media.records import list_renditions
 from newsbridge.web.media import read_shotlist
 from newsbridge.demo.cooperations import cooperations
 from newsbridge.exchange.roadmap import progress
+from newsbridge.db.tables import deliveries, pickups
+from newsbridge.demo.history import HISTORY_DAYS, URI_PREFIX
+from newsbridge.exchange.agreements import list_agreements
+from newsbridge.exchange.roadmap import list_commitments
+from newsbridge.ids import utcnow
+from newsbridge.metrics.pace import State
+from newsbridge.metrics.periods import Window
+from newsbridge.metrics.scorecard import scorecard
 from tests.test_cli import cli  # noqa: F401 (fixture)
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -43,7 +52,7 @@ def test_the_try_line_uses_a_key_with_something_to_show_and_the_desk_is_named(cl
 def test_the_demo_roadmaps_are_under_way_today() -> None:
     today = date.today()
     for body in cooperations(today):
-        dues = [date.fromisoformat(c["due"]) for c in body["roadmap"]]
+        dues = [date.fromisoformat(c["due"]) for c in body["roadmap"] if c.get("due")]
         assert any(d > today for d in dues) and any(c["status"] == "done" for c in body["roadmap"])
     assert cooperations(today) != cooperations(date(2020, 1, 1))  # relative to the day it is built
 
@@ -96,3 +105,40 @@ def test_the_demo_has_a_video_report_and_a_tagged_photo_with_their_renditions(cl
     assert doc["infoSources"] == [{"name": "Kazinform", "role": "credit"}]
     assert doc["descriptions"][0]["value"].startswith("Grain is loaded")
     assert any(media_dir.rglob("*")), "the media went to the configured store"
+
+
+def test_the_history_makes_one_cooperation_keep_pace_and_the_other_slip(cli, engine) -> None:  # type: ignore[no-untyped-def]
+    output = cli("demo", "--no-serve").stdout
+    assert re.search(r"History: 18 months generated, \d+ items \(\d+ corrected, \d+ withdrawn\)", output)
+    now = utcnow()
+    with reading(engine) as conn:
+        generated = sa.select(items.c.id).where(items.c.uri.startswith(URI_PREFIX))
+        first = conn.execute(sa.select(sa.func.min(item_versions.c.firstcreated))
+                             .where(item_versions.c.item_id.in_(generated))).scalar_one()
+        assert (now - first).days in (HISTORY_DAYS - 1, HISTORY_DAYS)
+        events = dict(conn.execute(sa.select(deliveries.c.event, sa.func.count()).where(
+            deliveries.c.item_id.in_(generated)).group_by(deliveries.c.event)).all())
+        assert events["item.published"] > 10_000 and events["item.updated"] > 300 and events["item.withdrawn"] > 50
+        assert conn.execute(sa.select(sa.func.count()).select_from(pickups)
+                            .where(pickups.c.item_id.in_(generated))).scalar_one() > 1000
+        irna = get_organization(conn, "irna")
+        window = Window.parse(None, None, irna.timezone, None, now.date())
+        cards = {a.title.split(" ")[0]: scorecard(conn, irna, a.id, window, now, now.date())
+                 for a in list_agreements(conn, irna)}
+        measured = {title: {c.title: c.measure["state"] for c in list_commitments(conn, card.agreement.id)
+                            if c.indicator} for title, card in cards.items()}
+    kz_ir, ir_ru = cards["Kazakhstan–Iran"], cards["Iran–Russia"]
+    assert kz_ir.pace.state is State.KEEPING_PACE, kz_ir.pace.reasons
+    assert ir_ru.pace.state is State.SLIPPING
+    parts = {c.name: c for c in ir_ru.pace.components}
+    assert parts["volume_trend"].met is False and any("a significant fall" in r for r in ir_ru.pace.reasons)
+    assert parts["balance"].met is False
+    thin = min(ir_ru.figures.directions, key=lambda d: d.total.items)
+    assert thin.source == "irna" and {d.recipient for d in ir_ru.figures.directions
+                                      if d.source == "irna" and d.total.items == thin.total.items} >= {"ria"}
+    russian = ir_ru.figures.direction("ria", "irna").total.items
+    assert ir_ru.figures.direction("irna", "ria").total.items < russian / 3  # Persian -> Russian is thin
+    # the roadmaps' measured commitments, measured by the hub when the demo was built
+    assert set(measured["Kazakhstan–Iran"].values()) == {"on_track", "waiting"}
+    assert measured["Kazakhstan–Iran"]["Launch joint projects and joint production"] == "waiting"
+    assert measured["Iran–Russia"]["At least 10 items a week from IRNA to RIA Novosti"] == "off_track"

@@ -14,6 +14,7 @@ from newsbridge.accounts.organizations import create_organization, get_organizat
 from newsbridge.db.engine import reading, writing
 from newsbridge.delivery.outbox import sequence
 from newsbridge.demo.cooperations import SEED_SUBJECTS, cooperations
+from newsbridge.demo.history import HistoryReport, generate_history
 from newsbridge.demo.media import load_demo_media
 from newsbridge.demo.stories import PICKUPS, STORIES
 from newsbridge.desk.pickups import record_pickup
@@ -54,6 +55,7 @@ class DemoReport:
     keys: list[tuple[str, str]] = field(default_factory=list)  # org, key
     items: list[tuple[str, str, str]] = field(default_factory=list)  # org, item id, file (or what the media is)
     agreements: list[str] = field(default_factory=list)  # titles
+    history: HistoryReport = field(default_factory=HistoryReport)  # 18 months generated (history.py)
 
 
 def seed_text(name: str) -> bytes:
@@ -63,8 +65,10 @@ def seed_text(name: str) -> bytes:
 def load_demo(engine: Engine, ingestor: Ingestor) -> DemoReport:
     """Fill an empty, migrated database with the demo partners, their signed agreements and
     roadmaps, and ingest the seed articles, stories and media (a Silk Way TV video report, a
-    Kazinform photo), which are then routed under those agreements."""
+    Kazinform photo), which are then routed under those agreements. Before them: 18 months of
+    generated exchange history (history.py); the worker measures the roadmaps' commitments."""
     report = DemoReport()
+    now = utcnow()
     with writing(engine) as conn:
         for slug, name, parent, country, languages, zone, credit in ORGANIZATIONS:
             create_organization(conn, slug, name, parent=parent, country=country, languages=languages,
@@ -76,13 +80,15 @@ def load_demo(engine: Engine, ingestor: Ingestor) -> DemoReport:
         for org in KEYED:
             _key, raw = create_api_key(conn, org, ("publish", "read", "manage"), label="demo")
             report.keys.append((org, raw))
-        for body in cooperations(utcnow().date()):
+        for body in cooperations(now.date()):
             proposer = get_organization(conn, body["parties"][0])
             agreement = create_agreement(conn, proposer, "demo", body)
             act(conn, agreement.id, Action.PROPOSE, proposer, "demo")
             for slug in body["parties"]:
                 act(conn, agreement.id, Action.SIGN, get_organization(conn, slug), "demo")
             report.agreements.append(agreement.title)
+    with writing(engine) as conn:
+        report.history = generate_history(conn, now.date(), now)
     for org_slug, filename in SEEDS:
         with reading(engine) as conn:
             org = get_organization(conn, org_slug)

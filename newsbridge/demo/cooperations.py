@@ -5,6 +5,9 @@ production" and a comprehensive roadmap to sign (Kazinform, 26 April 2023). Iran
 Russian media: some 20 cooperation topics, among them exchanging news, exchanging technical
 and media technologies and raising reporters' professional level, and a complaint that
 media cooperation "has not kept pace" with political ties (Pars Today, 12 July 2018).
+
+Both carry pace targets and roadmap commitments the hub measures itself (docs/metrics.md); the
+demo's generated history (history.py) makes the first keep pace and the second slip.
 """
 
 from __future__ import annotations
@@ -31,13 +34,23 @@ KAZAKHSTAN_IRAN: dict[str, Any] = {
     ],
     # Due days are offsets from the day the demo is built (see cooperations()): a fresh demo shows a
     # roadmap under way (some done, one late, the rest ahead), never one stuck years in the past.
+    "targets": {"balance": 0.5, "topic_coverage": 0.8, "same_day_share": 0.6, "pickup_rate": 0.15,
+                "volume_not_falling": True},
     "roadmap": [
         {"title": "Exchange content and news between Kazinform and IRNA every day", "owner": "krtc",
          "due": -60, "status": "done"},
+        {"title": "At least 30 items a week from the Complex's outlets to IRNA", "owner": "krtc",
+         "indicator": {"kind": "items_per_period", "from": "krtc", "to": "irna", "at_least": 30, "per": "week"}},
+        {"title": "At least 30 items a week from IRNA to the Complex", "owner": "irna",
+         "indicator": {"kind": "items_per_period", "from": "irna", "to": "krtc", "at_least": 30, "per": "week"}},
+        {"title": "Economic news both ways every month", "owner": "irna",
+         "indicator": {"kind": "topic_every_month", "topic": ECONOMY, "at_least": 10}},
+        {"title": "One in five exchanged items picked up (over eight weeks)", "owner": "krtc",
+         "indicator": {"kind": "pickup_rate", "at_least": 0.2, "weeks": 8}},
         {"title": "Launch joint projects and joint production", "owner": "irna", "due": 90,
-         "status": "in_progress"},
+         "indicator": {"kind": "deliverables", "at_least": 3, "by": 240}},
         {"title": "Sign a comprehensive roadmap for bilateral media relations", "owner": "krtc",
-         "due": -20, "status": "in_progress"},
+         "due": -20, "status": "done"},
         {"title": "Co-produce programmes in the Jibek Joly and Silk Way TV studios", "owner": "krtc",
          "due": 5, "status": "planned"},
         {"title": "Documentary on the cultural ties between Kazakhstan and Iran", "owner": "krtc",
@@ -51,7 +64,8 @@ IRAN_RUSSIA: dict[str, Any] = {
     "valid_from": "2018-07-11",
     "valid_until": "2028-07-10",
     "terms": [
-        {"from": "irna", "topics": [POLITICS, ECONOMY, CULTURE, MASS_MEDIA, SCIENCE], "languages": ["fa", "en", "ru"],
+        # IRNA shares its Russian-language service under this pact
+        {"from": "irna", "topics": [POLITICS, ECONOMY, CULTURE, MASS_MEDIA, SCIENCE], "languages": ["ru"],
          "usage_terms": USAGE},
         {"from": "parstoday", "topics": [POLITICS, ECONOMY, CULTURE, MASS_MEDIA, SCIENCE],
          "languages": ["fa", "en", "ru"], "usage_terms": USAGE},
@@ -61,6 +75,10 @@ IRAN_RUSSIA: dict[str, Any] = {
     "roadmap": [
         {"title": "Exchange news between Iranian and Russian agencies", "owner": "irna", "due": -120,
          "status": "done"},
+        {"title": "At least 10 items a week from IRNA to RIA Novosti", "owner": "irna",
+         "indicator": {"kind": "items_per_period", "from": "irna", "to": "ria", "at_least": 10, "per": "week"}},
+        {"title": "Science news every month, either way", "owner": "ria",
+         "indicator": {"kind": "topic_every_month", "topic": SCIENCE, "at_least": 4}},
         {"title": "Exchange technical and media technologies", "owner": "ria", "due": 60,
          "status": "in_progress"},
         {"title": "Raise the professional level of reporters (training and exchanges)", "owner": "ria",
@@ -83,7 +101,10 @@ def cooperations(today: date) -> list[dict[str, Any]]:
     bodies = deepcopy(COOPERATIONS)
     for body in bodies:
         for commitment in body["roadmap"]:
-            commitment["due"] = (today + timedelta(days=commitment["due"])).isoformat()
+            if "due" in commitment:
+                commitment["due"] = (today + timedelta(days=commitment["due"])).isoformat()
+            if (commitment.get("indicator") or {}).get("by") is not None:
+                commitment["indicator"]["by"] = (today + timedelta(days=commitment["indicator"]["by"])).isoformat()
     return bodies
 # Media Topics the publishers assign to the plain-text seed articles (their wires carry none).
 SEED_SUBJECTS = {

@@ -172,6 +172,10 @@ def parse_indicator(raw: Any, slugs: Mapping[str, str], where: str) -> dict[str,
     return found
 
 
+def _measured(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
 def indicator_json(stored: Mapping[str, Any] | None, slug_of: Mapping[str, str]) -> dict[str, Any] | None:
     """A stored indicator as people read it: party slugs instead of ids."""
     if stored is None:
@@ -209,7 +213,8 @@ def _values(spec: Mapping[str, Any], slugs: Mapping[str, str], where: str, *, pa
     if "evidence" in spec:
         values["evidence"] = _evidence(spec["evidence"], f"{where}.evidence")
     if "indicator" in spec:
-        values["indicator"] = parse_indicator(spec["indicator"], slugs, f"{where}.indicator")
+        # SQL NULL, not JSON null, for "followed by hand": the worker looks for indicators IS NOT NULL
+        values["indicator"] = parse_indicator(spec["indicator"], slugs, f"{where}.indicator") or sa.null()
     return values
 
 
@@ -224,9 +229,9 @@ def add_commitments(conn: Connection, agreement_id: str, party_ids: Sequence[str
     for offset, spec in enumerate(specs, start=1):
         if not isinstance(spec, Mapping):
             raise InvalidInput("a commitment must be an object", field=f"roadmap[{offset - 1}]")
-        values = {"notes": "", "evidence": [], "owner_id": None, "due": None, "indicator": None,
+        values = {"notes": "", "evidence": [], "owner_id": None, "due": None, "indicator": sa.null(),
                   **_values(spec, slugs, f"roadmap[{offset - 1}]", partial=False)}
-        if values["indicator"] is not None and values["status"] not in ("planned", "in_progress", *MANUAL_ON_MEASURED):
+        if _measured(values["indicator"]) and values["status"] not in ("planned", "in_progress", *MANUAL_ON_MEASURED):
             raise InvalidInput("the hub measures this commitment and says when it is done; send no status, or "
                                "blocked or dropped", field=f"roadmap[{offset - 1}].status")
         _check_items(conn, viewer, values["evidence"], f"roadmap[{offset - 1}]")
@@ -262,13 +267,13 @@ def update_commitment(conn: Connection, agreement_id: str, party_ids: Sequence[s
     _check_items(conn, viewer, values.get("evidence", []))
     before = conn.execute(sa.select(commitments.c.status, commitments.c.title, commitments.c.indicator).where(
         commitments.c.id == commitment_id, commitments.c.agreement_id == agreement_id)).first()
-    measured = values["indicator"] if "indicator" in values else (before.indicator if before else None)
-    if measured is not None and values.get("status") not in (None, *MANUAL_ON_MEASURED):
+    measured = _measured(values["indicator"]) if "indicator" in values else bool(before and before.indicator)
+    if measured and values.get("status") not in (None, *MANUAL_ON_MEASURED):
         raise InvalidInput("the hub measures this commitment and says when it is done: you can set blocked, "
                            "dropped or in_progress (to measure it again), or remove its indicator (null)",
                            field="status")
     if "indicator" in values and (before is None or values["indicator"] != before.indicator):
-        values.update(measure=None, measured_at=None)  # measured anew by whoever reads it next
+        values.update(measure=sa.null(), measured_at=None)  # measured anew by whoever reads it next
     done = conn.execute(commitments.update().where(commitments.c.id == commitment_id,
                                                    commitments.c.agreement_id == agreement_id)
                         .values(updated_at=utcnow(), **values))

@@ -296,6 +296,8 @@ def measure_agreement(conn: Connection, agreement_id: str, now: datetime) -> int
                                                      commitments.c.indicator.is_not(None))).all()
     changed = 0
     for row in rows:
+        if not row.indicator:  # a JSON null written by an older hub: followed by hand
+            continue
         found = measure_one(conn, agreement, row.indicator, row.due, row.owner_id, now)
         if row.status in ("blocked", "dropped"):
             found = Measurement(**{**asdict(found), "state": Measured(row.status)})

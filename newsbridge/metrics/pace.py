@@ -128,8 +128,10 @@ def _balance(figures: Figures, targets: Targets) -> Component:
     if value is None:
         return Component("balance", None, _target(target), None if target is None else False,
                          "nothing was shared either way in the period", {"items": totals})
-    thin = min(figures.directions, key=lambda d: d.total.items)
-    words = f"the thinnest direction ({thin.source} to {thin.recipient}) carried {value:.2f} of the busiest"
+    least = min(d.total.items for d in figures.directions)
+    thin = [f"{d.source} to {d.recipient}" for d in figures.directions if d.total.items == least]
+    words = (f"the thinnest direction{'s' if len(thin) > 1 else ''} ({', '.join(thin)}) carried {value:.2f} "
+             f"of the busiest")
     return Component("balance", value, _target(target), None if target is None else value >= target, words,
                      {"items": totals})
 

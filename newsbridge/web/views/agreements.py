@@ -28,12 +28,17 @@ from newsbridge.exchange.agreements import (Agreement, act, create_agreement, ge
 from newsbridge.exchange.lifecycle import TRANSITIONS, Action, Status
 from newsbridge.exchange.roadmap import (CommitmentStatus, add_commitments, list_commitments, progress,
                                          update_commitment)
+from newsbridge.exchange.pace_targets import PaceTargets
 from newsbridge.exchange.terms import DEFAULT_CREDIT, Terms, render_credit
+from newsbridge.metrics.indicators import measure_if_running
 from newsbridge.vocab import topic_labels
 from newsbridge.vocab.mediatopics import normalize_qcode, vocabulary
 from newsbridge.web.context import Viewer, checked_form, page, viewer
 from newsbridge.web.i18n import N_, gettext_for
+from newsbridge.web.roadmap_measure import STATES as MEASURE_STATES, measure_view
+from newsbridge.web.targets_form import LABELS as TARGET_LABELS, form_field, targets_body, targets_values
 from newsbridge.web.wording import Sharing, terms_sentences
+from newsbridge.web.mediarules import media_sentences
 
 
 router = APIRouter(include_in_schema=False)
@@ -111,13 +116,15 @@ def _detail(conn: Connection, who: Viewer, agreement_id: str) -> dict[str, Any]:
     today = date.today()
     return {"agreement": agreement, "badge": BADGES[agreement.status], "buttons": _buttons(agreement, who),
             "sharing": [terms_sentences(_sharing(t, orgs, agreement.title, who.locale), who.locale)
+                        + media_sentences(t.media, t.types, {o.id: o.name for o in orgs.values()}, who.locale)
                         for t in agreement.terms],
             "may_edit": agreement.party(who.organization.id) is not None and who.may("manage"),
             "columns": [(s, label, [c for c in items if c.status is s]) for s, label in COLUMNS.items()],
             "statuses": COLUMNS, "progress": progress(items, today), "names": names,
             "overdue": {c.id for c in items if c.due and c.due < today
                         and c.status not in (CommitmentStatus.DONE, CommitmentStatus.DROPPED)},
-            "events": events}
+            "events": events, "measure_states": MEASURE_STATES,
+            "measures": {c.id: measure_view(agreement.id, c, names) for c in items}}
 
 
 def _agreement_page(request: Request, who: Viewer, agreement_id: str, status: int = 200, **extra: Any) -> HTMLResponse:
@@ -177,7 +184,7 @@ def _blank() -> dict[str, Any]:
         values.update({f"{d}_share": "on", f"{d}_topics": [], f"{d}_extra_topics": "", f"{d}_languages": [],
                        f"{d}_extra_languages": "", f"{d}_delay_minutes": "0", f"{d}_credit_line": DEFAULT_CREDIT,
                        f"{d}_usage_terms": "", f"{d}_allow_translation": "on", f"{d}_allow_republication": "on"})
-    return values
+    return {**values, **targets_values(PaceTargets())}
 
 
 def _entered(form: FormData) -> dict[str, Any]:
@@ -219,12 +226,15 @@ def _body(who: Viewer, values: dict[str, Any]) -> tuple[dict[str, Any], list[str
         raise InvalidInput("tick at least one direction: what you share, or what your partners share",
                            field="ours_share")
     return {"title": values["title"], "parties": [who.organization.slug, *partners], "valid_from": values["valid_from"],
-            "valid_until": values["valid_until"], "terms": terms}, directions
+            "valid_until": values["valid_until"], "terms": terms, "targets": targets_body(values)}, directions
 
 
 def _error(exc: NewsbridgeError, directions: list[str]) -> dict[str, str | None]:
     """The service names fields of its JSON body (``terms[1].topics``); name the form's instead."""
     field = exc.field or ""
+    if target := form_field(field):
+        return {"field": target, "section": N_("Pace targets"), "message": exc.message,
+                "label": TARGET_LABELS.get(target.removeprefix("target_"))}
     if found := re.match(r"terms\[(\d+)\]\.?(\w*)", field):
         field = f"{directions[int(found[1])]}_{found[2] or 'share'}"
     field = {"parties": "partners"}.get(field, field)
@@ -241,7 +251,7 @@ def _form_page(request: Request, who: Viewer, values: dict[str, Any], status: in
         others = [o for o in others if amending.party(o.id) is not None]
     names = Locale.parse(who.locale).languages
     return page(request, "agreement_new.html", who, status=status, values=values, error=error, amending=amending,
-                partners=[(o.slug, o.name) for o in others],
+                target_labels=TARGET_LABELS, partners=[(o.slug, o.name) for o in others],
                 topics=[(q, topic_label(q, who.locale)) for q in TOP_TOPICS],
                 languages=[(code, names.get(code, code)) for code in LANGUAGES])
 
@@ -288,6 +298,7 @@ def _values_of(agreement: Agreement, who: Viewer) -> dict[str, Any]:
                                                                 if p.id != who.organization.id],
                   valid_from=agreement.valid_from.isoformat() if agreement.valid_from else "",
                   valid_until=agreement.valid_until.isoformat() if agreement.valid_until else "")
+    values.update(targets_values(agreement.targets))
     ours = next((t for t in agreement.terms if t.from_id == who.organization.id), None)
     theirs = next((t for t in agreement.terms if t.from_id != who.organization.id), None)
     for d, term in (("ours", ours), ("theirs", theirs)):
@@ -432,6 +443,7 @@ def _change_roadmap_sync(request: Request, who: Viewer, agreement_id: str,
             if agreement.party(who.organization.id) is None:
                 raise Forbidden("only a party itself can change the roadmap, not its outlets", field="id")
             change(conn, agreement, form)
+            measure_if_running(conn, agreement.id)  # a measured commitment shows its figure at once
     except InvalidInput as exc:
         return _agreement_page(request, who, agreement_id, status=exc.status, flash=exc.message, flash_kind="error")
     return _back(agreement_id, done, "#roadmap")
