@@ -74,11 +74,13 @@ def find_mentions(conn: Connection, project: Project, text: str) -> list[tuple[s
 
 
 def _comments(conn: Connection, deliverable_id: str) -> list[Comment]:
-    emails = dict(conn.execute(sa.select(members.c.id, members.c.email)))
     rows = conn.execute(sa.select(draft_comments, organizations.c.slug)
                         .join(organizations, organizations.c.id == draft_comments.c.organization_id)
                         .where(draft_comments.c.deliverable_id == deliverable_id)
-                        .order_by(draft_comments.c.created_at, draft_comments.c.id))
+                        .order_by(draft_comments.c.created_at, draft_comments.c.id)).all()
+    named = {m for r in rows for m in r.mentions}
+    emails = {r.id: r.email for r in conn.execute(sa.select(members.c.id, members.c.email)
+                                                  .where(members.c.id.in_(named)))} if named else {}
     return [Comment(r.id, r.language, r.revision, r.parent_id, r.body, [emails.get(m, "") for m in r.mentions],
                     r.slug, r.author, r.created_at, r.resolved_at, r.resolved_by) for r in rows]
 

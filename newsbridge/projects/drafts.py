@@ -144,7 +144,11 @@ def read_save(engine: Engine, organization: Organization, deliverable_kind: str,
         elif not isinstance(entry.get("upload"), str):
             raise InvalidInput("each media entry names an upload or a media id", field=f"media[{i}]")
         entries.append(dict(entry))
-    resolved, ids = resolve_uploads(engine, organization, {"renditions": entries}) if entries else ({}, set())
+    try:
+        resolved, ids = resolve_uploads(engine, organization, {"renditions": entries}) if entries else ({}, set())
+    except NotFound as exc:
+        raise InvalidInput(f"{exc.message}: media names finished uploads or media of your own organization",
+                           field="media") from None
     content = DraftContent(text_field(data, "headline", limit=1000), text_field(data, "lead", limit=5000), body,
                            shots, tuple(resolved.get("renditions", [])))
     return DraftSave(content, base, frozenset(ids))

@@ -134,7 +134,8 @@ def member_of(conn: Connection, org: Organization, email: Any, field: str = "mem
     sides = {org.id, org.parent_id} - {None}
     if row is None or row.organization_id not in sides:
         raise InvalidInput(f"{email!r} is no member of {org.slug}", field=field)
-    return Member(**{k: v for k, v in row._mapping.items() if k != "password_hash"})
+    values = {k: v for k, v in row._mapping.items() if k != "password_hash"}
+    return Member(**{**values, "role": Role(values["role"])})
 
 
 def actor_for(conn: Connection, org: Organization, email: Any, fallback: str) -> Actor:
