@@ -35,10 +35,10 @@ from newsbridge.vocab import topic_labels
 from newsbridge.vocab.mediatopics import normalize_qcode, vocabulary
 from newsbridge.web.context import Viewer, checked_form, page, viewer
 from newsbridge.web.i18n import N_, gettext_for
+from newsbridge.web.mediarules import media_sentences
 from newsbridge.web.roadmap_measure import STATES as MEASURE_STATES, measure_view
 from newsbridge.web.targets_form import LABELS as TARGET_LABELS, form_field, targets_body, targets_values
 from newsbridge.web.wording import Sharing, terms_sentences
-from newsbridge.web.mediarules import media_sentences
 
 
 router = APIRouter(include_in_schema=False)
