@@ -323,10 +323,13 @@ def rss(entries: list[Entry], org: Organization, self_url: str, home_url: str, i
     (not a permalink: the item and version), ``link`` to the item on the desk, ``pubDate`` (the change
     time, as Atom's ``updated``), the HTML body as ``description`` (a withdrawal: the notice), the event
     as ``category``; the source as ``dc:creator`` (RSS's ``author`` must be an e-mail address), credit
-    line and usage terms as ``dc:rights``, the language as ``dc:language``; the item in the token's
-    format as ``enclosure``."""
+    line and usage terms as ``dc:rights``, the language as ``dc:language``; its media (signed for the
+    reader) as Media RSS ``media:content`` and, RSS having one enclosure per item, the original (else
+    the proxy or preview) as ``enclosure``; an item without media has the item in the token's format
+    there."""
     feed = FeedGenerator()
     feed.load_extension("dc")
+    feed.load_extension("media")
     feed.title(f"Newsbridge: received by {org.name}")
     feed.description("Items partners delivered under exchange agreements")
     feed.link(href=home_url, rel="alternate")
@@ -345,6 +348,8 @@ def rss(entries: list[Entry], org: Organization, self_url: str, home_url: str, i
         if language := entry.version.document.get("language"):
             item.dc.dc_language(language)
         item.description(WITHDRAWN_SUMMARY if _withdrawn(entry) else (_html_body(entry) or _headline(entry)))
+        for rendition in media_renditions(entry):  # every rendition in Media RSS, the enclosure's first
+            item.media.content(_media_rss(rendition, rendition is primary_rendition(entry)), group=None)
         # RSS has one enclosure per item: the media when the item carries some, else the item's document
         if media := primary_rendition(entry):
             item.enclosure(url=media["href"], length=str(media.get("sizeInBytes") or 0),
@@ -380,6 +385,20 @@ def jsonfeed(entries: list[Entry], org: Organization, feed_url: str, next_url: s
     if next_url:
         body["next_url"] = next_url
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def _media_rss(rendition: dict[str, Any], default: bool) -> dict[str, str]:
+    """A Media RSS ``media:content`` of a rendition (every value as text, as feedgen writes it)."""
+    kind = str(rendition.get("contentType") or "").split("/")[0]
+    out = {"url": rendition["href"], "type": rendition.get("contentType") or "application/octet-stream",
+           "medium": kind if kind in ("image", "video", "audio") else "document",
+           "isDefault": "true" if default else "false"}
+    for key, name in (("sizeInBytes", "fileSize"), ("width", "width"), ("height", "height")):
+        if rendition.get(key):
+            out[name] = str(rendition[key])
+    if rendition.get("duration"):
+        out["duration"] = str(round(rendition["duration"]))
+    return out
 
 
 def _attachment(rendition: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import feedparser
 import httpx
 import pytest
 from desk_session import DeskSession, sign_in
@@ -217,6 +218,16 @@ async def test_every_channel_carries_signed_hub_urls_for_the_reader_only(world: 
     assert 'rel="enclosure"' in answers["atom.xml"] and 'type="image/jpeg"' in answers["atom.xml"]
     assert f'length="{len(world.data)}"' in answers["atom.xml"]
     assert "<enclosure" in answers["rss.xml"] and f'length="{len(world.data)}"' in answers["rss.xml"]
+    # Media RSS lists every rendition: 3 of the photo item, 3 of the story's photo association
+    assert answers["rss.xml"].count("<media:content") == 6 and 'medium="image"' in answers["rss.xml"]
+    assert answers["rss.xml"].count('isDefault="true"') == 2 and 'width="1600"' in answers["rss.xml"]
+    # and feed readers see them so (feedparser, what partners' aggregators use)
+    for name in ("rss.xml", "atom.xml"):
+        parsed = feedparser.parse(answers[name])
+        assert not parsed.bozo, (name, parsed.bozo_exception)
+        assert all(e.enclosures and all(x.href in hrefs(answers[name]) for x in e.enclosures)
+                   for e in parsed.entries), name
+    assert all(len(e.media_content) == 3 for e in feedparser.parse(answers["rss.xml"]).entries)
     assert '"size_in_bytes": %d' % len(world.data) in answers["feed.json"]
     g2 = answers[f"item newsml-g2 {world.item_ids[0]}"]
     assert f'size="{len(world.data)}"' in g2 and 'width="1600"' in g2 and 'height="1200"' in g2
