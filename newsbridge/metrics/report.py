@@ -28,6 +28,7 @@ LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 42  # plot margins (mirrored for right-to
 @dataclass(frozen=True)
 class Series:
     values: Sequence[float | None]  # one per label; None: nothing to show in that period
+    intervals: Sequence[tuple[float, float] | None] | None = None  # drawn as whiskers (lines only)
 
 
 def _defs() -> str:
@@ -174,6 +175,15 @@ def line_chart(labels: Sequence[str], series: Sequence[Series], fmt: Callable[[f
                 parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" stroke-width="1.8" '
                              f'stroke-dasharray="{DASHES[number % len(DASHES)]}"/>')
             parts.extend(_marker(marker, x, y, colour) for x, y in run)
+        for index, interval in enumerate(found.intervals or ()):
+            if interval is None or found.values[index] is None:
+                continue
+            x, width = frame.slot(index)
+            centre = x + width / 2 + (number - (len(series) - 1) / 2) * 3  # side by side, not on top
+            low, high = frame.y(interval[0]), frame.y(interval[1])
+            parts.append(f'<path d="M{centre:.1f},{low:.1f} V{high:.1f} M{centre - 2.5:.1f},{low:.1f} h5 '
+                         f'M{centre - 2.5:.1f},{high:.1f} h5" stroke="{colour}" stroke-width="0.9" fill="none" '
+                         f'opacity="0.8"/>')
     return _svg("".join(parts), title)
 
 

@@ -18,6 +18,7 @@ from babel.dates import format_date, format_skeleton, format_timedelta
 from newsbridge.exchange.roadmap import CommitmentStatus
 from newsbridge.metrics import report
 from newsbridge.metrics.burndown import BurnPoint
+from newsbridge.metrics.pace import MIN_PICKUP_BASE, wilson
 from newsbridge.metrics.periods import Granularity
 from newsbridge.metrics.scorecard import Scorecard, pickup_rate
 from newsbridge.vocab import topic_labels
@@ -56,6 +57,14 @@ def duration(seconds: float | None, locale: str) -> str:
     return text.translate(PERSIAN_DIGITS) if locale == "fa" else text
 
 
+def _interval(part: int, whole: int) -> tuple[float, float] | None:
+    """The Wilson 95 % interval in percent, only from 20 received items on (as the pace shows it)."""
+    if whole < MIN_PICKUP_BASE:
+        return None
+    low, high = wilson(part, whole)
+    return round(100 * low, 1), round(100 * high, 1)
+
+
 def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
@@ -78,6 +87,8 @@ class ChartView:
     labels: list[str]
     series: list[tuple[str, list[float | None]]]  # (name, one value per period)
     steps: bool = False
+    # per series, per period: a 95 % interval (low, high) in the chart's unit, or None (pickup rate only)
+    intervals: list[list[tuple[float, float] | None]] | None = None
 
     def rows(self, locale: str) -> list[tuple[str, list[str]]]:
         """The table view: one row per period, one cell per series."""
@@ -85,12 +96,21 @@ class ChartView:
             if value is None:
                 return "—"
             return percent(round(value), locale) if self.unit == "percent" else number(value, locale)
-        return [(label, [shown(values[i]) for _name, values in self.series]) for i, label in enumerate(self.labels)]
+
+        def cell(series: int, period: int) -> str:
+            text = shown(self.series[series][1][period])
+            interval = self.intervals[series][period] if self.intervals else None
+            if interval is not None:
+                text += f" ({shown(interval[0])}–{shown(interval[1])})"
+            return text
+        return [(label, [cell(s, i) for s in range(len(self.series))]) for i, label in enumerate(self.labels)]
 
     def spec(self) -> dict[str, Any]:
         """What the chart script draws from (``static/js/metrics.js``)."""
         return {"kind": self.kind, "unit": self.unit, "labels": self.labels, "steps": self.steps, "title": self.title,
-                "series": [{"name": name, "values": values} for name, values in self.series]}
+                "series": [{"name": name, "values": values,
+                            "intervals": self.intervals[index] if self.intervals else None}
+                           for index, (name, values) in enumerate(self.series)]}
 
 
 def _directions(card: Scorecard, names: dict[str, str], locale: str) -> list[DirectionView]:
@@ -133,7 +153,8 @@ def charts(card: Scorecard, burn: list[BurnPoint], directions: list[DirectionVie
                           for v, d in zip(directions, series)])
     pickup = ChartView("pickup", _(CHART_TITLES["pickup"]), "line", "percent", labels,
                        [(v.name, [_share(c.picked_up, c.items) for c in d.series.values()])
-                        for v, d in zip(directions, series)])
+                        for v, d in zip(directions, series)],
+                       intervals=[[_interval(c.picked_up, c.items) for c in d.series.values()] for d in series])
     burndown = ChartView("burndown", _(CHART_TITLES["burndown"]), "line", "count",
                          [period_label(p.period, window.granularity, locale) for p in burn],
                          [(_("Open commitments"), [float(p.open) for p in burn]),
@@ -202,7 +223,8 @@ def report_svgs(card: Scorecard, burn: list[BurnPoint], found: list[ChartView], 
     svgs = {}
     for chart in found:
         labels = burn_days if chart.key == "burndown" else days
-        series = [report.Series(values) for _name, values in chart.series]
+        series = [report.Series(values, chart.intervals[i] if chart.intervals else None)
+                  for i, (_name, values) in enumerate(chart.series)]
         if chart.unit == "percent":
             svgs[chart.key] = report.line_chart(labels, series, lambda v: percent(round(v), locale), chart.title,
                                                 top=100, rtl=rtl)

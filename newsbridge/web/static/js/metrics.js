@@ -41,6 +41,36 @@
     return g.createPattern(tile, "repeat");
   }
 
+  // The 95 % interval of a rate, as a whisker through the point (only periods with enough items have one).
+  var whiskers = {
+    id: "whiskers",
+    afterDatasetsDraw: function (chart) {
+      var ctx = chart.ctx;
+      var scale = chart.scales.y;
+      var count = chart.data.datasets.length;
+      chart.data.datasets.forEach(function (dataset, index) {
+        if (!dataset.intervals || !chart.isDatasetVisible(index)) { return; }
+        ctx.save();
+        ctx.strokeStyle = dataset.borderColor;
+        ctx.lineWidth = 1;
+        ctx.globalAlpha = 0.75;
+        chart.getDatasetMeta(index).data.forEach(function (point, period) {
+          var interval = dataset.intervals[period];
+          if (!interval || dataset.data[period] === null) { return; }
+          var x = point.x + (index - (count - 1) / 2) * 3;
+          var low = scale.getPixelForValue(interval[0]);
+          var high = scale.getPixelForValue(interval[1]);
+          ctx.beginPath();
+          ctx.moveTo(x, low); ctx.lineTo(x, high);
+          ctx.moveTo(x - 3, low); ctx.lineTo(x + 3, low);
+          ctx.moveTo(x - 3, high); ctx.lineTo(x + 3, high);
+          ctx.stroke();
+        });
+        ctx.restore();
+      });
+    }
+  };
+
   function formatter(data, unit) {
     var numbers = new Intl.NumberFormat(data.locale, {maximumFractionDigits: 1});
     if (unit === "percent") {
@@ -60,7 +90,7 @@
       return {label: series.name, data: series.values, borderColor: colour, backgroundColor: colour,
               borderDash: DASHES[index % DASHES.length], pointStyle: POINTS[index % POINTS.length],
               pointRadius: spec.spark ? 0 : 3.5, borderWidth: spec.spark ? 1.6 : 2, stepped: spec.steps ? "before" : false,
-              spanGaps: false, tension: 0};
+              spanGaps: false, tension: 0, intervals: series.intervals || null};
     });
   }
 
@@ -79,12 +109,15 @@
         interaction: {mode: "index", intersect: false},
         scales: {x: {reverse: rtl, display: !spark, ticks: {autoSkip: true, maxRotation: 0}}, y: y},
         plugins: {
-          legend: {display: !spark, rtl: rtl, labels: {usePointStyle: spec.kind === "line"}},
+          legend: {display: !spark, rtl: rtl, labels: {usePointStyle: spec.kind === "line", boxWidth: 10, boxHeight: 10}},
           tooltip: {rtl: rtl, callbacks: {label: function (item) {
-            return item.dataset.label + ": " + format(item.raw);
+            var interval = item.dataset.intervals && item.dataset.intervals[item.dataIndex];
+            var text = item.dataset.label + ": " + format(item.raw);
+            return interval ? text + " (" + format(interval[0]) + "–" + format(interval[1]) + ")" : text;
           }}}
         }
-      }
+      },
+      plugins: [whiskers]
     });
   }
 
