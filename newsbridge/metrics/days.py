@@ -65,6 +65,16 @@ Key = tuple[str, str, int]  # (source party id, recipient id, local day number)
 Days = dict[Key, Day]
 
 
+def published_sql() -> sa.ColumnElement[datetime]:
+    """When a version was published: ``firstcreated``, else its ``versioncreated``, else when the hub
+    received it, and never later than that (a source's clock ahead of ours). So a delivery never
+    arrives before its publication, and a day's items are found among the deliveries arriving
+    from that day on (the index on deliveries(agreement_id, arrives_at))."""
+    declared = sa.func.coalesce(item_versions.c.firstcreated, item_versions.c.versioncreated,
+                                item_versions.c.received_at)
+    return sa.case((declared > item_versions.c.received_at, item_versions.c.received_at), else_=declared)
+
+
 def _party_of(org_column: sa.ColumnElement[str], parent_column: sa.ColumnElement[str],
               party_ids: Sequence[str]) -> sa.ColumnElement[str]:
     """The party an organization acts for: itself when it is a party, else its holding."""
@@ -79,8 +89,7 @@ class DayQuery:
         self.party_ids = [p.id for p in agreement.parties]
         self.source_org = organizations.alias("source_org")
         self.source = _party_of(items.c.organization_id, self.source_org.c.parent_id, self.party_ids).label("source")
-        self.published = sa.func.coalesce(item_versions.c.firstcreated, item_versions.c.versioncreated,
-                                          item_versions.c.received_at)
+        self.published = published_sql()
 
     def day(self, column: sa.ColumnElement[datetime]) -> sa.ColumnElement[int]:
         return self.window.local_day(column, self.dialect)
@@ -96,6 +105,7 @@ class DayQuery:
 
     def _published_in_window(self, *columns: sa.ColumnElement) -> sa.Select:  # type: ignore[type-arg]
         return self.base(*columns).where(deliveries.c.event == "item.published",
+                                         deliveries.c.arrives_at >= self.window.start_utc,  # see published_sql
                                          self.published >= self.window.start_utc,
                                          self.published < self.window.end_utc)
 
@@ -152,11 +162,17 @@ class DayQuery:
         picker = organizations.alias("picker")
         receiver = _party_of(pickups.c.organization_id, picker.c.parent_id, self.party_ids)
         received = (sa.select(deliveries.c.item_id, deliveries.c.recipient_id)
-                    .where(deliveries.c.agreement_id == self.agreement.id).distinct().subquery("received"))
+                    .where(deliveries.c.agreement_id == self.agreement.id,
+                           deliveries.c.item_id.in_(sa.select(pickups.c.item_id).where(
+                               pickups.c.at >= self.window.start_utc, pickups.c.at < self.window.end_utc)))
+                    .distinct().subquery("received"))
+        candidates = sa.select(pickups.c.item_id).where(  # picked up in the window at all (index on at)
+            pickups.c.at >= self.window.start_utc, pickups.c.at < self.window.end_utc)
         first = (sa.select(pickups.c.item_id, receiver.label("recipient_id"), pickups.c.kind,
                            sa.func.min(pickups.c.at).label("at"))
                  .join(picker, picker.c.id == pickups.c.organization_id)
                  .join(received, sa.and_(received.c.item_id == pickups.c.item_id, received.c.recipient_id == receiver))
+                 .where(pickups.c.item_id.in_(candidates), pickups.c.at < self.window.end_utc)
                  .group_by(pickups.c.item_id, receiver, pickups.c.kind).subquery("first_pickup"))
         day = self.day(first.c.at)
         return (sa.select(self.source, first.c.recipient_id, day.label("day"), first.c.kind,

@@ -181,7 +181,8 @@ def daily_items(conn: Connection, agreement: Agreement, window: Window, now: dat
     """Items shared per local day, all directions together (the pace's volume trend)."""
     party_ids = {p.id for p in agreement.parties}
     totals: dict[date, int] = defaultdict(int)
-    for (source, recipient, number), day in read_days(conn, agreement, window, now or datetime.now(timezone.utc)).items():
+    days = read_days(conn, agreement, window, now or datetime.now(timezone.utc), live=False)
+    for (source, recipient, number), day in days.items():
         if source in party_ids and recipient in party_ids and day.items:
             totals[day_of(number)] += day.items
     return dict(totals)

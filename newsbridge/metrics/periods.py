@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -129,10 +130,11 @@ def _offset(where: ZoneInfo, instant: datetime) -> int:
     return int(delta.total_seconds())
 
 
-def offsets(where: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+@lru_cache(maxsize=512)
+def offsets(where: ZoneInfo, start: datetime, end: datetime) -> tuple[tuple[datetime, int], ...]:
     """The zone's UTC offset in force from each instant on: the first entry is at ``start``, each
     later one is a transition found to the second (zones change at most a few times a year and
-    never twice within 12 hours)."""
+    never twice within 12 hours). Cached: every figure of a window asks for the same offsets."""
     found = [(start, _offset(where, start))]
     step = timedelta(hours=12)
     at = start
@@ -149,7 +151,7 @@ def offsets(where: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datet
             high = high.replace(microsecond=0)
             found.append((high, _offset(where, high)))
         at = following
-    return found
+    return tuple(found)
 
 
 def _epoch_seconds(column: sa.ColumnElement[datetime], dialect: str) -> sa.ColumnElement[int]:

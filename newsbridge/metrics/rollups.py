@@ -36,14 +36,13 @@ from sqlalchemy.engine import Connection
 from newsbridge.db.rollup_tables import metrics_built, metrics_days, metrics_delays, metrics_keys, metrics_marks
 from newsbridge.db.tables import deliveries, item_versions, organizations, pickups
 from newsbridge.exchange.agreements import Agreement, all_agreement_ids, load_agreement
-from newsbridge.metrics.days import ROLLED, Day, Days, live_days, raw_days, topic_days
+from newsbridge.metrics.days import ROLLED, Day, Days, live_days, published_sql, raw_days, topic_days
 from newsbridge.metrics.periods import DAY_SECONDS, Window, day_number, day_of, zone
 
 MARKS_PER_PASS = 500
 MOST_RAW_RANGES = 6  # stale days further apart than this many ranges are read in wider ranges
 TOO_MANY_MARKS = 20_000  # a reader facing more (worker stopped?) reads everything raw
-_PUBLISHED = sa.func.coalesce(item_versions.c.firstcreated, item_versions.c.versioncreated,
-                              item_versions.c.received_at)
+_PUBLISHED = published_sql()
 
 
 def watched_zones(conn: Connection, agreement: Agreement) -> list[str]:
@@ -161,9 +160,9 @@ def stale_days(conn: Connection, agreement: Agreement, where: ZoneInfo) -> set[i
     return {local_day_number(at, where) for at in instants}
 
 
-def read_days(conn: Connection, agreement: Agreement, window: Window, now: datetime) -> Days:
+def read_days(conn: Connection, agreement: Agreement, window: Window, now: datetime, *, live: bool = True) -> Days:
     """The window's day figures: from the rollup where it holds the zone and the day is settled,
-    from the raw rows otherwise; ``pending`` and ``failed`` always live."""
+    from the raw rows otherwise; ``pending`` and ``failed`` always live (left out with ``live=False``)."""
     first, last, zone_name = day_number(window.first), day_number(window.last), window.zone.key
     topics = agreed_topics(agreement)
     built = conn.execute(sa.select(metrics_built.c.topics).where(
@@ -182,7 +181,7 @@ def read_days(conn: Connection, agreement: Agreement, window: Window, now: datet
             for cell in days.values():
                 cell.keys = {k: n for k, n in cell.keys.items() if k[0] != "topic"}
             topic_days(conn, agreement, window, topics, days)
-    for key, cell in live_days(conn, agreement, window, now).items():
+    for key, cell in (live_days(conn, agreement, window, now) if live else {}).items():
         days.setdefault(key, Day()).add(cell)
     return days
 

@@ -7,7 +7,7 @@ Revises: 0019 (temporarily; brief: 0017)
 partner's own item republishing a received one; ``evidence_item_id`` is that item).
 
 ``ix_deliveries_agreement_id_arrives_at``: the metrics read one agreement's deliveries, not the
-hub's.
+hub's; ``ix_pickups_at``: the pickups of a window.
 
 ``metrics_days``, ``metrics_delays``, ``metrics_keys``: per agreement, zone, direction and local
 day, the figures, the delivery-time histogram and the breakdowns by type, language and agreed
@@ -42,6 +42,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("kind", sa.String(length=16), nullable=False, server_default="declared"))
         batch.add_column(sa.Column("evidence_item_id", sa.String(length=32), nullable=True))
         batch.create_check_constraint(op.f("ck_pickups_kind"), "kind IN ('declared', 'detected')")
+    op.create_index("ix_pickups_at", "pickups", ["at"])
     op.create_index("ix_deliveries_agreement_id_arrives_at", "deliveries", ["agreement_id", "arrives_at"])
     op.create_table(
         "metrics_marks",
@@ -95,6 +96,7 @@ def downgrade() -> None:
     op.drop_index("ix_metrics_marks_item_id", table_name="metrics_marks")
     op.drop_table("metrics_marks")
     op.drop_index("ix_deliveries_agreement_id_arrives_at", table_name="deliveries")
+    op.drop_index("ix_pickups_at", table_name="pickups")
     with op.batch_alter_table("pickups") as batch:
         batch.drop_constraint(op.f("ck_pickups_kind"), type_="check")
         batch.drop_column("evidence_item_id")
