@@ -21,6 +21,7 @@ from newsbridge.config import Settings
 from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.items.queries import ItemRecord
 from newsbridge.media.links import MEDIA_URN, Signer, signing_key
+from newsbridge.media.provenance import public
 from newsbridge.media.records import Media, Rendition, get_media, list_renditions
 from newsbridge.web.context import Viewer
 from newsbridge.web.i18n import gettext_for, number
@@ -172,8 +173,7 @@ def media_views(conn: Connection, sign: Signer, records: list[ItemRecord]) -> di
             if media is None or media.organization_id != record.source.id:
                 continue
             links = {r.name: Link(sign.href(r.id), r) for r in known.get(media_id, [])}
-            c2pa = getattr(media, "c2pa", None)  # read and validated by media/c2pa.py where installed
-            views.append(MediaView(media, links, c2pa if isinstance(c2pa, dict) else None))
+            views.append(MediaView(media, links, public(media.c2pa)))  # what partners see, not the store
         out[record.id] = views
     return out
 
@@ -221,7 +221,13 @@ def item_media(request: Request, who: Viewer, conn: Connection, record: ItemReco
         minutes, rest = divmod(int(round(seconds)), 60)
         return f"{number(minutes, locale)}:{number(rest // 10, locale)}{number(rest % 10, locale)}"
 
+    main = next((b.get("value") for b in doc.get("bodies") or [] if isinstance(b, dict)
+                 and b.get("role") in (None, "main") and b.get("contentType", "text/plain") == "text/plain"), None)
+    # the article would only repeat what the media block shows: a picture's caption, or the shot list
+    repeats = bool(views) and ((views[0].kind in ("picture", "graphic") and main == caption and bool(caption))
+                               or (bool(main) and main == _body(doc, SHOTLIST_ROLE)))
     return {"media": views, "shots": read_shotlist(doc) if views else [], "script": _body(doc, SCRIPT_ROLE),
+            "article_repeats_media": repeats,
             "media_credit": credit, "caption": caption, "duration": duration, "parse_time": _parse_time,
             "megabytes": lambda size: _("%(size)s MB", size=number(round(size / 1_000_000, 1), locale))}
 

@@ -200,3 +200,70 @@ def test_a_shot_list_goes_out_as_text_and_reads_back() -> None:
     assert read_shotlist(doc) == shots
     with pytest.raises(InvalidInput):
         shots_from_form(["00:00:03"], [""])
+
+
+CREDENTIALS = {"state": "valid", "signatureValid": True, "hashBindingsValid": True, "trusted": False,
+               "signer": {"commonName": "Silk Way TV Photo Desk", "issuer": "Silk Way TV", "algorithm": "Es256",
+                          "serialNumber": "42", "signedAt": "2026-12-04T18:20:11+00:00"},
+               "claimGenerator": "Silk Way Capture 1.0", "title": "flag.jpg",
+               "actions": [{"action": "c2pa.created", "when": None, "softwareAgent": None,
+                            "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"},
+                           {"action": "c2pa.cropped", "when": None, "softwareAgent": "Photoshop 26.0",
+                            "digitalSourceType": None}],
+               "ingredients": [{"title": "DSC_0042.jpg", "relationship": "parentOf"}], "failures": [],
+               "manifests": 1, "readAt": "2026-12-04T18:21:02+00:00", "manifestStore": {"secret": "operators only"}}
+
+
+@pytest.mark.parametrize("state", ["valid", "invalid"])
+async def test_the_partner_sees_the_content_credentials_of_the_photo(world, engine, settings, state) -> None:
+    from newsbridge.db.engine import writing
+    from newsbridge.media.records import set_media_c2pa
+
+    silk, irna = world["silk"], world["irna"]
+    upload_id = await tus_upload(silk, jpeg(), "flag.jpg", "image/jpeg")
+    published = await silk.http.post("/outgoing/media", data={
+        "csrf_token": silk.csrf_token, "upload": upload_id, "headline": "Flag over the square", "language": "en",
+        "topics": ["medtop:11000000"]})
+    item_path = published.headers["location"]
+    run_jobs(engine, settings)
+    plain = await irna.get(item_path)
+    assert 'class="c2pa' not in plain.text  # no credentials read: no panel
+    credentials = dict(CREDENTIALS) if state == "valid" else {
+        **CREDENTIALS, "state": "invalid", "hashBindingsValid": False,
+        "failures": [{"code": "assertion.dataHash.mismatch", "explanation": "the picture changed"}]}
+    from newsbridge.media.uploads import upload_media
+    with writing(engine) as conn:
+        set_media_c2pa(conn, upload_media(engine, silk.member.organization_id, upload_id).id, credentials)
+    page = unescape((await irna.get(item_path)).text)
+    assert f'<details class="c2pa {state}"' in page
+    assert "Silk Way TV Photo Desk · Silk Way TV" in page and "c2pa.cropped" in page and "Photoshop 26.0" in page
+    assert "DSC_0042.jpg" in page and "digitalCapture" in page and "not on the hub's trust list" in page
+    assert "operators only" not in page  # the manifest store stays with the operators
+    if state == "valid":
+        assert "Content credentials (C2PA): valid" in page and "unchanged" in page
+    else:
+        assert "do not check out" in page and "changed after it was signed" in page
+        assert "assertion.dataHash.mismatch" in page and "the picture changed" in page
+
+
+@needs_ffmpeg
+async def test_an_audio_clip_plays_with_its_waveform(world, engine, settings, tmp_path) -> None:
+    silk, irna = world["silk"], world["irna"]
+    clip = tmp_path / "interview.wav"
+    subprocess.run(["ffmpeg", "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=220:duration=3",
+                    str(clip)], check=True, timeout=60)
+    upload_id = await tus_upload(silk, clip.read_bytes(), "interview.wav", "audio/wav")
+    published = await silk.http.post("/outgoing/media", data={
+        "csrf_token": silk.csrf_token, "upload": upload_id, "headline": "Interview with the guide", "language": "en",
+        "topics": ["medtop:11000000"], "shot_time": ["00:00:01"], "shot_text": ["The guide on the route"]})
+    assert published.status_code == 303, published.text
+    run_jobs(engine, settings)
+    page = await irna.get(published.headers["location"])
+    waveform = re.search(r'<img class="waveform" src="([^"]+)"', page.text)
+    player = re.search(r'<audio id="(player-\w+)" class="audio" controls preload="metadata" src="([^"]+)"', page.text)
+    assert waveform and player
+    assert f'data-seek="1.0" data-player="{player[1]}"' in page.text
+    assert page.text.count("The guide on the route") == 1  # the shot list is the text, shown once
+    got = await irna.http.get(unescape(player[2]))
+    assert got.status_code == 200 and got.headers["content-type"] == "audio/mp4"  # the AAC preview, not the WAV
+    assert (await irna.http.get(unescape(waveform[1]))).headers["content-type"] == "image/png"

@@ -105,8 +105,8 @@ def media_document(org: Organization, kind: str, form: dict[str, Any], zone: str
                    rendition: dict[str, Any]) -> dict[str, Any]:
     """The ninjs 3.x document the publish form describes, with ``rendition`` (an upload or the
     organization's media) as its original: caption as the description, the shot list and the
-    script as bodies of their own (the script, else the caption, is the main text), the credit
-    as an info source."""
+    script as bodies of their own (the main text is the caption, else the script, else the shot
+    list), the credit as an info source."""
     headline = str(form.get("headline", "")).strip()
     if not headline:
         raise InvalidInput("a headline is needed", field="headline")
@@ -114,15 +114,18 @@ def media_document(org: Organization, kind: str, form: dict[str, Any], zone: str
     script = str(form.get("script", "")).strip()
     shots = shots_from_form(list(form.get("shot_time") or []), list(form.get("shot_text") or []))
     language = str(form.get("language", ""))
+    # the main text, for readers that show one text: the caption, else the script, else the shot list
+    # (a reader picks the first plain body when none is "main", so one always is)
+    main_text = caption or script or shotlist_text(shots)
     bodies = [{"role": SHOTLIST_ROLE, "contentType": "text/plain", "value": shotlist_text(shots)}] if shots else []
-    if script and (caption or shots):
+    if script and main_text != script:
         bodies.append({"role": SCRIPT_ROLE, "contentType": "text/plain", "value": script})
     credit = str(form.get("credit", "")).strip()
     topics = _topics(list(form.get("topics") or []), _topic_choices(locale))
     known = vocabulary()
     item = Item(uri=f"urn:newsbridge:{org.slug}:{kind}:{new_id().lower()}", version="1", type=kind,
                 headline=headline, description=caption or None,
-                body_text=(script if not (caption or shots) else caption) or None,
+                body_text=main_text or None,
                 language=language if language in LANGUAGES else None,
                 byline=str(form.get("byline", "")).strip() or None,
                 located=str(form.get("located", "")).strip() or None,
