@@ -62,7 +62,7 @@ def _interval(part: int, whole: int) -> tuple[float, float] | None:
     if whole < MIN_PICKUP_BASE:
         return None
     low, high = wilson(part, whole)
-    return round(100 * low, 1), round(100 * high, 1)
+    return round(100 * low, 3), round(100 * high, 3)
 
 
 def _share(part: int, whole: int) -> float | None:

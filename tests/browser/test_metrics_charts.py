@@ -153,3 +153,16 @@ def test_the_pdf_report_pages_as_pictures(hub: Hub, tmp_path: Path) -> None:
                         "-singlefile", str(pdf), str(tmp_path / lang)], check=True)
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (DOCS_SCREENSHOTS / name).write_bytes((tmp_path / f"{lang}.png").read_bytes())
+
+
+def test_the_report_page_prints_without_the_desk_around_it(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
+    page = member(browser, hub, "en", 1280)
+    page.goto(f"{hub.url}/agreements/{hub.agreement_id}/report?{PERIOD}&granularity=month")
+    assert page.locator(".topbar").is_visible() and page.locator(".report svg.chart").count() == 4
+    page.emulate_media(media="print")
+    assert not page.locator(".topbar").is_visible() and not page.locator(".crumbs").is_visible()
+    assert page.locator(".report h1").inner_text() == "Kazakhstan-Iran"
+    pdf = page.pdf(format="A4")  # Chromium's own print of the page
+    assert pdf.startswith(b"%PDF-") and len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) >= 2
+    assert page.evaluate("window.__violations") == []
+    page.context.close()

@@ -20,6 +20,7 @@ from newsbridge.accounts.api_keys import create_api_key
 from newsbridge.db.engine import writing
 from newsbridge.db.tables import agreement_events
 from newsbridge.exchange.roadmap import add_commitments
+from newsbridge.metrics.pace import wilson
 from tests.metrics.history import History, build
 
 pytestmark = pytest.mark.anyio
@@ -103,6 +104,24 @@ async def test_the_metrics_page_shows_the_figures_the_api_gives(sign_in, client,
     assert "politics" in words and "economy, business and finance" in words  # the heat map's agreed topics
     assert f'href="/api/v1/agreements/{kz_ir}/metrics.csv?from=2025-10-01&amp;to=2026-02-28' in page.text
     assert f'href="/api/v1/agreements/{kz_ir}/report.pdf?from=2025-10-01' in page.text
+
+
+async def test_the_pickup_table_gives_the_interval_from_20_items_on(sign_in, client, engine, history) -> None:
+    kz_ir = history.agreements["kz_ir"]
+    irna = await sign_in("irna", "viewer")
+    page = await irna.get(f"/agreements/{kz_ir}/metrics?from=2025-10-01&to=2026-02-28&granularity=month")
+    api = (await client.get(f"/api/v1/agreements/{kz_ir}/metrics", headers=api_key(engine, "irna"),
+                            params={**PERIOD, "granularity": "month", "tz": "Asia/Tehran"})).json()
+    rows = table(page, "table-pickup")
+    for column, series in enumerate(api["series"], start=1):
+        for row, period in zip(rows[1:], series["periods"]):
+            rate = round(100 * period["picked_up"] / period["items"])
+            if period["items"] < 20:
+                assert row[column] == f"{rate}%"
+            else:
+                low, high = wilson(period["picked_up"], period["items"])
+                assert row[column] == f"{rate}% ({round(100 * low)}%–{round(100 * high)}%)"
+    assert any("–" in row[1] for row in rows[1:]) and any("–" not in row[1] for row in rows[1:])
 
 
 async def test_the_roadmap_burns_down_by_its_history(sign_in, history) -> None:
