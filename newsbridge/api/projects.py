@@ -328,13 +328,15 @@ def revision(project_id: str, deliverable_id: str, language: str, number: str,
 @router.get("/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}/diff",
             summary="Word diff between two revisions (runs of equal, delete and insert per field)")
 def diff(project_id: str, deliverable_id: str, language: str,
-         from_: int = Query(..., alias="from", ge=1, description="The older revision number"),
-         to: int = Query(..., ge=1, description="The newer revision number"),
+         from_: int | None = Query(None, alias="from", ge=1, description="The older revision (default: to - 1)"),
+         to: int | None = Query(None, ge=1, description="The newer revision (default: the newest)"),
          principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     with reading(the_hub.engine) as conn:
         _project, deliverable = _deliverable(conn, principal, project_id, deliverable_id)
-        older, newer = (get_revision(conn, deliverable, language, n) for n in (from_, to))
-    return diff_revisions(older, newer)
+        newest = latest_numbers(conn, deliverable.id).get(language, 0) if to is None else to
+        older, newer = (get_revision(conn, deliverable, language, n)
+                        for n in (max(newest - 1, 1) if from_ is None else from_, newest))
+        return diff_revisions(older, newer)
 
 
 @router.get("/projects/{project_id}/deliverables/{deliverable_id}/comments",

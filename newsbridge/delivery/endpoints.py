@@ -25,6 +25,14 @@ from newsbridge.errors import InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
 
 EVENTS = ("item.published", "item.updated", "item.withdrawn")
+# A joint project's activity (projects/events.py), sent to the endpoints of its organizations that
+# subscribe to them by name; an endpoint created without "events" gets the item events only.
+PROJECT_EVENTS = (
+    "project.created", "project.accepted", "project.activated", "project.observer_invited",
+    "project.deliverable_added", "project.assigned", "project.status_changed", "project.draft_saved",
+    "project.comment", "project.mention", "project.comment_resolved", "project.approval_requested",
+    "project.approval_given", "project.approvals_reset", "project.published",
+)
 NINJS_VERSIONS = ("3", "2")
 # What an endpoint is sent (items/render.py FORMATS): ninjs 3.x, 2.x, or Superdesk's ninjs 1.x
 FORMATS = ("ninjs3", "ninjs2", "ninjs1-superdesk")
@@ -67,8 +75,9 @@ def _from_row(row: sa.Row) -> Endpoint:
 def _events(value: Any) -> tuple[str, ...]:
     if value is None:
         return EVENTS
-    if not isinstance(value, list) or not value or any(v not in EVENTS for v in value):
-        raise InvalidInput(f"events must be a non-empty list among {', '.join(EVENTS)}", field="events")
+    if not isinstance(value, list) or not value or any(v not in EVENTS + PROJECT_EVENTS for v in value):
+        raise InvalidInput(f"events must be a non-empty list among {', '.join(EVENTS)} and the project.* "
+                           "events of docs/projects.md", field="events")
     return tuple(dict.fromkeys(value))
 
 

@@ -66,6 +66,7 @@ class Claim:
     message_id: str
     attempts: int  # including this one
     worker: str
+    project_event_id: int | None = None  # a joint project's event (delivery_id is None then)
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200) -> lis
     enabled = sa.exists(sa.select(endpoints.c.id).where(endpoints.c.id == outbox.c.endpoint_id,
                                                         endpoints.c.enabled.is_(True)))
     query = (sa.select(outbox.c.id, outbox.c.endpoint_id, outbox.c.delivery_id, outbox.c.event, outbox.c.message_id,
-                       outbox.c.attempts)
+                       outbox.c.attempts, outbox.c.project_event_id)
              .where(due, enabled, ~blocked).order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=outbox)
@@ -181,7 +182,8 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200) -> lis
         return []
     conn.execute(outbox.update().where(outbox.c.id.in_([r.id for r in rows])).values(
         state=State.IN_FLIGHT.value, lease_until=now + LEASE, claimed_by=worker, attempts=outbox.c.attempts + 1))
-    return [Claim(r.id, r.endpoint_id, r.delivery_id, r.event, r.message_id, r.attempts + 1, worker) for r in rows]
+    return [Claim(r.id, r.endpoint_id, r.delivery_id, r.event, r.message_id, r.attempts + 1, worker,
+                  r.project_event_id) for r in rows]
 
 
 def record(conn: Connection, claimed: Claim, result: Outcome, now: datetime) -> State:

@@ -23,6 +23,7 @@ from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import endpoints
 from newsbridge.delivery.endpoints import signing_secrets
 from newsbridge.delivery.outbox import Claim, Outcome, claim, record, sequence
+from newsbridge.delivery.project_events import project_event_payloads
 from newsbridge.delivery.signals import CHANNEL, FeedSignal
 from newsbridge.targets import check_url
 from newsbridge.delivery.webhooks import HttpSender, Message, Sender, envelope, sign
@@ -77,6 +78,8 @@ class Worker:
             return []
         with reading(self.engine) as conn:
             items = delivered_items(conn, [c.delivery_id for c in claims if c.delivery_id is not None])
+            project_events = project_event_payloads(conn, [c.project_event_id for c in claims
+                                                           if c.project_event_id is not None])
             targets = {r.id: r for r in conn.execute(sa.select(endpoints.c.id, endpoints.c.url,
                                                               endpoints.c.format, endpoints.c.organization_id)
                                                     .where(endpoints.c.id.in_({c.endpoint_id for c in claims})))}
@@ -99,8 +102,11 @@ class Worker:
             except InvalidInput as exc:
                 prepared.append((c, Outcome(None, f"refused: {exc.message}")))
                 continue
-            record_, version, how = items[c.delivery_id]  # type: ignore[index]
-            body = envelope(c.event, render(record_, version, endpoint.format, how), now)
+            if c.project_event_id is not None:
+                body = envelope(c.event, project_events[c.project_event_id], now)
+            else:
+                record_, version, how = items[c.delivery_id]  # type: ignore[index]
+                body = envelope(c.event, render(record_, version, endpoint.format, how), now)
             prepared.append((c, Message(target, c.message_id, body, sign(c.message_id, body, secrets[c.endpoint_id],
                                                                           now))))
         return prepared

@@ -2,7 +2,8 @@
 
 Each event is written in the transaction of the change it tells of, so a reader never sees one
 without the other. The API lists them (``GET /api/v1/projects/{id}/events?after=N``, a cursor by
-event id); :data:`EVENT_TYPES` are also the webhook event types partners subscribe to.
+event id); :data:`EVENT_TYPES` are also the webhook event types partners subscribe to: each event
+is queued for their endpoints in the same transaction (delivery/project_events.py).
 """
 
 from __future__ import annotations
@@ -14,19 +15,16 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from newsbridge.db.project_tables import project_events
+from newsbridge.db.project_tables import project_events, project_members
+from newsbridge.delivery.endpoints import PROJECT_EVENTS
+from newsbridge.delivery.project_events import queue_project_event
 from newsbridge.db.tables import organizations
 from newsbridge.ids import utcnow
 
 if TYPE_CHECKING:
     from newsbridge.projects.projects import Actor
 
-EVENT_TYPES = (
-    "project.created", "project.accepted", "project.activated", "project.observer_invited",
-    "project.deliverable_added", "project.assigned", "project.status_changed", "project.draft_saved",
-    "project.comment", "project.mention", "project.comment_resolved", "project.approval_requested",
-    "project.approval_given", "project.approvals_reset", "project.published",
-)
+EVENT_TYPES = PROJECT_EVENTS  # declared with the webhook event types (delivery/endpoints.py)
 
 
 @dataclass(frozen=True)
@@ -46,11 +44,17 @@ class ProjectEvent:
 
 
 def record_event(conn: Connection, project_id: str, deliverable_id: str | None, event_type: str, actor: Actor,
-                 data: dict[str, Any]) -> None:
+                 data: dict[str, Any]) -> int:
+    """Record an event in the caller's transaction and queue its webhook messages; returns its id."""
     assert event_type in EVENT_TYPES, event_type
-    conn.execute(project_events.insert().values(project_id=project_id, deliverable_id=deliverable_id,
-                                                type=event_type, organization_id=actor.organization.id,
-                                                actor=actor.label, data=data, at=utcnow()))
+    now = utcnow()
+    event_id = conn.execute(project_events.insert().values(
+        project_id=project_id, deliverable_id=deliverable_id, type=event_type, organization_id=actor.organization.id,
+        actor=actor.label, data=data, at=now).returning(project_events.c.id)).scalar_one()
+    members = conn.execute(sa.select(project_members.c.organization_id)
+                           .where(project_members.c.project_id == project_id)).scalars().all()
+    queue_project_event(conn, event_id, event_type, members, now)
+    return event_id
 
 
 def list_events(conn: Connection, project_id: str, after: int = 0, limit: int = 200) -> list[ProjectEvent]:

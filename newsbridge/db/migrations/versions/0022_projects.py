@@ -9,7 +9,8 @@ A project belongs to an agreement or to organizations that all accepted it (``pr
 status machine (projects/deliverables.py); every save of a draft is a row of ``draft_revisions``;
 ``draft_comments`` are threaded and resolvable; ``deliverable_approvals`` holds one approval per
 participating organization (deleted when the draft changes); ``project_publications`` the items
-a published deliverable became; ``project_events`` what happened, for the API and webhooks.
+a published deliverable became; ``project_events`` what happened, for the API and webhooks;
+``outbox.project_event_id``: a webhook message telling of a project event (delivery_id is NULL).
 """
 
 from alembic import op
@@ -169,9 +170,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_project_events")),
     )
     op.create_index("ix_project_events_project_id_id", "project_events", ["project_id", "id"], unique=False)
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("project_event_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f("fk_outbox_project_event_id_project_events"), "project_events",
+                                    ["project_event_id"], ["id"])
+        batch_op.create_unique_constraint(batch_op.f("uq_outbox_project_event_id_endpoint_id"),
+                                          ["project_event_id", "endpoint_id"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_outbox_project_event_id_endpoint_id"), type_="unique")
+        batch_op.drop_constraint(batch_op.f("fk_outbox_project_event_id_project_events"), type_="foreignkey")
+        batch_op.drop_column("project_event_id")
     op.drop_index("ix_project_events_project_id_id", table_name="project_events")
     op.drop_table("project_events")
     op.drop_table("project_publications")
