@@ -9,6 +9,7 @@ off the event loop; nothing holds a file in memory.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import re
@@ -147,6 +148,7 @@ async def upload_patch(upload_id: str, request: Request,
     offset = _length(request, "upload-offset")
     checksum = tus.parse_checksum(request.headers.get("upload-checksum"))
     writer = await run_in_threadpool(_begin_patch, the_hub, org, upload_id, offset, checksum)
+    checkpoint: asyncio.Future[None] | None = None  # the last checkpoint's sync and record, in a thread
     try:
         whole = True
         buffer = bytearray()
@@ -156,10 +158,17 @@ async def upload_patch(upload_id: str, request: Request,
                 if len(buffer) >= WRITE_CHUNK:
                     await run_in_threadpool(writer.write, bytes(buffer))
                     buffer.clear()
-                    if writer.due():  # a long PATCH: what arrived so far survives a crash of the hub
-                        await run_in_threadpool(_checkpoint, the_hub, writer)
+                    # a long PATCH: what arrived so far survives a crash of the hub. The disk syncs while
+                    # the next bytes arrive; the offset is recorded once they are on it, one at a time
+                    if writer.due() and (checkpoint is None or checkpoint.done()):
+                        if checkpoint is not None:
+                            checkpoint.result()
+                        checkpoint = asyncio.ensure_future(
+                            run_in_threadpool(_checkpoint, the_hub, writer, writer.mark()))
         except ClientDisconnect:
             whole = False  # keep what arrived (unless a checksum needs it whole): the client resumes after it
+        if checkpoint is not None:
+            await checkpoint  # recorded before the final offset, never after it
         if buffer:
             await run_in_threadpool(writer.write, bytes(buffer))
         received = await run_in_threadpool(writer.finish, whole)
@@ -168,6 +177,8 @@ async def upload_patch(upload_id: str, request: Request,
             upload = await run_in_threadpool(tus.complete_upload, the_hub.engine, the_hub.settings,
                                              blob_store(the_hub.settings), upload)
     finally:
+        if checkpoint is not None and not checkpoint.done():
+            await asyncio.wait([checkpoint])  # the file stays open (and locked) until its sync ends
         writer.close()
     headers = _tus_headers(**{"Upload-Offset": str(upload.received)}, **_expires(upload))
     if upload.media_id:
@@ -175,8 +186,8 @@ async def upload_patch(upload_id: str, request: Request,
     return Response(status_code=204, headers=headers)
 
 
-def _checkpoint(the_hub: Hub, writer: tus.ChunkWriter) -> None:
-    writer.upload = tus.record_offset(the_hub.engine, the_hub.settings, writer.upload, writer.checkpoint())
+def _checkpoint(the_hub: Hub, writer: tus.ChunkWriter, offset: int) -> None:
+    tus.record_offset(the_hub.engine, the_hub.settings, writer.upload, writer.sync(offset))
 
 
 def _begin_patch(the_hub: Hub, org: Organization, upload_id: str, offset: int,

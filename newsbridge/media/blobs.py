@@ -140,6 +140,35 @@ class FileBlobStore:
         with open(path, "rb") as source:
             return self.put(source)
 
+    def adopt(self, path: Path) -> Blob:
+        """Store a local file that is already durable (fsynced) without copying it: hash it, then give
+        the blob's name to the same bytes with a hard link (atomic; the file stays where it is until
+        the caller removes it, so a crash before the caller's database row leaves it to try again).
+        A file on another filesystem is copied (:meth:`put_file`). The caller must not change the file
+        afterwards: it is the blob."""
+        digest, size = hashlib.sha256(), 0
+        with open(path, "rb") as source:
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+        sha256 = digest.hexdigest()
+        final = self.path(sha256)
+        if final.exists():
+            return Blob(sha256, size)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, final)
+        except FileExistsError:
+            pass  # stored meanwhile by another upload of the same bytes
+        except OSError:
+            return self.put_file(path)  # another filesystem (EXDEV) or no hard links there
+        directory = os.open(final.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # the new name survives a power cut
+        finally:
+            os.close(directory)
+        return Blob(sha256, size)
+
     def read(self, sha256: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
         path = self.path(sha256)
         try:

@@ -39,7 +39,7 @@ from newsbridge.db.tables import uploads
 from newsbridge.errors import (ChecksumMismatch, Conflict, InvalidInput, MediaTypeMismatch, MediaUnreadable,
                                NotFound, PayloadTooLarge)
 from newsbridge.ids import new_id, utcnow
-from newsbridge.media.blobs import BlobStore, uploads_dir
+from newsbridge.media.blobs import BlobStore, FileBlobStore, uploads_dir
 from newsbridge.media.probe import SNIFF_BYTES, sniff
 from newsbridge.media.processing import queue_derivatives
 from newsbridge.media.records import Media, blob_in_use, create_media, get_media
@@ -198,15 +198,24 @@ class ChunkWriter:
         which must see the whole body before anything counts)."""
         return self.checksum is None and self.written >= CHECKPOINT
 
-    def checkpoint(self) -> int:
-        """Make what arrived durable; returns the new offset, which the caller records. From then on
-        those bytes are the upload's, whatever happens to the rest of the PATCH."""
+    def mark(self) -> int:
+        """Close a checkpoint: what arrived so far is handed to the kernel and counted as this PATCH's
+        (an abort no longer cuts it off); returns its offset. The caller makes it durable with
+        :meth:`sync` (in a thread, while the next bytes arrive) and only then records the offset."""
         self.handle.flush()
-        os.fsync(self.handle.fileno())
         self.start += self.written
         self.left -= self.written
         self.written = 0
         return self.start
+
+    def sync(self, offset: int) -> int:
+        """Make the file durable up to at least ``offset`` (a :meth:`mark`); returns it."""
+        os.fdatasync(self.handle.fileno())
+        return offset
+
+    def checkpoint(self) -> int:
+        """:meth:`mark` and :meth:`sync` at once; returns the offset to record."""
+        return self.sync(self.mark())
 
     def finish(self, complete_body: bool) -> int:
         """The new offset. A body that did not arrive whole is kept (tus resumes after it) unless it
@@ -269,11 +278,12 @@ def sniff_file(path: Path, declared: str | None) -> tuple[str, str]:
 
 
 def store_media(engine: Engine, store: BlobStore, organization_id: str, path: Path, declared: str | None,
-                filename: str | None, *, origin_url: str | None = None) -> Media:
+                filename: str | None, *, origin_url: str | None = None, adopt: bool = False) -> Media:
     """Sniff the local file, put it into the blob store and record it as the organization's media
-    (``origin_url``: where the hub fetched it from, ``media/fetch.py``)."""
+    (``origin_url``: where the hub fetched it from, ``media/fetch.py``). With ``adopt`` (a durable file
+    nobody changes any more: a finished upload) a filesystem store links it in place of a copy."""
     content_type, kind = sniff_file(path, declared)
-    blob = store.put_file(path)
+    blob = store.adopt(path) if adopt and isinstance(store, FileBlobStore) else store.put_file(path)
     with writing(engine) as conn:
         found = create_media(conn, organization_id, blob, content_type, kind, filename, origin_url=origin_url)
         # probing and derivatives run as a job, never in the upload request; the media stays
@@ -287,7 +297,8 @@ def complete_upload(engine: Engine, settings: Settings, store: BlobStore, upload
     A refused file (wrong type) ends the upload; a store that fails leaves it whole to try again."""
     path = partial_path(settings, upload.id)
     try:
-        found = store_media(engine, store, upload.organization_id, path, upload.content_type, upload.filename)
+        found = store_media(engine, store, upload.organization_id, path, upload.content_type, upload.filename,
+                            adopt=True)  # fsynced by the last PATCH, and no PATCH can change it any more
     except (MediaUnreadable, MediaTypeMismatch):
         discard_upload(engine, settings, upload.id)
         raise
