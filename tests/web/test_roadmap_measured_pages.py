@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from newsbridge.db.engine import reading, writing
+from newsbridge.db.tables import agreement_events
 from newsbridge.exchange.agreements import load_agreement
 from newsbridge.exchange.pace_targets import PaceTargets
 from newsbridge.exchange.roadmap import add_commitments
@@ -85,3 +87,22 @@ async def test_the_board_shows_measured_progress_and_the_history_its_changes(
     commitment = added[0].id
     assert f'id="measure-{commitment}"' in page.text
     assert f'href="/agreements/{agreement_id}/metrics?from=' in page.text  # the figures behind it
+
+
+@pytest.mark.parametrize("locale, shown", [("en", "Showing 1–50 of 1,201"), ("fa", "۱٬۲۰۱")])
+async def test_a_long_history_pages_in_the_members_digits(sign_in, orgs, engine: Engine, locale: str,
+                                                          shown: str) -> None:  # type: ignore[no-untyped-def]
+    """Counts over 999 once reached the page already formatted ("1,201") and failed to format again (500);
+    the hub's measurements make long histories common."""
+    alpha = await sign_in("alpha", locale=locale)
+    agreement_id = await _propose(alpha)
+    with writing(engine) as conn:
+        first = conn.execute(sa.select(agreement_events).where(agreement_events.c.agreement_id == agreement_id)).first()
+        rows = [{"agreement_id": agreement_id, "action": "commitment_measured", "organization_id": first.organization_id,
+                 "actor": "Newsbridge (measured)", "from_status": "proposed", "to_status": "proposed", "at": first.at,
+                 "details": {"commitment": "c", "title": f"Weekly items {n}", "from": "on_track", "to": "off_track"}}
+                for n in range(1201 - 3)]  # with the proposal's create, propose and sign
+        conn.execute(agreement_events.insert(), rows)
+    page = await alpha.get(f"/agreements/{agreement_id}")
+    assert page.status_code == 200
+    assert shown in text(page)

@@ -13,7 +13,6 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_timedelta
-from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -150,9 +149,9 @@ def _history_page(request: Request, who: Viewer, events: list[Any]) -> dict[str,
     path = request.url.path
     first = len(events) - before + 1
     return {"events": shown,
-            "events_count": {"first": format_decimal(first if shown else 0, locale=who.locale),
-                             "last": format_decimal(first + len(shown) - 1, locale=who.locale),
-                             "total": format_decimal(len(events), locale=who.locale)},
+            "events_count": {"first": first if shown else 0,
+                             "last": first + len(shown) - 1,
+                             "total": len(events)},
             "events_next_link": f"{path}?events_before={start}" if start > 0 else None,
             "events_first_link": path if before < len(events) else None}
 

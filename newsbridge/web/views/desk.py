@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
@@ -95,9 +94,9 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
         at, number = found.next_cursor
         next_link = "/desk?" + urlencode([*kept, ("before", f"{at.isoformat()}_{number}"),
                                           ("from", str(start + len(found.rows)))])
-    count = {"first": format_decimal(start, locale=who.locale),
-             "last": format_decimal(start + len(found.rows) - 1, locale=who.locale),
-             "total": format_decimal(found.total, locale=who.locale)}
+    count = {"first": start,
+             "last": start + len(found.rows) - 1,
+             "total": found.total}
     return {"rows": found.rows, "thumbs": thumbs, "filters": filters, "unread": unread, "partners": partners,
             "unread_counts": {slug: n for slug, _, n in unread},
             "topics": [(q, topics[q].label) for q in TOP_TOPICS], "languages": languages,

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -86,9 +85,9 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
         next_link = "/outgoing?" + urlencode({**({"q": q} if q else {}),
                                               "before": f"{last.updated_at.isoformat()}_{last.id}",
                                               "from": start_at + len(records)})
-    count = {"first": format_decimal(start_at, locale=who.locale),
-             "last": format_decimal(start_at + len(records) - 1, locale=who.locale),
-             "total": format_decimal(total, locale=who.locale)}
+    count = {"first": start_at,
+             "last": start_at + len(records) - 1,
+             "total": total}
     return {"records": records, "thumbs": thumbs, "delivery_status": status, "partner_pickups": picked,
             "languages": LANGUAGES,
             "topic_choices": _topic_choices(who.locale), "sources": sources, "count": count,

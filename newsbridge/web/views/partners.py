@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -52,9 +51,9 @@ def _context(request: Request, who: Viewer, **extra: Any) -> dict[str, Any]:
         endpoints = [(e, health(conn, e.id)) for e in list_endpoints(conn, who.organization)]
         tokens = list_feed_tokens(conn, who.organization)
     shown_to = start + len(partners)
-    paging = {"partners_count": {"first": format_decimal(start + 1 if partners else 0, locale=who.locale),
-                                 "last": format_decimal(shown_to, locale=who.locale),
-                                 "total": format_decimal(len(every), locale=who.locale)},
+    paging = {"partners_count": {"first": start + 1 if partners else 0,
+                                 "last": shown_to,
+                                 "total": len(every)},
               "partners_next": f"/partners?{urlencode({'after': keys[shown_to - 1]})}" if shown_to < len(keys) else None,
               "partners_first": "/partners" if start else None}
     return {"partners": partners, "outlets": outlets, "endpoints": endpoints, "tokens": tokens,
