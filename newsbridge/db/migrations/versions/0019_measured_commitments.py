@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from newsbridge.db.types import Document, UTCDateTime
 
 revision = "0019"
-down_revision = "0021"  # temporarily: 0018 (metrics rollups) does not exist yet
+down_revision = "0021"  # temporarily (the brief: 0018); the chain is now 0017 -> 0021 -> 0019 -> 0018 -> 0022
 branch_labels = None
 depends_on = None
 
