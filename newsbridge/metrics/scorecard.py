@@ -62,6 +62,13 @@ def pickup_rate(counts: Counts) -> dict[str, Any]:
             "received": counts.items}
 
 
+def _measured(c: Commitment) -> dict[str, Any] | None:
+    """The hub's last measurement of a measured commitment, in short (docs/metrics.md)."""
+    if not c.measure:
+        return None
+    return {k: c.measure.get(k) for k in ("state", "value", "target", "first", "last", "current_value", "sentence")}
+
+
 def scorecard_json(card: Scorecard) -> dict[str, Any]:
     figures, window = card.figures, card.figures.window
     done = progress(card.commitments, card.today)
@@ -84,7 +91,9 @@ def scorecard_json(card: Scorecard) -> dict[str, Any]:
                                       for q, months in d.topic_months.items()}} for d in figures.directions]},
         "roadmap": {"done": done.done, "counted": done.counted, "overdue": done.overdue, "by_status": done.by_status,
                     "commitments": [{"id": c.id, "title": c.title, "owner": c.owner, "status": c.status.value,
-                                     "due": c.due.isoformat() if c.due else None} for c in card.commitments]},
+                                     "due": c.due.isoformat() if c.due else None,
+                                     "indicator": dict(c.indicator) if c.indicator else None,
+                                     "measured": _measured(c)} for c in card.commitments]},
         "pace": {"state": card.pace.state.value, "reasons": list(card.pace.reasons),
                  "targets": card.agreement.targets.to_json(),
                  "components": [{"name": c.name, "value": c.value, "target": c.target, "met": c.met,

@@ -114,6 +114,11 @@ async def test_commitments_with_indicators_over_the_api(client: httpx.AsyncClien
     assert measure["state"] in ("off_track", "waiting") and measure["value"] == 0 and measure["target"] == 1
     roadmap = (await client.get(f"/api/v1/agreements/{created['id']}/roadmap", headers=a.headers)).json()
     assert all(c["measure"] is not None and c["measured_at"] for c in roadmap["commitments"])
+    metrics = (await client.get(f"/api/v1/agreements/{created['id']}/metrics", headers=b.headers)).json()
+    shown = {c["title"]: c for c in metrics["roadmap"]["commitments"]}
+    assert shown["Ten items a week"]["indicator"]["per"] == "week"
+    assert shown["Ten items a week"]["measured"]["state"] == "off_track"  # nothing was shared
+    assert shown["Ten items a week"]["measured"]["value"] == 0 and shown["Ten items a week"]["measured"]["target"] == 10
     done = await client.patch(f"/api/v1/agreements/{created['id']}/roadmap/{first['id']}", headers=a.headers,
                               json={"status": "done"})
     assert done.status_code == 422 and done.json()["error"]["field"] == "status"
