@@ -24,6 +24,7 @@ CASES = {  # (method, path): form fields posted (besides the CSRF token)
     ("POST", "/items/{item_id}/pickup"): {"url": "https://stranger.example/copy"},
     ("GET", "/items/{item_id}/preview"): None,
     ("GET", "/items/{item_id}/thumbnail"): None,
+    ("GET", "/outgoing/media/uploads/{upload_id}"): None,
     ("POST", "/items/{item_id}/correct"): {"headline": "Taken over", "body": "Taken over"},
     ("GET", "/items/{item_id}/withdraw"): None,
     ("POST", "/items/{item_id}/withdraw"): {"confirm": "yes"},
@@ -75,13 +76,19 @@ async def world(client, make_partner, engine):  # type: ignore[no-untyped-def]
         await client.post(f"/api/v1/agreements/{agreement['id']}:{action}", headers=who.headers)
     item = {"uri": "urn:alpha:1", "language": "en", "headlines": [{"value": SECRET_HEADLINE}]}
     item_id = (await client.post("/api/v1/items", json=item, headers=alpha.headers)).json()["id"]
+    photo = b"\xff\xd8\xff\xe0" + bytes(60) + b"\xff\xd9"  # sniffed as a JPEG; a finished upload of alpha's
+    tus = {**alpha.headers, "Tus-Resumable": "1.0.0"}
+    created = await client.post("/api/v1/uploads", headers={**tus, "Upload-Length": str(len(photo))})
+    location = created.headers["location"]
+    await client.patch(location, content=photo, headers={**tus, "Upload-Offset": "0",
+                                                         "Content-Type": "application/offset+octet-stream"})
     with writing(engine) as conn:
         endpoint, _secret = create_endpoint(conn, alpha.org, "https://93.184.216.34/hook")
         create_feed_token(conn, alpha.org)
         [token] = list_feed_tokens(conn, alpha.org)
         search = save_search(conn, add_member(conn, "alpha", "editor@alpha.example", "Editor of Alpha", "editor",
                                               "correct horse battery"), "Alpha's search", {"q": "alpha"})
-    return {"item_id": item_id, "slug": "alpha", "endpoint_id": endpoint.id, "action": "rotate",
+    return {"item_id": item_id, "upload_id": location.rsplit("/", 1)[1], "slug": "alpha", "endpoint_id": endpoint.id, "action": "rotate",
             "token_id": token["id"], "agreement_id": agreement["id"], "search_id": search.id,
             "commitment_id": agreement["roadmap"]["commitments"][0]["id"]}
 

@@ -267,3 +267,26 @@ async def test_an_audio_clip_plays_with_its_waveform(world, engine, settings, tm
     got = await irna.http.get(unescape(player[2]))
     assert got.status_code == 200 and got.headers["content-type"] == "audio/mp4"  # the AAC preview, not the WAV
     assert (await irna.http.get(unescape(waveform[1]))).headers["content-type"] == "image/png"
+
+
+async def test_a_photo_offers_the_caption_and_credit_written_in_it(world, tmp_path) -> None:
+    import pyexiv2
+
+    silk, irna = world["silk"], world["irna"]
+    path = tmp_path / "tagged.jpg"
+    path.write_bytes(jpeg())
+    with pyexiv2.Image(str(path)) as tagged:
+        tagged.modify_iptc({"Iptc.Application2.Caption": "Rescuers evacuate residents in Oral",
+                            "Iptc.Application2.Byline": ["Aigerim N."], "Iptc.Application2.Credit": "Kazinform",
+                            "Iptc.Application2.Copyright": "(c) Kazinform 2024", "Iptc.Application2.City": "Oral",
+                            "Iptc.Application2.CountryName": "Kazakhstan"})
+    upload_id = await tus_upload(silk, path.read_bytes(), "tagged.jpg", "image/jpeg")
+    found = await silk.get(f"/outgoing/media/uploads/{upload_id}")
+    assert found.status_code == 200
+    assert found.json() == {"kind": "picture", "contentType": "image/jpeg",
+                            "description": "Rescuers evacuate residents in Oral", "byline": "Aigerim N.",
+                            "credit": "Kazinform", "copyright": "(c) Kazinform 2024", "located": "Oral, Kazakhstan"}
+    assert (await irna.get(f"/outgoing/media/uploads/{upload_id}")).status_code == 404
+    plain = await tus_upload(silk, jpeg(), "plain.jpg", "image/jpeg")
+    assert (await silk.get(f"/outgoing/media/uploads/{plain}")).json() == {"kind": "picture",
+                                                                           "contentType": "image/jpeg"}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -30,8 +30,9 @@ from newsbridge.formats.ninjs import to_ninjs3
 from newsbridge.ids import new_id
 from newsbridge.items.queries import get_item
 from newsbridge.media import uploads as tus
-from newsbridge.media.blobs import blob_store
+from newsbridge.media.blobs import blob_store, copy_to_file
 from newsbridge.media.links import MEDIA_URN, link_media, resolve_uploads
+from newsbridge.media.metadata import read_photo_metadata
 from newsbridge.vocab.mediatopics import topic_subject, vocabulary
 from newsbridge.web.context import Viewer, checked_form, page, viewer
 from newsbridge.web.media import CREDIT_ROLE, SCRIPT_ROLE, SHOTLIST_ROLE, shotlist_text, shots_from_form, thumbnails
@@ -48,6 +49,31 @@ def thumbnail(request: Request, item_id: str, who: Viewer = Depends(viewer)) -> 
         record = get_item(conn, who.organization, item_id)
         thumb = thumbnails(request, who, conn, [record]).get(record.id)
     return page(request, "media_thumb.html", who, thumb=thumb)
+
+
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/tiff", "image/webp")
+
+
+@router.get("/outgoing/media/uploads/{upload_id}")
+def upload_details(request: Request, upload_id: str, who: Viewer = Depends(viewer)) -> JSONResponse:
+    """A finished upload of the member's organization: its kind and, for a photo, the caption, creator,
+    credit, copyright and place embedded in it (IPTC/XMP/EXIF), which the form offers to fill in.
+    Another organization's upload answers 404 like one that does not exist."""
+    who.require("publish")
+    hub = request.app.state.hub
+    found = tus.upload_media(hub.engine, who.organization.id, upload_id)
+    details: dict[str, Any] = {"kind": found.kind, "contentType": found.content_type}
+    if found.kind == "picture" and found.content_type in PHOTO_TYPES:
+        with tempfile.TemporaryDirectory(prefix="newsbridge-desk-") as work:
+            try:
+                meta = read_photo_metadata(copy_to_file(blob_store(hub.settings), found.sha256, Path(work) / "photo"))
+            except NewsbridgeError:
+                meta = None  # unreadable metadata: the form stays empty, the probe judges the picture
+        if meta is not None:
+            details.update({"description": meta.caption, "byline": ", ".join(meta.creators) or None,
+                            "credit": meta.credit, "copyright": meta.copyright,
+                            "located": ", ".join(p for p in (meta.city, meta.country) if p) or None})
+    return JSONResponse({k: v for k, v in details.items() if v}, headers={"Cache-Control": "no-store"})
 
 
 # -- uploading and publishing -------------------------------------------------------------------------------------

@@ -90,6 +90,7 @@
           pause.hidden = resume.hidden = true;
           form.classList.add("uploaded");
           say(msg.msgDone);
+          details(hidden.value);
         },
       });
       current = upload;
@@ -99,6 +100,24 @@
         if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
         upload.start();
       });
+    }
+
+    // what the hub read from the file: its kind, and for a photo the caption, creator, credit,
+    // copyright and place embedded in it, offered in the fields the member has left empty
+    function details(id) {
+      fetch("/outgoing/media/uploads/" + encodeURIComponent(id), { credentials: "same-origin" })
+        .then(function (answer) { return answer.ok ? answer.json() : {}; })
+        .then(function (found) {
+          if (found.kind) shots.hidden = found.kind === "picture" || found.kind === "graphic";
+          ["description", "byline", "credit", "copyright", "located"].forEach(function (name) {
+            const field = form.elements[name];
+            if (field && !field.value && found[name]) {
+              field.value = found[name];
+              field.classList.add("filled-from-file");
+            }
+          });
+        })
+        .catch(function () { /* the form works without it */ });
     }
 
     input.addEventListener("change", function () { if (input.files.length) start(input.files[0]); });
