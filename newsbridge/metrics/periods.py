@@ -22,6 +22,7 @@ from newsbridge.errors import InvalidInput
 
 EPOCH = date(1970, 1, 1)
 DAY_SECONDS = 86400
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9000, 12, 31)  # what a window may ask for
 MAX_DAYS = 3 * 366  # a window longer than this is a bulk export, not a meeting's figures
 
 
@@ -113,9 +114,12 @@ def _day(value: str | None, field: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        found = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{field} must be a day like 2026-01-31", field=field) from None
+    if not FIRST_DAY <= found <= LAST_DAY:  # beyond these, local midnights (and margins) leave datetime's range
+        raise InvalidInput(f"{field} must be a day from {FIRST_DAY} to {LAST_DAY}", field=field)
+    return found
 
 
 def local_midnight(day: date, where: ZoneInfo) -> datetime:

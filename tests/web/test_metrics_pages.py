@@ -246,3 +246,12 @@ async def test_the_pdf_report_is_for_the_parties_only(client, engine, make_partn
     wrong = await client.get(f"/api/v1/agreements/{kz_ir}/report.pdf", params={"lang": "de"},
                              headers=api_key(engine, "krtc"))
     assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "lang"
+
+
+@pytest.mark.parametrize("first, last", [("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31")])
+async def test_days_out_of_the_calendars_range_are_refused(client, engine, history, first, last) -> None:
+    kz_ir = history.agreements["kz_ir"]
+    for path in ("metrics", "metrics.csv", "report.pdf"):
+        answer = await client.get(f"/api/v1/agreements/{kz_ir}/{path}", params={"from": first, "to": last},
+                                  headers=api_key(engine, "krtc"))
+        assert answer.status_code == 422 and answer.json()["error"]["field"] in ("from", "to"), answer.text
