@@ -25,7 +25,7 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -41,7 +41,7 @@ from newsbridge.exchange.media_rules import Offer, offer_for
 from newsbridge.items.queries import ItemRecord, ItemVersion, get_item, received
 from newsbridge.media.derivatives import WITHOUT_GPS  # the original without its GPS tags
 from newsbridge.media.records import (Media, Rendition, get_media, get_rendition, items_carrying, link_item,
-                                      list_renditions, own_media)
+                                      list_renditions, media_by_id, own_media)
 from newsbridge.media.provenance import public
 from newsbridge.media.uploads import upload_media
 
@@ -90,9 +90,9 @@ class Signer:
 
     def href(self, rendition_id: str, now: float | None = None) -> str:
         expires = math.ceil(((now if now is not None else utcnow().timestamp()) + self.ttl) / 3600) * 3600
-        query = urlencode({"org": self.organization_id, "exp": expires,
-                           "sig": _signature(self.key, rendition_id, self.organization_id, expires)})
-        return f"{self.base}/media/{rendition_id}?{query}"
+        # the signature is base64url and the expiry digits: only the organization id needs quoting
+        return (f"{self.base}/media/{quote(rendition_id, safe='')}?org={quote(self.organization_id, safe='')}"
+                f"&exp={expires}&sig={_signature(self.key, rendition_id, self.organization_id, expires)}")
 
 
 def signer(engine: Engine, settings: Settings, organization: Organization) -> Signer:
@@ -237,7 +237,7 @@ def media_versions(conn: Connection, engine: Engine, settings: Settings, viewer:
     if not wanted:
         return [v for _, v, _ in pairs]
     known = list_renditions(conn, wanted)
-    owners = {m: get_media(conn, m) for m in wanted if known.get(m)}
+    owners = media_by_id(conn, (m for m in wanted if known.get(m)))
     sign = signer(engine, settings, viewer)
     offers: dict[tuple[str, str], Offer] = {}
     out = []

@@ -105,6 +105,14 @@ def get_media(conn: Connection, media_id: str) -> Media:
     return _media(row)
 
 
+def media_by_id(conn: Connection, media_ids: Iterable[str]) -> dict[str, Media]:
+    """The media of these ids that exist, in one query (a feed page's worth)."""
+    ids = sorted(set(media_ids))
+    if not ids:
+        return {}
+    return {row.id: _media(row) for row in conn.execute(sa.select(media).where(media.c.id.in_(ids)))}
+
+
 def own_media(conn: Connection, organization_id: str, media_id: str) -> Media:
     """The organization's own media; another's is answered like one that does not exist."""
     found = get_media(conn, media_id)
