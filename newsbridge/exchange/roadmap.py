@@ -125,7 +125,8 @@ def parse_indicator(raw: Any, slugs: Mapping[str, str], where: str) -> dict[str,
     * ``{"kind": "items_per_period", "from", "to", "at_least": N, "per": "day|week|month"}``
     * ``{"kind": "topic_every_month", "topic": qcode, "at_least": N (1), "from"/"to" (optional)}``
     * ``{"kind": "pickup_rate", "at_least": 0.1, "weeks": N (4), "from"/"to" (optional)}``
-    * ``{"kind": "deliverables", "at_least": N, "by": "YYYY-MM-DD"}``
+    * ``{"kind": "deliverables", "at_least": N, "by": "YYYY-MM-DD", "projects": [ids] (optional: all the
+      agreement's joint projects)}``
     """
     if raw is None:
         return None
@@ -136,7 +137,7 @@ def parse_indicator(raw: Any, slugs: Mapping[str, str], where: str) -> dict[str,
     allowed = {"items_per_period": {"from", "to", "at_least", "per"},
                "topic_every_month": {"topic", "at_least", "from", "to"},
                "pickup_rate": {"at_least", "weeks", "from", "to"},
-               "deliverables": {"at_least", "by"}}[kind] | {"kind"}
+               "deliverables": {"at_least", "by", "projects"}}[kind] | {"kind"}
     if unknown := set(raw) - allowed:
         raise InvalidInput(f"a {kind} indicator has no field {min(unknown)!r}; it takes "
                            f"{', '.join(sorted(allowed - {'kind'}))}", field=f"{where}.{min(unknown)}")
@@ -169,6 +170,12 @@ def parse_indicator(raw: Any, slugs: Mapping[str, str], where: str) -> dict[str,
             found["by"] = date.fromisoformat(raw["by"]).isoformat()
         except (KeyError, TypeError, ValueError):
             raise InvalidInput("by must be a day like 2026-12-31", field=f"{where}.by") from None
+        if "projects" in raw:
+            named = raw["projects"]
+            if not isinstance(named, list) or not named or not all(isinstance(p, str) and p for p in named):
+                raise InvalidInput("projects lists the ids of the agreement's joint projects that are the evidence",
+                                   field=f"{where}.projects")
+            found["projects"] = list(dict.fromkeys(named))
     return found
 
 

@@ -107,10 +107,10 @@ def test_pickup_rate_over_the_last_weeks_and_waiting_below_twenty(engine: Engine
     assert early.state is Measured.WAITING and early.value is None and "too few" in early.sentence
 
 
-def test_deliverables_wait_for_joint_projects_and_count_nothing(engine: Engine, history: History) -> None:
+def test_deliverables_wait_while_no_joint_project_plans_any(engine: Engine, history: History) -> None:
     found = _measure(engine, history, "kz_ir", {"kind": "deliverables", "at_least": 3, "by": "2026-12-31"})
     assert (found.state, found.value) == (Measured.WAITING, None)
-    assert "waiting for joint projects" in found.sentence
+    assert "no deliverable is planned" in found.sentence  # counted from projects: tests/projects/test_roadmap_link.py
 
 
 def test_the_hub_moves_statuses_records_changes_and_leaves_blocked_alone(engine: Engine, history: History) -> None:
