@@ -117,6 +117,8 @@ async def test_an_editor_publishes_a_video_and_the_partner_plays_it_by_the_shot_
     for url in urls:  # the partner's browser fetches each (a range, as a player does)
         got = await irna.http.get(url, headers={"Range": "bytes=0-99"})
         assert got.status_code == 206, url
+    preview = await irna.get(f"{item_path}/preview")  # the desk's preview pane plays it too
+    assert preview.status_code == 200 and '<video id="player-' in preview.text and 'data-seek="3.0"' in preview.text
     desk = await irna.get("/desk")
     thumb = re.search(r'<img class="thumb" src="([^"]+)"', desk.text)
     assert thumb and (await irna.http.get(unescape(thumb[1]))).headers["content-type"] == "image/jpeg"

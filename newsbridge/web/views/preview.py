@@ -16,6 +16,7 @@ from newsbridge.desk.pickups import list_pickups
 from newsbridge.formats.markup import is_html, safe_html
 from newsbridge.items.queries import get_item, received
 from newsbridge.web.context import Viewer, page, viewer
+from newsbridge.web.media import item_media
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,10 +27,11 @@ def item_preview(request: Request, item_id: str, who: Viewer = Depends(viewer)) 
         record = get_item(conn, who.organization, item_id)
         how = received(conn, who.organization, item_id)
         picked = list_pickups(conn, who.organization, item_id) if record.source.id != who.organization.id else []
+        media = item_media(request, who, conn, record)
     doc = record.latest.document
     markup = next((b.get("value") for b in doc.get("bodies", []) if isinstance(b, dict) and is_html(b.get("contentType"))),
                   "")
     headline = next((h.get("value") for h in doc.get("headlines", []) if h.get("value")), record.uri)
     return page(request, "item_preview.html", who, record=record, doc=doc, how=how, headline=headline,
                 language=doc.get("language"), body_html=Markup(safe_html(markup)), pickups=picked,
-                withdrawn=record.latest.pubstatus == "canceled" or record.latest.notice_only)
+                withdrawn=record.latest.pubstatus == "canceled" or record.latest.notice_only, **media)
