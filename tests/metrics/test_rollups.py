@@ -215,3 +215,27 @@ def test_a_new_outlet_zone_is_read_raw_until_built(engine: Engine, history: Hist
 ])
 def test_day_ranges(days: list[int], most: int, ranges: list[tuple[int, int]]) -> None:
     assert day_ranges(days, most) == ranges
+
+
+def test_cli_rebuild(engine: Engine, history: History) -> None:
+    from typer.testing import CliRunner
+
+    from newsbridge.cli import app
+
+    url = engine.url.render_as_string(hide_password=False)
+    with writing(engine) as conn:  # a wrong row the rebuild must replace
+        build_missing(conn, NOW, limit=1)
+        conn.execute(metrics_days.update().values(items=999))
+    result = CliRunner().invoke(app, ["--database-url", url, "metrics", "rebuild", "--agreement",
+                                      history.agreements["kz_ir"]], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "rebuilt 1 agreement(s)" in result.stdout
+    with reading(engine) as conn:
+        zones = set(conn.execute(sa.select(metrics_built.c.zone).where(
+            metrics_built.c.agreement_id == history.agreements["kz_ir"])).scalars())
+        assert zones == {"Asia/Almaty", "Asia/Tehran", "UTC"}
+    window = Window(date(2025, 1, 1), date(2025, 3, 31), ZoneInfo("Asia/Almaty"), Granularity.DAY)
+    with reading(engine) as conn:
+        assert _served(conn, history.agreements["kz_ir"], window) == _raw(conn, history.agreements["kz_ir"], window)
+    missing_one = CliRunner().invoke(app, ["--database-url", url, "metrics", "rebuild", "--agreement", "nope"])
+    assert missing_one.exit_code == 1 and "not_found" in missing_one.output
