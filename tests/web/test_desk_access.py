@@ -41,6 +41,8 @@ CASES = {  # (method, path): form fields posted (besides the CSRF token)
     ("GET", "/agreements/{agreement_id}/end"): None,
     ("GET", "/agreements/{agreement_id}/metrics"): None,
     ("GET", "/agreements/{agreement_id}/report"): None,
+    ("GET", "/agreements/{agreement_id}/metrics.csv"): None,
+    ("GET", "/agreements/{agreement_id}/report.pdf"): None,
     ("POST", "/agreements/{agreement_id}/decline"): {},
     ("GET", "/agreements/{agreement_id}/amend"): None,
     ("POST", "/agreements/{agreement_id}/amend"): {"title": "Taken over", "ours_share": "on"},

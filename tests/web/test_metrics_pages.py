@@ -102,8 +102,17 @@ async def test_the_metrics_page_shows_the_figures_the_api_gives(sign_in, client,
     total = api["series"][1]["total"]
     assert f"KRTC → IRNA {total['items']:,} {total['deliveries']:,}" in words
     assert "politics" in words and "economy, business and finance" in words  # the heat map's agreed topics
-    assert f'href="/api/v1/agreements/{kz_ir}/metrics.csv?from=2025-10-01&amp;to=2026-02-28' in page.text
-    assert f'href="/api/v1/agreements/{kz_ir}/report.pdf?from=2025-10-01' in page.text
+    # the downloads of the period shown, signed by the session (no API key in a browser)
+    csv_link = re.search(r'href="(/agreements/\w+/metrics\.csv\?[^"]+)"', page.text)
+    pdf_link = re.search(r'href="(/agreements/\w+/report\.pdf\?[^"]+)"', page.text)
+    assert csv_link and pdf_link
+    csv_file = await irna.get(html.unescape(csv_link[1]))
+    api_csv = await client.get(f"/api/v1/agreements/{kz_ir}/metrics.csv", params={**query, "tz": "Asia/Tehran"},
+                               headers=api_key(engine, "irna"))
+    assert csv_file.status_code == 200 and csv_file.headers["content-type"].startswith("text/csv")
+    assert csv_file.text == api_csv.text
+    pdf = await irna.get(html.unescape(pdf_link[1]))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-") and "-en.pdf" in pdf.headers["content-disposition"]
 
 
 async def test_the_pickup_table_gives_the_interval_from_20_items_on(sign_in, client, engine, history) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.engine import Connection, Engine
 
 from newsbridge.accounts.organizations import Organization, list_organizations
@@ -26,7 +26,7 @@ from newsbridge.ids import utcnow
 from newsbridge.metrics.burndown import BurnPoint, burndown
 from newsbridge.metrics.periods import Window, zone
 from newsbridge.metrics.report import swatch, write_pdf
-from newsbridge.metrics.scorecard import Scorecard, scorecard
+from newsbridge.metrics.scorecard import Scorecard, scorecard, scorecard_csv
 from newsbridge.web.context import Viewer, page, sentence, templates, viewer
 from newsbridge.web.i18n import (LOCALES, direction, gettext_for, language_name, local_time, ngettext_for, number,
                                  percent, words)
@@ -60,13 +60,11 @@ def _query(request: Request) -> tuple[str | None, str | None, str | None]:
 
 
 def _links(agreement_id: str, view: dict[str, Any], locale: str) -> dict[str, str]:
-    period = {"from": view["first"].isoformat(), "to": view["last"].isoformat()}
-    return {"csv": f"/api/v1/agreements/{agreement_id}/metrics.csv?"
-                   + urlencode({**period, "granularity": view["granularity"], "tz": view["zone"]}),
-            "pdf": f"/api/v1/agreements/{agreement_id}/report.pdf?"
-                   + urlencode({**period, "granularity": view["granularity"], "lang": locale, "tz": view["zone"]}),
-            "report": f"/agreements/{agreement_id}/report?"
-                      + urlencode({**period, "granularity": view["granularity"]})}
+    """The downloads of the period shown, from the desk (the session signs them, no API key needed)."""
+    period = {"from": view["first"].isoformat(), "to": view["last"].isoformat(), "granularity": view["granularity"]}
+    return {"csv": f"/agreements/{agreement_id}/metrics.csv?" + urlencode(period),
+            "pdf": f"/agreements/{agreement_id}/report.pdf?" + urlencode({**period, "lang": locale}),
+            "report": f"/agreements/{agreement_id}/report?" + urlencode(period)}
 
 
 @router.get("/cooperation")
@@ -113,6 +111,26 @@ def report_page(request: Request, agreement_id: str, who: Viewer = Depends(viewe
     view = scorecard_view(card, burn, names, who.locale)
     return page(request, "metrics_report.html", who, links=_links(agreement_id, view, who.locale), swatch=swatch,
                 svgs=report_svgs(card, burn, view["charts"], who.locale), generated=utcnow(), **view)
+
+
+@router.get("/agreements/{agreement_id}/metrics.csv")
+def metrics_csv(request: Request, agreement_id: str, who: Viewer = Depends(viewer)) -> Response:
+    """The page's figures as CSV, the same file ``GET /api/v1/agreements/{id}/metrics.csv`` gives."""
+    with reading(request.app.state.hub.engine) as conn:
+        card, _burn, _names = load(conn, who.organization, agreement_id, *_query(request), who.timezone)
+    window = card.figures.window
+    name = f"metrics-{agreement_id}-{window.first}-{window.last}.csv"
+    return Response(scorecard_csv(card), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/agreements/{agreement_id}/report.pdf")
+def report_download(request: Request, agreement_id: str, who: Viewer = Depends(viewer)) -> Response:
+    """The PDF report in the member's language (``lang`` picks another) and time zone."""
+    first, last, granularity = _query(request)
+    pdf, name = report_pdf(request.app.state.hub.engine, who.organization, agreement_id, first, last, granularity,
+                           request.query_params.get("lang") or who.locale, who.timezone)
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _report_stylesheet() -> str:
