@@ -101,16 +101,27 @@ def with_entry_media(conn: Connection, engine: Engine, settings: Settings, viewe
     return [e if v is e.version else replace(e, version=v) for e, v in zip(entries, versions)]
 
 
-def media_renditions(entry: Entry) -> list[dict[str, Any]]:
-    """The renditions with a web address an entry carries, its own first, then its associations'
-    (what Atom enclosures, RSS and JSON Feed attachments list); none once withdrawn."""
+def media_groups(entry: Entry) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The renditions with a web address an entry carries, by what they show: the item itself first
+    (titled by its headline), then each association (by its headline, name or uri); none once withdrawn."""
     if _withdrawn(entry):
         return []
     doc = entry.version.document
-    lists = [doc.get("renditions")] + [a.get("renditions") for a in doc.get("associations") or []
-                                       if isinstance(a, dict)]
-    return [r for entries in lists if isinstance(entries, list) for r in entries
-            if isinstance(r, dict) and str(r.get("href", "")).startswith(("https://", "http://"))]
+    groups = [(_headline(entry), doc.get("renditions"))]
+    for n, association in enumerate(doc.get("associations") or [], start=1):
+        if isinstance(association, dict):
+            title = next((h.get("value") for h in association.get("headlines") or []
+                          if isinstance(h, dict) and h.get("value")), None)
+            groups.append((str(title or association.get("name") or association.get("uri") or f"association {n}"),
+                           association.get("renditions")))
+    return [(title, found) for title, entries in groups
+            if (found := [r for r in entries or [] if isinstance(r, dict)
+                          and str(r.get("href", "")).startswith(("https://", "http://"))])]
+
+
+def media_renditions(entry: Entry) -> list[dict[str, Any]]:
+    """Every rendition of :func:`media_groups`, in order (Atom enclosures, Media RSS)."""
+    return [r for _, found in media_groups(entry) for r in found]
 
 
 _PRIMARY = ("original", "original-nogps", "proxy", "preview")
@@ -379,7 +390,8 @@ def jsonfeed(entries: list[Entry], org: Organization, feed_url: str, next_url: s
         extension.update({"version": entry.version.version, "event": entry.event})
         if _withdrawn(entry):
             extension["withdrawn"] = True
-        attachments = [_attachment(r) for r in media_renditions(entry)]
+        # JSON Feed: attachments with the same title are representations of one thing (one media)
+        attachments = [_attachment(r, title) for title, found in media_groups(entry) for r in found]
         if attachments:
             out["attachments"] = attachments
     if next_url:
@@ -401,12 +413,14 @@ def _media_rss(rendition: dict[str, Any], default: bool) -> dict[str, str]:
     return out
 
 
-def _attachment(rendition: dict[str, Any]) -> dict[str, Any]:
-    """A JSON Feed 1.1 attachment of a rendition (``title`` is the rendition's name: original, proxy...)."""
+def _attachment(rendition: dict[str, Any], title: str) -> dict[str, Any]:
+    """A JSON Feed 1.1 attachment of a rendition; ``title`` names what it shows, shared by the
+    renditions of one media (the spec's alternate representations); the rendition's own name
+    (original, proxy...) in the ``_newsbridge`` extension."""
     out: dict[str, Any] = {"url": rendition["href"],
-                           "mime_type": rendition.get("contentType") or "application/octet-stream"}
+                           "mime_type": rendition.get("contentType") or "application/octet-stream", "title": title}
     if rendition.get("name"):
-        out["title"] = rendition["name"]
+        out["_newsbridge"] = {"rendition": rendition["name"]}
     if rendition.get("sizeInBytes"):
         out["size_in_bytes"] = rendition["sizeInBytes"]
     if rendition.get("duration"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import html
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -229,6 +230,12 @@ async def test_every_channel_carries_signed_hub_urls_for_the_reader_only(world: 
                    for e in parsed.entries), name
     assert all(len(e.media_content) == 3 for e in feedparser.parse(answers["rss.xml"]).entries)
     assert '"size_in_bytes": %d' % len(world.data) in answers["feed.json"]
+    # JSON Feed: the renditions of one media share a title (alternates); the story's are its photo's
+    feed = json.loads(answers["feed.json"])
+    titles = {i["title"]: {a["title"] for a in i["attachments"]} for i in feed["items"]}
+    assert titles == {"Parliament in session": {"Parliament in session"}, "Parliament passes the budget": {"photo"}}
+    assert {a["_newsbridge"]["rendition"] for a in feed["items"][0]["attachments"]} == {"original", "preview",
+                                                                                         "thumbnail"}
     g2 = answers[f"item newsml-g2 {world.item_ids[0]}"]
     assert f'size="{len(world.data)}"' in g2 and 'width="1600"' in g2 and 'height="1200"' in g2
     assert hashlib.sha256(world.data).hexdigest() in g2 and "hashtypeuri=" in g2
