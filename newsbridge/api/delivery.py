@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,6 +27,7 @@ from newsbridge.errors import InvalidInput, NotFound, Unauthenticated
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import get_item
 from newsbridge.items.render import Format
+from newsbridge.projects.events import latest_project_event_id, project_events_for
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
 MAX_WAIT = 60
@@ -179,16 +181,32 @@ def _latest_position(engine: Engine) -> int:
         return latest_position(conn)
 
 
+def _project_events(engine: Engine, principal: Principal, after: int) -> list[Any]:
+    with reading(engine) as conn:
+        return project_events_for(conn, principal.organization, after, 100)
+
+
+def _latest_project_event(engine: Engine) -> int:
+    with reading(engine) as conn:
+        return latest_project_event_id(conn)
+
+
 @router.get("/stream", summary="Server-sent events: new deliveries as they happen (Last-Event-ID resumes)")
 async def stream(request: Request, last_event_id: str | None = Header(None), format: Format = "ninjs3",
+                 projects: bool = Query(False, description="Also send the project.* events of your joint projects; "
+                                                           "event ids are then POSITION-EVENT"),
                  principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> StreamingResponse:
-    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+    position_text, _, event_text = (last_event_id or "").partition("-")
+    after = int(position_text) if position_text.isdigit() else None
     if after is not None and after > MAX_POSITION:
         after = None  # not a position the hub gave out: start from now
     if after is None:
         after = await read(the_hub.engine, _latest_position, the_hub.engine)
+    project_after = int(event_text) if projects and event_text.isdigit() and len(event_text) < 18 else None
+    if projects and project_after is None:
+        project_after = await read(the_hub.engine, _latest_project_event, the_hub.engine)
 
-    async def events(position: int) -> AsyncIterator[bytes]:
+    async def events(position: int, project_position: int | None) -> AsyncIterator[bytes]:
         yield b"retry: 2000\n\n"
         clock = asyncio.get_running_loop().time
         quiet_since = clock()
@@ -201,13 +219,21 @@ async def stream(request: Request, last_event_id: str | None = Header(None), for
                 return
             for entry in entries:
                 position = entry.position
-                yield (f"id: {entry.position}\nevent: {entry.event}\ndata: ".encode() + entry_bytes(entry, format)
+                event_id = f"{position}-{project_position}" if project_position is not None else str(position)
+                yield (f"id: {event_id}\nevent: {entry.event}\ndata: ".encode() + entry_bytes(entry, format)
                        + b"\n\n")
+            if project_position is not None:  # a joint project's events, after the deliveries read with them
+                found = await read(the_hub.engine, _project_events, the_hub.engine, principal, project_position)
+                for project_event in found:
+                    project_position = project_event.id
+                    yield (f"id: {position}-{project_position}\nevent: {project_event.type}\ndata: ".encode()
+                           + json.dumps(project_event.to_json(), ensure_ascii=False).encode() + b"\n\n")
+                entries = entries or found
             if entries:
                 quiet_since = clock()
             elif not await the_hub.signal.wait(KEY_RECHECK) and clock() - quiet_since >= KEEP_ALIVE:
                 yield b": keep-alive\n\n"
                 quiet_since = clock()
 
-    return StreamingResponse(events(after), media_type="text/event-stream",
+    return StreamingResponse(events(after, project_after), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -22,6 +22,7 @@ from newsbridge.db.tables import organizations
 from newsbridge.ids import utcnow
 
 if TYPE_CHECKING:
+    from newsbridge.accounts.organizations import Organization
     from newsbridge.projects.projects import Actor
 
 EVENT_TYPES = PROJECT_EVENTS  # declared with the webhook event types (delivery/endpoints.py)
@@ -65,3 +66,20 @@ def list_events(conn: Connection, project_id: str, after: int = 0, limit: int = 
                         .order_by(project_events.c.id).limit(limit))
     return [ProjectEvent(r.id, r.project_id, r.deliverable_id, r.type, r.slug, r.actor, dict(r.data), r.at)
             for r in rows]
+
+
+def project_events_for(conn: Connection, viewer: Organization, after: int, limit: int = 100) -> list[ProjectEvent]:
+    """The events after ``after`` of every project the viewer (or its holding) belongs to, oldest first
+    (the live stream's ``?projects=true``)."""
+    sides = [viewer.id] + ([viewer.parent_id] if viewer.parent_id else [])
+    mine = sa.select(project_members.c.project_id).where(project_members.c.organization_id.in_(sides))
+    rows = conn.execute(sa.select(project_events, organizations.c.slug)
+                        .join(organizations, organizations.c.id == project_events.c.organization_id)
+                        .where(project_events.c.id > after, project_events.c.project_id.in_(mine))
+                        .order_by(project_events.c.id).limit(limit))
+    return [ProjectEvent(r.id, r.project_id, r.deliverable_id, r.type, r.slug, r.actor, dict(r.data), r.at)
+            for r in rows]
+
+
+def latest_project_event_id(conn: Connection) -> int:
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(project_events.c.id), 0))).scalar_one()
