@@ -163,7 +163,7 @@ async def observers(project_id: str, request: Request, principal: Principal = De
 
 
 @router.get("/projects/{project_id}/events", summary="What happened in the project (notifications), oldest first")
-def events(project_id: str, after: int = Query(0, ge=0, description="Only events after this event id"),
+def events(project_id: str, after: int = Query(0, ge=0, le=2**62, description="Only events after this event id"),
            limit: int = Query(200, ge=1, le=1000), principal: Principal = Depends(caller("read")),
            the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     with reading(the_hub.engine) as conn:
@@ -328,8 +328,9 @@ def revision(project_id: str, deliverable_id: str, language: str, number: str,
 @router.get("/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}/diff",
             summary="Word diff between two revisions (runs of equal, delete and insert per field)")
 def diff(project_id: str, deliverable_id: str, language: str,
-         from_: int | None = Query(None, alias="from", ge=1, description="The older revision (default: to - 1)"),
-         to: int | None = Query(None, ge=1, description="The newer revision (default: the newest)"),
+         from_: int | None = Query(None, alias="from", ge=1, le=10**9,
+                                   description="The older revision (default: to - 1)"),
+         to: int | None = Query(None, ge=1, le=10**9, description="The newer revision (default: the newest)"),
          principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     with reading(the_hub.engine) as conn:
         _project, deliverable = _deliverable(conn, principal, project_id, deliverable_id)

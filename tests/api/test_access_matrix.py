@@ -54,6 +54,7 @@ class Case:
 OWN_STORY = {"uri": "urn:alpha:x", "version": "1", "type": "text", "language": "en",
              "headlines": [{"role": "main", "value": "A story of one's own"}]}
 OWN_AGREEMENT = {"title": "Gamma group exchange", "parties": ["gamma", "gamma-outlet"], "terms": [{"from": "gamma"}]}
+OWN_PROJECT = {"title": "Gamma group project", "participants": ["gamma", "gamma-outlet"], "languages": ["en"]}
 AMENDMENT = {"title": "A-B exchange, amended", "terms": [{"from": "alpha", "topics": ["medtop:04000000"]}]}
 
 CASES: dict[tuple[str, str], Case] = {
@@ -83,6 +84,28 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/sources/{source_id}"): Case("owned"),
     ("PATCH", "/api/v1/sources/{source_id}"): Case("owned", {"enabled": False}),
     ("POST", "/api/v1/sources/{source_id}:poll-now"): Case("owned"),
+    ("GET", "/api/v1/projects/{project_id}"): Case("owned"),
+    ("POST", "/api/v1/projects/{project_id}:accept"): Case("owned"),
+    ("POST", "/api/v1/projects/{project_id}/observers"): Case("owned", {"organization": "beta"}),
+    ("GET", "/api/v1/projects/{project_id}/events"): Case("owned"),
+    ("POST", "/api/v1/projects/{project_id}/deliverables"): Case("owned", {"title": "Taken over", "kind": "article"}),
+    ("GET", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}"): Case("owned"),
+    ("PATCH", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}"): Case("owned", {"title": "Taken over"}),
+    ("POST", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}:move"): Case("owned", {"to": "dropped"}),
+    ("POST", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}:approve"): Case("owned"),
+    ("POST", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}:publish"): Case("owned"),
+    ("GET", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}"): Case("owned"),
+    ("PUT", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}"): Case(
+        "owned", {"headline": "Overwritten", "base_revision": 1}),
+    ("GET", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}/revisions"): Case("owned"),
+    ("GET", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}/revisions/{number}"):
+        Case("owned"),
+    ("GET", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}/diff"): Case("owned"),
+    ("GET", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/comments"): Case("owned"),
+    ("POST", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}/revisions/{number}/"
+             "comments"): Case("owned", {"body": "Taken over"}),
+    ("POST", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/comments/{comment_id}:resolve"):
+        Case("owned"),
     ("GET", "/api/v1/items"): Case("list"),
     ("GET", "/api/v1/inbox"): Case("list"),
     ("GET", "/api/v1/agreements"): Case("list"),
@@ -91,6 +114,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/endpoints"): Case("list"),
     ("GET", "/api/v1/feed-tokens"): Case("list"),
     ("GET", "/api/v1/sources"): Case("list"),
+    ("GET", "/api/v1/projects"): Case("list"),
     ("GET", "/feeds/{token}/atom.xml"): Case("feed"),
     ("GET", "/feeds/{token}/feed.json"): Case("feed"),
     ("GET", "/feeds/{token}/rss.xml"): Case("feed"),
@@ -108,6 +132,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/items"): Case("write", OWN_STORY, 201),
     ("POST", "/api/v1/items:upload"): Case("write", OWN_STORY, 201),
     ("POST", "/api/v1/agreements"): Case("write", OWN_AGREEMENT, 201),
+    ("POST", "/api/v1/projects"): Case("write", OWN_PROJECT, 201),
     ("POST", "/api/v1/endpoints"): Case("write", {"url": HOOK + "/own"}, 201),
     ("POST", "/api/v1/feed-tokens"): Case("write", None, 201),
     ("POST", "/api/v1/sources"): Case("write", {"url": "https://93.184.216.34/feeds/own.xml"}, 201),
@@ -145,7 +170,8 @@ class World:
         return [v for n in names for v in (self.items[n], self.headlines[n])]
 
     def everything(self) -> list[str]:
-        return self.secrets_of_a("X", "E", "N") + [v for k, v in self.owned.items() if k != "item_id"] + self.titles
+        return self.secrets_of_a("X", "E", "N") + self.titles + \
+            [v for k, v in self.owned.items() if k not in ("item_id", "language", "number")]  # "en", "1" are no secrets
 
     def path(self, template: str, partner: Any, **ids: str) -> str:
         values = {**self.owned, "name": "ninjs3", "token": self.feed_tokens.get(partner.org.slug, "nbf_none"), **ids}
@@ -195,7 +221,23 @@ async def world(client, make_partner, engine) -> World:
     [a_token] = (await client.get("/api/v1/feed-tokens", headers=a.headers)).json()["feed_tokens"]
     upload = await client.post("/api/v1/uploads", headers={**a.headers, **TUS, "Upload-Length": "5"})
     assert upload.status_code == 201, upload.text
-    owned = {"item_id": items["X"], "agreement_id": agreement["id"],
+    # a joint project of A alone under the A-B agreement: B is a party that does not take part
+    project = await client.post("/api/v1/projects", headers=a.headers, json={
+        "title": f"Alpha documentary {token}", "agreement": agreement["id"], "participants": ["alpha"],
+        "languages": ["en"]})
+    assert project.status_code == 201, project.text
+    project_url = f"/api/v1/projects/{project.json()['id']}"
+    deliverable = await client.post(f"{project_url}/deliverables", headers=a.headers, json={
+        "title": "Episode 1", "kind": "article", "assignee": "alpha"})
+    assert deliverable.status_code == 201, deliverable.text
+    draft_url = f"{project_url}/deliverables/{deliverable.json()['id']}/drafts/en"
+    draft = await client.put(draft_url, headers=a.headers, json={"headline": f"Draft {token}", "base_revision": 0})
+    assert draft.status_code == 200, draft.text
+    comment = await client.post(f"{draft_url}/revisions/1/comments", headers=a.headers, json={"body": "Check it"})
+    assert comment.status_code == 201, comment.text
+    owned = {"item_id": items["X"], "agreement_id": agreement["id"], "project_id": project.json()["id"],
+             "deliverable_id": deliverable.json()["id"], "language": "en", "number": "1",
+             "comment_id": comment.json()["id"],
              "upload_id": upload.headers["location"].rsplit("/", 1)[1],
              "commitment_id": agreement["roadmap"]["commitments"][0]["id"], "endpoint_id": endpoint.json()["id"],
              "token_id": a_token["id"], "source_id": source.json()["id"]}
