@@ -292,3 +292,22 @@ async def test_a_photo_offers_the_caption_and_credit_written_in_it(world, tmp_pa
     plain = await tus_upload(silk, jpeg(), "plain.jpg", "image/jpeg")
     assert (await silk.get(f"/outgoing/media/uploads/{plain}")).json() == {"kind": "picture",
                                                                            "contentType": "image/jpeg"}
+
+
+async def test_a_withdrawn_media_item_shows_no_media(world, client, engine, settings) -> None:
+    silk, irna = world["silk"], world["irna"]
+    upload_id = await tus_upload(silk, jpeg(), "flag.jpg", "image/jpeg")
+    published = await silk.http.post("/outgoing/media", data={
+        "csrf_token": silk.csrf_token, "upload": upload_id, "headline": "Flag over the square", "language": "en",
+        "topics": ["medtop:11000000"]})
+    item_path = published.headers["location"]
+    run_jobs(engine, settings)
+    before = set(MEDIA_SRC.findall(unescape((await irna.get(item_path)).text)))
+    assert before
+    withdrawn = await silk.post(f"{item_path}/withdraw", {"confirm": "yes"})
+    assert withdrawn.status_code == 303, withdrawn.text
+    page = await irna.get(item_path)
+    assert "Withdrawn." in page.text and not MEDIA_SRC.search(page.text)
+    assert f'/items/{item_path.rsplit("/", 1)[1]}/thumbnail' not in (await irna.get("/desk")).text
+    for url in before:  # and the URLs handed out before stop working at once
+        assert (await irna.http.get(url)).status_code == 404
