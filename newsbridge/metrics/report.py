@@ -31,6 +31,12 @@ class Series:
     intervals: Sequence[tuple[float, float] | None] | None = None  # drawn as whiskers (lines only)
 
 
+def _fill(index: int) -> str:
+    """The series' fill: its colour itself when solid (a solid pattern shows tile seams in some viewers)."""
+    colour, kind = STYLES[index % len(STYLES)]
+    return colour if kind == "solid" else f"url(#p{index % len(STYLES)})"
+
+
 def _defs() -> str:
     patterns = []
     for index, (colour, kind) in enumerate(STYLES):
@@ -53,7 +59,7 @@ def swatch(index: int, line: bool = False) -> str:
                 f'<line x1="1" y1="7" x2="27" y2="7" stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"/>'
                 f'{_marker(MARKERS[index % len(MARKERS)], 14, 7, colour)}</svg>')
     return (f'<svg class="swatch" xmlns="http://www.w3.org/2000/svg" width="14" height="14" aria-hidden="true">'
-            f'{_defs()}<rect x="0.5" y="0.5" width="13" height="13" fill="url(#p{index % len(STYLES)})" '
+            f'{_defs()}<rect x="0.5" y="0.5" width="13" height="13" fill="{_fill(index)}" '
             f'stroke="{colour}"/></svg>')
 
 
@@ -144,7 +150,7 @@ def bar_chart(labels: Sequence[str], series: Sequence[Series], fmt: Callable[[fl
             bar_x = x + width * 0.1 + place * inner
             colour = STYLES[number % len(STYLES)][0]
             parts.append(f'<rect x="{bar_x:.1f}" y="{frame.y(value):.1f}" width="{max(inner - 1, 0.8):.1f}" '
-                         f'height="{frame.y(0) - frame.y(value):.1f}" fill="url(#p{number % len(STYLES)})" '
+                         f'height="{frame.y(0) - frame.y(value):.1f}" fill="{_fill(number)}" '
                          f'stroke="{colour}" stroke-width="0.6"/>')
     return _svg("".join(parts), title)
 

@@ -11,6 +11,7 @@
 
   function pattern(index) {
     var colour = COLOURS[index % COLOURS.length];
+    if (index % 4 === 0) { return colour; }  // solid: the colour itself
     var tile = document.createElement("canvas");
     tile.width = 8;
     tile.height = 8;
