@@ -17,6 +17,7 @@ from newsbridge.errors import InvalidInput
 from newsbridge.exchange.agreements import (Agreement, act, all_agreement_ids, create_agreement, history,
                                             load_agreement)
 from newsbridge.exchange.lifecycle import Action
+from newsbridge.exchange.media_rules import describe
 from newsbridge.exchange.roadmap import list_commitments, progress
 
 agreement_app = typer.Typer(help="Exchange agreements: propose, sign, suspend, end, show.", no_args_is_help=True)
@@ -97,10 +98,11 @@ def show(ctx: typer.Context, agreement_id: str = typer.Argument(...)) -> None:
     for p in a.parties:
         parties.add_row(p.slug, p.name, f"{p.signed_at:%Y-%m-%d %H:%M} by {p.signed_by}" if p.signed else "not yet")
     console.print(parties)
-    terms = Table("from", "topics", "languages", "types", "delay", "credit line")
+    terms = Table("from", "topics", "languages", "types", "delay", "credit line", "media")
     for t in a.terms:
         terms.add_row(slugs.get(t.from_id, t.from_id), ", ".join(t.topics) or "all", ", ".join(t.languages) or "all",
-                      ", ".join(t.types) or "all", f"{t.delay_minutes} min", t.credit_line)
+                      ", ".join(t.types) or "all", f"{t.delay_minutes} min", t.credit_line,
+                      describe(t.media, t.types, slugs))
     console.print(terms)
     done = progress(commitments, date.today())
     roadmap = Table("#", "commitment", "owner", "due", "status", title=f"Roadmap: {done.percent}% done")

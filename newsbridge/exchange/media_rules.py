@@ -81,6 +81,24 @@ def shared_kinds(rules: MediaRules, term_types: Iterable[str]) -> frozenset[str]
     return frozenset(MEDIA_KINDS) & named if named else frozenset(MEDIA_KINDS)
 
 
+def _limits_words(limits: Limits) -> list[str]:
+    return [words for on, words in ((limits.proxy_only, "proxy only"),
+                                    (bool(limits.max_resolution), f"<= {limits.max_resolution} px"),
+                                    (limits.allow_gps, "GPS allowed")) if on]
+
+
+def describe(rules: MediaRules, term_types: Iterable[str], names: Mapping[str, str]) -> str:
+    """The rules in a few English words, for the console: ``picture, video; proxy only; beta: GPS allowed``."""
+    kinds = shared_kinds(rules, term_types)
+    if not kinds:
+        return "no media"
+    parts = [", ".join(k for k in MEDIA_KINDS if k in kinds) if len(kinds) < len(MEDIA_KINDS) else "all media"]
+    parts += _limits_words(rules.limits)
+    for org, limits in rules.partners:
+        parts.append(f"{names.get(org, org)}: {', '.join(_limits_words(limits)) or 'no limits'}")
+    return "; ".join(parts)
+
+
 @dataclass(frozen=True)
 class Offer:
     """What a reader is offered of an item's media: the kinds, and the limits on renditions."""
