@@ -9,7 +9,9 @@ that are over, with the period under way shown beside (docs/metrics.md, "Measure
   either way or in one direction (the owner's days);
 * ``pickup_rate``: picked up over received in the last N weeks (the scorecard's definition; at
   least 20 received items, or the hub waits);
-* ``deliverables``: joint projects are not in the hub yet (issue 15), so the hub says it waits.
+* ``deliverables``: at least N deliverables of the agreement's joint projects (or of the projects
+  the commitment names) published by a day; progress is published over planned (dropped ones not
+  counted), and each published deliverable's items are the evidence.
 
 States: **on_track** (the judged period met the target, or the one under way already does),
 **off_track** (it did not), and once the due day has passed **done** or **overdue** (the last
@@ -36,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from newsbridge.db.engine import reading, writing
+from newsbridge.db.project_tables import deliverables, project_publications, projects
 from newsbridge.db.tables import (agreement_events, agreements, commitments, deliveries, item_versions, items,
                                   organizations, pickups, version_topics)
 from newsbridge.exchange.agreements import Agreement, load_agreement
@@ -255,11 +258,43 @@ def _pickup_rate(conn: Connection, agreement: Agreement, spec: _Spec, now: datet
                        sentence=words, evidence=evidence)
 
 
-def _deliverables(spec: _Spec) -> Measurement:
+def _deliverables(conn: Connection, agreement: Agreement, spec: _Spec) -> Measurement:
+    """Published deliverables of the agreement's joint projects (those named, if any) against the target.
+    Done once enough are published; before the day, off track while a planned one is overdue."""
     ind = spec.indicator
-    words = (f"{ind['at_least']} joint-project deliverables by {ind['by']}: waiting for joint projects, which the "
-             f"hub does not hold yet, so it counts nothing")
-    return Measurement(Measured.WAITING, ind["kind"], ind["at_least"], None, last=ind["by"], sentence=words)
+    by = date.fromisoformat(ind["by"])
+    chosen = sa.select(projects.c.id).where(projects.c.agreement_id == agreement.id)
+    if ind.get("projects"):
+        chosen = chosen.where(projects.c.id.in_(ind["projects"]))
+    project_ids = list(conn.execute(chosen).scalars())
+    rows = conn.execute(sa.select(deliverables.c.id, deliverables.c.status, deliverables.c.due)
+                        .where(deliverables.c.project_id.in_(project_ids))).all() if project_ids else []
+    planned = [r for r in rows if r.status != "dropped"]
+    published = [r.id for r in rows if r.status == "published"]
+    item_ids = list(conn.execute(sa.select(project_publications.c.item_id)
+                                 .where(project_publications.c.deliverable_id.in_(published))
+                                 .order_by(project_publications.c.published_at.desc())
+                                 .limit(MAX_EVIDENCE_ITEMS)).scalars()) if published else []
+    evidence = {"items": item_ids, "count": len(published), "projects": project_ids,
+                "deliverables": {"done": len(published), "total": len(planned)},
+                "query": f"/api/v1/projects/{project_ids[0]}" if len(project_ids) == 1 else "/api/v1/projects"}
+    target = ind["at_least"]
+    if not planned:
+        words = (f"{target} joint-project deliverables by {by}: no deliverable is planned in "
+                 f"{'the named projects' if ind.get('projects') else 'the agreement' + chr(39) + 's joint projects'} yet")
+        return Measurement(Measured.WAITING, ind["kind"], target, None, last=ind["by"], sentence=words,
+                           evidence=evidence)
+    late = [r for r in planned if r.status != "published" and r.due is not None and r.due < spec.today]
+    if len(published) >= target:
+        state = Measured.DONE
+    elif by < spec.today:
+        state = Measured.OVERDUE
+    else:
+        state = Measured.OFF_TRACK if late else Measured.ON_TRACK
+    words = (f"{len(published)} of {len(planned)} joint-project deliverables published (at least {target} by {by})"
+             + (f", {len(late)} overdue" if late else "") + f": {WORDS[state]}")
+    return Measurement(state, ind["kind"], target, float(len(published)), last=ind["by"], sentence=words,
+                       evidence=evidence)
 
 
 def measure_one(conn: Connection, agreement: Agreement, indicator: Mapping[str, Any], due: date | None,
@@ -276,7 +311,7 @@ def measure_one(conn: Connection, agreement: Agreement, indicator: Mapping[str, 
         return _topic_every_month(conn, agreement, spec)
     if indicator["kind"] == "pickup_rate":
         return _pickup_rate(conn, agreement, spec, now)
-    return _deliverables(spec)
+    return _deliverables(conn, agreement, spec)
 
 
 def _status(state: Measured, stored: str) -> str:
@@ -286,37 +321,55 @@ def _status(state: Measured, stored: str) -> str:
     return "done" if state is Measured.DONE else "in_progress"
 
 
-def measure_agreement(conn: Connection, agreement_id: str, now: datetime) -> int:
-    """Measure every measured commitment of an agreement, store the measurements, move statuses
-    and write each change of state into the agreement's history. The caller holds the agreement's
-    lock (or is the worker, which takes it here). Returns how many states changed."""
-    conn.execute(sa.select(agreements.c.id).where(agreements.c.id == agreement_id).with_for_update())
+def _measure_rows(conn: Connection, agreement_id: str, now: datetime) -> dict[str, tuple[Any, Measurement]]:
+    """Measure every measured commitment of an agreement (reads only): commitment id -> (the
+    indicator measured, its measurement)."""
     agreement = load_agreement(conn, agreement_id)
     rows = conn.execute(sa.select(commitments).where(commitments.c.agreement_id == agreement_id,
                                                      commitments.c.indicator.is_not(None))).all()
+    return {row.id: (row.indicator, measure_one(conn, agreement, row.indicator, row.due, row.owner_id, now))
+            for row in rows if row.indicator}  # a JSON null written by an older hub: followed by hand
+
+
+def _store(conn: Connection, agreement_id: str, found: Mapping[str, tuple[Any, Measurement]], now: datetime) -> int:
+    """Store measurements taken a moment ago, under the agreement's lock: move statuses and write each
+    change of state into the history. A commitment whose indicator changed since is left to the
+    next round. Returns how many states changed."""
+    conn.execute(sa.select(agreements.c.id).where(agreements.c.id == agreement_id).with_for_update())
+    agreement = load_agreement(conn, agreement_id)
+    rows = conn.execute(sa.select(commitments).where(commitments.c.agreement_id == agreement_id,
+                                                     commitments.c.id.in_(list(found)))).all()
     changed = 0
     for row in rows:
-        if not row.indicator:  # a JSON null written by an older hub: followed by hand
+        indicator, measured = found[row.id]
+        if row.indicator != indicator:
             continue
-        found = measure_one(conn, agreement, row.indicator, row.due, row.owner_id, now)
         if row.status in ("blocked", "dropped"):
-            found = Measurement(**{**asdict(found), "state": Measured(row.status)})
+            measured = Measurement(**{**asdict(measured), "state": Measured(row.status)})
         before = (row.measure or {}).get("state")
-        status = _status(found.state, row.status)
+        status = _status(measured.state, row.status)
         conn.execute(commitments.update().where(commitments.c.id == row.id).values(
-            measure=found.to_json(), measured_at=now, status=status,
+            measure=measured.to_json(), measured_at=now, status=status,
             **({"updated_at": now} if status != row.status else {})))
         manual = {Measured.BLOCKED.value, Measured.DROPPED.value}
-        if before != found.state.value and not ({before, found.state.value} & manual):
+        if before != measured.state.value and not ({before, measured.state.value} & manual):
             changed += 1
             conn.execute(agreement_events.insert().values(
                 agreement_id=agreement_id, action="commitment_measured",
                 organization_id=row.owner_id or agreement.created_by, actor=HUB_ACTOR,
                 from_status=agreement.status.value, to_status=agreement.status.value, at=now,
-                details={"commitment": row.id, "title": row.title, "from": before, "to": found.state.value,
-                         "status_from": row.status, "status_to": status, "value": found.value,
-                         "target": found.target, "sentence": found.sentence}))
+                details={"commitment": row.id, "title": row.title, "from": before, "to": measured.state.value,
+                         "status_from": row.status, "status_to": status, "value": measured.value,
+                         "target": measured.target, "sentence": measured.sentence}))
     return changed
+
+
+def measure_agreement(conn: Connection, agreement_id: str, now: datetime) -> int:
+    """Measure every measured commitment of an agreement, store the measurements, move statuses
+    and write each change of state into the agreement's history, in the caller's write
+    transaction (which holds, or here takes, the agreement's lock). Returns how many states changed."""
+    conn.execute(sa.select(agreements.c.id).where(agreements.c.id == agreement_id).with_for_update())
+    return _store(conn, agreement_id, _measure_rows(conn, agreement_id, now), now)
 
 
 def measure_if_running(conn: Connection, agreement_id: str, now: datetime | None = None) -> int:
@@ -334,14 +387,17 @@ def measured_agreement_ids(conn: Connection) -> list[str]:
 
 
 def measure_all(engine: Engine, now: datetime | None = None) -> int:
-    """One round of the worker: every running agreement's measured commitments, one short write
-    transaction per agreement. Returns how many states changed."""
+    """One round of the worker: every running agreement's measured commitments, counted in a read
+    transaction and stored in a short write transaction per agreement. Returns how many states changed."""
     with reading(engine) as conn:
         ids = measured_agreement_ids(conn)
     changed = 0
     for agreement_id in ids:
+        at = now or utcnow()
+        with reading(engine) as conn:  # the counting, outside the write lock (SQLite has one writer)
+            found = _measure_rows(conn, agreement_id, at)
         with writing(engine) as conn:
-            changed += measure_agreement(conn, agreement_id, now or utcnow())
+            changed += _store(conn, agreement_id, found, at)
     return changed
 
 
