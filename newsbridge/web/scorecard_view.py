@@ -126,6 +126,8 @@ def _directions(card: Scorecard, names: dict[str, str], locale: str) -> list[Dir
             "items": number(total.items, locale), "deliveries": number(total.deliveries, locale),
             "corrections": number(total.corrections, locale), "withdrawn": number(total.withdrawn, locale),
             "failed": number(total.failed, locale), "pickups": number(total.pickups_declared, locale),
+            "detected": number(total.pickups_detected, locale) if getattr(total, "pickups_detected", None) is not None
+            else "—",
             "delivery_time": f"{duration(getattr(total, 'delivery_median_seconds', None), locale)} / "
                              f"{duration(getattr(total, 'delivery_p90_seconds', None), locale)}",
             "same_day": percent(round(100 * total.same_day_share), locale) if total.same_day_share is not None

@@ -101,6 +101,7 @@ async def test_the_metrics_page_shows_the_figures_the_api_gives(sign_in, client,
     assert f"Balance: {api['balance']:.2f}".rstrip("0") in words
     total = api["series"][1]["total"]
     assert f"KRTC → IRNA {total['items']:,} {total['deliveries']:,}" in words
+    assert f"{total['pickups_declared']:,} {total['pickups_detected']:,} " in words  # declared and detected, apart
     assert "politics" in words and "economy, business and finance" in words  # the heat map's agreed topics
     # the downloads of the period shown, signed by the session (no API key in a browser)
     csv_link = re.search(r'href="(/agreements/\w+/metrics\.csv\?[^"]+)"', page.text)
