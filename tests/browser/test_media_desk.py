@@ -153,7 +153,8 @@ def test_a_video_report_from_upload_to_the_partner_player(browser, hub: Hub) -> 
     row = irna.locator("#row-list .row", has_text=HEADLINE)
     row.wait_for(timeout=120_000)
     row.locator("img.thumb").wait_for(timeout=60_000)
-    assert row.locator("img.thumb").evaluate("i => i.complete && i.naturalWidth > 0")
+    until(irna, "() => [...document.querySelectorAll('#row-list img.thumb')].some(i => i.complete && i.naturalWidth > 0)",
+          15)  # the picture itself loads (a signed URL the hub serves to IRNA)
     irna.screenshot(path=str(DOCS_SCREENSHOTS / "media-desk.png"))
 
     row.locator("a.headline").click()
@@ -228,3 +229,22 @@ def test_a_video_report_from_upload_to_the_partner_player(browser, hub: Hub) -> 
         assert (stolen.status_code, stolen.json()["error"]["code"]) == (403, "link_invalid")
     for context in (stranger_context, silk_context, irna_context):
         context.close()
+
+
+def test_a_file_that_lies_about_its_type_is_refused_with_the_hubs_words(browser, hub: Hub, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    context, page = signed_in(browser, hub, "editor@silk-way-tv.example")
+    fake = tmp_path / "report.mp4"
+    fake.write_text("This is a script, not a video.\n" * 40)
+    page.goto(f"{hub.url}/outgoing/media")
+    page.set_input_files("#media-file", str(fake))
+    status = page.locator("#upload-status.error")
+    status.wait_for(timeout=30_000)
+    assert status.inner_text().startswith("The upload failed: ")
+    assert "not in a format" in status.inner_text() or "media" in status.inner_text().lower()
+    assert page.evaluate("() => document.getElementById('upload-id').value") == ""
+    page.fill("#headline", "A report without its video")
+    refused = status.inner_text()
+    page.click("#publish-media")  # the form repeats why instead of publishing an item without its video
+    assert page.locator("#upload-status.error").inner_text() == refused
+    assert "/outgoing/media" in page.url
+    context.close()

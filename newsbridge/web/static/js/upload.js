@@ -39,6 +39,7 @@
     const percent = new Intl.NumberFormat(document.documentElement.lang || undefined, { style: "percent" });
     let current = null;
     let finished = Boolean(hidden.value);
+    let failure = null; // the hub's words when the upload was refused: choose another file
 
     function say(text, kind) {
       status.textContent = text;
@@ -51,6 +52,7 @@
     function start(file) {
       if (current) current.abort();
       finished = false;
+      failure = null;
       hidden.value = "";
       state.hidden = false;
       name.textContent = file.name;
@@ -78,9 +80,11 @@
           return true;
         },
         onError: function (error) {
-          say(fill(msg.msgFailed, { reason: reasonOf(error) }), "error");
+          failure = fill(msg.msgFailed, { reason: reasonOf(error) });
+          say(failure, "error");
+          const code = error && error.originalResponse ? error.originalResponse.getStatus() : 0;
           pause.hidden = true;
-          resume.hidden = false;
+          resume.hidden = code >= 400 && code < 500; // refused: resuming cannot help, another file can
         },
         onSuccess: function () {
           hidden.value = upload.url.split("/").pop();
@@ -139,6 +143,7 @@
     });
     resume.addEventListener("click", function () {
       if (!current) return;
+      failure = null;
       resume.hidden = true;
       pause.hidden = false;
       current.start();
@@ -146,7 +151,7 @@
     // back online after the retries gave up: go on from where the hub stands
     window.addEventListener("online", function () { if (current && !finished && pause.hidden) resume.click(); });
     form.addEventListener("submit", function (event) {
-      if (current && !finished) { event.preventDefault(); say(msg.msgWait, "error"); }
+      if (current && !finished) { event.preventDefault(); say(failure || msg.msgWait, "error"); }
     });
 
     // the shot list: one more row on demand (the form shows a few)
