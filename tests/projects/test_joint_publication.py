@@ -11,6 +11,7 @@ from newsbridge.db.engine import writing
 from tests.projects.joint import agreement, deliverable, joint_world, save
 
 pytestmark = pytest.mark.anyio
+SHOTS = [{"start": "00:00:05", "description": "Caravanserai at dawn"}]
 
 
 async def reviewed(client, world, **fields: Any) -> str:  # type: ignore[no-untyped-def]
@@ -59,7 +60,7 @@ async def test_a_change_after_an_approval_resets_them_with_a_notice(client, make
     await approve(client, world, world.irna, "reza@irna.ir", did)
     await approve(client, world, world.krtc, "aigerim@krtc.kz", did)
     changed = await save(client, world, world.irna, did, "fa", 1, headline="راه کاروان", body_text="بخش اول",
-                         lead="قزاقستان و ایران", shot_list=[{"start": "00:00:05", "description": "Caravanserai at dawn"}])
+                         lead="قزاقستان و ایران", shot_list=SHOTS)
     assert changed.status_code == 200 and changed.json()["approvals_reset"] is True
     shown = (await client.get(world.url(f"/deliverables/{did}"), headers=world.krtc.headers)).json()
     assert (shown["status"], shown["approvals"], shown["waiting_for"]) == ("in_review", [], ["irna", "krtc"])
@@ -68,7 +69,7 @@ async def test_a_change_after_an_approval_resets_them_with_a_notice(client, make
     assert notice["data"] == {"reason": "the fa draft changed (revision 2)", "cleared": ["irna", "krtc"]}
     assert events[-1]["type"] == "project.approval_requested"  # back in review: everyone is asked again
     same = await save(client, world, world.irna, did, "fa", 2, headline="راه کاروان", body_text="بخش اول",
-                      lead="قزاقستان و ایران", shot_list=[{"start": "00:00:05", "description": "Caravanserai at dawn"}])
+                      lead="قزاقستان و ایران", shot_list=SHOTS)
     assert same.json()["revision"] == 2 and same.json()["approvals_reset"] is False  # nothing changed
 
 

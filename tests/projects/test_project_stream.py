@@ -1,4 +1,5 @@
-"""The live stream with ``?projects=true``: a joint project's events beside the deliveries, for its organizations only."""
+"""The live stream with ``?projects=true``: a joint project's events beside the deliveries, for its
+organizations only."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import pytest
 from tests.projects.joint import joint_world
 
 pytestmark = pytest.mark.anyio
+PART = {"title": "Part 1", "kind": "series_part"}
 
 
 async def test_a_project_under_an_agreement_is_active_with_its_participants(client, make_partner, engine) -> None:
@@ -54,13 +55,13 @@ async def test_a_project_between_organizations_waits_until_all_accept(client, ma
     project = made.json()
     assert project["status"] == "pending"
     url = f"/api/v1/projects/{project['id']}"
-    waiting = await client.post(f"{url}/deliverables", headers=a.headers, json={"title": "Part 1", "kind": "series_part"})
+    waiting = await client.post(f"{url}/deliverables", headers=a.headers, json=PART)
     assert waiting.status_code == 409 and "beta" in waiting.json()["error"]["message"]
     assert (await client.post(f"{url}:accept", headers=b.headers)).json()["status"] == "pending"
     assert (await client.post(f"{url}:accept", headers=c.headers)).json()["status"] == "active"
     types = [e["type"] for e in (await client.get(f"{url}/events", headers=c.headers)).json()["events"]]
     assert types == ["project.created", "project.accepted", "project.accepted", "project.activated"]
-    planned = await client.post(f"{url}/deliverables", headers=a.headers, json={"title": "Part 1", "kind": "series_part"})
+    planned = await client.post(f"{url}/deliverables", headers=a.headers, json=PART)
     assert planned.status_code == 201 and planned.json()["status"] == "idea"
 
 
