@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: demo test serve bench install install-test postgres chromium ffmpeg report-tools superdesk-env clean
+.PHONY: demo test serve bench install install-test postgres chromium ffmpeg nginx report-tools superdesk-env clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Newsbridge needs Python 3.11 or newer"'
@@ -47,6 +47,12 @@ chromium:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 # ffmpeg and ffprobe (media probing, proxies, posters, waveforms) come from Debian's packages too.
+# bench/media.py serves the same file with Debian's nginx (on a loopback port, its own temporary config)
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
+	  echo "installing Debian's nginx"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx >/dev/null; }
+
 ffmpeg:
 	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
 	  echo "installing Debian's ffmpeg"; \
@@ -71,9 +77,10 @@ superdesk-env: $(SUPERDESK_VENV)/.newsbridge-installed
 test: $(VENV)/.installed-test postgres chromium ffmpeg report-tools superdesk-env
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test nginx
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/language_memory.py
+	$(BIN)/python bench/media.py
 
 clean:
 	rm -rf $(VENV) $(SUPERDESK_VENV) var test-results .pytest_cache

@@ -1,4 +1,7 @@
-"""Media benchmarks (issue 13). This part: proxy generation through the hub's job vs ffmpeg alone.
+"""Media benchmarks (issue 13), in one run: proxy generation through the hub's job vs ffmpeg alone;
+a 1 GiB tus upload vs cp; serving the original with range requests vs nginx; the hub's memory.
+
+**Proxy generation.**
 
 Generates a test video with ffmpeg's lavfi sources (``testsrc`` 1920x1080 at 25 fps and a
 ``sine`` tone, H.264/AAC; nothing downloaded), stores it in a filesystem blob store and a fresh
@@ -13,7 +16,17 @@ SQLite hub, then times, alternating, ``--runs`` times each:
 Target: the job at most 1.2 x ffmpeg alone (the median of the runs). The whole derivative job
 (proxy, poster, thumbnail, storyboard) is timed once more for information.
 
-    .venv/bin/python bench/media.py [--seconds 30] [--runs 3] [--threads 2]
+**Transfer** (``bench/media_transfer.py``): a ``--size`` MiB file (default 1024: 1 GiB; a JPEG
+then random bytes) is uploaded through tus, in one streamed PATCH as tus-js-client sends it, to a
+real ``newsbridge serve`` on loopback (fresh SQLite hub, in-process worker off), timed from the
+creation to the last PATCH's answer (the file is then in the blob store), against ``cp`` of the
+same file on the same disk (target >= 0.5 x cp's speed). The hub's RSS is sampled every 20 ms
+during the upload (target: flat, < 100 MB above idle). Then the stored original is fetched by its
+signed URL with range requests (the whole file in 16 MiB ranges, and 200 scattered 1 MiB ranges)
+from the hub and from Debian's nginx serving the very same file (sendfile on), same client (target:
+the hub >= 0.5 x nginx's speed). Best of ``--runs`` each.
+
+    .venv/bin/python bench/media.py [--seconds 30] [--runs 3] [--threads 2] [--size 1024] [--parts proxy,transfer]
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ from typing import Any
 from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/media_transfer.py
 
 from newsbridge.config import load_settings  # noqa: E402
 from newsbridge.db.engine import create_engine, writing  # noqa: E402
@@ -74,58 +88,94 @@ def proxy_handler(engine: Any, store: FileBlobStore, options: Options) -> Any:
     return handle
 
 
+def proxy_bench(args: argparse.Namespace, root: Path) -> bool:
+    source = root / "report.mp4"
+    console.print(f"making a {args.seconds} s 1080p test video...")
+    make_video(source, args.seconds)
+    settings = load_settings(env={}, database_url=f"sqlite:///{root / 'hub.db'}", media_dir=str(root / "media"),
+                             media_ffmpeg_threads=args.threads)
+    engine = create_engine(settings.database_url)
+    upgrade(engine)
+    store = FileBlobStore(root / "media")
+    options = Options(threads=args.threads)
+    with writing(engine) as conn:
+        from newsbridge.accounts.organizations import create_organization
+        org = create_organization(conn, "silkway", "Silk Way TV")
+        found = create_media(conn, org.id, store.put_file(source), "video/mp4", "video", "report.mp4")
+    probe = inspect(source, "video/mp4")
+    alone_out = root / "alone.mp4"
+    command = ["ffmpeg", "-nostdin", "-y", "-hide_banner", "-v", "error", "-threads", str(args.threads),
+               "-filter_threads", "1", *proxy_args(source, probe, alone_out, options)]
+    worker = JobWorker(engine, {PROXY_ONLY: proxy_handler(engine, store, options)}, name="bench")
+    alone, job = [], []
+    for run in range(args.runs):
+        started = perf_counter()
+        subprocess.run(command, check=True)
+        alone.append(perf_counter() - started)
+        with writing(engine) as conn:
+            enqueue(conn, PROXY_ONLY, {"media": found.id}, utcnow())
+        started = perf_counter()
+        states = worker.run_once_sync()
+        job.append(perf_counter() - started)
+        assert [s.value for s in states if s] == ["done"], states
+        console.print(f"run {run + 1}: ffmpeg alone {alone[-1]:.2f} s, through the job {job[-1]:.2f} s")
+    full = JobWorker(engine, media_handlers(engine, store, settings), name="bench-full")
+    with writing(engine) as conn:
+        enqueue(conn, "media.derivatives", {"media": found.id}, utcnow())
+    started = perf_counter()
+    assert [s.value for s in full.run_once_sync() if s] == ["done"]
+    whole = perf_counter() - started
+    engine.dispose()
+    ratio = statistics.median(job) / statistics.median(alone)
+    console.print(f"\ncommand: {' '.join(command)}", markup=False)
+    console.print(f"proxy of {args.seconds} s 1080p -> 720p, {args.threads} threads, median of {args.runs}: "
+                  f"ffmpeg alone {statistics.median(alone):.2f} s, through the job "
+                  f"{statistics.median(job):.2f} s = {ratio:.3f} x (target <= 1.2 x)")
+    console.print(f"whole derivative job (probe, proxy, poster, thumbnail, storyboard, store, record): "
+                  f"{whole:.2f} s")
+    return ratio <= 1.2
+
+
+def transfer_report(args: argparse.Namespace, root: Path) -> bool:
+    from media_transfer import MB, transfer_bench
+
+    found = transfer_bench(root, args.size * MB, args.runs, console)
+    size = found["size"]
+    upload_speed, cp_speed = size / min(found["upload"]) / MB, size / min(found["cp"]) / MB
+    upload_ratio = upload_speed / cp_speed
+    above = max(found["peaks"]) - found["idle"]
+    console.print(f"\nupload of {size / MB:.0f} MiB through tus: {upload_speed:.0f} MB/s "
+                  f"(best of {args.runs}: {min(found['upload']):.2f} s) vs cp {cp_speed:.0f} MB/s "
+                  f"({min(found['cp']):.2f} s) = {upload_ratio:.2f} x (target >= 0.5 x)")
+    console.print(f"hub RSS during the upload: idle {found['idle']:.0f} MB, peak {max(found['peaks']):.0f} MB = "
+                  f"{above:.0f} MB above idle (target < 100 MB)")
+    ok = upload_ratio >= 0.5 and above < 100
+    for name, (ours, theirs) in found["serving"].items():
+        moved = found["bytes"][name] / MB
+        ratio = min(theirs) / min(ours)
+        console.print(f"serving the original, {name}: hub {moved / min(ours):.0f} MB/s, nginx "
+                      f"{moved / min(theirs):.0f} MB/s = {ratio:.2f} x (target >= 0.5 x)")
+        ok = ok and ratio >= 0.5
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=30, help="length of the test video")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="NEWSBRIDGE_MEDIA_FFMPEG_THREADS")
+    parser.add_argument("--size", type=int, default=1024, help="MiB of the uploaded and served file")
+    parser.add_argument("--parts", default="proxy,transfer", help="which parts to run (comma-separated)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-media-") as tmp:
-        root = Path(tmp)
-        source = root / "report.mp4"
-        console.print(f"making a {args.seconds} s 1080p test video...")
-        make_video(source, args.seconds)
-        settings = load_settings(env={}, database_url=f"sqlite:///{root / 'hub.db'}", media_dir=str(root / "media"),
-                                 media_ffmpeg_threads=args.threads)
-        engine = create_engine(settings.database_url)
-        upgrade(engine)
-        store = FileBlobStore(root / "media")
-        options = Options(threads=args.threads)
-        with writing(engine) as conn:
-            from newsbridge.accounts.organizations import create_organization
-            org = create_organization(conn, "silkway", "Silk Way TV")
-            found = create_media(conn, org.id, store.put_file(source), "video/mp4", "video", "report.mp4")
-        probe = inspect(source, "video/mp4")
-        alone_out = root / "alone.mp4"
-        command = ["ffmpeg", "-nostdin", "-y", "-hide_banner", "-v", "error", "-threads", str(args.threads),
-                   "-filter_threads", "1", *proxy_args(source, probe, alone_out, options)]
-        worker = JobWorker(engine, {PROXY_ONLY: proxy_handler(engine, store, options)}, name="bench")
-        alone, job = [], []
-        for run in range(args.runs):
-            started = perf_counter()
-            subprocess.run(command, check=True)
-            alone.append(perf_counter() - started)
-            with writing(engine) as conn:
-                enqueue(conn, PROXY_ONLY, {"media": found.id}, utcnow())
-            started = perf_counter()
-            states = worker.run_once_sync()
-            job.append(perf_counter() - started)
-            assert [s.value for s in states if s] == ["done"], states
-            console.print(f"run {run + 1}: ffmpeg alone {alone[-1]:.2f} s, through the job {job[-1]:.2f} s")
-        full = JobWorker(engine, media_handlers(engine, store, settings), name="bench-full")
-        with writing(engine) as conn:
-            enqueue(conn, "media.derivatives", {"media": found.id}, utcnow())
-        started = perf_counter()
-        assert [s.value for s in full.run_once_sync() if s] == ["done"]
-        whole = perf_counter() - started
-        ratio = statistics.median(job) / statistics.median(alone)
-        console.print(f"\ncommand: {' '.join(command)}", markup=False)
-        console.print(f"proxy of {args.seconds} s 1080p -> 720p, {args.threads} threads, median of {args.runs}: "
-                      f"ffmpeg alone {statistics.median(alone):.2f} s, through the job "
-                      f"{statistics.median(job):.2f} s = {ratio:.3f} x (target <= 1.2 x)")
-        console.print(f"whole derivative job (probe, proxy, poster, thumbnail, storyboard, store, record): "
-                      f"{whole:.2f} s")
-        return 0 if ratio <= 1.2 else 1
+    parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    ok = True
+    if "proxy" in parts:
+        with tempfile.TemporaryDirectory(prefix="bench-media-") as tmp:
+            ok = proxy_bench(args, Path(tmp)) and ok
+    if "transfer" in parts:
+        with tempfile.TemporaryDirectory(prefix="bench-media-", dir=Path(__file__).resolve().parent) as tmp:
+            ok = transfer_report(args, Path(tmp)) and ok  # beside the repository: the same disk as var/media
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

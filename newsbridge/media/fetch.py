@@ -167,8 +167,11 @@ def queue_pending(engine: Engine, limit: int = 100) -> int:
             return 0  # idle: no write transaction
     now = utcnow()
     with writing(engine) as conn:
-        ids = list(conn.execute(sa.select(media_fetches.c.id).where(media_fetches.c.state == "pending")
-                                .order_by(media_fetches.c.id).limit(limit)).scalars())
+        query = (sa.select(media_fetches.c.id).where(media_fetches.c.state == "pending")
+                 .order_by(media_fetches.c.id).limit(limit))
+        if conn.dialect.name == "postgresql":  # several workers: each row to one of them
+            query = query.with_for_update(skip_locked=True)
+        ids = list(conn.execute(query).scalars())
         for fetch_id in ids:
             enqueue(conn, FETCH, {"fetch": fetch_id}, now, key=f"fetch:{fetch_id}")
         if ids:

@@ -1,0 +1,333 @@
+"""Media transfer benchmarks (issue 13), run by bench/media.py: a big file uploaded through tus to a real
+`newsbridge serve` on loopback vs `cp` of the same file on the same disk; the stored original served
+with range requests by the hub vs Debian's nginx serving the very same file; the hub's memory (RSS)
+during the upload.
+
+Both servers are real processes on 127.0.0.1 and the client is the same (httpx, one keep-alive
+connection, bytes read and dropped), so the ratio compares the servers, not the clients.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+NEWSBRIDGE = REPO / ".venv" / "bin" / "newsbridge"
+MB = 1024 * 1024
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def big_jpeg(path: Path, size: int) -> str:
+    """A real JPEG then random bytes up to ``size`` (incompressible; sniffs as a picture); its sha256."""
+    head = io.BytesIO()
+    Image.new("RGB", (320, 240), (20, 120, 60)).save(head, "JPEG")
+    digest = hashlib.sha256(head.getvalue())
+    with open(path, "wb") as out:
+        out.write(head.getvalue())
+        left = size - head.tell()
+        while left > 0:
+            block = os.urandom(min(8 * MB, left))
+            digest.update(block)
+            out.write(block)
+            left -= len(block)
+    return digest.hexdigest()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Sampler:
+    """RSS of a process every 20 ms while the block runs."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.samples, self._stop = pid, [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.samples.append(rss_mb(self.pid))
+
+    def __enter__(self) -> "Sampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class Hub:
+    process: subprocess.Popen[bytes]
+    base: str
+    key: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+def start_hub(root: Path) -> Hub:
+    """`newsbridge serve` on a loopback port over a fresh SQLite hub with one partner and its key;
+    the in-process worker is off (the derivative job of a 1 GiB picture would compete for the CPU)."""
+    from newsbridge.accounts.api_keys import create_api_key
+    from newsbridge.accounts.organizations import create_organization
+    from newsbridge.db.engine import create_engine, writing
+    from newsbridge.db.migrate import upgrade
+
+    database = f"sqlite:///{root / 'hub.db'}"
+    engine = create_engine(database)
+    upgrade(engine)
+    with writing(engine) as conn:
+        create_organization(conn, "silkway", "Silk Way TV")
+        _key, raw = create_api_key(conn, "silkway", ("publish", "read"))
+    engine.dispose()
+    port = free_port()
+    env = {**os.environ, "NEWSBRIDGE_MEDIA_DIR": str(root / "media"), "NEWSBRIDGE_IN_PROCESS_WORKER": "false",
+           "NEWSBRIDGE_LOG_LEVEL": "WARNING", "NEWSBRIDGE_MEDIA_URL_SECRET": secrets.token_hex(16)}
+    log = open(root / "hub.log", "ab")
+    process = subprocess.Popen([str(NEWSBRIDGE), "--database-url", database, "serve", "--port", str(port)],
+                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, f"the hub ended: see {root / 'hub.log'}"
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "the hub did not start"
+        time.sleep(0.1)
+    return Hub(process, base, raw)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _pieces(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as handle:
+        while piece := handle.read(MB):
+            yield piece
+
+
+def upload(hub: Hub, path: Path) -> tuple[str, float]:
+    """One tus upload of the whole file in one streamed PATCH (tus-js-client's default); returns the
+    media id and the seconds from creation to the answer of the last PATCH (the file stored)."""
+    size = path.stat().st_size
+    with httpx.Client(base_url=hub.base, timeout=600) as http:
+        started = time.perf_counter()
+        created = http.post("/api/v1/uploads", headers={**hub.auth, **TUS, "Upload-Length": str(size)})
+        assert created.status_code == 201, created.text
+        done = http.patch(created.headers["Location"], content=_pieces(path), headers={
+            **hub.auth, **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream",
+            "Content-Length": str(size)})
+        took = time.perf_counter() - started
+        assert done.status_code == 204, done.text
+        return done.headers["Newsbridge-Media"], took
+
+
+def copy_seconds(source: Path, dest: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(["cp", str(source), str(dest)], check=True)
+    took = time.perf_counter() - started
+    dest.unlink()
+    return took
+
+
+def signed_original(hub: Hub, upload_id_or_media: str, uri: str) -> str:
+    """Publish an item carrying the media and return the original's signed href (for its owner)."""
+    with httpx.Client(base_url=hub.base, timeout=60) as http:
+        published = http.post("/api/v1/items", headers=hub.auth, json={
+            "uri": uri, "version": "1", "type": "picture", "language": "en",
+            "headlines": [{"role": "main", "value": "Benchmark picture"}],
+            "renditions": [{"name": "original", "href": f"urn:newsbridge:media:{upload_id_or_media}"}]})
+        assert published.status_code in (200, 201), published.text
+        item = http.get(f"/api/v1/items/{published.json()['id']}", headers=hub.auth).json()
+    [original] = [r for r in item["renditions"] if r["name"] == "original"]
+    return original["href"]
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+@contextmanager
+def nginx(root: Path, directory: Path) -> Iterator[str]:
+    """Debian's nginx serving ``directory`` on a loopback port with a config of its own (sendfile on,
+    no access log, ranges as nginx always does); yields its base URL."""
+    binary = nginx_binary()
+    assert binary, "nginx is missing: make bench installs Debian's nginx"
+    port = free_port()
+    conf = root / "nginx.conf"
+    user = "user root;\n" if os.geteuid() == 0 else ""  # the workers must read the hub's private directory
+    conf.write_text(f"""{user}worker_processes 1;
+daemon off;
+pid {root / 'nginx.pid'};
+error_log {root / 'nginx-error.log'} warn;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  client_body_temp_path {root}/nginx-body;
+  proxy_temp_path {root}/nginx-proxy;
+  fastcgi_temp_path {root}/nginx-fastcgi;
+  uwsgi_temp_path {root}/nginx-uwsgi;
+  scgi_temp_path {root}/nginx-scgi;
+  default_type application/octet-stream;
+  server {{
+    listen 127.0.0.1:{port};
+    root {directory};
+  }}
+}}
+""")
+    process = subprocess.Popen([binary, "-c", str(conf), "-p", str(root)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert process.poll() is None, f"nginx ended: see {root / 'nginx-error.log'}"
+            try:
+                httpx.get(base + "/", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "nginx did not start"
+                time.sleep(0.05)
+        yield base
+    finally:
+        stop(process)
+
+
+def read_ranges(url: str, size: int, ranges: list[tuple[int, int]], headers: dict[str, str] | None = None) -> float:
+    """Seconds to fetch ``ranges`` (start, length) of ``url`` one after another over one connection,
+    each checked to be a 206 of the asked length; the bytes are read and dropped."""
+    with httpx.Client(timeout=120, headers=headers or {}) as http:
+        started = time.perf_counter()
+        for start, length in ranges:
+            with http.stream("GET", url, headers={"Range": f"bytes={start}-{start + length - 1}"}) as answer:
+                assert answer.status_code == 206, (answer.status_code, url)
+                got = sum(len(chunk) for chunk in answer.iter_raw(MB))
+                assert got == length, (got, length)
+        return time.perf_counter() - started
+
+
+def read_ranges_curl(url: str, ranges: list[tuple[int, int]], work: Path) -> float:
+    """As :func:`read_ranges` with curl (C, one connection reused across ``next``): a client fast enough
+    that the servers, not the client, set the pace. Every answer's size is checked afterwards."""
+    config = work / "ranges.curl"
+    lines = []
+    for index, (start, length) in enumerate(ranges):
+        if index:
+            lines.append("next")
+        lines += [f'url = "{url}"', f'header = "Range: bytes={start}-{start + length - 1}"',
+                  'output = "/dev/null"', 'write-out = "%{http_code} %{size_download}\\n"', "silent"]
+    config.write_text("\n".join(lines) + "\n")
+    started = time.perf_counter()
+    done = subprocess.run(["curl", "-K", str(config)], capture_output=True, text=True, check=True)
+    took = time.perf_counter() - started
+    answers = done.stdout.split()
+    assert answers[0::2] == ["206"] * len(ranges), answers[:6]
+    assert [int(n) for n in answers[1::2]] == [length for _, length in ranges]
+    return took
+
+
+def sequential(size: int, piece: int) -> list[tuple[int, int]]:
+    """The whole file in ``piece``-byte ranges, in order (a downloader, a player buffering ahead)."""
+    return [(start, min(piece, size - start)) for start in range(0, size, piece)]
+
+
+def scattered(size: int, piece: int, count: int, seed: int = 13) -> list[tuple[int, int]]:
+    """``count`` ranges at random places (a player seeking through a video)."""
+    import random
+
+    rng = random.Random(seed)
+    return [(start, piece) for start in (rng.randrange(0, size - piece) for _ in range(count))]
+
+
+def best_and_median(values: list[float]) -> tuple[float, float]:
+    return min(values), statistics.median(values)
+
+
+def transfer_bench(root: Path, size: int, runs: int, console: Any) -> dict[str, Any]:
+    """The upload, serving and memory figures of one run (see bench/media.py)."""
+    source = root / "original.jpg"
+    console.print(f"making a {size / MB:.0f} MiB file...")
+    sha = big_jpeg(source, size)
+    hub = start_hub(root)
+    try:
+        time.sleep(1.0)  # settle before the idle reading
+        idle = rss_mb(hub.process.pid)
+        uploads, copies, peaks = [], [], []
+        media_id = ""
+        for run in range(runs):
+            copies.append(copy_seconds(source, root / "copy.jpg"))
+            with Sampler(hub.process.pid) as sampler:
+                media_id, took = upload(hub, source)
+            uploads.append(took)
+            peaks.append(max(sampler.samples or [idle]))
+            console.print(f"run {run + 1}: cp {copies[-1]:.2f} s, tus upload {uploads[-1]:.2f} s, hub RSS "
+                          f"{idle:.0f} MB idle -> {peaks[-1]:.0f} MB peak")
+        stored = root / "media" / "blobs" / sha[:2] / sha
+        assert stored.stat().st_size == size, "the stored original is not the file"
+        href = signed_original(hub, media_id, "urn:bench:original")
+        patterns = {"sequential 16 MiB ranges": sequential(size, 16 * MB),
+                    "200 scattered 1 MiB ranges": scattered(size, MB, 200)}
+        serving: dict[str, tuple[list[float], list[float]]] = {}
+        clients = {"httpx": lambda url, ranges: read_ranges(url, size, ranges)}
+        if shutil.which("curl"):
+            clients["curl"] = lambda url, ranges: read_ranges_curl(url, ranges, root)
+        with nginx(root, stored.parent) as static:
+            plain = f"{static}/{sha}"
+            for name, ranges in patterns.items():
+                for client, fetch in clients.items():
+                    ours, theirs = [], []
+                    for _ in range(runs):
+                        theirs.append(fetch(plain, ranges))
+                        ours.append(fetch(href, ranges))
+                    serving[f"{name}, {client} client"] = (ours, theirs)
+                    console.print(f"{name}, {client} client: hub {min(ours):.2f} s, nginx {min(theirs):.2f} s "
+                                  f"(best of {runs})")
+    finally:
+        stop(hub.process)
+    return {"size": size, "upload": uploads, "cp": copies, "idle": idle, "peaks": peaks, "serving": serving,
+            "bytes": {key: sum(length for _, length in ranges) for name, ranges in patterns.items()
+                      for key in serving if key.startswith(name)}}
