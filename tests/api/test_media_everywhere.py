@@ -41,6 +41,7 @@ from newsbridge.media.processing import media_handlers
 from newsbridge.media.worker import JobWorker
 from tests.conftest import Partner, active_agreement
 from tests.delivery.receivers import LOOPBACK, Receiver
+from tests.formats.outputs import newsml_errors, ninjs_errors
 from tests.media.pictures import picture
 from tests.media.tus import upload
 
@@ -236,6 +237,12 @@ async def test_every_channel_carries_signed_hub_urls_for_the_reader_only(world: 
     assert titles == {"Parliament in session": {"Parliament in session"}, "Parliament passes the budget": {"photo"}}
     assert {a["_newsbridge"]["rendition"] for a in feed["items"][0]["attachments"]} == {"original", "preview",
                                                                                          "thumbnail"}
+    # every output with media stays valid: NewsML-G2 against IPTC's XSD, ninjs against IPTC's schemas
+    for fmt in ("newsml-g2", "newsml-g2-superdesk"):
+        assert newsml_errors(answers[f"item {fmt} {world.item_ids[0]}"].encode()) == [], fmt
+    for item_id in world.item_ids:
+        for fmt in ("ninjs3", "ninjs2", "ninjs1-superdesk"):
+            assert ninjs_errors(json.loads(answers[f"item {fmt} {item_id}"]), fmt) == [], (fmt, item_id)
     g2 = answers[f"item newsml-g2 {world.item_ids[0]}"]
     assert f'size="{len(world.data)}"' in g2 and 'width="1600"' in g2 and 'height="1200"' in g2
     assert hashlib.sha256(world.data).hexdigest() in g2 and "hashtypeuri=" in g2
