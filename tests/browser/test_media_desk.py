@@ -208,6 +208,10 @@ def test_a_video_report_from_upload_to_the_partner_player(browser, hub: Hub) -> 
     fa.reload()
     assert not fa.evaluate(OVERFLOW)
     fa.screenshot(path=str(DOCS_SCREENSHOTS / "media-item-persian-phone.png"), full_page=True)
+    fa.goto(f"{hub.url}/outgoing/media")  # the upload form, right to left on a phone; times stay left to right
+    assert not fa.evaluate(OVERFLOW) and fa.get_attribute("html", "dir") == "rtl"
+    assert fa.locator("#shot-time-1").evaluate("e => getComputedStyle(e).direction") == "ltr"
+    assert serious_problems(fa) == []
     fa_context.close()
 
     # a stranger: the item page is the 404 page, and a media URL signed for the stranger's own organization
