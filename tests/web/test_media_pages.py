@@ -311,3 +311,19 @@ async def test_a_withdrawn_media_item_shows_no_media(world, client, engine, sett
     assert f'/items/{item_path.rsplit("/", 1)[1]}/thumbnail' not in (await irna.get("/desk")).text
     for url in before:  # and the URLs handed out before stop working at once
         assert (await irna.http.get(url)).status_code == 404
+
+
+async def test_an_embargoed_photo_waits_for_its_time(world) -> None:
+    from datetime import datetime, timedelta
+
+    silk, irna = world["silk"], world["irna"]
+    upload_id = await tus_upload(silk, jpeg(), "flag.jpg", "image/jpeg")
+    later = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    published = await silk.http.post("/outgoing/media", data={
+        "csrf_token": silk.csrf_token, "upload": upload_id, "headline": "Embargoed flag", "language": "en",
+        "topics": ["medtop:11000000"], "embargo": later})
+    assert published.status_code == 303, published.text
+    item_path = published.headers["location"]
+    assert (await silk.get(item_path)).status_code == 200
+    assert (await irna.get(item_path)).status_code == 404  # not before the embargo, like any item
+    assert "Embargoed flag" not in (await irna.get("/desk")).text
