@@ -134,3 +134,12 @@ project_events = sa.Table(  # notifications: the project's activity, read by the
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Index("ix_project_events_project_id_id", "project_id", "id"),
 )
+
+project_reads = sa.Table(  # per member: the newest project event the desk showed them (unread markers)
+    "project_reads",
+    metadata,
+    sa.Column("member_id", sa.String(32), sa.ForeignKey("members.id"), primary_key=True),
+    sa.Column("project_id", sa.String(32), sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("seen_event_id", sa.Integer, nullable=False),  # project_events.id; later ones are unread
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+)

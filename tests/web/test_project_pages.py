@@ -1,0 +1,161 @@
+"""The joint-project desk pages: list with unread markers, board and timeline, planning and moving,
+the deliverable's drafts with the conflict view, comments, approvals and joint publication; and
+that a stranger and a non-participating party of the agreement see none of it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.projects.joint import deliverable, joint_world, save
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def world(client, make_partner, engine):  # type: ignore[no-untyped-def]
+    return await joint_world(client, make_partner, engine)
+
+
+async def test_the_project_list_board_and_timeline(client, world, sign_in) -> None:
+    early = await deliverable(client, world, title="Episode 1: The caravan roads", due="2020-01-10")
+    await deliverable(client, world, title="Episode 2: Poets", due="2099-03-01", assignee=None, assignee_member=None)
+    irna = await sign_in("irna", "editor")
+    listed = await irna.get("/projects")
+    assert listed.status_code == 200
+    assert "Silk Way: Kazakhstan and Iran" in listed.text
+    assert "1 overdue" in listed.text and "0 of 2 published" in listed.text
+    shown = await irna.get(f"/projects/{world.project}")
+    assert shown.status_code == 200
+    board = shown.text[shown.text.index('id="board-h"'):shown.text.index('id="timeline-h"')]
+    idea = board[board.index('id="col-idea"'):board.index('id="col-assigned"')]
+    assigned = board[board.index('id="col-assigned"'):board.index('id="col-in_progress"')]
+    assert "Episode 2: Poets" in idea and "Episode 1" in assigned
+    # only the moves the status table allows a member: an idea goes to assigned or is dropped
+    assert re.findall(r'<option value="(\w+)">', idea[idea.index("Episode 2"):]) == ["assigned", "dropped"]
+    timeline = shown.text[shown.text.index('id="timeline-h"'):]
+    assert timeline.index("Episode 1") < timeline.index("Today, ") < timeline.index("Episode 2")
+    assert "⚠" in timeline and "Overdue" in timeline  # not by colour alone
+    only_kk = await irna.get(f"/projects/{world.project}?organization=irna")
+    assert "Episode 1: The caravan roads</a>" not in only_kk.text.split('id="timeline-h"')[1].split("Plan a")[0]
+    assert early["id"]
+
+
+async def test_plan_assign_and_move_from_the_desk(client, world, sign_in) -> None:
+    krtc = await sign_in("krtc", "editor")
+    planned = await krtc.post(f"/projects/{world.project}/deliverables",
+                              {"title": "Behind the scenes", "kind": "article", "languages": ["kk", "fa"],
+                               "source_language": "kk", "due": "2099-01-01"})
+    assert planned.status_code == 303 and planned.headers["location"].endswith("done=added")
+    api = (await client.get(world.url(), headers=world.krtc.headers)).json()
+    [made] = [d for d in api["deliverables"] if d["title"] == "Behind the scenes"]
+    assert made["status"] == "idea"
+    base = f"/projects/{world.project}/deliverables/{made['id']}"
+    assigned = await krtc.post(f"{base}/assign", {"assignee": "irna reza@irna.ir", "due": "2099-02-01"})
+    assert assigned.status_code == 303
+    moved = await krtc.post(f"{base}/status", {"to": "published"})  # not a member's move
+    assert moved.status_code == 409 and "a member does that" not in moved.text
+    assert (await krtc.post(f"{base}/status", {"to": "in_progress"})).status_code == 303
+    after = (await client.get(world.url(f"/deliverables/{made['id']}"), headers=world.krtc.headers)).json()
+    assert (after["status"], after["assignee"], after["assignee_member"], after["due"]) == \
+        ("in_progress", "irna", "reza@irna.ir", "2099-02-01")
+
+
+async def test_drafts_conflict_comments_approvals_and_publication(client, world, sign_in) -> None:
+    made = await deliverable(client, world, kind="article")
+    base = f"/projects/{world.project}/deliverables/{made['id']}"
+    krtc, irna = await sign_in("krtc", "editor", name="Aigerim"), await sign_in("irna", "editor", name="Reza")
+    saved = await krtc.post(f"{base}/drafts/kk", {"headline": "Керуен жолдары", "lead": "Жібек жолы",
+                                                  "body_html": "<p>Бір <b>екі</b> үш</p><script>x()</script>",
+                                                  "base_revision": "0"})
+    assert saved.status_code == 303 and "done=saved" in saved.headers["location"]
+    page = await irna.get(f"{base}?language=kk")
+    body = page.text[page.text.index('name="body_html"'):]
+    body = body[:body.index("</textarea>")]
+    assert "&lt;b&gt;екі&lt;/b&gt;" in body and "script" not in body  # stored sanitized
+    # both start from revision 1; IRNA saves first, KRTC's save shows the conflict view
+    assert (await irna.post(f"{base}/drafts/kk", {"headline": "Керуен жолдары", "lead": "Жібек жолы",
+                                                   "body_html": "<p>Бір екі үш төрт</p>",
+                                                   "base_revision": "1"})).status_code == 303
+    stale = await krtc.post(f"{base}/drafts/kk", {"headline": "Керуен жолдары!", "lead": "Жібек жолы",
+                                                  "body_html": "<p>Бір <b>екі</b> үш</p>", "base_revision": "1"})
+    assert stale.status_code == 409
+    assert "Changed by Reza (irna)" in stale.text and "Керуен жолдары!" in stale.text
+    merged = re.search(r'id="m-headline" name="headline" value="([^"]*)"', stale.text)
+    assert merged and merged[1] == "Керуен жолдары!"  # the merge keeps KRTC's headline and IRNA's body
+    assert "Бір екі үш төрт" in stale.text and 'name="base_revision" value="2"' in stale.text
+    taken = await krtc.post(f"{base}/drafts/kk", {"headline": merged[1], "lead": "Жібек жолы",
+                                                  "body_html": "<p>Бір екі үш төрт</p>", "base_revision": "2"})
+    assert taken.status_code == 303
+    # the translation, a comment with a mention and a reply, resolve
+    await irna.post(f"{base}/drafts/fa", {"headline": "راه‌های کاروان", "body_html": "<p>یک</p>",
+                                          "base_revision": "0"})
+    fa = await irna.get(f"{base}?language=fa")
+    assert 'dir="rtl"' in fa.text and "source changed since this translation" not in fa.text
+    await krtc.post(f"{base}/drafts/kk", {"headline": merged[1], "lead": "Жібек жолы",
+                                          "body_html": "<p>Бір екі үш төрт бес</p>", "base_revision": "3"})
+    assert "source changed since this translation" in (await irna.get(f"{base}?language=fa")).text
+    diff = await irna.get(f"{base}?language=kk&from=1&to=4")
+    assert "<ins> төрт бес</ins>" in diff.text or "<ins>төрт бес</ins>" in diff.text.replace(" төрт", "төрт")
+    commented = await irna.post(f"{base}/comments", {"language": "kk", "revision": "4",
+                                                     "body": "@aigerim check the dates, please"})
+    assert commented.status_code == 303
+    kk_page = (await krtc.get(f"{base}?language=kk")).text
+    comment_id = re.search(r'id="c-(\w+)"', kk_page)[1]  # type: ignore[index]
+    await krtc.post(f"{base}/comments", {"language": "kk", "revision": "4", "parent": comment_id, "body": "Done"})
+    await krtc.post(f"{base}/comments/{comment_id}/resolve", {"language": "kk"})
+    kk_page = (await irna.get(f"{base}?language=kk")).text
+    assert "check the dates" in kk_page and "Done" in kk_page and "resolved by Aigerim (krtc)" in kk_page
+    # review, approvals by both, a reset by a change, publication
+    await krtc.post(f"{base}/status", {"to": "in_review"})
+    assert (await irna.post(f"{base}/approve")).status_code == 303
+    await irna.post(f"{base}/drafts/fa", {"headline": "راه‌های کاروان", "body_html": "<p>یک دو</p>",
+                                          "base_revision": "1"})
+    reset = (await krtc.get(f"{base}?language=kk")).text
+    assert "The approvals were reset" in reset and "Approve for TV and Radio Complex" in reset
+    for who in (irna, krtc):
+        assert (await who.post(f"{base}/approve")).status_code == 303
+    ready = (await krtc.get(base)).text
+    assert "Publish jointly" in ready and "TV and Radio Complex and IRNA" in ready or "Kazinform and IRNA" in ready
+    published = await krtc.post(f"{base}/publish")
+    assert published.status_code == 303
+    done = (await irna.get(base)).text
+    item_ids = re.findall(r'href="/items/(\w+)"', done)
+    assert len(item_ids) == 2
+    for item_id in item_ids:
+        assert (await irna.get(f"/items/{item_id}")).status_code == 200
+        assert (await krtc.get(f"/items/{item_id}")).status_code == 200
+
+
+async def test_unread_markers_in_the_navigation(client, world, sign_in) -> None:
+    irna = await sign_in("irna", "editor")
+    krtc = await sign_in("krtc", "editor")
+    await (await irna.get(f"/projects/{world.project}")).aread()  # seen: nothing unread
+    assert (await irna.get("/projects/summary")).json()["count"] == 0
+    made = await deliverable(client, world, assignee="irna", assignee_member=irna.member.email)
+    summary = (await irna.get("/projects/summary")).json()
+    assert summary["count"] == 1 and summary["label"] == "1 unread project notification"
+    assert (await krtc.get("/projects/summary")).json()["count"] == 0  # an assignment to IRNA
+    assert 'class="badge new">1 new' in (await irna.get("/projects")).text
+    shown = await irna.get(f"/projects/{world.project}")
+    assert 'class="badge new">new' in shown.text  # marked on the page once
+    assert (await irna.get("/projects/summary")).json()["count"] == 0
+    await save(client, world, world.krtc, made["id"], "kk", 0, headline="x", body_text="y")
+    assert (await irna.get("/projects/summary")).json()["count"] == 0  # a draft save is no notification
+
+
+@pytest.mark.parametrize("slug", ["bbc", "tass"])
+async def test_a_stranger_and_a_non_participating_party_get_404(client, world, sign_in, slug) -> None:
+    made = await deliverable(client, world)
+    await save(client, world, world.krtc, made["id"], "kk", 0, headline="Secret", body_text="y")
+    outsider = await sign_in(slug, "admin")
+    base = f"/projects/{world.project}/deliverables/{made['id']}"
+    for path in (f"/projects/{world.project}", base, f"{base}?language=kk"):
+        answer = await outsider.get(path)
+        assert answer.status_code == 404 and "Silk Way" not in answer.text and "Secret" not in answer.text
+    for path, form in ((f"{base}/drafts/kk", {"headline": "Taken", "base_revision": "1"}), (f"{base}/approve", {}),
+                       (f"{base}/status", {"to": "in_review"}), (f"/projects/{world.project}/deliverables",
+                                                                 {"title": "x", "kind": "article"})):
+        assert (await outsider.post(path, form)).status_code == 404
+    assert "Silk Way" not in (await outsider.get("/projects")).text
