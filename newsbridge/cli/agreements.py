@@ -105,9 +105,12 @@ def show(ctx: typer.Context, agreement_id: str = typer.Argument(...)) -> None:
                       describe(t.media, t.types, slugs))
     console.print(terms)
     done = progress(commitments, date.today())
-    roadmap = Table("#", "commitment", "owner", "due", "status", title=f"Roadmap: {done.percent}% done")
+    roadmap = Table("#", "commitment", "owner", "due", "status", "measured by the hub",
+                    title=f"Roadmap: {done.percent}% done")
     for c in commitments:
-        roadmap.add_row(str(c.position), c.title, c.owner or "", c.due.isoformat() if c.due else "", c.status.value)
+        measured = (c.measure or {}).get("sentence", "not measured yet") if c.indicator else ""
+        roadmap.add_row(str(c.position), c.title, c.owner or "", c.due.isoformat() if c.due else "", c.status.value,
+                        measured)
     console.print(roadmap)
     log = Table("when", "action", "by", "status")
     for e in events:

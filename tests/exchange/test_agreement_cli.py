@@ -157,3 +157,21 @@ def test_propose_refuses_a_bad_file_with_one_line(cli, orgs, engine, tmp_path, d
 def test_show_an_unknown_agreement(cli, orgs) -> None:
     result = cli("agreement", "show", "01NOSUCHAGREEMENT", ok=False)
     assert result.stderr.startswith("error (not_found): no agreement '01NOSUCHAGREEMENT'")
+
+
+def test_show_says_what_the_hub_measured(cli, orgs, engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    measured = {**AGREEMENT, "roadmap": [
+        *AGREEMENT["roadmap"],  # type: ignore[misc]
+        {"title": "Three items a week from IRNA", "owner": "irna",
+         "indicator": {"kind": "items_per_period", "from": "irna", "to": "krtc", "at_least": 3, "per": "week"}}]}
+    agreement_id = cli("agreement", "propose", agreement_file(tmp_path, measured), "--as", "krtc").stdout.strip()
+    shown = cli("agreement", "show", agreement_id).stdout
+    assert any("Three items a week" in line and "not measured yet" in line for line in shown.splitlines())
+    cli("agreement", "sign", agreement_id, "--as", "krtc")
+    cli("agreement", "sign", agreement_id, "--as", "irna")
+    from newsbridge.metrics.indicators import measure_all
+
+    assert measure_all(engine) == 1
+    shown = cli("agreement", "show", agreement_id).stdout
+    assert "0 of 3 items from irna to krtc in the week" in shown and "off track" in shown
+    assert "commitment_measured" in shown or "Newsbridge (measured)" in shown  # the history says so too
