@@ -48,6 +48,17 @@ CASES = {  # (method, path): form fields posted (besides the CSRF token)
     ("POST", "/agreements/{agreement_id}/amend"): {"title": "Taken over", "ours_share": "on"},
     ("POST", "/agreements/{agreement_id}/roadmap"): {"title": "Taken over"},
     ("POST", "/agreements/{agreement_id}/roadmap/{commitment_id}"): {"status": "done"},
+    ("GET", "/projects/{project_id}"): None,
+    ("POST", "/projects/{project_id}/deliverables"): {"title": "Taken over", "kind": "article"},
+    ("GET", "/projects/{project_id}/deliverables/{deliverable_id}"): None,
+    ("POST", "/projects/{project_id}/deliverables/{deliverable_id}/status"): {"to": "dropped"},
+    ("POST", "/projects/{project_id}/deliverables/{deliverable_id}/assign"): {"assignee": "alpha"},
+    ("POST", "/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}"): {"headline": "Taken over"},
+    ("POST", "/projects/{project_id}/deliverables/{deliverable_id}/comments"): {"language": "en", "revision": "1",
+                                                                                 "body": "Taken over"},
+    ("POST", "/projects/{project_id}/deliverables/{deliverable_id}/comments/{comment_id}/resolve"): {},
+    ("POST", "/projects/{project_id}/deliverables/{deliverable_id}/approve"): {},
+    ("POST", "/projects/{project_id}/deliverables/{deliverable_id}/publish"): {},
 }
 
 
@@ -90,9 +101,28 @@ async def world(client, make_partner, engine):  # type: ignore[no-untyped-def]
         [token] = list_feed_tokens(conn, alpha.org)
         search = save_search(conn, add_member(conn, "alpha", "editor@alpha.example", "Editor of Alpha", "editor",
                                               "correct horse battery"), "Alpha's search", {"q": "alpha"})
-    return {"item_id": item_id, "upload_id": location.rsplit("/", 1)[1], "slug": "alpha", "endpoint_id": endpoint.id, "action": "rotate",
+    project = await _project(client, alpha, agreement["id"])
+    return {**project, "item_id": item_id, "upload_id": location.rsplit("/", 1)[1], "slug": "alpha", "endpoint_id": endpoint.id, "action": "rotate",
             "token_id": token["id"], "agreement_id": agreement["id"], "search_id": search.id,
             "commitment_id": agreement["roadmap"]["commitments"][0]["id"]}
+
+
+async def _project(client, alpha, agreement_id: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A joint project of alpha and beta (the stranger is gamma) with a draft and a comment on it."""
+    base = "/api/v1/projects"
+    made = await client.post(base, headers=alpha.headers, json={"title": "Alpha-Beta exchange", "languages": ["en"],
+                                                                "agreement": agreement_id})
+    project_id = made.json()["id"]
+    planned = await client.post(f"{base}/{project_id}/deliverables", headers=alpha.headers,
+                                json={"title": SECRET_HEADLINE, "kind": "article"})
+    deliverable_id = planned.json()["id"]
+    drafts = f"{base}/{project_id}/deliverables/{deliverable_id}/drafts/en"
+    await client.put(drafts, headers=alpha.headers, json={"headline": SECRET_HEADLINE, "base_revision": 0})
+    said = await client.post(f"{base}/{project_id}/deliverables/{deliverable_id}/drafts/en/revisions/1/comments",
+                             headers=alpha.headers, json={"body": "Alpha only"})
+    assert said.status_code == 201, said.text
+    return {"project_id": project_id, "deliverable_id": deliverable_id, "language": "en",
+            "comment_id": said.json()["id"]}
 
 
 @pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]}")
