@@ -1,4 +1,4 @@
-"""sources.fetch_media, media_fetches; media.c2pa (C2PA credentials read from the original), media.origin_url
+"""sources.fetch_media, media_fetches; media.c2pa (C2PA credentials, media/provenance.py), media.origin_url
 
 Revision ID: 0021
 Revises: 0017
