@@ -213,3 +213,36 @@ def test_the_size_limit_holds_before_and_during_the_body(tmp_path: Path, remote:
         download(f"{remote.base}/big.jpg", tmp_path / "x", max_bytes=1000, allow=LOOPBACK)
     with pytest.raises(InvalidInput, match="HTTP 404"):
         download(f"{remote.base}/missing.jpg", tmp_path / "x", max_bytes=1000, allow=LOOPBACK)
+
+
+def test_a_ninjs_source_gets_its_associations_media_fetched(engine: Engine, settings: Settings, make_partner,
+                                                            remote: Remote) -> None:
+    """A ninjs 3.x endpoint: a text item whose association (a picture) names its rendition by URL."""
+    import json
+
+    data = _photo()
+    remote.files["/photos/market.jpg"] = data
+    remote.files["/items.json"] = json.dumps({
+        "uri": "urn:irna:2026:77", "version": "1", "type": "text", "language": "en",
+        "firstCreated": "2026-12-04T09:00:00+03:30", "versionCreated": "2026-12-04T09:00:00+03:30",
+        "headlines": [{"role": "main", "value": "Tehran bazaar reopens after renovation"}],
+        "bodies": [{"role": "main", "contentType": "text/plain", "value": "Traders returned on Friday."}],
+        "associations": [{"name": "picture", "uri": "urn:irna:2026:77:picture", "type": "picture",
+                          "renditions": [{"name": "original", "href": f"{remote.base}/photos/market.jpg",
+                                          "contentType": "image/jpeg"}]}]}).encode()
+    settings = _settings(settings, allow_private_targets=LOOPBACK)
+    irna = make_partner("irna")
+    with writing(engine) as conn:
+        source = add_source(conn, irna.org, f"{remote.base}/items.json", allow=LOOPBACK, fetch_media=True)
+    asyncio.run(Poller(engine, settings).poll(source))
+    assert queue_pending(engine) == 1
+    assert JobWorker(engine, media_handlers(engine, blob_store(settings), settings), name="t").run_once_sync() \
+        == [State.DONE]
+    row = _fetch_row(engine)
+    assert (row.state, row.item_uri, row.name) == ("fetched", "urn:irna:2026:77", "original")
+    with reading(engine) as conn:
+        document = conn.execute(sa.select(item_versions.c.document)).scalar_one()
+        stored = conn.execute(sa.select(media.c.sha256)).scalar_one()
+    assert document["associations"][0]["renditions"] == [
+        {"name": "original", "href": f"urn:newsbridge:media:{row.media_id}"}]
+    assert stored == hashlib.sha256(data).hexdigest()
