@@ -17,6 +17,7 @@ Everything (items, deliveries, the deliverable's status, the event) is written i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -44,6 +45,13 @@ from newsbridge.projects.drafts import Revision, latest_revision
 from newsbridge.projects.events import record_event
 from newsbridge.projects.projects import Actor, Project, editor_member, get_project, participant_side
 
+# The delivery reasons joint publication writes (English, stored with each delivery, sent by the API);
+# the desk reads them back with read_joint_reason to word them in the member's language.
+COPRODUCER_REASON = "joint project '{title}': you co-produced it"
+SHARED_REASON = "joint project '{title}' (shared by {partner}): {reason}"
+_COPRODUCER = re.compile(r"^joint project '(?P<title>.*)': you co-produced it$", re.DOTALL)
+_SHARED = re.compile(r"^joint project '(?P<title>.*)' \(shared by (?P<partner>[a-z0-9-]+)\): (?P<reason>.*)$",
+                     re.DOTALL)
 ITEM_TYPE = {"article": "text", "photo_set": "composite", "video_report": "video",
              "documentary_episode": "video", "series_part": "video"}
 SHOTLIST_ROLE = "shotlist"  # the body role the desk's media pages read a shot list from
@@ -60,6 +68,16 @@ class Published:
     def to_json(self) -> dict[str, Any]:
         return {"items": self.items, "delivered_to": self.delivered_to, "shared_with": self.shared_with,
                 "not_delivered": self.not_delivered, "media_left_out": self.media_left_out}
+
+
+def read_joint_reason(text: str) -> tuple[str, str | None, str | None] | None:
+    """(project title, sharing partner's slug or None, the agreement's routing sentence or None) of a
+    reason joint publication wrote; None for any other reason."""
+    if found := _COPRODUCER.match(text):
+        return found["title"], None, None
+    if found := _SHARED.match(text):
+        return found["title"], found["partner"], found["reason"]
+    return None
 
 
 def joint_names(project: Project) -> str:
@@ -147,7 +165,7 @@ def deliver(conn: Connection, project: Project, lead: Organization, item_id: str
                                                f"the item in the project")
             continue
         rows.append(_row(item_id, version, side.id, agreement_id,
-                         f"joint project '{project.title}': you co-produced it", credit,
+                         COPRODUCER_REASON.format(title=project.title), credit,
                          f"{credit}: every co-producer may publish it.", now, now))
         taken.add(side.id)
         if side.slug not in result.delivered_to:
@@ -163,7 +181,8 @@ def deliver(conn: Connection, project: Project, lead: Organization, item_id: str
                     continue
                 taken.add(d.recipient_id)
                 rows.append(_row(item_id, version, d.recipient_id, d.agreement_id,
-                                 f"joint project '{project.title}' (shared by {side.slug}): {d.reason}", credit,
+                                 SHARED_REASON.format(title=project.title, partner=side.slug, reason=d.reason),
+                                 credit,
                                  d.usage_terms, d.available_from, now))
                 slug = get_organization_by_id(conn, d.recipient_id).slug
                 if slug not in result.shared_with:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsbridge.exchange.routing import Reason, read_reason
+from newsbridge.projects.publication import read_joint_reason
 from newsbridge.vocab import topic_labels
 from newsbridge.vocab.mediatopics import vocabulary
 from newsbridge.web.i18n import N_, direction, gettext_for, language_name, local_time, ngettext_for, words
@@ -112,9 +113,20 @@ def reason_words(reason: Reason, locale: str) -> str:
 
 
 def stored_reason_words(text: str, agreement: str, locale: str) -> str:
-    """A delivery's stored (English) reason in the member's language, when routing's facts can be read back."""
+    """A delivery's stored (English) reason in the member's language, when routing's facts can be read back
+    (a joint project's publication included: projects/publication.py)."""
     found = read_reason(text, agreement)
-    return reason_words(found, locale) if found is not None else text
+    if found is not None:
+        return reason_words(found, locale)
+    joint = read_joint_reason(text)
+    if joint is None:
+        return text
+    _ = gettext_for(locale)
+    title, partner, shared = joint
+    if partner is None:
+        return _("Joint project “%(project)s”: you co-produced it.", project=_isolated(title, locale))
+    return _("Joint project “%(project)s”, shared by %(partner)s: %(reason)s", project=_isolated(title, locale),
+             partner=_isolated(partner, locale), reason=stored_reason_words(shared or "", agreement, locale))
 
 
 @dataclass(frozen=True)
