@@ -159,3 +159,32 @@ async def test_a_stranger_and_a_non_participating_party_get_404(client, world, s
                                                                  {"title": "x", "kind": "article"})):
         assert (await outsider.post(path, form)).status_code == 404
     assert "Silk Way" not in (await outsider.get("/projects")).text
+
+
+async def test_start_a_project_from_an_agreement_page(client, world, sign_in) -> None:
+    krtc = await sign_in("krtc", "editor")
+    agreement = await krtc.get(f"/agreements/{world.agreement}")
+    assert f'href="/projects/new?agreement={world.agreement}"' in agreement.text
+    form = await krtc.get(f"/projects/new?agreement={world.agreement}")
+    assert form.status_code == 200
+    assert all(f'value="{slug}"' in form.text for slug in ("krtc", "irna", "tass")) and "BBC" not in form.text
+    refused = await krtc.post("/projects/new", {"agreement": world.agreement, "title": "Nauryz",
+                                                "participants": ["irna", "tass"], "languages": ["kk"]})
+    assert refused.status_code == 422 and "must be among the participants" in refused.text
+    made = await krtc.post("/projects/new", {"agreement": world.agreement, "title": "Nauryz in two capitals",
+                                             "participants": ["krtc", "irna"], "languages": ["kk", "fa"],
+                                             "other_languages": "ru", "starts": "2026-03-01", "ends": "2026-03-31"})
+    assert made.status_code == 303 and made.headers["location"].endswith("?done=created")
+    shown = await krtc.get(made.headers["location"])
+    assert "Nauryz in two capitals" in shown.text and "The project is started" in shown.text
+    assert (await (await sign_in("bbc", "admin")).get(f"/projects/new?agreement={world.agreement}")).status_code == 404
+
+
+async def test_the_pages_in_persian_right_to_left(client, world, sign_in) -> None:
+    made = await deliverable(client, world, due="2020-01-10")
+    irna = await sign_in("irna", "editor", locale="fa")
+    shown = await irna.get(f"/projects/{world.project}")
+    assert 'dir="rtl"' in shown.text and "مهلت گذشته" in shown.text and "Overdue" not in shown.text
+    assert "تابلو" in shown.text and "ایده" in shown.text
+    page = await irna.get(f"/projects/{world.project}/deliverables/{made['id']}?language=fa")
+    assert "ذخیره پیش‌نویس" in page.text and 'lang="fa" dir="rtl"' in page.text
