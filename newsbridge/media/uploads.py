@@ -379,7 +379,8 @@ def _forget_orphan_blob(engine: Engine, store: BlobStore, path: Path) -> None:
 
 def sweep_uploads(engine: Engine, settings: Settings, store: BlobStore, now: datetime | None = None) -> dict[str, int]:
     """The periodic clean-up the job workers run: expired uploads (rows, partial files, a blob no
-    media row names) in batches, partial files no row names (a creation killed before its row), and
+    media row names) in batches, old partial files no unfinished upload names (a creation killed
+    before its row, a finished upload killed before it removed its file), and
     blob-store temporaries older than :data:`STALE_TEMPORARY` (writes that died half-way)."""
     now = now or utcnow()
     expired = 0
@@ -396,7 +397,9 @@ def sweep_uploads(engine: Engine, settings: Settings, store: BlobStore, now: dat
                 old = path.stat().st_mtime < cutoff
             except FileNotFoundError:
                 continue
-            if old and conn.execute(sa.select(uploads.c.id).where(uploads.c.id == path.stem)).first() is None:
+            row = conn.execute(sa.select(uploads.c.media_id).where(uploads.c.id == path.stem)).first() if old \
+                else None
+            if old and (row is None or row.media_id is not None):  # no upload, or one finished before a crash
                 path.unlink(missing_ok=True)
                 strays += 1
     temporaries = store.clear_temporaries(older_than=STALE_TEMPORARY.total_seconds(), now=now.timestamp())

@@ -252,3 +252,37 @@ def test_s3_killed_during_the_write_answers_503_and_the_upload_resumes_when_it_r
         assert digest.hexdigest() == expected  # byte-identical, read back from SeaweedFS
         assert not partial_path(settings, location.rsplit("/", 1)[1]).exists()
     engine.dispose()
+
+
+def test_the_sweep_takes_partial_files_nobody_will_finish(tmp_path: Path) -> None:
+    """A creation killed before its row, and a finished upload killed before it removed its partial
+    file: both files go once old; an unfinished upload's file stays."""
+    database = f"sqlite:///{tmp_path / 'hub.db'}"
+    engine = create_engine(database)
+    upgrade(engine)
+    settings = load_settings(env={}, database_url=database, media_dir=str(tmp_path / "media"))
+    store = FileBlobStore(settings.media_dir)
+    from newsbridge.media.uploads import create_upload
+
+    with writing(engine) as conn:
+        org = create_organization(conn, "silkway", "Silk Way TV")
+    kept = create_upload(engine, settings, org.id, 1000, {})
+    done = create_upload(engine, settings, org.id, 1000, {})
+    stray = partial_path(settings, "01STRAYPARTIALFILE000000000")
+    stray.write_bytes(b"half")
+    finished_file = partial_path(settings, done.id)
+    later = utcnow() + timedelta(hours=7)
+    assert sweep_uploads(engine, settings, store, now=utcnow())["strays"] == 0  # young: maybe in use
+    # the finished upload: its media row committed, the process killed before the unlink
+    with writing(engine) as conn:
+        from newsbridge.db.tables import media as media_table
+        conn.execute(media_table.insert().values(
+            id="01FINISHEDMEDIA000000000000", organization_id=org.id, sha256="0" * 64, content_type="image/jpeg",
+            size=1000, kind="picture", status="uploaded", created_at=utcnow(), updated_at=utcnow()))
+        conn.execute(uploads.update().where(uploads.c.id == done.id).values(
+            media_id="01FINISHEDMEDIA000000000000", expires_at=None))
+        conn.execute(uploads.update().where(uploads.c.id == kept.id).values(expires_at=later + timedelta(hours=1)))
+    assert sweep_uploads(engine, settings, store, now=later)["strays"] == 2
+    assert not stray.exists() and not finished_file.exists()
+    assert partial_path(settings, kept.id).exists()
+    engine.dispose()
