@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -34,6 +34,7 @@ FAILED_STATES = ("dead", "failed")
 ROLLED = ("items", "withdrawn", "same_day", "picked_up", "deliveries", "corrections", "pickups_declared",
           "pickups_detected")
 LIVE = ("pending", "failed")
+NARROW = timedelta(days=35)  # a window this short reads pickups by their time first
 
 
 @dataclass
@@ -161,18 +162,21 @@ class DayQuery:
         only items that side received under this agreement."""
         picker = organizations.alias("picker")
         receiver = _party_of(pickups.c.organization_id, picker.c.parent_id, self.party_ids)
-        received = (sa.select(deliveries.c.item_id, deliveries.c.recipient_id)
-                    .where(deliveries.c.agreement_id == self.agreement.id,
-                           deliveries.c.item_id.in_(sa.select(pickups.c.item_id).where(
-                               pickups.c.at >= self.window.start_utc, pickups.c.at < self.window.end_utc)))
-                    .distinct().subquery("received"))
-        candidates = sa.select(pickups.c.item_id).where(  # picked up in the window at all (index on at)
-            pickups.c.at >= self.window.start_utc, pickups.c.at < self.window.end_utc)
+        received = sa.select(deliveries.c.item_id, deliveries.c.recipient_id).where(
+            deliveries.c.agreement_id == self.agreement.id)
         first = (sa.select(pickups.c.item_id, receiver.label("recipient_id"), pickups.c.kind,
                            sa.func.min(pickups.c.at).label("at"))
                  .join(picker, picker.c.id == pickups.c.organization_id)
-                 .join(received, sa.and_(received.c.item_id == pickups.c.item_id, received.c.recipient_id == receiver))
-                 .where(pickups.c.item_id.in_(candidates), pickups.c.at < self.window.end_utc)
+                 .where(pickups.c.at < self.window.end_utc))
+        if self.window.end_utc - self.window.start_utc <= NARROW:
+            # a few days (the open days, a refresh): start from the pickups of the window (index on at)
+            candidates = sa.select(pickups.c.item_id).where(pickups.c.at >= self.window.start_utc,
+                                                            pickups.c.at < self.window.end_utc)
+            received = received.where(deliveries.c.item_id.in_(candidates))
+            first = first.where(pickups.c.item_id.in_(candidates))
+        # else (a build, a long window): from the agreement's deliveries (index on agreement_id)
+        got = received.distinct().subquery("received")
+        first = (first.join(got, sa.and_(got.c.item_id == pickups.c.item_id, got.c.recipient_id == receiver))
                  .group_by(pickups.c.item_id, receiver, pickups.c.kind).subquery("first_pickup"))
         day = self.day(first.c.at)
         return (sa.select(self.source, first.c.recipient_id, day.label("day"), first.c.kind,
