@@ -105,7 +105,7 @@ def event_words(event: ProjectEvent, titles: dict[str, str]) -> dict[str, str]:
     return {"actor": event.actor, "title": titles.get(event.deliverable_id or "", "")}
 
 
-def recent_events(conn: Connection, project: Project, limit: int = 30) -> list[ProjectEvent]:
+def recent_events(conn: Connection, project: Project, limit: int = 15) -> list[ProjectEvent]:
     newest = list_events(conn, project.id, 0, 10_000)
     return list(reversed(newest[-limit:]))
 
