@@ -142,3 +142,38 @@ def test_the_history_makes_one_cooperation_keep_pace_and_the_other_slip(cli, eng
     assert set(measured["Kazakhstan–Iran"].values()) == {"on_track", "waiting"}
     assert measured["Kazakhstan–Iran"]["Launch joint projects and joint production"] == "waiting"
     assert measured["Iran–Russia"]["At least 10 items a week from IRNA to RIA Novosti"] == "off_track"
+
+
+def test_the_demo_has_a_lived_in_joint_documentary(cli, engine) -> None:  # type: ignore[no-untyped-def]
+    """Kazinform (an outlet of the Kazakh complex) and IRNA make a documentary series: episode 1 published
+    to both, episode 2 in review with a comment thread, episode 3 overdue; the roadmap commitment it
+    fulfils is measured by its deliverables."""
+    from newsbridge.projects.approvals import list_approvals
+    from newsbridge.projects.comments import list_comments
+    from newsbridge.projects.deliverables import list_deliverables
+    from newsbridge.projects.projects import list_projects
+    from newsbridge.projects.publication import list_publications
+
+    cli("demo", "--no-serve")
+    today = date.today()
+    with reading(engine) as conn:
+        irna, kazinform = get_organization(conn, "irna"), get_organization(conn, "kazinform")
+        [project] = list_projects(conn, irna)
+        assert [p.id for p in list_projects(conn, kazinform)] == [project.id]
+        assert {o.slug for o in project.participants} == {"kazinform", "irna"} and project.lead.slug == "kazinform"
+        plan = {d.title.split(":")[0]: d for d in list_deliverables(conn, project.id)}
+        first, second, third = plan["Episode 1"], plan["Episode 2"], plan["Episode 3"]
+        assert (first.status.value, second.status.value) == ("published", "in_review")
+        assert third.overdue(today) and not first.overdue(today) and not second.overdue(today)
+        published = list_publications(conn, first.id)
+        assert set(published) == {"kk", "fa"}
+        for item_id in published.values():  # delivered to IRNA, credited to both
+            doc = get_item(conn, irna, item_id).latest.document
+            assert {s["name"] for s in doc["infoSources"]} >= {"Kazinform", "IRNA"}
+        threads = list_comments(conn, second)
+        assert any(t.replies for t in threads) and any(t.resolved_at for t in threads)
+        assert [a.organization for a in list_approvals(conn, second.id)] == ["irna"]
+        agreement = next(a for a in list_agreements(conn, irna) if a.title.startswith("Kazakhstan–Iran"))
+        [documentary] = [c for c in list_commitments(conn, agreement.id) if c.title.startswith("Documentary")]
+        assert documentary.indicator and documentary.indicator["kind"] == "deliverables"
+        assert documentary.indicator["projects"] == [project.id]

@@ -16,6 +16,7 @@ from newsbridge.delivery.outbox import sequence
 from newsbridge.demo.cooperations import SEED_SUBJECTS, cooperations
 from newsbridge.demo.history import HistoryReport, generate_history
 from newsbridge.demo.media import load_demo_media
+from newsbridge.demo.projects import load_demo_project
 from newsbridge.demo.stories import PICKUPS, STORIES
 from newsbridge.desk.pickups import record_pickup
 from newsbridge.ids import utcnow
@@ -100,6 +101,7 @@ def load_demo(engine: Engine, ingestor: Ingestor) -> DemoReport:
             org = get_organization(conn, org_slug)
         ids[story.uri or ""] = ingestor.ingest_item(org, story).item_id
     report.items += load_demo_media(engine, ingestor, ingestor.settings)
+    report.items += load_demo_project(engine, ingestor, now.date()).report_rows()
     with writing(engine) as conn:
         sequence(conn, utcnow())  # what the worker does first: the deliveries enter partners' feeds
         for org_slug, uri, url in PICKUPS:
