@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import Counter
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.members import Member
@@ -74,13 +76,14 @@ def unread_counts(conn: Connection, organization: Organization, member: Member) 
 
 
 def mark_seen(conn: Connection, member: Member, project_id: str) -> None:
-    """The member saw the project as it is now: every event so far counts as read."""
+    """The member saw the project as it is now: every event so far counts as read (never moves back,
+    so two tabs of the same member cannot unread what one of them showed)."""
     newest = conn.execute(sa.select(sa.func.coalesce(sa.func.max(project_events.c.id), 0))
                           .where(project_events.c.project_id == project_id)).scalar_one()
-    where = (project_reads.c.member_id == member.id, project_reads.c.project_id == project_id)
-    now = utcnow()
-    done = conn.execute(project_reads.update().where(*where, project_reads.c.seen_event_id < newest)
-                        .values(seen_event_id=newest, seen_at=now)).rowcount
-    if not done and conn.execute(sa.select(project_reads.c.member_id).where(*where)).first() is None:
-        conn.execute(project_reads.insert().values(member_id=member.id, project_id=project_id,
-                                                   seen_event_id=newest, seen_at=now))
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(project_reads).values(member_id=member.id, project_id=project_id, seen_event_id=newest,
+                                             seen_at=utcnow())
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=[project_reads.c.member_id, project_reads.c.project_id],
+        set_={"seen_event_id": statement.excluded.seen_event_id, "seen_at": statement.excluded.seen_at},
+        where=project_reads.c.seen_event_id < statement.excluded.seen_event_id))

@@ -143,6 +143,17 @@ async def test_unread_markers_in_the_navigation(client, world, sign_in) -> None:
     assert (await irna.get("/projects/summary")).json()["count"] == 0
     await save(client, world, world.krtc, made["id"], "kk", 0, headline="x", body_text="y")
     assert (await irna.get("/projects/summary")).json()["count"] == 0  # a draft save is no notification
+    colleague = await sign_in("krtc", "viewer")
+    await krtc.get(f"/projects/{world.project}")
+    await colleague.get(f"/projects/{world.project}")
+    local = krtc.member.email.split("@")[0]
+    said = await irna.post(f"/projects/{world.project}/deliverables/{made['id']}/comments",
+                           {"language": "kk", "revision": "1", "body": f"@{local} please check"})
+    assert said.status_code == 303
+    # the comment tells every member of the project; the mention only the one it names
+    assert (await krtc.get("/projects/summary")).json()["count"] == 2
+    assert (await colleague.get("/projects/summary")).json()["count"] == 1
+    assert (await irna.get("/projects/summary")).json()["count"] == 0  # their own comment
 
 
 @pytest.mark.parametrize("slug", ["bbc", "tass"])
