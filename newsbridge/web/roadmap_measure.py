@@ -42,6 +42,9 @@ def measure_view(agreement_id: str, commitment: Commitment, names: Mapping[str, 
     link = (f"/agreements/{agreement_id}/metrics?" + urlencode({"from": first.isoformat(), "to": last.isoformat(),
                                                                "granularity": granularity})
             if first and last and indicator["kind"] != "deliverables" else None)
+    projects = list(evidence.get("projects") or [])
+    if indicator["kind"] == "deliverables" and len(projects) == 1:
+        link = f"/projects/{projects[0]}"  # the joint project whose deliverables are counted
     return {"kind": indicator["kind"], "measured": bool(measure), "state": state,
             "state_label": STATES.get(state, state), "badge": BADGES.get(state, ""),
             "value": measure.get("value"), "target": indicator.get("at_least"), "per": indicator.get("per"),
@@ -51,4 +54,5 @@ def measure_view(agreement_id: str, commitment: Commitment, names: Mapping[str, 
             "first": _day(measure.get("first")), "last": _day(measure.get("last")),
             "current": measure.get("current_value"), "received": measure.get("received"),
             "count": evidence.get("count"), "items": list(evidence.get("items") or [])[:EVIDENCE_SHOWN],
+            "planned": (evidence.get("deliverables") or {}).get("total"),
             "link": link}

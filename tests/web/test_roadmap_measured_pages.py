@@ -64,7 +64,8 @@ async def test_a_form_without_targets_keeps_them(sign_in, orgs, engine: Engine) 
 
 @pytest.mark.parametrize("locale, words", [
     ("en", ("Measured by the hub: off track", "0 of 5 items a week from Alpha News to Beta",
-            "Roadmap, measured by the hub: Five items a week", "waiting for joint projects")),
+            "Roadmap, measured by the hub: Five items a week",
+            "At least 2 joint-project deliverables by Jun 30, 2027: none is planned in the joint projects yet")),
     ("fa", ("سنجش هاب: عقب‌تر از برنامه", "۰ از ۵ خبر در هفته از Alpha News به Beta", "نقشه راه، سنجش هاب")),
 ])
 async def test_the_board_shows_measured_progress_and_the_history_its_changes(
