@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.members import list_members
+from newsbridge.projects.attachable import recent_media
 from newsbridge.projects.approvals import approval_state, list_approvals
 from newsbridge.projects.comments import list_comments
 from newsbridge.projects.deliverables import (KINDS, TRANSITIONS, VIDEO_KINDS, Deliverable, Status,
@@ -38,6 +39,7 @@ MOVE_NAMES = {
     Status.IDEA: N_("Back to ideas"), Status.ASSIGNED: N_("Back to assigned"),
     Status.IN_PROGRESS: N_("Start work"), Status.IN_REVIEW: N_("Send for review"), Status.DROPPED: N_("Drop"),
 }
+MEDIA_KINDS = {"picture": N_("photo"), "video": N_("video"), "audio": N_("audio"), "graphic": N_("graphic")}
 KIND_NAMES = {"article": N_("Article"), "photo_set": N_("Photo set"), "video_report": N_("Video report"),
               "documentary_episode": N_("Documentary episode"), "series_part": N_("Series part")}
 EVENT_NAMES = {
@@ -169,8 +171,11 @@ def deliverable_context(conn: Connection, who: Viewer, project: Project, d: Deli
                         and d.status == Status.IN_REVIEW and not mine_done),
         "may_publish": side is not None and side.role == "participant" and who.may("publish")
         and d.status == Status.APPROVED,
-        "people": assignable(conn, project), "video": d.kind in VIDEO_KINDS, "overdue": d.overdue(today), "moves": member_moves(d.status),
-        "publications": list_publications(conn, d.id), "reset": last_reset(conn, project, d), "credit_line": credit_line(project),
+        "people": assignable(conn, project), "our_media": recent_media(conn, who.organization),
+        "attached": {str(m.get("href", "")).rsplit(":", 1)[-1] for m in (latest.content.media if latest else ())},
+        "video": d.kind in VIDEO_KINDS, "overdue": d.overdue(today), "moves": member_moves(d.status),
+        "publications": list_publications(conn, d.id), "reset": last_reset(conn, project, d),
+        "credit_line": credit_line(project),
         "editable": d.status in (Status.IDEA, Status.ASSIGNED, Status.IN_PROGRESS, Status.IN_REVIEW,
                                  Status.APPROVED),
     }

@@ -199,3 +199,25 @@ async def test_the_pages_in_persian_right_to_left(client, world, sign_in) -> Non
     assert "تابلو" in shown.text and "ایده" in shown.text
     page = await irna.get(f"/projects/{world.project}/deliverables/{made['id']}?language=fa")
     assert "ذخیره پیش‌نویس" in page.text and 'lang="fa" dir="rtl"' in page.text
+
+
+async def test_attach_our_media_to_a_draft(client, world, sign_in) -> None:
+    made = await deliverable(client, world, kind="photo_set")
+    photo = b"\xff\xd8\xff\xe0" + bytes(60) + b"\xff\xd9"  # sniffed as a JPEG
+    tus = {**world.krtc.headers, "Tus-Resumable": "1.0.0"}
+    created = await client.post("/api/v1/uploads", headers={**tus, "Upload-Length": str(len(photo)),
+                                                            "Upload-Metadata": "filename Y2FyYXZhbi5qcGc="})
+    await client.patch(created.headers["location"], content=photo,
+                       headers={**tus, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+    krtc, irna = await sign_in("krtc", "editor"), await sign_in("irna", "editor")
+    base = f"/projects/{world.project}/deliverables/{made['id']}"
+    offered = re.search(r'name="keep_media" value="(\w+)"> <bdi>caravan\.jpg</bdi>', (await krtc.get(base)).text)
+    assert offered, "KRTC's own upload is offered"
+    assert "caravan.jpg" not in (await irna.get(base)).text  # not to IRNA: it is not theirs to attach
+    saved = await krtc.post(f"{base}/drafts/kk", {"headline": "Керуен", "base_revision": "0",
+                                                  "keep_media": [offered[1]]})
+    assert saved.status_code == 303
+    draft = (await client.get(world.url(f"/deliverables/{made['id']}/drafts/kk"), headers=world.krtc.headers)).json()
+    assert [m["href"] for m in draft["media"]] == [f"urn:newsbridge:media:{offered[1]}"]
+    again = (await krtc.get(base)).text
+    assert f'name="keep_media" value="{offered[1]}" checked' in again  # kept unless unticked

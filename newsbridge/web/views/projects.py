@@ -29,8 +29,9 @@ from newsbridge.projects.publication import publish
 from newsbridge.projects.reads import mark_seen, member_label, unread_counts, unread_events
 from newsbridge.web.context import Viewer, checked_form, page, viewer
 from newsbridge.web.i18n import N_, gettext_for, ngettext_for, number
-from newsbridge.web.project_pages import (BOARD, EVENT_NAMES, KIND_NAMES, MOVE_NAMES, STATUS_NAMES, assignable,
-                                          cards, deliverable_context, event_words, recent_events, timeline)
+from newsbridge.web.project_pages import (BOARD, EVENT_NAMES, KIND_NAMES, MEDIA_KINDS, MOVE_NAMES, STATUS_NAMES,
+                                          assignable, cards, deliverable_context, event_words, recent_events,
+                                          timeline)
 
 router = APIRouter(include_in_schema=False)
 SHOT_ROWS = 3  # empty shot-list rows under a video draft's shots (the page's script adds more)
@@ -62,6 +63,7 @@ def _flash(request: Request, who: Viewer) -> str | None:
 
 def _words() -> dict[str, Any]:
     return {"status_names": STATUS_NAMES, "move_names": MOVE_NAMES, "kind_names": KIND_NAMES,
+            "media_kinds": MEDIA_KINDS,
             "event_names": EVENT_NAMES, "board": BOARD}
 
 
@@ -196,7 +198,8 @@ async def plan(request: Request, project_id: str, who: Viewer = Depends(viewer))
     multi = await request.form()
 
     def work(conn: Any, project: Any, _d: Any, form: dict[str, Any]) -> None:
-        data: dict[str, Any] = {"title": form.get("title", ""), "kind": form.get("kind"), "due": form.get("due") or None}
+        data: dict[str, Any] = {"title": form.get("title", ""), "kind": form.get("kind"),
+                                "due": form.get("due") or None}
         if languages := [str(v) for v in multi.getlist("languages")]:
             data["languages"] = languages
             data["source_language"] = form.get("source_language") or languages[0]
