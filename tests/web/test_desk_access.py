@@ -49,6 +49,7 @@ CASES = {  # (method, path): form fields posted (besides the CSRF token)
     ("POST", "/agreements/{agreement_id}/roadmap"): {"title": "Taken over"},
     ("POST", "/agreements/{agreement_id}/roadmap/{commitment_id}"): {"status": "done"},
     ("GET", "/projects/{project_id}"): None,
+    ("POST", "/projects/{project_id}/accept"): {},
     ("POST", "/projects/{project_id}/deliverables"): {"title": "Taken over", "kind": "article"},
     ("GET", "/projects/{project_id}/deliverables/{deliverable_id}"): None,
     ("POST", "/projects/{project_id}/deliverables/{deliverable_id}/status"): {"to": "dropped"},

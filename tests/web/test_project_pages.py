@@ -221,3 +221,25 @@ async def test_attach_our_media_to_a_draft(client, world, sign_in) -> None:
     assert [m["href"] for m in draft["media"]] == [f"urn:newsbridge:media:{offered[1]}"]
     again = (await krtc.get(base)).text
     assert f'name="keep_media" value="{offered[1]}" checked' in again  # kept unless unticked
+
+
+async def test_accept_a_project_made_without_an_agreement_and_observers_read_only(client, world, sign_in) -> None:
+    made = await client.post("/api/v1/projects", headers=world.krtc.headers, json={
+        "title": "Nauryz special", "participants": ["krtc", "irna"], "languages": ["kk", "fa"]})
+    pending = made.json()["id"]
+    irna = await sign_in("irna", "editor")
+    shown = (await irna.get(f"/projects/{pending}")).text
+    assert "waiting for participants to accept" in shown and "Accept taking part" in shown
+    assert (await irna.post(f"/projects/{pending}/accept")).status_code == 303
+    assert (await client.get(f"/api/v1/projects/{pending}", headers=world.irna.headers)).json()["status"] == "active"
+    assert "Accept taking part" not in (await irna.get(f"/projects/{pending}")).text
+    # TASS, a party of the agreement, invited to read along: the pages without their forms
+    invited = await client.post(world.url("/observers"), headers=world.krtc.headers, json={"organization": "tass"})
+    assert invited.status_code == 200, invited.text
+    d = await deliverable(client, world)
+    tass = await sign_in("tass", "editor")
+    page = (await tass.get(f"/projects/{world.project}")).text
+    assert "Silk Way" in page and "Plan a deliverable" not in page and 'name="to"' not in page
+    assert 'action="/projects/' not in (await tass.get(f"/projects/{world.project}/deliverables/{d['id']}")).text
+    assert (await tass.post(f"/projects/{world.project}/deliverables/{d['id']}/status",
+                            {"to": "dropped"})).status_code == 403

@@ -24,7 +24,7 @@ from newsbridge.projects.comments import add_comment, resolve_comment
 from newsbridge.projects.deliverables import (KINDS, VIDEO_KINDS, Status, add_deliverable, get_deliverable,
                                               move_by_member, update_deliverable)
 from newsbridge.projects.drafts import DraftContent, get_revision, latest_revision, read_save, save_draft
-from newsbridge.projects.projects import Actor, create_project, get_project, list_projects
+from newsbridge.projects.projects import Actor, accept_project, create_project, get_project, list_projects
 from newsbridge.projects.publication import publish
 from newsbridge.projects.reads import mark_seen, member_label, unread_counts, unread_events
 from newsbridge.web.context import Viewer, checked_form, page, viewer
@@ -37,6 +37,7 @@ router = APIRouter(include_in_schema=False)
 SHOT_ROWS = 3  # empty shot-list rows under a video draft's shots (the page's script adds more)
 FLASHES = {
     "created": N_("The project is started: plan its deliverables."),
+    "accepted": N_("Your organization takes part in the project."),
     "added": N_("The deliverable is planned."),
     "moved": N_("The status is changed."),
     "assigned": N_("The assignment is saved."),
@@ -191,6 +192,15 @@ async def _project_write(request: Request, who: Viewer, project_id: str, deliver
                              flash_kind="error")
 
     return await run_in_threadpool(run)
+
+
+@router.post("/projects/{project_id}/accept")
+async def accept(request: Request, project_id: str, who: Viewer = Depends(viewer)) -> Response:
+    """A participant of a project made without an agreement takes part (active once all did)."""
+    def work(conn: Any, project: Any, _d: Any, form: dict[str, Any]) -> None:
+        accept_project(conn, project.id, _actor(who))
+
+    return await _project_write(request, who, project_id, None, work, "accepted")
 
 
 @router.post("/projects/{project_id}/deliverables")
