@@ -40,6 +40,16 @@ MOVE_NAMES = {
     Status.IN_PROGRESS: N_("Start work"), Status.IN_REVIEW: N_("Send for review"), Status.DROPPED: N_("Drop"),
 }
 MEDIA_KINDS = {"picture": N_("photo"), "video": N_("video"), "audio": N_("audio"), "graphic": N_("graphic")}
+BACK_TO_WORK = N_("Back to work")
+
+
+def move_name(current: Status, target: Status) -> str:
+    """The button's words for a member's move: going back to work from review is no start."""
+    if target == Status.IN_PROGRESS and current in (Status.IN_REVIEW, Status.APPROVED):
+        return BACK_TO_WORK
+    return MOVE_NAMES.get(target, STATUS_NAMES[target])
+
+
 KIND_NAMES = {"article": N_("Article"), "photo_set": N_("Photo set"), "video_report": N_("Video report"),
               "documentary_episode": N_("Documentary episode"), "series_part": N_("Series part")}
 EVENT_NAMES = {

@@ -22,6 +22,7 @@ from newsbridge.db.engine import create_engine, writing
 from newsbridge.db.migrate import upgrade
 from newsbridge.exchange.agreements import act, create_agreement
 from newsbridge.exchange.lifecycle import Action
+from tests.browser.test_desk import AXE
 from tests.browser.test_screenshots import DOCS_SCREENSHOTS
 from tests.live_server import serving
 
@@ -81,6 +82,13 @@ def _type_body(page, text: str) -> None:  # type: ignore[no-untyped-def]
     editor.click()
     page.keyboard.press("Control+A")
     page.keyboard.type(text)
+
+
+def _violations(page) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical violations on the page as it stands."""
+    page.evaluate(AXE.read_text("utf-8"))  # evaluate: the CSP refuses inline script tags
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+    return [(v["id"], v["help"]) for v in found if v["impact"] in ("serious", "critical")]
 
 
 def _shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -200,8 +208,13 @@ def test_two_organizations_make_a_documentary_together(browser, hub: Hub) -> Non
         # screenshots: the board in English, the deliverable in Persian, the board at phone width in Persian
         kz.goto(project_url)
         _shoot(kz, "project-board-en.png")
+        assert _violations(kz) == []
         ir.goto(f"{deliverable_url}?language=fa")
         _shoot(ir, "project-deliverable-fa.png")
+        assert _violations(ir) == []
+        ir.set_viewport_size({"width": 360, "height": 800})
+        ir.goto(f"{deliverable_url}?language=kk")
+        assert not ir.evaluate(OVERFLOW)
         ir.set_viewport_size({"width": 390, "height": 844})
         ir.goto(project_url)
         assert not ir.evaluate(OVERFLOW)

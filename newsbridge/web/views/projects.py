@@ -29,9 +29,9 @@ from newsbridge.projects.publication import publish
 from newsbridge.projects.reads import mark_seen, member_label, unread_counts, unread_events
 from newsbridge.web.context import Viewer, checked_form, page, viewer
 from newsbridge.web.i18n import N_, gettext_for, ngettext_for, number
-from newsbridge.web.project_pages import (BOARD, EVENT_NAMES, KIND_NAMES, MEDIA_KINDS, MOVE_NAMES, STATUS_NAMES,
-                                          assignable, cards, deliverable_context, event_words, recent_events,
-                                          timeline)
+from newsbridge.web.project_pages import (BOARD, EVENT_NAMES, KIND_NAMES, MEDIA_KINDS, STATUS_NAMES,
+                                          assignable, cards, deliverable_context, event_words, move_name,
+                                          recent_events, timeline)
 
 router = APIRouter(include_in_schema=False)
 SHOT_ROWS = 3  # empty shot-list rows under a video draft's shots (the page's script adds more)
@@ -63,7 +63,7 @@ def _flash(request: Request, who: Viewer) -> str | None:
 
 
 def _words() -> dict[str, Any]:
-    return {"status_names": STATUS_NAMES, "move_names": MOVE_NAMES, "kind_names": KIND_NAMES,
+    return {"status_names": STATUS_NAMES, "move_name": move_name, "kind_names": KIND_NAMES,
             "media_kinds": MEDIA_KINDS,
             "event_names": EVENT_NAMES, "board": BOARD}
 
