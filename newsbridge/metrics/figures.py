@@ -89,13 +89,17 @@ class Direction:
     by_language: dict[str, int] = field(default_factory=dict)
     topics: tuple[str, ...] = ()  # agreed Media Topics of this direction; empty: not restricted
     topic_months: dict[str, dict[date, int]] = field(default_factory=dict)  # agreed topic -> month -> items
+    _total: Counts | None = field(default=None, repr=False, compare=False)
 
     @property
     def total(self) -> Counts:
-        found = Counts()
-        for counts in self.series.values():
-            found.add(counts)
-        return found
+        """The whole window's figures (added once: the pace and the JSON ask for it many times;
+        the series is complete before anyone asks)."""
+        if self._total is None:
+            self._total = Counts()
+            for counts in self.series.values():
+                self._total.add(counts)
+        return self._total
 
 
 @dataclass
