@@ -147,6 +147,9 @@ def transfer_report(args: argparse.Namespace, root: Path) -> bool:
     console.print(f"\nupload of {size / MB:.0f} MiB through tus: {upload_speed:.0f} MB/s "
                   f"(best of {args.runs}: {min(found['upload']):.2f} s) vs cp {cp_speed:.0f} MB/s "
                   f"({min(found['cp']):.2f} s) = {upload_ratio:.2f} x (target >= 0.5 x)")
+    synced_speed = size / min(found["cp_fsync"]) / MB
+    console.print(f"  for information: cp then fsync (on the disk, as the hub acknowledges) {synced_speed:.0f} MB/s "
+                  f"({min(found['cp_fsync']):.2f} s): the upload is {upload_speed / synced_speed:.2f} x that")
     console.print(f"hub RSS during the upload: idle {found['idle']:.0f} MB, peak {max(found['peaks']):.0f} MB = "
                   f"{above:.0f} MB above idle (target < 100 MB)")
     ok = upload_ratio >= 0.5 and above < 100

@@ -147,25 +147,44 @@ def _pieces(path: Path) -> Iterator[bytes]:
             yield piece
 
 
-def upload(hub: Hub, path: Path) -> tuple[str, float]:
+def upload(hub: Hub, path: Path, client: str = "curl") -> tuple[str, float]:
     """One tus upload of the whole file in one streamed PATCH (tus-js-client's default); returns the
-    media id and the seconds from creation to the answer of the last PATCH (the file stored)."""
+    media id and the seconds from creation to the answer of the last PATCH (the file stored). The
+    PATCH is sent by curl (``-T``, streamed from the file: a client that does not set the pace) when
+    it is there, else by httpx."""
     size = path.stat().st_size
     with httpx.Client(base_url=hub.base, timeout=600) as http:
         started = time.perf_counter()
         created = http.post("/api/v1/uploads", headers={**hub.auth, **TUS, "Upload-Length": str(size)})
         assert created.status_code == 201, created.text
-        done = http.patch(created.headers["Location"], content=_pieces(path), headers={
-            **hub.auth, **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream",
-            "Content-Length": str(size)})
+        location = created.headers["Location"]
+        headers = {**hub.auth, **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+        if client == "curl" and shutil.which("curl"):
+            sent = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", "-X", "PATCH", "-T", str(path),
+                                   "-H", "Expect:", *[a for k, v in headers.items() for a in ("-H", f"{k}: {v}")],
+                                   hub.base + location], capture_output=True, text=True, check=True)
+            took = time.perf_counter() - started
+            last = sent.stdout.strip().split("\r\n\r\n")[-1].splitlines()
+            answer = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in last[1:])}
+            assert last[0].split()[1] == "204", sent.stdout
+            return answer["newsbridge-media"], took
+        done = http.patch(location, content=_pieces(path), headers={**headers, "Content-Length": str(size)})
         took = time.perf_counter() - started
         assert done.status_code == 204, done.text
         return done.headers["Newsbridge-Media"], took
 
 
-def copy_seconds(source: Path, dest: Path) -> float:
+def copy_seconds(source: Path, dest: Path, durable: bool = False) -> float:
+    """``cp`` of the file on the same disk; ``durable``: and until the copy is on the disk (fsync), as
+    the hub waits before it acknowledges bytes."""
     started = time.perf_counter()
     subprocess.run(["cp", str(source), str(dest)], check=True)
+    if durable:
+        descriptor = os.open(dest, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
     took = time.perf_counter() - started
     dest.unlink()
     return took
@@ -296,15 +315,17 @@ def transfer_bench(root: Path, size: int, runs: int, console: Any) -> dict[str, 
     try:
         time.sleep(1.0)  # settle before the idle reading
         idle = rss_mb(hub.process.pid)
-        uploads, copies, peaks = [], [], []
+        uploads, copies, synced, peaks = [], [], [], []
         media_id = ""
         for run in range(runs):
             copies.append(copy_seconds(source, root / "copy.jpg"))
+            synced.append(copy_seconds(source, root / "copy.jpg", durable=True))
             with Sampler(hub.process.pid) as sampler:
                 media_id, took = upload(hub, source)
             uploads.append(took)
             peaks.append(max(sampler.samples or [idle]))
-            console.print(f"run {run + 1}: cp {copies[-1]:.2f} s, tus upload {uploads[-1]:.2f} s, hub RSS "
+            console.print(f"run {run + 1}: cp {copies[-1]:.2f} s, cp + fsync {synced[-1]:.2f} s, "
+                          f"tus upload {uploads[-1]:.2f} s, hub RSS "
                           f"{idle:.0f} MB idle -> {peaks[-1]:.0f} MB peak")
         stored = root / "media" / "blobs" / sha[:2] / sha
         assert stored.stat().st_size == size, "the stored original is not the file"
@@ -328,6 +349,6 @@ def transfer_bench(root: Path, size: int, runs: int, console: Any) -> dict[str, 
                                   f"(best of {runs})")
     finally:
         stop(hub.process)
-    return {"size": size, "upload": uploads, "cp": copies, "idle": idle, "peaks": peaks, "serving": serving,
+    return {"size": size, "upload": uploads, "cp": copies, "cp_fsync": synced, "idle": idle, "peaks": peaks, "serving": serving,
             "bytes": {key: sum(length for _, length in ranges) for name, ranges in patterns.items()
                       for key in serving if key.startswith(name)}}

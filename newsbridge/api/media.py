@@ -156,8 +156,8 @@ async def upload_patch(upload_id: str, request: Request,
             async for chunk in request.stream():
                 buffer += chunk
                 if len(buffer) >= WRITE_CHUNK:
-                    await run_in_threadpool(writer.write, bytes(buffer))
-                    buffer.clear()
+                    await run_in_threadpool(writer.write, buffer)  # bytearray: no copy of the MiB
+                    buffer = bytearray()
                     # a long PATCH: what arrived so far survives a crash of the hub. The disk syncs while
                     # the next bytes arrive; the offset is recorded once they are on it, one at a time
                     if writer.due() and (checkpoint is None or checkpoint.done()):
@@ -175,7 +175,7 @@ async def upload_patch(upload_id: str, request: Request,
         upload = await run_in_threadpool(tus.record_offset, the_hub.engine, the_hub.settings, writer.upload, received)
         if upload.received == upload.length:
             upload = await run_in_threadpool(tus.complete_upload, the_hub.engine, the_hub.settings,
-                                             blob_store(the_hub.settings), upload)
+                                             blob_store(the_hub.settings), upload, writer.file_sha256())
     finally:
         if checkpoint is not None and not checkpoint.done():
             await asyncio.wait([checkpoint])  # the file stays open (and locked) until its sync ends

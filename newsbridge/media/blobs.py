@@ -140,18 +140,20 @@ class FileBlobStore:
         with open(path, "rb") as source:
             return self.put(source)
 
-    def adopt(self, path: Path) -> Blob:
+    def adopt(self, path: Path, sha256: str | None = None) -> Blob:
         """Store a local file that is already durable (fsynced) without copying it: hash it, then give
         the blob's name to the same bytes with a hard link (atomic; the file stays where it is until
         the caller removes it, so a crash before the caller's database row leaves it to try again).
         A file on another filesystem is copied (:meth:`put_file`). The caller must not change the file
-        afterwards: it is the blob."""
-        digest, size = hashlib.sha256(), 0
-        with open(path, "rb") as source:
-            while chunk := source.read(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-        sha256 = digest.hexdigest()
+        afterwards: it is the blob. ``sha256``: its hash, when the caller computed it as the file was
+        written (not read again)."""
+        if sha256 is None:
+            digest = hashlib.sha256()
+            with open(path, "rb") as source:
+                while chunk := source.read(CHUNK):
+                    digest.update(chunk)
+            sha256 = digest.hexdigest()
+        size = path.stat().st_size
         final = self.path(sha256)
         if final.exists():
             return Blob(sha256, size)

@@ -167,6 +167,7 @@ class ChunkWriter:
 
     def __init__(self, path: Path, upload: Upload, checksum: bytes | None) -> None:
         self.upload, self.checksum = upload, checksum
+        self.began = upload.received  # where this PATCH started
         self.start = upload.received  # durable and recorded: where an abort cuts back to
         self.left = upload.length - upload.received
         self.hash = hashlib.sha256()
@@ -184,7 +185,7 @@ class ChunkWriter:
         self.handle.seek(self.start)
         self.written = 0
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         if len(data) > self.left - self.written:
             self.abort()
             raise PayloadTooLarge(f"the PATCH carries more than the {self.left} bytes left of Upload-Length "
@@ -229,6 +230,13 @@ class ChunkWriter:
         self.handle.flush()
         os.fsync(self.handle.fileno())
         return self.start + self.written
+
+    def file_sha256(self) -> str | None:
+        """The SHA-256 of the whole file when this PATCH wrote all of it, from its first byte to its
+        last (the hash of its bytes is then the file's: no second read to name the blob); else None."""
+        if self.began == 0 and self.start + self.written == self.upload.length:
+            return self.hash.hexdigest()
+        return None
 
     def abort(self) -> None:
         self.handle.truncate(self.start)
@@ -278,12 +286,14 @@ def sniff_file(path: Path, declared: str | None) -> tuple[str, str]:
 
 
 def store_media(engine: Engine, store: BlobStore, organization_id: str, path: Path, declared: str | None,
-                filename: str | None, *, origin_url: str | None = None, adopt: bool = False) -> Media:
+                filename: str | None, *, origin_url: str | None = None, adopt: bool = False,
+                sha256: str | None = None) -> Media:
     """Sniff the local file, put it into the blob store and record it as the organization's media
     (``origin_url``: where the hub fetched it from, ``media/fetch.py``). With ``adopt`` (a durable file
-    nobody changes any more: a finished upload) a filesystem store links it in place of a copy."""
+    nobody changes any more: a finished upload) a filesystem store links it in place of a copy, under
+    ``sha256`` when the caller hashed the bytes as they were written."""
     content_type, kind = sniff_file(path, declared)
-    blob = store.adopt(path) if adopt and isinstance(store, FileBlobStore) else store.put_file(path)
+    blob = store.adopt(path, sha256) if adopt and isinstance(store, FileBlobStore) else store.put_file(path)
     with writing(engine) as conn:
         found = create_media(conn, organization_id, blob, content_type, kind, filename, origin_url=origin_url)
         # probing and derivatives run as a job, never in the upload request; the media stays
@@ -292,13 +302,15 @@ def store_media(engine: Engine, store: BlobStore, organization_id: str, path: Pa
         return found
 
 
-def complete_upload(engine: Engine, settings: Settings, store: BlobStore, upload: Upload) -> Upload:
+def complete_upload(engine: Engine, settings: Settings, store: BlobStore, upload: Upload,
+                    sha256: str | None = None) -> Upload:
     """The last byte is in: the file becomes media; the upload row keeps pointing at it (no expiry).
-    A refused file (wrong type) ends the upload; a store that fails leaves it whole to try again."""
+    A refused file (wrong type) ends the upload; a store that fails leaves it whole to try again.
+    ``sha256``: the file's hash when the PATCH that wrote all of it computed it on the way."""
     path = partial_path(settings, upload.id)
     try:
         found = store_media(engine, store, upload.organization_id, path, upload.content_type, upload.filename,
-                            adopt=True)  # fsynced by the last PATCH, and no PATCH can change it any more
+                            adopt=True, sha256=sha256)  # fsynced by the last PATCH, which no PATCH changes
     except (MediaUnreadable, MediaTypeMismatch):
         discard_upload(engine, settings, upload.id)
         raise

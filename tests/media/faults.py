@@ -97,8 +97,8 @@ class RestartableSeaweed:
             [binary, "server", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
              f"-master.port={master}", f"-master.port.grpc={master_grpc}", f"-volume.port={volume}",
              f"-volume.port.grpc={volume_grpc}", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
-             "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", "-master.volumeSizeLimitMB=64",
-             "-volume.max=20"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+             "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+             "-master.volumeSizeLimitMB=64", "-volume.max=20"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         deadline = time.monotonic() + timeout
         while True:

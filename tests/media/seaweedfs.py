@@ -65,6 +65,7 @@ def seaweedfs(data_dir: Path, timeout: float = 60.0) -> Iterator[SeaweedS3]:
                f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}",
                f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
                "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}",
+               "-s3.port.iceberg=0", "-s3.port.lance=0",  # fixed ports by default: two servers would collide
                "-master.volumeSizeLimitMB=64", "-volume.max=20"]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     endpoint = f"http://127.0.0.1:{s3}"
