@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection
 from newsbridge.exchange.agreements import Agreement
 from newsbridge.metrics.days import Day, Days
 from newsbridge.metrics.delivery_times import merge, percentile
-from newsbridge.metrics.periods import Window, day_of
+from newsbridge.metrics.periods import Window, day_number, day_of
 from newsbridge.metrics.rollups import read_days
 
 
@@ -107,6 +107,7 @@ class Figures:
     agreement_id: str
     window: Window
     directions: list[Direction]
+    days: Days | None = field(default=None, repr=False, compare=False)  # what they were added from
 
     def direction(self, source: str, recipient: str) -> Direction:
         return next(d for d in self.directions if d.source == source and d.recipient == recipient)
@@ -168,7 +169,7 @@ def figures_of_days(agreement: Agreement, window: Window, days: Days) -> Figures
             elif key in direction.topic_months and month in direction.topic_months[key]:
                 direction.topic_months[key][month] += n
     ordered = sorted(found.values(), key=lambda d: (d.source, d.recipient))
-    return Figures(agreement.id, window, ordered)
+    return Figures(agreement.id, window, ordered, days)
 
 
 def months(window: Window) -> list[date]:
@@ -181,11 +182,18 @@ def months(window: Window) -> list[date]:
     return found
 
 
-def daily_items(conn: Connection, agreement: Agreement, window: Window, now: datetime | None = None) -> dict[date, int]:
-    """Items shared per local day, all directions together (the pace's volume trend)."""
+def daily_items(conn: Connection, agreement: Agreement, window: Window, now: datetime | None = None,
+                figures: Figures | None = None) -> dict[date, int]:
+    """Items shared per local day, all directions together (the pace's volume trend); read from
+    ``figures`` when their window covers this one in the same zone, else from the database."""
     party_ids = {p.id for p in agreement.parties}
     totals: dict[date, int] = defaultdict(int)
-    days = read_days(conn, agreement, window, now or datetime.now(timezone.utc), live=False)
+    if figures is not None and figures.days is not None and figures.window.zone == window.zone \
+            and figures.window.first <= window.first and window.last <= figures.window.last:
+        first, last = day_number(window.first), day_number(window.last)
+        days = {k: d for k, d in figures.days.items() if first <= k[2] <= last}
+    else:
+        days = read_days(conn, agreement, window, now or datetime.now(timezone.utc), live=False)
     for (source, recipient, number), day in days.items():
         if source in party_ids and recipient in party_ids and day.items:
             totals[day_of(number)] += day.items

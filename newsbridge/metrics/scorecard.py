@@ -39,8 +39,8 @@ def scorecard(conn: Connection, viewer: Organization, agreement_id: str, window:
     trend = Window(window.last - timedelta(days=RECENT_DAYS + EARLIER_DAYS - 1), window.last, window.zone,
                    Granularity.DAY)
     commitments = tuple(list_commitments(conn, agreement.id))
-    pace = assess(figures, daily_items(conn, agreement, trend, now), commitments, agreement.status.value, today,
-                  agreement.targets)
+    daily = daily_items(conn, agreement, trend, now, figures)  # the figures' own days when they cover it
+    pace = assess(figures, daily, commitments, agreement.status.value, today, agreement.targets)
     return Scorecard(agreement, figures, pace, commitments, today)
 
 

@@ -239,3 +239,16 @@ def test_cli_rebuild(engine: Engine, history: History) -> None:
         assert _served(conn, history.agreements["kz_ir"], window) == _raw(conn, history.agreements["kz_ir"], window)
     missing_one = CliRunner().invoke(app, ["--database-url", url, "metrics", "rebuild", "--agreement", "nope"])
     assert missing_one.exit_code == 1 and "not_found" in missing_one.output
+
+
+def test_trend_days_from_the_figures_equal_a_fresh_read(engine: Engine, history: History) -> None:
+    from newsbridge.metrics.figures import agreement_figures, daily_items
+
+    with reading(engine) as conn:
+        agreement = load_agreement(conn, history.agreements["ir_ru"])
+        long = Window(date(2024, 10, 1), date(2026, 2, 28), ZoneInfo("Asia/Tehran"), Granularity.WEEK)
+        trend = Window(date(2025, 11, 9), date(2026, 2, 28), ZoneInfo("Asia/Tehran"), Granularity.DAY)
+        figures = agreement_figures(conn, agreement, long, NOW)
+        reused = daily_items(conn, agreement, trend, NOW, figures)
+        assert reused == daily_items(conn, agreement, trend, NOW) and sum(reused.values()) > 50
+        assert min(reused) >= trend.first and max(reused) <= trend.last
