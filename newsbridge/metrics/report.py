@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 # (colour, pattern): distinct in grey print as well as in colour
-STYLES = (("#1f5f99", "solid"), ("#b85c1a", "hatch"), ("#2d7a3e", "dots"), ("#6b3f8f", "cross"))
-MARKERS = ("circle", "square", "triangle", "diamond")
-DASHES = ("", "6 3", "2 3", "8 3 2 3")
+STYLES = (("#1f5f99", "solid"), ("#b85c1a", "hatch"), ("#2d7a3e", "dots"), ("#6b3f8f", "cross"),
+          ("#7a6500", "vertical"), ("#444444", "horizontal"))
+MARKERS = ("circle", "square", "triangle", "diamond", "cross", "plus")
+DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 2")
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 42  # plot margins (mirrored for right-to-left)
 
@@ -45,7 +46,11 @@ def _defs() -> str:
                          f'stroke="{colour}" stroke-width="2.2"/>',
                 "dots": f'<rect width="8" height="8" fill="#fff"/><circle cx="4" cy="4" r="2.3" fill="{colour}"/>',
                 "cross": f'<rect width="8" height="8" fill="#fff"/><path d="M0,0 l8,8 M8,0 l-8,8" '
-                         f'stroke="{colour}" stroke-width="1.6"/>'}[kind]
+                         f'stroke="{colour}" stroke-width="1.6"/>',
+                "vertical": f'<rect width="8" height="8" fill="#fff"/><path d="M2,0 v8 M6,0 v8" stroke="{colour}" '
+                            f'stroke-width="1.6"/>',
+                "horizontal": f'<rect width="8" height="8" fill="#fff"/><path d="M0,2 h8 M0,6 h8" stroke="{colour}" '
+                              f'stroke-width="1.6"/>'}[kind]
         patterns.append(f'<pattern id="p{index}" width="8" height="8" patternUnits="userSpaceOnUse">{body}</pattern>')
     return f"<defs>{''.join(patterns)}</defs>"
 
@@ -70,6 +75,10 @@ def _marker(kind: str, x: float, y: float, colour: str) -> str:
         return f'<path d="M{x:.1f},{y - 4.5:.1f} L{x + 4.5:.1f},{y + 3.5:.1f} L{x - 4.5:.1f},{y + 3.5:.1f} Z" fill="{colour}"/>'
     if kind == "diamond":
         return f'<path d="M{x:.1f},{y - 4.5:.1f} L{x + 4.5:.1f},{y:.1f} L{x:.1f},{y + 4.5:.1f} L{x - 4.5:.1f},{y:.1f} Z" fill="{colour}"/>'
+    if kind in ("cross", "plus"):
+        d = (f"M{x - 4:.1f},{y - 4:.1f} l8,8 M{x + 4:.1f},{y - 4:.1f} l-8,8" if kind == "cross"
+             else f"M{x - 4.5:.1f},{y:.1f} h9 M{x:.1f},{y - 4.5:.1f} v9")
+        return f'<path d="{d}" stroke="{colour}" stroke-width="2" fill="none"/>'
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>'
 
 

@@ -64,3 +64,25 @@ def test_screenshots_of_the_demo_desk(page, demo) -> None:  # type: ignore[no-un
     assert page.locator("#roadmap").is_visible()
     page.screenshot(path=str(DOCS_SCREENSHOTS / "agreement.png"))
     page.locator("#roadmap").screenshot(path=str(DOCS_SCREENSHOTS / "roadmap.png"))
+
+
+def test_screenshots_of_the_demo_metrics(page, demo) -> None:  # type: ignore[no-untyped-def]
+    """The demo's 18 months of history: Kazakhstan–Iran keeps pace, Iran–Russia slips (IRNA sees both)."""
+    url, _report = demo
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    sign_in(page, demo, "editor@irna.example")
+    page.goto(f"{url}/cooperation")
+    page.wait_for_function("[...document.querySelectorAll('canvas[data-chart]')].every(c => c.chart)")
+    rows = page.locator("article.overview-row")
+    assert rows.count() >= 2
+    states = {rows.nth(i).locator("h2").inner_text(): rows.nth(i).locator(".badge[class*=state-]").inner_text()
+              for i in range(rows.count())}
+    assert any("Kazakhstan" in title and "Keeping pace" in state for title, state in states.items()), states
+    assert any("Russia" in title and "Slipping" in state for title, state in states.items()), states
+    page.screenshot(path=str(DOCS_SCREENSHOTS / "metrics-overview.png"), full_page=True)
+
+    page.locator("article.overview-row h2 a", has_text="Russia").first.click()
+    page.wait_for_url("**/metrics")
+    page.wait_for_function("[...document.querySelectorAll('canvas[data-chart]')].every(c => c.chart)")
+    assert page.locator("#table-volume tbody tr").count() in (12, 13)  # the default: 84 days, in ISO weeks
+    page.screenshot(path=str(DOCS_SCREENSHOTS / "metrics-agreement.png"), full_page=True)

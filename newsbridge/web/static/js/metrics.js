@@ -5,18 +5,18 @@
 // show it to sighted readers (screen readers always have it).
 (function () {
   "use strict";
-  var COLOURS = ["#1f5f99", "#b85c1a", "#2d7a3e", "#6b3f8f"];
-  var POINTS = ["circle", "rect", "triangle", "rectRot"];
-  var DASHES = [[], [6, 3], [2, 3], [8, 3, 2, 3]];
+  var COLOURS = ["#1f5f99", "#b85c1a", "#2d7a3e", "#6b3f8f", "#7a6500", "#444444"];
+  var POINTS = ["circle", "rect", "triangle", "rectRot", "crossRot", "cross"];
+  var DASHES = [[], [6, 3], [2, 3], [8, 3, 2, 3], [1, 2], [10, 2]];
 
   function pattern(index) {
     var colour = COLOURS[index % COLOURS.length];
-    if (index % 4 === 0) { return colour; }  // solid: the colour itself
+    var kind = index % COLOURS.length;
+    if (kind === 0) { return colour; }  // solid: the colour itself
     var tile = document.createElement("canvas");
     tile.width = 8;
     tile.height = 8;
     var g = tile.getContext("2d");
-    var kind = index % 4;
     g.fillStyle = kind === 0 ? colour : "#ffffff";
     g.fillRect(0, 0, 8, 8);
     g.strokeStyle = colour;
@@ -37,6 +37,12 @@
       g.beginPath();
       g.moveTo(0, 0); g.lineTo(8, 8);
       g.moveTo(8, 0); g.lineTo(0, 8);
+      g.stroke();
+    } else if (kind === 4 || kind === 5) {
+      g.lineWidth = 1.6;
+      g.beginPath();
+      if (kind === 4) { g.moveTo(2, 0); g.lineTo(2, 8); g.moveTo(6, 0); g.lineTo(6, 8); }
+      else { g.moveTo(0, 2); g.lineTo(8, 2); g.moveTo(0, 6); g.lineTo(8, 6); }
       g.stroke();
     }
     return g.createPattern(tile, "repeat");
