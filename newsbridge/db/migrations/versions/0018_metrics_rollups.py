@@ -1,7 +1,7 @@
 """metrics: detected pickups, an index for an agreement's deliveries, daily rollups per zone
 
 Revision ID: 0018
-Revises: 0019 (temporarily; brief: 0017)
+Revises: 0017
 
 ``pickups.kind``: ``declared`` (desk, API; every existing row) or ``detected`` (the hub found a
 partner's own item republishing a received one; ``evidence_item_id`` is that item).
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from newsbridge.db.types import Document, UTCDateTime
 
 revision = "0018"
-down_revision = "0019"  # temporarily: 0019 is chained after 0021, which follows 0017
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """pace targets on agreements, measured roadmap commitments
 
 Revision ID: 0019
-Revises: 0021 (temporarily; brief: 0018)
+Revises: 0018
 
 ``agreements.targets``: the pace targets the parties agreed (balance, topic coverage, same-day
 share, pickup rate, volume not falling); NULL keeps the defaults of docs/metrics.md. They change
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from newsbridge.db.types import Document, UTCDateTime
 
 revision = "0019"
-down_revision = "0021"  # temporarily (the brief: 0018); the chain is now 0017 -> 0021 -> 0019 -> 0018 -> 0022
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

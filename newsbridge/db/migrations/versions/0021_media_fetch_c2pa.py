@@ -1,7 +1,7 @@
 """sources.fetch_media, media_fetches; media.c2pa (C2PA credentials, media/provenance.py), media.origin_url
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0019 (0020 was not needed: media rules live in the terms document)
 
 A polled source can be set to fetch the media its items name by URL: the hub downloads them
 (through the SSRF guard), keeps its own copy and rewrites the renditions to it (existing sources
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from newsbridge.db.types import Document, UTCDateTime
 
 revision = "0021"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

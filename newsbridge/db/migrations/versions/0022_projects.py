@@ -2,7 +2,7 @@
 publications and events
 
 Revision ID: 0022
-Revises: 0018 (temporarily; brief: 0021, which is not the head while 0018/0019 are chained after it)
+Revises: 0021
 
 A project belongs to an agreement or to organizations that all accepted it (``projects``,
 ``project_members`` with participants and observers); its plan is ``deliverables`` with their
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from newsbridge.db.types import Document, UTCDateTime
 
 revision = "0022"
-down_revision = "0018"  # temporarily: the brief says 0021; 0019 and 0018 follow 0021 for now
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
