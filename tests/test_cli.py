@@ -154,5 +154,6 @@ def test_source_add_strict_and_list(cli, engine) -> None:
     with engine.connect() as conn:
         modes = dict(conn.execute(sa.select(sources.c.id, sources.c.strict)).all())
     assert modes == {lenient: False, strict: True}
-    rows = {line.split()[0]: line for line in listed.splitlines() if line.split() and line.split()[0] in modes}
-    assert " no " in rows[lenient].replace("│", " ") and rows[strict].replace("│", " ").split().count("yes") == 2
+    cells = [line.replace("│", " ").replace("┃", " ").split() for line in listed.splitlines()]
+    rows = {row[0]: row for row in cells if row and row[0] in modes}
+    assert rows[lenient].count("no") == 1 and rows[strict].count("yes") == 2  # enabled; strict
