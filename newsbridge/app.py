@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from newsbridge import __version__
-from newsbridge.api import agreements, atom, delivery, inbox, items, me, media, metrics, ops, schemas, sources
+from newsbridge.api import agreements, atom, delivery, inbox, items, me, media, metrics, ops, projects, schemas, sources
 from newsbridge.api.deps import Hub
 from newsbridge.api import openapi
 from newsbridge.api.errors import answer_exception, install_error_handlers
@@ -25,6 +25,8 @@ from newsbridge.delivery.worker import Worker
 from newsbridge.ingest.pipeline import Ingestor
 from newsbridge.ingest.polling import Poller
 from newsbridge.media.processing import media_worker
+from newsbridge.metrics.indicators import RoadmapMeasurer
+from newsbridge.metrics.worker import RollupWorker
 from newsbridge.middleware import RequestContext
 from newsbridge.telemetry import configure_logging
 from newsbridge.web.errors import html_error
@@ -33,10 +35,13 @@ from newsbridge.web.views import agreements as web_agreements
 from newsbridge.web.views import auth as web_auth
 from newsbridge.web.views import desk as web_desk
 from newsbridge.web.views import item as web_item
+from newsbridge.web.views import media as web_media
+from newsbridge.web.views import metrics as web_metrics
 from newsbridge.web.views import outgoing as web_outgoing
 from newsbridge.web.views import own_item as web_own_item
 from newsbridge.web.views import partners as web_partners
 from newsbridge.web.views import preview as web_preview
+from newsbridge.web.views import projects as web_projects
 
 DESCRIPTION = """
 Newsbridge is a news-exchange hub for cooperating media organizations.
@@ -81,7 +86,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         stop = asyncio.Event()
         workers = [asyncio.create_task(Worker(engine, settings, the_hub.signal, wake=stored).run(stop)),
                    asyncio.create_task(Poller(engine, settings).run(stop)),
-                   asyncio.create_task(media_worker(engine, settings).run(stop))] if settings.in_process_worker else []
+                   asyncio.create_task(media_worker(engine, settings).run(stop)),
+                   asyncio.create_task(RollupWorker(engine).run(stop)),
+                   asyncio.create_task(RoadmapMeasurer(engine).run(stop))] if settings.in_process_worker else []
         listener = asyncio.create_task(listen(engine, the_hub.signal, stop)) \
             if engine.dialect.name == "postgresql" else None
         try:
@@ -101,10 +108,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     openapi.install(app)
     app.state.html_error = html_error
     # The API first, the busiest part (feed, stream) ahead: a request is matched route by route.
-    for module in (delivery, items, inbox, media, agreements, metrics, atom, sources, me, schemas, ops):
+    for module in (delivery, items, inbox, media, agreements, projects, metrics, atom, sources, me, schemas, ops):
         app.include_router(module.router)
     for view in (web_auth, web_desk, web_item, web_outgoing, web_partners, web_agreements, web_alerts,
-                 web_preview, web_own_item):
+                 web_preview, web_own_item, web_media, web_metrics, web_projects):
         app.include_router(view.router)
     static = resources.files("newsbridge.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
@@ -114,5 +121,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         return HTMLResponse(DOCS_PAGE)
 
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes, on_error=answer_exception,
-                       media_paths=("/api/v1/uploads", "/api/v1/media"), max_media_bytes=settings.max_media_bytes)
+                       media_paths=("/api/v1/uploads", "/api/v1/media", "/outgoing/media"),
+                       max_media_bytes=settings.max_media_bytes)
     return app

@@ -21,14 +21,16 @@ LAYERS = {  # what each part of the package may import from newsbridge
     "accounts": BASE | {"db", "accounts"},
     "items": BASE | {"db", "formats", "vocab", "accounts", "items"},
     "exchange": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange"},
-    "delivery": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery"},
+    "delivery": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "media", "delivery"},
     "ingest": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest"},
     "desk": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest", "desk"},
     "alerts": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery", "ingest", "desk",
                       "alerts"},
     "metrics": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "metrics"},
-    "demo": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery", "desk", "ingest", "demo"},
-    "media": BASE | {"db", "formats", "accounts", "items", "media"},
+    "demo": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery", "desk", "ingest", "media",
+             "projects", "demo"},
+    "media": BASE | {"db", "formats", "accounts", "items", "exchange", "media"},
+    "projects": BASE | {"db", "formats", "accounts", "items", "exchange", "ingest", "media", "delivery", "projects"},
 }
 EDGES = {"api", "cli", "web", "app", "middleware"}  # web: pages, the edge people use
 

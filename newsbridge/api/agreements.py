@@ -20,6 +20,7 @@ from newsbridge.exchange.agreements import (Agreement, act, create_agreement, ge
 from newsbridge.errors import Forbidden
 from newsbridge.exchange.lifecycle import Action
 from newsbridge.exchange.roadmap import Commitment, add_commitments, list_commitments, progress, update_commitment
+from newsbridge.metrics.indicators import measure_if_running
 from newsbridge.vocab.mediatopics import vocabulary
 
 router = APIRouter(prefix="/api/v1", tags=["agreements"])
@@ -34,9 +35,16 @@ _AGREEMENT_BODY = {
             "terms": [{"from": "krtc", "topics": ["medtop:11000000", "medtop:04000000"], "languages": ["en", "ru"],
                        "types": ["text"], "outlets": ["kazinform"], "delay_minutes": 0,
                        "credit_line": "{source} via Newsbridge", "usage_terms": "Republication with credit.",
-                       "allow_translation": True, "allow_republication": True},
+                       "allow_translation": True, "allow_republication": True,
+                       "media": {"types": ["picture", "video"], "allow_gps": False,
+                                 "partners": {"irna": {"max_resolution": 1080}}}},
                       {"from": "irna", "topics": ["medtop:11000000"], "languages": ["en", "fa"]}],
-            "roadmap": [{"title": "Exchange news daily", "owner": "irna", "due": "2026-06-30", "status": "planned"}]}}},
+            "targets": {"balance": 0.5, "topic_coverage": 0.8, "same_day_share": 0.6, "pickup_rate": None,
+                        "volume_not_falling": True},
+            "roadmap": [{"title": "Exchange news daily", "owner": "irna", "due": "2026-06-30", "status": "planned"},
+                        {"title": "At least 30 items a week from IRNA to the Complex", "owner": "irna",
+                         "indicator": {"kind": "items_per_period", "from": "irna", "to": "krtc", "at_least": 30,
+                                       "per": "week"}}]}}},
     }
 }
 
@@ -48,7 +56,9 @@ def _slugs(conn: Connection) -> dict[str, str]:
 def commitment_json(c: Commitment) -> dict[str, Any]:
     return {"id": c.id, "position": c.position, "title": c.title, "owner": c.owner,
             "due": c.due.isoformat() if c.due else None, "status": c.status.value, "notes": c.notes,
-            "evidence": list(c.evidence), "updated_at": c.updated_at.isoformat()}
+            "evidence": list(c.evidence), "updated_at": c.updated_at.isoformat(),
+            "indicator": dict(c.indicator) if c.indicator else None, "measure": dict(c.measure) if c.measure else None,
+            "measured_at": c.measured_at.isoformat() if c.measured_at else None}
 
 
 def roadmap_json(items: list[Commitment]) -> dict[str, Any]:
@@ -71,7 +81,9 @@ def agreement_json(conn: Connection, agreement: Agreement) -> dict[str, Any]:
                      "signed_at": p.signed_at.isoformat() if p.signed_at else None, "signed_by": p.signed_by}
                     for p in agreement.parties],
         "terms": [{**t.to_json(), "from": slugs[t.from_id], "outlets": [slugs[o] for o in t.outlets],
+                   "media": t.media.to_json(slugs),
                    "topic_labels": {q: topics[q].label for q in t.topics if q in topics}} for t in agreement.terms],
+        "targets": agreement.targets.to_json(),
         "roadmap": roadmap_json(list_commitments(conn, agreement.id)),
         "created_by": slugs.get(agreement.created_by),
         "created_at": agreement.created_at.isoformat(),
@@ -180,7 +192,8 @@ def roadmap(agreement_id: str, principal: Principal = Depends(caller("read")),
 @router.post("/agreements/{agreement_id}/roadmap", status_code=201, summary="Add commitments to the roadmap")
 async def add_to_roadmap(agreement_id: str, request: Request, principal: Principal = Depends(caller("manage")),
                          the_hub: Hub = Depends(hub)) -> JSONResponse:
-    """Body: one commitment `{"title", "owner", "due", "status", "notes"}` or a list of them."""
+    """Body: one commitment `{"title", "owner", "due", "status", "notes", "indicator"}` or a list of them;
+    an indicator makes the hub measure it (docs/metrics.md, "Measured commitments")."""
     data = await json_body(request)
     return await run_in_threadpool(_add_to_roadmap, the_hub, principal, agreement_id, data)
 
@@ -191,6 +204,9 @@ def _add_to_roadmap(the_hub: Hub, principal: Principal, agreement_id: str, data:
         agreement = _party_view(conn, principal, agreement_id)
         added = add_commitments(conn, agreement.id, [p.id for p in agreement.parties], specs,
                                 principal.organization)
+        if measure_if_running(conn, agreement.id) or any(c.indicator for c in added):
+            fresh = {c.id: c for c in list_commitments(conn, agreement.id)}
+            added = [fresh[c.id] for c in added]
     return JSONResponse({"commitments": [commitment_json(c) for c in added]}, status_code=201)
 
 
@@ -198,7 +214,9 @@ def _add_to_roadmap(the_hub: Hub, principal: Principal, agreement_id: str, data:
 async def change_commitment(agreement_id: str, commitment_id: str, request: Request,
                             principal: Principal = Depends(caller("manage")),
                             the_hub: Hub = Depends(hub)) -> dict[str, Any]:
-    """Change status (planned, in_progress, done, blocked, dropped), owner, due, notes, title or evidence."""
+    """Change status (planned, in_progress, done, blocked, dropped), owner, due, notes, title, evidence or
+    indicator (null: followed by hand again). A measured commitment's status is the hub's, but for blocked
+    and dropped."""
     data = await json_body(request)
     return await run_in_threadpool(_change_commitment, the_hub, principal, agreement_id, commitment_id, data)
 
@@ -207,8 +225,11 @@ def _change_commitment(the_hub: Hub, principal: Principal, agreement_id: str, co
                        data: Any) -> dict[str, Any]:
     with writing(the_hub.engine) as conn:
         agreement = _party_view(conn, principal, agreement_id)
-        return commitment_json(update_commitment(conn, agreement.id, [p.id for p in agreement.parties],
-                                                 commitment_id, data, principal.organization, _actor(principal)))
+        changed = update_commitment(conn, agreement.id, [p.id for p in agreement.parties], commitment_id, data,
+                                    principal.organization, _actor(principal))
+        if measure_if_running(conn, agreement.id) or changed.indicator:
+            changed = next(c for c in list_commitments(conn, agreement.id) if c.id == commitment_id)
+        return commitment_json(changed)
 
 
 def _party_view(conn: Connection, principal: Principal, agreement_id: str) -> Agreement:

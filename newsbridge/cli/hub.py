@@ -59,13 +59,16 @@ def serve(
 
 
 def worker(ctx: typer.Context) -> None:
-    """Run the workers alone: deliveries (feed positions, webhooks, retries), source polling and media jobs."""
+    """Run the workers alone: deliveries (feed positions, webhooks, retries), source polling, media jobs,
+    the metrics rollup and the measured roadmap commitments."""
     import asyncio
     import signal
 
     from newsbridge.delivery.worker import Worker
     from newsbridge.ingest.polling import Poller
     from newsbridge.media.processing import media_worker
+    from newsbridge.metrics.indicators import RoadmapMeasurer
+    from newsbridge.metrics.worker import RollupWorker
 
     cli = state(ctx)
     settings, engine = cli.settings(), cli.engine()
@@ -76,9 +79,11 @@ def worker(ctx: typer.Context) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        err.print("delivery worker, source poller and media jobs running; Ctrl-C stops them")
+        err.print("delivery worker, source poller, media jobs, metrics rollup and roadmap measuring running; "
+                  "Ctrl-C stops them")
         await asyncio.gather(Worker(engine, settings).run(stop), Poller(engine, settings).run(stop),
-                             media_worker(engine, settings).run(stop))
+                             media_worker(engine, settings).run(stop), RollupWorker(engine).run(stop),
+                             RoadmapMeasurer(engine).run(stop))
 
     asyncio.run(main())
 
@@ -99,6 +104,9 @@ def demo(
         cli.database_url = f"sqlite:///{DEMO_DATABASE}"
     engine = cli.engine()
     report = load_demo(engine, Ingestor(engine, cli.settings()))
+    from newsbridge.metrics.indicators import measure_all
+
+    measure_all(engine)  # the roadmaps' measured commitments, before anyone opens them
     people = Table("organization", "sign-in e-mail", "role", "password", title="Demo members (shown once)")
     for org, email, role, password in report.members:
         people.add_row(org, email, role, password)
@@ -111,6 +119,9 @@ def demo(
     for table in (people, keys, items):
         console.print(table)
     console.print("Signed agreements: " + "; ".join(report.agreements))
+    history = report.history
+    console.print(f"History: 18 months generated, {history.items} items ({history.corrected} corrected, "
+                  f"{history.withdrawn} withdrawn), {history.deliveries} deliveries, {history.pickups} pickups")
     console.print(demo_next_steps(report, f"http://127.0.0.1:{port}"), soft_wrap=True)
     if not no_serve:
         _run_server(cli, "127.0.0.1", port)

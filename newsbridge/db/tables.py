@@ -136,6 +136,7 @@ agreements = sa.Table(
     sa.Column("created_by", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("targets", Document, nullable=True),  # pace targets the parties agreed (exchange/terms.py); NULL: defaults
     sa.CheckConstraint("status IN ('draft', 'proposed', 'active', 'suspended', 'ended')", name="status"),
 )
 
@@ -176,6 +177,9 @@ commitments = sa.Table(
     sa.Column("notes", sa.Text, nullable=False),
     sa.Column("evidence", Document, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("indicator", Document, nullable=True),  # what the hub measures (metrics/indicators.py); NULL: by hand
+    sa.Column("measure", Document, nullable=True),  # the last measurement: state, value, target, evidence
+    sa.Column("measured_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("status IN ('planned', 'in_progress', 'done', 'blocked', 'dropped')", name="status"),
 )
 
@@ -201,6 +205,7 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_recipient_id_position", "recipient_id", "position"),
     sa.Index("ix_deliveries_item_id_recipient_id_position", "item_id", "recipient_id", "position"),
     sa.Index("ix_deliveries_recipient_id_arrives_at_id", "recipient_id", "arrives_at", "id"),
+    sa.Index("ix_deliveries_agreement_id_arrives_at", "agreement_id", "arrives_at"),  # metrics
     sa.Index("ix_deliveries_unsequenced", "available_from", sqlite_where=sa.text("position IS NULL"),
              postgresql_where=sa.text("position IS NULL")),
 )
@@ -231,6 +236,7 @@ outbox = sa.Table(
     sa.Column("endpoint_id", sa.String(32), sa.ForeignKey("endpoints.id"), nullable=False),
     sa.Column("delivery_id", sa.Integer, sa.ForeignKey("deliveries.id"), nullable=True),
     sa.Column("agreement_event_id", sa.Integer, sa.ForeignKey("agreement_events.id"), nullable=True),
+    sa.Column("project_event_id", sa.Integer, sa.ForeignKey("project_events.id"), nullable=True),
     sa.Column("event", sa.String(32), nullable=False),
     sa.Column("message_id", sa.String(40), nullable=False, unique=True),  # webhook-id, stable across retries
     sa.Column("state", sa.String(16), nullable=False),
@@ -244,6 +250,7 @@ outbox = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("delivery_id", "endpoint_id"),
     sa.UniqueConstraint("agreement_event_id", "endpoint_id"),
+    sa.UniqueConstraint("project_event_id", "endpoint_id"),
     sa.Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
     sa.Index("ix_outbox_endpoint_id_state", "endpoint_id", "state"),
     sa.CheckConstraint("state IN ('pending', 'in_flight', 'delivered', 'retrying', 'dead', 'failed')", name="state"),
@@ -281,6 +288,8 @@ sources = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     # refuse documents a reader would accept only with warnings
     sa.Column("strict", sa.Boolean, nullable=False, server_default=sa.false()),
+    # download the media its items name by URL and serve the hub's copy (media/fetch.py)
+    sa.Column("fetch_media", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("organization_id", "url"),
     sa.Index("ix_sources_enabled_next_poll_at", "enabled", "next_poll_at"),
 )
@@ -312,6 +321,11 @@ pickups = sa.Table(
     sa.Column("url", sa.String(2000), nullable=True),  # where it was republished
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
+    # declared on the desk or by API; detected: the hub found a partner's item republishing it
+    sa.Column("kind", sa.String(16), nullable=False, server_default="declared"),
+    sa.Column("evidence_item_id", sa.String(32), nullable=True),  # detected: the republishing item
+    sa.CheckConstraint("kind IN ('declared', 'detected')", name="kind"),
+    sa.Index("ix_pickups_at", "at"),  # metrics: the pickups of a window
 )
 
 item_reads = sa.Table(
@@ -390,7 +404,10 @@ media = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("c2pa", Document, nullable=True),  # C2PA content credentials read and validated (media/provenance.py)
+    sa.Column("origin_url", sa.String(2000), nullable=True),  # fetched from this URL (media/fetch.py)
     sa.Index("ix_media_organization_id_sha256", "organization_id", "sha256"),
+    sa.Index("ix_media_organization_id_origin_url", "organization_id", "origin_url"),
     sa.CheckConstraint("status IN ('uploaded', 'probed', 'ready', 'rejected')", name="status"),
 )
 
@@ -465,3 +482,7 @@ jobs = sa.Table(  # background work (media derivatives...): claimed with a lease
     sa.Index("ix_jobs_state_next_attempt_at", "state", "next_attempt_at"),
     sa.CheckConstraint("state IN ('queued', 'running', 'done', 'failed', 'dead')", name="state"),
 )
+
+import newsbridge.db.rollup_tables  # noqa: E402,F401  (the metrics rollups: a module of their own)
+import newsbridge.db.project_tables  # noqa: E402,F401  (the joint projects: a module of their own)
+import newsbridge.db.media_tables  # noqa: E402,F401  (remote media fetches: a module of their own)

@@ -26,7 +26,9 @@ from newsbridge.formats.markup import is_html, safe_html
 from newsbridge.ingest.pipeline import translate
 from newsbridge.items.render import NEWSML_FORMATS, render, render_newsml
 from newsbridge.items.warnings import version_warnings
+from newsbridge.media.links import with_media
 from newsbridge.web.context import Viewer, checked_form, page, viewer
+from newsbridge.web.media import item_media
 
 router = APIRouter(include_in_schema=False)
 DOWNLOADS = {"ninjs3": "ninjs 3.x", "ninjs2": "ninjs 2.x", "newsml-g2": "NewsML-G2",
@@ -88,6 +90,7 @@ def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
         picked = [] if own else list_pickups(conn, who.organization, item_id)
         partner_pickups = pickups_by_partners(conn, who.organization, [item_id]).get(item_id, []) if own else []
         warnings = version_warnings(conn, item_id, record.latest.version)
+        media = item_media(request, who, conn, record)
     doc = record.latest.document
     changes = [(older.version, newer.version, _headline(older) != _headline(newer), _diff(_plain(older), _plain(newer)))
                for older, newer in zip(versions, versions[1:])]
@@ -98,7 +101,7 @@ def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
             "headline": _headline(record.latest) or record.uri, "language": doc.get("language"),
             "body_html": _body_html(doc), "warnings": warnings,
             "plain_text": _plain(record.latest) if own else "",
-            "withdrawn": record.latest.pubstatus == "canceled" or record.latest.notice_only}
+            "withdrawn": record.latest.pubstatus == "canceled" or record.latest.notice_only, **media}
 
 
 def _translator(request: Request) -> LibreTranslate | None:
@@ -128,8 +131,12 @@ def item_page(request: Request, item_id: str, translate: bool = False, who: View
 def download(request: Request, item_id: str, format: str = "ninjs3", who: Viewer = Depends(viewer)) -> Response:
     if format not in DOWNLOADS:
         raise InvalidInput(f"format must be one of {', '.join(DOWNLOADS)}", field="format")
-    with reading(request.app.state.hub.engine) as conn:
+    hub = request.app.state.hub
+    with reading(hub.engine) as conn:
         record = get_item(conn, who.organization, item_id)
+        # hub media as renditions signed for the member's organization, as its agreement offers them
+        record = with_media(conn, hub.engine, hub.settings, who.organization, [record],
+                            hashes=format in NEWSML_FORMATS)[0]
         how = received(conn, who.organization, item_id)
     if format in NEWSML_FORMATS:
         try:
