@@ -66,7 +66,7 @@ def test_the_hostile_item_runs_nothing_and_fetches_nothing(page, world: World) -
     assert dialogs == []
     hub = urlsplit(world.url)
     # the page's own scripts ask the hub for the alert count and live events; nothing else may be fetched
-    own = ("/static/", "/alerts/summary", "/alerts/list", "/desk/events", "/desk/unread")
+    own = ("/static/", "/alerts/summary", "/projects/summary", "/alerts/list", "/desk/events", "/desk/unread")
     unexpected = [url for url in requests if url != item_url and not (
         urlsplit(url)[:2] == hub[:2] and urlsplit(url).path.startswith(own))]
     assert unexpected == []
