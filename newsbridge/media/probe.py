@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from newsbridge.errors import MediaTooLarge, MediaTypeMismatch, MediaUnreadable
 from newsbridge.media import ffmpeg
@@ -165,6 +165,7 @@ def _picture(path: Path, sniffed: Sniffed, size: int, max_pixels: int) -> Probe:
             if width * height > max_pixels:
                 raise MediaTooLarge(f"the picture is {width} x {height} = {width * height / 1e6:.0f} megapixels, "
                                     f"more than the {max_pixels / 1e6:.0f} megapixels the hub decodes", field="file")
+            ImageFile.LOAD_TRUNCATED_IMAGES = False  # a library may have turned it on for the process (WeasyPrint does)
             image.load()  # under the cap: decode once, so a truncated or corrupt file is refused now
             container = (image.format or "").lower()
             if image.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8):

@@ -206,8 +206,14 @@ def write_pdf(html: str, stylesheet: str) -> bytes:
     """The report page as PDF, styled by ``stylesheet`` (CSS text). The page refers to no file or
     URL: the charts are inline SVG and the fonts the system's, so the fetcher refuses every URL
     but ``data:`` (titles and notes are the parties' own text; escaped, and still never fetched)."""
+    from PIL import ImageFile
+
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     import weasyprint  # on use: it loads pango and the fonts, which only the report needs
 
+    # Importing WeasyPrint makes Pillow accept truncated images process-wide; the media probe must keep
+    # refusing them (the report draws no image files, only inline SVG).
+    ImageFile.LOAD_TRUNCATED_IMAGES = truncated
     fetcher_class = getattr(weasyprint, "URLFetcher", None)
     fetcher = fetcher_class(allowed_protocols=("data",)) if fetcher_class else None
     options = {"url_fetcher": fetcher} if fetcher else {}

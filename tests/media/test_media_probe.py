@@ -180,3 +180,18 @@ def test_sniffing_refuses_what_it_does_not_know() -> None:
     assert sniff(b"%PDF-1.7") is None
     assert sniff(b"<html><body>") is None
     assert sniff(b"\0\0\0\x18ftypheic") is None
+
+
+def test_truncated_picture_is_refused_even_after_a_library_allowed_them(media: dict[str, Path], tmp_path: Path) -> None:
+    from PIL import ImageFile
+
+    import weasyprint  # noqa: F401  (its import sets ImageFile.LOAD_TRUNCATED_IMAGES = True for the process)
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(media["png"].read_bytes()[:120])
+    try:
+        with pytest.raises(MediaUnreadable, match="cannot be decoded"):
+            inspect(broken, "image/png")
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
