@@ -18,11 +18,11 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
 from newsbridge.config import Settings
-from newsbridge.errors import InvalidInput, NotFound
+from newsbridge.errors import InvalidInput
 from newsbridge.items.queries import ItemRecord
 from newsbridge.media.links import MEDIA_URN, Signer, signing_key
 from newsbridge.media.provenance import public
-from newsbridge.media.records import Media, Rendition, get_media, list_renditions
+from newsbridge.media.records import Media, Rendition, list_renditions, media_by_id
 from newsbridge.web.context import Viewer
 from newsbridge.web.i18n import gettext_for, number
 
@@ -159,12 +159,7 @@ def media_views(conn: Connection, sign: Signer, records: list[ItemRecord]) -> di
               if not r.latest.notice_only and r.latest.pubstatus != "canceled"}
     every = {m for ids in wanted.values() for m in ids}
     known = list_renditions(conn, every)
-    found: dict[str, Media] = {}
-    for media_id in every:
-        try:
-            found[media_id] = get_media(conn, media_id)
-        except NotFound:
-            continue
+    found = media_by_id(conn, every)
     out: dict[str, list[MediaView]] = {}
     for record in records:
         views = []
