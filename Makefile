@@ -7,6 +7,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
+# make test spreads the tests over the cores (2 to 4 processes); tests marked serial run alone afterwards
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; [ $$n -lt 2 ] && n=2; echo $$n)
 
 .PHONY: demo test serve bench install install-test postgres chromium ffmpeg nginx report-tools superdesk-env clean
 
@@ -75,7 +77,8 @@ $(SUPERDESK_VENV)/.newsbridge-installed: tests/interop/superdesk_env.py | $(VENV
 superdesk-env: $(SUPERDESK_VENV)/.newsbridge-installed
 
 test: $(VENV)/.installed-test postgres chromium ffmpeg report-tools superdesk-env
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m serial $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test nginx
 	$(BIN)/python bench/ingest.py

@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # The parent alone imports the ingest benchmark (for its headline pools); children stay lean.
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from ingest import generate, sample_headlines
+    from wire_items import generate, sample_headlines
     from rich.console import Console
     from rich.table import Table
 

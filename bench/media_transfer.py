@@ -9,13 +9,10 @@ connection, bytes read and dropped), so the ratio compares the servers, not the 
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import threading
@@ -27,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from PIL import Image
+
+from tests.live_server import free_port  # bench/media.py puts the repository on the path
+from tests.media.faults import big_jpeg
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSBRIDGE = REPO / ".venv" / "bin" / "newsbridge"
@@ -35,26 +34,10 @@ MB = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def big_jpeg(path: Path, size: int) -> str:
-    """A real JPEG then random bytes up to ``size`` (incompressible; sniffs as a picture); its sha256."""
-    head = io.BytesIO()
-    Image.new("RGB", (320, 240), (20, 120, 60)).save(head, "JPEG")
-    digest = hashlib.sha256(head.getvalue())
-    with open(path, "wb") as out:
-        out.write(head.getvalue())
-        left = size - head.tell()
-        while left > 0:
-            block = os.urandom(min(8 * MB, left))
-            digest.update(block)
-            out.write(block)
-            left -= len(block)
-    return digest.hexdigest()
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of the process (every thread, ended ones too)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -174,9 +157,16 @@ def upload(hub: Hub, path: Path, client: str = "curl") -> tuple[str, float]:
         return done.headers["Newsbridge-Media"], took
 
 
+def settle() -> None:
+    """Write back whatever earlier steps left dirty (the source just made, the last copy), so it does not
+    fall on the next timed step: each starts from a clean page cache, cp and the hub alike."""
+    os.sync()
+
+
 def copy_seconds(source: Path, dest: Path, durable: bool = False) -> float:
     """``cp`` of the file on the same disk; ``durable``: and until the copy is on the disk (fsync), as
-    the hub waits before it acknowledges bytes."""
+    the hub waits before it acknowledges bytes (the like-for-like baseline of the upload)."""
+    settle()
     started = time.perf_counter()
     subprocess.run(["cp", str(source), str(dest)], check=True)
     if durable:
@@ -311,21 +301,25 @@ def transfer_bench(root: Path, size: int, runs: int, console: Any) -> dict[str, 
     source = root / "original.jpg"
     console.print(f"making a {size / MB:.0f} MiB file...")
     sha = big_jpeg(source, size)
+    settle()
     hub = start_hub(root)
     try:
         time.sleep(1.0)  # settle before the idle reading
         idle = rss_mb(hub.process.pid)
-        uploads, copies, synced, peaks = [], [], [], []
+        uploads, copies, synced, peaks, cpu = [], [], [], [], []
         media_id = ""
         for run in range(runs):
             copies.append(copy_seconds(source, root / "copy.jpg"))
             synced.append(copy_seconds(source, root / "copy.jpg", durable=True))
+            settle()
+            before = cpu_seconds(hub.process.pid)
             with Sampler(hub.process.pid) as sampler:
                 media_id, took = upload(hub, source)
+            cpu.append(cpu_seconds(hub.process.pid) - before)
             uploads.append(took)
             peaks.append(max(sampler.samples or [idle]))
             console.print(f"run {run + 1}: cp {copies[-1]:.2f} s, cp + fsync {synced[-1]:.2f} s, "
-                          f"tus upload {uploads[-1]:.2f} s, hub RSS "
+                          f"tus upload {uploads[-1]:.2f} s (hub CPU {cpu[-1]:.2f} s), hub RSS "
                           f"{idle:.0f} MB idle -> {peaks[-1]:.0f} MB peak")
         stored = root / "media" / "blobs" / sha[:2] / sha
         assert stored.stat().st_size == size, "the stored original is not the file"
@@ -340,15 +334,23 @@ def transfer_bench(root: Path, size: int, runs: int, console: Any) -> dict[str, 
             plain = f"{static}/{sha}"
             for name, ranges in patterns.items():
                 for client, fetch in clients.items():
-                    ours, theirs = [], []
+                    ours, theirs, spent = [], [], []
                     for _ in range(runs):
                         theirs.append(fetch(plain, ranges))
+                        before = cpu_seconds(hub.process.pid)
                         ours.append(fetch(href, ranges))
+                        spent.append(cpu_seconds(hub.process.pid) - before)
                     serving[f"{name}, {client} client"] = (ours, theirs)
                     console.print(f"{name}, {client} client: hub {min(ours):.2f} s, nginx {min(theirs):.2f} s "
-                                  f"(best of {runs})")
+                                  f"(best of {runs}); hub CPU {min(spent) / len(ranges) * 1000:.2f} ms a request")
     finally:
         stop(hub.process)
-    return {"size": size, "upload": uploads, "cp": copies, "cp_fsync": synced, "idle": idle, "peaks": peaks, "serving": serving,
+    try:
+        import uvloop  # noqa: F401  # uvicorn's loop="auto" picks it when installed
+        loop = "uvloop"
+    except ImportError:
+        loop = "asyncio"
+    return {"size": size, "upload": uploads, "cp": copies, "cp_fsync": synced, "idle": idle, "peaks": peaks,
+            "serving": serving, "hub_cpu": cpu, "loop": loop,
             "bytes": {key: sum(length for _, length in ranges) for name, ranges in patterns.items()
                       for key in serving if key.startswith(name)}}

@@ -63,14 +63,22 @@ SETTINGS: tuple[Setting, ...] = (
             "lingua accuracy mode: `low` (~32 MB resident with the default languages) or `high` "
             "(~310 MB; better only on texts of a few words)."),
     Setting("allow_private_targets", _csv, (),
-            "CIDRs of private addresses webhooks and feed polling may reach (e.g. 10.0.0.0/8); none by default."),
+            "CIDRs of private addresses webhooks, feed polling and SSO directories may reach (e.g. 10.0.0.0/8); "
+            "none by default."),
     Setting("in_process_worker", _bool, True,
             "Run the delivery worker inside `newsbridge serve` (set false when `newsbridge worker` runs apart)."),
+    Setting("story_worker", _bool, True,
+            "Compute embeddings, near-duplicates and same-story clusters in the background (docs/stories.md)."),
     Setting("webhook_timeout_seconds", float, 10.0, "How long a partner's endpoint may take to answer."),
+    Setting("webhook_lease_seconds", float, 60.0,
+            "How long a worker holds the webhook messages it claimed; a crashed worker's are sent by another "
+            "after it. Must exceed the webhook timeout (the worker claims smaller batches to fit)."),
     Setting("public_url", str, "", "The hub's public base URL for links in feeds (default: http://HOST:PORT)."),
     Setting("translator_url", str, "",
             "Base URL of a LibreTranslate-compatible machine translation service for the desk (none: off)."),
     Setting("translator_api_key", str, "", "API key for that service, if it needs one.", secret=True),
+    Setting("translator", _choice("libretranslate", "deepl"), "libretranslate",
+            "Which API the translator URL speaks: `libretranslate` (self-hosted) or `deepl` (DeepL's API)."),
     Setting("smtp_url", str, "",
             "SMTP server for e-mail alert digests: smtp://host:25, smtp+starttls://user:password@host:587 or "
             "smtps://host:465 (none: no mail).", secret=True),
@@ -99,6 +107,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("media_url_ttl", int, 86_400, "Seconds a signed media URL stays valid (default 24 h)."),
     Setting("media_ready_wait_seconds", int, 600,
             "Seconds feeds and webhooks hold back an item whose media is still being processed (0: never)."),
+    Setting("rate_publish_per_minute", int, 600,
+            "Writes an API key may make with its publish scope (items, uploads, media, drafts) per minute; 0: no limit."),
+    Setting("rate_writes_per_ip_per_minute", int, 1200,
+            "Write requests to the API one client address may send per minute, whatever the key; 0: no limit."),
+    Setting("retention_delivered_days", int, 90,
+            "`newsbridge purge` deletes webhook messages delivered longer ago than this (0: keep them all); "
+            "failed and dead ones, which the metrics count, are kept."),
+    Setting("retention_sessions_days", int, 7,
+            "`newsbridge purge` deletes desk sessions that expired longer ago than this."),
+    Setting("retention_polls_days", int, 30,
+            "`newsbridge purge` deletes source poll records older than this (each source keeps its newest)."),
+    Setting("retention_audit_days", int, 0,
+            "`newsbridge purge` deletes audit-log entries older than this; 0 (the default): the log is kept for ever."),
 )
 
 
@@ -112,10 +133,13 @@ class Settings:
     language_accuracy: str
     allow_private_targets: tuple[str, ...]
     in_process_worker: bool
+    story_worker: bool
     webhook_timeout_seconds: float
+    webhook_lease_seconds: float
     public_url: str
     translator_url: str
     translator_api_key: str
+    translator: str
     smtp_url: str
     mail_from: str
     log_level: str
@@ -134,6 +158,12 @@ class Settings:
     media_url_secret: str
     media_url_ttl: int
     media_ready_wait_seconds: int
+    rate_publish_per_minute: int
+    rate_writes_per_ip_per_minute: int
+    retention_delivered_days: int
+    retention_sessions_days: int
+    retention_polls_days: int
+    retention_audit_days: int
 
     def replace(self, **changes: Any) -> "Settings":
         values = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -155,6 +185,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         except ValueError as exc:
             raise InvalidInput(f"{setting.env}={raw!r} is not valid: {exc}", field=setting.env) from None
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if values["webhook_lease_seconds"] <= values["webhook_timeout_seconds"]:
+        raise InvalidInput("NEWSBRIDGE_WEBHOOK_LEASE_SECONDS must be longer than NEWSBRIDGE_WEBHOOK_TIMEOUT_SECONDS, "
+                           "or another worker would send a message that is still on its way",
+                           field="NEWSBRIDGE_WEBHOOK_LEASE_SECONDS")
     return Settings(**values)
 
 

@@ -96,6 +96,12 @@ class RevisionChanged(Conflict):
     code = "revision_changed"
 
 
+class PickupNotDetected(Conflict):
+    """Only a detected pickup is confirmed or dismissed: a declared one is its picker's own record."""
+
+    code = "pickup_not_detected"
+
+
 class DraftConflict(Conflict):
     """A joint project's draft was saved by someone else since the revision the writer started from.
 
@@ -158,6 +164,24 @@ class StorageUnavailable(NewsbridgeError):
     code = "storage_unavailable"
 
 
+class TranslationFailed(NewsbridgeError):
+    """The translation service (NEWSBRIDGE_TRANSLATOR_URL) failed or answered something else."""
+
+    status = 502
+    code = "translation_failed"
+
+
+class TranslationNotAllowed(Forbidden):
+    """The agreement an item came under forbids translating it."""
+
+    code = "translation_not_allowed"
+
+
+class TranslatorNotConfigured(NewsbridgeError):
+    status = 503
+    code = "translator_not_configured"
+
+
 class LinkExpired(Forbidden):
     code = "link_expired"
 
@@ -168,6 +192,8 @@ class LinkInvalid(Forbidden):
 
 # Every code the API can answer with, for the docs check and for partners.
 ERROR_CODES: dict[str, str] = {
+    "backup_unsupported": "`newsbridge backup`/`restore` handle SQLite; PostgreSQL uses pg_dump/pg_restore.",
+    "restore_refused": "The restore would replace a hub's data without --force, or the backup does not check out.",
     "bad_request": "The request could not be understood; the message says why.",
     "invalid": "A field has a wrong value; `field` names it.",
     "malformed": "The body is not valid JSON / UTF-8 / XML, is nested too deeply, or holds a lone surrogate or NUL.",
@@ -185,9 +211,21 @@ ERROR_CODES: dict[str, str] = {
     "revision_changed": "An agreement's terms changed since the revision the caller read; read them again, then act.",
     "draft_conflict": "A joint project's draft changed since your base_revision; the answer carries both texts, who "
                       "changed it and when, and a three-way merge proposal.",
+    "pickup_not_detected": "Only a detected pickup is confirmed or dismissed; a declared one is its picker's own record.",
     "sign_in_required": "A desk page was opened without a session; browsers are sent to /login (never an API answer).",
     "translation_failed": "The configured translation service did not answer with a translation; try later.",
+    "translation_not_allowed": "The agreement the item came under does not allow translating it.",
+    "translator_not_configured": "No machine translation service is configured on this hub "
+                                 "(NEWSBRIDGE_TRANSLATOR_URL).",
     "mail_not_sent": "The SMTP server (NEWSBRIDGE_SMTP_URL) refused an e-mail or could not be reached.",
+    "organization_suspended": "The hub operator suspended the calling organization: its keys, feeds, sessions and "
+                              "publishing stop until it is reactivated; contact the hub operator (status 403).",
+    "last_admin": "The organization's last active admin cannot be demoted or deactivated; make another admin first.",
+    "sso_refused": "A sign-in through the organization's directory (OpenID Connect) was refused: the address is "
+                   "outside its domains, has no account, is deactivated, or the directory's answer did not verify.",
+    "directory_unavailable": "The organization's OpenID Connect directory could not be reached, or its configuration "
+                             "or keys are not valid (status 502).",
+    "rate_limited": "Too many requests from this API key or address this minute; wait Retry-After seconds.",
     "too_many_attempts": "Sign-in paused for this e-mail from this address after failures; wait (Retry-After).",
     "media_unreadable": "A media file is empty, truncated or corrupt, or in no format the hub reads.",
     "media_type_mismatch": "A media file's bytes are not of the content type declared for it.",
@@ -199,6 +237,8 @@ ERROR_CODES: dict[str, str] = {
     "tus_version_unsupported": "The request's Tus-Resumable is not 1.0.0 (status 412).",
     "storage_unavailable": "The media store (S3) could not be reached or refused a write; nothing was half-stored, "
                            "try again (uploads resume where they stopped).",
+    "busy": "The database stayed locked by other writes (or had no free connection) past the hub's wait (status "
+            "503); nothing was written: send the same request again after Retry-After seconds.",
     "link_expired": "A signed media URL is past its expiry; read the item again for a fresh one.",
     "link_invalid": "A media URL's signature does not match (altered, or signed for another organization).",
     "method_not_allowed": "The path exists but not with this HTTP method.",

@@ -91,6 +91,11 @@ def parse_allowlist(cidrs: Sequence[str]) -> tuple[ipaddress.IPv4Network | ipadd
 
 def check_url(url: str, allow: Sequence[str] = (), resolver: Resolver = system_resolver) -> Target:
     """Validate a webhook or feed URL and pick the address to connect to; InvalidInput when refused."""
+    if isinstance(url, str) and (bad := next((c for c in url if c <= " " or c == "\x7f"), None)) is not None:
+        # urlsplit silently drops CR, LF and tab (so the URL checked would not be the URL stored), and a
+        # space or NUL would reach the request line: a header-injection attempt or a typo, refused either way
+        raise InvalidInput(f"the URL holds a space or control character ({bad!r}); percent-encode it "
+                           "(%20) or remove it", field="url")
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)

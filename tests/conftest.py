@@ -19,14 +19,30 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from newsbridge.accounts.api_keys import create_api_key
-from newsbridge.accounts.organizations import Organization, create_organization
-from newsbridge.app import create_app
-from newsbridge.config import Settings, load_settings
-from newsbridge.db.engine import create_engine, writing
-from newsbridge.db.migrate import upgrade
-from newsbridge.db.tables import metadata
-from tests.databases import postgres_database
+# The CLI's tables are as wide as a terminal: give every test process the same wide one (pytest-xdist's
+# workers have no terminal, and Rich would wrap at 80 columns there)
+os.environ.setdefault("COLUMNS", "200")
+
+from newsbridge.accounts.api_keys import create_api_key  # noqa: E402
+from newsbridge.accounts.organizations import Organization, create_organization  # noqa: E402
+from newsbridge.app import create_app  # noqa: E402
+from newsbridge.config import Settings, load_settings  # noqa: E402
+from newsbridge.db.engine import create_engine, writing  # noqa: E402
+from newsbridge.db.migrate import upgrade  # noqa: E402
+from newsbridge.db.tables import metadata  # noqa: E402
+from tests.databases import postgres_database  # noqa: E402
+
+# Passwords: the hub hashes them with argon2's defaults (64 MiB, 3 passes, ~0.1 s each); the tests sign
+# thousands of members in and out, so in this process they hash with the cheapest argon2 (a real argon2id
+# hash all the same: verification reads the parameters from the hash). tests/accounts/test_password_hashing.py
+# checks that the hub itself keeps the strong defaults.
+import newsbridge.accounts.members as _members  # noqa: E402
+import newsbridge.accounts.operators as _operators  # noqa: E402
+from argon2 import PasswordHasher  # noqa: E402
+
+# (kept on the module: `from tests.conftest import ...` runs this file a second time, after the swap)
+PRODUCTION_HASHERS = _members.__dict__.setdefault("_production_hashers", (_members._hasher, _operators._hasher))
+_members._hasher = _operators._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

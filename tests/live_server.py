@@ -22,7 +22,9 @@ def free_port() -> int:
 def serving(app: Any) -> Iterator[str]:
     """Serve ``app`` (lifespan included: the in-process worker runs) and yield its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # asyncio's own loop in this background thread: with uvloop picked ("auto"), a browser test once waited
+    # forever on a page this thread had stopped answering (CI, 2026-12-04); the hub's processes keep uvloop
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

@@ -8,29 +8,34 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "newsbridge"
-BASE = {"errors", "config", "ids", "telemetry", "targets"}
+BASE = {"errors", "config", "ids", "telemetry", "targets", "retries"}
 LAYERS = {  # what each part of the package may import from newsbridge
     "formats": {"formats"},
     "vocab": {"vocab"},
+    "search": {"search"},  # pure text: words, stems per language, queries, snippets
     "errors": set(),
     "telemetry": set(),
     "ids": set(),
     "targets": {"errors"},
+    "retries": {"errors"},
     "config": {"errors"},
     "db": BASE | {"db"},
     "accounts": BASE | {"db", "accounts"},
-    "items": BASE | {"db", "formats", "vocab", "accounts", "items"},
+    "items": BASE | {"db", "formats", "vocab", "search", "accounts", "items"},
     "exchange": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange"},
     "delivery": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "media", "delivery"},
     "ingest": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest"},
-    "desk": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "ingest", "desk"},
+    "desk": BASE | {"db", "formats", "vocab", "search", "accounts", "items", "exchange", "ingest", "desk"},
     "alerts": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery", "ingest", "desk",
                       "alerts"},
     "metrics": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "metrics"},
     "demo": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "delivery", "desk", "ingest", "media",
-             "projects", "demo"},
+             "projects", "stories", "demo"},
     "media": BASE | {"db", "formats", "accounts", "items", "exchange", "media"},
     "projects": BASE | {"db", "formats", "accounts", "items", "exchange", "ingest", "media", "delivery", "projects"},
+    "ops": BASE | {"db", "accounts", "media", "ops"},
+    "translation": BASE | {"db", "accounts", "items", "exchange", "translation"},
+    "stories": BASE | {"db", "formats", "vocab", "search", "accounts", "items", "desk", "stories"},
 }
 EDGES = {"api", "cli", "web", "app", "middleware"}  # web: pages, the edge people use
 

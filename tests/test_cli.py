@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from newsbridge.db.tables import deliveries, item_versions, items, organizations, pickups
 from newsbridge.demo.history import URI_PREFIX
-from newsbridge.demo.stories import PICKUPS, STORIES
+from newsbridge.demo.stories import CORRIDOR_STORY, PICKUPS, STORIES
 from tests.conftest import FIXTURES, count_rows
 
 runner = CliRunner()
@@ -136,10 +136,11 @@ def test_demo_builds_the_cooperating_partners_and_ingests_the_seeds(cli, engine)
     with reading(engine) as conn:  # the demo's video and photo are media items of their own (test_demo.py)
         versions = conn.execute(sa.select(sa.func.count()).select_from(item_versions).where(
             item_versions.c.item_id.not_in(generated), item_versions.c.type == "text")).scalar_one()
-        assert versions == 2 + len(STORIES)  # the seeds, then a lived-in desk
+        assert versions == 2 + len(STORIES) + len(CORRIDOR_STORY)  # the seeds, a lived-in desk, the demo story
         events = set(conn.execute(sa.select(deliveries.c.event)).scalars())
         assert conn.execute(sa.select(sa.func.count()).select_from(pickups)
-                            .where(pickups.c.item_id.not_in(generated))).scalar_one() == len(PICKUPS)
+                            .where(pickups.c.item_id.not_in(generated), pickups.c.kind == "declared")
+                            ).scalar_one() == len(PICKUPS)  # and the demo story's pickup the hub detected
     assert {"item.published", "item.updated", "item.withdrawn"} <= events
 
 

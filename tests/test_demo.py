@@ -178,3 +178,26 @@ def test_the_demo_has_a_lived_in_joint_documentary(cli, engine) -> None:  # type
         [documentary] = [c for c in list_commitments(conn, agreement.id) if c.title.startswith("Documentary")]
         assert documentary.indicator and documentary.indicator["kind"] == "deliverables"
         assert documentary.indicator["projects"] == [project.id]
+
+
+async def test_the_demo_prints_an_operator_sign_in_and_its_admins_can_invite(cli, app) -> None:  # type: ignore[no-untyped-def]
+    output = cli("demo", "--no-serve").stdout
+    desk = re.search(r"Desk: (\S+)/desk — sign in as", output)
+    shown = re.search(r"Operator console: (\S+)/operator — sign in as (\S+) with the password (\S+)", output)
+    assert desk and shown and shown[1] == desk[1]  # next to the desk's sign-in, on the same hub
+    admin = re.search(r"(admin@kazinform\.example)\s+│\s+admin\s+│\s+(\S+)", output)
+    assert admin
+    csrf = re.compile(r'name="csrf_token" value="([^"]+)"')
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as operator:
+        signed = await operator.post("/login", data={"email": shown[2], "password": shown[3]})
+        assert signed.status_code == 303 and signed.headers["location"] == "/operator"
+        console = await operator.get("/operator")
+        assert "Kazinform International News Agency" in console.text and "Pars Today" in console.text
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as desk_admin:
+        assert (await desk_admin.post("/login", data={"email": admin[1], "password": admin[2]})).status_code == 303
+        token = csrf.search((await desk_admin.get("/team")).text)[1]  # type: ignore[index]
+        invited = await desk_admin.post("/team/invite", data={"csrf_token": token, "email": "new@kazinform.example",
+                                                               "role": "editor", "locale": "kk"})
+        assert invited.status_code == 200
+        link = re.search(r"<code>http://\S+/invite/(nbi_[\w-]+)</code>", invited.text)  # no SMTP in the demo
+        assert link and (await desk_admin.get(f"/invite/{link[1]}")).status_code == 200

@@ -22,12 +22,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy.engine import Engine
 
 from newsbridge.accounts.members import add_member
 from newsbridge.db.engine import writing
 from tests.live_server import free_port
 
+pytestmark = pytest.mark.serial  # a latency bound: run alone, after the parallel run
 PACKAGE = Path(__file__).resolve().parents[1] / "newsbridge"
 ITEMS = 4_000
 SIGN_INS = 15

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.anyio
 
 async def test_healthz_reports_database_and_schema(client, engine) -> None:
     body = (await client.get("/healthz")).json()
-    assert body == {"status": "ok", "database": engine.dialect.name, "schema": head_revision(engine), "version": body["version"]}
+    assert body == {"status": "ok", "database": engine.dialect.name, "schema": head_revision(engine), "version": body["version"],
+                    "vector_search": "exact-window"}  # stories: no sqlite-vec or pgvector here (docs/stories.md)
 
 
 async def test_metrics_count_ingested_and_rejected_items(client, make_partner) -> None:

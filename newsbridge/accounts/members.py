@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import get_organization
+from newsbridge.db.operator_tables import operators
 from newsbridge.db.tables import members
 from newsbridge.errors import AlreadyExists, InvalidInput
 from newsbridge.ids import new_id, utcnow
@@ -57,6 +58,7 @@ class Member:
     created_at: datetime
     locale: str = "en"
     timezone: str | None = None
+    deactivated_at: datetime | None = None  # set: no sign-in, no session (accounts/team.py)
 
 
 LOCALES = ("en", "ru", "kk", "fa")
@@ -77,6 +79,8 @@ def add_member(conn: Connection, org_slug: str, email: str, name: str, role: str
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters", field="password")
     if conn.execute(sa.select(members.c.id).where(members.c.email == email)).first():
         raise AlreadyExists(f"a member with e-mail {email} exists already", field="email")
+    if conn.execute(sa.select(operators.c.id).where(operators.c.email == email)).first():
+        raise AlreadyExists(f"{email} is a hub operator's address; a member needs another", field="email")
     values = {"id": new_id(), "organization_id": org.id, "email": email, "name": name.strip() or email,
               "role": Role(role), "created_at": utcnow(), "locale": locale}
     conn.execute(members.insert().values(**values, password_hash=_hasher.hash(password)))
@@ -96,7 +100,7 @@ def check_password(conn: Connection, email: str, password: str) -> Member | None
         _hasher.verify(row.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    return _member(row)
+    return None if row.deactivated_at is not None else _member(row)
 
 
 def list_members(conn: Connection, org_slug: str) -> list[Member]:
@@ -128,6 +132,14 @@ def new_password_hash(conn: Connection, member_id: str, current: str, new: str) 
     if len(new) < MIN_PASSWORD:
         raise InvalidInput(f"the new password must have at least {MIN_PASSWORD} characters", field="new_password")
     return _hasher.hash(new)
+
+
+def hash_password(password: str, field: str = "password") -> str:
+    """The argon2 hash of a new password, once it is long enough (call it off the event loop, outside a
+    write transaction: :data:`password_threads`)."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters", field=field)
+    return _hasher.hash(password)
 
 
 def set_password_hash(conn: Connection, member_id: str, password_hash: str) -> None:

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from newsbridge.db.tables import sign_in_throttles
+from newsbridge.db.signin_tables import sign_in_throttles
 from newsbridge.errors import NewsbridgeError
 
 FREE_FAILURES = 3

@@ -32,8 +32,8 @@ from newsbridge.accounts.organizations import Organization
 from newsbridge.alerts.marks import marks_of
 from newsbridge.alerts.saved_searches import list_searches
 from newsbridge.alerts.settings import ALWAYS, KINDS, AlertSettings, get_settings
-from newsbridge.db.tables import (agreement_parties, agreements, commitments, deliveries, endpoints, item_versions,
-                                  items, organizations, pickups, source_polls, sources, version_topics)
+from newsbridge.db.tables import (COUNTED_PICKUP, agreement_parties, agreements, commitments, deliveries, endpoints,
+                                  item_versions, items, organizations, pickups, source_polls, sources, version_topics)
 from newsbridge.delivery.endpoints import health
 from newsbridge.desk.incoming import Filters, conditions
 from newsbridge.errors import NotFound
@@ -72,7 +72,8 @@ def _picked_up(conn: Connection, org: Organization, now: datetime) -> list[Alert
     ids = viewer_ids(org)
     picked = (sa.select(pickups.c.item_id, sa.func.max(pickups.c.version).label("picked"),
                         sa.func.max(pickups.c.at).label("picked_at"))
-              .where(pickups.c.organization_id == org.id).group_by(pickups.c.item_id).subquery())
+              .where(pickups.c.organization_id == org.id, COUNTED_PICKUP)  # a dismissed detection: no pickup
+              .group_by(pickups.c.item_id).subquery())
     newest = (sa.select(deliveries.c.item_id, sa.func.max(deliveries.c.version).label("version"))
               .where(deliveries.c.recipient_id.in_(ids), deliveries.c.available_from <= now,
                      deliveries.c.item_id.in_(sa.select(picked.c.item_id)))

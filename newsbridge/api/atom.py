@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from newsbridge.ingest.pipeline import translate
 
 from newsbridge.accounts.api_keys import Principal
-from newsbridge.api.deps import Hub, caller, hub
+from newsbridge.api.deps import Hub, caller, client_address, hub, key_actor
 from newsbridge.config import base_url
 from newsbridge.db.engine import reading, writing
 from newsbridge.accounts.organizations import Organization
@@ -48,12 +48,13 @@ def _tags(header: str) -> set[str]:
 
 
 @router.post("/api/v1/feed-tokens", status_code=201, summary="A token for your feed URLs (shown once)")
-def add_token(label: str = Query("", description="What the token is for"),
+def add_token(request: Request, label: str = Query("", description="What the token is for"),
               format: str = Query("ninjs3", description="Format of each entry's item link: "
                                   + ", ".join(TOKEN_FORMATS)),
               principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     with writing(the_hub.engine) as conn:  # the token dies with the key that mints it
-        token = create_feed_token(conn, principal.organization, label, api_key_id=principal.key_id, fmt=format)
+        token = create_feed_token(conn, principal.organization, label, api_key_id=principal.key_id, fmt=format,
+                                  actor=key_actor(principal), address=client_address(request))
     base = f"{base_url(the_hub.settings)}/feeds/{token}"
     return {"token": token, "url": f"{base}/atom.xml", "rss": f"{base}/rss.xml", "json": f"{base}/feed.json",
             "format": format}
@@ -66,9 +67,11 @@ def tokens(principal: Principal = Depends(caller("read")), the_hub: Hub = Depend
 
 
 @router.post("/api/v1/feed-tokens/{token_id}:revoke", summary="Revoke a feed token; its URL stops working")
-def revoke(token_id: str, principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+def revoke(token_id: str, request: Request, principal: Principal = Depends(caller("read")),
+           the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     with writing(the_hub.engine) as conn:
-        revoke_feed_token(conn, principal.organization, token_id)
+        revoke_feed_token(conn, principal.organization, token_id, actor=key_actor(principal),
+                          address=client_address(request))
     return {"revoked": token_id}
 
 

@@ -13,14 +13,16 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 
-from newsbridge.accounts.api_keys import Principal, key_active
+from newsbridge.accounts.api_keys import USED_PRECISION, Principal
 from newsbridge.api.params import IsoTime
-from newsbridge.api.deps import Hub, authorize, bearer, caller, hub, json_body
+from newsbridge.api.deps import (Hub, authorize, bearer, caller, client_address, hub, json_body, key_actor,
+                                 note_use)
 from newsbridge.db.engine import read, reading, writing
 from newsbridge.delivery.endpoints import (Endpoint, create_endpoint, get_endpoint, health, list_endpoints,
                                            rotate_secret, set_enabled)
-from newsbridge.delivery.feeds import (MAX_POSITION, changes, decode_cursor, encode_cursor, entry_bytes,
-                                       latest_position, page_bytes, with_entry_media)
+from newsbridge.delivery.feeds import (MAX_POSITION, changes, decode_cursor, encode_cursor, latest_position,
+                                       page_bytes, with_entry_media)
+from newsbridge.delivery.live import KEY_RECHECK, live_reads
 from newsbridge.delivery.outbox import replay
 from newsbridge.delivery.status import partner_summary, recipient_deliveries
 from newsbridge.errors import InvalidInput, NotFound, Unauthenticated
@@ -31,9 +33,6 @@ from newsbridge.projects.events import latest_project_event_id, project_events_f
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
 MAX_WAIT = 60
-# An idle live stream reads again (and checks its key) this often: a revoked key ends it within
-# about this long. A primary-key read every 2 s per open stream is cheap.
-KEY_RECHECK = 2.0
 KEEP_ALIVE = 15.0  # seconds of silence before a stream sends a comment, so proxies keep it open
 
 
@@ -55,10 +54,10 @@ async def add_endpoint(request: Request, principal: Principal = Depends(caller("
     """Body: `{"url", "events": ["item.published", "item.updated", "item.withdrawn"], "format": "ninjs3"}`;
     `format` is `ninjs3` (default), `ninjs2` or `ninjs1-superdesk` (the older `"ninjs_version": "3"|"2"` still works)."""
     data = await json_body(request)
-    return await run_in_threadpool(_add_endpoint, the_hub, principal, data)
+    return await run_in_threadpool(_add_endpoint, the_hub, principal, data, client_address(request))
 
 
-def _add_endpoint(the_hub: Hub, principal: Principal, data: Any) -> JSONResponse:
+def _add_endpoint(the_hub: Hub, principal: Principal, data: Any, address: str | None = None) -> JSONResponse:
     if not isinstance(data, dict):
         raise InvalidInput("send a JSON object with url, events and format", field="$")
     for name in ("format", "ninjs_version"):  # given as null is a mistake, not a choice of the default
@@ -67,7 +66,7 @@ def _add_endpoint(the_hub: Hub, principal: Principal, data: Any) -> JSONResponse
     with writing(the_hub.engine) as conn:
         endpoint, secret = create_endpoint(conn, principal.organization, data.get("url"), data.get("events"),
                                            data.get("ninjs_version"), the_hub.settings.allow_private_targets,
-                                           fmt=data.get("format"))
+                                           fmt=data.get("format"), actor=key_actor(principal), address=address)
         body = {**endpoint_json(conn, endpoint), "secret": secret}
     return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/endpoints/{endpoint.id}"})
 
@@ -88,21 +87,23 @@ def show(endpoint_id: str, principal: Principal = Depends(caller("read")), the_h
 async def toggle(endpoint_id: str, request: Request, principal: Principal = Depends(caller("manage")),
                  the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     data = await json_body(request)
-    return await run_in_threadpool(_toggle, the_hub, principal, endpoint_id, data)
+    return await run_in_threadpool(_toggle, the_hub, principal, endpoint_id, data, client_address(request))
 
 
-def _toggle(the_hub: Hub, principal: Principal, endpoint_id: str, data: Any) -> dict[str, Any]:
+def _toggle(the_hub: Hub, principal: Principal, endpoint_id: str, data: Any, address: str | None) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("enabled"), bool):
         raise InvalidInput('send {"enabled": true} or {"enabled": false}', field="enabled")
     with writing(the_hub.engine) as conn:
-        return endpoint_json(conn, set_enabled(conn, principal.organization, endpoint_id, data["enabled"]))
+        return endpoint_json(conn, set_enabled(conn, principal.organization, endpoint_id, data["enabled"],
+                                               actor=key_actor(principal), address=address))
 
 
 @router.post("/endpoints/{endpoint_id}:rotate-secret", summary="New secret; the old one signs too for a grace period")
-def rotate(endpoint_id: str, grace_hours: int = Query(24, description="Hours both secrets sign"),
+def rotate(endpoint_id: str, request: Request, grace_hours: int = Query(24, description="Hours both secrets sign"),
            principal: Principal = Depends(caller("manage")), the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     with writing(the_hub.engine) as conn:
-        secret = rotate_secret(conn, principal.organization, endpoint_id, grace_hours)
+        secret = rotate_secret(conn, principal.organization, endpoint_id, grace_hours, actor=key_actor(principal),
+                               address=client_address(request))
         return {**endpoint_json(conn, get_endpoint(conn, principal.organization, endpoint_id)), "secret": secret}
 
 
@@ -134,7 +135,7 @@ def item_deliveries(item_id: str, principal: Principal = Depends(caller("read"))
 
 
 @router.get("/feed", summary="Your changes feed: every delivery once, in order, with a cursor")
-async def feed(cursor: str | None = Query(None), limit: int = Query(100, ge=1, le=500),
+async def feed(request: Request, cursor: str | None = Query(None), limit: int = Query(100, ge=1, le=500),
                wait: int = Query(0, ge=0, le=MAX_WAIT, description="Long-poll: seconds to wait for news"),
                format: Format = "ninjs3", credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
                the_hub: Hub = Depends(hub)) -> Response:
@@ -142,38 +143,35 @@ async def feed(cursor: str | None = Query(None), limit: int = Query(100, ge=1, l
     Needs a key with the `read` scope."""
     after = decode_cursor(cursor)
     # The key is checked in the same call as the first page is read: one thread hop, one connection.
-    principal, entries = await read(the_hub.engine, _authorized_changes, the_hub, credentials, after, limit)
-    deadline = asyncio.get_running_loop().time() + wait
+    principal, entries = await read(the_hub.engine, _authorized_changes, the_hub, credentials, after, limit,
+                                    client_address(request))
+    if principal.last_used_at is None or utcnow() - principal.last_used_at >= USED_PRECISION:
+        await run_in_threadpool(note_use, the_hub, principal)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    live = live_reads(the_hub.engine)
     while not entries:
-        remaining = deadline - asyncio.get_running_loop().time()
+        remaining = deadline - loop.time()
         if remaining <= 0:
             break
         await the_hub.signal.wait(min(remaining, 1.0))
-        entries = await read(the_hub.engine, _changes, the_hub, principal, after, limit)
-        if entries is None:  # the key was revoked while the request waited
+        if not await live.key_active(principal.key_id):  # the key was revoked while the request waited
             raise Unauthenticated("the API key is unknown or revoked; ask your hub operator for a new one",
                                   field="Authorization")
+        # Shared with the organization's other readers at this position (delivery/live.py).
+        entries = (await live.changes(the_hub.settings, principal.organization, after, limit,
+                                      the_hub.signal.generation)).entries
     next_cursor = encode_cursor(entries[-1].position) if entries else (cursor or encode_cursor(0))
     # Assembled as bytes around the stored documents' JSON text (see feeds.entry_bytes).
     return Response(page_bytes(entries, next_cursor, format), media_type="application/json")
 
 
 def _authorized_changes(the_hub: Hub, credentials: HTTPAuthorizationCredentials | None, after: int,
-                        limit: int) -> tuple[Principal, list[Any]]:
+                        limit: int, address: str | None) -> tuple[Principal, list[Any]]:
     with reading(the_hub.engine) as conn:
-        principal = authorize(conn, credentials, "read")
+        principal = authorize(conn, credentials, "read", address)
         return principal, with_entry_media(conn, the_hub.engine, the_hub.settings, principal.organization,
                                            changes(conn, principal.organization, after, limit))
-
-
-def _changes(the_hub: Hub, principal: Principal, after: int, limit: int) -> list[Any] | None:
-    """The next entries for a caller that authenticated earlier in a long-lived request; None once
-    its key has been revoked (checked in the same connection: one thread hop per read)."""
-    with reading(the_hub.engine) as conn:
-        if not key_active(conn, principal.key_id):
-            return None
-        return with_entry_media(conn, the_hub.engine, the_hub.settings, principal.organization,
-                                changes(conn, principal.organization, after, limit))
 
 
 def _latest_position(engine: Engine) -> int:
@@ -210,17 +208,21 @@ async def stream(request: Request, last_event_id: str | None = Header(None), for
         yield b"retry: 2000\n\n"
         clock = asyncio.get_running_loop().time
         quiet_since = clock()
+        live = live_reads(the_hub.engine)
         while not await request.is_disconnected():
-            # Every read checks the key first: each batch of events, and at least every KEY_RECHECK
-            # seconds while idle, so a revoked key ends the stream (the client's reconnect gets 401).
-            entries = await read(the_hub.engine, _changes, the_hub, principal, position, 100)
-            if entries is None:
-                yield b": the API key was revoked\n\n"
+            # The key is checked before each read (asked of the database at most every KEY_RECHECK
+            # seconds), so a revoked key ends the stream (the client's reconnect gets 401).
+            if not await live.key_active(principal.key_id):
+                yield b": the API key no longer works (revoked, expired, or its organization suspended); reconnect to see why\n\n"
                 return
+            # Shared with the organization's other streams at this position (delivery/live.py).
+            batch = await live.changes(the_hub.settings, principal.organization, position, 100,
+                                       the_hub.signal.generation)
+            entries = batch.entries
             for entry in entries:
                 position = entry.position
                 event_id = f"{position}-{project_position}" if project_position is not None else str(position)
-                yield (f"id: {event_id}\nevent: {entry.event}\ndata: ".encode() + entry_bytes(entry, format)
+                yield (f"id: {event_id}\nevent: {entry.event}\ndata: ".encode() + batch.encoded(entry, format)
                        + b"\n\n")
             if project_position is not None:  # a joint project's events, after the deliveries read with them
                 found = await read(the_hub.engine, _project_events, the_hub.engine, principal, project_position)
@@ -231,7 +233,8 @@ async def stream(request: Request, last_event_id: str | None = Header(None), for
                 entries = entries or found
             if entries:
                 quiet_since = clock()
-            elif not await the_hub.signal.wait(KEY_RECHECK) and clock() - quiet_since >= KEEP_ALIVE:
+                continue  # a full page may have more behind it: read on at once
+            if not await the_hub.signal.wait(KEY_RECHECK) and clock() - quiet_since >= KEEP_ALIVE:
                 yield b": keep-alive\n\n"
                 quiet_since = clock()
 

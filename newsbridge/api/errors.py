@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from newsbridge.db.engine import busy_error
 from newsbridge.errors import NewsbridgeError
 from newsbridge.telemetry import request_id
 
@@ -39,7 +40,10 @@ async def _answer(request: Request, status: int, code: str, message: str, field:
 
 
 async def _newsbridge_error(request: Request, exc: NewsbridgeError) -> Response:
-    return await _answer(request, exc.status, exc.code, exc.message, exc.field)
+    answer = await _answer(request, exc.status, exc.code, exc.message, exc.field)
+    if (retry_after := getattr(exc, "retry_after", None)) is not None:  # 429, 503: when to send again
+        answer.headers["Retry-After"] = str(retry_after)
+    return answer
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -76,6 +80,15 @@ async def _data_error(request: Request, exc: Exception) -> Response:
     return await _unexpected(request, exc)
 
 
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """A database that stayed locked past the wait (or a pool with no free connection) is 503 ``busy``
+    with Retry-After: the transaction was rolled back, the same request can be sent again."""
+    if (busy := busy_error(exc)) is not None:
+        log.warning("database busy", extra={"error": str(exc).splitlines()[0][:200]})
+        return await _newsbridge_error(request, busy)
+    return await _unexpected(request, exc)
+
+
 async def answer_exception(request: Request, exc: Exception) -> Response:
     """The answer to an exception that escaped every handler (called by the request middleware,
     which still knows the request id): the hub's own errors as usual, anything else a 500."""
@@ -83,6 +96,8 @@ async def answer_exception(request: Request, exc: Exception) -> Response:
         return await _newsbridge_error(request, exc)
     if isinstance(exc, sa_exc.DataError):
         return await _data_error(request, exc)
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.TimeoutError)):
+        return await _database_error(request, exc)
     return await _unexpected(request, exc)
 
 
@@ -91,4 +106,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(sa_exc.DataError, _data_error)
+    app.add_exception_handler(sa_exc.OperationalError, _database_error)
+    app.add_exception_handler(sa_exc.TimeoutError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,5 +1,5 @@
 """Media routes: tus uploads (``/api/v1/uploads``), multipart media publishing (``/api/v1/media``)
-and the signed rendition URLs partners fetch (``/media/{rendition_id}``).
+and, from ``api/media_serving.py``, the signed rendition URLs partners fetch (``/media/{rendition_id}``).
 
 Uploads are authenticated with an API key of the ``publish`` scope or a desk session (an editor's,
 with the session's CSRF token in ``X-CSRF-Token`` on writes); an upload belongs to the caller's
@@ -9,19 +9,16 @@ off the event loop; nothing holds a file in memory.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
-import re
 import tempfile
-from collections.abc import Iterator
 from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -29,28 +26,25 @@ from starlette.requests import ClientDisconnect
 from newsbridge.accounts.members import Role
 from newsbridge.accounts.organizations import Organization, get_organization_by_id
 from newsbridge.accounts.sessions import find_session
-from newsbridge.api.deps import Hub, authorize, bearer, hub
+from newsbridge.api import media_serving as serving
+from newsbridge.api.deps import Hub, authorize, bearer, hub, limit_key
 from newsbridge.db.engine import reading
 from newsbridge.errors import (Forbidden, InvalidInput, NewsbridgeError, PayloadTooLarge, TusVersionUnsupported,
                                Unauthenticated)
+from newsbridge.formats.errors import FormatError
+from newsbridge.formats.json_safety import load_json
 from newsbridge.items.queries import get_item
 from newsbridge.items.render import render
 from newsbridge.items.warnings import version_warnings
 from newsbridge.media import uploads as tus
 from newsbridge.media.blobs import blob_store
-from newsbridge.media.links import (MEDIA_URN, entitled_rendition, link_media, resolve_uploads, signing_key,
-                                   verify_signature, with_media)
-from newsbridge.media.records import Media, Rendition
+from newsbridge.media.links import MEDIA_URN, link_media, resolve_uploads, with_media
+from newsbridge.media.records import Media
+from newsbridge.media.uploads_stream import BodySink
 
 router = APIRouter(tags=["media"])
 SESSION_COOKIE = "nb_session"  # web/context.py COOKIE
 WRITE_CHUNK = 1024 * 1024
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "image/tiff": "tif",
-               "image/svg+xml": "svg", "video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm",
-               "video/x-matroska": "mkv", "video/x-msvideo": "avi", "video/mp2t": "ts", "application/mxf": "mxf",
-               "audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/aac": "aac", "audio/wav": "wav",
-               "audio/flac": "flac", "audio/ogg": "ogg"}
 
 
 def _tus_headers(**extra: str) -> dict[str, str]:
@@ -76,7 +70,10 @@ def _uploader(the_hub: Hub, request: Request, credentials: HTTPAuthorizationCred
                     request.headers.get("x-csrf-token", ""), session.csrf_token):
                 raise Forbidden("send the page's CSRF token in X-CSRF-Token", field="X-CSRF-Token")
             return get_organization_by_id(conn, session.member.organization_id)
-        return authorize(conn, credentials, "publish").organization
+        principal = authorize(conn, credentials, "publish", request.client.host if request.client else None)
+    if request.method == "POST":  # a new upload counts against the key's publishing limit; its PATCHes do not
+        limit_key(the_hub, principal)
+    return principal.organization
 
 
 def _check_version(request: Request) -> None:
@@ -148,37 +145,24 @@ async def upload_patch(upload_id: str, request: Request,
     offset = _length(request, "upload-offset")
     checksum = tus.parse_checksum(request.headers.get("upload-checksum"))
     writer = await run_in_threadpool(_begin_patch, the_hub, org, upload_id, offset, checksum)
-    checkpoint: asyncio.Future[None] | None = None  # the last checkpoint's sync and record, in a thread
+    # the body's chunks go to a thread of the PATCH's own as they arrive: hashing and writing the last
+    # ones overlap receiving the next (media/uploads_stream.py); its checkpoints sync and record meanwhile
+    sink = BodySink(writer, partial(_checkpoint, the_hub, writer))
     try:
         whole = True
-        buffer = bytearray()
         try:
             async for chunk in request.stream():
-                buffer += chunk
-                if len(buffer) >= WRITE_CHUNK:
-                    await run_in_threadpool(writer.write, buffer)  # bytearray: no copy of the MiB
-                    buffer = bytearray()
-                    # a long PATCH: what arrived so far survives a crash of the hub. The disk syncs while
-                    # the next bytes arrive; the offset is recorded once they are on it, one at a time
-                    if writer.due() and (checkpoint is None or checkpoint.done()):
-                        if checkpoint is not None:
-                            checkpoint.result()
-                        checkpoint = asyncio.ensure_future(
-                            run_in_threadpool(_checkpoint, the_hub, writer, writer.mark()))
+                await sink.put(chunk)
         except ClientDisconnect:
             whole = False  # keep what arrived (unless a checksum needs it whole): the client resumes after it
-        if checkpoint is not None:
-            await checkpoint  # recorded before the final offset, never after it
-        if buffer:
-            await run_in_threadpool(writer.write, bytes(buffer))
+        await sink.close()
         received = await run_in_threadpool(writer.finish, whole)
         upload = await run_in_threadpool(tus.record_offset, the_hub.engine, the_hub.settings, writer.upload, received)
         if upload.received == upload.length:
             upload = await run_in_threadpool(tus.complete_upload, the_hub.engine, the_hub.settings,
                                              blob_store(the_hub.settings), upload, writer.file_sha256())
     finally:
-        if checkpoint is not None and not checkpoint.done():
-            await asyncio.wait([checkpoint])  # the file stays open (and locked) until its sync ends
+        await sink.ended()  # the file stays open (and locked) until the writer and its last sync end
         writer.close()
     headers = _tus_headers(**{"Upload-Offset": str(upload.received)}, **_expires(upload))
     if upload.media_id:
@@ -238,10 +222,10 @@ def _publish_media(the_hub: Hub, org: Organization, source: Any, filename: str |
                    raw_meta: str | None) -> JSONResponse:
     meta: dict[str, Any] = {}
     if raw_meta:
-        try:
-            meta = json.loads(raw_meta)
-        except ValueError:
-            raise InvalidInput("`meta` is not JSON; send the item's ninjs as a JSON object", field="meta") from None
+        try:  # the safe reader: 100,000 nested brackets are refused, not a RecursionError (a 500)
+            meta = load_json(raw_meta, format="ninjs", what="`meta`")
+        except FormatError as exc:
+            raise InvalidInput(f"{exc.message}; send the item's ninjs as a JSON object", field="meta") from None
         if not isinstance(meta, dict):
             raise InvalidInput("`meta` must be a JSON object (ninjs)", field="meta")
     settings = the_hub.settings
@@ -288,78 +272,4 @@ def publish_document(the_hub: Hub, org: Organization, doc: Any, strict: bool = T
                         headers={"Location": f"/api/v1/items/{record.id}"})
 
 
-def _etag(rendition: Rendition) -> str:
-    return f'"{rendition.sha256}"'
-
-
-def _filename(media: Media, rendition: Rendition) -> str:
-    stem = Path(media.filename or "").stem or f"media-{media.id}"
-    if rendition.name != "original":
-        stem = f"{stem}-{rendition.name}"
-    extension = _EXTENSIONS.get(rendition.content_type) or Path(media.filename or "").suffix.lstrip(".") or "bin"
-    return f"{stem}.{extension}"
-
-
-def _disposition(name: str) -> str:
-    ascii_name = _SAFE_NAME.sub("_", name).strip("._") or "media"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """(first, last) of a single `bytes=` range, None for the whole file; ValueError when unsatisfiable.
-    Several ranges are answered with the whole file (allowed by RFC 9110)."""
-    if not header or not header.startswith("bytes=") or "," in header:
-        return None
-    first_raw, _, last_raw = header.removeprefix("bytes=").strip().partition("-")
-    if not (first_raw.isdigit() or last_raw.isdigit()):
-        return None
-    if first_raw == "":  # the last N bytes
-        count = int(last_raw)
-        if count == 0:
-            raise ValueError("empty suffix range")
-        return max(0, size - count), size - 1
-    first = int(first_raw)
-    last = min(int(last_raw), size - 1) if last_raw.isdigit() else size - 1
-    if first >= size or last < first:
-        raise ValueError("range outside the file")
-    return first, last
-
-
-@router.get("/media/{rendition_id}", summary="A rendition's bytes, by the signed URL an item gave",
-            responses={200: {"content": {"application/octet-stream": {}}}, 206: {"description": "A byte range"},
-                       416: {"description": "The range lies outside the file"}})
-@router.head("/media/{rendition_id}", include_in_schema=False)
-def serve_rendition(rendition_id: str, request: Request, org: str = "", exp: str = "", sig: str = "",
-                    the_hub: Hub = Depends(hub)) -> Response:
-    """`org`, `exp` and `sig` come from the href; no API key is needed (the signature is the ticket), but
-    the organization must be entitled to an item carrying the media at this moment (404 otherwise);
-    an altered signature answers 403 `link_invalid`, an old one 403 `link_expired`. Range requests."""
-    verify_signature(signing_key(the_hub.engine, the_hub.settings), rendition_id, org, exp, sig)
-    with reading(the_hub.engine) as conn:
-        rendition, media = entitled_rendition(conn, org, rendition_id)
-    headers = {"ETag": _etag(rendition), "Accept-Ranges": "bytes", "Cache-Control": "private, max-age=300",
-               "Content-Disposition": _disposition(_filename(media, rendition))}
-    if request.headers.get("if-none-match") == headers["ETag"]:
-        return Response(status_code=304, headers=headers)
-    size = rendition.size
-    try:
-        wanted = _byte_range(request.headers.get("range"), size)
-    except ValueError:
-        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
-    if request.headers.get("if-range") not in (None, headers["ETag"]):
-        wanted = None  # the client holds another version: the whole file
-    start, length, status = 0, size, 200
-    if wanted is not None:
-        start, length, status = wanted[0], wanted[1] - wanted[0] + 1, 206
-        headers["Content-Range"] = f"bytes {wanted[0]}-{wanted[1]}/{size}"
-    headers["Content-Length"] = str(length)
-    if request.method == "HEAD":
-        return Response(status_code=status, headers=headers, media_type=rendition.content_type)
-    chunks = blob_store(the_hub.settings).read(rendition.sha256, start, length)
-    return StreamingResponse(_iterate(chunks), status_code=status, headers=headers, media_type=rendition.content_type)
-
-
-def _iterate(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    # a plain iterator: Starlette reads it in its thread pool, chunk by chunk, off the event loop
-    yield from chunks
-
+router.include_router(serving.router)  # GET/HEAD /media/{rendition_id}: api/media_serving.py

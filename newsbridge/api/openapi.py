@@ -22,6 +22,7 @@ from fastapi import routing
 from fastapi.openapi.utils import _get_api_route_for_openapi, get_openapi
 from fastapi.routing import APIRoute
 
+from newsbridge.api import response_schemas
 from newsbridge.api.deps import bearer
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -41,7 +42,8 @@ DESCRIPTIONS = {
     304: "Not modified since the `If-None-Match` tag you sent",
     400: "Malformed body: not JSON, not UTF-8, nested too deeply, or holding text no store can keep",
     401: "No API key, or an unknown, expired or revoked one",
-    403: "The API key lacks the scope this operation needs",
+    403: "The API key lacks the scope this operation needs, is used from outside its allowed addresses, or its "
+         "organization is suspended by the hub operator (`organization_suspended`)",
     404: "No such thing, or nothing your organization may see",
     409: "Conflicts with the current state (the message says which)",
     413: "The body is larger than NEWSBRIDGE_MAX_BODY_BYTES",
@@ -65,6 +67,9 @@ SPECIAL: dict[tuple[str, str], tuple[int, ...]] = {
     ("PATCH", "/api/v1/uploads/{upload_id}"): (412, 415, 460, 503),
     ("POST", "/api/v1/media"): (415, 503),
     ("GET", "/media/{rendition_id}"): (304, 403, 416, 503),
+    # single sign-on: an organization without a directory has none to show or remove
+    ("GET", "/api/v1/sso"): (404,),
+    ("DELETE", "/api/v1/sso"): (404,),
 }
 
 
@@ -87,8 +92,8 @@ def statuses(route: APIRoute, method: str) -> set[int]:
     """Every error status ``route`` can answer ``method`` with."""
     key, scoped = _auth(route)
     found: set[int] = set()
-    if key:
-        found.add(401)
+    if key:  # any key can be refused 403 while its organization is suspended (accounts/suspension.py)
+        found |= {401, 403}
     if scoped:
         found.add(403)
     if route.dependant.path_params:
@@ -128,6 +133,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             for status in sorted(statuses(route, method)):
                 content = {} if status == 304 else {"content": error_ref}
                 responses[str(status)] = {"description": DESCRIPTIONS[status], **content}
+    response_schemas.apply(schema)
     app.openapi_schema = schema
     return schema
 

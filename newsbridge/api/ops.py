@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from newsbridge import __version__
 from newsbridge.api.deps import Hub, hub
 from newsbridge.db.migrate import current_revision
+from newsbridge.stories import VECTOR_SEARCH
 
 router = APIRouter(tags=["operations"])
 
@@ -25,7 +26,7 @@ def healthz(the_hub: Hub = Depends(hub)) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "database": "unreachable", "version": __version__},
                             status_code=503)
     return JSONResponse({"status": "ok", "database": the_hub.engine.dialect.name, "schema": revision,
-                         "version": __version__})
+                         "version": __version__, "vector_search": VECTOR_SEARCH})
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -8,6 +8,7 @@ comments are signed with their name, and approval and publication need an editor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -29,7 +30,7 @@ from newsbridge.projects.drafts import (diff_revisions, draft_json, get_revision
 from newsbridge.projects.events import list_events
 from newsbridge.projects.projects import (Actor, Project, accept_project, actor_for, body_object, create_project,
                                           get_project, invite_observer, list_projects)
-from newsbridge.projects.publication import credit_line, list_publications, publish
+from newsbridge.projects.publication import credit_line, list_publications, publications, publish
 
 router = APIRouter(prefix="/api/v1", tags=["projects"])
 
@@ -81,6 +82,8 @@ def deliverable_json(conn: Connection, project: Project, d: Deliverable, today: 
             "due": d.due.isoformat() if d.due else None, "overdue": d.overdue(today),
             "languages": list(d.languages), "source_language": d.source_language, "drafts": drafts,
             **approval_state(conn, project, d), "published_items": list_publications(conn, d.id),
+            "publications": [p.to_json() for p in publications(conn, d.id)],
+            "published_at": d.published_at.isoformat() if d.published_at else None,
             "created_at": d.created_at.isoformat(), "updated_at": d.updated_at.isoformat()}
 
 
@@ -97,7 +100,7 @@ def project_json(conn: Connection, project: Project, *, full: bool = True) -> di
         "languages": list(project.languages), "starts": project.starts.isoformat() if project.starts else None,
         "ends": project.ends.isoformat() if project.ends else None,
         "share_with_partners": project.share_with_partners, "credit_line": credit_line(project),
-        "progress": {"done": sum(d.status.value == "published" for d in items),
+        "progress": {"done": sum(d.published_at is not None for d in items),  # a correction in review still counts
                      "total": sum(d.status.value != "dropped" for d in items),
                      "overdue": sum(d.overdue(today) for d in items)},
         "created_at": project.created_at.isoformat(), "updated_at": project.updated_at.isoformat()}
@@ -200,21 +203,26 @@ def show_deliverable(project_id: str, deliverable_id: str, principal: Principal 
         return deliverable_json(conn, project, get_deliverable(conn, project, deliverable_id), date.today())
 
 
+async def _act_on_deliverable(the_hub: Hub, principal: Principal, project_id: str, deliverable_id: str,
+                              act: Callable[[Connection, Project, Deliverable], Deliverable]) -> dict[str, Any]:
+    """Lock the project, find the deliverable, ``act`` on it in one write, and answer the deliverable as it is now."""
+    def run() -> dict[str, Any]:
+        with writing(the_hub.engine) as conn:
+            project = get_project(conn, principal.organization, project_id, for_update=True)
+            done = act(conn, project, get_deliverable(conn, project, deliverable_id))
+            return deliverable_json(conn, project, done, date.today())
+
+    return await run_in_threadpool(run)
+
+
 @router.patch("/projects/{project_id}/deliverables/{deliverable_id}",
               summary="Change title, due day, languages or assignee (assigning an idea makes it assigned)")
 async def change_deliverable(project_id: str, deliverable_id: str, request: Request,
                              principal: Principal = Depends(caller("publish")),
                              the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     data = await json_body(request)
-
-    def run() -> dict[str, Any]:
-        with writing(the_hub.engine) as conn:
-            project = get_project(conn, principal.organization, project_id, for_update=True)
-            deliverable = get_deliverable(conn, project, deliverable_id)
-            changed = update_deliverable(conn, project, deliverable, _actor(conn, principal, data), data)
-            return deliverable_json(conn, project, changed, date.today())
-
-    return await run_in_threadpool(run)
+    return await _act_on_deliverable(the_hub, principal, project_id, deliverable_id, lambda conn, project, found: (
+        update_deliverable(conn, project, found, _actor(conn, principal, data), data)))
 
 
 @router.post("/projects/{project_id}/deliverables/{deliverable_id}:move",
@@ -223,15 +231,8 @@ async def move_deliverable(project_id: str, deliverable_id: str, request: Reques
                            principal: Principal = Depends(caller("publish")),
                            the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     data = await json_body(request)
-
-    def run() -> dict[str, Any]:
-        with writing(the_hub.engine) as conn:
-            project = get_project(conn, principal.organization, project_id, for_update=True)
-            deliverable = get_deliverable(conn, project, deliverable_id)
-            moved = move_by_member(conn, project, deliverable, _actor(conn, principal, data), data)
-            return deliverable_json(conn, project, moved, date.today())
-
-    return await run_in_threadpool(run)
+    return await _act_on_deliverable(the_hub, principal, project_id, deliverable_id, lambda conn, project, found: (
+        move_by_member(conn, project, found, _actor(conn, principal, data), data)))
 
 
 @router.post("/projects/{project_id}/deliverables/{deliverable_id}:approve",
@@ -240,19 +241,13 @@ async def approve_deliverable(project_id: str, deliverable_id: str, request: Req
                               principal: Principal = Depends(caller("publish")),
                               the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     data = await _body(request)
-
-    def run() -> dict[str, Any]:
-        with writing(the_hub.engine) as conn:
-            project = get_project(conn, principal.organization, project_id, for_update=True)
-            deliverable = get_deliverable(conn, project, deliverable_id)
-            approved = approve(conn, project, deliverable, _actor(conn, principal, body_object(data)))
-            return deliverable_json(conn, project, approved, date.today())
-
-    return await run_in_threadpool(run)
+    return await _act_on_deliverable(the_hub, principal, project_id, deliverable_id, lambda conn, project, found: (
+        approve(conn, project, found, _actor(conn, principal, body_object(data)))))
 
 
 @router.post("/projects/{project_id}/deliverables/{deliverable_id}:publish",
-             summary="Publish an approved deliverable jointly: one item per language, to every co-producer")
+             summary="Publish an approved deliverable jointly: one item per language, to every co-producer; "
+                     "once published, a correction approved again by all (new versions of the changed items)")
 async def publish_deliverable(project_id: str, deliverable_id: str, request: Request,
                               principal: Principal = Depends(caller("publish")),
                               the_hub: Hub = Depends(hub)) -> dict[str, Any]:

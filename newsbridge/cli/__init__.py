@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from newsbridge.cli import accounts, agreements, alerts, hub, metrics, sources
+from newsbridge.cli import accounts, agreements, alerts, hub, metrics, operators, ops, sources
 from newsbridge.errors import NewsbridgeError
 
 
@@ -34,10 +34,14 @@ app.command()(hub.worker)
 app.command()(hub.demo)
 app.command()(hub.ingest)
 app.command(name="config")(hub.show_config)
+app.command()(ops.backup)
+app.command()(ops.restore)
+app.command()(ops.purge)
 app.add_typer(hub.db_app, name="db")
 app.add_typer(accounts.org_app, name="org")
 app.add_typer(accounts.member_app, name="member")
 app.add_typer(accounts.key_app, name="key")
+app.add_typer(operators.operator_app, name="operator")
 app.add_typer(agreements.agreement_app, name="agreement")
 app.add_typer(sources.source_app, name="source")
 app.add_typer(alerts.alerts_app, name="alerts")

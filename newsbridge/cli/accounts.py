@@ -11,6 +11,7 @@ from rich.table import Column, Table
 from newsbridge.accounts.api_keys import DEFAULT_SCOPES, create_api_key, list_api_keys, revoke_api_key
 from newsbridge.accounts.members import add_member, list_members
 from newsbridge.accounts.organizations import create_organization, list_organizations
+from newsbridge.accounts.totp import remove_lost
 from newsbridge.cli.context import state
 from newsbridge.db.engine import reading, writing
 
@@ -86,6 +87,14 @@ def member_list(ctx: typer.Context, org: str = typer.Argument(..., help="Organiz
     for m in people:
         table.add_row(m.email, m.name, m.role, m.created_at.date().isoformat())
     console.print(table)
+
+
+@member_app.command("two-factor-off")
+def member_two_factor_off(ctx: typer.Context, email: str = typer.Argument(..., help="The member's e-mail")) -> None:
+    """Remove the second sign-in factor of a member who lost their phone and recovery codes."""
+    with writing(state(ctx).engine()) as conn:
+        member = remove_lost(conn, email, actor="cli")
+    err.print(f"two-factor sign-in removed for {member.email}; they sign in with their password")
 
 
 @key_app.command("create")

@@ -67,8 +67,10 @@ def worker(ctx: typer.Context) -> None:
     from newsbridge.delivery.worker import Worker
     from newsbridge.ingest.polling import Poller
     from newsbridge.media.processing import media_worker
+    from newsbridge.media.push_worker import PushWorker
     from newsbridge.metrics.indicators import RoadmapMeasurer
     from newsbridge.metrics.worker import RollupWorker
+    from newsbridge.stories.worker import StoryWorker
 
     cli = state(ctx)
     settings, engine = cli.settings(), cli.engine()
@@ -79,11 +81,13 @@ def worker(ctx: typer.Context) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        err.print("delivery worker, source poller, media jobs, metrics rollup and roadmap measuring running; "
-                  "Ctrl-C stops them")
+        err.print("delivery worker, source poller, media jobs and pushes, metrics rollup and roadmap measuring "
+                  "running; Ctrl-C stops them")
         await asyncio.gather(Worker(engine, settings).run(stop), Poller(engine, settings).run(stop),
-                             media_worker(engine, settings).run(stop), RollupWorker(engine).run(stop),
-                             RoadmapMeasurer(engine).run(stop))
+                             media_worker(engine, settings).run(stop), PushWorker(engine, settings).run(stop),
+                             RollupWorker(engine).run(stop),
+                             RoadmapMeasurer(engine).run(stop),
+                             *([StoryWorker(engine).run(stop)] if settings.story_worker else []))
 
     asyncio.run(main())
 
@@ -95,6 +99,7 @@ def demo(
 ) -> None:
     """A fresh demo hub in ./var/demo.db: partners, members, keys, the source articles; then serve it."""
     from newsbridge.demo import load_demo
+    from newsbridge.demo.operator import load_demo_operator
 
     cli = state(ctx)
     if cli.database_url is None:
@@ -123,6 +128,11 @@ def demo(
     console.print(f"History: 18 months generated, {history.items} items ({history.corrected} corrected, "
                   f"{history.withdrawn} withdrawn), {history.deliveries} deliveries, {history.pickups} pickups")
     console.print(demo_next_steps(report, f"http://127.0.0.1:{port}"), soft_wrap=True)
+    operator_email, operator_password = load_demo_operator(engine)
+    console.print(f"Operator console: http://127.0.0.1:{port}/operator — sign in as {operator_email} with the "
+                  f"password {operator_password}", soft_wrap=True, highlight=False)
+    console.print("Invitations: no mail server is set up, so Team and keys (and the operator console) show each "
+                  "invitation's link to open in another browser", soft_wrap=True)
     if not no_serve:
         _run_server(cli, "127.0.0.1", port)
 

@@ -2,12 +2,16 @@
 
 Writers use :func:`writing`, which on SQLite starts with ``BEGIN IMMEDIATE`` so two writers
 queue on the busy timeout instead of failing half-way; readers use :func:`reading` and
-never block the writer (WAL).
+never block the writer (WAL). A request waits for the database at most ``busy_timeout`` seconds
+(SQLite's write lock, PostgreSQL's row and table locks, a free pooled connection); then
+:func:`busy_error` turns what the driver raised into :class:`DatabaseBusy` (503 ``busy``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,38 +23,74 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from newsbridge.errors import InvalidInput
+from newsbridge.errors import InvalidInput, NewsbridgeError
 
 T = TypeVar("T")
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT = 30.0  # seconds a statement waits for a lock, or a request for a pooled connection
 POOL_SIZE = 20
 _WRITE = "newsbridge_write"
 
 
-def create_engine(url: str) -> Engine:
-    """An engine for ``url`` with the pragmas and pool each backend needs."""
+class DatabaseBusy(NewsbridgeError):
+    """The database stayed locked by other writers (or every pooled connection stayed in use) for
+    longer than the hub waits. Nothing of the request was written: its transaction was rolled back."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, retry_after: int = 2) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"the hub's database is busy with other writes and nothing of this request was stored; "
+                         f"send the same request again in {retry_after} s (Retry-After)")
+
+
+# SQLite: SQLITE_BUSY and SQLITE_LOCKED (with their extended codes); PostgreSQL: lock_not_available
+# (lock_timeout ran out), deadlock_detected, serialization_failure: all rolled back, all safe to retry.
+_SQLITE_BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_POSTGRES_BUSY = {"55P03", "40P01", "40001"}
+
+
+def busy_error(exc: BaseException) -> DatabaseBusy | None:
+    """:class:`DatabaseBusy` when ``exc`` means the database did not become free in time (the
+    request can be sent again unchanged), None for any other error."""
+    if isinstance(exc, sa.exc.TimeoutError):  # QueuePool: no connection came free within pool_timeout
+        return DatabaseBusy()
+    if not isinstance(exc, sa.exc.OperationalError):
+        return None
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        code = getattr(orig, "sqlite_errorcode", None)
+        return DatabaseBusy() if code is not None and code & 0xFF in _SQLITE_BUSY else None
+    return DatabaseBusy() if getattr(orig, "sqlstate", None) in _POSTGRES_BUSY else None
+
+
+def create_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
+    """An engine for ``url`` with the pragmas and pool each backend needs; a statement waits at most
+    ``busy_timeout`` seconds for a lock and a request as long for a pooled connection."""
     try:
         parsed = make_url(url)
     except sa.exc.ArgumentError:
         raise InvalidInput(f"{url!r} is not a database URL; use sqlite:///path or postgresql+psycopg://...",
                            field="NEWSBRIDGE_DATABASE_URL") from None
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, busy_timeout)
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # Without lock_timeout a write behind another's lock would wait for ever (and its client time out).
+        return sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=busy_timeout,
+                                connect_args={"options": f"-c lock_timeout={int(busy_timeout * 1000)}"})
     raise InvalidInput(f"unsupported database {parsed.get_backend_name()!r}; use SQLite or PostgreSQL",
                        field="NEWSBRIDGE_DATABASE_URL")
 
 
-def _sqlite_engine(url: sa.URL) -> Engine:
+def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     # A connection per concurrent request kept open: opening one costs the pragmas below and an
     # empty page cache (the feed benchmark spent a tenth of its time reconnecting with the default 5).
-    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-                              pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
+    engine = sa.create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False},
+                              pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_timeout=busy_timeout)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -60,7 +100,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -68,16 +108,35 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         immediate = connection.get_execution_options().get(_WRITE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
+    _WRITERS[engine] = (threading.RLock(), busy_timeout)
     return engine
+
+
+# SQLite has one writer. Left to SQLite, the threads of a process that want to write poll for the
+# lock in its busy handler, sleeping up to 100 ms between tries: under load the lock sat free while
+# they slept, writes fell far behind and some waited out the timeout ("database is locked", HTTP 500;
+# bench/load.py, 200 readers at 50 items/s). So a process queues its writers on a lock of its own:
+# a waiting thread blocks without polling and wakes as the writer before it commits. The busy
+# handler is left to arbitrate between processes (a CLI command, a separate worker).
+_WRITERS: weakref.WeakKeyDictionary[Engine, tuple[threading.RLock, float]] = weakref.WeakKeyDictionary()
 
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """A short write transaction; commits on success, rolls back on any exception."""
-    with engine.connect() as conn:
-        conn.execution_options(**{_WRITE: True})
-        with conn.begin():
-            yield conn
+    """A short write transaction; commits on success, rolls back on any exception. On SQLite the
+    process's writers take turns (see _WRITERS); a turn not come within the busy timeout is
+    :class:`DatabaseBusy`, with nothing written."""
+    turn = _WRITERS.get(engine)
+    if turn is not None and not turn[0].acquire(timeout=turn[1]):
+        raise DatabaseBusy()
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+    finally:
+        if turn is not None:
+            turn[0].release()
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """The joint-project tables (newsbridge/projects), on the one ``metadata`` of ``db/tables.py``.
 
 A module of their own because ``tables.py`` is at its size limit; ``tables.py`` imports this
-module at its end, so every table is known wherever ``metadata`` is. Migration 0022 creates them.
+module at its end, so every table is known wherever ``metadata`` is. Migration 0022 creates them
+(0025 adds what corrections need).
 """
 
 from __future__ import annotations
@@ -117,8 +118,10 @@ project_publications = sa.Table(  # the item each language of a published delive
     sa.Column("deliverable_id", sa.String(32), sa.ForeignKey("deliverables.id"), primary_key=True),
     sa.Column("language", sa.String(35), primary_key=True),
     sa.Column("item_id", sa.String(32), sa.ForeignKey("items.id"), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),  # the item's newest version (a correction adds one)
+    sa.Column("published_at", UTCDateTime, nullable=False),  # the first publication
+    sa.Column("revision", sa.Integer, nullable=True),  # the draft revision the newest version was made from
+    sa.Column("corrected_at", UTCDateTime, nullable=True),  # when a correction last made a new version
 )
 
 project_events = sa.Table(  # notifications: the project's activity, read by the API and sent to webhooks

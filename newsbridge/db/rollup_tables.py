@@ -17,6 +17,10 @@ from newsbridge.db.tables import metadata
 from newsbridge.db.types import Document, UTCDateTime
 
 _DIRECTION_DAY = ("agreement_id", "zone", "source_id", "recipient_id", "day")
+# The page reads a window of days of one agreement and zone, both directions, and sums them in SQL
+# (metrics/sums.py): these indexes put the day before the direction and hold every column read, so
+# the read is one range of one index (migration 0027).
+READ_ORDER = ("agreement_id", "zone", "day", "source_id", "recipient_id")
 
 
 def _direction_day() -> list[sa.Column]:  # type: ignore[type-arg]
@@ -62,6 +66,11 @@ metrics_days = sa.Table(  # one direction's figures on one local day (figures.py
     sa.Column("corrections", sa.Integer, nullable=False),
     sa.Column("pickups_declared", sa.Integer, nullable=False),
     sa.Column("pickups_detected", sa.Integer, nullable=False),
+    # deliveries arriving that day whose webhook gave up (dead or failed): the outbox marks the item
+    # when a message gives up or is replayed (migration 0041; it was counted live before)
+    sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("ix_metrics_days_read", *READ_ORDER, "items", "withdrawn", "same_day", "picked_up", "deliveries",
+             "corrections", "pickups_declared", "pickups_detected", "failed"),
 )
 
 metrics_delays = sa.Table(  # items published that day by delivery-time bucket (metrics/delivery_times.py)
@@ -70,6 +79,7 @@ metrics_delays = sa.Table(  # items published that day by delivery-time bucket (
     *_direction_day(),
     sa.Column("bucket", sa.Integer, primary_key=True),
     sa.Column("n", sa.Integer, nullable=False),
+    sa.Index("ix_metrics_delays_read", *READ_ORDER, "bucket", "n"),
 )
 
 metrics_keys = sa.Table(  # items published that day by type, language and agreed topic
@@ -79,6 +89,7 @@ metrics_keys = sa.Table(  # items published that day by type, language and agree
     sa.Column("dimension", sa.String(16), primary_key=True),  # type | language | topic
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("n", sa.Integer, nullable=False),
+    sa.Index("ix_metrics_keys_read", *READ_ORDER, "dimension", "key", "n"),
 )
 
 

@@ -42,6 +42,7 @@ members = sa.Table(
     sa.Column("locale", sa.String(8), nullable=False, server_default="en"),
     sa.Column("timezone", sa.String(64), nullable=True),  # none: the organization's
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("deactivated_at", UTCDateTime, nullable=True),  # migration 0032: no sign-in, no session
     sa.CheckConstraint("role IN ('admin', 'editor', 'viewer')", name="role"),
 )
 
@@ -53,20 +54,8 @@ sessions = sa.Table(
     sa.Column("csrf_token", sa.String(64), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
-)
-
-# Sign-in back-off per (client address, e-mail): one row while that pair has unforgiven failures
-# (accounts/throttle.py). In the database, so every hub process applies the same pauses.
-sign_in_throttles = sa.Table(
-    "sign_in_throttles",
-    metadata,
-    sa.Column("client", sa.String(100), primary_key=True),
-    sa.Column("email", sa.String(320), primary_key=True),
-    sa.Column("failures", sa.Integer, nullable=False),
-    sa.Column("last_failure_at", UTCDateTime, nullable=False),
-    sa.Column("paused_until", UTCDateTime, nullable=False),
-    sa.Index("ix_sign_in_throttles_client_last_failure_at", "client", "last_failure_at"),
-    sa.Index("ix_sign_in_throttles_last_failure_at", "last_failure_at"),
+    sa.Column("user_agent", sa.String(300), nullable=True),  # migration 0034: "where you are signed in"
+    sa.Column("address", sa.String(100), nullable=True),
 )
 
 api_keys = sa.Table(
@@ -79,6 +68,9 @@ api_keys = sa.Table(
     sa.Column("label", sa.String(200), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.Column("expires_at", UTCDateTime, nullable=True),  # migration 0030: none = until revoked
+    sa.Column("allowed_ips", sa.String(1000), nullable=True),  # comma-separated CIDRs; none = anywhere
+    sa.Column("last_used_at", UTCDateTime, nullable=True),  # written at most once a minute
 )
 
 items = sa.Table(
@@ -112,6 +104,7 @@ item_versions = sa.Table(
     sa.Column("headline", sa.Text, nullable=True),
     sa.Column("body_text", sa.Text, nullable=True),
     sa.Column("body_html", sa.Text, nullable=True),
+    sa.Column("search_stems", sa.Text, nullable=True),  # stems of headline and text (migration 0026)
     sa.Column("firstcreated", UTCDateTime, nullable=True),
     sa.Column("versioncreated", UTCDateTime, nullable=True),
     sa.Column("embargoed", UTCDateTime, nullable=True),
@@ -190,7 +183,8 @@ deliveries = sa.Table(
     sa.Column("item_id", sa.String(32), sa.ForeignKey("items.id"), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("recipient_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False),
-    sa.Column("agreement_id", sa.String(32), sa.ForeignKey("agreements.id"), nullable=False),
+    sa.Column("agreement_id", sa.String(32), sa.ForeignKey("agreements.id"), nullable=True),  # NULL: joint project
+    sa.Column("project_id", sa.String(32), sa.ForeignKey("projects.id"), nullable=True),  # migration 0025
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("credit_line", sa.Text, nullable=False),
     sa.Column("usage_terms", sa.Text, nullable=False),
@@ -205,7 +199,8 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_recipient_id_position", "recipient_id", "position"),
     sa.Index("ix_deliveries_item_id_recipient_id_position", "item_id", "recipient_id", "position"),
     sa.Index("ix_deliveries_recipient_id_arrives_at_id", "recipient_id", "arrives_at", "id"),
-    sa.Index("ix_deliveries_agreement_id_arrives_at", "agreement_id", "arrives_at"),  # metrics
+    sa.Index("ix_deliveries_agreement_id_arrives_at", "agreement_id", "arrives_at",  # metrics
+             postgresql_include=["id"]),  # failed deliveries: an index-only walk (SQLite's rowid is in it)
     sa.Index("ix_deliveries_unsequenced", "available_from", sqlite_where=sa.text("position IS NULL"),
              postgresql_where=sa.text("position IS NULL")),
 )
@@ -227,33 +222,6 @@ endpoints = sa.Table(
     sa.Column("disabled_reason", sa.Text, nullable=True),
     sa.Column("failing_since", UTCDateTime, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
-)
-
-outbox = sa.Table(
-    "outbox",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("endpoint_id", sa.String(32), sa.ForeignKey("endpoints.id"), nullable=False),
-    sa.Column("delivery_id", sa.Integer, sa.ForeignKey("deliveries.id"), nullable=True),
-    sa.Column("agreement_event_id", sa.Integer, sa.ForeignKey("agreement_events.id"), nullable=True),
-    sa.Column("project_event_id", sa.Integer, sa.ForeignKey("project_events.id"), nullable=True),
-    sa.Column("event", sa.String(32), nullable=False),
-    sa.Column("message_id", sa.String(40), nullable=False, unique=True),  # webhook-id, stable across retries
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
-    sa.Column("lease_until", UTCDateTime, nullable=True),
-    sa.Column("claimed_by", sa.String(64), nullable=True),
-    sa.Column("last_status", sa.Integer, nullable=True),
-    sa.Column("last_error", sa.Text, nullable=True),
-    sa.Column("delivered_at", UTCDateTime, nullable=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.UniqueConstraint("delivery_id", "endpoint_id"),
-    sa.UniqueConstraint("agreement_event_id", "endpoint_id"),
-    sa.UniqueConstraint("project_event_id", "endpoint_id"),
-    sa.Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
-    sa.Index("ix_outbox_endpoint_id_state", "endpoint_id", "state"),
-    sa.CheckConstraint("state IN ('pending', 'in_flight', 'delivered', 'retrying', 'dead', 'failed')", name="state"),
 )
 
 feed_tokens = sa.Table(
@@ -324,9 +292,22 @@ pickups = sa.Table(
     # declared on the desk or by API; detected: the hub found a partner's item republishing it
     sa.Column("kind", sa.String(16), nullable=False, server_default="declared"),
     sa.Column("evidence_item_id", sa.String(32), nullable=True),  # detected: the republishing item
+    sa.Column("score", sa.Float, nullable=True),  # detected: confidence 0-1 (migration 0037)
+    sa.Column("evidence", Document, nullable=True),  # detected: method and signals (stories/pickups.py)
+    # detected: either side's decision (migration 0040; stories/pickups_review.py), NULL until one decides;
+    # a dismissed pickup stays listed and is never counted (COUNTED_PICKUP)
+    sa.Column("decision", sa.String(16), nullable=True),
+    sa.Column("decided_by", sa.String(320), nullable=True),  # a member's e-mail or "key nb_..."
+    sa.Column("decided_org_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=True),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("kind IN ('declared', 'detected')", name="kind"),
+    sa.CheckConstraint("decision IS NULL OR decision IN ('confirmed', 'dismissed')", name="decision"),
     sa.Index("ix_pickups_at", "at"),  # metrics: the pickups of a window
+    sa.Index("ix_pickups_evidence_item_id", "evidence_item_id"),  # the republishing item's page
 )
+
+# The pickups the metrics count: declared ones and detected ones not dismissed by either side.
+COUNTED_PICKUP = pickups.c.decision.is_distinct_from("dismissed")
 
 item_reads = sa.Table(
     "item_reads",
@@ -423,6 +404,10 @@ renditions = sa.Table(
     sa.Column("width", sa.Integer, nullable=True),
     sa.Column("height", sa.Integer, nullable=True),
     sa.Column("duration", sa.Float, nullable=True),
+    sa.Column("frame_rate", sa.Float, nullable=True),  # video: frames a second (migration 0043)
+    sa.Column("video_codec", sa.String(40), nullable=True),  # as ffprobe names it: h264, hevc, vp9...
+    sa.Column("audio_codec", sa.String(40), nullable=True),  # aac, mp3, opus...
+    sa.Column("audio_channels", sa.Integer, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("media_id", "name"),
 )
@@ -483,6 +468,10 @@ jobs = sa.Table(  # background work (media derivatives...): claimed with a lease
     sa.CheckConstraint("state IN ('queued', 'running', 'done', 'failed', 'dead')", name="state"),
 )
 
-import newsbridge.db.rollup_tables  # noqa: E402,F401  (the metrics rollups: a module of their own)
-import newsbridge.db.project_tables  # noqa: E402,F401  (the joint projects: a module of their own)
-import newsbridge.db.media_tables  # noqa: E402,F401  (remote media fetches: a module of their own)
+# The tables of later parts live in modules of their own (this one is at its size limit); importing them here
+# puts every table on ``metadata`` wherever it is used: rollups, projects, media fetches and pushes, rate limits,
+# the audit log, invitations, stories, sign-in security, operators, single sign-on, translations.
+from newsbridge.db import (audit_tables, invitation_tables, limit_tables, media_push_tables,  # noqa: E402,F401
+                           media_tables, operator_tables, project_tables, rollup_tables, signin_tables, sso_tables,
+                           story_tables, translation_tables)
+from newsbridge.db.outbox_tables import OUTBOX_UNFINISHED, outbox  # noqa: E402,F401  (the webhook messages)

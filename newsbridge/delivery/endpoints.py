@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from newsbridge.accounts import audit
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import endpoints, outbox
 from newsbridge.delivery.outbox import disable
@@ -99,7 +100,8 @@ def endpoint_format(fmt: Any, ninjs_version: Any) -> str:
 
 
 def create_endpoint(conn: Connection, org: Organization, url: Any, events: Any = None, ninjs_version: Any = None,
-                    allow: Sequence[str] = (), fmt: Any = None) -> tuple[Endpoint, str]:
+                    allow: Sequence[str] = (), fmt: Any = None, *, actor: str = "hub",
+                    address: str | None = None) -> tuple[Endpoint, str]:
     """Register a webhook URL for the organization; returns it and its secret (shown once). ``fmt`` is
     what it is sent (:data:`FORMATS`); ``ninjs_version`` ("3"/"2") is the older way to say the same."""
     if not isinstance(url, str):
@@ -114,6 +116,8 @@ def create_endpoint(conn: Connection, org: Organization, url: Any, events: Any =
     conn.execute(endpoints.insert().values(
         id=endpoint_id, organization_id=org.id, url=url, events=list(_events(events)),
         ninjs_version=fmt.removeprefix("ninjs")[:1], format=fmt, secret=secret, enabled=True, created_at=utcnow()))
+    audit.record(conn, "endpoint.created", organization_id=org.id, actor=actor, target=endpoint_id, address=address,
+                 detail={"url": url, "format": fmt})
     return get_endpoint(conn, org, endpoint_id), secret
 
 
@@ -131,7 +135,8 @@ def list_endpoints(conn: Connection, org: Organization) -> list[Endpoint]:
     return [_from_row(r) for r in rows]
 
 
-def rotate_secret(conn: Connection, org: Organization, endpoint_id: str, grace_hours: int = 24) -> str:
+def rotate_secret(conn: Connection, org: Organization, endpoint_id: str, grace_hours: int = 24, *, actor: str = "hub",
+                  address: str | None = None) -> str:
     """A new secret; the old one keeps signing (beside the new) for ``grace_hours``."""
     if not 0 <= grace_hours <= 24 * 14:
         raise InvalidInput("grace_hours must be between 0 and 336", field="grace_hours")
@@ -143,12 +148,17 @@ def rotate_secret(conn: Connection, org: Organization, endpoint_id: str, grace_h
     secret = new_secret()
     conn.execute(endpoints.update().where(endpoints.c.id == endpoint_id).values(
         secret=secret, previous_secret=current, previous_secret_until=utcnow() + timedelta(hours=grace_hours)))
+    audit.record(conn, "endpoint.secret_rotated", organization_id=org.id, actor=actor, target=endpoint_id,
+                 address=address, detail={"grace_hours": grace_hours})
     return secret
 
 
-def set_enabled(conn: Connection, org: Organization, endpoint_id: str, enabled: bool) -> Endpoint:
+def set_enabled(conn: Connection, org: Organization, endpoint_id: str, enabled: bool, *, actor: str = "hub",
+                address: str | None = None) -> Endpoint:
     """Turn an endpoint off, or back on (which clears its failure record)."""
     get_endpoint(conn, org, endpoint_id)
+    audit.record(conn, "endpoint.enabled" if enabled else "endpoint.disabled", organization_id=org.id, actor=actor,
+                 target=endpoint_id, address=address)
     if enabled:
         conn.execute(endpoints.update().where(endpoints.c.id == endpoint_id).values(
             enabled=True, disabled_reason=None, failing_since=None))
@@ -159,11 +169,18 @@ def set_enabled(conn: Connection, org: Organization, endpoint_id: str, enabled: 
 
 def signing_secrets(conn: Connection, endpoint_id: str, now: datetime) -> list[str]:
     """The secrets that sign a message now: the current one, and the previous during its grace period."""
-    row = conn.execute(sa.select(endpoints.c.secret, endpoints.c.previous_secret, endpoints.c.previous_secret_until)
-                       .where(endpoints.c.id == endpoint_id)).one()
-    found = [row.secret]
-    if row.previous_secret and row.previous_secret_until and row.previous_secret_until > now:
-        found.append(row.previous_secret)
+    return signing_secrets_of(conn, [endpoint_id], now)[endpoint_id]
+
+
+def signing_secrets_of(conn: Connection, endpoint_ids: Iterable[str], now: datetime) -> dict[str, list[str]]:
+    """:func:`signing_secrets` of many endpoints in one query (the worker signs a batch for many partners)."""
+    found: dict[str, list[str]] = {}
+    for row in conn.execute(sa.select(endpoints.c.id, endpoints.c.secret, endpoints.c.previous_secret,
+                                      endpoints.c.previous_secret_until)
+                            .where(endpoints.c.id.in_(set(endpoint_ids)))):
+        found[row.id] = [row.secret]
+        if row.previous_secret and row.previous_secret_until and row.previous_secret_until > now:
+            found[row.id].append(row.previous_secret)
     return found
 
 

@@ -22,7 +22,9 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 from sqlalchemy.engine import Connection, Engine
 
+from newsbridge.accounts import audit
 from newsbridge.accounts.organizations import Organization, get_organization_by_id
+from newsbridge.accounts.suspension import refuse_if_suspended
 from newsbridge.config import Settings
 from newsbridge.db.tables import api_keys, deliveries, feed_tokens
 from newsbridge.errors import InvalidInput, NotFound
@@ -185,24 +187,28 @@ def notice(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_feed_token(conn: Connection, org: Organization, label: str = "", api_key_id: str | None = None,
-                      fmt: str = "ninjs3") -> str:
+                      fmt: str = "ninjs3", *, actor: str = "hub", address: str | None = None) -> str:
     """An unguessable token for the feed URLs (shown once, stored hashed). Minted with an API
     key (``api_key_id``), it lives no longer than that key; minted on the desk, until revoked.
     ``fmt`` (:data:`TOKEN_FORMATS`) is the format each entry's item link serves."""
     if fmt not in TOKEN_FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(TOKEN_FORMATS)}", field="format")
-    raw = "nbf_" + secrets.token_urlsafe(24)
-    conn.execute(feed_tokens.insert().values(id=new_id(), organization_id=org.id, label=label,
+    raw, token_id = "nbf_" + secrets.token_urlsafe(24), new_id()
+    conn.execute(feed_tokens.insert().values(id=token_id, organization_id=org.id, label=label,
                                              token_hash=hashlib.sha256(raw.encode()).hexdigest(), created_at=utcnow(),
                                              api_key_id=api_key_id, format=fmt))
+    audit.record(conn, "feed_token.created", organization_id=org.id, actor=actor, target=token_id, address=address,
+                 detail={"label": label, "format": fmt})
     return raw
 
 
-def revoke_feed_token(conn: Connection, org: Organization, token_id: str) -> None:
+def revoke_feed_token(conn: Connection, org: Organization, token_id: str, *, actor: str = "hub",
+                      address: str | None = None) -> None:
     done = conn.execute(feed_tokens.update().where(feed_tokens.c.id == token_id, feed_tokens.c.organization_id == org.id,
                                                    feed_tokens.c.revoked_at.is_(None)).values(revoked_at=utcnow()))
     if done.rowcount == 0:
         raise NotFound(f"no feed token {token_id!r}", field="id")
+    audit.record(conn, "feed_token.revoked", organization_id=org.id, actor=actor, target=token_id, address=address)
 
 
 def _revoked_at() -> sa.ColumnElement[Any]:
@@ -239,7 +245,9 @@ def open_feed(conn: Connection, raw: str) -> tuple[Organization, str]:
     ).first()
     if row is None:
         raise NotFound("no such feed", field="token")
-    return get_organization_by_id(conn, row.organization_id), row.format
+    org = get_organization_by_id(conn, row.organization_id)
+    refuse_if_suspended(conn, org)  # the feed stops while the hub operator suspends the organization
+    return org, row.format
 
 
 def _headline(entry: Entry) -> str:

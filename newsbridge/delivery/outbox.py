@@ -13,48 +13,24 @@ no repeats, even when item versions commit out of order.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from newsbridge.db.tables import deliveries, endpoints, item_media, items, media, organizations, outbox
-from newsbridge.errors import Conflict
+from newsbridge.accounts.suspension import suspended_clause
+from newsbridge.db.rollup_tables import mark_items_changed
+from newsbridge.db.tables import (OUTBOX_UNFINISHED, deliveries, endpoints, item_media, items, media,
+                                  organizations, outbox)
 from newsbridge.ids import new_id
+from newsbridge.retries import (DISABLE_AFTER, RETRY_SCHEDULE, TRANSITIONS, State,  # noqa: F401  (named here too)
+                                check_transition, next_delay)
 
 SEQUENCER_LOCK = 724_001
-# Seconds to wait after each failed attempt: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
-RETRY_SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
-DISABLE_AFTER = timedelta(days=5)
 LEASE = timedelta(seconds=60)
-
-
-class State(StrEnum):
-    PENDING = "pending"
-    IN_FLIGHT = "in_flight"
-    DELIVERED = "delivered"
-    RETRYING = "retrying"
-    DEAD = "dead"
-    FAILED = "failed"
-
-
-TRANSITIONS: dict[State, frozenset[State]] = {
-    State.PENDING: frozenset({State.IN_FLIGHT, State.FAILED}),
-    State.IN_FLIGHT: frozenset({State.DELIVERED, State.RETRYING, State.DEAD, State.FAILED, State.IN_FLIGHT}),
-    State.RETRYING: frozenset({State.IN_FLIGHT, State.FAILED}),
-    State.DELIVERED: frozenset({State.PENDING}),  # replay
-    State.DEAD: frozenset({State.PENDING}),  # replay
-    State.FAILED: frozenset({State.PENDING}),  # replay
-}
-
-
-def check_transition(current: State, target: State) -> None:
-    if target not in TRANSITIONS[current]:
-        raise Conflict(f"a {current.value} message cannot become {target.value}", field="state")
+MAX_RETRY_AFTER = timedelta(hours=6)  # a partner's Retry-After is honoured up to this
 
 
 @dataclass(frozen=True)
@@ -73,14 +49,7 @@ class Claim:
 class Outcome:
     status: int | None  # HTTP status, None when no answer
     error: str | None
-
-
-def next_delay(attempts: int, rng: random.Random = random.Random()) -> float | None:
-    """Seconds before the next try after ``attempts`` failed tries (the first retry is immediate);
-    None once every retry of the schedule was used (1 try + 10 retries)."""
-    if attempts > len(RETRY_SCHEDULE):
-        return None
-    return RETRY_SCHEDULE[attempts - 1] * rng.uniform(0.9, 1.1)
+    retry_after: float | None = None  # seconds the endpoint asked for (429, 503 with Retry-After)
 
 
 PROCESSING = ("uploaded", "probed")  # media whose derivatives (and GPS check) are not made yet
@@ -97,7 +66,7 @@ def _media_processing() -> sa.ColumnElement[bool]:
 
 
 def sequence(conn: Connection, now: datetime, limit: int = 2000,
-             media_wait: timedelta | None = None) -> list[tuple[int, str, int]]:
+             media_wait: timedelta | None = None, wait: bool = True) -> list[tuple[int, str, int]]:
     """Give feed positions to deliveries that became available, and queue their webhook messages.
 
     ``media_wait`` (NEWSBRIDGE_MEDIA_READY_WAIT_SECONDS, given by the worker): a new or corrected
@@ -105,10 +74,16 @@ def sequence(conn: Connection, now: datetime, limit: int = 2000,
     available, so partners receive it with its previews and proxy (and, without GPS rights, its
     GPS-free original) rather than before them. A withdrawal never waits, nor a version a newer
     one has followed (versions reach a partner in order).
+    ``wait=False`` (the workers): when another process is sequencing on PostgreSQL, return at once
+    with nothing instead of waiting for it; what it sequences is announced as usual.
     Returns (delivery id, recipient id, position) for what was sequenced now.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK})
+        if not wait:
+            if not conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK}).scalar():
+                return []
+        else:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK})
     ready = [deliveries.c.position.is_(None), deliveries.c.available_from <= now]
     if media_wait:
         later = deliveries.alias("later")
@@ -117,7 +92,8 @@ def sequence(conn: Connection, now: datetime, limit: int = 2000,
             later.c.version > deliveries.c.version, later.c.available_from <= now))
         ready.append(sa.or_(deliveries.c.event == "item.withdrawn", deliveries.c.available_from <= now - media_wait,
                             superseded, ~_media_processing()))
-    due = conn.execute(sa.select(deliveries.c.id, deliveries.c.recipient_id, deliveries.c.event)
+    due = conn.execute(sa.select(deliveries.c.id, deliveries.c.recipient_id, deliveries.c.event,
+                                 deliveries.c.item_id, deliveries.c.version)
                        .where(*ready).order_by(deliveries.c.available_from, deliveries.c.id).limit(limit)).all()
     if not due:
         return []
@@ -126,62 +102,81 @@ def sequence(conn: Connection, now: datetime, limit: int = 2000,
     conn.execute(deliveries.update().where(deliveries.c.id == sa.bindparam("delivery_id"))
                  .values(position=sa.bindparam("new_position")),
                  [{"delivery_id": d, "new_position": p} for d, _, p in sequenced])
-    _queue_messages(conn, [(row.id, row.recipient_id, row.event) for row in due], now)
+    _queue_messages(conn, [(row.id, row.recipient_id, row.event, row.item_id, row.version) for row in due], now)
     return sequenced
 
 
-def _queue_messages(conn: Connection, due: Sequence[tuple[int, str, str]], now: datetime) -> None:
-    """One outbox message per delivery and subscribed, enabled endpoint of the recipient or its outlets."""
-    recipients = {r for _, r, _ in due}
+def _queue_messages(conn: Connection, due: Sequence[tuple[int, str, str, str, int]], now: datetime) -> None:
+    """One outbox message per delivery and subscribed, enabled endpoint of the recipient or its outlets.
+
+    Each message carries its delivery's item and version, for :func:`claim`'s ordering guard."""
+    recipients = {r for _, r, *_ in due}
     outlets = organizations.alias("outlet")
     rows = conn.execute(
         sa.select(endpoints.c.id, endpoints.c.events, endpoints.c.organization_id, outlets.c.parent_id)
         .join(outlets, outlets.c.id == endpoints.c.organization_id)
         .where(endpoints.c.enabled.is_(True),
                sa.or_(endpoints.c.organization_id.in_(recipients), outlets.c.parent_id.in_(recipients)))).all()
+    serving: dict[str, list[sa.Row]] = {}  # recipient -> its endpoints and its outlets' endpoints
+    for endpoint in rows:
+        for owner in {endpoint.organization_id, endpoint.parent_id} & recipients:
+            serving.setdefault(owner, []).append(endpoint)
     messages = []
-    for delivery_id, recipient, event in due:
-        for endpoint in rows:
-            if recipient in (endpoint.organization_id, endpoint.parent_id) and event in endpoint.events:
+    for delivery_id, recipient, event, item_id, version in due:
+        for endpoint in serving.get(recipient, ()):
+            if event in endpoint.events:
                 messages.append({"endpoint_id": endpoint.id, "delivery_id": delivery_id, "event": event,
+                                 "item_id": item_id, "version": version,
                                  "message_id": f"msg_{new_id()}", "state": State.PENDING.value, "attempts": 0,
                                  "next_attempt_at": now, "created_at": now})
     if messages:
         conn.execute(outbox.insert(), messages)
 
 
-def claim(conn: Connection, worker: str, now: datetime, limit: int = 200) -> list[Claim]:
+def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease: timedelta = LEASE) -> list[Claim]:
     """Take due messages for sending (several workers: SKIP LOCKED; crashed workers' leases expire).
 
     A message waits while an earlier version of the same item for the same endpoint is still
     on its way, so partners receive versions in order.
+
+    Due: pending or retrying with ``next_attempt_at`` reached, or in flight with its lease expired.
+    An in-flight message was claimed when it was due, so its ``next_attempt_at`` has been reached
+    too, and both cases read "unfinished, ``next_attempt_at <= now``, and not in flight under a live
+    lease": PostgreSQL walks ``ix_outbox_due`` (unfinished messages only) in due order and stops
+    at ``limit``. The ordering guard reads the item and version each message carries (copied from
+    its delivery when queued): one probe of ``ix_outbox_unfinished_item``, no join. Checking it
+    through the deliveries table instead cost 11-13 s a claim with 10,000 messages queued on
+    PostgreSQL (docs/benchmarks.md, "Webhook fan-out against nginx").
     """
+    unfinished = sa.text(OUTBOX_UNFINISHED)  # word for word the partial indexes' predicate
     earlier = outbox.alias("earlier")
-    earlier_delivery, this_delivery = deliveries.alias("earlier_delivery"), deliveries.alias("this_delivery")
-    blocked = sa.exists(
+    # A scalar subquery, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join, and with
+    # statistics from before a burst (the queue looked empty) it scanned the whole index for every
+    # candidate (2,000,000 rows for a claim of 200 with 10,000 queued: 2 s); a scalar subquery stays
+    # a probe per candidate whatever the statistics say.
+    first_unfinished_earlier = (
         sa.select(earlier.c.id)
-        .join(earlier_delivery, earlier_delivery.c.id == earlier.c.delivery_id)
-        .join(this_delivery, this_delivery.c.id == outbox.c.delivery_id)
-        .where(earlier.c.endpoint_id == outbox.c.endpoint_id,
-               earlier_delivery.c.item_id == this_delivery.c.item_id,
-               earlier_delivery.c.version < this_delivery.c.version,
-               earlier.c.state.in_([State.PENDING.value, State.IN_FLIGHT.value, State.RETRYING.value])))
-    due = sa.or_(
-        sa.and_(outbox.c.state.in_([State.PENDING.value, State.RETRYING.value]), outbox.c.next_attempt_at <= now),
-        sa.and_(outbox.c.state == State.IN_FLIGHT.value, outbox.c.lease_until < now),
-    )
+        .where(earlier.c.endpoint_id == outbox.c.endpoint_id, earlier.c.item_id == outbox.c.item_id,
+               earlier.c.version < outbox.c.version,
+               sa.text(OUTBOX_UNFINISHED.replace("state", "earlier.state", 1)))
+        .limit(1).scalar_subquery())
+    due = sa.and_(unfinished, outbox.c.next_attempt_at <= now,
+                  sa.or_(outbox.c.state != State.IN_FLIGHT.value, outbox.c.lease_until < now))
     enabled = sa.exists(sa.select(endpoints.c.id).where(endpoints.c.id == outbox.c.endpoint_id,
-                                                        endpoints.c.enabled.is_(True)))
+                                                        endpoints.c.enabled.is_(True),
+                                                        # held, not dropped, while the hub operator suspends it
+                                                        ~suspended_clause(endpoints.c.organization_id)))
     query = (sa.select(outbox.c.id, outbox.c.endpoint_id, outbox.c.delivery_id, outbox.c.event, outbox.c.message_id,
                        outbox.c.attempts, outbox.c.project_event_id)
-             .where(due, enabled, ~blocked).order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit))
+             .where(due, enabled, first_unfinished_earlier.is_(None))
+             .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=outbox)
     rows = conn.execute(query).all()
     if not rows:
         return []
     conn.execute(outbox.update().where(outbox.c.id.in_([r.id for r in rows])).values(
-        state=State.IN_FLIGHT.value, lease_until=now + LEASE, claimed_by=worker, attempts=outbox.c.attempts + 1))
+        state=State.IN_FLIGHT.value, lease_until=now + lease, claimed_by=worker, attempts=outbox.c.attempts + 1))
     return [Claim(r.id, r.endpoint_id, r.delivery_id, r.event, r.message_id, r.attempts + 1, worker,
                   r.project_event_id) for r in rows]
 
@@ -199,6 +194,8 @@ def record(conn: Connection, claimed: Claim, result: Outcome, now: datetime) -> 
         disable(conn, claimed.endpoint_id, "the endpoint answered 410 Gone", now)
     else:
         delay = next_delay(claimed.attempts)
+        if delay is not None and result.retry_after is not None:  # the partner said when: not before
+            delay = max(delay, min(result.retry_after, MAX_RETRY_AFTER.total_seconds()))
         state = State.DEAD if delay is None else State.RETRYING
         if delay is not None:
             values["next_attempt_at"] = now + timedelta(seconds=delay)
@@ -213,17 +210,37 @@ def record(conn: Connection, claimed: Claim, result: Outcome, now: datetime) -> 
         if not endpoint.enabled:
             state = State.FAILED  # turned off (or gone) while this message was on its way
     check_transition(State.IN_FLIGHT, state)
-    conn.execute(outbox.update().where(outbox.c.id == claimed.outbox_id, outbox.c.claimed_by == claimed.worker)
-                 .values(state=state.value, **values))
+    this = outbox.c.id == claimed.outbox_id
+    done = conn.execute(outbox.update().where(this, outbox.c.claimed_by == claimed.worker)
+                        .values(state=state.value, **values))
+    if state in GAVE_UP and done.rowcount:
+        _mark_gave_up(conn, this, now)
     return state
+
+
+def record_delivered(conn: Connection, delivered: Sequence[tuple[Claim, Outcome]], now: datetime) -> None:
+    """:func:`record` for a batch of 2xx answers, in two statements instead of two per message: the
+    messages become delivered (those still held by their claim), their endpoints stop failing."""
+    if not delivered:
+        return
+    check_transition(State.IN_FLIGHT, State.DELIVERED)
+    assert all(o.status is not None and 200 <= o.status < 300 for _c, o in delivered), "only 2xx answers"
+    conn.execute(outbox.update().where(outbox.c.id == sa.bindparam("message_row"),
+                                       outbox.c.claimed_by == sa.bindparam("holder"))
+                 .values(state=State.DELIVERED.value, last_status=sa.bindparam("answer"), last_error=None,
+                         lease_until=None, claimed_by=None, delivered_at=now),
+                 [{"message_row": c.outbox_id, "holder": c.worker, "answer": o.status} for c, o in delivered])
+    conn.execute(endpoints.update().where(endpoints.c.id.in_({c.endpoint_id for c, _o in delivered}),
+                                          endpoints.c.failing_since.is_not(None)).values(failing_since=None))
 
 
 def disable(conn: Connection, endpoint_id: str, reason: str, now: datetime) -> None:
     """Stop an endpoint: its waiting messages fail (and can be replayed once it works again)."""
     conn.execute(endpoints.update().where(endpoints.c.id == endpoint_id).values(enabled=False, disabled_reason=reason))
-    conn.execute(outbox.update().where(outbox.c.endpoint_id == endpoint_id,
-                                       outbox.c.state.in_([State.PENDING.value, State.RETRYING.value]))
-                 .values(state=State.FAILED.value, last_error=reason))
+    waiting = sa.and_(outbox.c.endpoint_id == endpoint_id,
+                      outbox.c.state.in_([State.PENDING.value, State.RETRYING.value]))
+    _mark_gave_up(conn, waiting, now)
+    conn.execute(outbox.update().where(waiting).values(state=State.FAILED.value, last_error=reason))
 
 
 def replay(conn: Connection, endpoint_id: str, now: datetime, *, message_id: str | None = None,
@@ -235,6 +252,19 @@ def replay(conn: Connection, endpoint_id: str, now: datetime, *, message_id: str
         where.append(outbox.c.message_id == message_id)
     if since is not None:
         where.append(outbox.c.created_at >= since)
+    _mark_gave_up(conn, sa.and_(*where, outbox.c.state != State.DELIVERED.value), now)
     done = conn.execute(outbox.update().where(*where).values(
         state=State.PENDING.value, attempts=0, next_attempt_at=now, last_error=None))
     return done.rowcount
+
+
+GAVE_UP = (State.DEAD, State.FAILED)
+
+
+def _mark_gave_up(conn: Connection, which: sa.ColumnElement[bool], now: datetime) -> None:
+    """The agreement metrics count the deliveries whose message gave up (metrics/rollups.py): mark
+    the items of the messages ``which`` selects whenever they start or stop giving up."""
+    items_of = (sa.select(deliveries.c.item_id).distinct()
+                .join(outbox, outbox.c.delivery_id == deliveries.c.id)
+                .where(which, deliveries.c.agreement_id.is_not(None)))
+    mark_items_changed(conn, conn.execute(items_of).scalars().all(), now)

@@ -20,14 +20,17 @@ CHANNEL = "newsbridge_feed"
 
 
 class FeedSignal:
-    """A thread-safe "something new" broadcast to asyncio waiters."""
+    """A thread-safe "something new" broadcast to asyncio waiters. ``generation`` counts the
+    notifications: a read started at generation ``g`` saw everything notified up to ``g``."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+        self.generation = 0
 
     def notify(self) -> None:
         with self._lock:
+            self.generation += 1
             waiters, self._waiters = self._waiters, []
         for loop, event in waiters:
             try:

@@ -46,5 +46,40 @@ STORIES: list[tuple[str, Item]] = [
     ("irna", _item("urn:irna:demo:wrong-figure", 3, "en", "Caspian shipping volume doubled, ministry says",
                    "Withdrawn: the figure was wrong.", ["medtop:20000344"], version="2", pubstatus="canceled")),
 ]
+# One event told by several partners in several languages (issue 16): IRNA's report in Persian,
+# Kazinform's Kazakh translation of it (credited: "деп хабарлайды ИРНА" — the hub detects that
+# pickup), RIA Novosti's own report in Russian and Silk Way TV's in English. The story worker
+# groups them into one story (the desk's grouped row, /items/{id}/story); IRNA's snowfall report
+# the same day is another event. Published in this order; the worker takes them so.
+CORRIDOR = "urn:irna:demo:corridor"
+CORRIDOR_STORY: list[tuple[str, Item]] = [
+    ("irna", _item(CORRIDOR, 6, "fa", "ایران، قزاقستان و روسیه در تهران سند ترانزیت کریدور شمال–جنوب را امضا کردند",
+                   "تهران – ایرنا – وزیران حمل و نقل ایران، قزاقستان و روسیه امروز در تهران سند توسعه کریدور "
+                   "شمال–جنوب را امضا کردند. بر اساس این سند، حجم ترانزیت کالا از مسیر ریلی شرق دریای خزر تا سال "
+                   "۲۰۳۰ به ۱۵ میلیون تن در سال می‌رسد و تعرفه‌های ترانزیت ۲۰ درصد کاهش می‌یابد.",
+                   ["medtop:20000344", "medtop:20000638"])),
+    ("kazinform", _item("urn:kazinform:demo:corridor", 5, "kk",
+                        "Иран, Қазақстан және Ресей Тегеранда Солтүстік–Оңтүстік дәлізі туралы құжатқа қол қойды",
+                        "ТЕГЕРАН. KAZINFORM – Иран, Қазақстан және Ресейдің көлік министрлері Тегеранда Солтүстік–Оңтүстік "
+                        "дәлізін дамыту туралы құжатқа қол қойды, деп хабарлайды ИРНА. Құжатқа сәйкес Каспийдің шығыс "
+                        "жағалауындағы теміржол арқылы транзит көлемі 2030 жылға қарай жылына 15 миллион тоннаға жетеді, "
+                        "ал транзит тарифтері 20 пайызға төмендейді.",
+                        ["medtop:20000344", "medtop:20000638"])),
+    ("ria", _item("urn:ria:demo:corridor", 4, "ru", "Россия, Иран и Казахстан подписали в Тегеране документ о коридоре Север–Юг",
+                  "ТЕГЕРАН – РИА Новости. Министры транспорта России, Ирана и Казахстана подписали в Тегеране документ "
+                  "о развитии транспортного коридора Север–Юг. Объём транзита по железной дороге вдоль восточного "
+                  "побережья Каспия к 2030 году должен вырасти до 15 миллионов тонн в год, транзитные тарифы снизят "
+                  "на 20 процентов.", ["medtop:20000344", "medtop:20000638"])),
+    ("silk-way-tv", _item("urn:silkway:demo:corridor", 3.5, "en",
+                          "Kazakhstan, Iran and Russia sign North–South corridor deal in Tehran",
+                          "Transport ministers of Kazakhstan, Iran and Russia signed a document in Tehran on developing "
+                          "the North–South corridor. Rail transit along the eastern Caspian coast is to reach 15 million "
+                          "tonnes a year by 2030, and transit tariffs will be cut by 20 percent.",
+                          ["medtop:20000344", "medtop:20000638"])),
+    ("irna", _item("urn:irna:demo:snow", 2, "fa", "بارش برف سنگین راه‌های شمال ایران را بست",
+                   "تهران – ایرنا – بارش برف سنگین در استان‌های گیلان و مازندران ۱۲ جاده را مسدود کرد.",
+                   ["medtop:17000000"])),
+]
+
 # (organization picking up, uri of the item, where it republished it)
 PICKUPS = [("irna", "urn:kazinform:demo:forum", "https://www.irna.ir/news/eurasian-media-forum")]

@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.members import Member
 from newsbridge.accounts.organizations import Organization
-from newsbridge.db.tables import deliveries, item_reads, item_versions, items, organizations, pickups, version_topics
+from newsbridge.db.tables import (COUNTED_PICKUP, deliveries, item_reads, item_versions, items, organizations, pickups,
+                                  version_topics)
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import (InboxCursor, ItemRecord, Received, inbox_count, inbox_page, unread_by_source,
                                       viewer_ids)
@@ -110,7 +111,7 @@ def _read_version(member: Member, item_id: sa.ColumnElement[Any], version: sa.Co
 
 
 def _picked_by(org: Organization) -> sa.Select:
-    return sa.select(pickups.c.item_id).where(pickups.c.organization_id == org.id)
+    return sa.select(pickups.c.item_id).where(pickups.c.organization_id == org.id, COUNTED_PICKUP)  # not dismissed
 
 
 def _day_start(day: date, zone: tzinfo) -> datetime:

@@ -1,4 +1,8 @@
-"""Pickups (republication of a received item) and reads, recorded per member and organization."""
+"""Pickups (republication of a received item) and reads, recorded per member and organization.
+
+A pickup is *declared* (a member recorded it, on the desk or through the API) or *detected* (the
+story worker found a partner's own item republishing one it received: stories/pickups.py); both
+are listed the same way, with their kind, and metrics count them apart."""
 
 from __future__ import annotations
 
@@ -27,6 +31,11 @@ class Pickup:
     url: str | None
     note: str
     at: datetime
+    kind: str = "declared"  # declared | detected
+    score: float | None = None  # detected: the confidence, 0-1
+    method: str | None = None  # detected: same_text | translation
+    evidence_item_id: str | None = None  # detected: our item that republished it
+    status: str = "confirmed"  # detected | confirmed | dismissed (stories/pickups_review.py)
 
 
 def record_pickup(conn: Connection, org: Organization, member: Member | None, item_id: str, url: str | None,
@@ -47,14 +56,16 @@ def record_pickup(conn: Connection, org: Organization, member: Member | None, it
 
 
 def record_detected_pickup(conn: Connection, item_id: str, evidence_item_id: str, at: datetime | None = None,
-                           url: str | None = None) -> str | None:
+                           url: str | None = None, score: float | None = None,
+                           evidence: dict[str, object] | None = None) -> str | None:
     """Record that the hub found a partner's own item (``evidence_item_id``) republishing a
     received one (``item_id``): a *detected* pickup by the evidence item's organization, counted
     apart from declared ones (docs/metrics.md). For the detectors of the stories work.
 
     Only an item the partner (or its holding) received counts; the same pair recorded twice is
     kept once. Returns the pickup's id, or None when it was already recorded. ``at`` defaults to
-    now (the detection); pass the evidence item's publication time to date it."""
+    now (the detection); pass the evidence item's publication time to date it. ``score`` (the
+    confidence, 0-1) and ``evidence`` (``method`` and the signals that fired) are kept with it."""
     found = conn.execute(sa.select(items.c.id, items.c.organization_id, items.c.latest_version)
                          .where(items.c.id.in_([item_id, evidence_item_id]))).all()
     by_id = {row.id: row for row in found}
@@ -76,7 +87,8 @@ def record_detected_pickup(conn: Connection, item_id: str, evidence_item_id: str
     pickup_id, now = new_id(), utcnow()
     conn.execute(pickups.insert().values(id=pickup_id, item_id=item_id, organization_id=picker, member_id=None,
                                          version=by_id[item_id].latest_version, url=url, note="", at=at or now,
-                                         kind="detected", evidence_item_id=evidence_item_id))
+                                         kind="detected", evidence_item_id=evidence_item_id,
+                                         score=score, evidence=evidence))
     mark_items_changed(conn, [item_id], now)
     return pickup_id
 
@@ -85,7 +97,26 @@ def list_pickups(conn: Connection, org: Organization, item_id: str) -> list[Pick
     rows = conn.execute(sa.select(pickups, members.c.name).outerjoin(members, members.c.id == pickups.c.member_id)
                         .where(pickups.c.item_id == item_id, pickups.c.organization_id == org.id)
                         .order_by(pickups.c.at))
-    return [Pickup(r.id, r.item_id, r.version, r.name, r.url, r.note, r.at) for r in rows]
+    return [_pickup(r) for r in rows]
+
+
+def status_of(kind: str, decision: str | None) -> str:
+    """``detected`` until a side decides, then its decision; a declared pickup is ``confirmed``."""
+    return decision or ("detected" if kind == "detected" else "confirmed")
+
+
+def _pickup(row: sa.Row) -> Pickup:
+    return Pickup(row.id, row.item_id, row.version, row.name, row.url, row.note, row.at, row.kind, row.score,
+                  (row.evidence or {}).get("method"), row.evidence_item_id, status_of(row.kind, row.decision))
+
+
+def detected_from(conn: Connection, org: Organization, evidence_item_id: str) -> list[Pickup]:
+    """The detected pickups our own item ``evidence_item_id`` is the evidence of (the recipient's view
+    of the record on its own item), oldest first."""
+    rows = conn.execute(sa.select(pickups, members.c.name).outerjoin(members, members.c.id == pickups.c.member_id)
+                        .where(pickups.c.evidence_item_id == evidence_item_id, pickups.c.organization_id == org.id,
+                               pickups.c.kind == "detected").order_by(pickups.c.at))
+    return [_pickup(r) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -96,6 +127,11 @@ class PartnerPickup:
     organization: str  # the partner's name
     url: str | None
     at: datetime
+    kind: str = "declared"  # declared | detected
+    score: float | None = None  # detected: the confidence, 0-1
+    method: str | None = None  # detected: same_text | translation
+    id: str = ""
+    status: str = "confirmed"  # detected | confirmed | dismissed
 
 
 def pickups_by_partners(conn: Connection, source: Organization, item_ids: list[str]) -> dict[str, list[PartnerPickup]]:
@@ -107,13 +143,16 @@ def pickups_by_partners(conn: Connection, source: Organization, item_ids: list[s
     picker = organizations.alias("picker")
     delivered = sa.exists().where(deliveries.c.item_id == pickups.c.item_id,
                                   deliveries.c.recipient_id.in_([picker.c.id, sa.func.coalesce(picker.c.parent_id, "")]))
-    query = (sa.select(pickups.c.item_id, picker.c.name, pickups.c.url, pickups.c.at)
+    query = (sa.select(pickups.c.item_id, picker.c.name, pickups.c.url, pickups.c.at, pickups.c.kind,
+                       pickups.c.score, pickups.c.evidence, pickups.c.id, pickups.c.decision)
              .join(items, items.c.id == pickups.c.item_id).join(picker, picker.c.id == pickups.c.organization_id)
              .where(items.c.organization_id == source.id, pickups.c.item_id.in_(item_ids), delivered)
              .order_by(pickups.c.at, pickups.c.id))
     found: dict[str, list[PartnerPickup]] = {}
     for row in conn.execute(query):
-        found.setdefault(row.item_id, []).append(PartnerPickup(row.item_id, row.name, row.url, row.at))
+        found.setdefault(row.item_id, []).append(PartnerPickup(row.item_id, row.name, row.url, row.at, row.kind,
+                                                               row.score, (row.evidence or {}).get("method"),
+                                                               row.id, status_of(row.kind, row.decision)))
     return found
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from newsbridge.accounts import audit
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import agreement_events, agreement_parties, agreements, organizations
 from newsbridge.errors import Forbidden, InvalidInput, NotFound, RevisionChanged
@@ -255,6 +256,8 @@ def _record(conn: Connection, agreement_id: str, action: str, actor_org: Organiz
     conn.execute(agreement_events.insert().values(
         agreement_id=agreement_id, action=action, organization_id=actor_org.id, actor=actor,
         from_status=from_status, to_status=to_status, details=details, at=utcnow()))
+    audit.record(conn, f"agreement.{action}", organization_id=actor_org.id, actor=actor, target=agreement_id,
+                 detail={"from": from_status, "to": to_status})
 
 
 def create_agreement(conn: Connection, actor_org: Organization, actor: str, data: Any) -> Agreement:

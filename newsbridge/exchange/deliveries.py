@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
+from newsbridge.accounts.suspension import refuse_if_suspended, suspended_ids
 from newsbridge.db.rollup_tables import mark_items_changed
 from newsbridge.db.tables import agreement_parties, agreements, deliveries, organizations
 from newsbridge.exchange.agreements import visible_agreement_ids
@@ -31,7 +32,11 @@ def load_rules(conn: Connection, source: Organization, today: date) -> RoutingTa
 
     Someone else's draft naming the source is left out: it routes nothing anyway, and the
     source's routing report must not show it (drafts are their creator's own until proposed).
+    A suspended source is refused (403 ``organization_suspended``); suspended parties are left out
+    as recipients while they are suspended.
     """
+    refuse_if_suspended(conn, source)  # a suspended organization publishes nothing (accounts/suspension.py)
+    stopped = suspended_ids(conn)  # and receives nothing new while suspended
     sides = [source.id] + ([source.parent_id] if source.parent_id else [])
     ids = visible_agreement_ids(sides)
     rows = conn.execute(sa.select(agreements).where(agreements.c.id.in_(ids))).all()
@@ -39,7 +44,8 @@ def load_rules(conn: Connection, source: Organization, today: date) -> RoutingTa
     for agreement_id, org_id in conn.execute(sa.select(agreement_parties.c.agreement_id,
                                                        agreement_parties.c.organization_id)
                                              .where(agreement_parties.c.agreement_id.in_(ids))):
-        parties.setdefault(agreement_id, []).append(org_id)
+        if org_id in (source.id, source.parent_id) or org_id not in stopped:
+            parties.setdefault(agreement_id, []).append(org_id)
     return RoutingTable.build(
         AgreementRules(r.id, r.title, effective_status(Status(r.status), r.valid_until, today), r.valid_from,
                        r.valid_until, tuple(sorted(parties.get(r.id, ()))), tuple(Terms.from_json(t) for t in r.terms))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsbridge.formats import feeds, newsml_g2, ninjs, ninjs1, nitf, plaintext
+from newsbridge.formats import feeds, newsml1, newsml_g2, ninjs, ninjs1, nitf, plaintext
 from newsbridge.formats.errors import FormatError
 from newsbridge.formats.item import IngestWarning, Item
 
@@ -117,7 +117,7 @@ def _parse(data: bytes, zone: str | None, strict: bool) -> list[Item]:
     if name == nitf.FORMAT_NAME:
         return nitf.parse_nitf(data, zone)
     if name == nitf.NEWSML1_FORMAT_NAME:
-        return nitf.parse_newsml1(data, zone)
+        return newsml1.parse_newsml1(data, zone)
     if name in (feeds.FORMAT_RSS, feeds.FORMAT_ATOM, feeds.FORMAT_JSONFEED):
         return feeds.parse_feed(data)
     doc = ninjs.decode_json(data)

@@ -111,6 +111,10 @@ def _content_set(root: etree._Element, item: Item, profile: str) -> None:
         remote = _sub(content_set, "remoteContent", href=rendition.get("href"), contenttype=contenttype,
                       width=rendition.get("width"), height=rendition.get("height"), size=rendition.get("sizeInBytes"),
                       duration=rendition.get("duration"),  # seconds, the schema's default unit
+                      videoframerate=rendition.get("frameRate"),
+                      # a QCode there (vcdc:c015); the hub's own media say h264, which only ninjs can carry
+                      videocodec=codec if isinstance(codec := rendition.get("videoCodec"), str) and ":" in codec
+                      else None,
                       rendition=f"rnd:{name}" if name and ":" not in name else name)
         if isinstance(rendition.get("sha256"), str):  # the hub's media: its SHA-256, as the reader can check it
             _sub(remote, "hash", rendition["sha256"], hashtypeuri=SHA256_URI)

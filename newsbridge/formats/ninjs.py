@@ -215,10 +215,13 @@ def _time(doc: dict[str, Any], key: str, spelled: str, times: TimeReader, *,
     return times.read(raw, f"$.{spelled}", allow_day=allow_date)
 
 
+_MAIN_ROLES = (None, "main", "text", "richtext")
+
+
 def _pick(entries: list[dict[str, Any]], types: tuple[str, ...] | None) -> dict[str, Any] | None:
     candidates = [e for e in entries if types is None or e.get("contentType", "text/plain") in types]
     for entry in candidates:
-        if entry.get("role") in (None, "main", "text", "richtext"):
+        if entry.get("role") in _MAIN_ROLES:
             return entry
     return candidates[0] if candidates else None
 
@@ -252,7 +255,9 @@ def item_from_ninjs(doc: dict[str, Any], zone: str | None = None, warnings: list
         [d for d in descriptions if not str(d.get("contentType", "")).lower().split(";")[0].strip().endswith(
             ("html", "html+xml"))], None)
     rest = {"headlines": [h for h in headlines if h is not headline],
-            "bodies": [b for b in bodies if b is not text and b is not html],
+            # a body taken as the main text for want of one keeps its own role too (a video's shot list
+            # or script stays one: readers that know the role find it, the others read the main text)
+            "bodies": [b for b in bodies if not ((b is text or b is html) and b.get("role") in _MAIN_ROLES)],
             "descriptions": [d for d in descriptions if d is not description]}
     extra.update({k: v for k, v in rest.items() if v})
     firstcreated = _time(doc, "firstCreated", spelled("firstCreated"), times, allow_date=True)

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsbridge.formats.item import IngestWarning
 
-_DAY = re.compile(r"\d{4}-?\d{2}-?\d{2}")
+_DAY = re.compile(r"[0-9]{4}-?[0-9]{2}-?[0-9]{2}")  # ASCII digits: date.fromisoformat reads no others
 _ZONE_WORDS = re.compile(r"\s*(?:UTC|GMT)\s*$")  # "2018-01-03 20:13:08 GMT" names the zone in words
 
 
+@lru_cache(maxsize=64)  # every reader asks once per document, for the same few zones
 def zone_named(name: str | None) -> tuple[tzinfo, str]:
     """(the zone, its name) for an IANA name; unknown or missing names mean UTC."""
     try:
@@ -49,14 +51,18 @@ class TimeReader:
         if not text:
             self.warnings.append(IngestWarning("time_empty", field, "the time is empty; read as not given"))
             return None
-        if _DAY.fullmatch(text):
-            day = date.fromisoformat(text if "-" in text else f"{text[:4]}-{text[4:6]}-{text[6:]}")
-            if allow_day:
-                return day
-            self.warnings.append(IngestWarning(
-                "time_day_only", field, f"{text!r} is a day without a time; read as its start in {self.zone_name}"))
-            return datetime(day.year, day.month, day.day, tzinfo=self.zone)
-        words = _ZONE_WORDS.search(text)
+        if len(text) <= 10 and _DAY.fullmatch(text):  # the length first: most times are moments
+            try:
+                day = date.fromisoformat(text if "-" in text else f"{text[:4]}-{text[4:6]}-{text[6:]}")
+            except ValueError:  # 2019-13-45
+                day = None
+            if day is not None:
+                if allow_day:
+                    return day
+                self.warnings.append(IngestWarning(
+                    "time_day_only", field, f"{text!r} is a day without a time; read as its start in {self.zone_name}"))
+                return datetime(day.year, day.month, day.day, tzinfo=self.zone)
+        words = _ZONE_WORDS.search(text) if text.endswith(("UTC", "GMT")) else None  # a search tries every position
         try:
             value = datetime.fromisoformat(text[:words.start()] + "+00:00" if words else text)
         except ValueError:

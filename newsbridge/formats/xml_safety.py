@@ -161,12 +161,14 @@ def parse_xml(data: bytes, *, format: str, max_bytes: int = DEFAULT_MAX_BYTES) -
     if len(data) > max_bytes:
         raise _refuse(f"the document is {len(data):,} bytes, larger than the limit of {max_bytes:,} bytes; "
                       "split it or send the media as separate files", format, field="file")
-    if not _NOT_BLANK.search(utf8_view(data)):
-        raise _refuse("the document is empty; expected an XML document", format, field="file")
-    check_doctype(data, format=format)
+    view = utf8_view(data)
+    if b"<!DOCTYPE" in view:  # check_doctype's own first test, without a second view of the bytes
+        check_doctype(data, format=format)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
+        if not _NOT_BLANK.search(view):  # only a failed parse can be an empty document
+            raise _refuse("the document is empty; expected an XML document", format, field="file") from None
         line, column = exc.position
         reason = _POSITION_SUFFIX.sub("", exc.msg)  # libxml2 repeats the position at the end
         raise _refuse(f"not well-formed XML at line {line}, column {column}: {reason}", format,

@@ -46,10 +46,21 @@ def detector(languages: tuple[str, ...], accuracy: str = "high") -> LanguageDete
     return builder.build()
 
 
+def _has_letters(sample: str) -> bool:
+    """At least :data:`MIN_LETTERS` letters in ``sample`` (stops counting there: text starts with letters)."""
+    found = 0
+    for ch in sample:
+        if ch.isalpha():
+            found += 1
+            if found >= MIN_LETTERS:
+                return True
+    return False
+
+
 def detect_language(text: str, languages: tuple[str, ...], accuracy: str = "high") -> Detection:
     """The most likely language of ``text`` among ``languages``, with lingua's confidence (0..1)."""
     sample = text[:SAMPLE_CHARS]
-    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
+    if not _has_letters(sample):
         return Detection(None, None)
     values = detector(languages, accuracy).compute_language_confidence_values(sample)
     if not values or values[0].value <= 0:

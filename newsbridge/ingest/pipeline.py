@@ -38,6 +38,7 @@ from newsbridge.telemetry import ITEMS_INGESTED, ITEMS_REJECTED, ITEMS_UNCHANGED
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
+JOINT_URI = "urn:newsbridge:project:"  # projects/publication.py names joint items so
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,15 @@ class Ingestor:
         return prepare_item(assign_uri(org, item), languages=self.settings.languages,
                             accuracy=self.settings.language_accuracy)
 
+    def _prepare_own(self, org: Organization, item: Item) -> Prepared:
+        """:meth:`prepare` for what an organization sends: a joint project's items (their uris are the
+        hub's) change only through the project, approved by every co-producer, never by one of them."""
+        if item.uri and item.uri.startswith(JOINT_URI):
+            raise InvalidInput("this uri is a joint project's item: correct it in its project, where every "
+                               "co-producer approves the change (POST /api/v1/projects/{id}/deliverables/{did}:publish)",
+                               field="uri")
+        return self.prepare(org, item)
+
     @staticmethod
     def _store_and_route(conn: Connection, org: Organization, prepared: Prepared,
                          table: RoutingTable | None = None) -> Stored:
@@ -124,7 +134,7 @@ class Ingestor:
     def ingest_item(self, org: Organization, item: Item, fmt: str = "ninjs") -> Stored:
         """Store one item in its own transaction; raises the hub's error when it is refused."""
         try:
-            prepared = self.prepare(org, item)
+            prepared = self._prepare_own(org, item)
             with writing(self.engine) as conn:
                 stored = self._store_and_route(conn, org, prepared)
         except NewsbridgeError as exc:
@@ -165,7 +175,7 @@ class Ingestor:
         try:
             fmt, items = parse(data, zone=org.timezone, strict=strict)
             items = [with_subjects(item, subjects) for item in items]
-            prepared = [self.prepare(org, item) for item in items]
+            prepared = [self._prepare_own(org, item) for item in items]
         except NewsbridgeError as exc:
             ITEMS_REJECTED.labels(exc.code).inc()
             raise
@@ -228,7 +238,7 @@ class Ingestor:
         outcomes: list[Outcome | None] = [None] * len(batch)
         for index, item in enumerate(batch):
             try:
-                ready.append((index, self.prepare(org, item)))
+                ready.append((index, self._prepare_own(org, item)))
             except NewsbridgeError as exc:
                 outcomes[index] = self._refused(item.uri, exc)
         with writing(self.engine) as conn:

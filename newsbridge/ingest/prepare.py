@@ -13,16 +13,14 @@ taken so a resent identical item can be recognized.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import replace
 from typing import Any
 
 from newsbridge.errors import HtmlTooComplex, InvalidInput
 from newsbridge.formats.item import ITEM_TYPES, PUBSTATUSES, Item
 from newsbridge.formats.markup import MarkupTooComplex, clean_html_fields
-from newsbridge.formats.ninjs import to_ninjs3
 from newsbridge.ingest.language import detect_language
+from newsbridge.items.hashing import content_hash, hash_document, unversioned_document
 from newsbridge.items.store import Prepared
 from newsbridge.vocab.tagging import machine_subjects
 from newsbridge.ingest.text import clean_line, clean_text, html_to_text, normalize_persian, sanitize_html, text_to_html
@@ -32,10 +30,19 @@ MAX_LANGUAGE_TAG = 35  # BCP 47 tags are short; the column holds 35
 TAG_CHARS = 600  # the topic tagger reads the headline and the start of the text
 
 
-def _decide_language(item: Item, languages: tuple[str, ...], accuracy: str) -> tuple[str | None, str, float | None]:
+__all__ = ["content_hash", "prepare_item", "sanitize_all_html"]
+
+
+def _decide_language(item: Item, body_html: str | None, languages: tuple[str, ...], accuracy: str,
+                     derived: dict[str, str]) -> tuple[str | None, str, float | None]:
+    """(language, how it was found, confidence) of ``item`` with its sanitized ``body_html``;
+    ``derived`` keeps the text read from the HTML body when it had to be read, so preparing does
+    not read it twice."""
     if item.language and item.language.strip():
         return item.language.strip(), "declared", None
-    body = item.body_text or (html_to_text(item.body_html) if item.body_html else "")
+    body = item.body_text or ""
+    if not body and body_html:
+        body = derived[body_html] = html_to_text(body_html)
     sample = "\n".join(part for part in (item.headline, item.description, body) if part)
     detection = detect_language(sample, languages, accuracy)
     normalized = normalize_persian(sample)
@@ -64,22 +71,19 @@ def _sanitize(markup: str, field: str) -> str:
         raise HtmlTooComplex(exc.message, field=field) from None
 
 
+def _sanitized(item: Item) -> tuple[str | None, dict[str, Any], list[dict[str, Any]]]:
+    """(body_html, extra, associations) of ``item``, every HTML in them sanitized."""
+    return (_sanitize(item.body_html, "body_html") if item.body_html else item.body_html,
+            clean_html_fields(item.extra, _sanitize, "extra"),
+            clean_html_fields(item.associations, _sanitize, "associations"))
+
+
 def sanitize_all_html(item: Item) -> Item:
     """``item`` with every HTML field sanitized: the HTML body, and every ``value`` whose
     ``contentType`` is HTML in ``extra`` (other bodies, descriptions, headlines) and associations.
     Raises :class:`HtmlTooComplex` naming the field when markup is too complex to sanitize."""
-    return replace(
-        item,
-        body_html=_sanitize(item.body_html, "body_html") if item.body_html else item.body_html,
-        extra=clean_html_fields(item.extra, _sanitize, "extra"),
-        associations=clean_html_fields(item.associations, _sanitize, "associations"),
-    )
-
-
-def content_hash(item: Item) -> str:
-    """Hash of everything but the version: equal content gives equal hashes."""
-    doc = to_ninjs3(replace(item, version=None))
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    body_html, extra, associations = _sanitized(item)
+    return replace(item, body_html=body_html, extra=extra, associations=associations)
 
 
 def prepare_item(item: Item, *, languages: tuple[str, ...], accuracy: str = "high") -> Prepared:
@@ -95,13 +99,14 @@ def prepare_item(item: Item, *, languages: tuple[str, ...], accuracy: str = "hig
     if item.language and len(item.language.strip()) > MAX_LANGUAGE_TAG:
         raise InvalidInput(f"language {item.language[:40]!r}... is not a language tag like en, kk or fa-IR",
                            field="language")
-    item = sanitize_all_html(item)
-    language, source, confidence = _decide_language(item, languages, accuracy)
+    sanitized_html, extra, associations = _sanitized(item)  # first: nothing below reads raw markup
+    derived: dict[str, str] = {}
+    language, source, confidence = _decide_language(item, sanitized_html, languages, accuracy, derived)
     persian = (language or "").lower().startswith("fa")
-    body_html = (normalize_persian(item.body_html) if persian and item.body_html else item.body_html) or None
+    body_html = (normalize_persian(sanitized_html) if persian and sanitized_html else sanitized_html) or None
     body_text = _opt(item.body_text, clean_text, persian)
     if body_text is None and body_html:
-        body_text = html_to_text(body_html) or None
+        body_text = (derived[body_html] if body_html in derived else html_to_text(body_html)) or None
     if body_html is None and body_text:
         body_html = text_to_html(body_text)
     headline = _opt(item.headline, clean_line, persian)
@@ -118,5 +123,8 @@ def prepare_item(item: Item, *, languages: tuple[str, ...], accuracy: str = "hig
         located=_opt(item.located, clean_line, persian),
         body_text=body_text,
         body_html=body_html or None,
+        extra=extra,
+        associations=associations,
     )
-    return Prepared(cleaned, source, confidence, content_hash(cleaned))
+    content = unversioned_document(cleaned)  # hashed, and stored with the hub's version (items/hashing.py)
+    return Prepared(cleaned, source, confidence, hash_document(content), content)

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
+from newsbridge.db.project_tables import projects
 from newsbridge.db.tables import agreements, deliveries, item_versions, items, organizations
 from newsbridge.errors import NotFound
 from newsbridge.ids import utcnow
@@ -79,14 +80,18 @@ class ItemRecord:
 
 @dataclass(frozen=True)
 class Received:
-    """How an item reached a recipient: the delivery of the version the recipient sees."""
+    """How an item reached a recipient: the delivery of the version the recipient sees. A joint
+    project's item reaches its co-producers under the project's agreement, or (a project made without
+    one) under none: ``agreement_id`` is None and ``project_id`` says why it came."""
 
-    agreement_id: str
-    agreement_title: str
+    agreement_id: str | None
+    agreement_title: str | None
     reason: str
     credit_line: str
     usage_terms: str
     available_from: datetime
+    project_id: str | None = None
+    project_title: str | None = None
 
 
 _SOURCE = (organizations.c.slug, organizations.c.name, organizations.c.credit_name)
@@ -190,14 +195,23 @@ def count_own_items(conn: Connection, viewer: Organization, among: sa.Select | N
 
 
 _RECEIVED = (deliveries.c.agreement_id, agreements.c.title.label("agreement_title"), deliveries.c.reason,
-             deliveries.c.credit_line, deliveries.c.usage_terms, deliveries.c.available_from)
+             deliveries.c.credit_line, deliveries.c.usage_terms, deliveries.c.available_from,
+             deliveries.c.project_id, projects.c.title.label("project_title"))
+_TERMS = len(_RECEIVED)
+
+
+def _terms_joins(query: sa.Select) -> sa.Select:
+    """``query`` (which has deliveries) joined to the agreement and joint project of each delivery: outer
+    joins, a co-producer's delivery may have no agreement (projects/publication.py)."""
+    return (query.outerjoin(agreements, agreements.c.id == deliveries.c.agreement_id)
+            .outerjoin(projects, projects.c.id == deliveries.c.project_id))
 
 
 def _received_query(viewer: Organization, now: datetime) -> sa.Select:
     """What the viewer received: each item with the delivery of the newest version it may see."""
     newest = (sa.select(deliveries.c.item_id, sa.func.max(deliveries.c.version).label("version"))
               .where(_available(viewer, now)).group_by(deliveries.c.item_id).subquery())
-    return (
+    return _terms_joins(
         sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
                   *_SOURCE, *_VERSION, *_RECEIVED)
         .join(newest, newest.c.item_id == items.c.id)
@@ -205,23 +219,21 @@ def _received_query(viewer: Organization, now: datetime) -> sa.Select:
                                      item_versions.c.version == newest.c.version))
         .join(deliveries, sa.and_(deliveries.c.item_id == items.c.id, deliveries.c.version == newest.c.version,
                                   deliveries.c.recipient_id.in_(viewer_ids(viewer))))
-        .join(organizations, organizations.c.id == items.c.organization_id)
-        .join(agreements, agreements.c.id == deliveries.c.agreement_id)
-    )
+        .join(organizations, organizations.c.id == items.c.organization_id))
 
 
 def _received(row: sa.Row) -> Received:
-    """The delivery terms of a row that ends with the six columns of _RECEIVED."""
-    return Received(*row[-6:])
+    """The delivery terms of a row that ends with the columns of _RECEIVED."""
+    return Received(*row[-_TERMS:])
 
 
 def _delivery_joins(query: sa.Select, agreement: bool = True) -> sa.Select:
-    """``query`` (which has deliveries) joined to each delivery's item, version, source and agreement."""
+    """``query`` (which has deliveries) joined to each delivery's item, version, source, agreement and project."""
     query = (query.join(items, items.c.id == deliveries.c.item_id)
              .join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
                                           item_versions.c.version == deliveries.c.version))
              .join(organizations, organizations.c.id == items.c.organization_id))
-    return query.join(agreements, agreements.c.id == deliveries.c.agreement_id) if agreement else query
+    return _terms_joins(query) if agreement else query
 
 
 def _among(viewer: Organization, now: datetime, among: sa.Select) -> sa.ColumnElement[bool]:
@@ -313,7 +325,7 @@ def _inbox_rows(conn: Connection, viewer: Organization, *, since: datetime | Non
     for row in conn.execute(query):
         if row.id not in seen:
             seen.add(row.id)
-            found.append((_record(row), Received(*row[-8:-2]), (row.page_arrives_at, row.page_id)))
+            found.append((_record(row), Received(*row[-_TERMS - 2:-2]), (row.page_arrives_at, row.page_id)))
     return found
 
 

@@ -56,9 +56,15 @@ def hub_fields(record: ItemRecord, version: ItemVersion, how: Received | None = 
 
 
 def received_json(how: Received) -> dict[str, Any]:
-    return {"agreement": {"id": how.agreement_id, "title": how.agreement_title}, "reason": how.reason,
-            "creditLine": how.credit_line, "usageTerms": how.usage_terms,
-            "availableFrom": how.available_from.isoformat()}
+    """The terms a recipient got the version under; a joint project's item also names the project, and
+    reaches a co-producer of a project made without an agreement under none (``agreement`` null)."""
+    found: dict[str, Any] = {
+        "agreement": {"id": how.agreement_id, "title": how.agreement_title} if how.agreement_id else None,
+        "reason": how.reason, "creditLine": how.credit_line, "usageTerms": how.usage_terms,
+        "availableFrom": how.available_from.isoformat()}
+    if how.project_id:
+        found["project"] = {"id": how.project_id, "title": how.project_title}
+    return found
 
 
 def as_moments(doc: dict[str, Any]) -> dict[str, Any]:

@@ -1,75 +1,69 @@
 """Full-text search over item versions, with one query language on both databases.
 
-The index covers each version's headline and plain text and is kept at store time by the
-database itself (migration 0007):
+The index covers the *stems* of each version's headline and text (``item_versions.search_stems``,
+written by the store with search/stemming.py: Snowball for English and Russian, light Kazakh and
+Persian stemmers), so "Казахстана" finds "Казахстан" and "کتاب‌ها" finds "کتاب". The databases
+index that column (migration 0026, replacing 0007's index over the plain words):
 
 * SQLite: the FTS5 table ``item_versions_search`` (external content: ``item_versions``),
-  ``unicode61`` tokenizer, case and Latin accents ignored, filled by triggers;
-* PostgreSQL: a GIN index on ``to_tsvector('simple', headline || ' ' || body_text)``.
+  ``unicode61`` tokenizer (Latin accents ignored), kept by triggers;
+* PostgreSQL: a GIN index on ``to_tsvector('simple', search_stems)``.
 
-A query is a list of words; a version matches when it holds every word, each as the start of a
-word ("Казахстан" finds "Казахстана", "coop" finds "cooperation"). A zero-width non-joiner
-separates words on both sides (Persian compounds), and Arabic and Persian forms of ye and kaf
-find each other.
+A query (search/query.py) is words and quoted phrases. A version matches when it holds every
+word, each as a stored stem starting with one of the word's stems, and every phrase, its stems
+next to each other in order.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 import sqlalchemy as sa
 
 from newsbridge.db.tables import item_versions
+from newsbridge.search.query import Query, parse
 
-MAX_WORDS = 16
-MAX_WORD = 64
-ZWNJ = "\u200c"
-_WORD = re.compile(r"[^\W_]+")
-_TO_PERSIAN = str.maketrans({"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"})
-_TO_ARABIC = str.maketrans({"\u06cc": "\u064a", "\u06a9": "\u0643"})
-
-# The indexed expression, written exactly as the PostgreSQL index (migration 0007) declares it,
+# The indexed expression, written exactly as the PostgreSQL index (migration 0026) declares it,
 # so that the planner uses the index.
-PG_DOCUMENT = ("to_tsvector('simple'::regconfig, replace(COALESCE(item_versions.headline, '') || ' ' || "
-               f"COALESCE(item_versions.body_text, ''), '{ZWNJ}', ' '))")
+PG_DOCUMENT = "to_tsvector('simple'::regconfig, COALESCE(item_versions.search_stems, ''))"
 SQLITE_TABLE = "item_versions_search"
 
 
-def words(query: str) -> list[list[str]]:
-    """The words of a query, each with its spellings (Arabic and Persian letter forms)."""
-    text = unicodedata.normalize("NFC", query).casefold()
-    found: list[list[str]] = []
-    for word in _WORD.findall(text)[:MAX_WORDS]:
-        word = word[:MAX_WORD]
-        forms = list(dict.fromkeys([word, word.translate(_TO_PERSIAN), word.translate(_TO_ARABIC)]))
-        if forms not in found:
-            found.append(forms)
-    return found
+def _sqlite_form(form: str) -> str:
+    # A Persian compound's stems ("راه آهن") are a phrase of their own; the last part a prefix.
+    return " + ".join(f'"{part}"' for part in form.split()) + "*"
 
 
-def _sqlite_expression(query: list[list[str]]) -> str:
-    return " AND ".join("(" + " OR ".join(f'"{form}"*' for form in forms) + ")" for forms in query)
+def _sqlite_expression(query: Query) -> str:
+    groups = ["(" + " OR ".join(_sqlite_form(form) for form in forms) + ")" for forms in query.terms]
+    groups += [" + ".join(f'"{stem}"*' for stem in phrase) for phrase in query.phrases]
+    return " AND ".join(groups)
 
 
-def _pg_expression(query: list[list[str]]) -> str:
-    return " & ".join("(" + " | ".join(f"'{form}':*" for form in forms) + ")" for forms in query)
+def _pg_form(form: str) -> str:
+    return " <-> ".join(f"'{part}':*" for part in form.split())
 
 
-def _pg_match(found: list[list[str]]) -> sa.ColumnElement[bool]:
+def _pg_expression(query: Query) -> str:
+    groups = ["(" + " | ".join(_pg_form(form) for form in forms) + ")" for forms in query.terms]
+    groups += ["(" + " <-> ".join(f"'{stem}':*" for stem in phrase) + ")" for phrase in query.phrases]
+    return " & ".join(groups)
+
+
+def _pg_match(query: Query) -> sa.ColumnElement[bool]:
     document: Any = sa.literal_column(PG_DOCUMENT)
-    return document.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), _pg_expression(found)))
+    return document.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), _pg_expression(query)))
 
 
-def matching_versions(dialect: str, query: str) -> sa.Select | None:
-    """The (item id, version) of every version that holds every word of ``query``, from the index
-    alone; None when the query has no words. Readers intersect it with what a viewer received."""
-    found = words(query)
-    if not found:
+def matching_versions(dialect: str, text: str | Query) -> sa.Select | None:
+    """The (item id, version) of every version that holds every word and phrase of ``text`` (a
+    query as typed, or parsed), from the index alone; None when the query has no words. Readers
+    intersect it with what a viewer received."""
+    query = text if isinstance(text, Query) else parse(text)
+    if not query:
         return None
     if dialect == "postgresql":
-        return sa.select(item_versions.c.item_id, item_versions.c.version).where(_pg_match(found))
+        return sa.select(item_versions.c.item_id, item_versions.c.version).where(_pg_match(query))
     hits = sa.select(sa.literal_column("rowid")).select_from(sa.table(SQLITE_TABLE)).where(
-        sa.literal_column(SQLITE_TABLE).op("MATCH")(_sqlite_expression(found)))
+        sa.literal_column(SQLITE_TABLE).op("MATCH")(_sqlite_expression(query)))
     return sa.select(item_versions.c.item_id, item_versions.c.version).where(item_versions.c.id.in_(hits))

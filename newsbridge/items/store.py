@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Any
 
@@ -26,7 +26,8 @@ from newsbridge.db.tables import item_versions, items, version_topics
 from newsbridge.errors import VersionConflict
 from newsbridge.ids import new_id, utcnow
 from newsbridge.formats.item import Item
-from newsbridge.formats.ninjs import to_ninjs3
+from newsbridge.items.hashing import same_content, unversioned_document, versioned_document
+from newsbridge.search.stemming import index_text
 from newsbridge.vocab.mediatopics import item_topics
 
 
@@ -41,10 +42,16 @@ class Prepared:
     language_source: str  # declared | detected | unknown
     language_confidence: float | None
     content_hash: str
+    # the item's ninjs 3.x document without version, when the hash was taken from it (items/hashing.py)
+    unversioned: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def content(self) -> dict[str, Any]:
+        """The unversioned ninjs 3.x document the content hash covers."""
+        return self.unversioned if self.unversioned is not None else unversioned_document(self.item)
 
     def document(self, version: int) -> dict[str, Any]:
         """The stored ninjs 3.x document for this content under hub version ``version``."""
-        return to_ninjs3(replace(self.item, version=str(version)))
+        return versioned_document(self.content(), str(version))
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ def _version_row(item_id: str, version: int, prepared: Prepared, now: datetime) 
         "versioncreated": item.versioncreated or now, "embargoed": item.embargoed,
         "document": prepared.document(version), "received_at": now,
         "ingest_warnings": [w.as_dict() for w in item.warnings] or None,
+        "search_stems": index_text(item.language, item.headline, item.body_text),
     }
 
 
@@ -132,11 +140,11 @@ def store_version(conn: Connection, organization_id: str, prepared: Prepared) ->
     item_id, latest = _claim_item(conn, organization_id, item.uri or "", now)
     asked = int(item.version) if item.version is not None else None
     if latest is not None:
-        same = conn.execute(sa.select(item_versions.c.version).where(
-            item_versions.c.item_id == item_id, item_versions.c.content_hash == prepared.content_hash,
-            *([item_versions.c.version == asked] if asked is not None else [item_versions.c.version == latest]),
+        same = conn.execute(sa.select(item_versions.c.version, item_versions.c.content_hash).where(
+            item_versions.c.item_id == item_id, item_versions.c.version == (asked if asked is not None else latest),
         )).first()
-        if same is not None:
+        # versions stored before the current hash format hold the older one: same_content knows both
+        if same is not None and same_content(same.content_hash, prepared.content_hash, prepared.content()):
             return Stored(item_id, same.version, created=False)
         if asked is not None and asked <= latest:
             raise VersionConflict(

@@ -34,7 +34,7 @@ from PIL import Image, ImageOps
 from newsbridge.errors import MediaTooLarge, MediaUnreadable
 from newsbridge.media import ffmpeg
 from newsbridge.media.metadata import PhotoMetadata, read_photo_metadata, strip_gps, write_photo_metadata
-from newsbridge.media.probe import MAX_PIXELS, Probe
+from newsbridge.media.probe import MAX_PIXELS, Probe, frame_rate
 
 BOX = "scale=w='if(gte(iw,ih),min({long},iw),min({short},iw))':h='if(gte(iw,ih),min({short},ih),min({long},ih))'" \
       ":force_original_aspect_ratio=decrease:force_divisible_by=2"
@@ -192,6 +192,7 @@ def _av_facts(path: Path) -> dict[str, Any]:
     return {"width": video.get("width") if video else None, "height": video.get("height") if video else None,
             "duration": round(duration, 3) if duration else None,
             "video_codec": video.get("codec_name") if video else None,
+            "frame_rate": frame_rate(video.get("avg_frame_rate") or video.get("r_frame_rate")) if video else None,
             "audio_codec": audio.get("codec_name") if audio else None,
             "audio_channels": audio.get("channels") if audio else None}
 

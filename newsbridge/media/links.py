@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import math
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from newsbridge.accounts.organizations import Organization, get_organization_by_id
 from newsbridge.config import Settings, base_url
 from newsbridge.db.engine import reading, writing
-from newsbridge.db.tables import hub_secrets, items
+from newsbridge.db.tables import hub_secrets, item_media, items
 from newsbridge.errors import InvalidInput, LinkExpired, LinkInvalid, NotFound
 from newsbridge.ids import utcnow
 from newsbridge.exchange.media_rules import Offer, offer_for
@@ -147,7 +147,8 @@ def rendition_json(rendition: Rendition, href: str, hashes: bool = False) -> dic
     ``hashes`` adds ``sha256`` for writers that have a place for it, NewsML-G2's ``hash``)."""
     out: dict[str, Any] = {"name": rendition.name, "href": href, "contentType": rendition.content_type,
                            "sizeInBytes": rendition.size}
-    for key, value in (("width", rendition.width), ("height", rendition.height), ("duration", rendition.duration)):
+    for key, value in (("width", rendition.width), ("height", rendition.height), ("duration", rendition.duration),
+                       ("frameRate", rendition.frame_rate), ("videoCodec", rendition.video_codec)):
         if value is not None:
             out[key] = value
     if hashes:
@@ -179,10 +180,13 @@ def offered(rendition: Rendition, media: Media, offer: Offer, names: Iterable[st
 
 
 def expand_media(doc: dict[str, Any], owner_id: str, known: dict[str, list[Rendition]], owners: dict[str, Media],
-                 sign: Signer, offer: Offer = Offer.everything(), hashes: bool = False) -> dict[str, Any]:
+                 sign: Signer, offer: Offer = Offer.everything(), hashes: bool = False,
+                 lent: Mapping[str, Offer] | None = None) -> dict[str, Any]:
     """``doc`` with each hub media rendition replaced by that media's renditions ``offer`` allows,
     signed. Media that is not the item source's own is dropped (a document cannot lend itself
-    another's media)."""
+    another's media), unless its owner lent it to the item: ``lent`` maps such media to what the
+    reader is offered of it under its owner's terms (a joint project's item, :func:`lent_media`)."""
+    lent = lent or {}
 
     def expanded(entries: list[Any]) -> list[Any]:
         out: list[Any] = []
@@ -194,13 +198,14 @@ def expand_media(doc: dict[str, Any], owner_id: str, known: dict[str, list[Rendi
                 continue
             media_id = href.removeprefix(MEDIA_URN)
             media = owners.get(media_id)
-            if media_id in done or media is None or media.organization_id != owner_id:
+            if media_id in done or media is None or (media.organization_id != owner_id and media_id not in lent):
                 continue
             done.add(media_id)
             renditions = known.get(media_id, [])
             names = {r.name for r in renditions}
+            terms = offer if media.organization_id == owner_id else lent[media_id]
             out.extend(rendition_json(r, sign.href(r.id), hashes) for r in renditions
-                       if offered(r, media, offer, names))
+                       if offered(r, media, terms, names))
         return out
 
     result = dict(doc)
@@ -216,6 +221,18 @@ def expand_media(doc: dict[str, Any], owner_id: str, known: dict[str, list[Rendi
 
 
 NOT_ASKED = "?"  # the agreement a record reached the reader by is looked up (see :func:`with_media`)
+
+
+def lent_media(conn: Connection, source_id: str, uri: str, ids: Iterable[str], owners: Mapping[str, Media]) -> set[str]:
+    """Which of ``ids`` (media of other organizations than the item's source) their owners lent to the
+    source's item ``uri``: a joint project's publication links the media co-producers attached to
+    its drafts to the lead's item (projects/publication.py); nothing else links another's media."""
+    foreign = sorted(m for m in ids if m in owners and owners[m].organization_id != source_id)
+    if not foreign:
+        return set()
+    return set(conn.execute(sa.select(item_media.c.media_id).where(
+        item_media.c.organization_id == source_id, item_media.c.item_uri == uri,
+        item_media.c.media_id.in_(foreign))).scalars())
 
 
 def carries_media(version: ItemVersion) -> bool:
@@ -249,11 +266,31 @@ def media_versions(conn: Connection, engine: Engine, settings: Settings, viewer:
             how = received(conn, viewer, record.id) if record.source.id != viewer.id else None
             agreement_id = how.agreement_id if how is not None else None
         offer = offer_for(conn, viewer, record.source.id, agreement_id, offers)
-        doc = expand_media(version.document, record.source.id, known, owners, sign, offer, hashes)
-        shown = tuple({"id": m, "c2pa": public(owners[m].c2pa)} for m in _in_order(version.document, ids)
-                      if m in owners and owners[m].kind in offer.kinds)
+        # a co-producer's media in a joint item: offered as its owner's terms under that agreement say
+        lent = {m: offer_for(conn, viewer, owners[m].organization_id, agreement_id, offers)
+                for m in lent_media(conn, record.source.id, record.uri, ids, owners)}
+        doc = expand_media(version.document, record.source.id, known, owners, sign, offer, hashes, lent)
+        shown = tuple(hub_media_entry(owners[m], known.get(m, ())) for m in _in_order(version.document, ids)
+                      if m in owners and owners[m].kind in (lent[m] if m in lent else offer).kinds)
         out.append(replace(version, stored=doc, hub_media=shown))
     return out
+
+
+def hub_media_entry(media: Media, kept: Iterable[Rendition] = ()) -> dict[str, Any]:
+    """What the hub says of one media beside the ninjs (``hub.media[]``): its kind, its codecs, whether its
+    previews are made (``processing`` while the derivative job works: the renditions list holds only what
+    is ready so far, as when a feed or webhook sent the item after NEWSBRIDGE_MEDIA_READY_WAIT_SECONDS;
+    ``ready``; ``rejected``: the hub refused the file), its C2PA credentials (``provenance.public``), and
+    the original's frame rate and audio channels once probed (ninjs renditions have no place for channels)."""
+    previews = "ready" if media.status == "ready" else "rejected" if media.status == "rejected" else "processing"
+    entry = {"id": media.id, "kind": media.kind, "previews": previews,
+             "codecs": media.codecs.split(",") if media.codecs else [], "c2pa": public(media.c2pa)}
+    original = next((r for r in kept if r.name == ORIGINAL), None)
+    if original is not None and original.frame_rate is not None:
+        entry["frame_rate"] = original.frame_rate
+    if original is not None and original.audio_channels is not None:
+        entry["channels"] = original.audio_channels
+    return entry
 
 
 def with_media(conn: Connection, engine: Engine, settings: Settings, viewer: Organization,
@@ -317,8 +354,9 @@ def entitled_rendition(conn: Connection, organization_id: str, rendition_id: str
     """The rendition, when the organization may see, now, an item that carries its media: the media's
     owner always; a recipient while the newest version delivered to it (available, not withdrawn)
     still names the media and the media rules of the agreement it came by offer the rendition
-    (:func:`offered`: kinds, proxy only, maximum resolution, GPS). Anything else: NotFound, like an
-    id that does not exist, whatever the signature."""
+    (:func:`offered`: kinds, proxy only, maximum resolution, GPS). The rules are the media owner's
+    terms: for a joint project's item carrying a co-producer's media (:func:`lent_media`), that
+    co-producer's. Anything else: NotFound, like an id that does not exist, whatever the signature."""
     rendition = get_rendition(conn, rendition_id)
     media = get_media(conn, rendition.media_id)
     try:
@@ -327,9 +365,7 @@ def entitled_rendition(conn: Connection, organization_id: str, rendition_id: str
         raise NotFound(f"no media {rendition_id!r}", field="rendition") from None
     if viewer.id == media.organization_id:
         return rendition, media
-    for owner_id, uri in items_carrying(conn, media.id):
-        if owner_id != media.organization_id:
-            continue
+    for owner_id, uri in items_carrying(conn, media.id):  # the owner's items, and joint items it was lent to
         item_id = conn.execute(sa.select(items.c.id).where(items.c.organization_id == owner_id,
                                                            items.c.uri == uri)).scalar()
         if item_id is None:
@@ -342,7 +378,7 @@ def entitled_rendition(conn: Connection, organization_id: str, rendition_id: str
                 or media.id not in media_ids(record.latest.document):
             continue
         how = received(conn, viewer, item_id) if record.source.id != viewer.id else None
-        offer = offer_for(conn, viewer, record.source.id, how.agreement_id if how is not None else None)
+        offer = offer_for(conn, viewer, media.organization_id, how.agreement_id if how is not None else None)
         names = {r.name for r in list_renditions(conn, [media.id])[media.id]}
         if offered(rendition, media, offer, names):
             return rendition, media

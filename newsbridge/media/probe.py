@@ -180,7 +180,8 @@ def _picture(path: Path, sniffed: Sniffed, size: int, max_pixels: int) -> Probe:
     return Probe("picture", sniffed.content_type, container, size, width=width, height=height)
 
 
-def _rate(value: str | None) -> float | None:
+def frame_rate(value: str | None) -> float | None:
+    """Frames a second from ffprobe's "30000/1001"; None when unknown."""
     try:
         rate = Fraction(value or "0/0")
     except (ValueError, ZeroDivisionError):
@@ -221,7 +222,7 @@ def _audio_video(path: Path, sniffed: Sniffed, size: int) -> Probe:
                      audio_channels=int(audio["channels"]) if audio and audio.get("channels") else None,
                      demuxer=sniffed.demuxer)
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
-    rate = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate"))
+    rate = frame_rate(video.get("avg_frame_rate")) or frame_rate(video.get("r_frame_rate"))
     if not width or not height:
         raise MediaUnreadable("the video stream has no frame size; the file is truncated or corrupt", field="file")
     if width * height > MAX_FRAME_PIXELS or (rate or 0) > MAX_FRAME_RATE:

@@ -64,8 +64,8 @@ def derivatives_handler(engine: Engine, store: BlobStore, settings: Settings) ->
             if found.status == "uploaded":
                 with writing(engine) as conn:
                     set_media_status(conn, media_id, "probed", content_type=probe.content_type, kind=probe.kind,
-                                     width=probe.width,
-                                     height=probe.height, duration=probe.duration, codecs=codecs)
+                                     width=probe.width, height=probe.height, duration=probe.duration, codecs=codecs,
+                                     stream_facts=probe.facts())
             options = Options(threads=settings.media_ffmpeg_threads, keep_gps=bool(job.payload.get("keep_gps")),
                               max_pixels=settings.media_max_pixels)
             made = make_derivatives(original, probe, Path(work) / "out", options)
@@ -73,7 +73,8 @@ def derivatives_handler(engine: Engine, store: BlobStore, settings: Settings) ->
         with writing(engine) as conn:
             for derivative, blob in stored:
                 add_rendition(conn, media_id, derivative.name, blob, derivative.content_type,
-                              width=derivative.width, height=derivative.height, duration=derivative.duration)
+                              width=derivative.width, height=derivative.height, duration=derivative.duration,
+                              stream_facts=derivative.facts)
             set_media_status(conn, media_id, "ready")
         return {"probe": probe.facts(), "renditions": {d.name: blob.sha256 for d, blob in stored},
                 "c2pa": credentials["state"] if credentials else None}

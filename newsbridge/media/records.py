@@ -49,6 +49,13 @@ class Rendition:
     height: int | None
     duration: float | None
     created_at: datetime
+    frame_rate: float | None = None
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    audio_channels: int | None = None
+
+
+RENDITION_FACTS = ("frame_rate", "video_codec", "audio_codec", "audio_channels")  # what a probe adds
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,8 @@ def _media(row: Any) -> Media:
 
 def _rendition(row: Any) -> Rendition:
     return Rendition(row.id, row.media_id, row.name, row.sha256, row.content_type, row.size, row.width, row.height,
-                     row.duration, row.created_at)
+                     row.duration, row.created_at, row.frame_rate, row.video_codec, row.audio_codec,
+                     row.audio_channels)
 
 
 def create_media(conn: Connection, organization_id: str, blob: Blob, content_type: str, kind: str,
@@ -123,10 +131,12 @@ def own_media(conn: Connection, organization_id: str, media_id: str) -> Media:
 
 def set_media_status(conn: Connection, media_id: str, status: str, *, content_type: str | None = None,
                      kind: str | None = None, width: int | None = None, height: int | None = None,
-                     duration: float | None = None, codecs: str | None = None) -> Media:
+                     duration: float | None = None, codecs: str | None = None,
+                     stream_facts: dict[str, Any] | None = None) -> Media:
     """Move the media along :data:`TRANSITIONS`, recording what the probe found (None: unchanged).
     The probe's ``kind`` replaces the one sniffed from the container (an MP4 holding only sound is
-    audio). The ``original`` rendition takes the same facts."""
+    audio). The ``original`` rendition takes the same facts, and ``stream_facts`` (frame rate, codecs,
+    channels: :data:`RENDITION_FACTS`)."""
     current = get_media(conn, media_id)
     if status not in TRANSITIONS[current.status]:
         raise Conflict(f"media {media_id} is {current.status}; it cannot become {status}", field="status")
@@ -136,6 +146,7 @@ def set_media_status(conn: Connection, media_id: str, status: str, *, content_ty
                                "duration": duration, "codecs": codecs}.items() if v is not None}
     conn.execute(media.update().where(media.c.id == media_id).values(status=status, updated_at=utcnow(), **facts))
     original = {k: v for k, v in facts.items() if k not in ("codecs", "kind")}
+    original.update({k: v for k, v in (stream_facts or {}).items() if k in RENDITION_FACTS and v is not None})
     if original:
         conn.execute(renditions.update().where(renditions.c.media_id == media_id, renditions.c.name == "original")
                      .values(**original))
@@ -156,13 +167,15 @@ def provenance(conn: Connection, media_ids: Iterable[str]) -> dict[str, dict[str
 
 
 def add_rendition(conn: Connection, media_id: str, name: str, blob: Blob, content_type: str, *,
-                  width: int | None = None, height: int | None = None, duration: float | None = None) -> Rendition:
+                  width: int | None = None, height: int | None = None, duration: float | None = None,
+                  stream_facts: dict[str, Any] | None = None) -> Rendition:
     """Record a rendition of the media whose bytes are ``blob`` (already in the store). A rendition of
-    the same name is replaced (a derivative made again); the ``original`` never is."""
+    the same name is replaced (a derivative made again); the ``original`` never is. ``stream_facts``:
+    its frame rate, codecs and channels (:data:`RENDITION_FACTS`; other keys are ignored)."""
     existing = conn.execute(sa.select(renditions.c.id).where(renditions.c.media_id == media_id,
                                                              renditions.c.name == name)).scalar_one_or_none()
     values = dict(sha256=blob.sha256, content_type=content_type, size=blob.size, width=width, height=height,
-                  duration=duration)
+                  duration=duration, **{k: (stream_facts or {}).get(k) for k in RENDITION_FACTS})
     if existing is not None:
         if name == "original":
             raise Conflict(f"media {media_id} has its original already; it is never replaced", field="name")

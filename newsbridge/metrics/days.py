@@ -9,15 +9,17 @@ outlet's items count for its holding when the holding is the party, an outlet's 
   hub received it), over first deliveries (``item.published``): ``items``, ``withdrawn``,
   ``same_day``, ``picked_up``, the delivery-time histogram and the breakdowns by type, language
   and agreed topic;
-* keyed by the day of **arrival** in the receiver's inbox: ``deliveries``, ``corrections``, and
-  the live ``pending`` and ``failed`` (:func:`live_days`: they change with the clock and the
-  webhook retries, so they are never rolled up);
+* keyed by the day of **arrival** in the receiver's inbox: ``deliveries``, ``corrections``,
+  ``failed`` (the webhook gave up: the outbox marks the item when a message gives up or is
+  replayed, so the rollup follows it) and the live ``pending`` (:func:`live_days`: it changes
+  with the clock, so it is never rolled up);
 * keyed by the day of the **first pickup** of an item by the receiving side, per kind:
   ``pickups_declared``, ``pickups_detected``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,15 +27,16 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from newsbridge.db.tables import deliveries, item_versions, items, organizations, outbox, pickups, version_topics
+from newsbridge.db.tables import (COUNTED_PICKUP, deliveries, item_versions, items, organizations, outbox, pickups,
+                                  version_topics)
 from newsbridge.exchange.agreements import Agreement
 from newsbridge.metrics.delivery_times import bucket_sql, merge
-from newsbridge.metrics.periods import Window, _epoch_seconds
+from newsbridge.metrics.periods import DAY_SECONDS, Window, _epoch_seconds
 
 FAILED_STATES = ("dead", "failed")
 ROLLED = ("items", "withdrawn", "same_day", "picked_up", "deliveries", "corrections", "pickups_declared",
-          "pickups_detected")
-LIVE = ("pending", "failed")
+          "pickups_detected", "failed")
+LIVE = ("pending",)
 NARROW = timedelta(days=35)  # a window this short reads pickups by their time first
 
 
@@ -54,10 +57,14 @@ class Day:
     delays: dict[int, int] = field(default_factory=dict)  # delivery-time bucket -> items
     keys: dict[tuple[str, str], int] = field(default_factory=dict)  # (type|language|topic, key) -> items
 
-    def add(self, other: Day) -> None:
+    def add_counts(self, other: Day) -> None:
+        """Add the other day's counts and delivery times (not its breakdowns)."""
         for name in (*ROLLED, *LIVE):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         merge(self.delays, other.delays)
+
+    def add(self, other: Day) -> None:
+        self.add_counts(other)
         for key, n in other.keys.items():
             self.keys[key] = self.keys.get(key, 0) + n
 
@@ -112,7 +119,7 @@ class DayQuery:
 
     def shared(self) -> sa.Select:  # type: ignore[type-arg]
         picker = organizations.alias("picker")
-        picked = sa.exists().where(pickups.c.item_id == deliveries.c.item_id,
+        picked = sa.exists().where(pickups.c.item_id == deliveries.c.item_id, COUNTED_PICKUP,
                                    picker.c.id == pickups.c.organization_id,
                                    sa.or_(pickups.c.organization_id == deliveries.c.recipient_id,
                                           picker.c.parent_id == deliveries.c.recipient_id))
@@ -167,7 +174,7 @@ class DayQuery:
         first = (sa.select(pickups.c.item_id, receiver.label("recipient_id"), pickups.c.kind,
                            sa.func.min(pickups.c.at).label("at"))
                  .join(picker, picker.c.id == pickups.c.organization_id)
-                 .where(pickups.c.at < self.window.end_utc))
+                 .where(pickups.c.at < self.window.end_utc, COUNTED_PICKUP))  # a dismissed one is not
         if self.window.end_utc - self.window.start_utc <= NARROW:
             # a few days (the open days, a refresh): start from the pickups of the window (index on at)
             candidates = sa.select(pickups.c.item_id).where(pickups.c.at >= self.window.start_utc,
@@ -187,21 +194,49 @@ class DayQuery:
                 .where(first.c.at >= self.window.start_utc, first.c.at < self.window.end_utc)
                 .group_by(self.source, first.c.recipient_id, day, first.c.kind))
 
-    def pending(self, now: datetime) -> sa.Select:  # type: ignore[type-arg]
-        day = self.day(deliveries.c.arrives_at)
-        return (self.base(day.label("day"), sa.func.count().label("n"))
-                .where(deliveries.c.arrives_at > now, deliveries.c.arrives_at >= self.window.start_utc,
-                       deliveries.c.arrives_at < self.window.end_utc)
-                .group_by(self.source, deliveries.c.recipient_id, day))
+    def open_days(self) -> sa.Select:  # type: ignore[type-arg]
+        """Deliveries arriving in the window or first deliveries of items published in it, grouped
+        by everything :func:`_open_days` needs: one query for what ``shared``, ``delays``,
+        ``breakdown``, ``delivered`` and ``failed`` ask for apart (a window of a few days)."""
+        window, published = self.window, self.published
+        flag = lambda condition: sa.case((condition, 1), else_=0)  # noqa: E731
+        picker = organizations.alias("picker")
+        picked = sa.exists().where(pickups.c.item_id == deliveries.c.item_id, COUNTED_PICKUP,
+                                   picker.c.id == pickups.c.organization_id,
+                                   sa.or_(pickups.c.organization_id == deliveries.c.recipient_id,
+                                          picker.c.parent_id == deliveries.c.recipient_id))
+        gave_up = sa.select(outbox.c.delivery_id).where(outbox.c.state.in_(FAILED_STATES))
+        seconds = _epoch_seconds(deliveries.c.arrives_at, self.dialect) - _epoch_seconds(published, self.dialect)
+        inside = sa.and_(published >= window.start_utc, published < window.end_utc)
+        columns = (self.day(published).label("day"), self.day(deliveries.c.arrives_at).label("arrived"),
+                   deliveries.c.event, flag(items.c.pubstatus == "canceled").label("withdrawn"),
+                   flag(picked).label("picked"), bucket_sql(seconds).label("bucket"),
+                   sa.func.coalesce(sa.func.nullif(item_versions.c.type, ""), "und").label("type"),
+                   sa.func.coalesce(sa.func.nullif(item_versions.c.language, ""), "und").label("language"),
+                   flag(deliveries.c.id.in_(gave_up)).label("failed"),
+                   flag(sa.and_(deliveries.c.event == "item.published", inside)).label("published_inside"),
+                   flag(deliveries.c.arrives_at < window.end_utc).label("arrived_inside"))
+        return (self.base(*columns, sa.func.count().label("n"))
+                .where(deliveries.c.arrives_at >= window.start_utc,  # see published_sql
+                       sa.or_(deliveries.c.arrives_at < window.end_utc,
+                              sa.and_(deliveries.c.event == "item.published", inside)))
+                .group_by(self.source, deliveries.c.recipient_id, *columns))
 
     def failed(self) -> sa.Select:  # type: ignore[type-arg]
-        """Deliveries whose webhook gave up, found from the outbox's state index (few rows)."""
-        gave_up = (sa.select(outbox.c.delivery_id).where(outbox.c.state.in_(FAILED_STATES))
-                   .distinct().subquery("gave_up"))
+        """Deliveries whose webhook gave up: the agreement's deliveries of the window (ids only, from
+        the index on deliveries(agreement_id, arrives_at), which holds them) checked against the
+        outbox's few rows that gave up (its state index), and only those read in full. Joining the
+        outbox to the full rows instead made PostgreSQL read the whole deliveries table, and a
+        ``DISTINCT`` subquery made SQLite read the whole outbox, for every page."""
+        gave_up = sa.select(outbox.c.delivery_id).where(outbox.c.state.in_(FAILED_STATES))
+        window = deliveries.alias("in_window")
+        failed_ids = sa.select(window.c.id).where(window.c.agreement_id == self.agreement.id,
+                                                  window.c.arrives_at >= self.window.start_utc,
+                                                  window.c.arrives_at < self.window.end_utc,
+                                                  window.c.id.in_(gave_up))
         day = self.day(deliveries.c.arrives_at)
         return (self.base(day.label("day"), sa.func.count().label("n"))
-                .join(gave_up, gave_up.c.delivery_id == deliveries.c.id)
-                .where(deliveries.c.arrives_at >= self.window.start_utc, deliveries.c.arrives_at < self.window.end_utc)
+                .where(deliveries.c.id.in_(failed_ids))
                 .group_by(self.source, deliveries.c.recipient_id, day))
 
 
@@ -212,30 +247,67 @@ def _cell(found: Days, row: sa.Row) -> Day:  # type: ignore[type-arg]
     return found[key]
 
 
-def raw_days(conn: Connection, agreement: Agreement, window: Window, topics: Sequence[str]) -> Days:
+def raw_days(conn: Connection, agreement: Agreement, window: Window, topics: Sequence[str], *,
+             few: bool | None = None) -> Days:
     """Every rolled-up figure of the window's local days, from the raw rows (``topics``: the
-    agreed topics to count)."""
+    agreed topics to count). A few days (the open days of a page, a worker's refresh; ``few``,
+    by default a window up to ``NARROW``) are read in three queries (:func:`_open_days`), a long
+    window in eight that each group by day in SQL."""
     query = DayQuery(agreement, window, conn.dialect.name)
     found: Days = {}
-    for row in conn.execute(query.shared()):
-        cell = _cell(found, row)
-        cell.items, cell.withdrawn, cell.same_day, cell.picked_up = row.items, row.withdrawn, row.same_day, row.picked_up
-    for row in conn.execute(query.delivered()):
-        cell = _cell(found, row)
-        cell.deliveries, cell.corrections = row.deliveries, row.corrections
+    if few is None:
+        few = window.end_utc - window.start_utc <= NARROW
+    if few:
+        _open_days(conn, query, found)
+    else:
+        for row in conn.execute(query.shared()):
+            cell = _cell(found, row)
+            cell.items, cell.withdrawn, cell.same_day, cell.picked_up = (row.items, row.withdrawn, row.same_day,
+                                                                         row.picked_up)
+        for row in conn.execute(query.delivered()):
+            cell = _cell(found, row)
+            cell.deliveries, cell.corrections = row.deliveries, row.corrections
+        for row in conn.execute(query.failed()):
+            _cell(found, row).failed = row.n
+        for row in conn.execute(query.delays()):
+            _cell(found, row).delays[int(row.key)] = row.n
+        for dimension, column in (("type", item_versions.c.type), ("language", item_versions.c.language)):
+            for row in conn.execute(query.breakdown(column)):
+                _cell(found, row).keys[(dimension, row.key)] = row.n
+    _pickup_days(conn, query, found)
+    return topic_days(conn, agreement, window, topics, found)
+
+
+def _pickup_days(conn: Connection, query: DayQuery, found: Days) -> None:
     for row in conn.execute(query.first_pickups()):
         cell = _cell(found, row)
         if row.kind == "detected":
             cell.pickups_detected += row.n
         else:
             cell.pickups_declared += row.n
-    for row in conn.execute(query.delays()):
-        _cell(found, row).delays[int(row.key)] = row.n
-    for dimension, column in (("type", item_versions.c.type), ("language", item_versions.c.language)):
-        for row in conn.execute(query.breakdown(column)):
-            _cell(found, row).keys[(dimension, row.key)] = row.n
-    found.update(topic_days(conn, agreement, window, topics, found))
-    return found
+
+
+def _open_days(conn: Connection, query: DayQuery, found: Days) -> None:
+    """``shared``, ``delays``, the type and language breakdowns, ``delivered`` and ``failed`` of a
+    few days in one query (:meth:`DayQuery.open_days`), added up here by the same rules."""
+    for row in conn.execute(query.open_days()):
+        source, recipient, n = row.source, row.recipient_id, row.n
+        if row.published_inside:
+            cell = found.setdefault((source, recipient, int(row.day)), Day())
+            if row.withdrawn:
+                cell.withdrawn += n
+            else:
+                cell.items += n
+                cell.same_day += n if row.day == row.arrived else 0
+                cell.picked_up += n if row.picked else 0
+                cell.delays[int(row.bucket)] = cell.delays.get(int(row.bucket), 0) + n
+                for key in (("type", row.type), ("language", row.language)):
+                    cell.keys[key] = cell.keys.get(key, 0) + n
+        if row.arrived_inside:
+            cell = found.setdefault((source, recipient, int(row.arrived)), Day())
+            cell.deliveries += n
+            cell.corrections += n if row.event == "item.updated" else 0
+            cell.failed += n if row.failed else 0
 
 
 def topic_days(conn: Connection, agreement: Agreement, window: Window, topics: Sequence[str],
@@ -248,12 +320,29 @@ def topic_days(conn: Connection, agreement: Agreement, window: Window, topics: S
     return found
 
 
+_SOURCE_ORG = organizations.alias("source_org")
+_PENDING = (sa.select(items.c.organization_id, _SOURCE_ORG.c.parent_id, deliveries.c.recipient_id,
+                      deliveries.c.arrives_at)
+            .select_from(deliveries)
+            .join(items, items.c.id == deliveries.c.item_id)
+            .join(_SOURCE_ORG, _SOURCE_ORG.c.id == items.c.organization_id)
+            .join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
+                                         item_versions.c.version == deliveries.c.version))
+            .where(deliveries.c.agreement_id == sa.bindparam("agreement"),
+                   deliveries.c.arrives_at > sa.bindparam("now"), deliveries.c.arrives_at >= sa.bindparam("start"),
+                   deliveries.c.arrives_at < sa.bindparam("end")))
+
+
 def live_days(conn: Connection, agreement: Agreement, window: Window, now: datetime) -> Days:
-    """``pending`` (not available yet at ``now``) and ``failed`` (webhook gave up), per arrival day."""
-    query = DayQuery(agreement, window, conn.dialect.name)
+    """``pending`` (not available yet at ``now``), per arrival day: the few deliveries still to come
+    read one by one (:meth:`DayQuery.pending` in SQL cost a page more to build than to run), each
+    counted for its party and local day as the SQL would (``rollups.local_day_number``'s rule)."""
+    party_ids = {p.id for p in agreement.parties}
     found: Days = {}
-    for row in conn.execute(query.pending(now)):
-        _cell(found, row).pending = row.n
-    for row in conn.execute(query.failed()):
-        _cell(found, row).failed = row.n
+    for org, parent, recipient, arrives in conn.execute(_PENDING, {"agreement": agreement.id, "now": now,
+                                                                   "start": window.start_utc, "end": window.end_utc}):
+        offset = arrives.astimezone(window.zone).utcoffset() or timedelta()
+        day = (math.floor(arrives.timestamp()) + int(offset.total_seconds())) // DAY_SECONDS
+        cell = found.setdefault((org if org in party_ids else parent, recipient, day), Day())
+        cell.pending += 1
     return found

@@ -1,9 +1,10 @@
 """The figures of one agreement: what went each way, when, how fast, and what was picked up.
 
 Everything is counted by the database, grouped by direction and local day
-(``periods.Window.local_day``); Python only sums days into weeks or months. A *direction* is
-(sharing party, receiving party); an outlet's items count for its holding when the holding is
-the party, and an outlet's pickup for its holding likewise. Definitions (docs/metrics.md):
+(``periods.Window.local_day``), and summed into weeks or months by the database too
+(``sums.py``). A *direction* is (sharing party, receiving party); an outlet's items count for
+its holding when the holding is the party, and an outlet's pickup for its holding likewise.
+Definitions (docs/metrics.md):
 
 * **items**: items shared, counted once per direction on their first delivery to the receiver
   (event ``item.published``), on the local day of publication (``firstcreated``, else the
@@ -23,23 +24,23 @@ the party, and an outlet's pickup for its holding likewise. Definitions (docs/me
 * **delivery_median_seconds**, **delivery_p90_seconds**: time from publication to arrival of the
   shared items, from a bucket histogram (``delivery_times.py``: within 8 %).
 
-The SQL is in ``days.py`` (per direction and local day); ``rollups.py`` serves those days from the
-rollup where it can. Here the days are summed into periods.
+The SQL is in ``days.py`` (per direction and local day); ``rollups.py`` keeps those days in the
+rollup, and ``sums.py`` has the database add them up into the window's periods. Here the sums
+are put into directions, series, breakdowns and topic months.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy.engine import Connection
 
 from newsbridge.exchange.agreements import Agreement
 from newsbridge.metrics.days import Day, Days
 from newsbridge.metrics.delivery_times import merge, percentile
-from newsbridge.metrics.periods import Window, day_number, day_of
-from newsbridge.metrics.rollups import read_days
+from newsbridge.metrics.periods import Window, months
+from newsbridge.metrics.sums import Span, Sums, read_sums
 
 
 SUMMED = ("items", "withdrawn", "corrections", "deliveries", "pending", "failed", "same_day", "picked_up",
@@ -75,9 +76,20 @@ class Counts:
         return percentile(self.delays, 0.9)
 
     def add(self, other: Counts | Day) -> None:
-        for name in SUMMED:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        merge(self.delays, other.delays)
+        """Add the other's counts (``SUMMED``, written out: a loop of ``getattr``/``setattr`` was the
+        page's largest Python cost after the rows' own) and delivery times."""
+        self.items += other.items
+        self.withdrawn += other.withdrawn
+        self.corrections += other.corrections
+        self.deliveries += other.deliveries
+        self.pending += other.pending
+        self.failed += other.failed
+        self.same_day += other.same_day
+        self.picked_up += other.picked_up
+        self.pickups_declared += other.pickups_declared
+        self.pickups_detected += other.pickups_detected
+        if other.delays:
+            merge(self.delays, other.delays)
 
 
 @dataclass
@@ -107,7 +119,8 @@ class Figures:
     agreement_id: str
     window: Window
     directions: list[Direction]
-    days: Days | None = field(default=None, repr=False, compare=False)  # what they were added from
+    daily: dict[date, int] | None = field(default=None, repr=False, compare=False)  # items per day, parties only
+    daily_span: tuple[date, date] | None = field(default=None, repr=False, compare=False)  # the days ``daily`` holds
 
     def direction(self, source: str, recipient: str) -> Direction:
         return next(d for d in self.directions if d.source == source and d.recipient == recipient)
@@ -138,63 +151,62 @@ def _direction(agreement: Agreement, window: Window, source_id: str, recipient_i
                      topics=tuple(terms.topics) if terms else ())
 
 
-def agreement_figures(conn: Connection, agreement: Agreement, window: Window, now: datetime) -> Figures:
+def agreement_figures(conn: Connection, agreement: Agreement, window: Window, now: datetime,
+                      daily: tuple[date, date] | None = None) -> Figures:
     """The agreement's figures over ``window``, per direction and period (the caller has checked
-    that the viewer may see the agreement)."""
-    return figures_of_days(agreement, window, read_days(conn, agreement, window, now))
+    that the viewer may see the agreement); ``daily``: also the items per day over these days."""
+    sums = read_sums(conn, [agreement], window, now, daily=daily)[agreement.id]
+    return figures_of_sums(agreement, window, sums, daily)
 
 
 def figures_of_days(agreement: Agreement, window: Window, days: Days) -> Figures:
-    """Sum day figures into the window's periods, directions, breakdowns and topic months."""
+    """Sum day figures (``days.raw_days``, ``rollups.read_days``) into the window's periods."""
+    sums = Sums()
+    Span(window, None).add_days(sums, days, {p.id for p in agreement.parties})
+    return figures_of_sums(agreement, window, sums)
+
+
+def figures_of_sums(agreement: Agreement, window: Window, sums: Sums,
+                    daily: tuple[date, date] | None = None) -> Figures:
+    """Put summed figures into the window's directions, periods, breakdowns and topic months."""
     party_ids = {p.id for p in agreement.parties}
     found = _directions(agreement, window)
     month_starts = months(window)
     for direction in found.values():
         direction.topic_months = {q: {m: 0 for m in month_starts} for q in direction.topics}
-    for (source, recipient, number), day in sorted(days.items()):
+
+    def direction_of(source: str, recipient: str) -> Direction | None:
         if (source, recipient) not in found:
             if source not in party_ids or recipient not in party_ids:
-                continue
+                return None
             found[(source, recipient)] = _direction(agreement, window, source, recipient)
-        direction = found[(source, recipient)]
-        start = window.period_of(number)
-        if start in direction.series and window.first <= day_of(number) <= window.last:
+        return found[(source, recipient)]
+
+    for (source, recipient, start), day in sorted(sums.periods.items()):
+        if (direction := direction_of(source, recipient)) is not None and start in direction.series:
             direction.series[start].add(day)
-        month = day_of(number).replace(day=1)
-        for (dimension, key), n in day.keys.items():
-            if dimension == "type":
-                direction.by_type[key] = direction.by_type.get(key, 0) + n
-            elif dimension == "language":
-                direction.by_language[key] = direction.by_language.get(key, 0) + n
-            elif key in direction.topic_months and month in direction.topic_months[key]:
-                direction.topic_months[key][month] += n
+    for (source, recipient), keys in sorted(sums.keys.items()):
+        if (direction := direction_of(source, recipient)) is not None:
+            for (dimension, key), n in keys.items():
+                breakdown = direction.by_type if dimension == "type" else direction.by_language
+                breakdown[key] = breakdown.get(key, 0) + n
+    for (source, recipient, month), topics in sorted(sums.topic_months.items()):
+        if (direction := direction_of(source, recipient)) is not None:
+            for key, n in topics.items():
+                if key in direction.topic_months and month in direction.topic_months[key]:
+                    direction.topic_months[key][month] += n
     ordered = sorted(found.values(), key=lambda d: (d.source, d.recipient))
-    return Figures(agreement.id, window, ordered, days)
-
-
-def months(window: Window) -> list[date]:
-    """The calendar months the window meets (topic coverage is counted per month)."""
-    found: list[date] = []
-    day = window.first.replace(day=1)
-    while day <= window.last:
-        found.append(day)
-        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return found
+    return Figures(agreement.id, window, ordered, sums.daily, daily if sums.daily is not None else None)
 
 
 def daily_items(conn: Connection, agreement: Agreement, window: Window, now: datetime | None = None,
                 figures: Figures | None = None) -> dict[date, int]:
     """Items shared per local day, all directions together (the pace's volume trend); read from
-    ``figures`` when their window covers this one in the same zone, else from the database."""
-    party_ids = {p.id for p in agreement.parties}
-    totals: dict[date, int] = defaultdict(int)
-    if figures is not None and figures.days is not None and figures.window.zone == window.zone \
-            and figures.window.first <= window.first and window.last <= figures.window.last:
-        first, last = day_number(window.first), day_number(window.last)
-        days = {k: d for k, d in figures.days.items() if first <= k[2] <= last}
-    else:
-        days = read_days(conn, agreement, window, now or datetime.now(timezone.utc), live=False)
-    for (source, recipient, number), day in days.items():
-        if source in party_ids and recipient in party_ids and day.items:
-            totals[day_of(number)] += day.items
-    return dict(totals)
+    ``figures`` when they hold these days in the same zone, else from the database."""
+    if figures is not None and figures.daily is not None and figures.daily_span is not None \
+            and figures.window.zone == window.zone \
+            and figures.daily_span[0] <= window.first and window.last <= figures.daily_span[1]:
+        return {day: n for day, n in figures.daily.items() if window.first <= day <= window.last and n}
+    sums = read_sums(conn, [agreement], window, now or datetime.now(timezone.utc), daily=(window.first, window.last),
+                     live=False)[agreement.id]
+    return {day: n for day, n in (sums.daily or {}).items() if n}

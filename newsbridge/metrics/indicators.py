@@ -39,8 +39,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.project_tables import deliverables, project_publications, projects
-from newsbridge.db.tables import (agreement_events, agreements, commitments, deliveries, item_versions, items,
-                                  organizations, pickups, version_topics)
+from newsbridge.db.tables import (COUNTED_PICKUP, agreement_events, agreements, commitments, deliveries,
+                                  item_versions, items, organizations, pickups, version_topics)
 from newsbridge.exchange.agreements import Agreement, load_agreement
 from newsbridge.exchange.lifecycle import Status
 from newsbridge.ids import utcnow
@@ -239,7 +239,7 @@ def _pickup_rate(conn: Connection, agreement: Agreement, spec: _Spec, now: datet
     target = ind["at_least"]
     window = Window(first, last, spec.zone)
     picked_query = _shared(agreement, window.start_utc, window.end_utc, ind.get("from"), ind.get("to")).where(
-        sa.exists().where(pickups.c.item_id == deliveries.c.item_id,
+        sa.exists().where(pickups.c.item_id == deliveries.c.item_id, COUNTED_PICKUP,
                           sa.or_(pickups.c.organization_id == deliveries.c.recipient_id,
                                  pickups.c.organization_id.in_(
                                      sa.select(organizations.c.id)
@@ -270,7 +270,10 @@ def _deliverables(conn: Connection, agreement: Agreement, spec: _Spec) -> Measur
     rows = conn.execute(sa.select(deliverables.c.id, deliverables.c.status, deliverables.c.due)
                         .where(deliverables.c.project_id.in_(project_ids))).all() if project_ids else []
     planned = [r for r in rows if r.status != "dropped"]
-    published = [r.id for r in rows if r.status == "published"]
+    # published once counts, also while a correction of it is in review (projects/publication.py)
+    ever = set(conn.execute(sa.select(project_publications.c.deliverable_id).distinct().where(
+        project_publications.c.deliverable_id.in_([r.id for r in rows]))).scalars()) if rows else set()
+    published = [r.id for r in rows if r.status == "published" or r.id in ever]
     item_ids = list(conn.execute(sa.select(project_publications.c.item_id)
                                  .where(project_publications.c.deliverable_id.in_(published))
                                  .order_by(project_publications.c.published_at.desc())
@@ -284,7 +287,7 @@ def _deliverables(conn: Connection, agreement: Agreement, spec: _Spec) -> Measur
                  f"{'the named projects' if ind.get('projects') else 'the agreement' + chr(39) + 's joint projects'} yet")
         return Measurement(Measured.WAITING, ind["kind"], target, None, last=ind["by"], sentence=words,
                            evidence=evidence)
-    late = [r for r in planned if r.status != "published" and r.due is not None and r.due < spec.today]
+    late = [r for r in planned if r.id not in published and r.due is not None and r.due < spec.today]
     if len(published) >= target:
         state = Measured.DONE
     elif by < spec.today:

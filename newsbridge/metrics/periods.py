@@ -49,6 +49,15 @@ def period_start(day: date, granularity: Granularity) -> date:
     return day
 
 
+def next_period(start: date, granularity: Granularity) -> date:
+    """The first day of the period after the one starting on ``start``."""
+    if granularity is Granularity.WEEK:
+        return start + timedelta(days=7)
+    if granularity is Granularity.MONTH:
+        return (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return start + timedelta(days=1)
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -90,14 +99,13 @@ class Window:
         return local_midnight(self.last + timedelta(days=1), self.zone)
 
     def periods(self) -> list[date]:
-        """The start of every period that meets the window (the first may start before ``first``)."""
+        """The start of every period that meets the window (the first may start before ``first``):
+        stepped period by period (day by day cost a page ~10 ms on 18 months)."""
         found: list[date] = []
-        day = self.first
-        while day <= self.last:
-            start = period_start(day, self.granularity)
-            if not found or found[-1] != start:
-                found.append(start)
-            day += timedelta(days=1)
+        start = period_start(self.first, self.granularity)
+        while start <= self.last:
+            found.append(start)
+            start = next_period(start, self.granularity)
         return found
 
     def period_of(self, number: int) -> date:
@@ -108,6 +116,16 @@ class Window:
         """SQL: the local day number of ``column``. Offsets are exact from ``margin`` before the
         window to ``margin`` after it (deliveries arrive after publication; pickups come later)."""
         return local_day_sql(column, dialect, self.zone, self.start_utc - margin, self.end_utc + margin)
+
+
+def months(window: Window) -> list[date]:
+    """The calendar months the window meets (topic coverage is counted per month)."""
+    found: list[date] = []
+    day = window.first.replace(day=1)
+    while day <= window.last:
+        found.append(day)
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return found
 
 
 def _day(value: str | None, field: str) -> date | None:

@@ -142,6 +142,9 @@ def _touched(conn: Connection, agreement_id: str | None, item_ids: sa.Select | l
     if agreement_id is not None:
         query = query.where(deliveries.c.agreement_id == agreement_id)
         picked = picked.where(deliveries.c.agreement_id == agreement_id)
+    else:  # a joint project's delivery to a co-producer under no agreement is in no agreement's figures
+        query = query.where(deliveries.c.agreement_id.is_not(None))
+        picked = picked.where(deliveries.c.agreement_id.is_not(None))
     for row in conn.execute(query):
         found.setdefault(row.agreement_id, []).extend(at for at in (row.published, row.arrives_at) if at is not None)
     for row in conn.execute(picked):
@@ -162,7 +165,7 @@ def stale_days(conn: Connection, agreement: Agreement, where: ZoneInfo) -> set[i
 
 def read_days(conn: Connection, agreement: Agreement, window: Window, now: datetime, *, live: bool = True) -> Days:
     """The window's day figures: from the rollup where it holds the zone and the day is settled,
-    from the raw rows otherwise; ``pending`` and ``failed`` always live (left out with ``live=False``)."""
+    from the raw rows otherwise; ``pending`` always live (left out with ``live=False``)."""
     first, last, zone_name = day_number(window.first), day_number(window.last), window.zone.key
     topics = agreed_topics(agreement)
     built = conn.execute(sa.select(metrics_built.c.topics).where(

@@ -35,11 +35,21 @@ def scorecard(conn: Connection, viewer: Organization, agreement_id: str, window:
               today: date) -> Scorecard:
     """Figures and pace of an agreement the viewer sees (NotFound otherwise, as for any agreement)."""
     agreement = get_agreement(conn, viewer, agreement_id)
-    figures = agreement_figures(conn, agreement, window, now)
-    trend = Window(window.last - timedelta(days=RECENT_DAYS + EARLIER_DAYS - 1), window.last, window.zone,
-                   Granularity.DAY)
+    trend = trend_window(window)
+    figures = agreement_figures(conn, agreement, window, now, daily=(trend.first, trend.last))
+    return assemble(conn, agreement, figures, now, today)
+
+
+def trend_window(window: Window) -> Window:
+    """The days of the pace's volume trend: the 16 weeks ending on the window's last day."""
+    return Window(window.last - timedelta(days=RECENT_DAYS + EARLIER_DAYS - 1), window.last, window.zone,
+                  Granularity.DAY)
+
+
+def assemble(conn: Connection, agreement: Agreement, figures: Figures, now: datetime, today: date) -> Scorecard:
+    """The scorecard of figures already read: the roadmap, and the pace scored on both."""
     commitments = tuple(list_commitments(conn, agreement.id))
-    daily = daily_items(conn, agreement, trend, now, figures)  # the figures' own days when they cover it
+    daily = daily_items(conn, agreement, trend_window(figures.window), now, figures)  # the figures' own days
     pace = assess(figures, daily, commitments, agreement.status.value, today, agreement.targets)
     return Scorecard(agreement, figures, pace, commitments, today)
 

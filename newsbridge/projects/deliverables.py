@@ -3,10 +3,13 @@
 The status machine is one table, :data:`TRANSITIONS`: (from, to) -> what may cause it. Members
 move a deliverable by hand (``member``); saving a draft starts work on an assigned one and sends
 an approved one back to review (``edit``); the last approval makes it approved (``approval``);
-only publishing makes it published (``publication``)::
+only publishing makes it published (``publication``). A draft change after publication starts a
+correction: the deliverable is back in review, approved by all again, and publishing it again
+gives each changed item a new version (publication.py)::
 
     idea -> assigned -> in_progress -> in_review -> approved -> published
-      (every state but published can be dropped; a dropped one can become an idea again)
+      (every state but published can be dropped, and none once it was published; a dropped one
+       can become an idea again; a published one goes back to review by a draft change)
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from newsbridge.db.project_tables import deliverable_approvals, deliverables
+from newsbridge.db.project_tables import deliverable_approvals, deliverables, project_publications
 from newsbridge.db.tables import members, organizations
 from newsbridge.errors import Conflict, InvalidInput, NotFound
 from newsbridge.ids import new_id, utcnow
@@ -61,8 +64,9 @@ TRANSITIONS: dict[tuple[Status, Status], frozenset[str]] = {
     (S.APPROVED, S.IN_PROGRESS): frozenset({"member"}),
     (S.APPROVED, S.DROPPED): frozenset({"member"}),
     (S.DROPPED, S.IDEA): frozenset({"member"}),
+    (S.PUBLISHED, S.IN_REVIEW): frozenset({"edit"}),  # a correction, approved by all before it goes out
 }
-EDITABLE = (S.IDEA, S.ASSIGNED, S.IN_PROGRESS, S.IN_REVIEW, S.APPROVED)  # drafts can be saved
+EDITABLE = (S.IDEA, S.ASSIGNED, S.IN_PROGRESS, S.IN_REVIEW, S.APPROVED, S.PUBLISHED)  # drafts can be saved
 REVIEWED = (S.IN_REVIEW, S.APPROVED, S.PUBLISHED)  # where approvals count; leaving them drops the approvals
 
 
@@ -100,21 +104,28 @@ class Deliverable:
     status: Status
     created_at: datetime
     updated_at: datetime
+    published_at: datetime | None = None  # first published (it stays so while a correction is made)
 
     def overdue(self, today: date) -> bool:
-        return self.due is not None and self.due < today and self.status not in (S.PUBLISHED, S.DROPPED)
+        return self.due is not None and self.due < today and self.published_at is None \
+            and self.status not in (S.PUBLISHED, S.DROPPED)
 
 
 def _select() -> sa.Select[Any]:
     assignee, member = organizations.alias("assignee"), members.alias("assignee_member")
-    return (sa.select(deliverables, assignee.c.slug.label("assignee_slug"), member.c.email.label("member_email"))
+    first = (sa.select(project_publications.c.deliverable_id, sa.func.min(project_publications.c.published_at)
+                       .label("published_at")).group_by(project_publications.c.deliverable_id).subquery("first"))
+    return (sa.select(deliverables, assignee.c.slug.label("assignee_slug"), member.c.email.label("member_email"),
+                      first.c.published_at.label("first_published_at"))
             .outerjoin(assignee, assignee.c.id == deliverables.c.assignee_id)
-            .outerjoin(member, member.c.id == deliverables.c.assignee_member_id))
+            .outerjoin(member, member.c.id == deliverables.c.assignee_member_id)
+            .outerjoin(first, first.c.deliverable_id == deliverables.c.id))
 
 
 def _from_row(r: sa.Row) -> Deliverable:
     return Deliverable(r.id, r.project_id, r.title, r.kind, r.assignee_slug, r.member_email, r.due,
-                       tuple(r.languages), r.source_language, Status(r.status), r.created_at, r.updated_at)
+                       tuple(r.languages), r.source_language, Status(r.status), r.created_at, r.updated_at,
+                       r.first_published_at)
 
 
 def get_deliverable(conn: Connection, project: Project, deliverable_id: str) -> Deliverable:
@@ -223,6 +234,9 @@ def move(conn: Connection, project: Project, deliverable: Deliverable, target: S
     """Change the status as the table allows ``cause`` to; records a ``project.status_changed`` event
     (and ``project.approval_requested`` on entering review)."""
     check_transition(deliverable.status, target, cause)
+    if target == S.DROPPED and deliverable.published_at is not None:
+        raise Conflict("the deliverable was published: it is not dropped (its items stay with the partners; the "
+                       "lead withdraws an item if it must come down)", field="status")
     if target == S.ASSIGNED and deliverable.assignee is None:
         raise Conflict("name an assignee first (PATCH the deliverable with \"assignee\")", field="assignee")
     conn.execute(deliverables.update().where(deliverables.c.id == deliverable.id)

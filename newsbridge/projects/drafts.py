@@ -8,6 +8,10 @@ single tokens, so a merge never splits one). Where both sides changed the same w
 proposal keeps what is stored and lists the conflict with both versions: accepting a proposal
 never drops a partner's saved words unseen.
 
+Media: a writer attaches media of their own organization; media another participant attached to
+one of the deliverable's drafts may be kept (``{"media": id}``), so the joint publication carries
+every co-producer's media.
+
 A draft in another language than the deliverable's source language is a translation: each of
 its revisions remembers the source revision it was made from, and the draft shows
 ``source_changed`` once the source has a newer revision.
@@ -19,7 +23,7 @@ import difflib
 import html
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -83,6 +87,8 @@ class DraftSave:
     content: DraftContent
     base_revision: int | None
     media_ids: frozenset[str] = field(default_factory=frozenset)
+    # another participant's media kept by id: accepted when its owner attached it to this deliverable
+    borrowed: frozenset[str] = field(default_factory=frozenset)
 
 
 # --- reading a save ------------------------------------------------------------------------------------------------
@@ -137,21 +143,47 @@ def read_save(engine: Engine, organization: Organization, deliverable_kind: str,
     media = data.get("media") or []
     if not isinstance(media, list) or not all(isinstance(m, Mapping) for m in media):
         raise InvalidInput("media lists {\"upload\": id} or {\"media\": id} entries", field="media")
-    entries = []
+    entries, ids, borrowed = [], set(), set()
     for i, entry in enumerate(media):
         if isinstance(entry.get("media"), str):
             entry = {**{k: v for k, v in entry.items() if k != "media"}, "href": MEDIA_URN + entry["media"]}
         elif not isinstance(entry.get("upload"), str):
             raise InvalidInput("each media entry names an upload or a media id", field=f"media[{i}]")
-        entries.append(dict(entry))
-    try:
-        resolved, ids = resolve_uploads(engine, organization, {"renditions": entries}) if entries else ({}, set())
-    except NotFound as exc:
-        raise InvalidInput(f"{exc.message}: media names finished uploads or media of your own organization",
-                           field="media") from None
+        try:
+            resolved, found = resolve_uploads(engine, organization, {"renditions": [dict(entry)]})
+        except NotFound as exc:
+            if "upload" in entry:
+                raise InvalidInput(f"{exc.message}: media names finished uploads or media of your own "
+                                   "organization", field="media") from None
+            resolved, found = {"renditions": [dict(entry)]}, set()  # save_draft checks it is the deliverable's
+            borrowed.add(str(entry["href"]).removeprefix(MEDIA_URN))
+        entries += resolved["renditions"]
+        ids |= found
     content = DraftContent(text_field(data, "headline", limit=1000), text_field(data, "lead", limit=5000), body,
-                           shots, tuple(resolved.get("renditions", [])))
-    return DraftSave(content, base, frozenset(ids))
+                           shots, tuple(entries))
+    return DraftSave(content, base, frozenset(ids), frozenset(borrowed))
+
+
+def _lend(conn: Connection, deliverable: Deliverable, save: DraftSave) -> DraftSave:
+    """The save with each borrowed medium (another participant's, kept by id) as its owner attached it to
+    one of the deliverable's drafts; InvalidInput for media nobody attached here (joint publication
+    carries every participant's media: each owner attaches its own, the others keep them)."""
+    if not save.borrowed:
+        return save
+    earlier: dict[str, dict[str, Any]] = {}
+    rows = conn.execute(sa.select(draft_revisions.c.media).where(draft_revisions.c.deliverable_id == deliverable.id)
+                        .order_by(draft_revisions.c.id))
+    for (entries,) in rows:
+        earlier.update({str(m.get("href", "")).removeprefix(MEDIA_URN): dict(m) for m in entries})
+    if missing := sorted(save.borrowed - set(earlier)):
+        raise InvalidInput(f"no media {missing[0]!r} of yours nor attached to this deliverable: media names finished "
+                           "uploads or media of your own organization", field="media")
+    media = []
+    for entry in save.content.media:
+        media_id = str(entry.get("href", "")).removeprefix(MEDIA_URN)
+        own = {k: v for k, v in entry.items() if k not in ("href", "contentType", "sizeInBytes", "name")}
+        media.append({**earlier[media_id], **own} if media_id in save.borrowed else entry)
+    return DraftSave(replace(save.content, media=tuple(media)), save.base_revision, save.media_ids, frozenset())
 
 
 # --- revisions -----------------------------------------------------------------------------------------------------
@@ -278,11 +310,13 @@ def save_draft(conn: Connection, project: Project, deliverable: Deliverable, lan
                save: DraftSave) -> tuple[Revision, bool]:
     """Store a new revision if ``save.base_revision`` is the newest one (else :class:`DraftConflict`);
     returns (revision, whether approvals were reset). An assigned deliverable starts being worked
-    on; a change after an approval drops every approval (an approved deliverable goes back to review)."""
+    on; a change after an approval drops every approval (an approved deliverable goes back to review);
+    a change after publication starts a correction (back to review, publication.py publishes it)."""
     participant_side(project, actor)
     _check_language(deliverable, language)
     if deliverable.status not in EDITABLE:
         raise Conflict(f"the deliverable is {deliverable.status.value}; its drafts no longer change", field="status")
+    save = _lend(conn, deliverable, save)
     current = latest_revision(conn, deliverable.id, language)
     base = save.base_revision or 0
     if current is None and base:
@@ -309,6 +343,8 @@ def save_draft(conn: Connection, project: Project, deliverable: Deliverable, lan
     reset = reset_approvals(conn, project, deliverable, actor, f"the {language} draft changed (revision {number})")
     if deliverable.status == Status.ASSIGNED:
         move(conn, project, deliverable, Status.IN_PROGRESS, "edit", actor)
+    elif deliverable.status == Status.PUBLISHED:  # a correction: approved by all again before it goes out
+        move(conn, project, deliverable, Status.IN_REVIEW, "edit", actor)
     saved = latest_revision(conn, deliverable.id, language)
     assert saved is not None
     return saved, reset

@@ -2,22 +2,22 @@
 
 Each item is stored through the items services as an item of the project's lead (uri
 ``urn:newsbridge:project:<project>:<deliverable>:<language>``), with the joint byline and credit
-line ("Kazinform and IRNA joint project") and ninjs ``infoSources`` naming every co-producer. It
-is not routed by the lead's agreements like its other items: it goes
+line ("Kazinform and IRNA joint project"), ninjs ``infoSources`` naming every co-producer, and the
+media every participant attached to the draft (each served as its owner's terms allow the reader,
+media/links.py ``lent_media``). Who receives it is joint_delivery.py's.
 
-* to every other participant, under the project's agreement (or, for a project made without one,
-  an agreement the participant shares with the lead), with the reason "joint project 'P': you
-  co-produced it";
-* when the project shares with partners, to each participant's other partners, under that
-  participant's agreements and their terms (topics, languages, delay), with the reason
-  "joint project 'P' (shared by X): ..." and the routing sentence of the agreement.
+A published deliverable can be corrected: a draft change sends it back to review, every participant
+approves again, and the same ``publish`` then stores a new version of each item whose draft changed
+(ninjs ``version`` + 1, ``firstCreated`` kept, a new ``versionCreated``), delivered as a correction
+(``item.updated``) to everyone who received it. ``project_publications`` keeps each item's newest
+version and the draft revision it was made from; the item's versions and the ``project.published``
+events (``correction``: true) are the history.
 
 Everything (items, deliveries, the deliverable's status, the event) is written in one transaction.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,33 +25,24 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from newsbridge.accounts.organizations import Organization, get_organization_by_id
+from newsbridge.accounts.organizations import get_organization_by_id
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.project_tables import project_publications
-from newsbridge.db.rollup_tables import mark_items_changed
-from newsbridge.db.tables import agreement_parties, deliveries
+from newsbridge.db.tables import item_versions
 from newsbridge.errors import Conflict
-from newsbridge.exchange.agreements import visible_agreement_ids
-from newsbridge.exchange.deliveries import load_rules, routable
-from newsbridge.exchange.routing import route
 from newsbridge.formats.item import Item
 from newsbridge.ids import utcnow
-from newsbridge.ingest.pipeline import Ingestor
+from newsbridge.ingest.pipeline import JOINT_URI, Ingestor
 from newsbridge.items.store import Prepared, store_version
 from newsbridge.media.links import MEDIA_URN, link_media
-from newsbridge.media.records import get_media
+from newsbridge.media.records import media_by_id
 from newsbridge.projects.deliverables import Deliverable, Status, get_deliverable, move
-from newsbridge.projects.drafts import Revision, latest_revision
+from newsbridge.projects.drafts import Revision, get_revision, latest_revision
 from newsbridge.projects.events import record_event
+from newsbridge.projects.joint_delivery import (COPRODUCER_REASON, SHARED_REASON, deliver_correction,  # noqa: F401
+                                                deliver_first, read_joint_reason)  # (the reasons: read here too)
 from newsbridge.projects.projects import Actor, Project, editor_member, get_project, participant_side
 
-# The delivery reasons joint publication writes (English, stored with each delivery, sent by the API);
-# the desk reads them back with read_joint_reason to word them in the member's language.
-COPRODUCER_REASON = "joint project '{title}': you co-produced it"
-SHARED_REASON = "joint project '{title}' (shared by {partner}): {reason}"
-_COPRODUCER = re.compile(r"^joint project '(?P<title>.*)': you co-produced it$", re.DOTALL)
-_SHARED = re.compile(r"^joint project '(?P<title>.*)' \(shared by (?P<partner>[a-z0-9-]+)\): (?P<reason>.*)$",
-                     re.DOTALL)
 ITEM_TYPE = {"article": "text", "photo_set": "composite", "video_report": "video",
              "documentary_episode": "video", "series_part": "video"}
 SHOTLIST_ROLE = "shotlist"  # the body role the desk's media pages read a shot list from
@@ -59,25 +50,36 @@ SHOTLIST_ROLE = "shotlist"  # the body role the desk's media pages read a shot l
 
 @dataclass
 class Published:
-    items: dict[str, str]  # language -> item id
+    items: dict[str, str]  # language -> item id (every published language, changed or not)
+    versions: dict[str, int] = field(default_factory=dict)  # language -> the item's newest version
+    correction: bool = False  # the deliverable was published before: this published its correction
+    corrected: list[str] = field(default_factory=list)  # languages whose item got a new version now
     delivered_to: list[str] = field(default_factory=list)  # slugs of co-producers
     shared_with: list[str] = field(default_factory=list)  # slugs of other partners
-    not_delivered: dict[str, str] = field(default_factory=dict)  # co-producer slug -> why
-    media_left_out: list[str] = field(default_factory=list)  # media ids of other participants than the lead
+    not_delivered: dict[str, str] = field(default_factory=dict)  # kept for clients: every co-producer is delivered
+    media_left_out: list[str] = field(default_factory=list)  # media ids of no participant
 
     def to_json(self) -> dict[str, Any]:
-        return {"items": self.items, "delivered_to": self.delivered_to, "shared_with": self.shared_with,
+        return {"items": self.items, "versions": self.versions, "correction": self.correction,
+                "corrected": self.corrected, "delivered_to": self.delivered_to, "shared_with": self.shared_with,
                 "not_delivered": self.not_delivered, "media_left_out": self.media_left_out}
 
 
-def read_joint_reason(text: str) -> tuple[str, str | None, str | None] | None:
-    """(project title, sharing partner's slug or None, the agreement's routing sentence or None) of a
-    reason joint publication wrote; None for any other reason."""
-    if found := _COPRODUCER.match(text):
-        return found["title"], None, None
-    if found := _SHARED.match(text):
-        return found["title"], found["partner"], found["reason"]
-    return None
+@dataclass(frozen=True)
+class Publication:
+    """The item one language of a deliverable became, at its newest version."""
+
+    language: str
+    item_id: str
+    version: int
+    revision: int | None  # the draft revision the newest version was made from
+    published_at: datetime  # first published
+    corrected_at: datetime | None  # the newest version's correction
+
+    def to_json(self) -> dict[str, Any]:
+        return {"language": self.language, "item": self.item_id, "version": self.version, "revision": self.revision,
+                "published_at": self.published_at.isoformat(),
+                "corrected_at": self.corrected_at.isoformat() if self.corrected_at else None}
 
 
 def joint_names(project: Project) -> str:
@@ -91,17 +93,21 @@ def credit_line(project: Project) -> str:
 
 
 def item_uri(project: Project, deliverable: Deliverable, language: str) -> str:
-    return f"urn:newsbridge:project:{project.id}:{deliverable.id}:{language}"
+    return f"{JOINT_URI}{project.id}:{deliverable.id}:{language}"
 
 
 def _media(conn: Connection, project: Project, revision: Revision) -> tuple[list[dict[str, Any]], set[str], list[str]]:
-    """Associations for the lead's media; the ids linked; the ids left out (another participant's)."""
+    """Associations for the media the participants (or their outlets) attached; the ids linked; the ids
+    left out (media of no participant, or gone)."""
+    sides = {o.id for o in project.participants}
+    named = [str(e.get("href", "")) for e in revision.content.media]
+    found = media_by_id(conn, (h.removeprefix(MEDIA_URN) for h in named if h.startswith(MEDIA_URN)))
     associations, linked, left_out = [], set(), []
-    for index, entry in enumerate(revision.content.media, start=1):
-        href = str(entry.get("href", ""))
+    for index, (entry, href) in enumerate(zip(revision.content.media, named), start=1):
         media_id = href.removeprefix(MEDIA_URN)
-        media = get_media(conn, media_id) if href.startswith(MEDIA_URN) else None
-        if media is None or media.organization_id != project.lead_id:
+        media = found.get(media_id) if href.startswith(MEDIA_URN) else None
+        owner = get_organization_by_id(conn, media.organization_id) if media is not None else None
+        if media is None or owner is None or not ({owner.id, owner.parent_id} & sides):
             left_out.append(media_id)
             continue
         linked.add(media_id)
@@ -110,9 +116,9 @@ def _media(conn: Connection, project: Project, revision: Revision) -> tuple[list
     return associations, linked, left_out
 
 
-def build_item(project: Project, deliverable: Deliverable, revision: Revision,
-               associations: list[dict[str, Any]]) -> Item:
-    """The ninjs-shaped item of one language of a deliverable."""
+def build_item(project: Project, deliverable: Deliverable, revision: Revision, associations: list[dict[str, Any]],
+               first_published: datetime | None = None, now: datetime | None = None) -> Item:
+    """The ninjs-shaped item of one language of a deliverable (a correction keeps ``firstcreated``)."""
     content = revision.content
     extra: dict[str, Any] = {"infoSources": [
         {"name": o.credit_name, "uri": f"urn:newsbridge:organization:{o.slug}",
@@ -121,81 +127,24 @@ def build_item(project: Project, deliverable: Deliverable, revision: Revision,
     if content.shot_list:
         lines = [f"{s.get('start', '')} {s['description']}".strip() for s in content.shot_list]
         extra["bodies"] = [{"role": SHOTLIST_ROLE, "contentType": "text/plain", "value": "\n".join(lines)}]
-    now = utcnow()
+    now = now or utcnow()
     return Item(uri=item_uri(project, deliverable, revision.language), type=ITEM_TYPE[deliverable.kind],
-                firstcreated=now, versioncreated=now, language=revision.language,
+                firstcreated=first_published or now, versioncreated=now, language=revision.language,
                 headline=content.headline or deliverable.title, description=content.lead or None,
                 body_html=content.body_html or None, byline=joint_names(project),
                 copyrightholder=joint_names(project), usageterms=f"{credit_line(project)}.",
                 associations=associations, extra=extra)
 
 
-def _shared_agreement(conn: Connection, project: Project, recipient: Organization, lead: Organization) -> str | None:
-    if project.agreement_id:
-        return project.agreement_id
-    lead_ids = [lead.id] + ([lead.parent_id] if lead.parent_id else [])
-    recipient_ids = [recipient.id] + ([recipient.parent_id] if recipient.parent_id else [])
-    both = (sa.select(agreement_parties.c.agreement_id)
-            .where(agreement_parties.c.organization_id.in_(recipient_ids),
-                   agreement_parties.c.agreement_id.in_(visible_agreement_ids(lead_ids))))
-    return conn.execute(both.limit(1)).scalar()
-
-
-def _row(item_id: str, version: int, recipient_id: str, agreement_id: str, reason: str, credit: str, usage: str,
-         available: datetime, now: datetime) -> dict[str, Any]:
-    return {"item_id": item_id, "version": version, "recipient_id": recipient_id, "agreement_id": agreement_id,
-            "reason": reason, "credit_line": credit, "usage_terms": usage, "available_from": available,
-            "event": "item.published", "created_at": now, "arrives_at": max(now, available)}
-
-
-def deliver(conn: Connection, project: Project, lead: Organization, item_id: str, version: int, item: Item,
-            result: Published) -> None:
-    """Record the deliveries of one published item: co-producers, then (if chosen) their partners."""
-    now = utcnow()
-    credit = credit_line(project)
-    rows: list[dict[str, Any]] = []
-    taken = {lead.id}
-    orgs = {o.id: get_organization_by_id(conn, o.id) for o in project.participants}
-    for side in project.participants:
-        if side.id == lead.id:
-            continue
-        agreement_id = _shared_agreement(conn, project, orgs[side.id], lead)
-        if agreement_id is None:
-            result.not_delivered[side.slug] = (f"{side.slug} shares no agreement with {project.lead.slug}; it reads "
-                                               f"the item in the project")
-            continue
-        rows.append(_row(item_id, version, side.id, agreement_id,
-                         COPRODUCER_REASON.format(title=project.title), credit,
-                         f"{credit}: every co-producer may publish it.", now, now))
-        taken.add(side.id)
-        if side.slug not in result.delivered_to:
-            result.delivered_to.append(side.slug)
-    if project.share_with_partners:
-        participant_ids = set(orgs)
-        for side in project.participants:
-            org = orgs[side.id]
-            decided = route(routable(item, item_id, version, org, now), load_rules(conn, org, now.date()),
-                            today=now.date())
-            for d in decided:
-                if d.recipient_id in taken or d.recipient_id in participant_ids:
-                    continue
-                taken.add(d.recipient_id)
-                rows.append(_row(item_id, version, d.recipient_id, d.agreement_id,
-                                 SHARED_REASON.format(title=project.title, partner=side.slug, reason=d.reason),
-                                 credit,
-                                 d.usage_terms, d.available_from, now))
-                slug = get_organization_by_id(conn, d.recipient_id).slug
-                if slug not in result.shared_with:
-                    result.shared_with.append(slug)
-    if rows:
-        conn.execute(deliveries.insert(), rows)
-        mark_items_changed(conn, [item_id], now)
+def publications(conn: Connection, deliverable_id: str) -> list[Publication]:
+    """The items of a published deliverable, one per language, at their newest version."""
+    rows = conn.execute(sa.select(project_publications).where(project_publications.c.deliverable_id == deliverable_id)
+                        .order_by(project_publications.c.language))
+    return [Publication(r.language, r.item_id, r.version, r.revision, r.published_at, r.corrected_at) for r in rows]
 
 
 def list_publications(conn: Connection, deliverable_id: str) -> dict[str, str]:
-    rows = conn.execute(sa.select(project_publications.c.language, project_publications.c.item_id)
-                        .where(project_publications.c.deliverable_id == deliverable_id))
-    return {lang: item_id for lang, item_id in rows}
+    return {p.language: p.item_id for p in publications(conn, deliverable_id)}
 
 
 def _check(project: Project, deliverable: Deliverable, actor: Actor) -> None:
@@ -203,11 +152,32 @@ def _check(project: Project, deliverable: Deliverable, actor: Actor) -> None:
     editor_member(actor, "publication")
     if deliverable.status != Status.APPROVED:
         raise Conflict(f"the deliverable is {deliverable.status.value}; it is published once every participating "
-                       "organization approved it", field="status")
+                       "organization approved it (a correction too: change a draft, then all approve again)",
+                       field="status")
+
+
+def _first_created(conn: Connection, publication: Publication) -> datetime:
+    """When the item was first published, as its newest version says (a correction keeps it)."""
+    document = conn.execute(sa.select(item_versions.c.document).where(
+        item_versions.c.item_id == publication.item_id, item_versions.c.version == publication.version)).scalar()
+    try:
+        return datetime.fromisoformat(str((document or {})["firstCreated"]))
+    except (KeyError, TypeError, ValueError):
+        return publication.published_at
+
+
+def _changed(conn: Connection, deliverable: Deliverable, before: Publication | None, revision: Revision) -> bool:
+    """Whether the language's draft differs from what its item shows (always, for a language not published)."""
+    if before is None or before.revision is None:
+        return True
+    if before.revision == revision.number:
+        return False
+    return get_revision(conn, deliverable, revision.language, before.revision).content != revision.content
 
 
 def publish(engine: Engine, ingestor: Ingestor, project_id: str, deliverable_id: str, actor: Actor) -> Published:
-    """Publish an approved deliverable jointly (see the module's docstring); returns what was made."""
+    """Publish an approved deliverable jointly, or its correction once it is approved again (see the
+    module's docstring); returns what was made."""
     with reading(engine) as conn:
         project = get_project(conn, actor.organization, project_id)
         deliverable = get_deliverable(conn, project, deliverable_id)
@@ -216,31 +186,43 @@ def publish(engine: Engine, ingestor: Ingestor, project_id: str, deliverable_id:
         revisions = {lang: latest_revision(conn, deliverable.id, lang) for lang in deliverable.languages}
         if missing := [lang for lang, r in revisions.items() if r is None]:
             raise Conflict(f"the {', '.join(missing)} draft is not written", field="language")
-        media = {lang: _media(conn, project, r) for lang, r in revisions.items() if r is not None}
-    result = Published(items={})
-    prepared: dict[str, Prepared] = {}
-    for lang, revision in revisions.items():
-        assert revision is not None
+        before = {p.language: p for p in publications(conn, deliverable.id)}
+        changed = {lang: r for lang, r in revisions.items()
+                   if r is not None and _changed(conn, deliverable, before.get(lang), r)}
+        media = {lang: _media(conn, project, r) for lang, r in changed.items()}
+        first = {lang: _first_created(conn, before[lang]) for lang in changed if lang in before}
+    result = Published(items={}, correction=bool(before))
+    now = utcnow()
+    prepared: dict[str, tuple[Prepared, int]] = {}
+    for lang, revision in changed.items():
         associations, linked, left_out = media[lang]
         result.media_left_out += [m for m in left_out if m not in result.media_left_out]
-        item = build_item(project, deliverable, revision, associations)
-        prepared[lang] = ingestor.prepare(lead, item)
+        item = build_item(project, deliverable, revision, associations, first.get(lang), now)
+        prepared[lang] = (ingestor.prepare(lead, item), revision.number)
         link_media(engine, lead, item.uri or "", linked)  # before the store, as items/media do it
     with writing(engine) as conn:
         project = get_project(conn, actor.organization, project_id, for_update=True)
         deliverable = get_deliverable(conn, project, deliverable_id)
         _check(project, deliverable, actor)  # a change meanwhile sent it back to review: nothing is stored
-        now = utcnow()
-        for lang, ready in prepared.items():
+        credit = credit_line(project)
+        for lang, (ready, number) in prepared.items():
             stored = store_version(conn, lead.id, ready)
-            deliver(conn, project, lead, stored.item_id, stored.version, ready.item, result)
-            conn.execute(project_publications.insert().values(deliverable_id=deliverable.id, language=lang,
-                                                              item_id=stored.item_id, version=stored.version,
-                                                              published_at=now))
-            result.items[lang] = stored.item_id
+            if lang in before:
+                deliver_correction(conn, project, lead, stored.item_id, stored.version, credit, result, now)
+                conn.execute(project_publications.update().where(
+                    project_publications.c.deliverable_id == deliverable.id, project_publications.c.language == lang)
+                    .values(item_id=stored.item_id, version=stored.version, revision=number, corrected_at=now))
+                result.corrected.append(lang)
+            else:
+                deliver_first(conn, project, lead, stored.item_id, stored.version, ready.item, credit, result, now)
+                conn.execute(project_publications.insert().values(
+                    deliverable_id=deliverable.id, language=lang, item_id=stored.item_id, version=stored.version,
+                    revision=number, published_at=now))
+        for p in publications(conn, deliverable.id):
+            result.items[p.language], result.versions[p.language] = p.item_id, p.version
         move(conn, project, deliverable, Status.PUBLISHED, "publication", actor)
         record_event(conn, project.id, deliverable.id, "project.published", actor,
-                     {**result.to_json(), "credit_line": credit_line(project)})
+                     {**result.to_json(), "credit_line": credit})
     if ingestor.on_stored is not None:
         ingestor.on_stored()  # wake the delivery worker of this process
     return result

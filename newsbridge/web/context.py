@@ -15,9 +15,10 @@ from newsbridge.accounts.members import Member, Role
 from newsbridge.accounts.organizations import Organization, get_organization_by_id
 from newsbridge.accounts.sessions import find_session
 from newsbridge.db.engine import reading
-from newsbridge.errors import Forbidden, InvalidInput, NewsbridgeError
+from newsbridge.errors import Forbidden, InvalidInput, NewsbridgeError, NotFound
 from newsbridge.vocab import topic_labels
 from newsbridge.vocab.mediatopics import subject_qcode, vocabulary
+from newsbridge.web.operator_context import current_operator
 from newsbridge.web.i18n import (LOCALES, direction, gettext_for, language_name, local_time, ngettext_for, number,
                                  percent, words)
 from newsbridge.web.wording import reason_words, status_word, stored_reason_words
@@ -74,6 +75,8 @@ def viewer(request: Request) -> Viewer:
     """The signed-in member, or a redirect to the sign-in page."""
     found = current_viewer(request)
     if found is None:
+        if current_operator(request) is not None:  # the hub's operator sees no organization's desk or items
+            raise NotFound("operators see no organization's desk", field=None)
         raise SignInRequired(request.url.path, field=None)
     return found
 

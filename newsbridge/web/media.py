@@ -9,6 +9,7 @@ at each request that the organization may still see an item carrying the media.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,8 +20,10 @@ from sqlalchemy.engine import Connection
 from newsbridge.accounts.organizations import Organization
 from newsbridge.config import Settings
 from newsbridge.errors import InvalidInput
-from newsbridge.items.queries import ItemRecord
-from newsbridge.media.links import MEDIA_URN, Signer, signing_key
+from newsbridge.exchange.media_rules import Offer, offer_for
+from newsbridge.items.queries import ItemRecord, received
+from newsbridge.media.derivatives import WITHOUT_GPS
+from newsbridge.media.links import MEDIA_URN, ORIGINAL, Signer, lent_media, offered, signing_key
 from newsbridge.media.provenance import public
 from newsbridge.media.records import Media, Rendition, list_renditions, media_by_id
 from newsbridge.web.context import Viewer
@@ -28,8 +31,9 @@ from newsbridge.web.i18n import gettext_for, number
 
 SHOTLIST_ROLE, SCRIPT_ROLE = "shotlist", "script"
 CREDIT_ROLE = "credit"
-# what a list shows for an item, best first: a picture's thumbnail, a video's poster-sized frame
-THUMBNAIL_NAMES = ("thumbnail", "poster", "preview")
+# what a list shows for an item, best first: a picture's thumbnail, a video's poster-sized frame, a
+# recording's waveform (only pictures: an audio item's "preview" is a recording)
+THUMBNAIL_NAMES = ("thumbnail", "poster", "preview", "waveform")
 _TIMECODE = re.compile(r"^(?:(\d{1,2}):)?(?:(\d{1,2}):)?(\d{1,2})(?:[.,](\d{1,3}))?$")
 _SHOT_LINE = re.compile(r"^\s*(\d{1,2}(?::\d{1,2}){0,2}(?:[.,]\d{1,3})?)\s*[-–—|]?\s*(.*)$")
 
@@ -139,6 +143,12 @@ class MediaView:
     def href(self, *names: str) -> str | None:
         return next((self.links[n].href for n in names if n in self.links), None)
 
+    @property
+    def download(self) -> Link | None:
+        """The whole file the viewer may download: the original, or its copy without GPS; None when
+        the viewer is offered previews only (proxy only, or an original over its largest resolution)."""
+        return next((self.links[n] for n in (ORIGINAL, WITHOUT_GPS) if n in self.links), None)
+
 
 def _ordered_media(doc: dict[str, Any]) -> list[str]:
     """The hub media a document names, in the order its renditions name them."""
@@ -152,22 +162,59 @@ def _ordered_media(doc: dict[str, Any]) -> list[str]:
     return found
 
 
-def media_views(conn: Connection, sign: Signer, records: list[ItemRecord]) -> dict[str, list[MediaView]]:
-    """Each record's media (only media of the item's own source: a document cannot lend itself another's),
-    with renditions signed for the viewer. Withdrawn items show none. One query for all the records."""
+def _offers(conn: Connection, viewer: Organization, records: list[ItemRecord],
+            agreements: Mapping[str, str | None] | None, reached: dict[str, str | None]) -> dict[str, Offer]:
+    """What the viewer is offered of each record's media: everything of its own; else what the
+    media rules of the agreement the item reached it by allow (``agreements``: item id -> that
+    agreement's id, when the caller knows it; otherwise it is looked up, and noted in ``reached``),
+    as the media URLs serve it."""
+    cache: dict[tuple[str, str], Offer] = {}
+    out = {}
+    for record in records:
+        if record.source.id == viewer.id:
+            out[record.id], reached[record.id] = Offer.everything(), None
+            continue
+        if agreements is not None and record.id in agreements:
+            agreement_id = agreements[record.id]
+        else:
+            how = received(conn, viewer, record.id)
+            agreement_id = how.agreement_id if how is not None else None
+        reached[record.id] = agreement_id
+        out[record.id] = offer_for(conn, viewer, record.source.id, agreement_id, cache)
+    return out
+
+
+def media_views(conn: Connection, sign: Signer, viewer: Organization, records: list[ItemRecord],
+                agreements: Mapping[str, str | None] | None = None) -> dict[str, list[MediaView]]:
+    """Each record's media (only media of the item's own source: a document cannot lend itself another's;
+    a joint project's item carries its co-producers' too, offered by their owners' terms: links.lent_media),
+    with the renditions ``viewer`` is offered (``links.offered``, the rule ``/media/`` serves by: kinds
+    shared, proxy only, largest resolution, GPS) signed for it; a kind its agreement does not share is
+    left out. Withdrawn items show none. One query for all the records' media."""
     wanted = {r.id: _ordered_media(r.latest.document) for r in records
               if not r.latest.notice_only and r.latest.pubstatus != "canceled"}
     every = {m for ids in wanted.values() for m in ids}
     known = list_renditions(conn, every)
     found = media_by_id(conn, every)
+    reached: dict[str, str | None] = {}
+    offers = _offers(conn, viewer, [r for r in records if wanted.get(r.id)], agreements, reached)
+    owners: dict[tuple[str, str], Offer] = {}
     out: dict[str, list[MediaView]] = {}
     for record in records:
         views = []
-        for media_id in wanted.get(record.id, []):
+        ids = wanted.get(record.id, [])
+        lent = lent_media(conn, record.source.id, record.uri, ids, found) if ids else set()
+        for media_id in ids:
             media = found.get(media_id)
-            if media is None or media.organization_id != record.source.id:
+            if media is None or (media.organization_id != record.source.id and media_id not in lent):
                 continue
-            links = {r.name: Link(sign.href(r.id), r) for r in known.get(media_id, [])}
+            offer = offers.get(record.id, Offer.everything()) if media_id not in lent else \
+                offer_for(conn, viewer, media.organization_id, reached.get(record.id), owners)
+            if media.kind not in offer.kinds:
+                continue
+            renditions = known.get(media_id, [])
+            names = {r.name for r in renditions}
+            links = {r.name: Link(sign.href(r.id), r) for r in renditions if offered(r, media, offer, names)}
             views.append(MediaView(media, links, public(media.c2pa)))  # what partners see, not the store
         out[record.id] = views
     return out
@@ -188,22 +235,27 @@ def thumbnail_of(item_id: str, views: list[MediaView]) -> Thumb | None:
     if not views:
         return None
     first = views[0]
-    href = first.href(*THUMBNAIL_NAMES) or (first.href("original") if first.kind == "picture" and not first.pending
+    href = next((first.links[n].href for n in THUMBNAIL_NAMES if n in first.links
+                 and first.links[n].rendition.content_type.startswith("image/")), None) or (first.href("original") if first.kind == "picture" and not first.pending
                                             and not first.rejected and first.media.size < 2_000_000 else None)
     return Thumb(item_id, first.kind, href, pending=href is None and first.pending, rejected=first.rejected)
 
 
-def thumbnails(request: Request, who: Viewer, conn: Connection, records: list[ItemRecord]) -> dict[str, Thumb]:
-    """Item id → thumbnail for the rows of a list (items without media have none)."""
+def thumbnails(request: Request, who: Viewer, conn: Connection, records: list[ItemRecord],
+               agreements: Mapping[str, str | None] | None = None) -> dict[str, Thumb]:
+    """Item id → thumbnail for the rows of a list (items without media have none); ``agreements``:
+    item id → the agreement each reached the viewer by, when the list knows it."""
     hub = request.app.state.hub
-    views = media_views(conn, desk_signer(hub.engine, hub.settings, who.organization), records)
+    views = media_views(conn, desk_signer(hub.engine, hub.settings, who.organization), who.organization, records,
+                        agreements)
     return {item_id: thumb for item_id, found in views.items() if (thumb := thumbnail_of(item_id, found))}
 
 
 def item_media(request: Request, who: Viewer, conn: Connection, record: ItemRecord) -> dict[str, Any]:
     """The item page's media block: the media views, the shot list, the script and the caption."""
     hub = request.app.state.hub
-    views = media_views(conn, desk_signer(hub.engine, hub.settings, who.organization), [record]).get(record.id, [])
+    views = media_views(conn, desk_signer(hub.engine, hub.settings, who.organization), who.organization,
+                        [record]).get(record.id, [])
     doc = record.latest.document
     credit = next((s.get("name") for s in doc.get("infoSources") or []
                    if isinstance(s, dict) and s.get("role") == CREDIT_ROLE and s.get("name")), None)
@@ -218,13 +270,24 @@ def item_media(request: Request, who: Viewer, conn: Connection, record: ItemReco
 
     main = next((b.get("value") for b in doc.get("bodies") or [] if isinstance(b, dict)
                  and b.get("role") in (None, "main") and b.get("contentType", "text/plain") == "text/plain"), None)
-    # the article would only repeat what the media block shows: a picture's caption, or the shot list
+    # the article would only repeat what the media block shows: a picture's caption, the shot list or the
+    # script (a document without a main text gets its first text as one: formats/ninjs.py)
     repeats = bool(views) and ((views[0].kind in ("picture", "graphic") and main == caption and bool(caption))
-                               or (bool(main) and main == _body(doc, SHOTLIST_ROLE)))
+                               or (bool(main) and main in (_body(doc, SHOTLIST_ROLE), _body(doc, SCRIPT_ROLE))))
     return {"media": views, "shots": read_shotlist(doc) if views else [], "script": _body(doc, SCRIPT_ROLE),
             "article_repeats_media": repeats,
             "media_credit": credit, "caption": caption, "duration": duration, "parse_time": _parse_time,
-            "megabytes": lambda size: _("%(size)s MB", size=number(round(size / 1_000_000, 1), locale))}
+            "megabytes": lambda size: _("%(size)s MB", size=number(size_in_megabytes(size), locale))}
+
+
+def size_in_megabytes(size: int) -> float:
+    """Megabytes to one decimal, or to the first digit that is not zero for a file under 0.1 MB (a
+    48 kB clip is "0.05 MB", not "0 MB")."""
+    mb = size / 1_000_000
+    digits = 1
+    while digits < 3 and 0 < mb < 10 ** -digits:
+        digits += 1
+    return max(round(mb, digits), 0.001 if size else 0.0)  # the desk's numbers show three decimals at most
 
 
 def _parse_time(value: Any) -> datetime | None:

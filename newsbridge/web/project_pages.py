@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.members import list_members
+from newsbridge.media.records import media_by_id
 from newsbridge.projects.attachable import recent_media
 from newsbridge.projects.approvals import approval_state, list_approvals
 from newsbridge.projects.comments import list_comments
@@ -47,6 +48,8 @@ def move_name(current: Status, target: Status) -> str:
     """The button's words for a member's move: going back to work from review is no start."""
     if target == Status.IN_PROGRESS and current in (Status.IN_REVIEW, Status.APPROVED):
         return BACK_TO_WORK
+    if target == Status.ASSIGNED and current == Status.IDEA:  # forward, not back
+        return STATUS_NAMES[target]
     return MOVE_NAMES.get(target, STATUS_NAMES[target])
 
 
@@ -68,7 +71,15 @@ EVENT_NAMES = {
     "project.approval_given": N_("%(actor)s approved “%(title)s”"),
     "project.approvals_reset": N_("The approvals of “%(title)s” were reset by a change"),
     "project.published": N_("%(actor)s published “%(title)s”"),
+    "project.corrected": N_("%(actor)s published a correction of “%(title)s”"),
 }
+
+
+def event_key(event: ProjectEvent) -> str:
+    """The activity line's key: a publication that corrects earlier items says so."""
+    if event.type == "project.published" and event.data.get("correction"):
+        return "project.corrected"
+    return event.type
 
 
 @dataclass(frozen=True)
@@ -82,9 +93,11 @@ class Card:
     moves: list[Status]  # the statuses a member may move it to
 
 
-def member_moves(status: Status) -> list[Status]:
-    """The statuses the status table lets a member move a deliverable to from ``status``."""
-    return [to for (frm, to), causes in TRANSITIONS.items() if frm == status and "member" in causes]
+def member_moves(status: Status, published: bool = False) -> list[Status]:
+    """The statuses the status table lets a member move a deliverable to from ``status``; one published once
+    is not dropped any more (its items are out: a correction goes on instead)."""
+    return [to for (frm, to), causes in TRANSITIONS.items() if frm == status and "member" in causes
+            and not (published and to == Status.DROPPED)]
 
 
 def cards(conn: Connection, project: Project, today: date, organization: str = "", language: str = "") -> list[Card]:
@@ -95,7 +108,8 @@ def cards(conn: Connection, project: Project, today: date, organization: str = "
         if language and language not in d.languages:
             continue
         waiting = approval_state(conn, project, d)["waiting_for"] if d.status == Status.IN_REVIEW else []
-        found.append(Card(d, d.overdue(today), latest_numbers(conn, d.id), waiting, member_moves(d.status)))
+        found.append(Card(d, d.overdue(today), latest_numbers(conn, d.id), waiting,
+                          member_moves(d.status, d.published_at is not None)))
     return found
 
 
@@ -115,6 +129,12 @@ def assignable(conn: Connection, project: Project) -> list[tuple[str, str, list[
 
 def event_words(event: ProjectEvent, titles: dict[str, str]) -> dict[str, str]:
     return {"actor": event.actor, "title": titles.get(event.deliverable_id or "", "")}
+
+
+def newest_event_id(conn: Connection, project: Project) -> int:
+    """The id of the project's newest event: a page's live stream goes on from there (nothing missed between)."""
+    found = list_events(conn, project.id, 0, 1_000_000)
+    return found[-1].id if found else 0
 
 
 def recent_events(conn: Connection, project: Project, limit: int = 15) -> list[ProjectEvent]:
@@ -171,6 +191,7 @@ def deliverable_context(conn: Connection, who: Viewer, project: Project, d: Deli
         diff = readable(diff_revisions(older, newer)) if older.number != newer.number else None
     side = project.side(who.organization)
     state = approval_state(conn, project, d)
+    attached = {str(m.get("href", "")).rsplit(":", 1)[-1] for m in (latest.content.media if latest else ())}
     mine_done = side is not None and side.slug not in state["waiting_for"]
     return {
         "project": project, "d": d, "language": language, "revisions": revisions, "latest": latest, "diff": diff,
@@ -182,12 +203,15 @@ def deliverable_context(conn: Connection, who: Viewer, project: Project, d: Deli
         "may_publish": side is not None and side.role == "participant" and who.may("publish")
         and d.status == Status.APPROVED,
         "people": assignable(conn, project), "our_media": recent_media(conn, who.organization),
-        "attached": {str(m.get("href", "")).rsplit(":", 1)[-1] for m in (latest.content.media if latest else ())},
-        "video": d.kind in VIDEO_KINDS, "overdue": d.overdue(today), "moves": member_moves(d.status),
+        "attached": attached,
+        # the file names of the draft's media (the draft keeps links; a participant's own media show names)
+        "media_names": {i: m.filename for i, m in media_by_id(conn, attached).items() if m.filename},
+        "video": d.kind in VIDEO_KINDS, "overdue": d.overdue(today), "moves": member_moves(d.status, d.published_at is not None),
         "publications": list_publications(conn, d.id), "reset": last_reset(conn, project, d),
-        "credit_line": credit_line(project),
+        "credit_line": credit_line(project), "newest_event": newest_event_id(conn, project),
+        # a published deliverable stays editable: a change is a correction, approved by all again (publication.py)
         "editable": d.status in (Status.IDEA, Status.ASSIGNED, Status.IN_PROGRESS, Status.IN_REVIEW,
-                                 Status.APPROVED),
+                                 Status.APPROVED, Status.PUBLISHED),
     }
 
 

@@ -3,11 +3,8 @@ member's new unread alerts, in their language, once."""
 
 from __future__ import annotations
 
-import email
-import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
-from email.policy import default
 from typing import Any
 
 import pytest
@@ -21,27 +18,10 @@ from newsbridge.cli import app
 from newsbridge.db.engine import writing
 from newsbridge.desk.pickups import record_pickup
 from tests.conftest import active_agreement
+from tests.smtp_server import Inbox, free_port as _free_port
 
 pytestmark = pytest.mark.anyio
 runner = CliRunner()
-
-
-class Inbox:
-    """What the SMTP server accepted."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's hook
-        parsed = email.message_from_bytes(envelope.content, policy=default)
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

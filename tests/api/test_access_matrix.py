@@ -11,7 +11,6 @@ exactly like an id that does not exist, and no other answer may carry A's headli
 from __future__ import annotations
 
 import dataclasses
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -20,131 +19,17 @@ from typing import Any
 import anyio
 import pytest
 
+from newsbridge.accounts.members import add_member
 from newsbridge.db.engine import writing
 from newsbridge.delivery.outbox import sequence
+from newsbridge.desk.pickups import record_detected_pickup
 from newsbridge.ids import new_id, utcnow
+from tests.api.access_cases import (BUCKET, CASES, HOOK, ITEM_ROUTES, MANAGE, OTHER_ROUTES, OWNED_ROUTES, PARAMETER,
+                                   POLITICS, ROUTE_ID, SPORT, TUS)
+from tests.translation.far_side import far_side
 
 pytestmark = pytest.mark.anyio
 
-MANAGE = ("publish", "read", "manage")
-POLITICS = {"name": "politics", "uri": "http://cv.iptc.org/newscodes/mediatopic/11000000"}
-SPORT = {"name": "sport", "uri": "http://cv.iptc.org/newscodes/mediatopic/15000000"}
-PARAMETER = re.compile(r"\{(\w+)\}")
-HOOK = "https://93.184.216.34/hooks/newsbridge"
-TUS = {"Tus-Resumable": "1.0.0"}  # a public address literal: no DNS needed
-
-
-@dataclass(frozen=True)
-class Case:
-    """How to call one route and which rule it answers to.
-
-    kind: ``owned`` (an id of something A owns: outsiders get 404 like a missing id),
-    ``list`` / ``write`` / ``public`` (no id: the answer must not carry A's secrets),
-    ``feed`` (the caller's own feed token in the path), ``stream`` (server-sent events).
-    ``source_only``: a recipient of the item gets 404 too.
-    """
-
-    kind: str
-    body: Any = None
-    status: int = 200  # what C and D get where the route takes no id of A's
-    source_only: bool = False
-    headers: dict[str, str] | None = None  # sent besides the key (the tus protocol's own)
-
-
-OWN_STORY = {"uri": "urn:alpha:x", "version": "1", "type": "text", "language": "en",
-             "headlines": [{"role": "main", "value": "A story of one's own"}]}
-OWN_AGREEMENT = {"title": "Gamma group exchange", "parties": ["gamma", "gamma-outlet"], "terms": [{"from": "gamma"}]}
-OWN_PROJECT = {"title": "Gamma group project", "participants": ["gamma", "gamma-outlet"], "languages": ["en"]}
-AMENDMENT = {"title": "A-B exchange, amended", "terms": [{"from": "alpha", "topics": ["medtop:04000000"]}]}
-
-CASES: dict[tuple[str, str], Case] = {
-    ("GET", "/api/v1/items/{item_id}"): Case("owned"),
-    ("GET", "/api/v1/items/{item_id}/versions"): Case("owned"),
-    ("GET", "/api/v1/items/{item_id}/routing"): Case("owned", source_only=True),
-    ("GET", "/api/v1/items/{item_id}/deliveries"): Case("owned", source_only=True),
-    ("GET", "/api/v1/agreements/{agreement_id}"): Case("owned"),
-    ("GET", "/api/v1/agreements/{agreement_id}/history"): Case("owned"),
-    ("GET", "/api/v1/agreements/{agreement_id}/roadmap"): Case("owned"),
-    ("GET", "/api/v1/agreements/{agreement_id}/metrics"): Case("owned"),
-    ("GET", "/api/v1/agreements/{agreement_id}/metrics.csv"): Case("owned"),
-    ("GET", "/api/v1/agreements/{agreement_id}/report.pdf"): Case("owned"),
-    ("POST", "/api/v1/agreements/{agreement_id}:propose"): Case("owned"),
-    ("POST", "/api/v1/agreements/{agreement_id}:sign"): Case("owned"),
-    ("POST", "/api/v1/agreements/{agreement_id}:suspend"): Case("owned"),
-    ("POST", "/api/v1/agreements/{agreement_id}:end"): Case("owned"),
-    ("POST", "/api/v1/agreements/{agreement_id}:decline"): Case("owned"),
-    ("POST", "/api/v1/agreements/{agreement_id}:amend"): Case("owned", AMENDMENT),
-    ("POST", "/api/v1/agreements/{agreement_id}/roadmap"): Case("owned", {"title": "Take over the roadmap"}),
-    ("PATCH", "/api/v1/agreements/{agreement_id}/roadmap/{commitment_id}"): Case("owned", {"status": "done"}),
-    ("GET", "/api/v1/endpoints/{endpoint_id}"): Case("owned"),
-    ("PATCH", "/api/v1/endpoints/{endpoint_id}"): Case("owned", {"enabled": False}),
-    ("POST", "/api/v1/endpoints/{endpoint_id}:rotate-secret"): Case("owned"),
-    ("POST", "/api/v1/endpoints/{endpoint_id}:replay"): Case("owned"),
-    ("POST", "/api/v1/feed-tokens/{token_id}:revoke"): Case("owned"),
-    ("GET", "/api/v1/sources/{source_id}"): Case("owned"),
-    ("PATCH", "/api/v1/sources/{source_id}"): Case("owned", {"enabled": False}),
-    ("POST", "/api/v1/sources/{source_id}:poll-now"): Case("owned"),
-    ("GET", "/api/v1/projects/{project_id}"): Case("owned"),
-    ("POST", "/api/v1/projects/{project_id}:accept"): Case("owned"),
-    ("POST", "/api/v1/projects/{project_id}/observers"): Case("owned", {"organization": "beta"}),
-    ("GET", "/api/v1/projects/{project_id}/events"): Case("owned"),
-    ("POST", "/api/v1/projects/{project_id}/deliverables"): Case("owned", {"title": "Taken over", "kind": "article"}),
-    ("GET", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}"): Case("owned"),
-    ("PATCH", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}"): Case("owned", {"title": "Taken over"}),
-    ("POST", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}:move"): Case("owned", {"to": "dropped"}),
-    ("POST", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}:approve"): Case("owned"),
-    ("POST", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}:publish"): Case("owned"),
-    ("GET", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}"): Case("owned"),
-    ("PUT", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}"): Case(
-        "owned", {"headline": "Overwritten", "base_revision": 1}),
-    ("GET", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}/revisions"): Case("owned"),
-    ("GET", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}/revisions/{number}"):
-        Case("owned"),
-    ("GET", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}/diff"): Case("owned"),
-    ("GET", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/comments"): Case("owned"),
-    ("POST", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}/revisions/{number}/"
-             "comments"): Case("owned", {"body": "Taken over"}),
-    ("POST", "/api/v1/projects/{project_id}/deliverables/{deliverable_id}/comments/{comment_id}:resolve"):
-        Case("owned"),
-    ("GET", "/api/v1/items"): Case("list"),
-    ("GET", "/api/v1/inbox"): Case("list"),
-    ("GET", "/api/v1/agreements"): Case("list"),
-    ("GET", "/api/v1/feed"): Case("list"),
-    ("GET", "/api/v1/deliveries"): Case("list"),
-    ("GET", "/api/v1/endpoints"): Case("list"),
-    ("GET", "/api/v1/feed-tokens"): Case("list"),
-    ("GET", "/api/v1/sources"): Case("list"),
-    ("GET", "/api/v1/projects"): Case("list"),
-    ("GET", "/feeds/{token}/atom.xml"): Case("feed"),
-    ("GET", "/feeds/{token}/feed.json"): Case("feed"),
-    ("GET", "/feeds/{token}/rss.xml"): Case("feed"),
-    ("OPTIONS", "/api/v1/uploads"): Case("public", status=204),
-    ("POST", "/api/v1/uploads"): Case("write", status=201, headers={**TUS, "Upload-Length": "5"}),
-    ("HEAD", "/api/v1/uploads/{upload_id}"): Case("owned", headers=TUS),
-    ("PATCH", "/api/v1/uploads/{upload_id}"): Case("owned", headers={
-        **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}),
-    ("POST", "/api/v1/media"): Case("write", status=422),  # no file sent: refused, and nothing of A's shown
-    # The signed media URL: tests/media/test_media_urls.py shows a stranger gets 404 even with a URL
-    # signed for itself, and a URL not signed for the caller 403 whether or not the rendition exists.
-    ("GET", "/media/{rendition_id}"): Case("signed"),
-    ("GET", "/feeds/{token}/items/{item_id}"): Case("owned"),
-    ("GET", "/api/v1/stream"): Case("stream"),
-    ("POST", "/api/v1/items"): Case("write", OWN_STORY, 201),
-    ("POST", "/api/v1/items:upload"): Case("write", OWN_STORY, 201),
-    ("POST", "/api/v1/agreements"): Case("write", OWN_AGREEMENT, 201),
-    ("POST", "/api/v1/projects"): Case("write", OWN_PROJECT, 201),
-    ("POST", "/api/v1/endpoints"): Case("write", {"url": HOOK + "/own"}, 201),
-    ("POST", "/api/v1/feed-tokens"): Case("write", None, 201),
-    ("POST", "/api/v1/sources"): Case("write", {"url": "https://93.184.216.34/feeds/own.xml"}, 201),
-    ("GET", "/api/v1/me"): Case("public"),
-    ("GET", "/api/v1/schemas/{name}"): Case("public"),
-    ("GET", "/healthz"): Case("public"),
-    ("GET", "/metrics"): Case("public"),
-}
-OWNED_ROUTES = [route for route, case in CASES.items() if case.kind == "owned"]
-ITEM_ROUTES = [route for route in OWNED_ROUTES if "{item_id}" in route[1]]
-OTHER_ROUTES = [route for route, case in CASES.items() if case.kind in ("list", "write", "public", "feed")]
-ROUTE_ID = "{0[0]} {0[1]}".format
 
 
 def story(uri: str, headline: str, subject: dict[str, str] = POLITICS, **extra: object) -> dict[str, Any]:
@@ -179,12 +64,23 @@ class World:
 
 
 @pytest.fixture
+def settings(settings):  # type: ignore[no-untyped-def]
+    """A translation service on loopback, so that the translation route answers what it would in service."""
+    with far_side() as side:
+        yield settings.replace(translator_url=side.url, translator_api_key=side.api_key,
+                               allow_private_targets=("127.0.0.0/8",))
+
+
+@pytest.fixture
 async def world(client, make_partner, engine) -> World:
     token = secrets.token_hex(4)
     a = make_partner("alpha", scopes=MANAGE, credit_name="Alpha News")
     b = make_partner("beta", scopes=MANAGE)
     c = make_partner("gamma", scopes=MANAGE)
     d = make_partner("gamma-outlet", scopes=MANAGE, parent="gamma")
+    with writing(engine) as conn:
+        a_member = add_member(conn, "alpha", f"editor-{token}@alpha.example", "Editor of A", "editor",
+                              "correct horse battery")
     titles = [f"A-B exchange {token}", f"Daily exchange {token}"]
     created = await client.post("/api/v1/agreements", headers=a.headers, json={
         "title": titles[0], "parties": ["alpha", "beta"],
@@ -208,11 +104,26 @@ async def world(client, make_partner, engine) -> World:
         items[name] = published.json()["id"]
     with writing(engine) as conn:
         sequence(conn, utcnow())  # what the delivery worker does: X enters B's feed, E waits for its embargo
+    copy = await client.post("/api/v1/items", headers=b.headers, json=story("urn:beta:copy", f"Beta's copy {token}"))
+    assert copy.status_code == 201, copy.text
+    with writing(engine) as conn:  # what the story worker records: B's own item republishes X
+        pickup_id = record_detected_pickup(conn, items["X"], copy.json()["id"], score=0.9,
+                                           evidence={"method": "same_text"})
     endpoint = await client.post("/api/v1/endpoints", json={"url": HOOK}, headers=a.headers)
     assert endpoint.status_code == 201, endpoint.text
+    push_target = await client.post("/api/v1/media-push-targets", json=BUCKET, headers=a.headers)
+    assert push_target.status_code == 201, push_target.text
     source = await client.post("/api/v1/sources", json={"url": "https://93.184.216.34/feeds/alpha.xml"},
                                headers=a.headers)
     assert source.status_code == 201, source.text
+    directory = await client.put("/api/v1/sso", headers=a.headers, json={  # A's single sign-on: never shown to others
+        "issuer": "https://93.184.216.34/realms/alpha", "client_id": f"alpha-directory-{token}",
+        "client_secret": f"alpha-sso-secret-{token}", "domains": ["alpha.example"]})
+    assert directory.status_code == 200, directory.text
+    titles.append(f"alpha-directory-{token}")
+    term = await client.post("/api/v1/glossary", headers=a.headers, json={"forms": {"en": f"Alpha term {token}"}})
+    assert term.status_code == 201, term.text
+    titles.append(f"Alpha term {token}")
     feed_tokens = {}
     for partner in (a, b, c, d):
         issued = await client.post("/api/v1/feed-tokens", headers=partner.headers)
@@ -240,14 +151,17 @@ async def world(client, make_partner, engine) -> World:
              "comment_id": comment.json()["id"],
              "upload_id": upload.headers["location"].rsplit("/", 1)[1],
              "commitment_id": agreement["roadmap"]["commitments"][0]["id"], "endpoint_id": endpoint.json()["id"],
-             "token_id": a_token["id"], "source_id": source.json()["id"]}
+             "token_id": a_token["id"], "source_id": source.json()["id"],
+             "target_id": push_target.json()["id"], "key_id": "nb_" + a.key.split("_")[1],
+             "member_id": a_member.id, "term_id": term.json()["id"], "pickup_id": pickup_id}
     return World(a, b, c, d, items, headlines, owned, titles, feed_tokens)
 
 
 async def call(client, world: World, route: tuple[str, str], partner, **ids: str):  # type: ignore[no-untyped-def]
     method, template = route
     return await client.request(method, world.path(template, partner, **ids),
-                                headers={**partner.headers, **(CASES[route].headers or {})}, json=CASES[route].body)
+                                headers={**partner.headers, **(CASES[route].headers or {})},
+                                json=body(partner) if callable(body := CASES[route].body) else body)
 
 
 async def assert_like_missing(client, world: World, route: tuple[str, str], partner, who: str, **ids: str) -> None:
@@ -273,6 +187,7 @@ class _HangUpSignal:
 
     def __init__(self, hung_up: anyio.Event) -> None:
         self.hung_up = hung_up
+        self.generation = 0  # FeedSignal's count of notifications (api/delivery.py reads it); none here
 
     def notify(self) -> None:
         pass
@@ -345,7 +260,7 @@ async def test_outsiders_get_404_like_a_missing_id_on_item_routes(client, world,
 @pytest.mark.parametrize("route", [r for r in OWNED_ROUTES if r not in ITEM_ROUTES], ids=ROUTE_ID)
 async def test_outsiders_get_404_like_a_missing_id_on_everything_else_a_owns(client, world, route) -> None:
     outsiders = [("C", world.c), ("D, an outlet of C", world.d)]
-    if "{agreement_id}" not in route[1]:
+    if "{agreement_id}" not in route[1] and "{pickup_id}" not in route[1]:  # B is a side of both
         outsiders.append(("B, a partner of A", world.b))  # endpoints and feed tokens are A's alone
     for who, partner in outsiders:
         await assert_like_missing(client, world, route, partner, who)
@@ -364,8 +279,12 @@ async def assert_nothing_of_a_changed(client, world: World) -> None:
     assert [e["organization"] for e in events["events"]] == ["alpha", "alpha", "alpha", "beta"]
     endpoint = (await client.get(f"/api/v1/endpoints/{world.owned['endpoint_id']}", headers=world.a.headers)).json()
     assert endpoint["enabled"] is True and endpoint["previous_secret_until"] is None
+    target = (await client.get(f"/api/v1/media-push-targets/{world.owned['target_id']}", headers=world.a.headers)).json()
+    assert target["enabled"] is True
     atom = await client.get(f"/feeds/{world.feed_tokens['alpha']}/atom.xml")
     assert atom.status_code == 200
+    picked = (await client.get(f"/api/v1/items/{world.items['X']}/pickups", headers=world.a.headers)).json()
+    assert [(p["id"], p["status"]) for p in picked["pickups"]] == [(world.owned["pickup_id"], "detected")]
 
 
 @pytest.mark.parametrize("route", OTHER_ROUTES, ids=ROUTE_ID)

@@ -253,6 +253,7 @@ async def test_a_raw_document_stored_before_the_rule_is_shown_sanitized(world: W
     assert "<img>" in shown["item page"]
 
 
+@pytest.mark.serial  # timed: run alone, after the parallel run
 @pytest.mark.parametrize("size", [2_000_000, 900_000])
 async def test_deeply_nested_markup_is_refused_within_2_seconds(client, make_partner, size: int) -> None:
     partner = make_partner()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.desk_world import PASSWORD, World, live_world
 
@@ -72,7 +73,7 @@ def pick_up(page, world: World, item_id: str, url: str) -> None:  # type: ignore
     page.goto(f"{world.url}/items/{item_id}")
     page.fill("#url", url)
     page.click("text=Record pickup")
-    assert "Pickup recorded" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("Pickup recorded")
 
 
 def test_the_count_updates_live_and_a_desktop_notification_follows_a_withdrawal(browser, world: World) -> None:  # type: ignore[no-untyped-def]

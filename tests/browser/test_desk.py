@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.desk_world import PASSWORD, World, live_world
@@ -49,6 +50,7 @@ def test_wrong_password_is_refused_politely(page, world: World) -> None:  # type
     assert page.locator("[role=alert]").inner_text().startswith("That e-mail and password do not match")
 
 
+@pytest.mark.serial  # timed: run alone, after the parallel run
 def test_an_item_from_a_partner_appears_without_reload(page, world: World) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, world, "editor@irna.example")
     page.wait_for_timeout(500)  # the live connection opens
@@ -71,14 +73,14 @@ def test_filters_and_search_narrow_the_list(page, world: World) -> None:  # type
     page.goto(f"{world.url}/desk")
     page.fill("#q", "кеңейтеді")
     page.click("text=Apply")
-    assert page.locator("#row-list .row").count() == 1
+    expect(page.locator("#row-list .row")).to_have_count(1)
     page.fill("#q", "")
     page.fill("#since", "2099-01-01")  # arrival dates: nothing has arrived after that day yet
     page.click("text=Apply")
-    assert page.locator("#row-list .row").count() == 0
+    expect(page.locator("#row-list .row")).to_have_count(0)
     assert "since=2099-01-01" in page.url
     page.click("text=Clear filters")
-    assert page.locator("#row-list .row").count() >= 2
+    expect(page.locator("#row-list .row").nth(1)).to_be_attached()  # two rows or more again
     page.goto(f"{world.url}/desk?q=nothing-like-this")
     assert "Nothing matches these filters" in page.inner_text("main")
 
@@ -98,7 +100,7 @@ def test_pick_up_is_recorded(page, world: World) -> None:  # type: ignore[no-unt
     assert "Kazinform via Newsbridge" in page.inner_text(".terms")
     page.fill("#url", "https://www.irna.ir/news/123")
     page.click("text=Record pickup")
-    assert "Pickup recorded" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("Pickup recorded")
     assert page.locator("a[href='https://www.irna.ir/news/123']").count() == 1
     page.goto(f"{world.url}/desk?status=picked")
     assert page.get_by_text("Story to republish").is_visible()

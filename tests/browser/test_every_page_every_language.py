@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 
+import httpx
 import pytest
 
 from tests.browser.desk_world import World, live_world
@@ -31,8 +32,13 @@ def pages(world: World) -> list[str]:
     own = publish(world, "kazinform", f"urn:kazinform:lang:{stamp}",
                   "Astana hosts the Eurasian media forum with partners from twelve countries", "en",
                   "A long paragraph about the forum. " * 20)
-    return ["/desk", "/outgoing", "/agreements", f"/agreements/{world.agreement_id}", "/agreements/new",
-            "/partners", "/partners/irna", "/account", "/alerts", f"/items/{received}", f"/items/{own}",
+    glossary = httpx.post(f"{world.url}/api/v1/glossary", headers={"Authorization": f"Bearer {world.keys['kazinform']}"},
+                          json={"forms": {"kk": "Қасым-Жомарт Тоқаев", "ru": "Касым-Жомарт Токаев",
+                                          "fa": "قاسم جومارت توکایف", "en": f"Kassym-Jomart Tokayev {stamp}"}})
+    assert glossary.status_code == 201, glossary.text
+    return ["/glossary", "/desk/across?q=media+cooperation",
+            "/desk", "/outgoing", "/agreements", f"/agreements/{world.agreement_id}", "/agreements/new",
+            "/partners", "/partners/irna", "/account", "/team/profile", "/alerts", f"/items/{received}", f"/items/{own}",
             "/cooperation", f"/agreements/{world.agreement_id}/metrics", f"/agreements/{world.agreement_id}/report"]
 
 

@@ -79,6 +79,7 @@ class Receiver:
         self._max_failures = max_failures_per_id
         self._failures: dict[str, int] = {}
         self.hang = hang  # seconds to hold each request; a test may change it between rounds
+        self.headers: dict[str, str] = {}  # sent with every answer that is not a 2xx (Retry-After, Location)
         self._released = threading.Event()  # set on close: a hanging handler lets go at once
         self._arrived = threading.Condition()
         self._requests: list[Received] = []
@@ -155,6 +156,8 @@ class Receiver:
                     return  # closing: drop the request without an answer
                 try:
                     self.send_response(status)
+                    for name, value in (receiver.headers.items() if not 200 <= status < 300 else ()):
+                        self.send_header(name, value)
                     self.send_header("content-length", "2")
                     self.end_headers()
                     self.wfile.write(b"ok")

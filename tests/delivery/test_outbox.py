@@ -17,8 +17,10 @@ from newsbridge.config import Settings
 from newsbridge.db.engine import writing
 from newsbridge.db.tables import deliveries, items
 from newsbridge.delivery.endpoints import Endpoint, set_enabled
-from newsbridge.delivery.outbox import (DISABLE_AFTER, LEASE, RETRY_SCHEDULE, TRANSITIONS, Claim, Outcome, State,
-                                        check_transition, claim, next_delay, record, replay, sequence)
+from newsbridge.delivery.outbox import (DISABLE_AFTER, LEASE, RETRY_SCHEDULE, SEQUENCER_LOCK, TRANSITIONS, Claim,
+                                        Outcome, State,
+                                        check_transition, claim, next_delay, record, record_delivered, replay,
+                                        sequence)
 from newsbridge.errors import Conflict
 
 T0 = datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc)  # every item is published then; `now` is counted from it
@@ -141,6 +143,20 @@ def test_embargoed_delivery_is_sequenced_exactly_when_available(hub: Hub) -> Non
     assert [p for *_, p in hub.sequence(lifted)] == [2]
     late = list(hub.messages().values())[-1]
     assert (late.state, late.next_attempt_at, late.created_at) == ("pending", lifted, lifted)
+
+
+def test_a_worker_does_not_wait_while_another_process_sequences(hub: Hub) -> None:
+    """PostgreSQL: a worker finding the sequencer busy goes on to claim; the holder sequences for both."""
+    if hub.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: there is no other sequencer to wait for")
+    hub.endpoint()
+    hub.publish("urn:queued")
+    with hub.engine.connect() as other, other.begin():
+        other.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK})
+        with writing(hub.engine) as conn:
+            assert sequence(conn, T0, wait=False) == []  # at once, not after the other's transaction
+    assert [p for *_, p in hub.sequence(T0)] == [1]  # the lock free again: sequenced as usual
+    assert len(hub.messages()) == 1
 
 
 def test_one_message_per_enabled_subscribed_endpoint(hub: Hub, make_partner) -> None:  # type: ignore[no-untyped-def]
@@ -418,3 +434,58 @@ def test_a_correction_never_overtakes_an_embargoed_earlier_version(hub: Hub) -> 
         order = conn.execute(sa.select(deliveries.c.version).where(deliveries.c.recipient_id == hub.recipient.id)
                              .order_by(deliveries.c.position)).scalars().all()
     assert order == [1, 2]
+
+
+def test_delivered_in_bulk_is_what_recording_one_by_one_gives(hub: Hub) -> None:
+    endpoint = hub.ready("urn:bulk:1", "urn:bulk:2", "urn:bulk:3", "urn:bulk:4")
+    first, *rest = hub.claim("w", T0)
+    hub.record(first, BROKEN, T0)  # the endpoint is failing now ...
+    assert hub.endpoint_now(endpoint).failing_since == T0
+    [first] = hub.claim("w", T0 + timedelta(seconds=1))  # ... and retried at once (the first retry is immediate)
+    at = T0 + timedelta(minutes=1)
+    with writing(hub.engine) as conn:
+        record_delivered(conn, [(c, Outcome(200 + n, None)) for n, c in enumerate([first, *rest])], at)
+    rows = hub.messages()
+    assert [(r.state, r.last_status, r.last_error, r.claimed_by, r.lease_until) for r in rows.values()] == [
+        ("delivered", 200 + n, None, None, None) for n in range(4)]
+    assert {r.delivered_at.replace(tzinfo=timezone.utc) if r.delivered_at.tzinfo is None else r.delivered_at
+            for r in rows.values()} == {at}
+    assert hub.endpoint_now(endpoint).failing_since is None  # a success resets the failure clock
+
+
+def test_delivered_in_bulk_leaves_a_message_another_worker_took_over_alone(hub: Hub) -> None:
+    hub.ready("urn:bulk:late")
+    [crashed] = hub.claim("crashed", T0)
+    [taken] = hub.claim("other", T0 + LEASE + timedelta(microseconds=1))
+    with writing(hub.engine) as conn:
+        record_delivered(conn, [(crashed, OK)], T0 + LEASE * 2)  # the first worker's word no longer counts
+    row = hub.messages()[taken.outbox_id]
+    assert (row.state, row.claimed_by) == ("in_flight", "other")
+
+
+def test_only_2xx_answers_are_recorded_in_bulk(hub: Hub) -> None:
+    hub.ready("urn:bulk:gone")
+    [claimed] = hub.claim("w", T0)
+    with pytest.raises(AssertionError), writing(hub.engine) as conn:
+        record_delivered(conn, [(claimed, GONE)], T0)
+
+
+def test_a_replayed_old_version_goes_before_the_newer_one_queued(hub: Hub) -> None:
+    hub.ready("urn:replayed")
+    now = T0
+    for _ in range(len(RETRY_SCHEDULE) + 1):  # v1 gives up: dead
+        [message] = hub.messages().values()
+        now = max(now, message.next_attempt_at)
+        [v1] = hub.claim("w", now)
+        hub.record(v1, BROKEN, now)
+    assert hub.messages()[v1.outbox_id].state == "dead"
+    hub.publish("urn:replayed", 2)
+    hub.sequence(now)  # v2 is queued behind a finished v1
+    with writing(hub.engine) as conn:
+        assert replay(conn, v1.endpoint_id, now, message_id=v1.message_id) == 1
+    [first] = hub.claim("w", now)  # the replayed v1 is unfinished again: v2 waits for it
+    assert hub.uri_of(first) == "urn:replayed v1"
+    assert hub.claim("w", now) == []
+    hub.record(first, OK, now)
+    [second] = hub.claim("w", now)
+    assert hub.uri_of(second) == "urn:replayed v2"

@@ -267,3 +267,42 @@ async def test_host_header_of_an_ipv6_literal_endpoint_has_brackets(exchange: Ex
         [request] = receiver.requests
     assert verified(secret, request)["data"]["uri"] == "urn:v6"  # it does arrive ...
     assert request.headers["host"] == f"[::1]:{receiver.port}"  # ... with a Host header proxies accept
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_a_partner_asking_to_wait_is_not_called_before_its_retry_after(exchange: Exchange, worker: Worker,
+                                                                             status: int) -> None:
+    with Receiver([status]) as busy:
+        busy.headers = {"Retry-After": "900"}
+        exchange.endpoint(busy.url)
+        exchange.publish("urn:busy")
+        began = utcnow()
+        await worker.run_once()
+        [message] = exchange.messages().values()
+    assert message.state == "retrying" and message.last_status == status
+    with reading(exchange.engine) as conn:
+        due = conn.execute(sa.select(outbox.c.next_attempt_at)).scalar_one()
+    assert due >= began + timedelta(seconds=890)  # the schedule alone would retry at once
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    from datetime import UTC, datetime
+
+    from newsbridge.delivery.webhooks import retry_after
+
+    now = datetime(2026, 12, 4, 12, 0, 0, tzinfo=UTC)
+    assert retry_after("120", now) == 120.0
+    assert retry_after("Fri, 04 Dec 2026 12:05:00 GMT", now) == 300.0
+    assert retry_after("Fri, 04 Dec 2026 11:00:00 GMT", now) == 0.0
+    assert retry_after("soon", now) is None and retry_after(None, now) is None
+
+
+async def test_a_redirect_is_not_followed_and_says_why(exchange: Exchange, worker: Worker) -> None:
+    with Receiver([301]) as moved:
+        moved.headers = {"Location": "http://169.254.169.254/latest/meta-data"}
+        exchange.endpoint(moved.url)
+        exchange.publish("urn:moved")
+        await worker.run_once()
+        assert len(moved.requests) == 1  # nothing went to the Location
+        [message] = exchange.messages().values()
+    assert message.state == "retrying" and "redirects are not followed" in (message.last_error or "")

@@ -14,7 +14,8 @@ import pytest
 
 from newsbridge.formats.detect import detect_format, parse_document
 from newsbridge.formats.errors import FormatError
-from newsbridge.formats.nitf import parse_newsml1, parse_nitf
+from newsbridge.formats.newsml1 import parse_newsml1
+from newsbridge.formats.nitf import parse_nitf
 from newsbridge.formats.ninjs import to_ninjs3, validate
 from tests.formats.agency_golden import ZONE, agency_files, golden_path, read
 

@@ -199,6 +199,7 @@ def test_sniff_feed(data: bytes, expected: str | None) -> None:
     b"<!DOCTYPE x [" + b"[]" * 2000,
     b"{" + b'"version": 1, ' * 100_000,
 ], ids=["spaces", "comments", "processing-instructions", "doctype", "big-json"])
+@pytest.mark.serial  # timed: run alone, after the parallel run
 def test_sniffing_hostile_prologs_is_fast(data: bytes) -> None:
     # A regular expression that could read a prolog two ways would take years on these.
     started = time.perf_counter()
@@ -207,6 +208,7 @@ def test_sniffing_hostile_prologs_is_fast(data: bytes) -> None:
     assert time.perf_counter() - started < 1.0
 
 
+@pytest.mark.serial  # timed: run alone, after the parallel run
 def test_hostile_markup_in_titles_is_read_in_linear_time() -> None:
     title = "&lt;!--" * 100_000 + "&lt;p" * 100_000
     data = (f'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:x</id><title type="html">{title}</title>'

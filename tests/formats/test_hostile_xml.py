@@ -168,6 +168,7 @@ def test_rss_is_unknown_not_malformed() -> None:
     assert (caught.value.kind, caught.value.field) == ("unknown", "/rss")
 
 
+@pytest.mark.serial  # timed: run alone, after the parallel run
 def test_sniffing_reads_only_the_head() -> None:
     data = f'<newsItem xmlns="{NAR}">'.encode() + b" " * 50_000_000
     started = time.perf_counter()

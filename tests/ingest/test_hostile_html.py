@@ -77,6 +77,7 @@ def test_real_markup_passes_the_pre_scan(markup: str) -> None:
     assert clean_html(markup)
 
 
+@pytest.mark.serial  # timed: run alone, after the parallel run
 @pytest.mark.parametrize("markup", HOSTILE.values(), ids=HOSTILE.keys())
 def test_hostile_markup_is_refused_before_parsing_and_fast(markup: str) -> None:
     started = time.perf_counter()
@@ -86,6 +87,7 @@ def test_hostile_markup_is_refused_before_parsing_and_fast(markup: str) -> None:
     assert "; " in refused.value.message  # what is wrong; what to do
 
 
+@pytest.mark.serial  # timed: run alone, after the parallel run
 def test_a_2_mb_nested_body_is_answered_within_2_seconds() -> None:
     markup = "<div><b>" * (2_000_000 // 8)  # 2 MB: past the size limit
     deep = "<div><b>" * (MAX_HTML_CHARS // 8 - 1)  # just under it: the depth limit answers
@@ -96,6 +98,7 @@ def test_a_2_mb_nested_body_is_answered_within_2_seconds() -> None:
         assert time.perf_counter() - started < 2
 
 
+@pytest.mark.serial  # timed: run alone, after the parallel run
 def test_the_pre_scan_of_a_20_kb_article_is_cheap() -> None:
     best = min(_timed(check_html, ARTICLE) for _ in range(5))
     print(f"pre-scan of a {len(ARTICLE):,}-character article: {best * 1000:.2f} ms "

@@ -130,7 +130,7 @@ def test_audio_preview_and_waveform(media: dict[str, Path], tmp_path: Path, name
     assert boxes.index("moov") < boxes.index("mdat")
     with Image.open(made["waveform"].path) as image:
         assert (image.format, image.size) == ("PNG", (1200, 240))
-        assert len(set(image.convert("RGB").getdata())) > 1  # a drawn wave, not a blank picture
+        assert len(set(image.convert("RGB").get_flattened_data())) > 1  # a drawn wave, not a blank picture
 
 
 @needs_ffmpeg

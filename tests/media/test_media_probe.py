@@ -89,6 +89,7 @@ def test_video_no_decoder_opens_is_refused(media: dict[str, Path], tmp_path: Pat
         inspect(broken, "video/mp4")
 
 
+@pytest.mark.serial  # timed: run alone, after the parallel run
 def test_200_megapixel_png_bomb_is_refused_without_decoding(tmp_path: Path) -> None:
     bomb = bomb_png(tmp_path / "bomb.png", 20_000, 10_000)
     assert bomb.stat().st_size < 10_000  # a few kilobytes that would decode to 200 MB

@@ -3,6 +3,7 @@ limit, and strangers — on SQLite and PostgreSQL, with the filesystem and Seawe
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import socket
 import time
@@ -153,6 +154,21 @@ async def test_abandoned_uploads_expire_and_their_partial_files_go(client, make_
         assert conn.execute(sa.select(sa.func.count()).select_from(uploads)).scalar_one() == 0
 
 
+def _patch_ended(path: Path, deadline: float = 20.0) -> None:
+    """Wait until no PATCH holds the upload's partial file (the ChunkWriter's exclusive lock is gone)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        with open(path, "rb") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                time.sleep(0.05)
+                continue
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return
+    raise AssertionError("the cut PATCH never ended")
+
+
 def test_a_connection_cut_mid_patch_keeps_what_arrived_and_resumes(app, make_partner, settings) -> None:
     """A real server, a real socket: half a PATCH body, then the client hangs up."""
     import httpx
@@ -160,24 +176,26 @@ def test_a_connection_cut_mid_patch_keeps_what_arrived_and_resumes(app, make_par
     alpha = make_partner("alpha")
     data = picture(size=(1000, 800))
     with serving(app) as base:
-        with httpx.Client(base_url=base) as http:
+        with httpx.Client(base_url=base, timeout=60) as http:  # the last PATCH stores the media: slow under load
             created = http.post("/api/v1/uploads", headers={**alpha.headers, **TUS, "Upload-Length": str(len(data))})
             location = created.headers["Location"]
             host, port = base.removeprefix("http://").split(":")
-            with socket.create_connection((host, int(port))) as sock:
-                sock.sendall((f"PATCH {location} HTTP/1.1\r\nHost: {host}\r\n"
-                              f"Authorization: Bearer {alpha.key}\r\nTus-Resumable: 1.0.0\r\n"
-                              f"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
-                              f"Content-Length: {len(data)}\r\n\r\n").encode() + data[:2000])
-                # let the server take in what was sent before hanging up (uvicorn drops bytes it holds
-                # when the hang-up arrives with them, as if they never came)
-                time.sleep(0.5)
-            for _ in range(100):  # the server notices the hang-up and records what it kept
+            offset = 0
+            # uvicorn drops body bytes it still holds when the hang-up arrives with them, as if they never
+            # came; on a loaded machine the server may not have read them in a given pause, so the cut is
+            # tried again with a longer pause until the server took them in before the hang-up
+            for pause in (0.3, 1.0, 3.0, 6.0):
+                with socket.create_connection((host, int(port))) as sock:
+                    sock.sendall((f"PATCH {location} HTTP/1.1\r\nHost: {host}\r\n"
+                                  f"Authorization: Bearer {alpha.key}\r\nTus-Resumable: 1.0.0\r\n"
+                                  f"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
+                                  f"Content-Length: {len(data)}\r\n\r\n").encode() + data[:2000])
+                    time.sleep(pause)
+                _patch_ended(_partial(settings, location.rsplit("/", 1)[1]))  # the hub noticed and recorded
                 offset = int(http.head(location, headers={**alpha.headers, **TUS}).headers["Upload-Offset"])
                 if offset:
                     break
-                time.sleep(0.05)
-            assert offset == 2000
+            assert offset == 2000  # every byte that arrived is kept, none more
             rest = http.patch(location, content=data[offset:], headers={
                 **alpha.headers, **TUS, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"})
             assert rest.status_code == 204, rest.text

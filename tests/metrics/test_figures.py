@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Engine
 from newsbridge.db.engine import reading, writing
 from newsbridge.exchange.agreements import get_agreement
 from newsbridge.metrics.delivery_times import bucket_of, value_of
-from newsbridge.metrics.figures import agreement_figures
+from newsbridge.metrics.figures import SUMMED, Counts, agreement_figures
 from newsbridge.metrics.periods import Granularity, Window, local_midnight, offsets, period_start
 from tests.metrics.history import NOW, POLITICS, History, build, expected
 
@@ -138,3 +139,12 @@ def test_offsets_find_every_transition_to_the_second(zone: str, year: int, chang
     for at, offset in found[1:]:
         assert (at.astimezone(where).utcoffset() or timedelta()).total_seconds() == offset
         assert ((at - timedelta(seconds=1)).astimezone(where).utcoffset() or timedelta()).total_seconds() != offset
+
+
+def test_counts_add_every_summed_field() -> None:
+    assert {f.name for f in fields(Counts)} == {*SUMMED, "delays"}
+    one = Counts(**{name: n for n, name in enumerate(SUMMED, start=1)}, delays={3: 2})
+    total = Counts()
+    total.add(one)
+    total.add(one)
+    assert total == Counts(**{name: 2 * n for n, name in enumerate(SUMMED, start=1)}, delays={3: 4})

@@ -27,6 +27,17 @@ def test_binomial_test_matches_the_definition(k: int, n: int) -> None:
     assert binomial_two_sided(k, n, 0.25) == pytest.approx(_binomial_reference(k, n, 0.25) if n else 1.0, rel=1e-6)
 
 
+@pytest.mark.parametrize("k, n", [(2900, 11000), (2750, 11000), (2500, 11000), (0, 5000), (5000, 5000), (1, 3)])
+def test_binomial_test_sums_only_the_tails_yet_equals_every_term(k: int, n: int) -> None:
+    """The tails summed outward from the mode's sides give what a term per outcome gives."""
+    def log_pmf(i: int) -> float:
+        return math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * math.log(0.25) + \
+            (n - i) * math.log(0.75)
+
+    every = sum(math.exp(log_pmf(i)) for i in range(n + 1) if log_pmf(i) <= log_pmf(k) + 1e-9)
+    assert binomial_two_sided(k, n, 0.25) == pytest.approx(min(1.0, every), rel=1e-9)
+
+
 @pytest.mark.parametrize("recent, earlier, significant", [
     (40, 120, False),  # the same daily rate
     (30, 120, False),  # a little less: noise

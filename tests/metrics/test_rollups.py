@@ -15,7 +15,8 @@ from sqlalchemy.engine import Connection, Engine
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.rollup_tables import (mark_items_changed, metrics_built, metrics_days, metrics_delays,
                                          metrics_keys, metrics_marks)
-from newsbridge.db.tables import deliveries, item_versions, items, organizations
+from newsbridge.db.tables import deliveries, item_versions, items, organizations, outbox
+from newsbridge.delivery.outbox import Claim, Outcome, record, replay
 from newsbridge.desk.pickups import record_detected_pickup, record_pickup
 from newsbridge.exchange.agreements import load_agreement
 from newsbridge.metrics.days import Day, Days, live_days, raw_days
@@ -23,6 +24,7 @@ from newsbridge.metrics.periods import Granularity, Window, day_number
 from newsbridge.metrics.rollups import (_rolled, agreed_topics, build_missing, day_ranges, missing, read_days,
                                         rebuild_agreement, refresh, watched_zones)
 from newsbridge.metrics.worker import RollupWorker
+from newsbridge.retries import RETRY_SCHEDULE, State
 from tests.metrics.history import NOW, START, History, build
 
 WINDOWS = [("Asia/Tehran", date(2024, 8, 1), date(2026, 3, 31)), ("Asia/Almaty", date(2025, 1, 1), date(2025, 3, 31)),
@@ -252,3 +254,48 @@ def test_trend_days_from_the_figures_equal_a_fresh_read(engine: Engine, history:
         reused = daily_items(conn, agreement, trend, NOW, figures)
         assert reused == daily_items(conn, agreement, trend, NOW) and sum(reused.values()) > 50
         assert min(reused) >= trend.first and max(reused) <= trend.last
+
+
+def _failed_served(engine: Engine, history: History) -> int:
+    window = Window(START.date(), NOW.date(), ZoneInfo("Asia/Tehran"), Granularity.DAY)
+    with reading(engine) as conn:
+        return sum(d.failed for a in history.agreements.values() for d in _served(conn, a, window).values())
+
+
+def test_webhooks_giving_up_and_replayed_keep_the_rolled_failed_equal_to_the_raw_rows(
+        engine: Engine, history: History) -> None:
+    """``failed`` is rolled up: a message that gives up (after its last retry, on 410 Gone, when its
+    endpoint is turned off) and a replay mark the item, and after the worker the rollup's figure
+    equals the raw rows' again (both ways: up and down)."""
+    with writing(engine) as conn:
+        for agreement_id in history.agreements.values():
+            rebuild_agreement(conn, agreement_id, NOW)
+        dead = conn.execute(sa.select(sa.func.count()).select_from(outbox)
+                            .where(outbox.c.state == "dead")).scalar_one()
+        assert dead > 0
+    assert _failed_served(engine, history) == dead
+    with writing(engine) as conn:
+        assert replay(conn, "ep-irna", NOW) == dead  # sent again: no longer failed
+        assert conn.execute(sa.select(sa.func.count()).select_from(metrics_marks)).scalar_one() > 0
+    _drain(engine)
+    assert _failed_served(engine, history) == 0
+    _assert_served_equals_raw(engine, history)
+    with writing(engine) as conn:  # messages in flight give up, one after another
+        taken = conn.execute(sa.select(outbox.c.id, outbox.c.delivery_id, outbox.c.message_id)
+                             .order_by(outbox.c.id).limit(4)).all()
+        conn.execute(outbox.update().where(outbox.c.id.in_([t.id for t in taken])).values(
+            state="in_flight", claimed_by="w", lease_until=NOW + timedelta(minutes=1)))
+        claims = [Claim(t.id, "ep-irna", t.delivery_id, "item.published", t.message_id, len(RETRY_SCHEDULE) + 1, "w")
+                  for t in taken]
+        assert record(conn, claims[0], Outcome(500, "boom"), NOW) == State.DEAD  # the last retry
+        conn.execute(outbox.update().where(outbox.c.id == taken[3].id).values(state="pending", claimed_by=None))
+        assert record(conn, claims[1], Outcome(410, "gone"), NOW) == State.FAILED  # turns the endpoint off
+        failed = conn.execute(sa.select(outbox.c.state).where(outbox.c.id.in_([t.id for t in taken]))
+                              .order_by(outbox.c.id)).scalars().all()
+        assert failed == ["dead", "failed", "in_flight", "failed"]  # the waiting ones fail with their endpoint
+        gave_up = conn.execute(sa.select(sa.func.count()).select_from(outbox)
+                               .where(outbox.c.state.in_(["dead", "failed"]))).scalar_one()
+        assert gave_up == dead - 1  # all but the one still in flight
+    _drain(engine)
+    assert _failed_served(engine, history) == gave_up
+    _assert_served_equals_raw(engine, history)

@@ -41,7 +41,8 @@ async def agreement(http: httpx.AsyncClient, parties: list[Any], terms: list[dic
     return agreement_id
 
 
-async def joint_world(http: httpx.AsyncClient, make_partner: Any, engine: Any, **project: Any) -> Joint:
+async def joint_world(http: httpx.AsyncClient, make_partner: Any, engine: Any,
+                      terms: list[dict[str, Any]] | None = None, **project: Any) -> Joint:
     scopes = ("publish", "read", "manage")
     krtc = make_partner("krtc", scopes=scopes, name="TV and Radio Complex", credit_name="Kazinform",
                         languages=["kk", "ru"])
@@ -52,7 +53,7 @@ async def joint_world(http: httpx.AsyncClient, make_partner: Any, engine: Any, *
         add_member(conn, "krtc", "aigerim@krtc.kz", "Aigerim Bekova", "editor", PASSWORD)
         add_member(conn, "irna", "reza@irna.ir", "Reza Tehrani", "editor", PASSWORD)
         add_member(conn, "irna", "sara@irna.ir", "Sara Viewer", "viewer", PASSWORD)
-    agreement_id = await agreement(http, [krtc, irna, tass], [{"from": "krtc"}, {"from": "irna"}])
+    agreement_id = await agreement(http, [krtc, irna, tass], terms or [{"from": "krtc"}, {"from": "irna"}])
     body = {"title": "Silk Way: Kazakhstan and Iran", "agreement": agreement_id, "participants": ["krtc", "irna"],
             "languages": ["kk", "fa"], "starts": "2026-01-01", "ends": "2026-12-31", **project}
     made = await http.post("/api/v1/projects", headers=krtc.headers, json=body)

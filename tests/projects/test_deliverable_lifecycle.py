@@ -25,7 +25,8 @@ def test_every_move_is_allowed_exactly_as_the_table_says(current, target, cause)
 
 
 def test_the_table_keeps_the_promises_of_the_docs() -> None:
-    assert not any(f == Status.PUBLISHED for f, _ in TRANSITIONS), "a published deliverable stays published"
+    leaving = {(t, c) for (f, t), c in TRANSITIONS.items() if f == Status.PUBLISHED}
+    assert leaving == {(Status.IN_REVIEW, frozenset({"edit"}))}, "only a correction reopens a published one"
     assert {c for (_, t), c in TRANSITIONS.items() if t == Status.PUBLISHED} == {frozenset({"publication"})}
     assert {c for (_, t), c in TRANSITIONS.items() if t == Status.APPROVED} == {frozenset({"approval"})}
     droppable = {f for f, t in TRANSITIONS if t == Status.DROPPED}

@@ -20,6 +20,7 @@ class _HangUp:
 
     def __init__(self, hung_up: anyio.Event) -> None:
         self.hung_up = hung_up
+        self.generation = 0  # FeedSignal's count of notifications (api/delivery.py reads it); none here
 
     def notify(self) -> None:
         pass

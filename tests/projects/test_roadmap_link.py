@@ -46,6 +46,11 @@ async def test_a_commitment_counts_the_published_deliverables_of_its_projects(cl
     assert (done["measure"]["state"], done["status"], done["measure"]["value"]) == ("done", "done", 1.0)
     assert sorted(done["measure"]["evidence"]["items"]) == sorted(items.values())
     assert done["measure"]["evidence"]["projects"] == [world.project]
+    correcting = await save(client, world, world.irna, first, "fa", 1, headline="کاروان‌ها", body_text="متن")
+    assert correcting.status_code == 200  # a correction in review: the deliverable stays published evidence
+    still = await roadmap(client, world)
+    assert (still["measure"]["state"], still["measure"]["evidence"]["deliverables"]) == ("done", {"done": 1,
+                                                                                                  "total": 2})
     other = await client.post(f"/api/v1/agreements/{world.agreement}/roadmap", headers=world.krtc.headers, json={
         "title": "x", "indicator": {"kind": "deliverables", "at_least": 1, "by": "2999-12-31", "projects": []}})
     assert other.status_code == 422 and other.json()["error"]["field"].endswith("projects")

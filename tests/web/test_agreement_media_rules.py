@@ -1,5 +1,5 @@
-"""An amendment made on the desk keeps each sharer's media rules (the form does not show them yet:
-docs/media.md "Not yet"), like it keeps the kinds of items and the outlets."""
+"""An amendment made with the desk's terms form keeps each sharer's media rules (they have a form of
+their own: tests/web/test_agreement_media_form.py), like it keeps the kinds of items and the outlets."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ from newsbridge.web.highlight import highlight
     ("Kazakhstan beat Iran", "kazakh", "<mark>Kazakhstan</mark> beat Iran"),
     ("Cooperation, cooperative", "COOP", "<mark>Cooperation</mark>, <mark>cooperative</mark>"),
     ("Президент Казахстана", "казахстан", "Президент <mark>Казахстана</mark>"),
-    # Persian typed with an Arabic yeh finds the Persian spelling; a ZWNJ separates words as in the index
-    ("همکاری\u200cهای رسانه\u200cای", "همكاري", "<mark>همکاری</mark>\u200cهای رسانه\u200cای"),
+    # Persian typed with an Arabic yeh finds the Persian spelling; endings after a ZWNJ are the word's
+    ("همکاری\u200cهای رسانه\u200cای", "همكاري", "<mark>همکاری\u200cهای</mark> رسانه\u200cای"),
     ("<b>Budget</b> & more", "budget", "&lt;b&gt;<mark>Budget</mark>&lt;/b&gt; &amp; more"),
     ("Nothing here", "absent", "Nothing here"),
     ("<script>x</script>", None, "&lt;script&gt;x&lt;/script&gt;"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ from newsbridge.accounts.organizations import get_organization
 from newsbridge.db.engine import reading
 from newsbridge.media.links import signer
 from newsbridge.media.processing import media_worker
-from newsbridge.web.media import Shot, parse_timecode, read_shotlist, shotlist_text, shots_from_form
+from newsbridge.web.media import Shot, size_in_megabytes, parse_timecode, read_shotlist, shotlist_text, shots_from_form
 from newsbridge.errors import InvalidInput
 from tests.conftest import active_agreement
 
@@ -193,6 +194,12 @@ def test_timecodes(raw: str, seconds: float | None) -> None:
     assert parse_timecode(raw) == seconds
 
 
+@pytest.mark.parametrize(("size", "shown"), [(0, 0.0), (700, 0.001), (4_850, 0.005), (48_501, 0.05), (99_999, 0.1),
+                                             (1_234_567, 1.2), (20 * 2**30, 21474.8)])
+def test_sizes_in_megabytes_never_read_zero_for_a_file(size: int, shown: float) -> None:
+    assert size_in_megabytes(size) == shown
+
+
 def test_a_shot_list_goes_out_as_text_and_reads_back() -> None:
     shots = shots_from_form(["00:00:10", "", "00:00:02"], ["Crowd", "", "Podium, close"])
     assert shots == [Shot(2.0, "Podium, close"), Shot(10.0, "Crowd")]
@@ -269,6 +276,36 @@ async def test_an_audio_clip_plays_with_its_waveform(world, engine, settings, tm
     got = await irna.http.get(unescape(player[2]))
     assert got.status_code == 200 and got.headers["content-type"] == "audio/mp4"  # the AAC preview, not the WAV
     assert (await irna.http.get(unescape(waveform[1]))).headers["content-type"] == "image/png"
+    desk = await irna.get("/desk")  # the list shows the waveform: the recording is no picture
+    thumb = re.search(r'<img class="thumb" src="([^"]+)"[^>]*data-kind="audio"', desk.text)
+    assert thumb and (await irna.http.get(unescape(thumb[1]))).headers["content-type"] == "image/png"
+
+
+@needs_ffmpeg
+async def test_a_video_published_by_the_api_keeps_its_shot_list_and_script(  # type: ignore[no-untyped-def]
+        client, make_partner, sign_in, engine, settings, video) -> None:
+    """A partner's system publishes a video with a shot list and a script but no main text (as EBU-style
+    exchanges send them): both keep their roles in what partners receive (the shot list is also the main
+    text, for readers that show one), and the desk shows the shot list beside the player, the script
+    once, and no article repeating either."""
+    silk, irna = (make_partner(slug, scopes=("publish", "read", "manage")) for slug in ("silk", "irna"))
+    await active_agreement(client, silk, irna, {"languages": ["en"]})
+    shotlist = "00:00:00 Wide shot of the hall\n00:00:03 Ministers shake hands"
+    meta = {"uri": "urn:silk:report:1", "version": "1", "type": "video", "language": "en",
+            "headlines": [{"role": "main", "value": "Astana hosts the media forum"}],
+            "bodies": [{"role": "shotlist", "contentType": "text/plain", "value": shotlist},
+                       {"role": "script", "contentType": "text/plain", "value": "The forum opened this morning."}]}
+    made = await client.post("/api/v1/media", headers=silk.headers, data={"meta": json.dumps(meta)},
+                             files={"file": ("report.mp4", video, "video/mp4")})
+    assert made.status_code == 201, made.text
+    item_id = made.json()["id"]
+    received = await client.get(f"/api/v1/items/{item_id}", headers=irna.headers)
+    bodies = [(b.get("role"), b["value"]) for b in received.json()["bodies"] if b.get("contentType") == "text/plain"]
+    assert bodies == [("main", shotlist), ("shotlist", shotlist), ("script", "The forum opened this morning.")]
+    run_jobs(engine, settings)
+    page = unescape((await (await sign_in("irna", "editor")).get(f"/items/{item_id}")).text)
+    assert re.findall(r'data-seek="([\d.]+)"', page) == ["0.0", "3.0"]
+    assert page.count("Ministers shake hands") == 1 and page.count("The forum opened this morning.") == 1
 
 
 async def test_a_photo_offers_the_caption_and_credit_written_in_it(world, tmp_path) -> None:

@@ -1,7 +1,8 @@
 """Agreement pages: the list, one agreement (terms in plain words, signatures, history, roadmap), proposing.
 
 Everyone of a party reads; only admins of a party itself (not its outlets) propose, sign,
-suspend, end and follow up the roadmap. Amending terms stays with the API.
+suspend, end, amend and follow up the roadmap; a term's media rules have a form of their own
+(``views/agreement_media.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from newsbridge.vocab import topic_labels
 from newsbridge.vocab.mediatopics import normalize_qcode, vocabulary
 from newsbridge.web.context import Viewer, checked_form, page, viewer
 from newsbridge.web.i18n import N_, gettext_for
+from newsbridge.web.media_rules_form import media_forms
 from newsbridge.web.mediarules import media_sentences
 from newsbridge.web.roadmap_measure import STATES as MEASURE_STATES, measure_view
 from newsbridge.web.targets_form import LABELS as TARGET_LABELS, form_field, targets_body, targets_values
@@ -55,7 +57,8 @@ FLASHES = {"proposed": N_("Proposed. Each partner's admin now signs it on this p
            "ended": N_("Ended for good."), "commitment": N_("Commitment updated."), "added": N_("Commitment added."),
            "active": N_("Signed. Every party has now signed the current terms: the agreement is active."),
            "declined": N_("Declined. The agreement is a draft again: its terms can be amended and proposed anew."),
-           "amended": N_("Terms amended. Every party signs the new revision before it applies.")}
+           "amended": N_("Terms amended. Every party signs the new revision before it applies."),
+           "unchanged": N_("Nothing changed: the terms stay as they are.")}
 TERMS_CHANGED = N_("The terms changed since this page was shown. Read them again below, and sign if you agree.")
 DONE = {Action.PROPOSE: "proposed", Action.SIGN: "signed", Action.SUSPEND: "suspended", Action.END: "ended",
         Action.DECLINE: "declined"}
@@ -118,6 +121,8 @@ def _detail(conn: Connection, who: Viewer, agreement_id: str) -> dict[str, Any]:
                         + media_sentences(t.media, t.types, {o.id: o.name for o in orgs.values()}, who.locale)
                         for t in agreement.terms],
             "may_edit": agreement.party(who.organization.id) is not None and who.may("manage"),
+            "media_forms": media_forms(agreement, who.organization.id, who.may("manage"),
+                                       {o.id: o.slug for o in orgs.values()}),
             "columns": [(s, label, [c for c in items if c.status is s]) for s, label in COLUMNS.items()],
             "statuses": COLUMNS, "progress": progress(items, today), "names": names,
             "overdue": {c.id for c in items if c.due and c.due < today
@@ -129,7 +134,7 @@ def _detail(conn: Connection, who: Viewer, agreement_id: str) -> dict[str, Any]:
 def _agreement_page(request: Request, who: Viewer, agreement_id: str, status: int = 200, **extra: Any) -> HTMLResponse:
     with reading(request.app.state.hub.engine) as conn:
         context = _detail(conn, who, agreement_id)
-    context = {"flash": _flash(request, who), **extra, **context, **_history_page(request, who, context["events"])}
+    context = {"flash": _flash(request, who), **context, **extra, **_history_page(request, who, context["events"])}
     agreement = context["agreement"]
     context["may_amend"] = (context["may_edit"] and agreement.party(who.organization.id) is not None
                             and (agreement.status, Action.AMEND) in TRANSITIONS)

@@ -9,7 +9,6 @@ member's organization.
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from newsbridge.accounts.members import Member
 from newsbridge.accounts.organizations import Organization
 from newsbridge.alerts.feed import Alert, alerts_for, find_alert
+from newsbridge.alerts.mail import Line, Link, compose
 from newsbridge.alerts.marks import dismiss, mark_read
 from newsbridge.alerts.saved_searches import (FIELDS, delete_search, list_searches, save_search,
                                               set_search_alerts)
@@ -234,12 +234,12 @@ def digest_message(settings: Settings, member: Member, org: Organization, alerts
     ngettext = ngettext_for(member.locale)
     zone = member.timezone or org.timezone
     hub = base_url(settings)
-    lines = [_("Hello %(name)s,", name=member.name), "",
-             ngettext("Newsbridge has %(num)s new alert for %(organization)s:",
-                      "Newsbridge has %(num)s new alerts for %(organization)s:", len(alerts),
-                      organization=org.name), ""]
+    blocks: list[list[Line]] = [[_("Hello %(name)s,", name=member.name)],
+                                [ngettext("Newsbridge has %(num)s new alert for %(organization)s:",
+                                          "Newsbridge has %(num)s new alerts for %(organization)s:", len(alerts),
+                                          organization=org.name)]]
     for alert in alerts:
-        lines.append(f"* {_(heading(alert))}: {alert.title}")
+        lines: list[Line] = [f"* {_(heading(alert))}: {alert.title}"]
         details = [local_time(alert.at, zone, member.locale)]
         if alert.partners:
             details.append(", ".join(name for _slug, name in alert.partners))
@@ -250,16 +250,9 @@ def digest_message(settings: Settings, member: Member, org: Organization, alerts
         lines.append("  " + " · ".join(details))
         for url in alert.pickup_urls:
             lines.append("  " + _("Our republication: %(url)s", url=url or _("recorded without a URL")))
-        lines.append("  " + hub + "/alerts/open?" + urlencode({"key": alert.key}))
-        lines.append("")
-    lines += [_("All your alerts: %(url)s", url=hub + "/alerts"),
-              _("Choose which alerts you get, or turn these e-mails off: %(url)s", url=hub + "/alerts/settings")]
-    message = EmailMessage()
-    message["Subject"] = ngettext("Newsbridge: %(num)s new alert", "Newsbridge: %(num)s new alerts", len(alerts))
-    message["From"] = settings.mail_from
-    message["To"] = member.email
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="newsbridge")
-    message["Content-Language"] = member.locale
-    message.set_content("\n".join(lines))
-    return message
+        lines.append(Link(hub + "/alerts/open?" + urlencode({"key": alert.key})))
+        blocks.append(lines)
+    blocks.append([_("All your alerts: %(url)s", url=hub + "/alerts"),
+                   _("Choose which alerts you get, or turn these e-mails off: %(url)s", url=hub + "/alerts/settings")])
+    return compose(sender=settings.mail_from, to=member.email, locale=member.locale, blocks=blocks,
+                   subject=ngettext("Newsbridge: %(num)s new alert", "Newsbridge: %(num)s new alerts", len(alerts)))

@@ -12,17 +12,20 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from newsbridge.accounts.organizations import outlets_of
+from newsbridge.accounts.sessions import find_session
 from newsbridge.db.engine import read, reading
 from newsbridge.delivery.feeds import changes, latest_position
 from newsbridge.desk.incoming import STATUSES, Filters, incoming, unread_by_partner
 from newsbridge.exchange.agreements import list_agreements
 from newsbridge.items.queries import InboxCursor, received_languages
+from newsbridge.stories.queries import group_by_story, story_ids
 from newsbridge.vocab.mediatopics import vocabulary
-from newsbridge.web.context import Viewer, page, viewer
+from newsbridge.web.context import COOKIE, Viewer, page, viewer
 from newsbridge.web.highlight import highlight
 from newsbridge.web.media import thumbnails
 
 router = APIRouter(include_in_schema=False)
+EVENTS_WAIT = 2.0  # seconds between looks when nothing woke the stream: how soon an ended session ends it
 TOP_TOPICS = [q for q, t in vocabulary().items() if not t.broader and not t.retired]
 
 
@@ -86,7 +89,12 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
         unread = _unread(conn, who)
         languages = received_languages(conn, who.organization)
         partners = _partners(conn, who)
-        thumbs = thumbnails(request, who, conn, [row.record for row in found.rows])
+        thumbs = thumbnails(request, who, conn, [row.record for row in found.rows],
+                            {row.record.id: row.received.agreement_id for row in found.rows})
+        stories = story_ids(conn, [row.record.id for row in found.rows])
+    # one row per story on the page: "3 items · 3 languages · 2 partners", the others folded under it
+    groups = group_by_story(found.rows, stories, lambda r: r.record.id, lambda r: r.language,
+                            lambda r: r.record.source.id)
     topics = vocabulary()
     kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("before", "from")]
     next_link = None
@@ -97,7 +105,7 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
     count = {"first": start,
              "last": start + len(found.rows) - 1,
              "total": found.total}
-    return {"rows": found.rows, "thumbs": thumbs, "filters": filters, "unread": unread, "partners": partners,
+    return {"rows": found.rows, "groups": groups, "thumbs": thumbs, "filters": filters, "unread": unread, "partners": partners,
             "unread_counts": {slug: n for slug, _, n in unread},
             "topics": [(q, topics[q].label) for q in TOP_TOPICS], "languages": languages,
             "query": request.url.query, "count": count, "total": found.total, "next_link": next_link,
@@ -126,11 +134,16 @@ def desk_unread(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse
 
 @router.get("/desk/events")
 async def desk_events(request: Request, who: Viewer = Depends(viewer)) -> StreamingResponse:
-    """Server-sent events telling the open desk that something new arrived."""
+    """Server-sent events telling the open desk that something new arrived. The member's session is read
+    again before each look (every EVENTS_WAIT seconds at most), so the stream ends within seconds of a
+    sign-out, a deactivation or the organization's suspension (each ends the session)."""
     hub = request.app.state.hub
+    token = request.cookies.get(COOKIE, "")
 
-    def newer(after: int) -> list[Any]:
+    def newer(after: int) -> list[Any] | None:
         with reading(hub.engine) as conn:
+            if find_session(conn, token) is None:
+                return None
             return changes(conn, who.organization, after, 50)
 
     def start() -> int:
@@ -140,12 +153,20 @@ async def desk_events(request: Request, who: Viewer = Depends(viewer)) -> Stream
     async def events() -> AsyncIterator[bytes]:
         position = await read(hub.engine, start)
         yield b"retry: 2000\n\n"
+        quiet = 0.0
         while not await request.is_disconnected():
             found = await read(hub.engine, newer, position)
+            if found is None:
+                yield b"event: ended\ndata: {}\n\n"
+                return
             if found:
                 position = found[-1].position
+                quiet = 0.0
                 yield f"event: arrived\ndata: {len(found)}\n\n".encode()
-            elif not await hub.signal.wait(10.0):
-                yield b": keep-alive\n\n"
+            elif not await hub.signal.wait(EVENTS_WAIT):
+                quiet += EVENTS_WAIT
+                if quiet >= 10.0:
+                    yield b": keep-alive\n\n"
+                    quiet = 0.0
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -15,8 +15,7 @@ from markupsafe import Markup
 
 from newsbridge.db.engine import reading, writing
 from newsbridge.delivery.status import partner_summary
-from newsbridge.desk.pickups import list_pickups, mark_read, pickups_by_partners, record_pickup
-from newsbridge.desk.translation import LibreTranslate, translate_item
+from newsbridge.desk.pickups import detected_from, list_pickups, mark_read, pickups_by_partners, record_pickup
 from newsbridge.errors import InvalidInput
 from newsbridge.exchange.deliveries import explain_routing
 from newsbridge.formats import ninjs
@@ -27,8 +26,10 @@ from newsbridge.ingest.pipeline import translate
 from newsbridge.items.render import NEWSML_FORMATS, render, render_newsml
 from newsbridge.items.warnings import version_warnings
 from newsbridge.media.links import with_media
+from newsbridge.stories.queries import duplicates_of, story_of
 from newsbridge.web.context import Viewer, checked_form, page, viewer
 from newsbridge.web.media import item_media
+from newsbridge.web.views.translations import item_translation
 
 router = APIRouter(include_in_schema=False)
 DOWNLOADS = {"ninjs3": "ninjs 3.x", "ninjs2": "ninjs 2.x", "newsml-g2": "NewsML-G2",
@@ -89,8 +90,11 @@ def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
                         for p in partner_summary(conn, record.id)]
         picked = [] if own else list_pickups(conn, who.organization, item_id)
         partner_pickups = pickups_by_partners(conn, who.organization, [item_id]).get(item_id, []) if own else []
+        republishes = detected_from(conn, who.organization, item_id) if own else []
         warnings = version_warnings(conn, item_id, record.latest.version)
         media = item_media(request, who, conn, record)
+        story_items = story_of(conn, who.organization, item_id).items  # readable items only
+        same_text = duplicates_of(conn, who.organization, item_id)
     doc = record.latest.document
     changes = [(older.version, newer.version, _headline(older) != _headline(newer), _diff(_plain(older), _plain(newer)))
                for older, newer in zip(versions, versions[1:])]
@@ -101,26 +105,15 @@ def _context(request: Request, who: Viewer, item_id: str) -> dict[str, Any]:
             "headline": _headline(record.latest) or record.uri, "language": doc.get("language"),
             "body_html": _body_html(doc), "warnings": warnings,
             "plain_text": _plain(record.latest) if own else "",
-            "withdrawn": record.latest.pubstatus == "canceled" or record.latest.notice_only, **media}
-
-
-def _translator(request: Request) -> LibreTranslate | None:
-    settings = request.app.state.hub.settings
-    if not settings.translator_url:
-        return None
-    return LibreTranslate(settings.translator_url, settings.translator_api_key, settings.allow_private_targets)
+            "withdrawn": record.latest.pubstatus == "canceled" or record.latest.notice_only,
+            "story_items": story_items, "same_text": same_text, "republishes": republishes, **media}
 
 
 @router.get("/items/{item_id}")
 def item_page(request: Request, item_id: str, translate: bool = False, who: Viewer = Depends(viewer)) -> HTMLResponse:
     context = _context(request, who, item_id)
-    translator = _translator(request)
-    language = (context["language"] or "").split("-")[0]
-    context["can_translate"] = translator is not None and language != who.locale and not context["withdrawn"]
-    context["translation"] = None
-    if translate and context["can_translate"] and translator is not None:
-        context["translation"] = translate_item(translator, context["headline"], _plain(context["record"].latest),
-                                                language or None, who.locale)
+    # machine translation: offered, made or read back from the cache, never in place of the original
+    context.update(item_translation(request, who, context["record"], context["withdrawn"], translate))
     if not context["own"]:
         with writing(request.app.state.hub.engine) as conn:
             mark_read(conn, who.member, item_id, context["record"].latest.version)

@@ -20,10 +20,10 @@ from sqlalchemy.engine import Connection, Engine
 from newsbridge.accounts.organizations import Organization, list_organizations
 from newsbridge.db.engine import reading
 from newsbridge.errors import InvalidInput
-from newsbridge.exchange.agreements import history, list_agreements
-from newsbridge.exchange.lifecycle import Status
+from newsbridge.exchange.agreements import history
 from newsbridge.ids import utcnow
 from newsbridge.metrics.burndown import BurnPoint, burndown
+from newsbridge.metrics.overview import overview
 from newsbridge.metrics.periods import Window, zone
 from newsbridge.metrics.report import swatch, write_pdf
 from newsbridge.metrics.scorecard import Scorecard, scorecard, scorecard_csv
@@ -36,7 +36,6 @@ from newsbridge.web.wording import status_word
 
 router = APIRouter(include_in_schema=False)
 OVERVIEW_WEEKS = 26
-SHOWN = (Status.PROPOSED, Status.ACTIVE, Status.SUSPENDED, Status.ENDED, Status.EXPIRED)  # not unsent drafts
 
 
 def _names(conn: Connection) -> dict[str, str]:
@@ -70,20 +69,20 @@ def _links(agreement_id: str, view: dict[str, Any], locale: str) -> dict[str, st
 @router.get("/cooperation")
 def overview_page(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
     """Every agreement of ours that was put up for signature, with its weekly volume each way over the
-    last 26 weeks and its pace."""
+    last 26 weeks and its pace (every agreement's figures summed in the same few queries)."""
     end = request.query_params.get("to") or None
     rows = []
+    now = utcnow()
     with reading(request.app.state.hub.engine) as conn:
         names = _names(conn)
-        today = utcnow().astimezone(zone(who.timezone)).date()
+        today = now.astimezone(zone(who.timezone)).date()
         last = Window.parse(None, end, who.timezone, "week", today).last
         first = (last - timedelta(weeks=OVERVIEW_WEEKS - 1))
         first -= timedelta(days=first.weekday())  # whole weeks
-        for agreement in list_agreements(conn, who.organization):
-            if agreement.status not in SHOWN:
-                continue
-            card, burn, names = load(conn, who.organization, agreement.id, first.isoformat(),
-                                            last.isoformat(), "week", who.timezone)
+        window = Window.parse(first.isoformat(), last.isoformat(), who.timezone, "week", today)
+        for card in overview(conn, who.organization, window, now, today):
+            agreement = card.agreement
+            burn = burndown(card.commitments, history(conn, agreement.id), window)
             view = scorecard_view(card, burn, names, who.locale)
             spark = sparkline(card, names, who.locale)
             rows.append({"agreement": agreement, "badge": BADGES[agreement.status], "view": view,

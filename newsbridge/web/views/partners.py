@@ -87,14 +87,20 @@ async def add_endpoint(request: Request, who: Viewer = Depends(viewer)) -> Respo
     return await run_in_threadpool(_add_endpoint, request, who, form)
 
 
+def _who(request: Request, who: Viewer) -> dict[str, Any]:
+    """Who did it and from where, for the audit log."""
+    return {"actor": who.member.email, "address": request.client.host if request.client else None}
+
+
 def _add_endpoint(request: Request, who: Viewer, form: dict[str, Any]) -> Response:
     events = [e for e in ("item.published", "item.updated", "item.withdrawn") if form.get(e)]
     try:
         with writing(request.app.state.hub.engine) as conn:
-            _endpoint, secret = create_endpoint(conn, who.organization, str(form.get("url", "")), events or None,
+            url = str(form.get("url", "")).strip()  # pasted with a space or newline around it
+            _endpoint, secret = create_endpoint(conn, who.organization, url, events or None,
                                                 form.get("ninjs_version") or None,
                                                 request.app.state.hub.settings.allow_private_targets,
-                                                fmt=form.get("format") or None)
+                                                fmt=form.get("format") or None, **_who(request, who))
     except NewsbridgeError as exc:
         return page(request, "partners.html", who, status=exc.status, flash=exc.message, flash_kind="error",
                     **_context(request, who))
@@ -111,10 +117,10 @@ def _endpoint_action(request: Request, who: Viewer, endpoint_id: str, action: st
     secret, message = None, ""
     with writing(request.app.state.hub.engine) as conn:
         if action == "rotate":
-            secret = rotate_secret(conn, who.organization, endpoint_id)
+            secret = rotate_secret(conn, who.organization, endpoint_id, **_who(request, who))
             message = N_("New secret below; the old one keeps signing for 24 hours.")
         elif action in ("enable", "disable"):
-            set_enabled(conn, who.organization, endpoint_id, action == "enable")
+            set_enabled(conn, who.organization, endpoint_id, action == "enable", **_who(request, who))
             message = N_("Endpoint turned on.") if action == "enable" else N_("Endpoint turned off.")
         elif action == "replay":
             get_endpoint(conn, who.organization, endpoint_id)
@@ -136,7 +142,7 @@ def _add_token(request: Request, who: Viewer, form: dict[str, Any]) -> Response:
     try:
         with writing(request.app.state.hub.engine) as conn:
             token = create_feed_token(conn, who.organization, str(form.get("label", ""))[:200],
-                                      fmt=str(form.get("format") or "ninjs3"))
+                                      fmt=str(form.get("format") or "ninjs3"), **_who(request, who))
     except NewsbridgeError as exc:
         return page(request, "partners.html", who, status=exc.status, flash=exc.message, flash_kind="error",
                     **_context(request, who))
@@ -153,5 +159,5 @@ async def revoke_token(request: Request, token_id: str, who: Viewer = Depends(vi
 
 def _revoke_token(request: Request, who: Viewer, token_id: str) -> Response:
     with writing(request.app.state.hub.engine) as conn:
-        revoke_feed_token(conn, who.organization, token_id)
+        revoke_feed_token(conn, who.organization, token_id, **_who(request, who))
     return page(request, "partners.html", who, flash=N_("Feed token revoked."), **_context(request, who))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -29,11 +30,15 @@ from newsbridge.projects.publication import publish
 from newsbridge.projects.reads import mark_seen, member_label, unread_counts, unread_events
 from newsbridge.web.context import Viewer, checked_form, page, viewer
 from newsbridge.web.i18n import N_, gettext_for, ngettext_for, number
+from newsbridge.web.views import project_live
 from newsbridge.web.project_pages import (BOARD, EVENT_NAMES, KIND_NAMES, MEDIA_KINDS, STATUS_NAMES,
-                                          assignable, cards, deliverable_context, event_words, move_name,
-                                          recent_events, timeline)
+                                          assignable, cards, deliverable_context, event_key, event_words, move_name,
+                                          newest_event_id, recent_events, timeline)
 
 router = APIRouter(include_in_schema=False)
+# the live events and the drop zone's attach (project_live.py) are routes of this router, beside these pages
+# (taken over as they are, not as an included router: the desk's route checks list one level of routers)
+router.routes.extend(project_live.router.routes)
 SHOT_ROWS = 3  # empty shot-list rows under a video draft's shots (the page's script adds more)
 FLASHES = {
     "created": N_("The project is started: plan its deliverables."),
@@ -52,6 +57,11 @@ FLASHES = {
 }
 
 
+def _today(who: Viewer) -> date:
+    """The member's day: the timeline's "today" and what is overdue, as the times beside them are shown."""
+    return datetime.now(ZoneInfo(who.timezone)).date()
+
+
 def _actor(who: Viewer) -> Actor:
     return Actor(who.organization, who.member, member_label(who.member, who.organization))
 
@@ -65,7 +75,7 @@ def _flash(request: Request, who: Viewer) -> str | None:
 def _words() -> dict[str, Any]:
     return {"status_names": STATUS_NAMES, "move_name": move_name, "kind_names": KIND_NAMES,
             "media_kinds": MEDIA_KINDS,
-            "event_names": EVENT_NAMES, "board": BOARD}
+            "event_names": EVENT_NAMES, "event_key": event_key, "board": BOARD}
 
 
 # --- navigation, list, new project ---------------------------------------------------------------------------------
@@ -83,7 +93,7 @@ def summary(request: Request, who: Viewer = Depends(viewer)) -> JSONResponse:
 
 @router.get("/projects")
 def project_list(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse:
-    today = date.today()
+    today = _today(who)
     with reading(request.app.state.hub.engine) as conn:
         found = list_projects(conn, who.organization)
         unread = unread_counts(conn, who.organization, who.member)
@@ -141,7 +151,7 @@ async def create(request: Request, who: Viewer = Depends(viewer)) -> Response:
 # --- a project: board, timeline, planning ---------------------------------------------------------------------------
 
 def _project_page(request: Request, who: Viewer, project_id: str, status: int = 200, **extra: Any) -> HTMLResponse:
-    today = date.today()
+    today = _today(who)
     org, lang = request.query_params.get("organization", ""), request.query_params.get("language", "")
     with writing(request.app.state.hub.engine) as conn:
         project = get_project(conn, who.organization, project_id)
@@ -151,7 +161,8 @@ def _project_page(request: Request, who: Viewer, project_id: str, status: int = 
         everything = found if not (org or lang) else cards(conn, project, today)
         context = {"project": project, "cards": found, "timeline": timeline(found, today),
                    "dropped": [c for c in found if c.deliverable.status == Status.DROPPED],
-                   "events": recent_events(conn, project), "unread": unread, "people": assignable(conn, project),
+                   "events": recent_events(conn, project), "newest_event": newest_event_id(conn, project),
+                   "unread": unread, "people": assignable(conn, project),
                    "filter_org": org, "filter_lang": lang, "kinds": KINDS, "today": today}
     titles = {c.deliverable.id: c.deliverable.title for c in everything}
     side = project.side(who.organization)
@@ -182,6 +193,7 @@ async def _project_write(request: Request, who: Viewer, project_id: str, deliver
             except NewsbridgeError as exc:
                 failed = exc
             else:
+                request.app.state.hub.signal.notify()  # the project's open pages hear of it now
                 target = back or f"/projects/{project_id}"
                 key = outcome if isinstance(outcome, str) else done
                 return RedirectResponse(f"{target}{'&' if '?' in target else '?'}done={key}", status_code=303)
@@ -255,7 +267,7 @@ async def assign(request: Request, project_id: str, deliverable_id: str, who: Vi
 # --- a deliverable: drafts, revisions, comments, approvals, publication -----------------------------------------------
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 10 else None  # not '²'
 
 
 def _deliverable_page(request: Request, who: Viewer, project_id: str, deliverable_id: str, status: int = 200,
@@ -268,7 +280,7 @@ def _deliverable_page(request: Request, who: Viewer, project_id: str, deliverabl
         if lang not in d.languages:
             lang = d.source_language
         context = deliverable_context(conn, who, project, d, lang, _int(params.get("from")), _int(params.get("to")),
-                                      date.today())
+                                      _today(who))
     latest = context["latest"]
     context["shot_rows"] = (list(latest.content.shot_list) if latest else []) + [{}] * SHOT_ROWS
     return page(request, "project_deliverable.html", who, status=status, **_words(),
@@ -324,6 +336,7 @@ async def save(request: Request, project_id: str, deliverable_id: str, language:
         except NewsbridgeError as exc:
             return _deliverable_page(request, who, project_id, deliverable_id, status=exc.status, language=language,
                                      flash=exc.message, flash_kind="error")
+        request.app.state.hub.signal.notify()
         done = "unchanged" if before is not None and revision.number == before.number else \
             "reset" if reset else "saved"
         return RedirectResponse(f"{back}&done={done}", status_code=303)
@@ -400,6 +413,7 @@ async def publish_it(request: Request, project_id: str, deliverable_id: str,
         except NewsbridgeError as exc:
             return _deliverable_page(request, who, project_id, deliverable_id, status=exc.status,
                                      flash=exc.message, flash_kind="error")
+        hub.signal.notify()
         return RedirectResponse(f"{back}?done=published", status_code=303)
 
     return await run_in_threadpool(run)

@@ -1,6 +1,7 @@
 // Newsbridge desk: live updates for the incoming list and keyboard navigation (j/k, Enter).
 (function () {
-  function rows() { return Array.from(document.querySelectorAll("#row-list .row")); }
+  // rows folded inside a closed story group are skipped until the group is opened
+  function rows() { return Array.from(document.querySelectorAll("#row-list .row")).filter((r) => !r.closest("details:not([open])")); }
   function select(index) {
     const all = rows();
     if (!all.length) return;
@@ -48,5 +49,6 @@
     source.addEventListener("arrived", function () {
       document.body.dispatchEvent(new CustomEvent("arrived"));
     });
+    source.addEventListener("ended", function () { source.close(); });  // signed out, deactivated or suspended
   });
 })();

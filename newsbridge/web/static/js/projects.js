@@ -14,6 +14,7 @@
     area.setAttribute("aria-multiline", "true");
     area.setAttribute("aria-labelledby", source.id + "-label");
     area.dir = source.closest("[dir]") ? source.closest("[dir]").dir : "auto";
+    if (source.lang) area.lang = source.lang; // the draft's language, whatever the page's
     area.innerHTML = source.value || "<p><br></p>";
     source.hidden = true;
     source.parentNode.insertBefore(area, source);

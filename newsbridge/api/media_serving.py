@@ -1,0 +1,236 @@
+"""The signed rendition URLs partners fetch media by: ``GET``/``HEAD /media/{rendition_id}?org&exp&sig``.
+
+A lean path, because a player seeking through a video asks for many small ranges and each pays the
+request's fixed cost (bench/media.py, scattered 1 MiB ranges): the handler is a coroutine with no
+dependency run in a thread, the signature is checked on the event loop (an HMAC, no database), and
+one trip to a worker thread both answers the entitlement question and reads the first chunk of the
+range; longer ranges read the next chunk while the last one is being sent. A filesystem blob is read
+with ``os.pread`` in chunks of :data:`CHUNK`; an S3 blob streams from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request, Response
+from starlette.types import Message, Receive, Scope, Send
+
+from newsbridge.accounts import audit
+from newsbridge.api.deps import Hub
+from newsbridge.db.engine import reading, writing
+from newsbridge.db.tables import organizations
+from newsbridge.media.blobs import FileBlobStore, blob_store
+from newsbridge.media.links import signing_key, verify_signature
+from newsbridge.media.serving import Served, served_rendition
+
+router = APIRouter(tags=["media"])
+CHUNK = 2 * 1024 * 1024  # bytes read and sent at a time; two of them per connection at most
+T = TypeVar("T")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "image/tiff": "tif",
+               "image/svg+xml": "svg", "video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm",
+               "video/x-matroska": "mkv", "video/x-msvideo": "avi", "video/mp2t": "ts", "application/mxf": "mxf",
+               "audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/aac": "aac", "audio/wav": "wav",
+               "audio/flac": "flac", "audio/ogg": "ogg"}
+
+
+def _etag(rendition: Served) -> str:
+    return f'"{rendition.sha256}"'
+
+
+def _filename(rendition: Served) -> str:
+    stem = Path(rendition.filename or "").stem or f"media-{rendition.media_id}"
+    if rendition.name != "original":
+        stem = f"{stem}-{rendition.name}"
+    extension = _EXTENSIONS.get(rendition.content_type) or Path(rendition.filename or "").suffix.lstrip(".") or "bin"
+    return f"{stem}.{extension}"
+
+
+def _disposition(name: str) -> str:
+    ascii_name = _SAFE_NAME.sub("_", name).strip("._") or "media"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) of a single `bytes=` range, None for the whole file; ValueError when unsatisfiable.
+    Several ranges are answered with the whole file (allowed by RFC 9110)."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first_raw, _, last_raw = header.removeprefix("bytes=").strip().partition("-")
+    if not (first_raw.isdigit() or last_raw.isdigit()):
+        return None
+    if first_raw == "":  # the last N bytes
+        count = int(last_raw)
+        if count == 0:
+            raise ValueError("empty suffix range")
+        return max(0, size - count), size - 1
+    first = int(first_raw)
+    last = min(int(last_raw), size - 1) if last_raw.isdigit() else size - 1
+    if first >= size or last < first:
+        raise ValueError("range outside the file")
+    return first, last
+
+
+class _Reader:
+    """The bytes ``[start, start + length)`` of a blob, chunk by chunk, from a worker thread."""
+
+    def __init__(self, hub: Hub, rendition: Served, start: int, length: int) -> None:
+        self.left, self.position = length, start
+        self.fd: int | None = None
+        self.chunks: Iterator[bytes] | None = None
+        store = blob_store(hub.settings)
+        if isinstance(store, FileBlobStore):
+            self.fd = os.open(store.path(rendition.sha256), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        else:
+            self.chunks = store.read(rendition.sha256, start, length)
+
+    def next(self) -> bytes:
+        if self.left <= 0:
+            return b""
+        if self.fd is not None:
+            chunk = os.pread(self.fd, min(CHUNK, self.left), self.position)
+            self.position += len(chunk)
+        else:
+            chunk = next(self.chunks, b"") if self.chunks is not None else b""
+        self.left = self.left - len(chunk) if chunk else 0  # a blob shorter than its row ends the answer
+        return chunk
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if self.chunks is not None:
+            getattr(self.chunks, "close", lambda: None)()
+
+
+@dataclass
+class _Answer:
+    """What the worker-thread trip found: the answer's status and headers, and the first chunk."""
+
+    status: int
+    headers: dict[str, str]
+    media_type: str | None = None
+    first: bytes = b""
+    reader: _Reader | None = None
+
+
+def _prepare(hub: Hub, rendition_id: str, query: Any, method: str, headers: Any) -> _Answer:
+    """Signature, entitlement, conditional and range headers, and the first chunk read: one trip to a
+    worker thread. The signature comes first (no database read for a forged or expired link; the key
+    is read once per process)."""
+    organization_id = query.get("org", "")
+    verify_signature(signing_key(hub.engine, hub.settings), rendition_id, organization_id, query.get("exp", ""),
+                     query.get("sig", ""))
+    with reading(hub.engine) as conn:
+        rendition = served_rendition(conn, organization_id, rendition_id)
+    answer = {"ETag": _etag(rendition), "Accept-Ranges": "bytes", "Cache-Control": "private, max-age=300",
+              "Content-Disposition": _disposition(_filename(rendition))}
+    if headers.get("if-none-match") == answer["ETag"]:
+        return _Answer(304, answer)
+    size = rendition.size
+    try:
+        wanted = _byte_range(headers.get("range"), size)
+    except ValueError:
+        return _Answer(416, {**answer, "Content-Range": f"bytes */{size}"})
+    if headers.get("if-range") not in (None, answer["ETag"]):
+        wanted = None  # the client holds another version: the whole file
+    start, length, status = 0, size, 200
+    if wanted is not None:
+        start, length, status = wanted[0], wanted[1] - wanted[0] + 1, 206
+        answer["Content-Range"] = f"bytes {wanted[0]}-{wanted[1]}/{size}"
+    answer["Content-Length"] = str(length)
+    if method == "HEAD":
+        return _Answer(status, answer, rendition.content_type)
+    if rendition.name == "original" and start == 0 and rendition.owner_id != organization_id:
+        _note_download(hub, rendition, organization_id)
+    reader = _Reader(hub, rendition, start, length)
+    try:
+        first = reader.next()
+    except BaseException:
+        reader.close()
+        raise
+    return _Answer(status, answer, rendition.content_type, first, reader)
+
+
+def _note_download(hub: Hub, rendition: Served, reader_id: str) -> None:
+    """A partner fetched the start of an original: on the owner's audit log (once per download, not per
+    range a player asks for afterwards)."""
+    with writing(hub.engine) as conn:
+        slug = conn.execute(sa.select(organizations.c.slug).where(organizations.c.id == reader_id)).scalar()
+        audit.record(conn, "media.original_downloaded", organization_id=rendition.owner_id,
+                     actor=f"organization {slug or reader_id}", target=rendition.media_id,
+                     detail={"rendition": rendition.id, "filename": rendition.filename, "size": rendition.size})
+
+
+async def _in_thread(work: Callable[..., T], *args: Any) -> T:
+    # the loop's default executor: lighter than anyio's limiter, and file reads may wait on the disk
+    return await asyncio.get_running_loop().run_in_executor(None, work, *args)
+
+
+class _RangeResponse(Response):
+    """Sends the prepared answer: the first chunk at once, then the rest, each next chunk read while the
+    last is being sent; stops reading when the client goes away."""
+
+    def __init__(self, answer: _Answer) -> None:
+        super().__init__(status_code=answer.status, headers=answer.headers, media_type=answer.media_type)
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        reader = self.answer.reader
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        if reader is None:  # HEAD
+            await send({"type": "http.response.body", "body": b""})
+            return
+        gone: asyncio.Future[Message] | None = None
+        reading: asyncio.Future[bytes] | None = None
+        try:
+            chunk = self.answer.first
+            while reader.left > 0 and chunk:
+                if gone is None:  # a long range: stop reading the file when nobody listens any more
+                    gone = asyncio.ensure_future(_disconnect(receive))
+                reading = asyncio.get_running_loop().run_in_executor(None, reader.next)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                chunk = await reading
+                reading = None
+                if gone.done():
+                    return
+            await send({"type": "http.response.body", "body": chunk, "more_body": False})
+        finally:
+            if gone is not None:
+                gone.cancel()
+            if reading is not None:
+                await asyncio.wait([reading])  # never close the file under a read still running
+            if reader.chunks is None:
+                reader.close()
+            else:
+                await _in_thread(reader.close)  # an S3 stream's close may talk to the network
+
+
+async def _disconnect(receive: Receive) -> Message:
+    while (message := await receive())["type"] != "http.disconnect":
+        pass
+    return message
+
+
+@router.get("/media/{rendition_id}", summary="A rendition's bytes, by the signed URL an item gave",
+            responses={200: {"content": {"application/octet-stream": {}}}, 206: {"description": "A byte range"},
+                       416: {"description": "The range lies outside the file"}})
+@router.head("/media/{rendition_id}", include_in_schema=False)
+async def serve_rendition(rendition_id: str, request: Request, org: str = "", exp: str = "",
+                          sig: str = "") -> Response:
+    """`org`, `exp` and `sig` come from the href; no API key is needed (the signature is the ticket), but
+    the organization must be entitled to an item carrying the media at this moment (404 otherwise);
+    an altered signature answers 403 `link_invalid`, an old one 403 `link_expired`. Range requests."""
+    answer = await _in_thread(_prepare, request.app.state.hub, rendition_id, {"org": org, "exp": exp, "sig": sig},
+                              request.method, request.headers)
+    if answer.reader is None and request.method != "HEAD":
+        return Response(status_code=answer.status, headers=answer.headers)  # 304, 416
+    return _RangeResponse(answer)

@@ -1,0 +1,1 @@
+"""Operating the hub: backup and restore."""

