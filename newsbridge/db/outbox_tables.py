@@ -7,11 +7,20 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from newsbridge.db.tables import metadata
-from newsbridge.db.types import UTCDateTime
+from newsbridge.db.types import Document, UTCDateTime
 
 # the outbox's partial indexes hold the messages still on their way; queries repeat this text word for word
 # (SQLite uses a partial index only when the query's WHERE contains the index's own terms)
-OUTBOX_UNFINISHED = "state IN ('pending', 'in_flight', 'retrying')"
+UNFINISHED_STATES = ("pending", "in_flight", "retrying")
+
+
+def unfinished_predicate(table: str | None = None) -> str:
+    """The partial indexes' predicate, on ``table``'s (an alias's) ``state`` when named: word for word the same."""
+    column = f"{table}.state" if table else "state"
+    return f"{column} IN ({', '.join(repr(state) for state in UNFINISHED_STATES)})"
+
+
+OUTBOX_UNFINISHED = unfinished_predicate()  # "state IN ('pending', 'in_flight', 'retrying')"
 
 outbox = sa.Table(
     "outbox",
@@ -36,6 +45,9 @@ outbox = sa.Table(
     # "an earlier version is unfinished" guard probes ix_outbox_unfinished_item without joining deliveries
     sa.Column("item_id", sa.String(32), nullable=True),
     sa.Column("version", sa.Integer, nullable=True),
+    # a media update (migration 0044): the message re-sends media_updates.delivery_id's version with the
+    # renditions made after it went out; delivery_id stays NULL (one message per delivery and endpoint)
+    sa.Column("media_update_id", sa.Integer, nullable=True),
     sa.UniqueConstraint("delivery_id", "endpoint_id"),
     sa.UniqueConstraint("agreement_event_id", "endpoint_id"),
     sa.UniqueConstraint("project_event_id", "endpoint_id"),
@@ -47,5 +59,29 @@ outbox = sa.Table(
              postgresql_where=sa.text(OUTBOX_UNFINISHED)),
     sa.Index("ix_outbox_unfinished_item", "endpoint_id", "item_id", "version",
              sqlite_where=sa.text(OUTBOX_UNFINISHED), postgresql_where=sa.text(OUTBOX_UNFINISHED)),
+    sa.Index("ix_outbox_media_update_id", "media_update_id", unique=True),
     sa.CheckConstraint("state IN ('pending', 'in_flight', 'delivered', 'retrying', 'dead', 'failed')", name="state"),
+)
+
+# A webhook message delivered while the item's media was still being processed (after
+# NEWSBRIDGE_MEDIA_READY_WAIT_SECONDS): ``sent`` lists the renditions it offered. Once no media of the item is
+# processing, delivery/media_updates.py sends the endpoint the same version again (``item.updated``) if it is
+# now offered renditions it was not sent, and records what it decided; one row per delivery and endpoint, so
+# nothing is sent twice (migration 0044).
+MEDIA_UPDATE_STATES = ("waiting", "queued", "nothing_new", "superseded", "not_subscribed", "expired")
+media_updates = sa.Table(
+    "media_updates",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", sa.Integer, sa.ForeignKey("deliveries.id"), nullable=False),
+    sa.Column("endpoint_id", sa.String(32), sa.ForeignKey("endpoints.id"), nullable=False),
+    sa.Column("sent", Document, nullable=False),  # rendition ids the delivered message offered
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("resolved_at", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("delivery_id", "endpoint_id"),
+    sa.Index("ix_media_updates_waiting", "created_at", sqlite_where=sa.text("state = 'waiting'"),
+             postgresql_where=sa.text("state = 'waiting'")),
+    sa.CheckConstraint("state IN ('waiting', 'queued', 'nothing_new', 'superseded', 'not_subscribed', 'expired')",
+                       name="state"),
 )

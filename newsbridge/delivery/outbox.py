@@ -22,6 +22,8 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.suspension import suspended_clause
 from newsbridge.db.rollup_tables import mark_items_changed
+from newsbridge.db.outbox_tables import unfinished_predicate
+from newsbridge.db.outbox_tables import media_updates
 from newsbridge.db.tables import (OUTBOX_UNFINISHED, deliveries, endpoints, item_media, items, media,
                                   organizations, outbox)
 from newsbridge.ids import new_id
@@ -158,7 +160,7 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease:
         sa.select(earlier.c.id)
         .where(earlier.c.endpoint_id == outbox.c.endpoint_id, earlier.c.item_id == outbox.c.item_id,
                earlier.c.version < outbox.c.version,
-               sa.text(OUTBOX_UNFINISHED.replace("state", "earlier.state", 1)))
+               sa.text(unfinished_predicate("earlier")))
         .limit(1).scalar_subquery())
     due = sa.and_(unfinished, outbox.c.next_attempt_at <= now,
                   sa.or_(outbox.c.state != State.IN_FLIGHT.value, outbox.c.lease_until < now))
@@ -166,7 +168,11 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease:
                                                         endpoints.c.enabled.is_(True),
                                                         # held, not dropped, while the hub operator suspends it
                                                         ~suspended_clause(endpoints.c.organization_id)))
-    query = (sa.select(outbox.c.id, outbox.c.endpoint_id, outbox.c.delivery_id, outbox.c.event, outbox.c.message_id,
+    # a media update (delivery/media_updates.py) renders the delivery it follows up
+    follows = (sa.select(media_updates.c.delivery_id).where(media_updates.c.id == outbox.c.media_update_id)
+               .scalar_subquery())
+    delivery_id = sa.func.coalesce(outbox.c.delivery_id, follows).label("delivery_id")
+    query = (sa.select(outbox.c.id, outbox.c.endpoint_id, delivery_id, outbox.c.event, outbox.c.message_id,
                        outbox.c.attempts, outbox.c.project_event_id)
              .where(due, enabled, first_unfinished_earlier.is_(None))
              .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit))
