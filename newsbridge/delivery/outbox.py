@@ -22,8 +22,7 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.suspension import suspended_clause
 from newsbridge.db.rollup_tables import mark_items_changed
-from newsbridge.db.outbox_tables import unfinished_predicate
-from newsbridge.db.outbox_tables import media_updates
+from newsbridge.db.outbox_tables import media_updates, unfinished_predicate
 from newsbridge.db.tables import (OUTBOX_UNFINISHED, deliveries, endpoints, item_media, items, media,
                                   organizations, outbox)
 from newsbridge.ids import new_id

@@ -23,6 +23,7 @@ from newsbridge.config import Settings
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import endpoints
 from newsbridge.delivery.endpoints import signing_secrets_of
+from newsbridge.delivery.media_updates import offered_renditions, queue_media_updates, remember
 from newsbridge.delivery.outbox import Claim, Outcome, State, claim, record, record_delivered, sequence
 from newsbridge.delivery.project_events import project_event_payloads
 from newsbridge.delivery.signals import CHANNEL, FeedSignal
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 ROUND_PATIENCE = 0.1  # seconds a round may wait on slow partners before another one starts beside it
 MAX_ROUNDS = 16  # rounds at once: with a partner timing out, a new round can still start every timeout ÷ 16
 CHECK_SECONDS = 30.0  # how long the SSRF guard's answer for an endpoint URL is reused
+MEDIA_UPDATES_EVERY = 1.0  # seconds between looks for media updates to send (delivery/media_updates.py)
 
 
 @dataclass
@@ -74,8 +76,19 @@ class Worker:
         self._unfinished = 0  # messages this worker's rounds claimed and have not recorded yet
         self._rounds_sending = 0  # rounds past their database work, waiting on partners' answers
         self._checked: dict[str, tuple[float, Target | Outcome]] = {}  # url -> (when, the SSRF guard's answer)
+        # claimed messages rendered while their item's media was processing: outbox id -> (delivery, endpoint,
+        # rendition ids offered), remembered once delivered (delivery/media_updates.py)
+        self._media_pending: dict[int, tuple[int, str, list[str]]] = {}
+        self._media_updates_at = 0.0  # when this worker last looked for media updates to send (monotonic)
+        self.media_updates_every = MEDIA_UPDATES_EVERY
 
     def _sequence(self) -> int:
+        if time.monotonic() - self._media_updates_at >= self.media_updates_every:
+            self._media_updates_at = time.monotonic()
+            try:
+                queue_media_updates(self.engine, self.settings, utcnow())  # sent by this round's claim
+            except Exception:  # never let it hold up the deliveries themselves
+                log.exception("queueing media updates failed")
         with writing(self.engine) as conn:
             # another worker sequencing now does it for both: this one goes on to claim instead of queueing
             done = sequence(conn, utcnow(), media_wait=timedelta(seconds=self.settings.media_ready_wait_seconds),
@@ -101,13 +114,17 @@ class Worker:
             # Media hrefs are signed at send time for the endpoint's organization: a retry (or a
             # replay) carries fresh, unexpired URLs, offered as the agreement's media rules say now.
             readers = get_organizations_by_id(conn, {t.organization_id for t in targets.values()})
+            rendered = {}  # outbox id -> the delivery's version for that endpoint's organization
             for c in claims:
                 if c.delivery_id in items:
                     record_, version, how = items[c.delivery_id]
                     reader = readers[targets[c.endpoint_id].organization_id]
                     [version] = media_versions(conn, self.engine, self.settings, reader,
                                                [(record_, version, how.agreement_id)])
-                    items[c.delivery_id] = (record_, version, how)
+                    rendered[c.outbox_id] = (record_, version, how)
+                    processing, offered = offered_renditions(version)
+                    if processing:  # sent before the derivatives exist: a media update follows once they do
+                        self._media_pending[c.outbox_id] = (c.delivery_id, c.endpoint_id, offered)
         prepared: list[tuple[Claim, Message | Outcome]] = []
         for c in claims:
             endpoint = targets[c.endpoint_id]
@@ -118,7 +135,7 @@ class Worker:
             if c.project_event_id is not None:
                 body = envelope(c.event, project_events[c.project_event_id], now)
             else:
-                record_, version, how = items[c.delivery_id]  # type: ignore[index]
+                record_, version, how = rendered[c.outbox_id]
                 body = envelope(c.event, render(record_, version, endpoint.format, how), now)
             prepared.append((c, Message(target, c.message_id, body, sign(c.message_id, body, secrets[c.endpoint_id],
                                                                           now))))
@@ -151,8 +168,11 @@ class Worker:
         states: dict[str, int] = {}
         now = utcnow()
         delivered = [(c, o) for c, o in results if o.status is not None and 200 <= o.status < 300]
+        pending = [self._media_pending.pop(c.outbox_id, None) for c, _o in results]
         with writing(self.engine) as conn:
             record_delivered(conn, delivered, now)  # the common case, in bulk
+            remember(conn, [p for p, (_c, o) in zip(pending, results)
+                            if p is not None and o.status is not None and 200 <= o.status < 300], now)
             for claimed, outcome in results:
                 if outcome.status is not None and 200 <= outcome.status < 300:
                     continue
