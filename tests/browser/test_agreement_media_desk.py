@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from playwright.sync_api import expect
 
 from newsbridge.accounts.members import add_member
 from newsbridge.accounts.organizations import create_organization, get_organization
@@ -104,7 +105,8 @@ def test_a_wrong_resolution_is_shown_beside_the_field_and_a_right_one_amends(bro
     page.fill("#media0-max_resolution", "8")
     page.click("#media-0 button[type=submit]")
     field = page.locator("#media0-max_resolution")
-    assert field.get_attribute("aria-invalid") == "true" and field.input_value() == "8"
+    expect(field).to_have_attribute("aria-invalid", "true")  # the answer's page, not the form before it
+    assert field.input_value() == "8"
     assert "a whole number from 16 to 16384" in page.inner_text("#media0-max_resolution-error")
     assert not page.evaluate(OVERFLOW) and serious_problems(page) == []
     field.fill("720")

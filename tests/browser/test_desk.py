@@ -132,7 +132,8 @@ def test_russian_interface(page, world: World) -> None:  # type: ignore[no-untyp
     sign_in(page, world, "admin@kazinform.example")
     page.goto(f"{world.url}/account")
     page.select_option("#locale", "ru")
-    page.click("form[action='/account/preferences'] button")
+    with page.expect_navigation():  # the preference is saved before the next page is asked for
+        page.click("form[action='/account/preferences'] button")
     page.goto(f"{world.url}/desk")
     assert page.locator("nav").inner_text().split()[:2] == ["Входящие", "Исходящие"]
     assert page.locator("html").get_attribute("lang") == "ru"

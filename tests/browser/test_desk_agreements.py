@@ -37,8 +37,8 @@ def test_propose_and_sign_with_two_organizations_then_items_route(browser, world
     stranger = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     sign_in(stranger, world, "admin@stranger.example")
     stranger.goto(agreement_url)
-    stranger.get_by_role("button", name="Sign the current terms").click()
-    stranger.wait_for_load_state()
+    with stranger.expect_navigation():  # the form's POST and its redirect, not the page before it
+        stranger.get_by_role("button", name="Sign the current terms").click()
     assert "active" in stranger.inner_text("main").lower()
     stranger.screenshot(path=str(SCREENSHOTS / "desk-agreement.png"), full_page=True)
 
@@ -54,8 +54,8 @@ def test_roadmap_status_change_moves_the_commitment(page, world: World) -> None:
     before = page.inner_text("main")
     form = page.locator("form[action*='/roadmap/']").first
     form.locator("select").select_option("done")
-    form.locator("button").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        form.locator("button").click()
     after = page.inner_text("main")
     assert "100%" in after and "100%" not in before
 
