@@ -24,7 +24,8 @@ class DeskSession:
     csrf_token: str
 
     async def get(self, path: str, **params: Any) -> httpx.Response:
-        return await self.http.get(path, params=params)
+        # no params: None, not {} (httpx 0.29 replaces a query written in the path by an empty one)
+        return await self.http.get(path, params=params or None)
 
     async def post(self, path: str, data: dict[str, Any] | None = None) -> httpx.Response:
         return await self.http.post(path, data={"csrf_token": self.csrf_token, **(data or {})})
