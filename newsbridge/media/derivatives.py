@@ -9,7 +9,8 @@ original is only read.
   (caption, creator, credit, copyright, keywords, place, date) are written back, GPS only
   when ``keep_gps``; and when the original carries GPS, ``original-nogps``: the original's
   bytes with the GPS tags deleted and nothing else changed (full size, not re-encoded), which
-  partners whose agreement does not allow GPS get instead of the original (media/links.py);
+  partners whose agreement does not allow GPS get instead of the original (media/links.py); a video or
+  audio original with location tags gets the same from a stream copy without metadata;
 * video: an H.264/AAC MP4 ``proxy`` within 1280x720 (720x1280 when upright) with the index
   first (``-movflags +faststart``, so a browser plays it while it loads), a JPEG ``poster``
   frame, a ``thumbnail`` from it, and a ``storyboard`` strip of frames across the video;
@@ -97,7 +98,10 @@ def make_derivatives(source: Path, probe: Probe, out_dir: Path, options: Options
             made.append(clean)
         return made
     if probe.kind == "audio":
-        return audio_derivatives(source, probe, out_dir, options)
+        made = audio_derivatives(source, probe, out_dir, options)
+        if (clean := video_without_gps(source, probe, out_dir, options)) is not None:
+            made.append(clean)
+        return made
     if probe.kind == "graphic":
         return graphic_derivatives(source, out_dir, options)
     raise ValueError(f"no derivatives for media of kind {probe.kind!r}")
@@ -155,28 +159,38 @@ def without_gps(source: Path, probe: Probe, out_dir: Path) -> Derivative | None:
 
 
 # Muxers a stream copy can write the original's container with; others carry no location tags we know of.
-_SAME_CONTAINER = {"video/mp4": "mp4", "video/quicktime": "mov", "video/x-matroska": "matroska", "video/webm": "webm"}
+# Audio: ID3 (MP3, and an ID3 before ADTS AAC), iTunes-style atoms (M4A, ``©xyz``), Vorbis comments (FLAC, Ogg
+# Vorbis and Opus: ``LOCATION``), Matroska tags, WAV's INFO list.
+_SAME_CONTAINER = {"video/mp4": "mp4", "video/quicktime": "mov", "video/x-matroska": "matroska", "video/webm": "webm",
+                   "audio/mp4": "ipod", "audio/mpeg": "mp3", "audio/flac": "flac", "audio/ogg": "ogg",
+                   "audio/wav": "wav", "audio/aac": "adts"}
+_LOCATION_KEYS = ("location", "gps")  # ffprobe's names: location, location-eng, com.apple.quicktime.location.ISO6709
 
 
 def _has_location(described: dict[str, Any]) -> bool:
-    """Whether ffprobe saw location tags (a phone's ``location``, QuickTime's ISO 6709 key) in the
-    container or a stream."""
+    """Whether ffprobe saw location tags (a phone's ``location``, QuickTime's ISO 6709 key, a recorder's
+    Vorbis ``LOCATION``, a ``GPS...`` tag) in the container or a stream."""
     tagged = [described.get("format", {})] + list(described.get("streams", []))
-    return any("location" in str(key).lower() for part in tagged for key in (part.get("tags") or {}))
+    return any(word in str(key).lower() for part in tagged for key in (part.get("tags") or {})
+               for word in _LOCATION_KEYS)
 
 
 def video_without_gps(source: Path, probe: Probe, out_dir: Path, options: Options = Options()) -> Derivative | None:
-    """When the original video carries location tags: the same streams copied bit for bit (not
-    re-encoded) into the same container without any metadata, ``original-nogps``. None when it
-    carries none, or its container is not one a stream copy rewrites (:data:`_SAME_CONTAINER`)."""
+    """When the original video or audio carries location tags: the same streams copied bit for bit (not
+    re-encoded) into the same container without any metadata, ``original-nogps`` (an audio file's cover art,
+    whose own EXIF may hold GPS, is left out). None when it carries none, or its container is not one a stream
+    copy rewrites (:data:`_SAME_CONTAINER`). Checked again afterwards: a copy still carrying location is
+    not kept."""
     muxer = _SAME_CONTAINER.get(probe.content_type)
     if muxer is None or not _has_location(ffmpeg.ffprobe(source, probe.demuxer)):
         return None
     path = out_dir / WITHOUT_GPS
-    ffmpeg.ffmpeg([*ffmpeg.input_args(source, probe.demuxer), "-map", "0:v", "-map", "0:a?", "-c", "copy",
-                   "-map_metadata", "-1", "-map_chapters", "-1",
-                   *(["-movflags", "+faststart"] if muxer in ("mp4", "mov") else []), "-f", muxer, str(path)],
-                  timeout=_timeout(probe, per_second=1.0), threads=options.threads, what="the video (without GPS)")
+    streams = ["-map", "0:a"] if probe.kind == "audio" else ["-map", "0:v", "-map", "0:a?"]
+    ffmpeg.ffmpeg([*ffmpeg.input_args(source, probe.demuxer), *streams, "-c", "copy",
+                   "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
+                   *(["-movflags", "+faststart"] if muxer in ("mp4", "mov", "ipod") else []), "-f", muxer, str(path)],
+                  timeout=_timeout(probe, per_second=1.0), threads=options.threads,
+                  what=f"the {probe.kind} (without GPS)")
     if _has_location(ffmpeg.ffprobe(path, probe.demuxer)):
         path.unlink()
         return None

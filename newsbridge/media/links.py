@@ -47,7 +47,7 @@ from newsbridge.media.uploads import upload_media
 
 MEDIA_URN = "urn:newsbridge:media:"
 ORIGINAL = "original"
-CAN_CARRY_GPS = ("picture", "video")  # kinds whose originals the derivative job checks for location tags
+CAN_CARRY_GPS = ("picture", "video", "audio")  # kinds whose originals the derivative job checks for location tags
 SECRET_NAME = "media_url_secret"
 _KEYS: dict[str, bytes] = {}  # per database: the generated key never changes once made
 
@@ -160,7 +160,7 @@ def offered(rendition: Rendition, media: Media, offer: Offer, names: Iterable[st
     """Whether a reader with ``offer`` is offered (listed, and served) this rendition of ``media``,
     whose renditions are called ``names``: a kind the term shares; no original under ``proxy_only``;
     nothing whose shorter side is over ``max_resolution``; without ``allow_gps``, the GPS-free copy
-    instead of an original that carries GPS, and no original of a picture or video before the
+    instead of an original that carries GPS, and no original of a picture, video or audio before the
     derivative job has looked for GPS in it (an original is never altered)."""
     if media.kind not in offer.kinds:
         return False
