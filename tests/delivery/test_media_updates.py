@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +23,8 @@ from newsbridge.db.engine import reading, writing
 from newsbridge.db.outbox_tables import media_updates
 from newsbridge.db.tables import outbox
 from newsbridge.delivery.endpoints import create_endpoint
-from newsbridge.delivery.media_updates import queue_media_updates
+from newsbridge.delivery import media_updates as media_updates_module
+from newsbridge.delivery.media_updates import GIVE_UP, queue_media_updates
 from newsbridge.delivery.worker import Worker
 from newsbridge.ids import utcnow
 from newsbridge.media.blobs import blob_store
@@ -171,3 +173,35 @@ async def test_a_newer_version_sent_meanwhile_takes_the_update_over(world: World
                                       .join(outbox, outbox.c.delivery_id == media_updates.c.delivery_id)
                                       .where(outbox.c.endpoint_id == media_updates.c.endpoint_id)).all())
     assert decided == [(1, "superseded"), (1, "superseded"), (2, "nothing_new"), (2, "queued")]  # gamma, beta
+
+
+async def test_two_workers_deciding_the_same_media_update_send_it_once(world: World, engine, monkeypatch) -> None:
+    upload_id, _ = await upload(world.client, world.source.headers, picture(), filename="a.jpg",
+                                filetype="image/jpeg")
+    await world.publish(upload_id)
+    await world.deliver()
+    world.run_media_job()
+    with reading(engine) as conn:
+        seen = media_updates_module._due(conn, utcnow(), 100)  # what a second worker read at the same moment
+    assert len(seen) == 2  # beta's and gamma's
+    assert queue_media_updates(engine, world.worker.settings, utcnow()) == 1
+    monkeypatch.setattr(media_updates_module, "_due", lambda conn, now, limit: seen)
+    assert queue_media_updates(engine, world.worker.settings, utcnow()) == 0  # decided already: nothing queued
+    with reading(engine) as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(outbox)
+                            .where(outbox.c.media_update_id.is_not(None))).scalar_one() == 1
+
+
+async def test_a_media_update_gives_up_when_the_media_never_gets_done(world: World, engine) -> None:
+    upload_id, _ = await upload(world.client, world.source.headers, picture(), filename="a.jpg",
+                                filetype="image/jpeg")
+    await world.publish(upload_id)
+    await world.deliver()
+    with writing(engine) as conn:  # a week later, the job still has not run (it died)
+        conn.execute(media_updates.update().values(created_at=utcnow() - GIVE_UP - timedelta(minutes=1)))
+    assert queue_media_updates(engine, world.worker.settings, utcnow()) == 0
+    world.run_media_job()
+    await world.deliver()
+    assert len(world.beta.requests) == 1
+    with reading(engine) as conn:
+        assert set(conn.execute(sa.select(media_updates.c.state)).scalars()) == {"expired"}
