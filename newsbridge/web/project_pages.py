@@ -8,6 +8,7 @@ and events in the member's language.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -127,8 +128,20 @@ def assignable(conn: Connection, project: Project) -> list[tuple[str, str, list[
     return [(o.slug, o.name, [(m.email, m.name) for m in list_members(conn, o.slug)]) for o in project.participants]
 
 
+def isolated(text: str) -> str:
+    """``text`` set apart from the sentence around it (Unicode first-strong isolate): an English title or
+    name in a Persian line keeps its own direction, and its punctuation and the quotes around it stay
+    where they belong. Plain characters, so the live pages' text (textContent) isolates alike."""
+    return f"\u2068{text}\u2069" if text else text
+
+
+def names_of(organizations: Iterable[Any]) -> list[str]:
+    """The organizations' names, each isolated, for ``words()`` lists in a page of either direction."""
+    return [isolated(o.name) for o in organizations]
+
+
 def event_words(event: ProjectEvent, titles: dict[str, str]) -> dict[str, str]:
-    return {"actor": event.actor, "title": titles.get(event.deliverable_id or "", "")}
+    return {"actor": isolated(event.actor), "title": isolated(titles.get(event.deliverable_id or "", ""))}
 
 
 def newest_event_id(conn: Connection, project: Project) -> int:

@@ -33,7 +33,7 @@ from newsbridge.web.i18n import N_, gettext_for, ngettext_for, number
 from newsbridge.web.views import project_live
 from newsbridge.web.project_pages import (BOARD, EVENT_NAMES, KIND_NAMES, MEDIA_KINDS, STATUS_NAMES,
                                           assignable, cards, deliverable_context, event_key, event_words, move_name,
-                                          newest_event_id, recent_events, timeline)
+                                          names_of, newest_event_id, recent_events, timeline)
 
 router = APIRouter(include_in_schema=False)
 # the live events and the drop zone's attach (project_live.py) are routes of this router, beside these pages
@@ -74,7 +74,7 @@ def _flash(request: Request, who: Viewer) -> str | None:
 
 def _words() -> dict[str, Any]:
     return {"status_names": STATUS_NAMES, "move_name": move_name, "kind_names": KIND_NAMES,
-            "media_kinds": MEDIA_KINDS,
+            "media_kinds": MEDIA_KINDS, "names_of": names_of,
             "event_names": EVENT_NAMES, "event_key": event_key, "board": BOARD}
 
 
