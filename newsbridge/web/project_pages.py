@@ -140,8 +140,18 @@ def names_of(organizations: Iterable[Any]) -> list[str]:
     return [isolated(o.name) for o in organizations]
 
 
+ACTOR = re.compile(r"(.+) \(([^()]+)\)")  # "Reza Tehrani (irna)": a member's name and organization (member_label)
+
+
+def isolated_actor(label: str) -> str:
+    """A member's label with the name and the organization isolated apart: "رضا تهرانی (irna)" keeps the
+    name first in an English line as in a Persian one, instead of reading as one right-to-left run."""
+    found = ACTOR.fullmatch(label)
+    return f"{isolated(found[1])} ({isolated(found[2])})" if found else isolated(label)
+
+
 def event_words(event: ProjectEvent, titles: dict[str, str]) -> dict[str, str]:
-    return {"actor": isolated(event.actor), "title": isolated(titles.get(event.deliverable_id or "", ""))}
+    return {"actor": isolated_actor(event.actor), "title": isolated(titles.get(event.deliverable_id or "", ""))}
 
 
 def newest_event_id(conn: Connection, project: Project) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from newsbridge.web.project_pages import isolated_actor
 from tests.api.desk_session import sign_in
 from tests.projects.joint import deliverable, joint_world, save
 from tests.projects.test_joint_corrections import approved_by_all, publish
@@ -31,6 +32,7 @@ async def test_latin_titles_and_names_are_isolated_in_a_persian_page(app, client
     activity = page[page.index('id="activity-h"'):]
     assert f"«{FSI}Episode 1: The caravan roads?{PDI}»" in activity
     assert f"{FSI}api key " in activity  # the actor too
+    assert isolated_actor("رضا تهرانی (irna)") == f"{FSI}رضا تهرانی{PDI} ({FSI}irna{PDI})"  # name and side apart
     assert made["id"]
 
 
