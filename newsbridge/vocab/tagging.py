@@ -117,7 +117,8 @@ def guess_language(text: str) -> str | None:
     return "en" if re.search("[A-Za-z]", text) else None
 
 
-def _language(language: str | None, text: str) -> str | None:
+def tagged_language(language: str | None, text: str) -> str | None:
+    """en, ru, kk or fa for a BCP 47 tag (None guesses from ``text``'s script); None when untagged."""
     if not language:
         return guess_language(text)
     primary = language.split("-")[0].split("_")[0].lower()
@@ -244,10 +245,15 @@ class TopicModel:
 
     def tag(self, text: str, language: str | None) -> list[tuple[str, float]]:
         text = text[:TEXT_CHARS]
-        lang = _language(language, text)
+        lang = tagged_language(language, text)
         if lang not in self.languages:
             return []
-        confidences = self.top_level(text, lang)
+        return self.decide(self.top_level(text, lang), text, lang)
+
+    def decide(self, confidences: Sequence[float], text: str, lang: str) -> list[tuple[str, float]]:
+        """The topics the rules above assign from the 17 top-level confidences (also used by
+        ``tagging_embeddings``, which sharpens the confidences with an item's embedding)."""
+        text = text[:TEXT_CHARS]
         order = sorted(range(len(TOP_LEVEL)), key=lambda c: -confidences[c])
         if confidences[order[0]] < FLOOR:
             return []
