@@ -21,10 +21,10 @@ from newsbridge.accounts.api_keys import Principal
 from newsbridge.api.deps import Hub, caller, hub, json_body
 from newsbridge.db.engine import reading, writing
 from newsbridge.errors import DraftConflict, InvalidInput, NotFound
-from newsbridge.projects.approvals import approval_state, approve
+from newsbridge.projects.approvals import approval_state, approve, change_deliverable as change_planned
 from newsbridge.projects.comments import add_comment, list_comments, resolve_comment
 from newsbridge.projects.deliverables import (Deliverable, add_deliverable, get_deliverable, list_deliverables,
-                                              move_by_member, update_deliverable)
+                                              move_by_member)
 from newsbridge.projects.drafts import (diff_revisions, draft_json, get_revision, latest_numbers, latest_revision,
                                         list_revisions, read_save, save_draft)
 from newsbridge.projects.events import list_events
@@ -222,7 +222,7 @@ async def change_deliverable(project_id: str, deliverable_id: str, request: Requ
                              the_hub: Hub = Depends(hub)) -> dict[str, Any]:
     data = await json_body(request)
     return await _act_on_deliverable(the_hub, principal, project_id, deliverable_id, lambda conn, project, found: (
-        update_deliverable(conn, project, found, _actor(conn, principal, data), data)))
+        change_planned(conn, project, found, _actor(conn, principal, data), data)))
 
 
 @router.post("/projects/{project_id}/deliverables/{deliverable_id}:move",

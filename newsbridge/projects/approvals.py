@@ -20,7 +20,7 @@ from newsbridge.db.project_tables import deliverable_approvals, draft_revisions
 from newsbridge.db.tables import members, organizations
 from newsbridge.errors import Conflict
 from newsbridge.ids import utcnow
-from newsbridge.projects.deliverables import Deliverable, Status, get_deliverable, move
+from newsbridge.projects.deliverables import Deliverable, Status, get_deliverable, move, update_deliverable
 from newsbridge.projects.events import record_event
 from newsbridge.projects.projects import Actor, Project, editor_member, participant_side
 
@@ -98,3 +98,14 @@ def reset_approvals(conn: Connection, project: Project, deliverable: Deliverable
     if deliverable.status == Status.APPROVED:
         move(conn, project, deliverable, Status.IN_REVIEW, "edit", actor)
     return True
+
+
+def change_deliverable(conn: Connection, project: Project, deliverable: Deliverable, actor: Actor,
+                       data: Any) -> Deliverable:
+    """Change a deliverable (``update_deliverable``); a change of its languages after an approval changes
+    what is published, so it drops the approvals like a draft change does (with the notice)."""
+    changed = update_deliverable(conn, project, deliverable, actor, data)
+    if set(changed.languages) != set(deliverable.languages) and \
+            reset_approvals(conn, project, changed, actor, f"the languages changed ({', '.join(changed.languages)})"):
+        return get_deliverable(conn, project, deliverable.id)
+    return changed

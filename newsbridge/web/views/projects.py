@@ -20,10 +20,10 @@ from newsbridge.accounts.organizations import list_organizations
 from newsbridge.db.engine import reading, writing
 from newsbridge.errors import DraftConflict, NewsbridgeError, NotFound
 from newsbridge.exchange.agreements import get_agreement
-from newsbridge.projects.approvals import approve
+from newsbridge.projects.approvals import approve, change_deliverable
 from newsbridge.projects.comments import add_comment, resolve_comment
 from newsbridge.projects.deliverables import (KINDS, VIDEO_KINDS, Status, add_deliverable, get_deliverable,
-                                              move_by_member, update_deliverable)
+                                              move_by_member)
 from newsbridge.projects.drafts import DraftContent, get_revision, latest_revision, read_save, save_draft
 from newsbridge.projects.projects import Actor, accept_project, create_project, get_project, list_projects
 from newsbridge.projects.publication import publish
@@ -258,7 +258,7 @@ async def assign(request: Request, project_id: str, deliverable_id: str, who: Vi
         data: dict[str, Any] = {"assignee": slug or None, "assignee_member": email or None}
         if "due" in form:
             data["due"] = form.get("due") or None
-        update_deliverable(conn, project, d, _actor(who), data)
+        change_deliverable(conn, project, d, _actor(who), data)
 
     return await _project_write(request, who, project_id, deliverable_id, work, "assigned",
                                 _back_to(project_id, deliverable_id, form))
