@@ -26,12 +26,14 @@ from sqlalchemy.engine import Connection, Engine
 
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.story_tables import near_duplicates, stories, story_bands, story_members, story_vectors
-from newsbridge.db.tables import item_versions, items, organizations
+from newsbridge.db.tables import item_versions, items, organizations, version_topics
 from newsbridge.ids import new_id, utcnow
 from newsbridge.stories import embeddings, near_duplicates as dup
 from newsbridge.stories.clustering import WINDOW, Profile, best_match
 from newsbridge.stories.gazetteer import Gazetteer, numbers
 from newsbridge.stories.pickups import detect_pickups
+from newsbridge.vocab.mediatopics import item_topics
+from newsbridge.vocab.tagging_embeddings import refined_subjects
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,25 @@ def _link_duplicates(conn: Connection, version: _Version, key: str | None, signa
                                                          similarity=similarity, found_at=now))
 
 
+def _refine_topics(conn: Connection, version: _Version, vector: np.ndarray) -> None:
+    """Replaces the Media Topics ingest tagged on this version with those of naive Bayes and the
+    embedding together (vocab/tagging_embeddings.py, ``creator: "machine:worker"``), in the stored
+    document and the desk's ``version_topics``. Nothing is re-routed: deliveries made at ingest stay,
+    and a partner the new topics would cover gets nothing for this version (docs/topics.md)."""
+    where = item_versions.c.id == version.id
+    document = conn.execute(sa.select(item_versions.c.document).where(where)).scalar_one()
+    subjects = refined_subjects(version.text, version.language, vector, document.get("subjects", []))
+    if subjects is None:
+        return
+    conn.execute(item_versions.update().where(where).values(document={**document, "subjects": subjects}))
+    number = conn.execute(sa.select(item_versions.c.version).where(where)).scalar_one()
+    mine = sa.and_(version_topics.c.item_id == version.item_id, version_topics.c.version == number)
+    conn.execute(version_topics.delete().where(mine))
+    if topics := sorted(item_topics(subjects)):
+        conn.execute(version_topics.insert(), [{"item_id": version.item_id, "version": number, "qcode": q}
+                                               for q in topics])
+
+
 def _join_story(conn: Connection, profile: Profile, now: datetime) -> None:
     """Puts the item in the story of its best match within the window, or in a new story."""
     if conn.execute(sa.select(story_members.c.story_id).where(story_members.c.item_id == profile.item_id)).first():
@@ -178,6 +199,8 @@ class StoryWorker:
             entities={"names": names, "numbers": figures}, created_at=now))
         if bands:
             conn.execute(story_bands.insert(), [{"version_id": version.id, "band_key": b} for b in sorted(set(bands))])
+        if vector is not None:
+            _refine_topics(conn, version, vector)
         if vector is not None and version.pubstatus == "usable":
             profile = Profile(version.item_id, version.organization_id, version.language, version.published_at,
                               vector, frozenset(names), frozenset(figures))
