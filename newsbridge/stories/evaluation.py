@@ -1,11 +1,13 @@
 """Measuring clusters against a labelled set (``tests/data/stories/items.json``): pairwise
-precision, recall and F1 (per language pair too) and BCubed F1. Used by ``bench/stories.py`` and
-the tests, so both score the same way."""
+precision, recall and F1 (per language pair too) and BCubed F1; and detected pickups against the
+labelled pairs (``tests/data/stories/pickups.json``) through ``stories.pickups.judge`` itself.
+Used by ``bench/stories.py`` and the tests, so both score the same way."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import combinations
@@ -17,6 +19,7 @@ import numpy as np
 from newsbridge.stories.clustering import Profile
 from newsbridge.stories.embeddings import Embedder, passage
 from newsbridge.stories.gazetteer import Gazetteer, numbers
+from newsbridge.stories.pickups import PickupSignals, Text, credit_keys, judge
 
 START = datetime(2026, 11, 2, tzinfo=timezone.utc)
 
@@ -93,3 +96,62 @@ def near_duplicate_pairs(labelled: list[dict[str, Any]]) -> tuple[list[tuple[str
                 pairs.append((text, f"{other['headline']}. {other['body']}"))
                 truth.append(False)
     return pairs, truth
+
+
+@dataclass(frozen=True)
+class PickupCase:
+    """One labelled pair as the detector sees it: the received original and the partner's candidate."""
+
+    pair: dict[str, Any]
+    split: str  # tune | held_out (the original's)
+    received: Text
+    candidate: Text
+
+
+def pickup_cases(data: dict[str, Any], embedder: Embedder) -> list[PickupCase]:
+    """The pairs of ``tests/data/stories/pickups.json`` (its ``organizations``, ``originals`` and
+    ``pairs``) as :func:`stories.pickups.judge` takes them, profiled as the story worker profiles
+    items: the gazetteer knows the organizations (name, credit name, slug), names and numbers of
+    headline and body, the embedding of the same text."""
+    gazetteer = Gazetteer((f"org:{slug}", (name, credit, slug)) for slug, name, credit in data["organizations"])
+    names = {slug: (name, credit) for slug, name, credit in data["organizations"]}
+    originals = {o["id"]: o for o in data["originals"]}
+    items = list(originals.values()) + data["pairs"]
+    texts = [passage(i["headline"], i["body"]) for i in items]
+    vectors = dict(zip((i["id"] for i in items), embedder.embed(texts), strict=True))
+
+    def text(item: dict[str, Any], keys: frozenset[str] = frozenset()) -> Text:
+        body = passage(item["headline"], item["body"])
+        return Text(Profile(item["id"], item["org"], item["lang"], START + timedelta(hours=item["hour"]),
+                            vectors[item["id"]], frozenset(gazetteer.entities(body)), frozenset(numbers(body))),
+                    body, keys)
+
+    def keys(item: dict[str, Any]) -> frozenset[str]:
+        return credit_keys(gazetteer, item["org"], *names[item["org"]])
+
+    received = {o["id"]: text(o, keys(o)) for o in originals.values()}
+    return [PickupCase(p, originals[p["original"]]["split"], received[p["original"]], text(p, keys(p)))
+            for p in data["pairs"]]
+
+
+@dataclass(frozen=True)
+class PickupScores:
+    precision: float
+    recall: float
+    pairs: int
+    true: int
+    found: int
+    missed: list[str]  # ids of true pickups not detected
+    wrong: list[str]  # ids of detections that are not pickups
+
+
+def score_pickups(cases: Iterable[PickupCase], use: PickupSignals = PickupSignals()) -> PickupScores:
+    """Precision and recall of :func:`stories.pickups.judge` (with ``use``'s signals) on the cases."""
+    cases = list(cases)
+    found = {c.pair["id"]: judge(c.received, c.candidate, use) is not None for c in cases}
+    truth = {c.pair["id"]: bool(c.pair["pickup"]) for c in cases}
+    both = sum(found[k] and truth[k] for k in truth)
+    return PickupScores(both / sum(found.values()) if any(found.values()) else 1.0,
+                        both / sum(truth.values()) if any(truth.values()) else 1.0, len(cases), sum(truth.values()),
+                        sum(found.values()),
+                        [k for k in truth if truth[k] and not found[k]], [k for k in truth if found[k] and not truth[k]])

@@ -41,6 +41,13 @@ NAMES: dict[str, tuple[str, ...]] = {
     "tass": ("tass", "тасс", "تاس"),
     "ria-novosti": ("ria novosti", "риа новости", "ریا نووستی", "ریانووستی"),
     "pars-today": ("pars today", "парс тудей", "پارس تودی"),
+    # agencies named in credit lines in another script than their own name (multi-word where the
+    # bare name is a common word: "тренд", "хабар" = news in Kazakh, "مهر" = a month)
+    "trend": ("trend news agency", "агентство trend", "агентство тренд", "тренд агентт", "خبرگزاری ترند",
+              "گزارش ترند"),
+    "khabar": ("khabar", "«хабар»", "агентство хабар", "хабар агентт"),
+    "mehr": ("mehr news agency", "mehr news", "мехр", "خبرگزاری مهر"),
+    "tehran-times": ("tehran times", "тегеран таймс", "تهران تایمز"),
     "air-astana": ("air astana", "эйр астана", "эйр астана", "ایر آستانه"),
     "kazatomprom": ("kazatomprom", "казатомпром", "қазатомөнеркәсіп", "قزاق‌اتم‌پروم", "قزاق اتم پروم"),
     "sco": ("sco", "шос", "шыұ", "شانگهای"),
@@ -58,9 +65,18 @@ NAMES: dict[str, tuple[str, ...]] = {
 }
 
 _CYRILLIC_VOWELS = "аяыіеоуәё"
-_PERSIAN = str.maketrans({"ي": "ی", "ك": "ک", "ى": "ی", "ة": "ه", "\u200c": " "})
+_PERSIAN = str.maketrans({"ي": "ی", "ك": "ک", "ى": "ی", "ة": "ه", "\u200c": " ", "٫": ".", "٬": ","})
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# A figure: digits grouped by thin or plain spaces (1 200, 26 500), or with separators (1,200;
+# 4,8; 5.1), then perhaps a scale word (thousand / тысяч / мың / هزار, million, billion, trillion)
+# and, in Persian, "و" and the rest ("۲۶ هزار و ۵۰۰" = 26,500): the same figure written in four
+# languages gives one value.
+_SCALES = {"thousand": 1e3, "тыс": 1e3, "мың": 1e3, "هزار": 1e3, "million": 1e6, "mln": 1e6, "млн": 1e6,
+           "миллион": 1e6, "میلیون": 1e6, "billion": 1e9, "bn": 1e9, "млрд": 1e9, "миллиард": 1e9,
+           "میلیارد": 1e9, "trillion": 1e12, "трлн": 1e12, "триллион": 1e12, "تریلیون": 1e12}
+_SCALE = "|".join(sorted(_SCALES, key=len, reverse=True))
+_NUMBER = re.compile(rf"(?<![\w.,])(\d{{1,3}}(?:[ \u00a0\u202f]\d{{3}})+(?!\d)|\d+(?:[.,]\d+)*)"
+                     rf"(?:\s*({_SCALE})\w*\.?(?:\s+و\s+(\d+)(?![.,]?\d))?)?")
 _YEAR = re.compile(r"(19|20)\d\d")
 
 
@@ -90,11 +106,27 @@ class Gazetteer:
         return {self._aliases[m.group(1)] for m in self._pattern.finditer(normalize(text))}
 
 
-def numbers(text: str) -> set[str]:
-    """The numbers a text states (a shared figure is evidence of one event), years left out."""
+def _value(digits: str) -> float:
+    """1 200 / 1,200 / 1.200.000 are grouped thousands; 4,8 and 5.1 decimals."""
+    digits = re.sub(r"[ \u00a0\u202f]", "", digits)
+    if "," in digits and "." in digits:
+        return float(digits.replace(",", ""))
+    for mark in ",.":
+        parts = digits.split(mark)
+        if len(parts) > 2 or (len(parts) == 2 and mark == "," and len(parts[1]) == 3):
+            return float("".join(parts))
+    return float(digits.replace(",", "."))
+
+
+def numbers(text: str, digits_too: bool = False) -> set[str]:
+    """The figures a text states (a shared figure is evidence of one event), each as its value
+    ("1,200", "1 200" and "1.2 thousand" are "1200"); years left out, and lone digits (a "4-2"
+    score, "3 days") unless ``digits_too``."""
     found = set()
     for match in _NUMBER.finditer(normalize(text)):
-        value = match.group().replace(",", ".")
-        if len(value) >= 2 and not _YEAR.fullmatch(value):
-            found.add(value.rstrip("0").rstrip(".") if "." in value else value)
+        digits, scale, rest = match.groups()
+        if not scale and ((len(digits) < 2 and not digits_too) or _YEAR.fullmatch(digits)):
+            continue
+        value = _value(digits) * (_SCALES[scale] if scale else 1) + (float(rest) if rest and scale else 0)
+        found.add(str(int(value)) if value.is_integer() else f"{value:.6f}".rstrip("0").rstrip("."))
     return found

@@ -63,6 +63,8 @@ def test_a_follow_up_days_later_is_another_story(labelled_profiles) -> None:
     ("Токаев прибыл в Астану из Тегерана", {"tokayev", "astana", "tehran"}),
     ("Kazinform and IRNA sign a memorandum", {"kazinform", "irna", "memorandum"}),
     ("Gazprom in Kazan", set()),
+    ("به گزارش ترند، سه‌شنبه", {"trend"}),  # agencies credited in another script
+    ("сообщает агентство «Хабар». Хабарлады", {"khabar"}),  # not "хабар" (news, in Kazakh) alone
 ])
 def test_gazetteer_finds_names_across_scripts_and_endings(text: str, names: set[str]) -> None:
     assert Gazetteer().entities(text) == names
@@ -70,4 +72,15 @@ def test_gazetteer_finds_names_across_scripts_and_endings(text: str, names: set[
 
 def test_gazetteer_knows_the_hubs_organizations_and_figures_skip_years() -> None:
     assert Gazetteer([("org:jibek", ("Jibek Joly", "jibek"))]).entities("Jibek Joly reports") == {"org:jibek"}
-    assert numbers("۱۲ سند, 5,4 балла, in 2026, 600 million") == {"12", "5.4", "600"}
+    assert numbers("۱۲ سند, 5,4 балла, in 2026, 600 million, 3 days") == {"12", "5.4", "600000000"}
+    assert numbers("3 days, 4-2", digits_too=True) == {"3", "4", "2"}
+
+
+@pytest.mark.parametrize("texts", [
+    ("1 200 құтқарушы", "1,200 rescuers", "1.2 thousand", "۱ هزار و ۲۰۰ امدادگر"),
+    ("800 тысяч тонн", "800,000 tonnes", "۸۰۰ هزار تن", "800 мың тонна"),
+    ("4,8 миллиарда долларов", "$4.8 billion", "۴٫۸ میلیارد دلار", "4,8 млрд"),
+    ("от 26 500 тонн", "26,500 tonnes", "۲۶ هزار و ۵۰۰ تن", "26,5 тысячи тонн"),
+])
+def test_one_figure_written_in_four_languages_is_one_value(texts: tuple[str, ...]) -> None:
+    assert len({frozenset(numbers(text)) for text in texts}) == 1, [numbers(text) for text in texts]

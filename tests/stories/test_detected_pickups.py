@@ -5,6 +5,7 @@ never said to have picked it up."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -100,6 +101,23 @@ async def test_a_shortened_copy_in_the_same_language_is_a_same_text_pickup(clien
     assert row.evidence["method"] == "same_text" and row.score >= 0.5
 
 
+async def test_an_uncredited_translation_keeping_the_source_s_figures_is_a_detected_pickup(client, engine,
+                                                                                          shared) -> None:
+    kazinform, irna, _tass, _source = shared
+    pairs = json.loads((DATA.parent / "pickups.json").read_text("utf-8"))
+    [original] = [o for o in pairs["originals"] if o["id"] == "o01"]  # Kazinform (kk): Almaty-Tehran flights
+    [copy] = [p for p in pairs["pairs"] if p["id"] == "o01-t2"]  # its Russian translation, shortened, no credit
+    [own] = [p for p in pairs["pairs"] if p["id"] == "o01-f1"]  # the same event reported with other figures
+    source = await publish(client, kazinform, ninjs(original, uri="urn:kazinform:o01"))
+    run(engine)
+    republished = await publish(client, irna, ninjs(copy, uri="urn:irna:o01-t2"))
+    await publish(client, irna, ninjs(own, uri="urn:irna:o01-f1"))
+    run(engine)
+    found = [row for (item, _copy), row in detected(engine).items() if item == source]
+    assert [row.evidence_item_id for row in found] == [republished]
+    assert found[0].evidence["faithful"] and found[0].evidence["credit"] == []
+
+
 async def test_an_organization_that_never_received_the_item_picks_nothing_up(client, engine, shared) -> None:
     _kazinform, _irna, tass, _source = shared
     await publish(client, tass, ninjs(CREDITED_RU, uri="urn:tass:e01"))  # credits Kazinform, same story
@@ -141,6 +159,27 @@ def test_judge_tells_republication_from_coverage(copy_text, copy_language, names
                         frozenset({"12"})), copy_text)
     found = judge(source, copy)
     assert (found.method if found else None) == expected
+
+
+@pytest.mark.parametrize(("copy_text", "expected"), [
+    # no credit, but every figure of the copy is the source's: a faithful translation
+    ("Tokayev met Pezeshkian in Tehran: 12 documents, trade to reach $3 billion, 45 companies.", True),
+    ("Tokayev met Pezeshkian in Tehran and signed 12 documents.", False),  # one shared figure: any coverage
+    # the same figures and its own: a partner's own coverage of the event
+    ("Tokayev met Pezeshkian in Tehran: 12 documents, $3 billion, 45 companies; 7 ministers, 30 reporters, 150 guests.",
+     False),
+])
+def test_an_uncredited_copy_is_a_pickup_when_its_figures_are_the_source_s(copy_text, expected) -> None:  # type: ignore[no-untyped-def]
+    when = datetime(2026, 11, 2, 10, tzinfo=timezone.utc)
+    source = Text(Profile("a", "org-irna", "fa", when, vector(1.0, 0.1), frozenset({"tehran"}), frozenset({"12"})),
+                  "توکایف و پزشکیان در تهران ۱۲ سند امضا کردند؛ تجارت به ۳ میلیارد دلار می‌رسد، ۴۵ شرکت.",
+                  credit_keys(Gazetteer(), "irna", "IRNA"))
+    copy = Text(Profile("b", "org-kazinform", "en", when, vector(1.0, 0.1), frozenset({"tehran"}), frozenset({"12"})),
+                copy_text)
+    found = judge(source, copy)
+    assert (found is not None) == expected
+    if found is not None:
+        assert found.evidence["faithful"] and found.evidence["credit"] == [] and found.evidence["figures_from_source"] == "3/3"
 
 
 def test_containment_counts_the_copy_s_passages_found_in_the_source() -> None:
