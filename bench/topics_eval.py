@@ -217,7 +217,8 @@ def combined_report(show_narrower: bool = False) -> bool:
     for name, per_lang in sets.items():
         ok, per_topic = True, {}
         print(f"\n{name}: naive Bayes + embeddings (the story worker), top-level micro P / R / F1; narrower topics")
-        print(f"{'language':10s}{'items':>6s}  {'combined P':>10s}{'R':>7s}{'F1':>7s}   {'NB F1':>6s}  {'narrower':>8s}")
+        print(f"{'language':10s}{'items':>6s}  {'combined P':>10s}{'R':>7s}{'F1':>7s}   {'NB F1':>6s}"
+              f"  {'narrower':>8s}")
         for lang in LANGUAGES:
             examples = per_lang[lang]
             started = perf_counter()
@@ -234,7 +235,8 @@ def combined_report(show_narrower: bool = False) -> bool:
             for topic in TOP_LEVEL:
                 per_topic.setdefault(topic, {})[lang] = scores(gold, [[q for q, _ in t] for t in found], topic)[2]
             print(f"{lang:10s}{len(gold):6d}  {p:10.3f}{r:7.3f}{f:7.3f}   {nb_f:6.3f}  {narrower:8d}"
-                  + f"   (tag {tag_us:.0f} µs" + ("" if name in cached else f", embedding {embed_ms:.0f} ms") + " an item)"
+                  + f"   (tag {tag_us:.0f} µs"
+                  + ("" if name in cached else f", embedding {embed_ms:.0f} ms") + " an item)"
                   + ("" if f >= ISSUE_TARGET else f"   below {ISSUE_TARGET}"))
             if show_narrower:
                 print("\n".join(f"    {q} {tagging.vocabulary()[q].label} <- {text[:100]}"

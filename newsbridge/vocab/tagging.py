@@ -8,7 +8,9 @@ the prior knowledge; the examples teach the model the rest of the vocabulary). C
 the model's posteriors softened by a temperature fitted by cross-validation on the train split.
 The trained counts ship in ``topic_model.json`` and are read once per process; ``train`` (run
 by ``bench/topics_eval.py --retrain``) rebuilds them. docs/topics.md has the measurements that
-chose this method over a keyword baseline and logistic regression.
+chose this method over a keyword baseline and logistic regression. The story worker later
+re-tags each version with these confidences and the item's embedding together
+(``tagging_embeddings``), which is the tagger that meets issue 16's target.
 
 A top-level topic is assigned when its confidence clears ``FLOOR`` (a second one when it
 clears ``SECOND``). A narrower topic is added only under a top-level topic assigned with at

@@ -25,7 +25,8 @@ ITEM = next(item for item in load(DATA) if item["id"] == "e02-ru")
 
 def _state(engine, item_id: str) -> tuple[list[dict], list[str], list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        document = conn.execute(sa.select(item_versions.c.document).where(item_versions.c.item_id == item_id)).scalar_one()
+        document = conn.execute(sa.select(item_versions.c.document)
+                                .where(item_versions.c.item_id == item_id)).scalar_one()
         topics = conn.execute(sa.select(version_topics.c.qcode).where(version_topics.c.item_id == item_id)
                               .order_by(version_topics.c.qcode)).scalars().all()
         sent = conn.execute(sa.select(deliveries.c.recipient_id, deliveries.c.reason)
