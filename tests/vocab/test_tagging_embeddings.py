@@ -52,7 +52,7 @@ def test_the_embeddings_file_holds_what_the_model_gives_for_every_labelled_line(
     assert vectors.shape == (len(lines), 384) and vectors.dtype == np.float32
     sample = list(range(0, len(lines), 97))  # every language, train and holdout lines
     fresh = E5Embedder().embed([lines[i][1]["text"] for i in sample])
-    assert np.allclose(fresh, vectors[sample], atol=1e-6)
+    assert np.allclose(fresh, vectors[sample], rtol=0, atol=1e-4)  # identical here; another CPU may round apart
 
 
 def test_the_shipped_regression_is_exactly_what_the_train_split_gives() -> None:
