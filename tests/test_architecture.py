@@ -35,7 +35,7 @@ LAYERS = {  # what each part of the package may import from newsbridge
     "projects": BASE | {"db", "formats", "accounts", "items", "exchange", "ingest", "media", "delivery", "projects"},
     "ops": BASE | {"db", "accounts", "media", "ops"},
     "translation": BASE | {"db", "accounts", "items", "exchange", "translation"},
-    "stories": BASE | {"db", "formats", "vocab", "search", "accounts", "items", "desk", "stories"},
+    "stories": BASE | {"db", "formats", "vocab", "search", "accounts", "items", "exchange", "desk", "stories"},
 }
 EDGES = {"api", "cli", "web", "app", "middleware"}  # web: pages, the edge people use
 

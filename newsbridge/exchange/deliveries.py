@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from newsbridge.accounts.organizations import Organization
 from newsbridge.accounts.suspension import refuse_if_suspended, suspended_ids
 from newsbridge.db.rollup_tables import mark_items_changed
-from newsbridge.db.tables import agreement_parties, agreements, deliveries, organizations
+from newsbridge.db.tables import agreement_parties, agreements, deliveries, items, organizations
 from newsbridge.exchange.agreements import visible_agreement_ids
 from newsbridge.exchange.lifecycle import Status, effective_status
 from newsbridge.exchange.routing import (AgreementRules, Delivery, Explanation, Previous, RoutableItem, RoutingTable,
@@ -97,6 +97,24 @@ def route_version(conn: Connection, source: Organization, item_id: str, version:
         conn.execute(deliveries.insert(), _rows(item_id, version, item, decided, earlier, now))
     if decided or earlier:  # a withdrawal moves earlier figures even when nothing new goes out
         mark_items_changed(conn, [item_id], now)
+    return decided
+
+
+def route_refined(conn: Connection, source: Organization, item_id: str, version: int, item: Item) -> list[Delivery]:
+    """Route a stored version again after the hub refined its Media Topics (the story worker): a partner the
+    new topics cover and that has no delivery of this version yet gets one now; deliveries made at ingest stay.
+    Nothing happens once a newer version exists (it was routed with its own topics)."""
+    latest = conn.execute(sa.select(items.c.latest_version).where(items.c.id == item_id)).scalar()
+    if latest != version:
+        return []
+    now = utcnow()
+    have = set(conn.execute(sa.select(deliveries.c.recipient_id).where(
+        deliveries.c.item_id == item_id, deliveries.c.version == version)).scalars())
+    earlier = previous_recipients(conn, item_id)
+    decided = [d for d in route(routable(item, item_id, version, source, now), load_rules(conn, source, now.date()),
+                                earlier, today=now.date()) if d.recipient_id not in have]
+    if decided:
+        conn.execute(deliveries.insert(), _rows(item_id, version, item, decided, earlier, now))
     return decided
 
 

@@ -24,9 +24,13 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from newsbridge.accounts.organizations import get_organization_by_id
 from newsbridge.db.engine import reading, writing
+from newsbridge.db.rollup_tables import mark_items_changed
 from newsbridge.db.story_tables import near_duplicates, stories, story_bands, story_members, story_vectors
 from newsbridge.db.tables import item_versions, items, organizations, version_topics
+from newsbridge.exchange.deliveries import route_refined
+from newsbridge.formats.ninjs import item_from_ninjs
 from newsbridge.ids import new_id, utcnow
 from newsbridge.stories import embeddings, near_duplicates as dup
 from newsbridge.stories.clustering import WINDOW, Profile, best_match
@@ -113,8 +117,9 @@ def _link_duplicates(conn: Connection, version: _Version, key: str | None, signa
 def _refine_topics(conn: Connection, version: _Version, vector: np.ndarray) -> None:
     """Replaces the Media Topics ingest tagged on this version with those of naive Bayes and the
     embedding together (vocab/tagging_embeddings.py, ``creator: "machine:worker"``), in the stored
-    document and the desk's ``version_topics``. Nothing is re-routed: deliveries made at ingest stay,
-    and a partner the new topics would cover gets nothing for this version (docs/topics.md)."""
+    document and the desk's ``version_topics``; the metrics re-roll the item's days. Deliveries made at
+    ingest stay, and a partner the new topics cover that ingest did not reach gets the version now
+    (``exchange.deliveries.route_refined``; docs/topics.md)."""
     where = item_versions.c.id == version.id
     document = conn.execute(sa.select(item_versions.c.document).where(where)).scalar_one()
     subjects = refined_subjects(version.text, version.language, vector, document.get("subjects", []))
@@ -127,6 +132,9 @@ def _refine_topics(conn: Connection, version: _Version, vector: np.ndarray) -> N
     if topics := sorted(item_topics(subjects)):
         conn.execute(version_topics.insert(), [{"item_id": version.item_id, "version": number, "qcode": q}
                                                for q in topics])
+    mark_items_changed(conn, [version.item_id], utcnow())
+    source = get_organization_by_id(conn, version.organization_id)
+    route_refined(conn, source, version.item_id, number, item_from_ninjs({**document, "subjects": subjects}))
 
 
 def _join_story(conn: Connection, profile: Profile, now: datetime) -> None:

@@ -1,11 +1,13 @@
 """The story worker refines the Media Topics tagged at ingest (both databases): the version's
-document and the desk's topic rows get the combined tagger's topics; routing is not redone."""
+document and the desk's topic rows get the combined tagger's topics, the metrics re-roll the item, and
+a partner the new topics cover gets the version; deliveries made at ingest stay."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
+from newsbridge.db.rollup_tables import metrics_marks
 from newsbridge.db.tables import deliveries, item_versions, version_topics
 from newsbridge.stories.embeddings import passage
 from newsbridge.stories.evaluation import load
@@ -34,7 +36,7 @@ def _state(engine, item_id: str) -> tuple[list[dict], list[str], list[tuple[str,
     return document["subjects"], list(topics), sorted((r, str(why)) for r, why in sent)
 
 
-async def test_the_worker_replaces_ingest_topics_and_routing_stays_as_ingest_made_it(client, engine,
+async def test_the_worker_replaces_ingest_topics_and_routes_to_the_partners_they_now_cover(client, engine,
                                                                                       make_partner) -> None:
     ingest = [q for q, _ in tagging.tag(f"{ITEM['headline']} {ITEM['body']}", "ru") if q in tagging.TOP_LEVEL]
     vector = CachedE5().embed([passage(ITEM["headline"], ITEM["body"])])[0]
@@ -55,7 +57,13 @@ async def test_the_worker_replaces_ingest_topics_and_routing_stays_as_ingest_mad
     subjects, topics, after = _state(engine, item_id)
     assert [(s["creator"], s["uri"][-8:]) for s in subjects] == [(WORKER_CREATOR, "04000000")]
     assert topics == [ECONOMY]
-    assert after == sent  # nothing re-routed: the politics desk keeps its delivery, the economy desk gets none
+    # the politics desk keeps its delivery; the economy desk, covered by the refined topic, gets the version now
+    assert [(r, why) for r, why in after if r == politics.org.id] == sent
+    assert sorted(r for r, _ in after) == sorted([politics.org.id, economy.org.id])
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(metrics_marks.c.item_id).where(metrics_marks.c.item_id == item_id)).first()
+    received = await client.get(f"/api/v1/items/{item_id}", headers=economy.headers)
+    assert received.status_code == 200 and received.json()["subjects"][0]["uri"].endswith("04000000")
     shown = await client.get(f"/api/v1/items/{item_id}", headers=tass.headers)
     assert shown.status_code == 200 and WORKER_CREATOR in shown.text
 
