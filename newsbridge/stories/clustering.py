@@ -2,7 +2,10 @@
 
 Online, as the published systems do: items are taken in the order they arrive; a new item is
 compared with the items published within :data:`WINDOW` of it and joins the story of the best
-match whose score reaches :data:`THRESHOLD`, else starts a story of its own. The score adds the
+match whose score reaches :data:`THRESHOLD`, else starts a story of its own. When it reaches the
+threshold with items of several stories, those stories are one: they are merged into the best
+match's (two agencies' reports that fell just short of each other are joined by a third that
+matches both). The score adds the
 signals, each measured on the labelled set (``bench/stories.py`` prints what each one adds):
 
 * the embeddings' cosine similarity, less :data:`SAME_LANGUAGE_OFFSET` within one language
@@ -95,26 +98,40 @@ def pair_score(a: Profile, b: Profile, use: Signals = Signals()) -> Match | None
                                    "hours": round(hours, 1), "same_language": a.language == b.language})
 
 
-def best_match(item: Profile, candidates: Iterable[Profile],
-               use: Signals = Signals()) -> tuple[Profile, Match] | None:
-    """The candidate the item is most alike, if its score reaches the threshold."""
-    best: tuple[Profile, Match] | None = None
+def matches(item: Profile, candidates: Iterable[Profile], use: Signals = Signals()) -> list[tuple[Profile, Match]]:
+    """The candidates whose score with the item reaches the threshold, the best first."""
+    found = []
     for candidate in candidates:
         if candidate.item_id == item.item_id:
             continue
         match = pair_score(item, candidate, use)
-        if match is not None and match.score >= use.threshold and (best is None or match.score > best[1].score):
-            best = (candidate, match)
-    return best
+        if match is not None and match.score >= use.threshold:
+            found.append((candidate, match))
+    return sorted(found, key=lambda pair: -pair[1].score)
+
+
+def best_match(item: Profile, candidates: Iterable[Profile],
+               use: Signals = Signals()) -> tuple[Profile, Match] | None:
+    """The candidate the item is most alike, if its score reaches the threshold."""
+    found = matches(item, candidates, use)
+    return found[0] if found else None
 
 
 def cluster(profiles: Iterable[Profile], use: Signals = Signals()) -> dict[str, int]:
     """Online clustering of profiles in publication order (what the worker does, without a database):
-    item id -> cluster number."""
+    item id -> cluster number. An item matching items of several clusters merges them."""
     assigned: dict[str, int] = {}
     seen: list[Profile] = []
     for profile in sorted(profiles, key=lambda p: p.published_at):
-        found = best_match(profile, seen, use)
-        assigned[profile.item_id] = assigned[found[0].item_id] if found else len(assigned)
+        found = matches(profile, seen, use)
+        if not found:
+            assigned[profile.item_id] = len(assigned)  # never a merged cluster's number: counts only grow
+        else:
+            target = assigned[found[0][0].item_id]
+            merged = {assigned[other.item_id] for other, _ in found} - {target}
+            for item_id, number in assigned.items():
+                if number in merged:
+                    assigned[item_id] = target
+            assigned[profile.item_id] = target
         seen.append(profile)
     return assigned

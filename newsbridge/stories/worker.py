@@ -5,8 +5,9 @@ Runs beside the other workers inside ``newsbridge serve`` and in ``newsbridge wo
 a request (an embedding costs ~10–250 ms of CPU). Each round takes the oldest versions that have
 no ``story_vectors`` row yet, embeds them outside any transaction, then writes their rows, links,
 story memberships and detected pickups (stories/pickups.py) in one short write transaction. A
-version already done is skipped (the row is the mark), and an item keeps the story it joined, so
-running a round twice changes nothing.
+version already done is skipped (the row is the mark), so running a round twice changes nothing;
+an item keeps the story it joined unless a later item matching both merges that story with
+another (stories/clustering.py).
 Vectors are searched exactly within the candidate window (published within 48 hours, any
 language; near-duplicates: same language, through the LSH band index): this Python's ``sqlite3``
 cannot load extensions, so ``sqlite-vec`` is not used (``stories.VECTOR_SEARCH``).
@@ -33,7 +34,7 @@ from newsbridge.exchange.deliveries import route_refined
 from newsbridge.formats.ninjs import item_from_ninjs
 from newsbridge.ids import new_id, utcnow
 from newsbridge.stories import embeddings, near_duplicates as dup
-from newsbridge.stories.clustering import WINDOW, Profile, best_match
+from newsbridge.stories.clustering import WINDOW, Profile, matches
 from newsbridge.stories.gazetteer import Gazetteer, numbers
 from newsbridge.stories.pickups import detect_pickups
 from newsbridge.vocab.mediatopics import item_topics
@@ -138,7 +139,9 @@ def _refine_topics(conn: Connection, version: _Version, vector: np.ndarray) -> N
 
 
 def _join_story(conn: Connection, profile: Profile, now: datetime) -> None:
-    """Puts the item in the story of its best match within the window, or in a new story."""
+    """Puts the item in the story of its best match within the window, or in a new story; the other
+    stories it matches items of are merged into that one (their members move, the emptied stories
+    go)."""
     if conn.execute(sa.select(story_members.c.story_id).where(story_members.c.item_id == profile.item_id)).first():
         return
     newest = (sa.select(story_vectors, story_members.c.story_id)
@@ -151,13 +154,18 @@ def _join_story(conn: Connection, profile: Profile, now: datetime) -> None:
                      items.c.pubstatus == "usable"))
     rows = conn.execute(newest).all()
     story_of = {row.item_id: row.story_id for row in rows}
-    found = best_match(profile, [_profile(row) for row in rows])
-    if found is None:
+    found = matches(profile, [_profile(row) for row in rows])
+    if not found:
         story_id, matched, score, evidence = new_id(), None, None, None
         conn.execute(stories.insert().values(id=story_id, created_at=now, updated_at=now))
     else:
-        story_id, matched, score, evidence = story_of[found[0].item_id], found[0].item_id, found[1].score, found[1].evidence
+        best, match = found[0]
+        story_id, matched, score, evidence = story_of[best.item_id], best.item_id, match.score, match.evidence
         conn.execute(stories.update().where(stories.c.id == story_id).values(updated_at=now))
+        merged = sorted({story_of[other.item_id] for other, _ in found} - {story_id})
+        if merged:
+            conn.execute(story_members.update().where(story_members.c.story_id.in_(merged)).values(story_id=story_id))
+            conn.execute(stories.delete().where(stories.c.id.in_(merged)))
     conn.execute(story_members.insert().values(item_id=profile.item_id, story_id=story_id, matched_item_id=matched,
                                                score=score, signals=evidence, joined_at=now))
 
