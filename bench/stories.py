@@ -45,19 +45,22 @@ def pickups(cases: list[PickupCase]) -> bool:
                        ("held-out half", held), ("all pairs", cases)):
         scores = score_pickups(part)
         print(f"  {name:34}: P {scores.precision:.3f}  R {scores.recall:.3f}  ({scores.true} true, "
-              f"{scores.found} found)  missed {', '.join(scores.missed) or '-'}; wrong {', '.join(scores.wrong) or '-'}")
+              f"{scores.found} found)  missed {', '.join(scores.missed) or '-'}; "
+              f"wrong {', '.join(scores.wrong) or '-'}")
         met = met and (name.startswith("tune") or (scores.precision >= 0.95 and scores.recall >= 0.90))
     pairs = sorted({(c.received.profile.language, c.candidate.profile.language) for c in cases})
     print("  per language pair (original -> candidate), all pairs:")
     for a, b in pairs:
-        scores = score_pickups(c for c in cases if (c.received.profile.language, c.candidate.profile.language) == (a, b))
-        print(f"    {a}->{b}: P {scores.precision:.3f}  R {scores.recall:.3f}  ({scores.pairs} pairs, {scores.true} true)")
+        scores = score_pickups(c for c in cases
+                               if (c.received.profile.language, c.candidate.profile.language) == (a, b))
+        print(f"    {a}->{b}: P {scores.precision:.3f}  R {scores.recall:.3f}  "
+              f"({scores.pairs} pairs, {scores.true} true)")
     for kind in dict.fromkeys(c.pair["kind"] for c in cases):
         of_kind = [c for c in cases if c.pair["kind"] == kind]
         scores = score_pickups(of_kind)
         share = scores.recall if of_kind[0].pair["pickup"] else scores.found / len(of_kind)
-        print(f"    {kind:14}: {len(of_kind):3} pairs, {'detected' if of_kind[0].pair['pickup'] else 'wrongly detected'} "
-              f"{share:.3f}")
+        what = "detected" if of_kind[0].pair["pickup"] else "wrongly detected"
+        print(f"    {kind:14}: {len(of_kind):3} pairs, {what} {share:.3f}")
     print("  ablation (signal off), all pairs:")
     for name in ("same_text", "credit", "figures", "byline", "length", "story"):
         scores = score_pickups(cases, dataclasses.replace(PickupSignals(), **{name: False}))

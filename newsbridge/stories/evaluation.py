@@ -151,7 +151,8 @@ def score_pickups(cases: Iterable[PickupCase], use: PickupSignals = PickupSignal
     found = {c.pair["id"]: judge(c.received, c.candidate, use) is not None for c in cases}
     truth = {c.pair["id"]: bool(c.pair["pickup"]) for c in cases}
     both = sum(found[k] and truth[k] for k in truth)
+    missed = [k for k in truth if truth[k] and not found[k]]
+    wrong = [k for k in truth if found[k] and not truth[k]]
     return PickupScores(both / sum(found.values()) if any(found.values()) else 1.0,
                         both / sum(truth.values()) if any(truth.values()) else 1.0, len(cases), sum(truth.values()),
-                        sum(found.values()),
-                        [k for k in truth if truth[k] and not found[k]], [k for k in truth if found[k] and not truth[k]])
+                        sum(found.values()), missed, wrong)

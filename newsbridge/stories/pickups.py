@@ -154,7 +154,8 @@ def _candidates(conn: Connection, picker: str, item_id: str, received_at: dateti
     # later; an item's own dates may be anything) and available by then (not under embargo)
     arrived = sa.func.coalesce(deliveries.c.arrives_at, deliveries.c.created_at)
     window = (arrived.between(received_at - LOOK_BACK, received_at), deliveries.c.available_from <= received_at)
-    delivered = sa.select(deliveries.c.item_id).where(deliveries.c.recipient_id.in_([picker, holding or picker]), *window)
+    delivered = sa.select(deliveries.c.item_id).where(deliveries.c.recipient_id.in_([picker, holding or picker]),
+                                                      *window)
     direct = sa.exists().where(deliveries.c.item_id == items.c.id, deliveries.c.recipient_id == picker, *window)
     story = sa.select(story_members.c.story_id).where(story_members.c.item_id == item_id).scalar_subquery()
     in_story = sa.select(story_members.c.item_id).where(story_members.c.story_id == story)

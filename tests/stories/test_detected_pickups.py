@@ -179,7 +179,8 @@ def test_an_uncredited_copy_is_a_pickup_when_its_figures_are_the_source_s(copy_t
     found = judge(source, copy)
     assert (found is not None) == expected
     if found is not None:
-        assert found.evidence["faithful"] and found.evidence["credit"] == [] and found.evidence["figures_from_source"] == "3/3"
+        assert found.evidence["faithful"] and found.evidence["credit"] == []
+        assert found.evidence["figures_from_source"] == "3/3"
 
 
 def test_containment_counts_the_copy_s_passages_found_in_the_source() -> None:
