@@ -171,6 +171,13 @@ class TranslationFailed(NewsbridgeError):
     code = "translation_failed"
 
 
+class TranslationUnavailable(TranslationFailed):
+    """No model for this language pair in the local translator (NEWSBRIDGE_TRANSLATOR_MODEL_DIR)."""
+
+    status = 422
+    code = "translation_unavailable"
+
+
 class TranslationNotAllowed(Forbidden):
     """The agreement an item came under forbids translating it."""
 
@@ -214,6 +221,8 @@ ERROR_CODES: dict[str, str] = {
     "pickup_not_detected": "Only a detected pickup is confirmed or dismissed; a declared one is its picker's own record.",
     "sign_in_required": "A desk page was opened without a session; browsers are sent to /login (never an API answer).",
     "translation_failed": "The configured translation service did not answer with a translation; try later.",
+    "translation_unavailable": "The hub's local translator has no model for this language pair (or the item has no "
+                               "language); the message names the pair.",
     "translation_not_allowed": "The agreement the item came under does not allow translating it.",
     "translator_not_configured": "No machine translation service is configured on this hub "
                                  "(NEWSBRIDGE_TRANSLATOR_URL).",
