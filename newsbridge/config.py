@@ -6,6 +6,7 @@ and ``docs/configuration.md`` documents it (a test keeps the two in step).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -77,8 +78,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("translator_url", str, "",
             "Base URL of a LibreTranslate-compatible machine translation service for the desk (none: off)."),
     Setting("translator_api_key", str, "", "API key for that service, if it needs one.", secret=True),
-    Setting("translator", _choice("libretranslate", "deepl"), "libretranslate",
-            "Which API the translator URL speaks: `libretranslate` (self-hosted) or `deepl` (DeepL's API)."),
+    Setting("translator", _choice("libretranslate", "deepl", "ctranslate2"), "libretranslate",
+            "Which API the translator URL speaks: `libretranslate` (self-hosted) or `deepl` (DeepL's API); "
+            "or `ctranslate2`: local models in NEWSBRIDGE_TRANSLATOR_MODEL_DIR, no URL."),
+    Setting("translator_model_dir", str, "",
+            "With NEWSBRIDGE_TRANSLATOR=ctranslate2: the directory of CTranslate2 models, one sub-directory per "
+            "language pair (`ru-en/`) or one `nllb/` (docs/translation.md)."),
     Setting("smtp_url", str, "",
             "SMTP server for e-mail alert digests: smtp://host:25, smtp+starttls://user:password@host:587 or "
             "smtps://host:465 (none: no mail).", secret=True),
@@ -140,6 +145,7 @@ class Settings:
     translator_url: str
     translator_api_key: str
     translator: str
+    translator_model_dir: str
     smtp_url: str
     mail_from: str
     log_level: str
@@ -189,7 +195,24 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         raise InvalidInput("NEWSBRIDGE_WEBHOOK_LEASE_SECONDS must be longer than NEWSBRIDGE_WEBHOOK_TIMEOUT_SECONDS, "
                            "or another worker would send a message that is still on its way",
                            field="NEWSBRIDGE_WEBHOOK_LEASE_SECONDS")
+    if values["translator"] == "ctranslate2":
+        _check_model_dir(values["translator_model_dir"])
     return Settings(**values)
+
+
+def _check_model_dir(path: str) -> None:
+    """The local translator's settings, checked at start: a directory that is there, and the packages."""
+    field = "NEWSBRIDGE_TRANSLATOR_MODEL_DIR"
+    if not path:
+        raise InvalidInput("NEWSBRIDGE_TRANSLATOR=ctranslate2 needs NEWSBRIDGE_TRANSLATOR_MODEL_DIR: the directory "
+                           "of its models (docs/translation.md)", field=field)
+    if not os.path.isdir(path):
+        raise InvalidInput(f"{field}={path!r} is not a directory: convert the models into it first "
+                           "(docs/translation.md)", field=field)
+    missing = [name for name in ("ctranslate2", "sentencepiece") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise InvalidInput(f"NEWSBRIDGE_TRANSLATOR=ctranslate2 needs {' and '.join(missing)}: "
+                           "pip install 'newsbridge[translate-local]'", field="NEWSBRIDGE_TRANSLATOR")
 
 
 def mask_url(url: str) -> str:

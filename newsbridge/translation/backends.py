@@ -14,8 +14,13 @@ and the connection goes to the address that was checked.
 * :class:`Dictionary`: word for word from a table, in memory: the development and test double
   (its name says what it is, so a page never passes it off as a real engine).
 
-No offline backend ships here: no package on PyPI carries kk/fa/ru↔en weights (Argos, OPUS-MT and
-NLLB packages all download theirs from a model hub, which this hub cannot reach).
+* :class:`~newsbridge.translation.ctranslate2_backend.CTranslate2`: OPUS-MT or NLLB models the
+  operator converted for CTranslate2, in a directory on this machine (``NEWSBRIDGE_TRANSLATOR=
+  ctranslate2``, ``NEWSBRIDGE_TRANSLATOR_MODEL_DIR``); loaded in the hub's process, no URL.
+
+No weights ship here: no package on PyPI carries kk/fa/ru↔en weights (Argos, OPUS-MT and NLLB
+packages all download theirs from a model hub, which this hub cannot reach); docs/translation.md
+says which models to convert.
 """
 
 from __future__ import annotations
@@ -139,8 +144,13 @@ class Dictionary:
 
 
 def translator_from_settings(settings: Settings) -> Translator | None:
-    """The translator the settings name (``NEWSBRIDGE_TRANSLATOR`` at ``NEWSBRIDGE_TRANSLATOR_URL``),
-    or None when no URL is set: the hub then offers no machine translation."""
+    """The translator the settings name (``NEWSBRIDGE_TRANSLATOR`` at ``NEWSBRIDGE_TRANSLATOR_URL``,
+    or the local models in ``NEWSBRIDGE_TRANSLATOR_MODEL_DIR``), or None when no URL is set: the hub
+    then offers no machine translation."""
+    if settings.translator == "ctranslate2" and settings.translator_model_dir:
+        from newsbridge.translation.ctranslate2_backend import local_translator  # imports no model package
+
+        return local_translator(settings.translator_model_dir)
     if not settings.translator_url:
         return None
     if settings.translator == "deepl":
