@@ -1,8 +1,11 @@
 """``/api/v1/items/{id}/translations`` and ``/api/v1/glossary``: machine translations of what you
 may read, shaped by your organization's glossary of names and terms.
 
-A translation is asked for, not listed: the first request makes it through the configured engine
-(``NEWSBRIDGE_TRANSLATOR``), later ones for the same item version and language read it back.
+A machine translation is asked for: the first request makes it through the configured engine
+(``NEWSBRIDGE_TRANSLATOR``), later ones for the same item version and language read it back. An
+editor may correct it (``PUT .../translations/{language}``: your organization's human translation,
+shown to your members instead) and share the correction with the item's source (``:share``);
+``GET .../translations`` lists the translations your organization may see.
 Access is the item's own: an item another organization did not deliver to you, or not yet (an
 embargo), answers 404 like any unknown id. Another organization's glossary entries answer 404.
 """
@@ -22,6 +25,7 @@ from newsbridge.errors import InvalidInput, TranslatorNotConfigured
 from newsbridge.items.queries import get_item
 from newsbridge.translation.backends import translator_from_settings
 from newsbridge.translation.glossary import LANGUAGE, Term, add_term, change_term, list_terms, remove_term
+from newsbridge.translation.corrections import correct_translation, share_translation, visible_translations
 from newsbridge.translation.service import translate_item
 
 router = APIRouter(prefix="/api/v1", tags=["translation"])
@@ -60,6 +64,38 @@ def _translate(the_hub: Hub, principal: Principal, item_id: str, language: str) 
         raise TranslatorNotConfigured("this hub has no machine translation service configured "
                                       "(NEWSBRIDGE_TRANSLATOR_URL): ask its operator", field="language")
     return translate_item(the_hub.engine, principal.organization, item_id, language, translator).to_json()
+
+
+@router.get("/items/{item_id}/translations", summary="The translations of an item your organization may see")
+def translations(item_id: str, principal: Principal = Depends(caller("read")),
+                 the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    """Your organization's machine (`kind: machine`) and human (`kind: human`) translations of the
+    item, every version, newest first (`current`: of the version you see now); for the item's
+    source, also the human translations its recipients shared with it (`by`: who translated)."""
+    return {"translations": visible_translations(the_hub.engine, principal.organization, item_id)}
+
+
+@router.put("/items/{item_id}/translations/{language}", summary="Correct the translation: your human translation")
+async def correct(item_id: str, language: str, request: Request, principal: Principal = Depends(caller("publish")),
+                  the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    """Body: `{"headline": "...", "text": "paragraphs separated by a blank line"}` (or `"paragraphs":
+    [...]`). Stored as your organization's human translation of the version you see (`edited_from`:
+    the engine whose translation you corrected); your members see it instead of the machine one until
+    a new version of the item arrives. 403 `translation_not_allowed` where the terms forbid translating."""
+    data = await json_body(request)
+    if not isinstance(data, dict):
+        data = {}
+    return await run_in_threadpool(lambda: correct_translation(
+        the_hub.engine, principal.organization, item_id, language, data.get("headline"), data.get("text"),
+        data.get("paragraphs")).to_json())
+
+
+@router.post("/items/{item_id}/translations/{language}:share", summary="Share your human translation with the source")
+def share(item_id: str, language: str, principal: Principal = Depends(caller("publish")),
+          the_hub: Hub = Depends(hub)) -> dict[str, Any]:
+    """The item's source (and no one else) sees your human translation of the version you see, on its
+    item page and in its `GET .../translations`. 409 `conflict` when there is none to share."""
+    return share_translation(the_hub.engine, principal.organization, item_id, language).to_json()
 
 
 @router.get("/glossary", summary="Your organization's glossary of names and terms")

@@ -40,3 +40,24 @@ item_translations = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# An organization's own (human) translation of one item version into one language: a correction of
+# the machine translation (``edited_from``: that engine's name) or written by hand. Its members see
+# it instead of the machine one; ``shared_at`` set: the item's source sees it too.
+human_translations = sa.Table(
+    "human_translations",
+    metadata,
+    sa.Column("item_id", sa.String(32), sa.ForeignKey("items.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("language", sa.String(35), primary_key=True),
+    sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"), primary_key=True),
+    sa.Column("source_language", sa.String(35), nullable=True),
+    sa.Column("edited_from", sa.String(64), nullable=True),
+    sa.Column("headline", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("edited_by", sa.String(300), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("shared_at", UTCDateTime, nullable=True),
+    sa.Column("shared_by", sa.String(300), nullable=True),
+)
