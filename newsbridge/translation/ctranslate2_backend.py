@@ -31,6 +31,7 @@ and runs without them (``pip install 'newsbridge[translate-local]'`` adds them).
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from dataclasses import dataclass
@@ -57,6 +58,19 @@ class _Model:
     source_sp: Any  # sentencepiece.SentencePieceProcessor
     target_sp: Any
     nllb: bool
+    eos: str | None  # appended to each source sentence when the model does not add it itself
+
+
+def _end_token(path: Path) -> str | None:
+    """The end-of-sentence token the source must end with: models converted by ``ct2-opus-mt-converter``
+    add it themselves (``add_source_eos``), those from ``ct2-transformers-converter`` expect it, as
+    the Transformers tokenizers add it."""
+    try:
+        config = json.loads((path / "config.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        config = {}
+    config = config if isinstance(config, dict) else {}
+    return None if config.get("add_source_eos") else str(config.get("eos_token") or "</s>")
 
 
 def _load(path: Path, nllb: bool, threads: int) -> _Model:
@@ -76,7 +90,7 @@ def _load(path: Path, nllb: bool, threads: int) -> _Model:
         target = source if nllb else sentencepiece.SentencePieceProcessor(model_file=str(path / names[2]))
     except (RuntimeError, OSError, ValueError) as exc:
         raise TranslationFailed(f"the model in {path} could not be loaded: {exc}"[:300], field="translator") from None
-    return _Model(translator, source, target, nllb)
+    return _Model(translator, source, target, nllb, _end_token(path))
 
 
 def _sentences(segment: str) -> list[tuple[bool, str]]:
@@ -104,6 +118,14 @@ def pieces(text: str) -> list[tuple[bool, str]]:
         else:
             found += _sentences(part)
     return found
+
+
+def source_tokens(model: _Model, sentence: str, source: str) -> list[str]:
+    """``sentence`` as the model reads it: NLLB's ``[kaz_Cyrl, pieces..., </s>]``, OPUS-MT's
+    ``[pieces..., </s>]`` (the end token only when the model does not add it itself)."""
+    tokens = model.source_sp.encode(sentence, out_type=str)
+    start = [NLLB_CODES[source]] if model.nllb else []
+    return [*start, *tokens, *([model.eos] if model.eos else [])]
 
 
 class CTranslate2:
@@ -156,11 +178,8 @@ class CTranslate2:
         return ["".join(next(translated) if send else text for send, text in plan) for plan in plans]
 
     def _sentences(self, model: _Model, sentences: list[str], source: str, target: str) -> list[str]:
-        tokens = [model.source_sp.encode(s, out_type=str) for s in sentences]
-        prefix = None
-        if model.nllb:
-            tokens = [[NLLB_CODES[source], *t, "</s>"] for t in tokens]
-            prefix = [NLLB_CODES[target]]
+        tokens = [source_tokens(model, s, source) for s in sentences]
+        prefix = [NLLB_CODES[target]] if model.nllb else None
         found: list[str] = []
         for start in range(0, len(tokens), self.batch_size):
             batch = tokens[start:start + self.batch_size]

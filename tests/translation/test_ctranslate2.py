@@ -21,7 +21,8 @@ spm = pytest.importorskip("sentencepiece")
 from newsbridge.config import Settings, load_settings  # noqa: E402
 from newsbridge.errors import InvalidInput, TranslationFailed, TranslationUnavailable  # noqa: E402
 from newsbridge.translation.backends import translator_from_settings  # noqa: E402
-from newsbridge.translation.ctranslate2_backend import NLLB_CODES, CTranslate2, local_translator, pieces  # noqa: E402
+from newsbridge.translation.ctranslate2_backend import (  # noqa: E402
+    NLLB_CODES, CTranslate2, local_translator, pieces, source_tokens)
 from tests.translation.test_translations_api import MANAGE, RU_STORY, TOKAYEV, publish, translate  # noqa: E402
 from tests.conftest import active_agreement  # noqa: E402
 
@@ -35,8 +36,9 @@ class RandomConverter(ctranslate2.converters.Converter):
     """A Transformer spec with random weights of the right shapes: what ``ct2-opus-mt-converter``
     writes for a real model, minus the training."""
 
-    def __init__(self, vocabulary: list[str], seed: int) -> None:
+    def __init__(self, vocabulary: list[str], seed: int, add_source_eos: bool = False) -> None:
         self.vocabulary = vocabulary
+        self.add_source_eos = add_source_eos
         self.rng = np.random.default_rng(seed)
 
     def _random(self, *shape: int) -> np.ndarray:
@@ -49,7 +51,8 @@ class RandomConverter(ctranslate2.converters.Converter):
     def _load(self):  # type: ignore[no-untyped-def]
         size = len(self.vocabulary)
         spec = ctranslate2.specs.TransformerSpec.from_config(num_layers=1, num_heads=2)
-        spec.config.add_source_eos = True  # as the Marian (OPUS-MT) converter sets it
+        # ct2-opus-mt-converter sets it; ct2-transformers-converter does not (the tokenizer adds </s>)
+        spec.config.add_source_eos = self.add_source_eos
         encoder, decoder = spec.encoder, spec.decoder
         encoder.embeddings[0].weight = self._random(size, D_MODEL)
         decoder.embeddings.weight = self._random(size, D_MODEL)
@@ -86,14 +89,17 @@ def _sentencepiece(path: Path, seed: int) -> spm.SentencePieceProcessor:
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``ru-en/`` (the OPUS-MT layout) and ``nllb/`` (the NLLB layout, language tokens in its vocabulary)."""
+    """``ru-en/`` and ``en-ru/`` (the OPUS-MT layout; en-ru adds the source's end token itself, as
+    ``ct2-opus-mt-converter`` writes it) and ``nllb/`` (the NLLB layout, language tokens in its vocabulary)."""
     root = tmp_path_factory.mktemp("models")
     work = tmp_path_factory.mktemp("spm")
     sp = _sentencepiece(work / "pieces.spm", seed=1)
     vocabulary = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
     RandomConverter(vocabulary, seed=2).convert(str(root / "ru-en"))
-    for name in ("source.spm", "target.spm"):
-        (root / "ru-en" / name).write_bytes((work / "pieces.spm").read_bytes())
+    RandomConverter(vocabulary, seed=4, add_source_eos=True).convert(str(root / "en-ru"))
+    for pair in ("ru-en", "en-ru"):
+        for name in ("source.spm", "target.spm"):
+            (root / pair / name).write_bytes((work / "pieces.spm").read_bytes())
     RandomConverter(vocabulary + sorted(NLLB_CODES.values()), seed=3).convert(str(root / "nllb"))
     (root / "nllb" / "sentencepiece.bpe.model").write_bytes((work / "pieces.spm").read_bytes())
     return root
@@ -148,6 +154,15 @@ def test_a_pair_without_a_directory_uses_nllb_or_is_refused_naming_the_pair(mode
         both.translate(["?"], "xx", "en")  # a language NLLB is not given a code for here
 
 
+def test_source_sentences_end_and_start_as_each_converter_expects(models: Path) -> None:
+    translator = CTranslate2(models)
+    sp = spm.SentencePieceProcessor(model_file=str(models / "ru-en" / "source.spm"))
+    pieces_of = sp.encode("медиа новости", out_type=str)
+    assert source_tokens(translator.model("ru", "en"), "медиа новости", "ru") == [*pieces_of, "</s>"]
+    assert source_tokens(translator.model("en", "ru"), "медиа новости", "en") == pieces_of  # the model adds </s>
+    assert source_tokens(translator.model("kk", "fa"), "медиа новости", "kk") == ["kaz_Cyrl", *pieces_of, "</s>"]
+
+
 def test_a_broken_model_directory_is_a_translation_failure_not_a_crash(tmp_path: Path) -> None:
     (tmp_path / "ru-en").mkdir()
     (tmp_path / "ru-en" / "model.bin").write_bytes(b"not a model")
@@ -181,7 +196,8 @@ def test_settings_check_the_model_directory_at_start(tmp_path: Path) -> None:
     assert missing.value.field == "NEWSBRIDGE_TRANSLATOR_MODEL_DIR"
     with pytest.raises(InvalidInput, match="needs NEWSBRIDGE_TRANSLATOR_MODEL_DIR"):
         load_settings(env={"NEWSBRIDGE_TRANSLATOR": "ctranslate2"})
-    chosen = load_settings(env={"NEWSBRIDGE_TRANSLATOR": "ctranslate2", "NEWSBRIDGE_TRANSLATOR_MODEL_DIR": str(tmp_path)})
+    chosen = load_settings(env={"NEWSBRIDGE_TRANSLATOR": "ctranslate2",
+                                "NEWSBRIDGE_TRANSLATOR_MODEL_DIR": str(tmp_path)})
     assert isinstance(translator_from_settings(chosen), CTranslate2)
     assert translator_from_settings(load_settings(env={})) is None  # the default: no translator, no model package
 
