@@ -9,6 +9,8 @@ quality of a translation."""
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -200,6 +202,24 @@ def test_settings_check_the_model_directory_at_start(tmp_path: Path) -> None:
                                 "NEWSBRIDGE_TRANSLATOR_MODEL_DIR": str(tmp_path)})
     assert isinstance(translator_from_settings(chosen), CTranslate2)
     assert translator_from_settings(load_settings(env={})) is None  # the default: no translator, no model package
+
+
+def test_the_packages_are_needed_only_when_the_local_translator_is_chosen(tmp_path: Path) -> None:
+    """A hub without ctranslate2 and sentencepiece (they are an extra) starts and serves; choosing
+    the local translator there stops it with the install command."""
+    script = (
+        "import sys; sys.modules['ctranslate2'] = sys.modules['sentencepiece'] = None\n"
+        "import importlib.util, newsbridge.config as c\n"
+        "c.importlib.util.find_spec = lambda name, real=importlib.util.find_spec: "
+        "None if name in ('ctranslate2', 'sentencepiece') else real(name)\n"
+        "from newsbridge.app import create_app\n"
+        "from newsbridge.translation.backends import translator_from_settings\n"
+        f"settings = c.load_settings(env={{}}, database_url='sqlite:///{tmp_path / 'hub.db'}')\n"
+        "create_app(settings); print('started', translator_from_settings(settings))\n"
+        f"c.load_settings(env={{'NEWSBRIDGE_TRANSLATOR': 'ctranslate2', 'NEWSBRIDGE_TRANSLATOR_MODEL_DIR': '{tmp_path}'}})\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.stdout.strip() == "started None", run.stderr
+    assert "needs ctranslate2 and sentencepiece: pip install 'newsbridge[translate-local]'" in run.stderr
 
 
 # Through the API, on both databases: the hub configured with the tiny models.
