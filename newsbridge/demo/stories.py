@@ -72,7 +72,8 @@ CORRIDOR_STORY: list[tuple[str, Item]] = [
                   "на 20 процентов.", ["medtop:20000344", "medtop:20000638"])),
     ("silk-way-tv", _item("urn:silkway:demo:corridor", 3.5, "en",
                           "Kazakhstan, Iran and Russia sign North–South corridor deal in Tehran",
-                          "Transport ministers of Kazakhstan, Iran and Russia signed a document in Tehran on developing "
+                          "ASTANA (Silk Way TV) – Transport ministers of Kazakhstan, Iran and Russia signed a document "
+                          "in Tehran on developing "
                           "the North–South corridor. Rail transit along the eastern Caspian coast is to reach 15 million "
                           "tonnes a year by 2030, and transit tariffs will be cut by 20 percent.",
                           ["medtop:20000344", "medtop:20000638"])),

@@ -24,9 +24,8 @@ evidence), counted apart from declared pickups in the metrics.
   partner's own coverage of the event brings its own (other quotes, counts, sums), so it stays
   "same story" only, and so does a copy under the partner's own byline or dateline (it names its
   own organization and not the source: "ТЕГЕРАН – РИА Новости", "told Trend"). Credited *and*
-  faithful, a story score down to :data:`BOTH_FLOOR` does. Without a credit, only an item delivered
-  to P itself counts (:func:`detect_pickups`), not one its holding received: an outlet is not
-  suspected, on its figures alone, of copying what reached its sister outlets' holding.
+  faithful, a story score down to :data:`BOTH_FLOOR` does. Items its holding received count as
+  items P received (an outlet republishes what reached its holding).
 
 The score of a detection is its confidence between 0 and 1: the containment for same_text; for a
 translation the clustering score's margin over its threshold, mapped onto 0.75-1.
@@ -156,7 +155,6 @@ def _candidates(conn: Connection, picker: str, item_id: str, received_at: dateti
     window = (arrived.between(received_at - LOOK_BACK, received_at), deliveries.c.available_from <= received_at)
     delivered = sa.select(deliveries.c.item_id).where(deliveries.c.recipient_id.in_([picker, holding or picker]),
                                                       *window)
-    direct = sa.exists().where(deliveries.c.item_id == items.c.id, deliveries.c.recipient_id == picker, *window)
     story = sa.select(story_members.c.story_id).where(story_members.c.item_id == item_id).scalar_subquery()
     in_story = sa.select(story_members.c.item_id).where(story_members.c.story_id == story)
     sharing = (sa.select(story_vectors.c.item_id)
@@ -164,8 +162,7 @@ def _candidates(conn: Connection, picker: str, item_id: str, received_at: dateti
                .where(story_bands.c.band_key.in_(list(bands))))
     related = sa.or_(items.c.id.in_(in_story), items.c.id.in_(sharing)) if bands else items.c.id.in_(in_story)
     query = (sa.select(story_vectors, item_versions.c.headline, item_versions.c.body_text,
-                       organizations.c.slug, organizations.c.name, organizations.c.credit_name,
-                       direct.label("direct"))
+                       organizations.c.slug, organizations.c.name, organizations.c.credit_name)
              .join(item_versions, item_versions.c.id == story_vectors.c.version_id)
              .join(items, sa.and_(items.c.id == item_versions.c.item_id,
                                   items.c.latest_version == item_versions.c.version))
@@ -192,8 +189,6 @@ def detect_pickups(conn: Connection, gazetteer: Gazetteer, profile: Profile, tex
                               frozenset(row.entities.get("names", ())), frozenset(row.entities.get("numbers", ()))),
                       _text(row.headline, row.body_text), credit_keys(gazetteer, row.slug, row.name, row.credit_name))
         found = judge(source, mine)
-        if found is not None and found.evidence.get("faithful") and not found.evidence["credit"] and not row.direct:
-            continue  # no credit line, and it reached the holding only: a sibling outlet's own report
         if found is not None and (row.organization_id not in best or found.score > best[row.organization_id][1].score):
             best[row.organization_id] = (row.item_id, found)
     recorded = []
