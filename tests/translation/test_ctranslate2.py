@@ -216,7 +216,8 @@ def test_the_packages_are_needed_only_when_the_local_translator_is_chosen(tmp_pa
         "from newsbridge.translation.backends import translator_from_settings\n"
         f"settings = c.load_settings(env={{}}, database_url='sqlite:///{tmp_path / 'hub.db'}')\n"
         "create_app(settings); print('started', translator_from_settings(settings))\n"
-        f"c.load_settings(env={{'NEWSBRIDGE_TRANSLATOR': 'ctranslate2', 'NEWSBRIDGE_TRANSLATOR_MODEL_DIR': '{tmp_path}'}})\n")
+        "c.load_settings(env={'NEWSBRIDGE_TRANSLATOR': 'ctranslate2', "
+        f"'NEWSBRIDGE_TRANSLATOR_MODEL_DIR': '{tmp_path}'}})\n")
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert run.stdout.strip() == "started None", run.stderr
     assert "needs ctranslate2 and sentencepiece: pip install 'newsbridge[translate-local]'" in run.stderr
