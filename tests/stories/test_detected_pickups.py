@@ -188,3 +188,21 @@ def test_containment_counts_the_copy_s_passages_found_in_the_source() -> None:
     assert containment("one two three four five", source) == 1.0
     assert containment("eleven twelve thirteen fourteen", source) == 0.0
     assert credit_keys(Gazetteer(), "irna", "Islamic Republic News Agency (IRNA)") == {"org:irna", "irna"}
+
+
+async def test_an_outlet_s_uncredited_copy_of_what_its_holding_received_is_a_detected_pickup(
+        client, engine, make_partner) -> None:  # type: ignore[no-untyped-def]
+    # Kazinform shares with the holding (the Kazakh TV and Radio Complex): its outlet republishes, translated.
+    kazinform = make_partner("kazinform", scopes=("publish", "read", "manage"), name="Kazinform")
+    holding = make_partner("krtc", scopes=("publish", "read", "manage"), name="Kazakh TV and Radio Complex")
+    outlet = make_partner("silk-way-tv", scopes=("publish", "read"), name="Silk Way TV", parent="krtc")
+    await active_agreement(client, kazinform, holding, {})
+    pairs = json.loads((DATA.parent / "pickups.json").read_text("utf-8"))
+    [original] = [o for o in pairs["originals"] if o["id"] == "o01"]
+    [copy] = [p for p in pairs["pairs"] if p["id"] == "o01-t2"]  # translated, shortened, no credit
+    source = await publish(client, kazinform, ninjs(original, uri="urn:kazinform:o01"))
+    run(engine)
+    republished = await publish(client, outlet, ninjs(copy, uri="urn:silkway:o01-t2"))
+    run(engine)
+    found = [row for (item, _copy), row in detected(engine).items() if item == source]
+    assert [row.evidence_item_id for row in found] == [republished]
