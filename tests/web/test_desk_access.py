@@ -43,6 +43,8 @@ CASES = {  # (method, path): form fields posted (besides the CSRF token)
     ("POST", "/team/keys/{key_id}/revoke"): {},
     ("POST", "/glossary/{term_id}"): {"form_en": "Taken over"},
     ("POST", "/glossary/{term_id}/delete"): {},
+    ("POST", "/items/{item_id}/translations/{language}"): {"headline": "Taken over", "body": "Taken over"},
+    ("POST", "/items/{item_id}/translations/{language}/share"): {},
     ("GET", "/agreements/{agreement_id}"): None,
     ("POST", "/agreements/{agreement_id}/propose"): {},
     ("POST", "/agreements/{agreement_id}/sign"): {},
