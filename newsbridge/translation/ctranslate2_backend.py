@@ -47,7 +47,8 @@ NLLB_CODES = {"en": "eng_Latn", "ru": "rus_Cyrl", "kk": "kaz_Cyrl", "fa": "pes_A
 _PAIR_FILES = ("model.bin", "source.spm", "target.spm")
 _NLLB_FILES = ("model.bin", "sentencepiece.bpe.model")
 _PLACEHOLDER = re.compile(r"(⟦\s*\d+\s*⟧)")  # glossary.protect's placeholders, kept out of the model
-_SENTENCE_END = re.compile(r"(?<=[.!?؟…»\"])\s+(?=\S)")
+# after . ! ? ؟ … (and a closing quote after one): not after a quote mid-sentence (агентство «Казинформ» сообщает)
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?؟…])|(?<=[.!?؟…][\"»”]))\s+(?=\S)")
 _LETTER = re.compile(r"[^\W\d_]")
 _EDGES = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
 

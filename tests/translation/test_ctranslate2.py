@@ -133,6 +133,8 @@ def test_glossary_placeholders_stay_out_of_the_model_and_come_back_in_order(mode
     assert pieces(text) == [(False, "⟦0⟧"), (False, " "), (True, "встреча министр."), (False, " "),
                             (True, "Агентство"), (False, " "), (False, "⟦1⟧"), (False, " "), (True, "сообщает,"),
                             (False, " "), (False, "⟦2⟧")]
+    assert [t for send, t in pieces("Агентство «Казинформ» сообщает: «Встреча прошла.» Министр уехал.") if send] \
+        == ["Агентство «Казинформ» сообщает: «Встреча прошла.»", "Министр уехал."]
     [out] = translator.translate([text], "ru", "en")
     assert [p for p in out.split() if p.startswith("⟦")] == ["⟦0⟧", "⟦1⟧", "⟦2⟧"]
     assert translator.batches == 1  # the three stretches of words went in one batch
