@@ -110,13 +110,6 @@ def matches(item: Profile, candidates: Iterable[Profile], use: Signals = Signals
     return sorted(found, key=lambda pair: -pair[1].score)
 
 
-def best_match(item: Profile, candidates: Iterable[Profile],
-               use: Signals = Signals()) -> tuple[Profile, Match] | None:
-    """The candidate the item is most alike, if its score reaches the threshold."""
-    found = matches(item, candidates, use)
-    return found[0] if found else None
-
-
 def cluster(profiles: Iterable[Profile], use: Signals = Signals()) -> dict[str, int]:
     """Online clustering of profiles in publication order (what the worker does, without a database):
     item id -> cluster number. An item matching items of several clusters merges them."""
