@@ -58,7 +58,8 @@ def _across_languages(the_hub: Hub, principal: Principal, filters: SearchFilters
                                                            if yes],
                        "similarity": None if entry.similarity is None else round(entry.similarity, 4)}
                       for entry in found.hits],
-            "count": len(found.hits), "total": found.total, "next": None,
+            "count": len(found.hits), "total": found.total, "total_is_lower_bound": False, "counted_over": None,
+            "next": None,
             "facets": {name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
                        for name, values in found.facets.items()}}
 
@@ -87,6 +88,9 @@ def search_items(
     matches in `<mark>`, and `dir` to show them in), the `total` of matches and `facets`: per
     partner, language, topic and type, how many of them you may see (each facet counted with the
     other filters applied, not its own). Embargoed, delayed and withdrawn items are never found.
+    When `q` is in more than 1,000 versions, `total` and `facets` count only what you may see of
+    the newest 1,000 of them: `total_is_lower_bound` is then true (show "1,000+") and
+    `counted_over` is 1,000 (else null).
 
     With `cross_lingual=true`, items in other languages are found too, by meaning (multilingual
     embeddings), and ranked with the word matches by reciprocal rank fusion: one page, best first,
@@ -98,6 +102,7 @@ def search_items(
         found = search(conn, principal.organization, filters, limit=limit, before=_cursor(before), facets=facets)
     next_cursor = f"{found.next_cursor[0].isoformat()}_{found.next_cursor[1]}" if found.next_cursor else None
     return {"items": [_hit(hit, format) for hit in found.hits], "count": len(found.hits), "total": found.total,
+            "total_is_lower_bound": found.total_is_lower_bound, "counted_over": found.counted_over,
             "next": next_cursor,
             "facets": {name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
                        for name, values in found.facets.items()}}

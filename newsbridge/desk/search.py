@@ -10,6 +10,14 @@ may not see is therefore never counted.
 Facets count distinct items per partner (source), language, topic and type. Each facet is
 counted with every other filter applied but not its own, so that choosing a partner still shows
 how many matches the other partners have; all four come from one statement over one match set.
+
+Broad queries cost what they show, not what they match (as search engines do: rank and limit
+early, count up to a cap). A query whose words are in more than :data:`COUNTED` versions has its
+total and facets counted over the :data:`COUNTED` newest of those versions (the index's order,
+before access is checked, so an item the viewer may not see is still never counted): the total is
+then a lower bound (``total_is_lower_bound``, "1,000+"). A query in :data:`BROAD` versions or more
+reads its page by walking the viewer's inbox newest arrival first and testing each entry against
+the index hits, worked out once, stopping at the page's end; a narrower one reads its hits first.
 """
 
 from __future__ import annotations
@@ -26,13 +34,16 @@ from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import deliveries, item_versions, items, organizations, version_topics
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import InboxCursor, ItemRecord, Received, inbox_count, inbox_page, viewer_ids
-from newsbridge.items.search import matching_versions
+from newsbridge.items.search import SQLITE_TABLE, _pg_match, _sqlite_expression, matching_versions
+from newsbridge.items.withdrawal import notice_only
 from newsbridge.search.query import Query, parse
 from newsbridge.search.snippets import direction, highlight, snippet
 from newsbridge.vocab.mediatopics import vocabulary
 
 FACETS = ("partner", "language", "topic", "type")
 FACET_VALUES = 20  # the most frequent values of a facet; the rest are left out
+COUNTED = 1000  # index hits a total and the facets are counted over, at most ("1,000+")
+BROAD = 2000  # index hits from which a page walks the inbox instead of reading the hits first
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,8 @@ class Results:
     total: int
     next_cursor: InboxCursor | None
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    total_is_lower_bound: bool = False  # more matched: the total and facets count the newest COUNTED hits
+    counted_over: int | None = None  # then COUNTED (the index hits counted), else None (all were)
 
 
 def _facet_conditions(filters: SearchFilters, columns: Any) -> dict[str, sa.ColumnElement[bool]]:
@@ -125,8 +138,13 @@ def visible_matches(viewer: Organization, now: datetime, among: sa.Select | None
     ``where`` holds conditions on ``deliveries`` (the newest delivery: its arrival dates)."""
     ids = viewer_ids(viewer)
     received = sa.and_(deliveries.c.recipient_id.in_(ids), deliveries.c.available_from <= now)
-    newest = sa.select(deliveries.c.item_id, sa.func.max(deliveries.c.version).label("version")).where(received)
-    if among is not None:
+    newest = sa.select(deliveries.c.item_id, sa.func.max(deliveries.c.version).label("version"))
+    if among is None:
+        newest = newest.where(received)
+    else:
+        # the matched items' deliveries looked up by item: the recipient test is wrapped so that
+        # SQLite does not read every delivery the viewer ever had instead (100,000 at 100,000 items)
+        newest = newest.where(sa.func.coalesce(deliveries.c.recipient_id, "").in_(ids), deliveries.c.available_from <= now)
         # materialized: left inside the statement, SQLite runs the full-text query again for every
         # delivery it tests (7 s instead of 70 ms for 1,600 matches at 5,000 items)
         hits = _materialized(among)
@@ -140,7 +158,7 @@ def visible_matches(viewer: Organization, now: datetime, among: sa.Select | None
     # the inbox lists them (its notice), and so counts them
     withdrawn = [] if among is None else [items.c.pubstatus != "canceled", deliveries.c.event != "item.withdrawn"]
     return (sa.select(seen.c.item_id, seen.c.version, organizations.c.slug, organizations.c.name,
-                      item_versions.c.language, item_versions.c.type)
+                      item_versions.c.language, item_versions.c.type, deliveries.c.id.label("delivery_id"))
             .select_from(seen)
             .join(deliveries, sa.and_(deliveries.c.item_id == seen.c.item_id, deliveries.c.version == seen.c.version,
                                       received))
@@ -152,19 +170,20 @@ def visible_matches(viewer: Organization, now: datetime, among: sa.Select | None
 
 
 def facet_counts(conn: Connection, viewer: Organization, filters: SearchFilters,
-                 among: sa.Select | None) -> dict[str, list[FacetValue]]:
+                 among: sa.Select | None, only_total: bool = False) -> dict[str, list[FacetValue]]:
     """Distinct visible items per value of each facet (see the module's note), most first."""
     matched = (visible_matches(viewer, utcnow(), among, _other_conditions(filters))
                .cte("matched").prefix_with("MATERIALIZED"))  # worked out once, not once per facet
-    return count_facets(conn, matched, filters)
+    return count_facets(conn, matched, filters, () if only_total else FACETS)
 
 
-def count_facets(conn: Connection, matched: sa.CTE, filters: SearchFilters) -> dict[str, list[FacetValue]]:
+def count_facets(conn: Connection, matched: sa.CTE, filters: SearchFilters,
+                 facets: tuple[str, ...] = FACETS) -> dict[str, list[FacetValue]]:
     """The facet counts (and ``total``) over a match set with the columns of :func:`visible_matches`
     (bench/search.py also counts over other match sets, to compare)."""
     conditions = _facet_conditions(filters, matched.c)
     branches = []
-    for facet in FACETS:
+    for facet in facets:
         others = [condition for name, condition in conditions.items() if name != facet]
         counted = sa.func.count(sa.distinct(matched.c.item_id)).label("n")
         if facet == "topic":
@@ -184,7 +203,7 @@ def count_facets(conn: Connection, matched: sa.CTE, filters: SearchFilters) -> d
     branches.append(sa.select(sa.literal("total").label("facet"), sa.literal("").label("value"),
                               sa.literal("").label("label"), sa.func.count(sa.distinct(matched.c.item_id)).label("n"))
                     .select_from(matched).where(*every))
-    found: dict[str, list[FacetValue]] = {facet: [] for facet in (*FACETS, "total")}
+    found: dict[str, list[FacetValue]] = {facet: [] for facet in (*facets, "total")}
     labels = vocabulary()
     for facet, value, label, count in conn.execute(sa.union_all(*branches)):
         if facet == "topic":
@@ -215,19 +234,74 @@ def _hit(record: ItemRecord, how: Received, query: Query) -> Hit:
                direction(language))
 
 
+def hit_ids(dialect: str, query: Query, newest: int | None = None) -> sa.Select:
+    """The ids (``item_versions.id``) of the versions that hold ``query``, from the index alone;
+    with ``newest``, only that many, the newest stored first (the index reads them in that order
+    and stops: no cost for the others)."""
+    if dialect == "postgresql":
+        column: Any = item_versions.c.id
+        found = sa.select(column.label("id")).where(_pg_match(query))
+    else:
+        column = sa.literal_column("rowid")
+        found = (sa.select(column.label("id")).select_from(sa.table(SQLITE_TABLE))
+                 .where(sa.literal_column(SQLITE_TABLE).op("MATCH")(_sqlite_expression(query))))
+    return found if newest is None else found.order_by(column.desc()).limit(newest)
+
+
+def count_hits(conn: Connection, query: Query, up_to: int) -> int:
+    """How many versions hold ``query``, counted up to ``up_to`` (the index stops there)."""
+    found = hit_ids(conn.dialect.name, query).limit(up_to).subquery()
+    return int(conn.execute(sa.select(sa.func.count()).select_from(found)).scalar_one())
+
+
+def _versions(ids: sa.Select) -> sa.Select:
+    """(item id, version) of the versions whose ids ``ids`` selects, the ids worked out once."""
+    found = ids.cte("hit_ids").prefix_with("MATERIALIZED")
+    return sa.select(item_versions.c.item_id, item_versions.c.version).join(found, found.c.id == item_versions.c.id)
+
+
+def received_match(viewer: Organization, now: datetime, ids: sa.Select) -> sa.ColumnElement[bool]:
+    """A condition on an inbox row (``deliveries``, ``items``): the viewer received, and may see, a
+    version of the item among ``ids`` (the inbox's rule for search, items.queries._among), and the
+    item is not withdrawn. Tested row by row as the inbox is walked newest first, against the ids
+    worked out once: a broad query's page then costs about its own size."""
+    found = ids.cte("hit_ids").prefix_with("MATERIALIZED")
+    hit, version = deliveries.alias("hit"), item_versions.alias("hit_version")
+    # Joined, not ``IN``: SQLite then indexes the ids once and looks each up (10 ms for a page of
+    # 20 among 33,000 hits at 100,000 items; with ``IN`` it walked the list for every row, 1-3 s).
+    # The recipient test is wrapped so that SQLite looks the item's deliveries up by item.
+    matched = (sa.exists().select_from(
+        hit.join(version, sa.and_(version.c.item_id == hit.c.item_id, version.c.version == hit.c.version))
+        .join(found, found.c.id == version.c.id))
+        .where(hit.c.item_id == deliveries.c.item_id, sa.func.coalesce(hit.c.recipient_id, "").in_(viewer_ids(viewer)),
+               hit.c.available_from <= now))
+    return sa.and_(matched, sa.not_(notice_only(viewer_ids(viewer), now, owner=viewer.id)))
+
+
 def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, limit: int = 20,
            before: InboxCursor | None = None, facets: bool = True) -> Results:
     """A page of received items matching ``filters``, newest arrival first, from the cursor
-    ``before``; how many match in all; and the facet counts (when ``facets``)."""
+    ``before``; how many match (up to a cap: see the module's note); and the facet counts (when
+    ``facets``)."""
     query = parse(filters.q)
-    among = matching_versions(conn.dialect.name, query) if query else None
     where = [*_other_conditions(filters), *_facet_conditions(filters, _Columns).values()]
-    # the page reads the hits from a materialized set too (see visible_matches)
-    page_among = None if among is None else sa.select(_materialized(among))
-    entries, next_cursor = inbox_page(conn, viewer, before=before, limit=limit, where=where, among=page_among)
+    hits = count_hits(conn, query, BROAD) if query else 0
+    among = None
+    if query and hits >= BROAD:  # walk the inbox newest first; each entry tested against the hits
+        where.append(received_match(viewer, utcnow(), hit_ids(conn.dialect.name, query)))
+    elif query:  # few hits: the page is chosen among the deliveries of the visible matches, worked out first
+        among = matching_versions(conn.dialect.name, query)
+        found = visible_matches(viewer, utcnow(), among, []).subquery("found")
+        where.append(deliveries.c.id.in_(sa.select(found.c.delivery_id)))
+    entries, next_cursor = inbox_page(conn, viewer, before=before, limit=limit, where=where)
+    capped = hits > COUNTED
+    counted = _versions(hit_ids(conn.dialect.name, query, newest=COUNTED)) if capped else among
     if facets:  # the total comes from the same match set as the facets: one pass over it
-        counts = facet_counts(conn, viewer, filters, among)
+        counts = facet_counts(conn, viewer, filters, counted)
         total = _total(counts)
+    elif query:
+        counts, total = {}, _total(facet_counts(conn, viewer, filters, counted, only_total=True))
     else:
-        counts, total = {}, inbox_count(conn, viewer, where=where, among=among)
-    return Results([_hit(record, how, query) for record, how in entries], total, next_cursor, counts)
+        counts, total = {}, inbox_count(conn, viewer, where=where)
+    return Results([_hit(record, how, query) for record, how in entries], total, next_cursor, counts,
+                   capped, COUNTED if capped else None)
