@@ -20,15 +20,16 @@ CORRECTED = {"headline": "The President met the minister", "text": "Kassym-Jomar
              "  The Kazinform agency reports.  \n\n\n"}
 
 
-async def correct(client, partner, item_id: str, status: int = 200, language: str = "en",  # type: ignore[no-untyped-def]
-                  **body: Any) -> dict[str, Any]:
+async def correct(client, partner, item_id: str,  # type: ignore[no-untyped-def]
+                  status: int = 200, language: str = "en", **body: Any) -> dict[str, Any]:
     response = await client.put(f"/api/v1/items/{item_id}/translations/{language}", json=body or CORRECTED,
                                 headers=partner.headers)
     assert response.status_code == status, response.text
     return response.json()
 
 
-async def share(client, partner, item_id: str, status: int = 200, language: str = "en") -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def share(client, partner, item_id: str,  # type: ignore[no-untyped-def]
+                status: int = 200, language: str = "en") -> dict[str, Any]:
     response = await client.post(f"/api/v1/items/{item_id}/translations/{language}:share", headers=partner.headers)
     assert response.status_code == status, response.text
     return response.json()

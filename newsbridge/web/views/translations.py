@@ -1,8 +1,9 @@
 """Translation on the desk: the item page's "Translate into my language" (a helper the item page
 calls), the editor's correction of it (saved as the organization's human translation, shown to its
-members instead) and its sharing with the item's source, and the Glossary page, where an organization keeps the names and terms translations
-must write its way (four fields: Kazakh, Russian, Persian, English). Another organization's entry
-ids answer the 404 page; editing needs the editor's role (``publish``)."""
+members instead) and its sharing with the item's source, and the Glossary page, where an
+organization keeps the names and terms translations must write its way (four fields: Kazakh,
+Russian, Persian, English). Another organization's item or entry ids answer the 404 page;
+correcting, sharing and editing need the editor's role (``publish``)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def item_translation(request: Request, who: Viewer, record: Any, withdrawn: bool
     return found
 
 
-def _translation_saved(request: Request, who: Viewer, item_id: str, action: Any, flag: str) -> Response:
+def _translation_saved(item_id: str, action: Any, flag: str) -> Response:
     """Runs the correction or the share; any refusal is the error page with its status (a stranger's
     item: the same 404 page as a missing one), success goes back to the item page's translation."""
     action()
@@ -64,7 +65,7 @@ def _translation_saved(request: Request, who: Viewer, item_id: str, action: Any,
 async def correct_item_translation(request: Request, item_id: str, language: str,
                                    who: Viewer = Depends(viewer)) -> Response:
     form = await _editor_form(request, who)
-    return await run_in_threadpool(_translation_saved, request, who, item_id, lambda: correct_translation(
+    return await run_in_threadpool(_translation_saved, item_id, lambda: correct_translation(
         request.app.state.hub.engine, who.organization, item_id, language, str(form.get("headline", "")),
         str(form.get("body", "")), edited_by=who.member.name), "translation_saved")
 
@@ -73,7 +74,7 @@ async def correct_item_translation(request: Request, item_id: str, language: str
 async def share_item_translation(request: Request, item_id: str, language: str,
                                  who: Viewer = Depends(viewer)) -> Response:
     await _editor_form(request, who)
-    return await run_in_threadpool(_translation_saved, request, who, item_id, lambda: share_translation(
+    return await run_in_threadpool(_translation_saved, item_id, lambda: share_translation(
         request.app.state.hub.engine, who.organization, item_id, language, shared_by=who.member.name),
         "translation_shared")
 
