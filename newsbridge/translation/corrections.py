@@ -134,6 +134,14 @@ def correct_translation(engine: Engine, viewer: Organization, item_id: str, lang
                         text: Any = None, paragraphs: Any = None, edited_by: str | None = None) -> HumanTranslation:
     """Stores (or replaces) the viewer's organization's translation of the version it sees (see the
     module's note). ``edited_from`` is the engine of the machine translation made for it, if any."""
+    try:
+        return _save_correction(engine, viewer, item_id, language, headline, text, paragraphs, edited_by)
+    except sa.exc.IntegrityError:  # another editor saved the first correction meanwhile: replace it
+        return _save_correction(engine, viewer, item_id, language, headline, text, paragraphs, edited_by)
+
+
+def _save_correction(engine: Engine, viewer: Organization, item_id: str, language: str, headline: Any,
+                     text: Any, paragraphs: Any, edited_by: str | None) -> HumanTranslation:
     with writing(engine) as conn:
         record = _record_to_correct(conn, viewer, item_id)
         language = target_language(language)
