@@ -47,7 +47,7 @@ def profiles(labelled: list[dict[str, Any]], embedder: Embedder,
     for item, vector in zip(labelled, vectors, strict=True):
         text = f"{item['headline']} {item['body']}"
         found.append(Profile(item["id"], item["org"], item["lang"], START + timedelta(hours=item["hour"]), vector,
-                             frozenset(gazetteer.entities(text)), frozenset(numbers(text))))
+                             frozenset(gazetteer.names(text)), frozenset(numbers(text))))
     return found
 
 
@@ -123,7 +123,7 @@ def pickup_cases(data: dict[str, Any], embedder: Embedder) -> list[PickupCase]:
     def text(item: dict[str, Any], keys: frozenset[str] = frozenset()) -> Text:
         body = passage(item["headline"], item["body"])
         return Text(Profile(item["id"], item["org"], item["lang"], START + timedelta(hours=item["hour"]),
-                            vectors[item["id"]], frozenset(gazetteer.entities(body)), frozenset(numbers(body))),
+                            vectors[item["id"]], frozenset(gazetteer.names(body)), frozenset(numbers(body))),
                     body, keys)
 
     def keys(item: dict[str, Any]) -> frozenset[str]:

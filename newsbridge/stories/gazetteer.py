@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from newsbridge.stories.transliteration import name_keys
+
 # key -> spellings (lower case). Keep each spelling at least 4 letters where it can be: shorter
 # prefixes with a free ending match unrelated words.
 NAMES: dict[str, tuple[str, ...]] = {
@@ -104,6 +106,15 @@ class Gazetteer:
 
     def entities(self, text: str) -> set[str]:
         return {self._aliases[m.group(1)] for m in self._pattern.finditer(normalize(text))}
+
+    def names(self, text: str) -> set[str]:
+        """The keys of the names the gazetteer knows, and the transliteration keys of the other names
+        (stories/transliteration.py): what a story profile holds as its entities."""
+        keys, words = set(), set()
+        for match in self._pattern.finditer(normalize(text)):
+            keys.add(self._aliases[match.group(1)])
+            words.update(match.group(0).split())
+        return keys | name_keys(text, frozenset(words))
 
 
 def _value(digits: str) -> float:
