@@ -28,11 +28,11 @@ from newsbridge.accounts.organizations import Organization
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import organizations
 from newsbridge.db.translation_tables import human_translations, item_translations
-from newsbridge.errors import Conflict, InvalidInput, TranslationNotAllowed
+from newsbridge.errors import Conflict, InvalidInput
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import ItemRecord, get_item
 from newsbridge.translation.glossary import LANGUAGE
-from newsbridge.translation.service import MachineTranslation, item_language, translation_allowed
+from newsbridge.translation.service import MachineTranslation, item_language, translatable_record
 
 MAX_HEADLINE = 1_000
 MAX_TEXT = 200_000  # characters: far more than any agency story
@@ -93,16 +93,6 @@ def clean_translation(headline: Any, text: Any = None, paragraphs: Any = None) -
     return " ".join(headline.split()), body
 
 
-def _record_to_correct(conn: Connection, viewer: Organization, item_id: str) -> ItemRecord:
-    record = get_item(conn, viewer, item_id)
-    if record.latest.notice_only or record.latest.pubstatus == "canceled":
-        raise Conflict("the item was withdrawn: its text is no longer there to translate", field="id")
-    if not translation_allowed(conn, viewer, record):
-        raise TranslationNotAllowed("the agreement you received this item under does not allow translating it",
-                                    field="id")
-    return record
-
-
 def _query() -> sa.Select[Any]:
     return sa.select(human_translations, organizations.c.slug, organizations.c.name).join(
         organizations, organizations.c.id == human_translations.c.organization_id)
@@ -143,7 +133,7 @@ def correct_translation(engine: Engine, viewer: Organization, item_id: str, lang
 def _save_correction(engine: Engine, viewer: Organization, item_id: str, language: str, headline: Any,
                      text: Any, paragraphs: Any, edited_by: str | None) -> HumanTranslation:
     with writing(engine) as conn:
-        record = _record_to_correct(conn, viewer, item_id)
+        record = translatable_record(conn, viewer, item_id)
         language = target_language(language)
         headline, body = clean_translation(headline, text, paragraphs)
         version, now = record.latest.version, utcnow()
@@ -170,7 +160,7 @@ def share_translation(engine: Engine, viewer: Organization, item_id: str, langua
                       shared_by: str | None = None) -> HumanTranslation:
     """Shows the viewer's organization's translation of the version it sees to the item's source."""
     with writing(engine) as conn:
-        record = _record_to_correct(conn, viewer, item_id)
+        record = translatable_record(conn, viewer, item_id)
         language = target_language(language)
         if record.source.id == viewer.id:
             raise Conflict("this is your own item: there is no source to share the translation with", field="id")

@@ -110,16 +110,23 @@ def translate_texts(translator: Translator, texts: list[str], terms: list[Term],
     return found
 
 
+def translatable_record(conn: Connection, viewer: Organization, item_id: str) -> ItemRecord:
+    """The item as ``viewer`` sees it, when it may be translated (or a translation corrected): 404 as
+    an unknown id when not visible, 409 when withdrawn, 403 when its terms forbid translating it."""
+    record = get_item(conn, viewer, item_id)
+    if record.latest.notice_only or record.latest.pubstatus == "canceled":
+        raise Conflict("the item was withdrawn: its text is no longer there to translate", field="id")
+    if not translation_allowed(conn, viewer, record):
+        raise TranslationNotAllowed("the agreement you received this item under does not allow translating it",
+                                    field="id")
+    return record
+
+
 def translate_item(engine: Engine, viewer: Organization, item_id: str, target: str,
                    translator: Translator) -> MachineTranslation:
     """The item's headline and text in ``target``, from the cache or made now (see the module's note)."""
     with reading(engine) as conn:
-        record = get_item(conn, viewer, item_id)
-        if record.latest.notice_only or record.latest.pubstatus == "canceled":
-            raise Conflict("the item was withdrawn: its text is no longer there to translate", field="id")
-        if not translation_allowed(conn, viewer, record):
-            raise TranslationNotAllowed("the agreement you received this item under does not allow translating it",
-                                        field="id")
+        record = translatable_record(conn, viewer, item_id)
         terms = list_terms(conn, viewer)
         key = glossary_key(terms)
         found = _cached(conn, viewer, record, target, key)
