@@ -286,14 +286,15 @@ def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, li
     query = parse(filters.q)
     where = [*_other_conditions(filters), *_facet_conditions(filters, _Columns).values()]
     hits = count_hits(conn, query, BROAD) if query else 0
-    among = None
-    if query and hits >= BROAD:  # walk the inbox newest first; each entry tested against the hits
+    among = page_among = None
+    # PostgreSQL recomputes each row's tsvector to test it (the index is on an expression): walking
+    # costs it more than reading every hit first (914 against 819 ms at 100,000 items), so it does not
+    if query and hits >= BROAD and conn.dialect.name == "sqlite":
         where.append(received_match(viewer, utcnow(), hit_ids(conn.dialect.name, query)))
-    elif query:  # few hits: the page is chosen among the deliveries of the visible matches, worked out first
+    elif query:  # few hits: read them first (materialized: see visible_matches)
         among = matching_versions(conn.dialect.name, query)
-        found = visible_matches(viewer, utcnow(), among, []).subquery("found")
-        where.append(deliveries.c.id.in_(sa.select(found.c.delivery_id)))
-    entries, next_cursor = inbox_page(conn, viewer, before=before, limit=limit, where=where)
+        page_among = sa.select(_materialized(among))
+    entries, next_cursor = inbox_page(conn, viewer, before=before, limit=limit, where=where, among=page_among)
     capped = hits > COUNTED
     counted = _versions(hit_ids(conn.dialect.name, query, newest=COUNTED)) if capped else among
     if facets:  # the total comes from the same match set as the facets: one pass over it
