@@ -236,8 +236,8 @@ def _hit(record: ItemRecord, how: Received, query: Query) -> Hit:
 
 def hit_ids(dialect: str, query: Query, newest: int | None = None) -> sa.Select:
     """The ids (``item_versions.id``) of the versions that hold ``query``, from the index alone;
-    with ``newest``, only that many, the newest stored first (the index reads them in that order
-    and stops: no cost for the others)."""
+    with ``newest``, only that many: on SQLite the newest stored (FTS5 reads them in that order and
+    stops), on PostgreSQL the first the index yields (its bitmap's order, oldest first)."""
     if dialect == "postgresql":
         column: Any = item_versions.c.id
         found = sa.select(column.label("id")).where(_pg_match(query))
@@ -245,7 +245,11 @@ def hit_ids(dialect: str, query: Query, newest: int | None = None) -> sa.Select:
         column = sa.literal_column("rowid")
         found = (sa.select(column.label("id")).select_from(sa.table(SQLITE_TABLE))
                  .where(sa.literal_column(SQLITE_TABLE).op("MATCH")(_sqlite_expression(query))))
-    return found if newest is None else found.order_by(column.desc()).limit(newest)
+    if newest is None:
+        return found
+    if dialect == "postgresql":  # in the index's order: newest first would test every row's tsvector
+        return found.limit(newest)  # (0.85 s for a phrase in 4,400 of 100,000 versions)
+    return found.order_by(column.desc()).limit(newest)
 
 
 def count_hits(conn: Connection, query: Query, up_to: int) -> int:
