@@ -67,7 +67,7 @@ from newsbridge.formats.item import Item
 from newsbridge.ids import utcnow
 from newsbridge.ingest.pipeline import Ingestor
 from newsbridge.items.queries import _inbox_page, inbox
-from newsbridge.items.search import PG_DOCUMENT, SQLITE_TABLE, _pg_expression, _sqlite_expression, matching_versions
+from newsbridge.items.search import PG_DOCUMENT, SQLITE_TABLE, pg_expression, sqlite_expression, matching_versions
 from newsbridge.search.query import parse
 
 TARGET_SPEEDUP = 5.0
@@ -180,9 +180,9 @@ def bare_ranked(conn: sa.Connection, query: str) -> int:
     if conn.dialect.name == "postgresql":
         sql = (f"SELECT id FROM item_versions WHERE {PG_DOCUMENT} @@ to_tsquery('simple', :q) "
                f"ORDER BY ts_rank({PG_DOCUMENT}, to_tsquery('simple', :q)) DESC LIMIT 20")
-        return len(conn.execute(sa.text(sql), {"q": _pg_expression(parsed)}).all())
+        return len(conn.execute(sa.text(sql), {"q": pg_expression(parsed)}).all())
     sql = f"SELECT rowid FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH :q ORDER BY rank LIMIT 20"
-    return len(conn.execute(sa.text(sql), {"q": _sqlite_expression(parsed)}).all())
+    return len(conn.execute(sa.text(sql), {"q": sqlite_expression(parsed)}).all())
 
 
 def percentiles(work: Callable[[], object], repeat: int) -> tuple[float, float]:

@@ -34,7 +34,7 @@ from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import deliveries, item_versions, items, organizations, version_topics
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import InboxCursor, ItemRecord, Received, inbox_count, inbox_page, viewer_ids
-from newsbridge.items.search import SQLITE_TABLE, _pg_match, _sqlite_expression, matching_versions
+from newsbridge.items.search import SQLITE_TABLE, pg_match, sqlite_expression, matching_versions
 from newsbridge.items.withdrawal import notice_only
 from newsbridge.search.query import Query, parse
 from newsbridge.search.snippets import direction, highlight, snippet
@@ -240,11 +240,11 @@ def hit_ids(dialect: str, query: Query, newest: int | None = None) -> sa.Select:
     stops), on PostgreSQL the first the index yields (its bitmap's order, oldest first)."""
     if dialect == "postgresql":
         column: Any = item_versions.c.id
-        found = sa.select(column.label("id")).where(_pg_match(query))
+        found = sa.select(column.label("id")).where(pg_match(query))
     else:
         column = sa.literal_column("rowid")
         found = (sa.select(column.label("id")).select_from(sa.table(SQLITE_TABLE))
-                 .where(sa.literal_column(SQLITE_TABLE).op("MATCH")(_sqlite_expression(query))))
+                 .where(sa.literal_column(SQLITE_TABLE).op("MATCH")(sqlite_expression(query))))
     if newest is None:
         return found
     if dialect == "postgresql":  # in the index's order: newest first would test every row's tsvector

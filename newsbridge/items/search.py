@@ -34,7 +34,7 @@ def _sqlite_form(form: str) -> str:
     return " + ".join(f'"{part}"' for part in form.split()) + "*"
 
 
-def _sqlite_expression(query: Query) -> str:
+def sqlite_expression(query: Query) -> str:
     groups = ["(" + " OR ".join(_sqlite_form(form) for form in forms) + ")" for forms in query.terms]
     groups += [" + ".join(f'"{stem}"*' for stem in phrase) for phrase in query.phrases]
     return " AND ".join(groups)
@@ -44,15 +44,15 @@ def _pg_form(form: str) -> str:
     return " <-> ".join(f"'{part}':*" for part in form.split())
 
 
-def _pg_expression(query: Query) -> str:
+def pg_expression(query: Query) -> str:
     groups = ["(" + " | ".join(_pg_form(form) for form in forms) + ")" for forms in query.terms]
     groups += ["(" + " <-> ".join(f"'{stem}':*" for stem in phrase) + ")" for phrase in query.phrases]
     return " & ".join(groups)
 
 
-def _pg_match(query: Query) -> sa.ColumnElement[bool]:
+def pg_match(query: Query) -> sa.ColumnElement[bool]:
     document: Any = sa.literal_column(PG_DOCUMENT)
-    return document.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), _pg_expression(query)))
+    return document.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), pg_expression(query)))
 
 
 def matching_versions(dialect: str, text: str | Query) -> sa.Select | None:
@@ -63,7 +63,7 @@ def matching_versions(dialect: str, text: str | Query) -> sa.Select | None:
     if not query:
         return None
     if dialect == "postgresql":
-        return sa.select(item_versions.c.item_id, item_versions.c.version).where(_pg_match(query))
+        return sa.select(item_versions.c.item_id, item_versions.c.version).where(pg_match(query))
     hits = sa.select(sa.literal_column("rowid")).select_from(sa.table(SQLITE_TABLE)).where(
-        sa.literal_column(SQLITE_TABLE).op("MATCH")(_sqlite_expression(query)))
+        sa.literal_column(SQLITE_TABLE).op("MATCH")(sqlite_expression(query)))
     return sa.select(item_versions.c.item_id, item_versions.c.version).where(item_versions.c.id.in_(hits))
