@@ -37,6 +37,7 @@ class Case:
     status: int = 200  # what C and D get where the route takes no id of A's
     source_only: bool = False
     headers: dict[str, str] | None = None  # sent besides the key (the tus protocol's own)
+    owner_status: int = 200  # what the item's source gets on its own item (409: sharing with itself)
 
 
 OWN_STORY = {"uri": "urn:alpha:x", "version": "1", "type": "text", "language": "en",
@@ -56,7 +57,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/items/{item_id}/translations"): Case("owned", {"language": "ru"}),
     ("GET", "/api/v1/items/{item_id}/translations"): Case("owned"),
     ("PUT", "/api/v1/items/{item_id}/translations/{language}"): Case("owned", {"headline": "Taken over", "text": "x"}),
-    ("POST", "/api/v1/items/{item_id}/translations/{language}:share"): Case("owned"),
+    ("POST", "/api/v1/items/{item_id}/translations/{language}:share"): Case("owned", owner_status=409),
     ("PUT", "/api/v1/glossary/{term_id}"): Case("owned", {"forms": {"en": "Taken over"}}),
     ("DELETE", "/api/v1/glossary/{term_id}"): Case("owned"),
     ("GET", "/api/v1/items/{item_id}/routing"): Case("owned", source_only=True),
