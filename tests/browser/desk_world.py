@@ -56,3 +56,17 @@ def live_world(directory: Path) -> Iterator[World]:
             yield World(url, keys, agreement.id)
     finally:
         engine.dispose()
+
+
+def desk_page(browser, url: str, email: str, width: int = 1280, timeout: float = 20_000):  # type: ignore[no-untyped-def]
+    """A new browser context signed in to the desk at ``url`` as ``email`` (password ``PASSWORD``):
+    (context, page)."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    page.goto(f"{url}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/desk")
+    return context, page

@@ -28,6 +28,7 @@ from newsbridge.exchange.lifecycle import Action
 from newsbridge.projects.deliverables import add_deliverable, get_deliverable
 from newsbridge.projects.drafts import latest_revision
 from newsbridge.projects.projects import Actor, create_project, get_project
+from tests.browser.desk_world import desk_page
 from tests.browser.test_desk import AXE
 from tests.browser.test_screenshots import DOCS_SCREENSHOTS
 from tests.live_server import serving
@@ -35,7 +36,6 @@ from tests.live_server import serving
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
 OVERFLOW = "document.documentElement.scrollWidth > window.innerWidth"
-TIMEOUT = 20_000
 
 
 @dataclass(frozen=True)
@@ -84,18 +84,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         engine.dispose()
 
 
-def _desk(browser, hub: Hub, email: str, width: int = 1280):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{hub.url}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/desk")
-    return context, page
-
-
 def _until(page, script: str, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
     """Wait until ``script`` is true in the page (polled: the desk's CSP refuses wait_for_function's eval)."""
     deadline = time.monotonic() + timeout
@@ -132,7 +120,7 @@ def _drop(page, selector: str, name: str, data: bytes) -> None:  # type: ignore[
 
 def test_a_photo_dropped_on_a_draft_uploads_with_progress_and_is_attached(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     photo = _photo()
-    context, kz = _desk(browser, hub, "aigerim@kazinform.example")
+    context, kz = desk_page(browser, hub.url, "aigerim@kazinform.example")
     try:
         draft_url = f"{hub.url}/projects/{hub.project}/deliverables/{hub.photos}?language=kk"
         kz.goto(draft_url)
@@ -190,10 +178,10 @@ def test_a_photo_dropped_on_a_draft_uploads_with_progress_and_is_attached(browse
 
 
 def test_two_members_see_each_others_changes_live(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
-    kz_context, kz = _desk(browser, hub, "aigerim@kazinform.example")
-    ir_context, ir = _desk(browser, hub, "reza@irna.example")
-    fa_context, fa = _desk(browser, hub, "dabir@irna.example", width=360)
-    stranger_context, stranger = _desk(browser, hub, "editor@stranger.example")
+    kz_context, kz = desk_page(browser, hub.url, "aigerim@kazinform.example")
+    ir_context, ir = desk_page(browser, hub.url, "reza@irna.example")
+    fa_context, fa = desk_page(browser, hub.url, "dabir@irna.example", width=360)
+    stranger_context, stranger = desk_page(browser, hub.url, "editor@stranger.example")
     try:
         draft_url = f"{hub.url}/projects/{hub.project}/deliverables/{hub.photos}?language=kk"
         kz.goto(draft_url)

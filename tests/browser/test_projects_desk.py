@@ -22,6 +22,7 @@ from newsbridge.db.engine import create_engine, writing
 from newsbridge.db.migrate import upgrade
 from newsbridge.exchange.agreements import act, create_agreement
 from newsbridge.exchange.lifecycle import Action
+from tests.browser.desk_world import desk_page
 from tests.browser.test_desk import AXE
 from tests.browser.test_screenshots import DOCS_SCREENSHOTS
 from tests.live_server import serving
@@ -29,7 +30,6 @@ from tests.live_server import serving
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
 OVERFLOW = "document.documentElement.scrollWidth > window.innerWidth"
-TIMEOUT = 20_000
 
 
 @dataclass(frozen=True)
@@ -64,18 +64,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         engine.dispose()
 
 
-def _desk(browser, hub: Hub, email: str, width: int = 1280):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{hub.url}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/desk")
-    return context, page
-
-
 def _type_body(page, text: str) -> None:  # type: ignore[no-untyped-def]
     """Write into the editable body (the toolbar editor replaces the textarea when script runs)."""
     editor = page.locator(".body-editor")
@@ -96,8 +84,8 @@ def _shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_two_organizations_make_a_documentary_together(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
-    kz_context, kz = _desk(browser, hub, "aigerim@kazinform.example")
-    ir_context, ir = _desk(browser, hub, "reza@irna.example")
+    kz_context, kz = desk_page(browser, hub.url, "aigerim@kazinform.example")
+    ir_context, ir = desk_page(browser, hub.url, "reza@irna.example")
     try:
         # Kazinform starts the project from the agreement and plans two episodes, one of them late
         kz.goto(f"{hub.url}/agreements/{hub.agreement}")
