@@ -92,8 +92,8 @@ def sentence(rng: random.Random, language: str, n: int, rare: bool) -> str:
     return " ".join(words).capitalize() + "."
 
 
-def build(engine: sa.Engine, count: int, console: Console) -> tuple[Organization, Member]:
-    settings = load_settings(database_url=engine.url.render_as_string(hide_password=False))
+def setup_hub(engine: sa.Engine) -> tuple[Organization, Organization, Member]:
+    """The schema, alpha and beta, beta's editor, and alpha's agreement to share everything with beta."""
     upgrade(engine)
     with writing(engine) as conn:
         alpha = create_organization(conn, "alpha", "Alpha Agency")
@@ -103,25 +103,42 @@ def build(engine: sa.Engine, count: int, console: Console) -> tuple[Organization
             "title": "Alpha shares everything with Beta", "parties": ["alpha", "beta"], "terms": [{"from": "alpha"}]})
         for org, action in ((alpha, Action.PROPOSE), (alpha, Action.SIGN), (beta, Action.SIGN)):
             act(conn, agreement.id, action, org, "bench")
+    return alpha, beta, member
+
+
+def generated(start: int, stop: int, rng: random.Random) -> list[Item]:
+    """Items ``start`` to ``stop`` of the bench's history (the same for a seed, whatever builds it)."""
+    languages = list(WORDS)
+    batch = []
+    for n in range(start, stop):
+        language = languages[n % 3]
+        rare = n % 2000 == 1
+        body = "\n\n".join(sentence(rng, language, 25, rare and p == 1) for p in range(2))
+        batch.append(Item(uri=f"urn:bench:search:{n}", version="1", language=language,
+                          headline=sentence(rng, language, 7, False), body_text=body))
+    return batch
+
+
+def analyze(engine: sa.Engine) -> None:
+    """What autovacuum does soon after a bulk load on PostgreSQL: fresh statistics."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+
+def build(engine: sa.Engine, count: int, console: Console) -> tuple[Organization, Member]:
+    settings = load_settings(database_url=engine.url.render_as_string(hide_password=False))
+    alpha, beta, member = setup_hub(engine)
     rng = random.Random(7)
     ingestor = Ingestor(engine, settings)
-    languages = list(WORDS)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"storing {count:,} items", total=count)
         for start in range(0, count, 1000):
-            batch = []
-            for n in range(start, min(start + 1000, count)):
-                language = languages[n % 3]
-                rare = n % 2000 == 1
-                body = "\n\n".join(sentence(rng, language, 25, rare and p == 1) for p in range(2))
-                batch.append(Item(uri=f"urn:bench:search:{n}", version="1", language=language,
-                                  headline=sentence(rng, language, 7, False), body_text=body))
+            batch = generated(start, min(start + 1000, count), rng)
             outcomes = ingestor.ingest_items(alpha, batch)
             assert all(o.error is None for o in outcomes), [o.error for o in outcomes if o.error][:1]
             progress.advance(task, len(batch))
-    if engine.dialect.name == "postgresql":  # what autovacuum does soon after a bulk load: fresh statistics
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
+    analyze(engine)
     return beta, member
 
 
