@@ -20,7 +20,7 @@ from newsbridge.vocab import topic_labels
 from newsbridge.vocab.mediatopics import subject_qcode, vocabulary
 from newsbridge.web.operator_context import current_operator
 from newsbridge.web.i18n import (LOCALES, direction, gettext_for, language_name, local_time, ngettext_for, number,
-                                 percent, words)
+                                 percent, separator, words)
 from newsbridge.web.wording import reason_words, status_word, stored_reason_words
 
 COOKIE = "nb_session"
@@ -97,6 +97,7 @@ async def checked_form(request: Request, who: Viewer) -> dict[str, Any]:
 
 templates = Environment(loader=PackageLoader("newsbridge.web", "templates"),
                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+templates.globals["dot"] = separator("en")  # a page in a language gets its own (``page``)
 
 
 def sentence(text: str | None) -> str:
@@ -141,5 +142,6 @@ def page(request: Request, template: str, who: Viewer | None, status: int = 200,
         stored_reason=lambda how: stored_reason_words(how.reason, how.agreement_title, locale),
         language_list=lambda codes: words([language_name(c, locale) for c in codes], locale),
         words=lambda items: words(items, locale), sentence=sentence, status=lambda v: status_word(v, locale), locale=locale, locales=LOCALES,
+        dot=separator(locale),
         page_dir=direction(locale), path=request.url.path, **context)
     return HTMLResponse(html, status_code=status)

@@ -137,6 +137,12 @@ def words(items: Iterable[str], locale: str, style: str = "standard") -> str:
     return format_list(found, style=style, locale=locale)
 
 
+def separator(locale: str) -> str:
+    """The mark set between the parts of a line ("3 items · 3 languages"): a middle dot, but a
+    vertical bar in Persian, where "·" beside Persian digits reads as the digit zero ("۰")."""
+    return "|" if locale == "fa" else "·"
+
+
 def direction(language: str | None) -> str:
     """``rtl`` for right-to-left languages (Persian), else ``ltr``."""
     return "rtl" if (language or "").split("-")[0].lower() in RTL_LANGUAGES else "ltr"

@@ -67,6 +67,18 @@ async def test_the_item_page_in_persian(sign_in, received) -> None:  # type: ign
                                           _chrome(text(page)).split("دریافت فایل")[0]))
 
 
+async def test_persian_pages_set_parts_apart_with_a_bar_not_a_dot(sign_in, received) -> None:  # type: ignore[no-untyped-def]
+    """"·" beside a Persian digit reads as the digit zero ("۰"): Persian pages use "|" where the others use "·"."""
+    for locale, mark, other in (("fa", "|", "\u00b7"), ("en", "\u00b7", "|")):
+        member = await sign_in("irna", "editor", locale=locale)
+        for path in ("/partners/kazinform", "/desk"):
+            page = await member.get(path)
+            assert page.status_code == 200, (locale, path)
+            words = text(page)
+            assert other not in words, (locale, path)
+        assert f" {mark} " in text(await member.get("/partners/kazinform")), locale
+
+
 async def test_the_desk_in_kazakh_names_languages_and_topics(sign_in, received) -> None:  # type: ignore[no-untyped-def]
     desk = await sign_in("irna", "editor", locale="kk")
     words = text(await desk.get("/desk"))

@@ -32,7 +32,7 @@ from newsbridge.accounts.organizations import get_organization_by_id
 from newsbridge.vocab import topic_labels
 from newsbridge.vocab.mediatopics import vocabulary
 from newsbridge.web.context import Viewer, checked_form, page, viewer
-from newsbridge.web.i18n import N_, gettext_for, local_time, ngettext_for, number
+from newsbridge.web.i18n import N_, gettext_for, local_time, ngettext_for, number, separator
 
 router = APIRouter(include_in_schema=False)
 
@@ -247,7 +247,7 @@ def digest_message(settings: Settings, member: Member, org: Organization, alerts
             details.append(_("due %(day)s", day=local_time(alert.due, zone, member.locale)))
         if alert.detail:
             details.append(alert.detail)
-        lines.append("  " + " · ".join(details))
+        lines.append("  " + f" {separator(member.locale)} ".join(details))
         for url in alert.pickup_urls:
             lines.append("  " + _("Our republication: %(url)s", url=url or _("recorded without a URL")))
         lines.append(Link(hub + "/alerts/open?" + urlencode({"key": alert.key})))

@@ -29,7 +29,7 @@ from newsbridge.metrics.report import swatch, write_pdf
 from newsbridge.metrics.scorecard import Scorecard, scorecard, scorecard_csv
 from newsbridge.web.context import Viewer, page, sentence, templates, viewer
 from newsbridge.web.i18n import (LOCALES, direction, gettext_for, language_name, local_time, ngettext_for, number,
-                                 percent, words)
+                                 percent, separator, words)
 from newsbridge.web.scorecard_view import report_svgs, scorecard_view, sparkline
 from newsbridge.web.views.agreements import BADGES
 from newsbridge.web.wording import status_word
@@ -164,5 +164,5 @@ def _formatters(locale: str, zone_name: str) -> dict[str, Any]:
             "number": lambda n: number(n, locale), "percent": lambda n: percent(n, locale),
             "language_name": lambda code: language_name(code, locale), "status": lambda v: status_word(v, locale),
             "words": lambda found: words(found, locale), "sentence": sentence,
-            "locale": locale, "page_dir": direction(locale), "dir_of": direction}
+            "locale": locale, "page_dir": direction(locale), "dir_of": direction, "dot": separator(locale)}
 
