@@ -9,8 +9,9 @@ from newsbridge.db.migrate import current_revision, head_revision, upgrade
 from newsbridge.db.tables import metadata
 
 
-# The full-text index is dialect-specific and lives outside the table definitions (items/search.py).
-SEARCH_INDEX = ("item_versions_search", "ix_item_versions_search")
+# The full-text index is dialect-specific and lives outside the table definitions (items/search.py):
+# SQLite's FTS5 table, PostgreSQL's stored tsvector column (migration 0046) and its GIN index.
+SEARCH_INDEX = ("item_versions_search", "ix_item_versions_search", "search_vector")
 
 
 def _not_search(name, kind, parent) -> bool:
