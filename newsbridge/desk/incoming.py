@@ -21,8 +21,10 @@ from newsbridge.db.tables import (COUNTED_PICKUP, deliveries, item_reads, item_v
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import (InboxCursor, ItemRecord, Received, inbox_count, inbox_page, unread_by_source,
                                       viewer_ids)
+from newsbridge.desk.search import counted_versions
 from newsbridge.items.search import matching_versions
 from newsbridge.items.withdrawal import notice_only
+from newsbridge.search.query import parse
 from newsbridge.vocab.mediatopics import subject_qcode, vocabulary
 
 STATUSES = ("new", "read", "picked", "withdrawn")
@@ -101,6 +103,8 @@ class Page:
     rows: list[Row]
     total: int  # entries matching the filters, over the whole history
     next_cursor: InboxCursor | None  # none: the last page
+    # a broad search's total counts the newest desk.search.COUNTED index hits only ("1,000+"), as the API's
+    total_is_lower_bound: bool = False
 
 
 def _read_version(member: Member, item_id: sa.ColumnElement[Any], version: sa.ColumnElement[Any]) \
@@ -152,7 +156,9 @@ def incoming(conn: Connection, org: Organization, member: Member, filters: Filte
     among = matching_versions(conn.dialect.name, filters.q) if filters.q else None
     where = conditions(conn, org, member, filters, zone)
     entries, next_cursor = inbox_page(conn, org, before=before, limit=limit, where=where, among=among)
-    total = inbox_count(conn, org, where=where, among=among)
+    # a broad search is counted as GET /api/v1/search counts it: over the newest COUNTED hits at most
+    counted, capped = counted_versions(conn, parse(filters.q)) if among is not None else (None, False)
+    total = inbox_count(conn, org, where=where, among=counted)
     ids = [record.id for record, _ in entries]
     read = dict(conn.execute(sa.select(item_reads.c.item_id, sa.func.coalesce(item_reads.c.version, 0))
                              .where(item_reads.c.member_id == member.id, item_reads.c.item_id.in_(ids))).all())
@@ -167,7 +173,7 @@ def incoming(conn: Connection, org: Organization, member: Member, filters: Filte
         rows.append(Row(record, how, headline, doc.get("language"), topics,
                         read_version is not None and read_version >= record.latest.version, record.id in picked,
                         record.latest.pubstatus == "canceled" or record.latest.notice_only, read_version))
-    return Page(rows, total, next_cursor)
+    return Page(rows, total, next_cursor, capped)
 
 
 def unread_by_partner(conn: Connection, org: Organization, member: Member) -> list[tuple[str, str, int]]:

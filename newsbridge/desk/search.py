@@ -264,6 +264,23 @@ def _versions(ids: sa.Select) -> sa.Select:
     return sa.select(item_versions.c.item_id, item_versions.c.version).join(found, found.c.id == item_versions.c.id)
 
 
+def counted_among(conn: Connection, query: Query, hits: int) -> sa.Select:
+    """The versions a total is counted over for ``query``, held by ``hits`` versions: all of them,
+    or past :data:`COUNTED`, the :data:`COUNTED` newest (the total is then a lower bound)."""
+    if hits > COUNTED:
+        return _versions(hit_ids(conn.dialect.name, query, newest=COUNTED))
+    among = matching_versions(conn.dialect.name, query)
+    assert among is not None
+    return among
+
+
+def counted_versions(conn: Connection, query: Query) -> tuple[sa.Select, bool]:
+    """:func:`counted_among` for a query whose hits are not counted yet, and whether it is capped
+    (the desk's list counts its total so, desk/incoming.py)."""
+    hits = count_hits(conn, query, COUNTED + 1)
+    return counted_among(conn, query, hits), hits > COUNTED
+
+
 def received_match(viewer: Organization, now: datetime, ids: sa.Select) -> sa.ColumnElement[bool]:
     """A condition on an inbox row (``deliveries``, ``items``): the viewer received, and may see, a
     version of the item among ``ids`` (the inbox's rule for search, items.queries._among), and the
@@ -304,7 +321,7 @@ def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, li
             page_among = sa.select(_materialized(among))
     entries, next_cursor = inbox_page(conn, viewer, before=before, limit=limit, where=where, among=page_among)
     capped = hits > COUNTED
-    counted = _versions(hit_ids(conn.dialect.name, query, newest=COUNTED)) if capped else among
+    counted = counted_among(conn, query, hits) if capped else among
     if facets:  # the total comes from the same match set as the facets: one pass over it
         counts = facet_counts(conn, viewer, filters, counted)
         total = _total(counts)

@@ -104,7 +104,8 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
                                           ("from", str(start + len(found.rows)))])
     count = {"first": start,
              "last": start + len(found.rows) - 1,
-             "total": found.total}
+             "total": found.total,
+             "more": found.total_is_lower_bound}  # a broad search counted up to a cap: "1,000+ results"
     return {"rows": found.rows, "groups": groups, "thumbs": thumbs, "filters": filters, "unread": unread, "partners": partners,
             "unread_counts": {slug: n for slug, _, n in unread},
             "topics": [(q, topics[q].label) for q in TOP_TOPICS], "languages": languages,
