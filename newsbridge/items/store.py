@@ -102,6 +102,41 @@ def _topic_rows(version_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for row in version_rows for qcode in sorted(item_topics(row["document"].get("subjects", [])))]
 
 
+# SQLite's search index (migration 0026) is kept by this trigger. SQLite 3.40's FTS5 writes its
+# pending terms out as a new segment at every statement savepoint, and a row trigger on
+# item_versions opens one per row: through the trigger, a bulk insert wrote one tiny segment per
+# version and merged them again, ~90 µs a version against ~30 µs for the same terms added by one
+# statement (bench/ingest.py; docs/benchmarks.md, issue 17). The bulk path therefore takes the
+# trigger out for its own insert and indexes its rows in one statement, inside the same
+# transaction: no other connection ever sees the trigger missing, and a rollback restores it.
+SEARCH_TRIGGER = "item_versions_search_insert"
+SEARCH_TRIGGER_SQL = (
+    "CREATE TRIGGER item_versions_search_insert AFTER INSERT ON item_versions BEGIN "
+    "INSERT INTO item_versions_search(rowid, search_stems) VALUES (new.id, new.search_stems); END")
+_SEARCH_INDEX_ROWS = ("INSERT INTO item_versions_search(rowid, search_stems) "
+                      "SELECT id, search_stems FROM item_versions WHERE id > ?")
+BULK_INDEX_MIN = 20  # fewer rows: dropping and creating the trigger costs more than it saves
+
+
+def _insert_versions(conn: Connection, version_rows: list[dict[str, Any]]) -> None:
+    """Insert ``version_rows``; on SQLite, many of them are indexed for search in one statement
+    (see :data:`SEARCH_TRIGGER`) when the trigger is the one this code knows, else by the trigger."""
+    if conn.dialect.name != "sqlite" or len(version_rows) < BULK_INDEX_MIN:
+        conn.execute(item_versions.insert(), version_rows)
+        return
+    trigger = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                                   (SEARCH_TRIGGER,)).scalar()
+    if trigger != SEARCH_TRIGGER_SQL:  # changed by a later migration: the trigger knows best
+        conn.execute(item_versions.insert(), version_rows)
+        return
+    # The write lock is held: every row inserted below gets an id above the highest one now.
+    last = conn.execute(sa.select(sa.func.coalesce(sa.func.max(item_versions.c.id), 0))).scalar_one()
+    conn.exec_driver_sql(f"DROP TRIGGER {SEARCH_TRIGGER}")
+    conn.execute(item_versions.insert(), version_rows)
+    conn.exec_driver_sql(_SEARCH_INDEX_ROWS, (last,))
+    conn.exec_driver_sql(trigger)
+
+
 def store_first_versions(conn: Connection, organization_id: str, batch: Sequence[Prepared]) -> dict[int, Stored]:
     """Bulk path: store at once every item of ``batch`` whose uri is new to the organization and
     appears once in the batch; returns them by batch index. The rest need :func:`store_version`.
@@ -127,7 +162,7 @@ def store_first_versions(conn: Connection, organization_id: str, batch: Sequence
         stored[index] = Stored(item_id, version, created=True)
     if item_rows:
         conn.execute(items.insert(), item_rows)
-        conn.execute(item_versions.insert(), version_rows)
+        _insert_versions(conn, version_rows)
         if topic_rows := _topic_rows(version_rows):
             conn.execute(version_topics.insert(), topic_rows)
     return stored

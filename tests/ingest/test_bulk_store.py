@@ -1,0 +1,86 @@
+"""The bulk store path (items/store.py, store_first_versions) writes what the one-item path writes:
+the same rows, the same search index, on both databases; on SQLite it indexes a batch's versions in
+one statement instead of through the trigger, and the trigger is always there afterwards."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from newsbridge.db.engine import writing
+from newsbridge.db.tables import item_versions
+from newsbridge.formats.item import Item
+from newsbridge.ingest.pipeline import Ingestor
+from newsbridge.items.search import matching_versions
+from newsbridge.items.store import BULK_INDEX_MIN, SEARCH_TRIGGER, SEARCH_TRIGGER_SQL, _insert_versions
+
+WORDS = ["Astana", "Алматы", "Тегеран", "تهران", "Шымкент", "Қарағанды", "Isfahan", "Mashhad"]
+
+
+def _items(count: int) -> list[Item]:
+    when = datetime(2026, 12, 5, 9, tzinfo=timezone.utc)
+    return [Item(uri=f"urn:bulk:{n}", version="1", language=None if n % 3 == 0 else "en",
+                 headline=f"{WORDS[n % len(WORDS)]} report {n}", body_text=f"Number {n} of the batch: zeta{n}word.",
+                 versioncreated=when) for n in range(count)]
+
+
+def _trigger(engine) -> str | None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                                    (SEARCH_TRIGGER,)).scalar()
+
+
+def _found(engine, text: str) -> set[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    query = matching_versions(engine.dialect.name, text)
+    assert query is not None
+    with engine.connect() as conn:
+        return {(row.item_id, row.version) for row in conn.execute(query)}
+
+
+def test_a_bulk_batch_is_indexed_like_single_items(engine, settings, make_partner) -> None:
+    partner = make_partner()
+    ingestor = Ingestor(engine, settings)
+    bulk = ingestor.ingest_items(partner.org, _items(BULK_INDEX_MIN + 15))
+    single = ingestor.ingest_item(partner.org, Item(uri="urn:bulk:single", version="1", language="en",
+                                                    headline="Astana single", body_text="zetasingleword."))
+    assert all(o.stored is not None and o.stored.created for o in bulk)
+    for n, outcome in enumerate(bulk):
+        assert outcome.stored is not None
+        assert _found(engine, f"zeta{n}word") == {(outcome.stored.item_id, 1)}
+    assert _found(engine, "zetasingleword") == {(single.item_id, 1)}
+    assert len(_found(engine, "Astana")) == len([n for n in range(BULK_INDEX_MIN + 15) if n % len(WORDS) == 0]) + 1
+    # a later version of a bulk-stored item replaces nothing in the index: both versions are found
+    newer = ingestor.ingest_item(partner.org, Item(uri="urn:bulk:1", version="2", language="en",
+                                                   headline="Алматы report 1", body_text="zeta1word again."))
+    assert bulk[1].stored is not None
+    assert _found(engine, "zeta1word") == {(bulk[1].stored.item_id, 1), (newer.item_id, 2)}
+    if engine.dialect.name == "sqlite":
+        assert _trigger(engine) == SEARCH_TRIGGER_SQL
+        with writing(engine) as conn:  # the index holds exactly the stems of every version (external content)
+            conn.exec_driver_sql("INSERT INTO item_versions_search(item_versions_search) VALUES ('integrity-check')")
+
+
+def test_a_failed_bulk_insert_leaves_the_trigger(engine, settings, make_partner) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the search trigger is SQLite's")
+    partner = make_partner()
+    ingestor = Ingestor(engine, settings)
+    stored = ingestor.ingest_items(partner.org, _items(BULK_INDEX_MIN))
+    with engine.connect() as conn:
+        rows = [dict(row._mapping) for row in conn.execute(sa.select(item_versions))]
+    for row in rows:
+        row.pop("id")
+    with writing(engine) as conn:
+        with pytest.raises(IntegrityError):  # the same (item, version) again: refused by the unique key
+            with conn.begin_nested():
+                _insert_versions(conn, rows)
+        assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = ?",
+                                    (SEARCH_TRIGGER,)).scalar() == 1
+    assert _trigger(engine) == SEARCH_TRIGGER_SQL
+    assert len(_found(engine, "report")) == len(stored)
+    later = ingestor.ingest_item(partner.org, Item(uri="urn:bulk:later", version="1", language="en",
+                                                   headline="Later", body_text="zetalaterword."))
+    assert _found(engine, "zetalaterword") == {(later.item_id, 1)}  # indexed by the trigger again
