@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from newsbridge.db.tables import metadata
+from newsbridge.db.tables import media, metadata
 from newsbridge.db.types import Document, UTCDateTime
 
 # the outbox's partial indexes hold the messages still on their way; queries repeat this text word for word
@@ -85,3 +85,21 @@ media_updates = sa.Table(
     sa.CheckConstraint("state IN ('waiting', 'queued', 'nothing_new', 'superseded', 'not_subscribed', 'expired')",
                        name="state"),
 )
+
+# A delivery that entered its recipient's feed while its item's media was still being processed; once the
+# media is done, delivery/media_updates.py moves it to a new feed position (``moved_from``: the old one), so
+# feed readers get it again with its previews (migration 0051).
+LATE_PREVIEW_STATES = ("waiting", "moved", "superseded", "expired")
+late_previews = sa.Table(
+    "late_previews",
+    metadata,
+    sa.Column("delivery_id", sa.Integer, sa.ForeignKey("deliveries.id"), primary_key=True, autoincrement=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("resolved_at", UTCDateTime, nullable=True),
+    sa.Column("moved_from", sa.BigInteger, nullable=True),
+    sa.Index("ix_late_previews_waiting", "created_at", sqlite_where=sa.text("state = 'waiting'"),
+             postgresql_where=sa.text("state = 'waiting'")),
+    sa.CheckConstraint("state IN ('waiting', 'moved', 'superseded', 'expired')", name="state"),
+)
+sa.Index("ix_media_status", media.c.status)  # the media being processed (uploaded, probed): late_previews
