@@ -68,6 +68,7 @@ from newsbridge.web.views import own_item as web_own_item
 from newsbridge.web.views import partners as web_partners
 from newsbridge.web.views import preview as web_preview
 from newsbridge.web.views import projects as web_projects
+from newsbridge.stories.vector_search import detect as detect_vector_search
 
 DESCRIPTION = """
 Newsbridge is a news-exchange hub for cooperating media organizations.
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app = FastAPI(title="Newsbridge", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
                   lifespan=lifespan)
     app.state.hub = the_hub
+    app.state.vector_search = detect_vector_search(engine)  # what /healthz reports (stories/vector_search.py)
     install_error_handlers(app)
     openapi.install(app)
     app.state.html_error = html_error

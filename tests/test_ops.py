@@ -12,7 +12,8 @@ pytestmark = pytest.mark.anyio
 async def test_healthz_reports_database_and_schema(client, engine) -> None:
     body = (await client.get("/healthz")).json()
     assert body == {"status": "ok", "database": engine.dialect.name, "schema": head_revision(engine), "version": body["version"],
-                    "vector_search": "exact-window"}  # stories: no sqlite-vec or pgvector here (docs/stories.md)
+                    "vector_search": "exact-window",  # stories: no sqlite-vec or pgvector here (docs/stories.md)
+                    "vector_extension": "unsupported" if engine.dialect.name == "sqlite" else "absent"}
 
 
 async def test_metrics_count_ingested_and_rejected_items(client, make_partner) -> None:
