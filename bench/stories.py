@@ -9,7 +9,11 @@ Pickups: every pair of ``tests/data/stories/pickups.json`` through the hub's own
 ``stories.pickups.judge``; targets P >= 0.95, R >= 0.90 (on the held-out half: the "tune" half
 is what the detector's constants were tuned on).
 
-    .venv/bin/python bench/stories.py [--data tests/data/stories/items.json] [--pickups-only] [--check]
+    .venv/bin/python bench/stories.py [--data tests/data/stories/items.json] [--pickups-only] [--signals-only]
+        [--vectors-cache /tmp/story-vectors.npz] [--check]
+
+The signals not in use (natasha's Russian names, the dateline place, Media Topics) are measured on
+and off at the end (bench/stories_signals.py; ``--signals-only`` runs just that).
 """
 
 from __future__ import annotations
@@ -23,11 +27,14 @@ from itertools import combinations_with_replacement
 from pathlib import Path
 
 from newsbridge.stories.clustering import Signals, cluster
-from newsbridge.stories.embeddings import E5Embedder, passage
+from newsbridge.stories.embeddings import passage
 from newsbridge.stories import near_duplicates as dup
 from newsbridge.stories.evaluation import (PickupCase, bcubed_f1, load, near_duplicate_pairs, pairwise, pickup_cases,
                                            profiles, score_pickups)
 from newsbridge.stories.pickups import PickupSignals
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stories_signals import CachedEmbedder, signals, tune  # noqa: E402  (bench/ is no package)
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "stories" / "items.json"
 HELD_OUT = DATA.with_name("held_out.json")  # written after tuning, never used to tune
@@ -76,10 +83,16 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--pickups", type=Path, default=PICKUPS)
     parser.add_argument("--pickups-only", action="store_true", help="only the pickup pairs")
+    parser.add_argument("--signals-only", action="store_true", help="only the signals not in use, on and off")
+    parser.add_argument("--vectors-cache", type=Path, help="keep the embeddings in this .npz between runs")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args()
-    embedder = E5Embedder()
+    embedder = CachedEmbedder(args.vectors_cache)
     embedder.embed(["warm up"])
+    if args.signals_only:
+        tune(embedder, DATA)
+        signals(embedder, {"items": DATA, "held_out": HELD_OUT, "eval": EVAL}, args.pickups)
+        return 0
     pickups_met = pickups(pickup_cases(json.loads(args.pickups.read_text("utf-8")), embedder))
     print("targets pickups P >= 0.95, R >= 0.90 (held-out half and all pairs):", "met" if pickups_met else "MISSED")
     if args.pickups_only:
@@ -91,7 +104,7 @@ def main() -> int:
     found = profiles(labelled, embedder, vectors)
     events = {i["event"] for i in labelled}
     print(f"{len(labelled)} items, {len(events)} events ({sum(e.startswith('H') for e in events)} hard negatives); "
-          f"embedding {per_item:.1f} ms per item")
+          f"embedding {per_item:.1f} ms per item" + (" (vectors from the cache)" if args.vectors_cache else ""))
     clusters = cluster(found)
     overall = pairwise(labelled, clusters)
     print(f"all signals (threshold {Signals().threshold}): P {overall.precision:.3f}  R {overall.recall:.3f}  "
@@ -160,6 +173,9 @@ def main() -> int:
     met = overall.precision >= 0.95 and overall.recall >= 0.85 and dup_p >= 0.97 and dup_r >= 0.90 and pickups_met
     print("targets stories P >= 0.95, R >= 0.85; near-duplicates P >= 0.97, R >= 0.90; pickups (above):",
           "met" if met else "MISSED")
+    if args.data == DATA:
+        tune(embedder, DATA)
+        signals(embedder, {"items": DATA, "held_out": HELD_OUT, "eval": EVAL}, args.pickups)
     return 0 if met or not args.check else 1
 
 

@@ -108,10 +108,25 @@ def name_keys(text: str, known: frozenset[str] = frozenset()) -> set[str]:
             if not before.strip() or _SENTENCE_END.search(before):
                 continue  # the first word of a sentence
             prefix = KEY_PREFIX
-        for form in (word, _stem(lower)) if prefix == KEY_PREFIX else (word,):
-            key = skeleton(form)
-            if len(key) >= MIN_CONSONANTS:
-                keys.add(prefix + key)
+        keys |= _word_keys(word, prefix)
+    return keys
+
+
+def _word_keys(word: str, prefix: str = KEY_PREFIX) -> set[str]:
+    """The keys of one name word: its skeleton, and (Latin, Cyrillic) that of its stem."""
+    forms = (word, _stem(word.lower())) if prefix == KEY_PREFIX else (word,)
+    return {prefix + key for key in map(skeleton, forms) if len(key) >= MIN_CONSONANTS}
+
+
+def span_keys(spans: list[str], known: frozenset[str] = frozenset()) -> set[str]:
+    """The transliteration keys of names found by a recognizer (stories/russian_names.py: every word
+    of a span is a name, wherever it stands); ``known`` as for :func:`name_keys`."""
+    keys: set[str] = set()
+    for span in spans:
+        for match in _WORD.finditer(span):
+            word = match.group(0)
+            if word.lower() not in known and word.lower() not in _NOT_NAMES and not word.isupper():
+                keys |= _word_keys(word)
     return keys
 
 
