@@ -334,11 +334,36 @@ class _Model:
             self.pop_to(index)
 
 
+# Markup that cannot break a limit, so the model need not run (most wire bodies: a few paragraphs).
+# Every token starts with "<", so with at most FEW_TAGS of them there are at most as many tags: the
+# stack holds at most twice as many elements (each start tag, and each active formatting element
+# re-opened once more), far below MAX_DEPTH; the active formatting list gets one entry per start tag
+# (re-opening replaces entries in place), so it stays within MAX_ACTIVE_FORMATTING. Re-opening and
+# the adoption agency count at most three times per token (and once after the last), each time at
+# most the lengths of the active start tags, disjoint parts of the markup: FEW_TAGS_CHARS keeps that
+# below MAX_RECONSTRUCTED_CHARS. The raw-text rules refuse only after <svg> or <math>, or in <script>.
+FEW_TAGS = MAX_ACTIVE_FORMATTING - 1
+FEW_TAGS_CHARS = MAX_RECONSTRUCTED_CHARS // (3 * FEW_TAGS + 1) - 1
+_MAY_REFUSE = re.compile(r"<(?:svg|math|script)", re.I)
+
+
+def _cannot_refuse(markup: str) -> bool:
+    return (len(markup) <= FEW_TAGS_CHARS and markup.count("<") <= FEW_TAGS
+            and _MAY_REFUSE.search(markup) is None)
+
+
 def check_html(markup: str) -> None:
     """Raise :class:`MarkupTooComplex` when ``markup`` would make sanitizing slow or huge (see the module)."""
     if len(markup) > MAX_HTML_CHARS:
         raise MarkupTooComplex(f"the HTML is {len(markup):,} characters, more than the {MAX_HTML_CHARS:,} the hub "
                                "sanitizes; split the item or shorten its markup")
+    if _cannot_refuse(markup):
+        return
+    _check_model(markup)
+
+
+def _check_model(markup: str) -> None:
+    """:func:`check_html`'s linear pass over the tokens, through the model of the tree builder."""
     model = _Model()
     foreign_seen = False
     position = 0
