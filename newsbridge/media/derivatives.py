@@ -160,11 +160,19 @@ def without_gps(source: Path, probe: Probe, out_dir: Path) -> Derivative | None:
 
 # Muxers a stream copy can write the original's container with; others carry no location tags we know of.
 # Audio: ID3 (MP3, and an ID3 before ADTS AAC), iTunes-style atoms (M4A, ``©xyz``), Vorbis comments (FLAC, Ogg
-# Vorbis and Opus: ``LOCATION``), Matroska tags, WAV's INFO list.
+# Vorbis and Opus: ``LOCATION``), Matroska tags, WAV's INFO list. MPEG-TS has no location tag (its only tags are
+# the service's name and provider) but may carry a KLV data stream with the camera's position (below). AVI's
+# INFO list and MXF's identification sets have no location key ffmpeg reads or writes (tests/media/
+# test_container_location.py shows ffmpeg drops one), so those are not rewritten.
 _SAME_CONTAINER = {"video/mp4": "mp4", "video/quicktime": "mov", "video/x-matroska": "matroska", "video/webm": "webm",
-                   "audio/mp4": "ipod", "audio/mpeg": "mp3", "audio/flac": "flac", "audio/ogg": "ogg",
-                   "audio/wav": "wav", "audio/aac": "adts"}
+                   "video/mp2t": "mpegts", "audio/mp4": "ipod", "audio/mpeg": "mp3", "audio/flac": "flac",
+                   "audio/ogg": "ogg", "audio/wav": "wav", "audio/aac": "adts"}
 _LOCATION_KEYS = ("location", "gps")  # ffprobe's names: location, location-eng, com.apple.quicktime.location.ISO6709
+# MISB ST 0601, the UAS Datalink Local Set that drone and aircraft cameras write as KLV beside the video in
+# MPEG-TS: sensor latitude and longitude, frame centre. Its Universal Label key (the bytes after it vary with
+# the version); ffprobe names such a stream ``klv``, or ``bin_data`` when the muxer did not register it.
+UAS_DATALINK_KEY = bytes.fromhex("060e2b34020b01010e01030101")
+_KLV_SCAN_BYTES = 1_000_000  # of each data stream: the key comes with the first packet, every frame after
 
 
 def _has_location(described: dict[str, Any]) -> bool:
@@ -178,11 +186,14 @@ def _has_location(described: dict[str, Any]) -> bool:
 def video_without_gps(source: Path, probe: Probe, out_dir: Path, options: Options = Options()) -> Derivative | None:
     """When the original video or audio carries location tags: the same streams copied bit for bit (not
     re-encoded) into the same container without any metadata, ``original-nogps`` (an audio file's cover art,
-    whose own EXIF may hold GPS, is left out). None when it carries none, or its container is not one a stream
+    whose own EXIF may hold GPS, is left out; so is every data stream, such as an MPEG-TS's position KLV). None when it carries none, or its container is not one a stream
     copy rewrites (:data:`_SAME_CONTAINER`). Checked again afterwards: a copy still carrying location is
     not kept."""
     muxer = _SAME_CONTAINER.get(probe.content_type)
-    if muxer is None or not _has_location(ffmpeg.ffprobe(source, probe.demuxer)):
+    if muxer is None:
+        return None
+    described = ffmpeg.ffprobe(source, probe.demuxer)
+    if not (_has_location(described) or _carries_position_klv(source, probe, described, options)):
         return None
     path = out_dir / WITHOUT_GPS
     streams = ["-map", "0:a"] if probe.kind == "audio" else ["-map", "0:v", "-map", "0:a?"]
@@ -191,11 +202,31 @@ def video_without_gps(source: Path, probe: Probe, out_dir: Path, options: Option
                    *(["-movflags", "+faststart"] if muxer in ("mp4", "mov", "ipod") else []), "-f", muxer, str(path)],
                   timeout=_timeout(probe, per_second=1.0), threads=options.threads,
                   what=f"the {probe.kind} (without GPS)")
-    if _has_location(ffmpeg.ffprobe(path, probe.demuxer)):
+    copied = ffmpeg.ffprobe(path, probe.demuxer)
+    if _has_location(copied) or _data_streams(copied):
         path.unlink()
         return None
     return _made(WITHOUT_GPS, path, probe.content_type, width=probe.width, height=probe.height,
                  duration=probe.duration)
+
+
+def _data_streams(described: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in described.get("streams", []) if s.get("codec_type") == "data"]
+
+
+def _carries_position_klv(source: Path, probe: Probe, described: dict[str, Any], options: Options) -> bool:
+    """Whether a data stream of the file is KLV with the camera's position (MISB ST 0601): named ``klv`` by
+    ffprobe, or holding the UAS Datalink key in its first bytes. The copy without GPS keeps no data stream."""
+    for stream in _data_streams(described):
+        if stream.get("codec_name") == "klv":
+            return True
+        ran = ffmpeg.ffmpeg([*ffmpeg.input_args(source, probe.demuxer), "-map", f"0:{int(stream['index'])}",
+                             "-c", "copy", "-fs", str(_KLV_SCAN_BYTES), "-f", "data", "pipe:1"],
+                            timeout=_timeout(probe, per_second=0.5), threads=options.threads,
+                            what=f"the {probe.kind} (its data stream)")
+        if UAS_DATALINK_KEY in ran.stdout:
+            return True
+    return False
 
 
 def _av_facts(path: Path) -> dict[str, Any]:
@@ -236,10 +267,16 @@ def video_derivatives(source: Path, probe: Probe, out_dir: Path, options: Option
     made = [_made("proxy", proxy, "video/mp4", **_av_facts(proxy))]
     poster = out_dir / "poster.jpg"
     box = BOX.format(long=options.preview_px, short=options.preview_px)
-    # A tenth in: the first frames of a report are often black or a slate.
-    ffmpeg.ffmpeg([*ffmpeg.input_args(source, probe.demuxer, seek=duration * 0.1), "-map", "0:v:0",
-                   "-frames:v", "1", "-vf", f"scale='trunc(iw*sar/2)*2':ih,setsar=1,{box}", "-q:v", "3",
-                   "-map_metadata", "-1", str(poster)], timeout=120, threads=threads, what="the video (poster)")
+    # A tenth in: the first frames of a report are often black or a slate. A seek that finds no frame (a
+    # container whose timestamps mislead it, as an MPEG-TS with an untimed data stream) takes the first one.
+    for seek in (duration * 0.1, None):
+        ffmpeg.ffmpeg([*ffmpeg.input_args(source, probe.demuxer, seek=seek), "-map", "0:v:0",
+                       "-frames:v", "1", "-vf", f"scale='trunc(iw*sar/2)*2':ih,setsar=1,{box}", "-q:v", "3",
+                       "-map_metadata", "-1", str(poster)], timeout=120, threads=threads, what="the video (poster)")
+        if poster.exists() and poster.stat().st_size:
+            break
+    else:
+        raise MediaUnreadable("ffmpeg found no frame to make the poster of the video", field="file")
     made.append(_made("poster", poster, "image/jpeg"))
     thumbnail = out_dir / "thumbnail.jpg"
     with Image.open(poster) as image:
