@@ -104,15 +104,21 @@ def _rename_keys(value: Any, table: dict[str, str]) -> Any:
     return value
 
 
-def _keys(value: Any, into: set[str]) -> set[str]:
-    if isinstance(value, dict):
-        into.update(value)
-        for v in value.values():
-            _keys(v, into)
-    elif isinstance(value, list):
-        for v in value:
-            _keys(v, into)
-    return into
+def _has_key(value: Any, names: frozenset[str]) -> bool:
+    """Whether an object anywhere in ``value`` has one of ``names`` as a key (the top level first:
+    a document's own keys usually tell, and then its content is not walked)."""
+    if isinstance(value, dict) and not names.isdisjoint(value):
+        return True
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if not names.isdisjoint(node):
+                return True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return False
 
 
 def ninjs_major(doc: dict[str, Any]) -> int:
@@ -121,13 +127,18 @@ def ninjs_major(doc: dict[str, Any]) -> int:
     if (isinstance(standard, dict) and str(standard.get("name", "")).lower() == "ninjs"
             and str(standard.get("version", ""))[:1] in ("2", "3")):
         return int(str(standard["version"])[0])
-    up, _down, camel_only = _renames()
-    keys = _keys(doc, set())
-    if keys & camel_only:
+    _up, _down, camel_only = _renames()
+    if _has_key(doc, camel_only):
         return 3
-    if keys & set(up):
+    if _has_key(doc, _lower_keys()):
         return 2
     return 3  # nothing tells them apart: both versions read the document the same way
+
+
+@cache
+def _lower_keys() -> frozenset[str]:
+    """The keys only 2.x spells (the lower-case forms of 3.x's camel-case ones)."""
+    return frozenset(_renames()[0])
 
 
 def derived_uri(doc: Any) -> str:
