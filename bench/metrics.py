@@ -43,7 +43,7 @@ import statistics
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from time import perf_counter, process_time
 from zoneinfo import ZoneInfo
@@ -215,6 +215,10 @@ def prepare(engine: Engine) -> None:
     print(f"  indexes and statistics checked in {perf_counter() - started:.0f} s", flush=True)
 
 
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def run(url: str, scale: float, rounds: int, raw_rounds: int, seed: int, sample: int,
         profile_runs: int = 0) -> dict[str, float]:
     engine = create_engine(url)
@@ -237,7 +241,11 @@ def run(url: str, scale: float, rounds: int, raw_rounds: int, seed: int, sample:
         marked = conn.execute(sa.select(sa.func.count()).select_from(metrics_marks)).scalar_one()
     if not marked:
         leave_marks(engine)
+    started = perf_counter()
+    print(f"  measuring at {datetime.now(timezone.utc):%H:%M:%S} UTC, load average {_load()}", flush=True)
     results = measure(engine, ranked, rounds, raw_rounds)
+    print(f"  measured in {perf_counter() - started:.0f} s, at {datetime.now(timezone.utc):%H:%M:%S} UTC "
+          f"load average {_load()}", flush=True)
     if profile_runs:
         profile(engine, ranked, profile_runs)
     engine.dispose()
