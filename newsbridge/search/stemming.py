@@ -77,9 +77,15 @@ def _stemmer(word: str, language: str | None) -> str:
     return "none"
 
 
+# Without "_" and non-joiners in the text, WORD's matches are the runs of word characters, which
+# this simpler pattern finds a quarter faster (most text: only Persian uses non-joiners).
+_PLAIN_WORD = re.compile(r"\w+")
+
+
 def words(text: str) -> list[str]:
     """The normalized words of ``text`` (each at most :data:`MAX_WORD` characters)."""
-    found = WORD.findall(normalize(text))
+    text = normalize(text)
+    found = (WORD if "_" in text or ZWNJ in text else _PLAIN_WORD).findall(text)
     if max(map(len, found), default=0) <= MAX_WORD:  # the common case, checked in C
         return found
     return [word[:MAX_WORD] for word in found]
