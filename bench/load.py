@@ -48,6 +48,11 @@ from tests.databases import postgres_database  # noqa: E402  (creates and drops 
 from tests.live_server import free_port  # noqa: E402
 
 NEWSBRIDGE = Path(sys.executable).parent / "newsbridge"  # the venv's script beside its interpreter
+# uvicorn closes a keep-alive connection after 5 s idle, and httpx reuses one for 5 s by default: a request
+# sent as the hub closes the connection fails (a GET with RemoteProtocolError, a POST with ReadError, which
+# no client may resend). The client counts idleness from when it read the answer, later than the hub sent
+# it when its event loop is busy, so it must give up its idle connections well before the hub does.
+KEEPALIVE = httpx.Limits(max_connections=100, keepalive_expiry=2.0)
 RECIPIENTS = 10
 ECONOMY = {"name": "economy", "uri": "http://cv.iptc.org/newscodes/mediatopic/04000000"}
 
@@ -77,6 +82,12 @@ def set_up(url: str) -> tuple[str, list[str]]:
     return publisher, keys
 
 
+def document(n: int) -> dict[str, object]:
+    return {"uri": f"urn:wire:load:{n}", "type": "text", "language": "en", "subjects": [ECONOMY],
+            "headlines": [{"role": "main", "value": f"Markets at noon, report {n}"}],
+            "bodies": [{"role": "main", "contentType": "text/plain", "value": "Trading was brisk. " * 20}]}
+
+
 class Run:
     def __init__(self) -> None:
         self.errors: Counter[str] = Counter()
@@ -88,19 +99,20 @@ class Run:
         self.seen: list[set[str]] = []  # per reader: the bench items it received
         self.resent = 0  # feed requests sent again on a keep-alive connection the hub had closed
         self.streaming = 0  # streams that have their answer (and so their starting position)
+        self.pages = 0  # feed pages answered
+        self.cpu: dict[str, float] = {}  # CPU seconds while publishing and draining, per hub process and the bench
         self.stop = asyncio.Event()
 
 
 async def publisher(bases: list[str], key: str, rate: float, seconds: float, run: Run) -> None:
     """Items at a steady rate, each sent on time even when earlier ones are still being answered."""
-    clients = [httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30,
-                                 limits=httpx.Limits(max_connections=100)) for base in bases]
+    # no pool timeout: a publish waiting for one of the generator's connections is the generator's queue, and
+    # shows in the publish latency rather than as an error of the hub
+    clients = [httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"},
+                                 timeout=httpx.Timeout(30, pool=None), limits=KEEPALIVE) for base in bases]
 
     async def one(n: int) -> None:
-        uri = f"urn:wire:load:{n}"
-        item = {"uri": uri, "type": "text", "language": "en", "subjects": [ECONOMY],
-                "headlines": [{"role": "main", "value": f"Markets at noon, report {n}"}],
-                "bodies": [{"role": "main", "contentType": "text/plain", "value": "Trading was brisk. " * 20}]}
+        uri, item = f"urn:wire:load:{n}", document(n)
         sent = time.monotonic()
         try:
             answer = await clients[n % len(clients)].post("/api/v1/items", json=item)
@@ -131,7 +143,8 @@ async def publisher(bases: list[str], key: str, rate: float, seconds: float, run
 async def feed_reader(base: str, key: str, run: Run) -> None:
     cursor, uris, resent_last = None, set(), False
     run.seen.append(uris)
-    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30,
+                                 limits=KEEPALIVE) as http:
         while not run.stop.is_set():
             sent = time.monotonic()
             try:
@@ -142,6 +155,7 @@ async def feed_reader(base: str, key: str, run: Run) -> None:
                     await asyncio.sleep(1)
                     continue
                 page, resent_last = answer.json(), False
+                run.pages += 1
                 cursor = page["cursor"]
                 uris.update(entry["item"]["uri"] for entry in page["items"])
                 if page["items"]:  # a long poll that waited for news measures the wait, not the hub
@@ -185,7 +199,7 @@ async def stream_reader(base: str, key: str, run: Run) -> None:
 
 
 async def healthz(base: str, run: Run) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=KEEPALIVE) as http:
         while not run.stop.is_set():
             sent = time.monotonic()
             try:
@@ -196,7 +210,18 @@ async def healthz(base: str, run: Run) -> None:
             await asyncio.sleep(0.2)
 
 
-async def load(bases: list[str], publisher_key: str, keys: list[str], args: argparse.Namespace) -> Run:
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now(pids: dict[str, int]) -> dict[str, float]:
+    return {**{name: process_cpu(pid) for name, pid in pids.items()}, "bench": time.process_time()}
+
+
+async def load(bases: list[str], publisher_key: str, keys: list[str], args: argparse.Namespace,
+               pids: dict[str, int]) -> Run:
     run = Run()
     streams = args.readers // 4
     readers = [asyncio.create_task(stream_reader(bases[n % len(bases)], keys[n % len(keys)], run))
@@ -208,10 +233,12 @@ async def load(bases: list[str], publisher_key: str, keys: list[str], args: argp
     while run.streaming < streams and time.monotonic() - began < 120:
         await asyncio.sleep(0.1)
     await asyncio.sleep(1)
+    cpu = cpu_now(pids)
     await publisher(bases, publisher_key, args.rate, args.seconds, run)
     deadline = time.monotonic() + args.drain  # the last items reach the readers
     while time.monotonic() < deadline and any(len(seen) < len(run.acked) for seen in run.seen):
         await asyncio.sleep(0.25)
+    run.cpu = {name: used - cpu[name] for name, used in cpu_now(pids).items()}
     run.stop.set()
     for task in (*readers, probe):
         task.cancel()
@@ -265,6 +292,44 @@ def failures(logs: list[Path]) -> Counter[str]:
     return found
 
 
+def unit_costs(url: str, publisher_key: str, keys: list[str], count: int) -> None:
+    """CPU per unit of work, the app served in this process (Starlette's TestClient: its thread is this
+    process's): a publish, a feed page of 100 entries, `/healthz` (the floor: one query), and the story
+    worker's round per item (embedding, duplicates, story, topics): what the hub spends, without the
+    clients' or the other processes' noise. Best of three rounds, as ms of CPU and as ratios to /healthz."""
+    from fastapi.testclient import TestClient
+
+    from newsbridge.app import create_app
+    from newsbridge.config import load_settings
+    from newsbridge.stories.worker import StoryWorker
+
+    settings = load_settings(env={"NEWSBRIDGE_IN_PROCESS_WORKER": "false", "NEWSBRIDGE_LOG_LEVEL": "WARNING",
+                                  "NEWSBRIDGE_RATE_PUBLISH_PER_MINUTE": "0",
+                                  "NEWSBRIDGE_RATE_WRITES_PER_IP_PER_MINUTE": "0"}, database_url=url)
+    costs: dict[str, float] = {}
+
+    def best(name: str, work) -> None:  # type: ignore[no-untyped-def]
+        spent = time.process_time()
+        units = work()
+        costs[name] = min(costs.get(name, float("inf")), (time.process_time() - spent) / max(1, units))
+
+    with TestClient(create_app(settings)) as client:
+        publisher_ = {"Authorization": f"Bearer {publisher_key}"}
+        reader = {"Authorization": f"Bearer {keys[0]}"}
+        stories = StoryWorker(create_engine(url), batch=16)
+        for rounds in range(3):
+            first = 1_000_000 + rounds * count
+            best("publish", lambda: sum(client.post("/api/v1/items", json=document(first + n),
+                                                    headers=publisher_).status_code == 201 for n in range(count)))
+            best("feed page (100 entries)", lambda: sum(client.get("/api/v1/feed", params={"limit": 100}, headers=reader)
+                                                        .status_code == 200 for _ in range(count // 10)))
+            best("/healthz", lambda: sum(client.get("/healthz").status_code == 200 for _ in range(count)))
+            best("story worker, per item", lambda: sum(iter(stories.run_once, 0)))
+    floor = costs["/healthz"]
+    print(f"  CPU per unit (in process, best of 3 rounds of {count}): " + "; ".join(
+        f"{name} {spent * 1000:.1f} ms (x{spent / floor:.1f} /healthz)" for name, spent in costs.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
@@ -275,6 +340,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="items published a second")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--drain", type=float, default=30.0, help="at most this long for readers to catch up")
+    parser.add_argument("--unit-costs", type=int, default=0, metavar="N",
+                        help="first measure the CPU of N publishes, N/10 feed pages, N /healthz and the story "
+                             "worker's rounds in this process (see unit_costs), then run the load")
     parser.add_argument("--profile", type=Path, help="sample the first API process's threads (bench/sampler.py) "
                                                      "and write the profile to this file")
     args = parser.parse_args()
@@ -288,6 +356,10 @@ def main() -> None:
             url = stack.enter_context(postgres_database(os.environ.get(
                 "NEWSBRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")))
         publisher_key, keys = set_up(url)
+        if args.unit_costs:
+            unit_costs(url, publisher_key, keys, args.unit_costs)
+            if not args.seconds:
+                return
         processes: list[tuple[subprocess.Popen[bytes], str | None]] = []
         logs: list[Path] = []
         for n in range(args.apis + args.workers):
@@ -304,7 +376,8 @@ def main() -> None:
         try:
             started(processes, logs)
             bases = [base for _, base in processes if base]
-            run = asyncio.run(load(bases, publisher_key, keys, args))
+            pids = {log.stem: process.pid for (process, _), log in zip(processes, logs)}
+            run = asyncio.run(load(bases, publisher_key, keys, args, pids))
         finally:
             stop(processes)
         logged = failures(logs)
@@ -324,6 +397,13 @@ def main() -> None:
     print(f"  feed (with news) {quantiles(run.feed)}")
     print(f"  stream lag       {quantiles(run.lag)}")
     print(f"  /healthz (floor) {quantiles(run.healthz)}")
+    api = sum(used for name, used in run.cpu.items() if name.startswith("api"))
+    workers = sum(used for name, used in run.cpu.items() if name.startswith("worker"))
+    items = max(1, len(run.acked))
+    print(f"  CPU while publishing and draining: API processes {api:.1f} s, workers {workers:.1f} s, the bench's "
+          f"clients {run.cpu.get('bench', 0):.1f} s; per published item: hub {(api + workers) / items * 1000:.0f} ms "
+          f"(API {api / items * 1000:.0f} ms with the {run.pages} feed pages and the streams they served, workers "
+          f"{workers / items * 1000:.0f} ms), clients {run.cpu.get('bench', 0) / items * 1000:.0f} ms")
     if args.profile:
         print(f"  profile of the first API process (bench/sampler.py): {args.profile}")
 
