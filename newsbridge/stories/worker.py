@@ -204,7 +204,7 @@ class StoryWorker:
     def _store(self, conn: Connection, version: _Version, vector: np.ndarray | None, gazetteer: Gazetteer,
                now: datetime) -> None:
         key, signature = dup.content_key(version.text), dup.signature(version.text)
-        names, figures = sorted(gazetteer.names(version.text)), sorted(numbers(version.text))
+        names, figures = sorted(gazetteer.names(version.text, version.language)), sorted(numbers(version.text))
         bands = dup.band_keys(signature, version.language) if signature is not None else []
         _link_duplicates(conn, version, key, signature, bands, now)
         conn.execute(story_vectors.insert().values(
