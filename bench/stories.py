@@ -34,7 +34,7 @@ from newsbridge.stories.evaluation import (PickupCase, bcubed_f1, load, near_dup
 from newsbridge.stories.pickups import PickupSignals
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stories_signals import CachedEmbedder, signals, tune  # noqa: E402  (bench/ is no package)
+from stories_signals import CachedEmbedder, signals  # noqa: E402  (bench/ is no package)
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "stories" / "items.json"
 HELD_OUT = DATA.with_name("held_out.json")  # written after tuning, never used to tune
@@ -90,7 +90,6 @@ def main() -> int:
     embedder = CachedEmbedder(args.vectors_cache)
     embedder.embed(["warm up"])
     if args.signals_only:
-        tune(embedder, DATA)
         signals(embedder, {"items": DATA, "held_out": HELD_OUT, "eval": EVAL}, args.pickups)
         return 0
     pickups_met = pickups(pickup_cases(json.loads(args.pickups.read_text("utf-8")), embedder))
@@ -174,7 +173,6 @@ def main() -> int:
     print("targets stories P >= 0.95, R >= 0.85; near-duplicates P >= 0.97, R >= 0.90; pickups (above):",
           "met" if met else "MISSED")
     if args.data == DATA:
-        tune(embedder, DATA)
         signals(embedder, {"items": DATA, "held_out": HELD_OUT, "eval": EVAL}, args.pickups)
     return 0 if met or not args.check else 1
 

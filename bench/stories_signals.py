@@ -11,13 +11,15 @@ import dataclasses
 import hashlib
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import combinations_with_replacement
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from newsbridge.stories import russian_names
+from newsbridge.stories import clustering, russian_names
 from newsbridge.stories.clustering import Signals, cluster
 from newsbridge.stories.embeddings import MAX_CHARS, E5Embedder, passage
 from newsbridge.stories.evaluation import bcubed_f1, load, pairwise, pickup_cases, profiles, score_pickups
@@ -50,14 +52,29 @@ class CachedEmbedder(E5Embedder):
         return np.stack([self.seen[self.key(t)] for t in texts]) if texts else super().embed([])
 
 
-CONFIGS: list[tuple[str, str, Signals, str]] = [  # name, Russian names mode, signals, topics source
-    ("as in use (capitalized-word rule)", "off", Signals(), "machine"),
-    ("natasha instead of the rule", "replace", Signals(), "machine"),
-    ("natasha beside the rule", "add", Signals(), "machine"),
-    ("+ dateline place", "off", Signals(place=True), "machine"),
-    ("+ Media Topics (tagger's)", "off", Signals(topics=True), "machine"),
-    ("+ Media Topics (gold, ceiling)", "off", Signals(topics=True), "gold"),
+# name, Russian names mode, signals, topics source, clustering weights changed for the run
+CONFIGS: list[tuple[str, str, Signals, str, dict[str, float]]] = [
+    ("as in use (capitalized-word rule)", "off", Signals(), "machine", {}),
+    ("natasha instead of the rule", "replace", Signals(), "machine", {}),
+    ("natasha beside the rule", "add", Signals(), "machine", {}),
+    ("+ dateline place (+0.02)", "off", Signals(place=True), "machine", {}),
+    ("+ Media Topics, tagger's (+0.02/-0.03)", "off", Signals(topics=True), "machine", {}),
+    ("+ Media Topics, tagger's (-0.03 only)", "off", Signals(topics=True), "machine", {"TOPIC_WEIGHT": 0.0}),
+    ("+ Media Topics, gold (+0.02/-0.03)", "off", Signals(topics=True), "gold", {}),
 ]
+
+
+@contextmanager
+def weights(changed: dict[str, float]) -> Iterator[None]:
+    """The clustering module's weights changed for a run (the worker never changes them)."""
+    kept = {name: getattr(clustering, name) for name in changed}
+    for name, value in changed.items():
+        setattr(clustering, name, value)
+    try:
+        yield
+    finally:
+        for name, value in kept.items():
+            setattr(clustering, name, value)
 
 
 def natasha_cpu(items: list[dict[str, Any]]) -> None:
@@ -80,31 +97,39 @@ def _cpu(run: Any) -> float:
 
 
 def signals(embedder: CachedEmbedder, sets: dict[str, Path], pickups: Path) -> None:
+    """Each configuration at the threshold in use (0.95) and at the threshold re-tuned for it on the
+    tuning set (the first of ``sets``: the best F1 there, the nearest to 0.95 among equals)."""
     data = {name: load(path) for name, path in sets.items()}
+    tuning = next(iter(data))
     data["stream"] = [i for part in data.values() for i in part]
     natasha_cpu(data["stream"])
     vectors = {name: embedder.embed([passage(i["headline"], i["body"]) for i in items]) for name, items in data.items()}
-    print("signals on and off (threshold 0.95 as tuned; P R F1 BCubed):")
+    print(f"signals on and off (P R F1 BCubed; 'tuned': threshold re-tuned on {tuning} for the signal):")
     streams = {}
-    for title, mode, use, topics in CONFIGS:
-        line = []
-        for name, items in data.items():
-            found = cluster(profiles(items, embedder, vectors[name], russian_ner=mode, topics=topics), use)
-            scores = pairwise(items, found)
-            line.append(f"{name} {scores.precision:.3f} {scores.recall:.3f} {scores.f1:.3f} "
-                        f"{bcubed_f1(items, found):.3f}")
-            if name == "stream":
-                streams[title] = found
-        print(f"  {title:34}: " + " | ".join(line))
-    print("per language pair, the three sets as one stream (P/R):")
+    for title, mode, use, topics, changed in CONFIGS:
+        with weights(changed):
+            built = {name: profiles(items, embedder, vectors[name], russian_ner=mode, topics=topics)
+                     for name, items in data.items()}
+            steps = sorted(range(880, 1051, 5), key=lambda t: abs(t - 950))
+            best = max(steps, key=lambda t: pairwise(data[tuning], cluster(
+                built[tuning], dataclasses.replace(use, threshold=t / 1000))).f1) / 1000
+            for threshold in dict.fromkeys((use.threshold, best)):
+                line = []
+                for name, items in data.items():
+                    found = cluster(built[name], dataclasses.replace(use, threshold=threshold))
+                    scores = pairwise(items, found)
+                    line.append(f"{name} {scores.precision:.3f} {scores.recall:.3f} {scores.f1:.3f} "
+                                f"{bcubed_f1(items, found):.3f}")
+                    if name == "stream" and threshold == use.threshold:
+                        streams[title] = found
+                what = "0.95" if threshold == use.threshold else f"tuned {threshold:.3f}"
+                print(f"  {title:40} {what:12}: " + " | ".join(line))
+    print("per language pair, the three sets as one stream, threshold 0.95 (P/R):")
     stream = data["stream"]
     for a, b in combinations_with_replacement(sorted({i["lang"] for i in stream}), 2):
-        cells = []
-        for title, found in streams.items():
-            pair = pairwise(stream, found, frozenset((a, b)))
-            cells.append(f"{pair.precision:.3f}/{pair.recall:.3f}")
         if pairwise(stream, streams[CONFIGS[0][0]], frozenset((a, b))).true_pairs:
-            print(f"  {a}-{b}: " + "  ".join(cells))
+            cells = [pairwise(stream, found, frozenset((a, b))) for found in streams.values()]
+            print(f"  {a}-{b}: " + "  ".join(f"{c.precision:.3f}/{c.recall:.3f}" for c in cells))
     print("  (columns: " + "; ".join(title for title, *_ in CONFIGS) + ")")
     raw = json.loads(pickups.read_text("utf-8"))
     for mode in ("off", "replace", "add"):
@@ -114,19 +139,3 @@ def signals(embedder: CachedEmbedder, sets: dict[str, Path], pickups: Path) -> N
         print(f"pickups, Russian names {mode:7}: held-out P {held.precision:.3f} R {held.recall:.3f}; "
               f"all P {every.precision:.3f} R {every.recall:.3f}; missed {', '.join(every.missed) or '-'}; "
               f"wrong {', '.join(every.wrong) or '-'}")
-
-
-def tune(embedder: CachedEmbedder, path: Path) -> None:
-    """The place and topic weights on the tuning set only (items.json): pairwise F1 per weight."""
-    from newsbridge.stories import clustering
-    items = load(path)
-    found = profiles(items, embedder)
-    for name, attr in (("place", "PLACE_WEIGHT"), ("topics", "TOPIC_WEIGHT")):
-        kept = getattr(clustering, attr)
-        cells = []
-        for weight in (0.01, 0.02, 0.04, 0.06):
-            setattr(clustering, attr, weight)
-            scores = pairwise(items, cluster(found, dataclasses.replace(Signals(), **{name: True})))
-            cells.append(f"{weight}: P {scores.precision:.3f} R {scores.recall:.3f}")
-        setattr(clustering, attr, kept)
-        print(f"  tuning {name} weight on {path.name}: " + "; ".join(cells))

@@ -119,13 +119,15 @@ def _word_keys(word: str, prefix: str = KEY_PREFIX) -> set[str]:
 
 
 def span_keys(spans: list[str], known: frozenset[str] = frozenset()) -> set[str]:
-    """The transliteration keys of names found by a recognizer (stories/russian_names.py: every word
-    of a span is a name, wherever it stands); ``known`` as for :func:`name_keys`."""
+    """The transliteration keys of names found by a recognizer (stories/russian_names.py): every
+    capitalized word of a span, wherever it stands (a sentence's first word too), but not its common
+    words ("банк" of "Национальный банк": the event and its hard negative share the bank, and
+    "банк" alone merged them on items.json); ``known`` as for :func:`name_keys`."""
     keys: set[str] = set()
     for span in spans:
         for match in _WORD.finditer(span):
             word = match.group(0)
-            if word.lower() not in known and word.lower() not in _NOT_NAMES and not word.isupper():
+            if word[0].isupper() and not word.isupper() and word.lower() not in known | _NOT_NAMES:
                 keys |= _word_keys(word)
     return keys
 

@@ -49,7 +49,8 @@ def test_the_dictionary_form_finds_the_gazetteer_s_key_and_the_modes_leave_other
     assert gazetteer.names(english, "en", "replace") == gazetteer.names(english, "en", "off")
 
 
-def test_span_keys_take_every_word_but_titles_and_acronyms() -> None:
+def test_span_keys_take_every_capitalized_word_but_titles_and_acronyms() -> None:
     assert span_keys(["Ержан Ашикбаев", "ИРНА", "Minister"]) == {"~rzn", "~skbv"}
+    assert span_keys(["Национальный банк"]) == {"~nsnln"}  # "банк" is no name
     assert span_keys(["Ашикбаев"], frozenset({"ашикбаев"})) == set()
     assert name_keys("Он встретил Ашикбаева.") & span_keys(["Ашикбаев"]) == {"~skbv"}
