@@ -52,8 +52,9 @@ def pg_expression(query: Query) -> str:
     return " & ".join(groups)
 
 
-def pg_match(query: Query) -> sa.ColumnElement[bool]:
-    document: Any = sa.literal_column(PG_DOCUMENT)
+def pg_match(query: Query, document_of: str = "item_versions") -> sa.ColumnElement[bool]:
+    """The version (of ``item_versions``, or of the alias ``document_of``) holds ``query``."""
+    document: Any = sa.literal_column(PG_DOCUMENT.replace("item_versions.", f"{document_of}.", 1))
     return document.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), pg_expression(query)))
 
 
