@@ -37,6 +37,7 @@ from newsbridge.stories import embeddings, near_duplicates as dup
 from newsbridge.stories.clustering import WINDOW, Profile, matches
 from newsbridge.stories.gazetteer import Gazetteer, numbers
 from newsbridge.stories.pickups import detect_pickups
+from newsbridge.stories.worker_priority import Yielding
 from newsbridge.vocab.mediatopics import item_topics
 from newsbridge.vocab.tagging_embeddings import refined_subjects
 
@@ -176,7 +177,7 @@ class StoryWorker:
     def __init__(self, engine: Engine, embedder: embeddings.Embedder | None = None, batch: int = 16,
                  idle: float = 2.0) -> None:
         self.engine, self.batch, self.idle = engine, batch, idle
-        self.embedder = embedder or embeddings.E5Embedder()
+        self.embedder = embedder or Yielding(embeddings.E5Embedder())  # below requests (worker_priority.py)
 
     def run_once(self, item_ids: Sequence[str] | None = None) -> int:
         """One round: how many versions were done (of these items only, when given)."""
