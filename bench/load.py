@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -82,10 +83,19 @@ def set_up(url: str) -> tuple[str, list[str]]:
     return publisher, keys
 
 
+WORDS = ("trading exports grain metals rose quarter committee said imports machinery fell month analysts expect "
+         "surplus narrow prices oil gas ease markets bank rates inflation budget tender harvest wheat cotton port "
+         "rail freight steel copper uranium tariff ministry council farmers retail wages loans bonds shares index "
+         "currency reserves deficit growth output factory energy power coal water drought rain season").split()
+
+
 def document(n: int) -> dict[str, object]:
+    """A ninjs item of about 400 characters, its text drawn from ``n``: items of one run are not each other's
+    near duplicates (identical bodies made the story worker link every item to every earlier one)."""
+    words = random.Random(n).choices(WORDS, k=60)
     return {"uri": f"urn:wire:load:{n}", "type": "text", "language": "en", "subjects": [ECONOMY],
-            "headlines": [{"role": "main", "value": f"Markets at noon, report {n}"}],
-            "bodies": [{"role": "main", "contentType": "text/plain", "value": "Trading was brisk. " * 20}]}
+            "headlines": [{"role": "main", "value": f"Markets at noon, report {n}: {' '.join(words[:5])}"}],
+            "bodies": [{"role": "main", "contentType": "text/plain", "value": " ".join(words).capitalize() + "."}]}
 
 
 class Run:
