@@ -9,7 +9,7 @@ receiver is not the bottleneck. Phases, in one run:
 * steady: the delivery ``Worker`` runs in a thread of this process as ``newsbridge serve`` runs
   it (woken by the store, default batch and concurrency) while the publisher stores items through
   the ``Ingestor`` at a steady rate (default 20 items/s for 10 s: 2,000 signed messages/s);
-  measured: deliveries/s and publish call -> nginx's log (p50, p99, max);
+  measured: deliveries/s and publish call -> nginx's log (p50, p99, max); ``--steady-workers N``: N worker processes;
 * burst (capacity): a batch of items stored at once (one transaction), the same worker; the time
   from the commit to the last arrival gives signed deliveries/s, and this process's CPU time
   divided by the messages the CPU microseconds per signed delivery (sequencing, claiming,
@@ -226,14 +226,15 @@ class Steady:
 
 
 def run_steady(hub: Hub, receivers: NginxReceivers, partners: int, rate: float, seconds: float,
-               patience: float) -> Steady:
-    """Publish ``rate`` items/s for ``seconds`` while the worker delivers, then wait at most ``patience``
-    seconds for the rest; latency = publish call -> nginx's log of the arrival."""
+               patience: float, workers: int = 0) -> Steady:
+    """Publish ``rate`` items/s for ``seconds`` while the worker delivers (in this process, or ``workers``
+    worker processes), then wait at most ``patience`` seconds for the rest; latency = publish call ->
+    nginx's log of the arrival."""
     count = int(rate * seconds)
     documents = [ninjs_document(f"urn:bench:steady:{n}", n) for n in range(count)]
     published: dict[str, float] = {}
     expected = count * partners
-    with WorkerThread(hub):
+    with (worker_processes(hub, workers) if workers else WorkerThread(hub)):
         start = time.monotonic()
         for n, data in enumerate(documents):
             delay = start + n / rate - time.monotonic()
@@ -282,19 +283,29 @@ def run_burst(hub: Hub, receivers: NginxReceivers, partners: int, count: int, ta
     return Burst(count * partners, seconds, cpu, nginx_cpu, duplicates)
 
 
-def run_worker_processes(hub: Hub, receivers: NginxReceivers, partners: int, count: int, workers: int) -> Burst:
-    """The same burst delivered by ``workers`` processes, each a ``Worker`` alone (as ``newsbridge worker``)."""
+@contextmanager
+def worker_processes(hub: Hub, workers: int) -> Iterator[list[subprocess.Popen[str]]]:
+    """``workers`` processes, each a ``Worker`` alone (as ``newsbridge worker``), started and idle."""
     command = [sys.executable, __file__, "--serve-worker", hub.settings.database_url]
-    if hub.concurrency is not None:
-        command += ["--concurrency", str(hub.concurrency)]
-    if hub.batch is not None:
-        command += ["--batch", str(hub.batch)]
-    with writing(hub.engine) as conn:  # statistics from before the burst, whatever autovacuum did meanwhile
-        conn.execute(sa.text("ANALYZE"))
+    command += ["--concurrency", str(hub.concurrency)] if hub.concurrency is not None else []
+    command += ["--batch", str(hub.batch)] if hub.batch is not None else []
     processes = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(workers)]
     try:
         for process in processes:
             assert process.stdout is not None and process.stdout.readline().strip() == "ready", "a worker did not start"
+        yield processes
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(60)
+
+
+def run_worker_processes(hub: Hub, receivers: NginxReceivers, partners: int, count: int, workers: int) -> Burst:
+    """The same burst delivered by ``workers`` processes, each a ``Worker`` alone (as ``newsbridge worker``)."""
+    with writing(hub.engine) as conn:  # statistics from before the burst, whatever autovacuum did meanwhile
+        conn.execute(sa.text("ANALYZE"))
+    with worker_processes(hub, workers) as processes:
         receivers.take()
         cpu = {p.pid: process_cpu_seconds(p.pid) for p in processes}
         store_burst(hub, count, f"workers-{workers}")
@@ -302,11 +313,6 @@ def run_worker_processes(hub: Hub, receivers: NginxReceivers, partners: int, cou
         seconds, duplicates = timed_arrival(receivers, count * partners, committed)
         used = sum(process_cpu_seconds(p.pid) - cpu[p.pid] for p in processes)
         nginx_cpu = receivers.cpu_seconds() - nginx_cpu
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            process.wait(60)
     return Burst(count * partners, seconds, used, nginx_cpu, duplicates)
 
 
@@ -356,6 +362,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the steady and burst phases' database (default sqlite); scale-out is on PostgreSQL")
     parser.add_argument("--workers", default="1,2",
                         help="worker process counts for the scale-out phase on PostgreSQL (default 1,2; '' skips)")
+    parser.add_argument("--steady-workers", type=int, default=0, help="the steady phase's worker processes "
+                        "(as `newsbridge worker`; default 0: the Worker in this process, as `newsbridge serve`)")
     parser.add_argument("--scale-burst", type=int, default=100, help="items of each scale-out burst (default 100)")
     parser.add_argument("--clients", default=",".join(CLIENTS), help=f"bare clients (default {','.join(CLIENTS)})")
     parser.add_argument("--slow-clients-messages", type=int, default=500,
@@ -397,7 +405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 hub = set_up(url, args.partners, receivers, args.concurrency, args.batch)
                 console.print(f"{args.partners} partners on nginx ({args.nginx_workers} worker process), "
                               f"{args.database}; a hub set up in {time.perf_counter() - started:.1f} s")
-                steady = run_steady(hub, receivers, args.partners, args.rate, args.seconds, args.patience)
+                steady = run_steady(hub, receivers, args.partners, args.rate, args.seconds, args.patience,
+                                    args.steady_workers)
                 hub.engine.dispose()
         if "burst" in phases or clients:
             with database(args.database, tmp, "burst") as url:
@@ -426,7 +435,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = Table("phase", "messages", "seconds", "deliveries/s", "CPU µs/msg", "nginx CPU µs/msg",
                   "x bare aiohttp", "latency p50 / p99 / max of arrived")
     if steady is not None:
-        table.add_row(f"hub, steady: {args.rate:g} items/s x {args.seconds:g} s x {args.partners} partners",
+        where = f", {args.steady_workers} worker processes" if args.steady_workers else ""
+        table.add_row(f"hub, steady: {args.rate:g} items/s x {args.seconds:g} s x {args.partners} partners{where}",
                       f"{steady.arrived:,} of {steady.expected:,}", f"{steady.seconds:.2f}",
                       f"{steady.arrived / steady.seconds:,.0f}", "", "", "",
                       f"{steady.percentile(0.5):.3f} / {steady.percentile(0.99):.3f} / {steady.latencies[-1]:.3f} s")

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import aiohttp
 import aiohttp.abc
+import yarl
 from aiohttp.abc import ResolveResult
 from standardwebhooks import Webhook
 
@@ -37,10 +38,23 @@ class Message:
     headers: dict[str, str]
 
 
+_SIGNERS: dict[str, Webhook] = {}  # secret -> its signer: decoding the secret costs as much as an HMAC
+SIGNERS_KEPT = 10_000
+
+
+def _signer(secret: str) -> Webhook:
+    signer = _SIGNERS.get(secret)
+    if signer is None:
+        if len(_SIGNERS) >= SIGNERS_KEPT:
+            _SIGNERS.clear()
+        signer = _SIGNERS[secret] = Webhook(secret)
+    return signer
+
+
 def sign(message_id: str, body: str, secrets: Sequence[str], when: datetime) -> dict[str, str]:
     """Standard Webhooks headers; every secret in ``secrets`` adds a signature."""
     when = when.astimezone(timezone.utc)  # the library swaps zones instead of converting: give it UTC
-    signatures = [Webhook(secret).sign(message_id, when, body) for secret in secrets]
+    signatures = [_signer(secret).sign(message_id, when, body) for secret in secrets]
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(when.timestamp())),
@@ -118,6 +132,19 @@ class HttpSender:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        # target -> (URL with the checked address, fixed headers, TLS name): built once, not per message
+        self._routes: dict[Target, tuple[yarl.URL, dict[str, str], str | None]] = {}
+
+    def _route(self, target: Target) -> tuple[yarl.URL, dict[str, str], str | None]:
+        route = self._routes.get(target)
+        if route is None:
+            if len(self._routes) >= 10_000:
+                self._routes.clear()
+            route = self._routes[target] = (
+                yarl.URL(target.connect_url()),
+                {"content-type": "application/json", "user-agent": USER_AGENT, "host": host_header(target)},
+                target.host if target.scheme == "https" else None)
+        return route
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -129,12 +156,11 @@ class HttpSender:
 
     async def send(self, message: Message) -> Outcome:
         target = message.target
-        headers = {**message.headers, "content-type": "application/json", "user-agent": USER_AGENT,
-                   "host": host_header(target)}
+        url, fixed, tls_name = self._route(target)
         try:
             async with self._client().post(
-                    target.connect_url(), data=message.body.encode("utf-8"), headers=headers, allow_redirects=False,
-                    server_hostname=target.host if target.scheme == "https" else None) as response:
+                    url, data=message.body.encode("utf-8"), headers={**message.headers, **fixed},
+                    allow_redirects=False, server_hostname=tls_name) as response:
                 status = response.status
                 text = (await _head(response)).decode("utf-8", "replace")[:ERROR_TEXT]
                 if 200 <= status < 300:

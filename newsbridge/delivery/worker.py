@@ -8,6 +8,7 @@ a thread; sending is concurrent on the event loop.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
@@ -22,6 +23,7 @@ from newsbridge.accounts.organizations import get_organizations_by_id
 from newsbridge.config import Settings
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import endpoints
+from newsbridge.delivery.bodies import Bodies
 from newsbridge.delivery.endpoints import signing_secrets_of
 from newsbridge.delivery.media_updates import offered_renditions, queue_media_updates, remember
 from newsbridge.delivery.outbox import Claim, Outcome, State, claim, record, record_delivered, sequence
@@ -32,8 +34,7 @@ from newsbridge.delivery.webhooks import HttpSender, Message, Sender, envelope, 
 from newsbridge.errors import InvalidInput
 from newsbridge.ids import new_id, utcnow
 from newsbridge.items.queries import delivered_items
-from newsbridge.items.render import render
-from newsbridge.media.links import media_versions
+from newsbridge.media.links import carries_media, media_versions
 from newsbridge.telemetry import WEBHOOK_ATTEMPTS
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,18 @@ ROUND_PATIENCE = 0.1  # seconds a round may wait on slow partners before another
 MAX_ROUNDS = 16  # rounds at once: with a partner timing out, a new round can still start every timeout ÷ 16
 CHECK_SECONDS = 30.0  # how long the SSRF guard's answer for an endpoint URL is reused
 MEDIA_UPDATES_EVERY = 1.0  # seconds between looks for media updates to send (delivery/media_updates.py)
+# Allocations between the interpreter's young-generation collections while a worker runs (Python's default:
+# 700). A message allocates hundreds of container objects (rows, aiohttp's request and response, headers),
+# so the default collected every few messages and walked the older generations often: 10,000 took 20-25 %
+# off the CPU per signed delivery (bench/fanout.py, docs/benchmarks.md). Cycles are still collected.
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def collect_less_often() -> None:
+    """Raise the young generation's threshold to :data:`GC_YOUNG_THRESHOLD` (never lower it)."""
+    young, middle, old = gc.get_threshold()
+    if 0 < young < GC_YOUNG_THRESHOLD:
+        gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 @dataclass
@@ -71,6 +84,10 @@ class Worker:
         self.lease = timedelta(seconds=settings.webhook_lease_seconds)
         fits = int(self.lease.total_seconds() * concurrency * 0.85 / max(settings.webhook_timeout_seconds, 0.001))
         self.batch = max(1, min(batch, fits))
+        # messages this worker holds at once (claimed, not recorded yet): two batches when the lease allows, so
+        # the next batch is claimed and signed while the current one is on its way (run() overlaps rounds)
+        self.hold = max(self.batch, min(2 * batch, fits))
+        self._sending = asyncio.Event()  # set when a round has done its database work and starts sending
         self._limit = asyncio.Semaphore(concurrency)
         self.wake = wake  # notified when items are stored in this process: no idle wait before sending
         self._unfinished = 0  # messages this worker's rounds claimed and have not recorded yet
@@ -113,19 +130,28 @@ class Worker:
             secrets = signing_secrets_of(conn, targets, now)
             # Media hrefs are signed at send time for the endpoint's organization: a retry (or a
             # replay) carries fresh, unexpired URLs, offered as the agreement's media rules say now.
-            readers = get_organizations_by_id(conn, {t.organization_id for t in targets.values()})
-            rendered = {}  # outbox id -> the delivery's version for that endpoint's organization
-            for c in claims:
+            # (a version that names no hub media is the same for every reader: no reader needs reading then)
+            with_media = {c.endpoint_id for c in claims if c.delivery_id in items
+                          and carries_media(items[c.delivery_id][1])}
+            readers = (get_organizations_by_id(conn, {targets[e].organization_id for e in with_media})
+                       if with_media else {})
+            rendered = {}  # outbox id -> the delivery's version for that endpoint's organization, and whether
+            for c in claims:  # it is the version every partner reads (no media expanded and signed for this one)
                 if c.delivery_id in items:
-                    record_, version, how = items[c.delivery_id]
-                    reader = readers[targets[c.endpoint_id].organization_id]
-                    [version] = media_versions(conn, self.engine, self.settings, reader,
-                                               [(record_, version, how.agreement_id)])
-                    rendered[c.outbox_id] = (record_, version, how)
+                    record_, stored, how = items[c.delivery_id]
+                    version = stored
+                    if carries_media(stored):
+                        reader = readers[targets[c.endpoint_id].organization_id]
+                        [version] = media_versions(conn, self.engine, self.settings, reader,
+                                                   [(record_, stored, how.agreement_id)])
+                    rendered[c.outbox_id] = (record_, version, how, version is stored)
+                    if version is stored and not version.hub_media:
+                        continue  # no hub media offered to this reader: nothing can be processing
                     processing, offered = offered_renditions(version)
                     if processing:  # sent before the derivatives exist: a media update follows once they do
                         self._media_pending[c.outbox_id] = (c.delivery_id, c.endpoint_id, offered)
         prepared: list[tuple[Claim, Message | Outcome]] = []
+        bodies = Bodies(now)  # each item version serialized once for the batch, each partner's terms spliced in
         for c in claims:
             endpoint = targets[c.endpoint_id]
             target = self._target(endpoint.url)
@@ -135,8 +161,8 @@ class Worker:
             if c.project_event_id is not None:
                 body = envelope(c.event, project_events[c.project_event_id], now)
             else:
-                record_, version, how = rendered[c.outbox_id]
-                body = envelope(c.event, render(record_, version, endpoint.format, how), now)
+                record_, version, how, shared = rendered[c.outbox_id]
+                body = bodies.item(c.event, record_, version, endpoint.format, how, shared)
             prepared.append((c, Message(target, c.message_id, body, sign(c.message_id, body, secrets[c.endpoint_id],
                                                                           now))))
         return prepared
@@ -190,7 +216,7 @@ class Worker:
         done.sequenced = await asyncio.to_thread(self._sequence)
         if done.sequenced:
             self.signal.notify()
-        room = self.batch - self._unfinished  # rounds overlap in run(): together they hold one batch at most
+        room = min(self.batch, self.hold - self._unfinished)  # rounds overlap in run(): together they hold ``hold``
         if room <= 0:
             return done
         self._unfinished += room
@@ -200,6 +226,7 @@ class Worker:
             room = len(prepared)
             if prepared:
                 self._rounds_sending += 1
+                self._sending.set()
                 try:
                     outcomes = await asyncio.gather(*(self._send(m) for _, m in prepared))
                 finally:
@@ -223,20 +250,29 @@ class Worker:
     async def run(self, stop: asyncio.Event, idle: float = 0.2) -> None:
         """Work until ``stop`` is set; sleep ``idle`` seconds when there was nothing to do.
 
-        A round waits for its slowest send, up to the webhook timeout. So that a partner that is slow,
-        silent or resets connections does not hold up everyone else's next messages for that long, a
-        new round starts beside a round still waiting on partners' answers after ``ROUND_PATIENCE`` (up
-        to ``MAX_ROUNDS``; never beside a round doing its database work, so rounds do not pile up on the
-        database); together they claim one batch at most, so the lease still covers every claimed message."""
+        A round waits for its slowest send, up to the webhook timeout. A new round starts beside rounds
+        that are all sending (never beside a round doing its database work, so rounds do not pile up on
+        the database; up to ``MAX_ROUNDS``) as soon as room is left: together they hold ``hold`` messages
+        at most (two batches when the lease covers them), so the next batch is claimed, rendered and
+        signed while the current one is on its way, and a partner that is slow, silent or resets
+        connections does not hold up everyone else's next messages; the lease still covers every
+        claimed message."""
         log.info("delivery worker started", extra={"worker": self.name})
+        collect_less_often()
         rounds: set[asyncio.Task[Pass]] = set()
         try:
             while not stop.is_set():
                 if len(rounds) < MAX_ROUNDS and len(rounds) == self._rounds_sending and (  # all wait on partners
-                        not rounds or self._unfinished < self.batch):  # and room is left to claim
+                        not rounds or self._unfinished < self.hold):  # and room is left to claim
                     rounds.add(asyncio.create_task(self.run_once()))
-                finished, rounds = await asyncio.wait(rounds, timeout=ROUND_PATIENCE,
+                # woken when a round finishes, or starts sending (then the next batch is claimed beside it)
+                sending = asyncio.ensure_future(self._sending.wait())
+                finished, rounds = await asyncio.wait(rounds | {sending}, timeout=ROUND_PATIENCE,
                                                       return_when=asyncio.FIRST_COMPLETED)
+                sending.cancel()
+                self._sending.clear()  # the state is read afresh above: a wake-up is used once
+                finished.discard(sending)
+                rounds.discard(sending)
                 worked = False
                 for task in finished:
                     try:
