@@ -153,9 +153,9 @@ def pickup_cases(data: dict[str, Any], embedder: Embedder, russian_ner: str | No
 
     def text(item: dict[str, Any], keys: frozenset[str] = frozenset()) -> Text:
         body = passage(item["headline"], item["body"])
+        names = frozenset(gazetteer.names(body, item["lang"], russian_ner))
         return Text(Profile(item["id"], item["org"], item["lang"], START + timedelta(hours=item["hour"]),
-                            vectors[item["id"]], frozenset(gazetteer.names(body, item["lang"], russian_ner)), frozenset(numbers(body))),
-                    body, keys)
+                            vectors[item["id"]], names, frozenset(numbers(body))), body, keys)
 
     def keys(item: dict[str, Any]) -> frozenset[str]:
         return credit_keys(gazetteer, item["org"], *names[item["org"]])

@@ -2,8 +2,9 @@
 each in its dictionary form ("Масудом Пезешкианом" -> "Масуд Пезешкиан", "Тегеране" -> "Тегеран").
 
 natasha ships its NER model and word embeddings inside the package (nothing is downloaded). The
-model is loaded once per process on first use (~1.3 s of CPU, ~150 MB), in the story worker, never
-in a request; tagging costs ~0.1 s of CPU per short item. The capitalized-word rule of
+model is loaded once per process on first use (~1.0-1.4 s of CPU, ~215 MB), in the story worker
+(when ``stories.gazetteer.RUSSIAN_NER`` selects it), never in a request; tagging costs ~80-130 ms of
+CPU per Russian item at this machine's load. The capitalized-word rule of
 stories/transliteration.py guesses names from capitals; natasha recognizes them (a name that starts
 a sentence, an organization in quotes) and gives their nominative, so the transliteration key of
 an inflected name is the key of its plain form (``bench/stories.py`` measures what it adds).

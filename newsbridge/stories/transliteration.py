@@ -119,15 +119,16 @@ def _word_keys(word: str, prefix: str = KEY_PREFIX) -> set[str]:
 
 
 def span_keys(spans: list[str], known: frozenset[str] = frozenset()) -> set[str]:
-    """The transliteration keys of names found by a recognizer (stories/russian_names.py): every
-    capitalized word of a span, wherever it stands (a sentence's first word too), but not its common
-    words ("банк" of "Национальный банк": the event and its hard negative share the bank, and
-    "банк" alone merged them on items.json); ``known`` as for :func:`name_keys`."""
+    """The transliteration keys of names found by a recognizer (stories/russian_names.py) or a
+    dateline: every capitalized (or caseless: Persian) word of a span, wherever it stands (a
+    sentence's first word too), not its common words ("банк" of "Национальный банк": the event and
+    its hard negative share the bank, and "банк" alone merged them on items.json); ``known`` as for
+    :func:`name_keys`."""
     keys: set[str] = set()
     for span in spans:
         for match in _WORD.finditer(span):
             word = match.group(0)
-            if word[0].isupper() and not word.isupper() and word.lower() not in known | _NOT_NAMES:
+            if not word[0].islower() and not word.isupper() and word.lower() not in known | _NOT_NAMES:
                 keys |= _word_keys(word)
     return keys
 

@@ -43,8 +43,9 @@ def test_the_labelled_sets_stand_in_for_datelines_with_the_first_city_or_the_age
 
 def _profile(item_id: str, place: str | None = None, topics: frozenset[str] = frozenset()) -> Profile:
     vector = np.ones(4) / 2.0
-    return Profile(item_id, f"org-{item_id}", "ru" if item_id == "a" else "kk",
-                   datetime(2026, 11, 2, tzinfo=timezone.utc), vector, frozenset({"tehran"}), frozenset(), place, topics)
+    when = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    return Profile(item_id, f"org-{item_id}", "ru" if item_id == "a" else "kk", when, vector, frozenset({"tehran"}),
+                   frozenset(), place, topics)
 
 
 def _score(a: Profile, b: Profile, use: Signals) -> float:
@@ -76,5 +77,6 @@ def test_media_topics_add_when_shared_and_take_off_when_disjoint_when_selected()
 
 def test_place_and_topics_are_off_by_default() -> None:
     assert not Signals().place and not Signals().topics
-    a, b = _profile("a", "tehran", frozenset({"medtop:04000000"})), _profile("b", "tehran", frozenset({"medtop:04000000"}))
+    economy = frozenset({"medtop:04000000"})
+    a, b = _profile("a", "tehran", economy), _profile("b", "tehran", economy)
     assert _score(a, b, Signals()) == _score(a, b, replace(Signals(), place=False, topics=False))
