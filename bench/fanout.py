@@ -218,6 +218,7 @@ class Steady:
     seconds: float  # first publish call to last arrival
     latencies: list[float]  # of the messages that arrived, sorted
     duplicates: int
+    publishing: float = 0.0  # first publish call to the last one's return: the rate actually offered
 
     def percentile(self, share: float) -> float:
         """Latency below which ``share`` of all expected messages arrived (inf when they did not arrive)."""
@@ -242,6 +243,7 @@ def run_steady(hub: Hub, receivers: NginxReceivers, partners: int, rate: float, 
                 time.sleep(delay)
             published[f"urn:bench:steady:{n}"] = time.time()
             hub.ingestor.ingest_item(hub.publisher, parse_ninjs(data))
+        publishing = time.time() - min(published.values())
         receivers.wait_for(expected, timeout=patience)
     arrivals = receivers.take()
     uris = message_uris(hub.engine)
@@ -250,7 +252,7 @@ def run_steady(hub: Hub, receivers: NginxReceivers, partners: int, rate: float, 
         first.setdefault(arrival.webhook_id, arrival.at)
     latencies = sorted(at - published[uris[webhook_id]] for webhook_id, at in first.items())
     return Steady(count, expected, len(first), max(first.values()) - min(published.values()), latencies,
-                  len(arrivals) - len(first))
+                  len(arrivals) - len(first), publishing)
 
 
 @dataclass
@@ -455,7 +457,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     duplicates = sum(run.duplicates for run in scale.values()) + (burst.duplicates if burst else 0)
     if steady is not None:
         duplicates += steady.duplicates
-        console.print(f"steady phase: {steady.published} items published, {steady.expected - steady.arrived:,} "
+        console.print(f"steady phase: {steady.published} items published in {steady.publishing:.1f} s "
+                      f"({steady.published / steady.publishing:.1f} items/s offered), {steady.expected - steady.arrived:,} "
                       f"messages not arrived after {args.patience:g} s more (counted as infinitely late)")
     if posts:
         sizes = [len(body.encode()) for _url, body in posts]
