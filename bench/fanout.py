@@ -457,9 +457,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     duplicates = sum(run.duplicates for run in scale.values()) + (burst.duplicates if burst else 0)
     if steady is not None:
         duplicates += steady.duplicates
-        console.print(f"steady phase: {steady.published} items published in {steady.publishing:.1f} s "
-                      f"({steady.published / steady.publishing:.1f} items/s offered), {steady.expected - steady.arrived:,} "
-                      f"messages not arrived after {args.patience:g} s more (counted as infinitely late)")
+        offered = steady.published / steady.publishing
+        console.print(f"steady phase: {steady.published} items published in {steady.publishing:.1f} s ({offered:.1f} "
+                      f"items/s offered), {steady.expected - steady.arrived:,} messages not arrived after {args.patience:g} s more (counted as infinitely late)")
     if posts:
         sizes = [len(body.encode()) for _url, body in posts]
         console.print(f"bodies {min(sizes):,}-{max(sizes):,} bytes")
