@@ -459,7 +459,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         duplicates += steady.duplicates
         offered = steady.published / steady.publishing
         console.print(f"steady phase: {steady.published} items published in {steady.publishing:.1f} s ({offered:.1f} "
-                      f"items/s offered), {steady.expected - steady.arrived:,} messages not arrived after {args.patience:g} s more (counted as infinitely late)")
+                      f"items/s offered), {steady.expected - steady.arrived:,} messages not arrived after "
+                      f"{args.patience:g} s more (counted as infinitely late)")
     if posts:
         sizes = [len(body.encode()) for _url, body in posts]
         console.print(f"bodies {min(sizes):,}-{max(sizes):,} bytes")
