@@ -130,13 +130,15 @@ def _pieces(path: Path) -> Iterator[bytes]:
             yield piece
 
 
-def upload(hub: Hub, path: Path, client: str = "curl") -> tuple[str, float]:
+def upload(hub: Hub, path: Path, client: str = "curl") -> tuple[str, float, float, float, float]:
     """One tus upload of the whole file in one streamed PATCH (tus-js-client's default); returns the
-    media id and the seconds from creation to the answer of the last PATCH (the file stored). The
-    PATCH is sent by curl (``-T``, streamed from the file: a client that does not set the pace) when
-    it is there, else by httpx."""
+    media id, the seconds from creation to the answer of the last PATCH (the bytes durable on the hub's
+    disk) and to the upload naming its media (``HEAD``: hashed, in the blob store, recorded; a file over
+    64 MiB is stored after the answer), and the hub's CPU seconds up to each. The PATCH is sent by curl
+    (``-T``, streamed from the file: a client that does not set the pace) when it is there, else by httpx."""
     size = path.stat().st_size
     with httpx.Client(base_url=hub.base, timeout=600) as http:
+        cpu_before = cpu_seconds(hub.process.pid)
         started = time.perf_counter()
         created = http.post("/api/v1/uploads", headers={**hub.auth, **TUS, "Upload-Length": str(size)})
         assert created.status_code == 201, created.text
@@ -150,11 +152,19 @@ def upload(hub: Hub, path: Path, client: str = "curl") -> tuple[str, float]:
             last = sent.stdout.strip().split("\r\n\r\n")[-1].splitlines()
             answer = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in last[1:])}
             assert last[0].split()[1] == "204", sent.stdout
-            return answer["newsbridge-media"], took
-        done = http.patch(location, content=_pieces(path), headers={**headers, "Content-Length": str(size)})
-        took = time.perf_counter() - started
-        assert done.status_code == 204, done.text
-        return done.headers["Newsbridge-Media"], took
+        else:
+            done = http.patch(location, content=_pieces(path), headers={**headers, "Content-Length": str(size)})
+            took = time.perf_counter() - started
+            assert done.status_code == 204, done.text
+            answer = {k.lower(): v for k, v in done.headers.items()}
+        cpu_answer = cpu_seconds(hub.process.pid) - cpu_before
+        assert answer["upload-offset"] == str(size)
+        media_id = answer.get("newsbridge-media", "")
+        while not media_id:
+            time.sleep(0.01)
+            media_id = http.head(location, headers={**hub.auth, **TUS}).headers.get("Newsbridge-Media", "")
+        stored = time.perf_counter() - started
+        return media_id, took, stored, cpu_answer, cpu_seconds(hub.process.pid) - cpu_before
 
 
 def settle() -> None:
@@ -306,21 +316,23 @@ def transfer_bench(root: Path, size: int, runs: int, console: Any) -> dict[str, 
     try:
         time.sleep(1.0)  # settle before the idle reading
         idle = rss_mb(hub.process.pid)
-        uploads, copies, synced, peaks, cpu = [], [], [], [], []
+        uploads, stored_at, copies, synced, peaks, cpu, cpu_stored = [], [], [], [], [], [], []
         media_id = ""
         for run in range(runs):
             copies.append(copy_seconds(source, root / "copy.jpg"))
             synced.append(copy_seconds(source, root / "copy.jpg", durable=True))
             settle()
-            before = cpu_seconds(hub.process.pid)
             with Sampler(hub.process.pid) as sampler:
-                media_id, took = upload(hub, source)
-            cpu.append(cpu_seconds(hub.process.pid) - before)
+                media_id, took, stored_took, cpu_answer, cpu_all = upload(hub, source)
+            cpu.append(cpu_answer)
+            cpu_stored.append(cpu_all)
             uploads.append(took)
+            stored_at.append(stored_took)
             peaks.append(max(sampler.samples or [idle]))
             console.print(f"run {run + 1}: cp {copies[-1]:.2f} s, cp + fsync {synced[-1]:.2f} s, "
-                          f"tus upload {uploads[-1]:.2f} s (hub CPU {cpu[-1]:.2f} s), hub RSS "
-                          f"{idle:.0f} MB idle -> {peaks[-1]:.0f} MB peak")
+                          f"tus upload answered {uploads[-1]:.2f} s (hub CPU {cpu[-1]:.2f} s), media stored "
+                          f"{stored_at[-1]:.2f} s (hub CPU {cpu_stored[-1]:.2f} s), hub RSS "
+                          f"{idle:.0f} MB idle -> {peaks[-1]:.0f} MB peak; load {os.getloadavg()[0]:.1f}")
         stored = root / "media" / "blobs" / sha[:2] / sha
         assert stored.stat().st_size == size, "the stored original is not the file"
         href = signed_original(hub, media_id, "urn:bench:original")
@@ -351,6 +363,6 @@ def transfer_bench(root: Path, size: int, runs: int, console: Any) -> dict[str, 
     except ImportError:
         loop = "asyncio"
     return {"size": size, "upload": uploads, "cp": copies, "cp_fsync": synced, "idle": idle, "peaks": peaks,
-            "serving": serving, "hub_cpu": cpu, "loop": loop,
+            "serving": serving, "hub_cpu": cpu, "loop": loop, "stored": stored_at, "hub_cpu_stored": cpu_stored,
             "bytes": {key: sum(length for _, length in ranges) for name, ranges in patterns.items()
                       for key in serving if key.startswith(name)}}

@@ -9,8 +9,10 @@ off the event loop; nothing holds a file in memory.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
+import logging
 import tempfile
 from email.utils import format_datetime
 from functools import partial
@@ -29,8 +31,8 @@ from newsbridge.accounts.sessions import find_session
 from newsbridge.api import media_serving as serving
 from newsbridge.api.deps import Hub, authorize, bearer, hub, limit_key
 from newsbridge.db.engine import reading
-from newsbridge.errors import (Forbidden, InvalidInput, NewsbridgeError, PayloadTooLarge, TusVersionUnsupported,
-                               Unauthenticated)
+from newsbridge.errors import (Forbidden, InvalidInput, MediaTypeMismatch, MediaUnreadable, NewsbridgeError,
+                               PayloadTooLarge, TusVersionUnsupported, Unauthenticated)
 from newsbridge.formats.errors import FormatError
 from newsbridge.formats.json_safety import load_json
 from newsbridge.items.queries import get_item
@@ -43,6 +45,7 @@ from newsbridge.media.records import Media
 from newsbridge.media.uploads_stream import BodySink
 
 router = APIRouter(tags=["media"])
+log = logging.getLogger(__name__)
 SESSION_COOKIE = "nb_session"  # web/context.py COOKIE
 WRITE_CHUNK = 1024 * 1024
 
@@ -149,7 +152,7 @@ async def upload_patch(upload_id: str, request: Request,
     # ones overlap receiving the next (media/uploads_stream.py); its checkpoints sync and record meanwhile
     sink = BodySink(writer, partial(_checkpoint, the_hub, writer))
     try:
-        whole = True
+        whole, later = True, False
         try:
             async for chunk in request.stream():
                 await sink.put(chunk)
@@ -158,16 +161,48 @@ async def upload_patch(upload_id: str, request: Request,
         await sink.close()
         received = await run_in_threadpool(writer.finish, whole)
         upload = await run_in_threadpool(tus.record_offset, the_hub.engine, the_hub.settings, writer.upload, received)
-        if upload.received == upload.length:
+        if upload.received == upload.length and tus.completes_later(upload):
+            # durable and recorded: answered now, hashed and stored beside the answer, still under the
+            # upload's lock (which the completion releases); a wrong type is refused in this answer still
+            await run_in_threadpool(_sniff_or_discard, the_hub, upload)
+            later = True
+        elif upload.received == upload.length:
             upload = await run_in_threadpool(tus.complete_upload, the_hub.engine, the_hub.settings,
                                              blob_store(the_hub.settings), upload, writer.file_sha256())
     finally:
         await sink.ended()  # the file stays open (and locked) until the writer and its last sync end
-        writer.close()
+        if not later:
+            writer.close()
+    if later:  # a task, not a response background: it runs even when the client has gone
+        task = asyncio.ensure_future(run_in_threadpool(_complete_later, the_hub, writer, upload))
+        _COMPLETING.add(task)
+        task.add_done_callback(_COMPLETING.discard)
     headers = _tus_headers(**{"Upload-Offset": str(upload.received)}, **_expires(upload))
     if upload.media_id:
         headers["Newsbridge-Media"] = upload.media_id
     return Response(status_code=204, headers=headers)
+
+
+_COMPLETING: set[asyncio.Future[None]] = set()  # completions running beside their answers (kept from the GC)
+
+
+def _sniff_or_discard(the_hub: Hub, upload: tus.Upload) -> None:
+    try:
+        tus.sniff_file(tus.partial_path(the_hub.settings, upload.id), upload.content_type)
+    except (MediaUnreadable, MediaTypeMismatch):
+        tus.discard_upload(the_hub.engine, the_hub.settings, upload.id)
+        raise
+
+
+def _complete_later(the_hub: Hub, writer: tus.ChunkWriter, upload: tus.Upload) -> None:
+    """A large upload's last bytes are answered: hash it, store it and record its media (HEAD names it
+    then). A failure (the store down) leaves it whole: HEAD, a reference to it or the sweep completes it."""
+    try:
+        tus.complete_upload(the_hub.engine, the_hub.settings, blob_store(the_hub.settings), upload)
+    except Exception:  # noqa: BLE001 - after the answer: nobody to tell but the log; retried as said above
+        log.warning("storing upload %s failed; it is completed again later", upload.id, exc_info=True)
+    finally:
+        writer.close()
 
 
 def _checkpoint(the_hub: Hub, writer: tus.ChunkWriter, offset: int) -> None:

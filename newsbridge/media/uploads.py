@@ -25,6 +25,7 @@ import binascii
 import fcntl
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,7 +38,7 @@ from newsbridge.config import Settings
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import uploads
 from newsbridge.errors import (ChecksumMismatch, Conflict, InvalidInput, MediaTypeMismatch, MediaUnreadable,
-                               NotFound, PayloadTooLarge)
+                               NewsbridgeError, NotFound, PayloadTooLarge)
 from newsbridge.ids import new_id, utcnow
 from newsbridge.media.blobs import BlobStore, FileBlobStore, uploads_dir
 from newsbridge.media.probe import SNIFF_BYTES, sniff
@@ -48,6 +49,10 @@ TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,expiration,checksum"
 CHECKSUM_ALGORITHMS = "sha256"
 CHECKPOINT = 16 * 1024 * 1024  # bytes of a long PATCH made durable and recorded at a time
+# A file larger than this is hashed and stored after the last PATCH is answered (``completes_later``): the
+# answer waits only for its bytes to be durable. Smaller ones (most photos) are media by the answer.
+INLINE_COMPLETION = 64 * 1024 * 1024
+COMPLETION_WAIT = 120.0  # seconds a reference to an upload still being stored waits for it
 STALE_TEMPORARY = timedelta(hours=6)  # a blob-store temporary this old belongs to a write that died
 
 
@@ -171,6 +176,10 @@ class ChunkWriter:
         self.start = upload.received  # durable and recorded: where an abort cuts back to
         self.left = upload.length - upload.received
         self.hash = hashlib.sha256()
+        # the bytes are hashed as they come when a checksum needs it, or when the whole of a small file comes
+        # in this PATCH (its hash then names the blob with no second read); a large file is hashed after the
+        # answer, off the request path (:func:`completes_later`)
+        self.hashing = checksum is not None or (upload.received == 0 and not completes_later(upload))
         try:
             self.handle: BinaryIO = open(path, "r+b")
         except FileNotFoundError:
@@ -190,7 +199,8 @@ class ChunkWriter:
             self.abort()
             raise PayloadTooLarge(f"the PATCH carries more than the {self.left} bytes left of Upload-Length "
                                   f"{self.upload.length}", field="body")
-        self.hash.update(data)
+        if self.hashing:
+            self.hash.update(data)
         self.handle.write(data)
         self.written += len(data)
 
@@ -234,7 +244,7 @@ class ChunkWriter:
     def file_sha256(self) -> str | None:
         """The SHA-256 of the whole file when this PATCH wrote all of it, from its first byte to its
         last (the hash of its bytes is then the file's: no second read to name the blob); else None."""
-        if self.began == 0 and self.start + self.written == self.upload.length:
+        if self.hashing and self.began == 0 and self.start + self.written == self.upload.length:
             return self.hash.hexdigest()
         return None
 
@@ -244,6 +254,15 @@ class ChunkWriter:
 
     def close(self) -> None:
         self.handle.close()  # closing releases the lock
+
+
+def completes_later(upload: Upload) -> bool:
+    """Whether the upload's last PATCH is answered once its bytes are durable, before the file is hashed,
+    moved into the blob store and recorded as media (:func:`complete_upload`, run right after the answer):
+    hashing 1 GiB costs about 0.7 s of CPU, as much again as receiving it (bench/media.py). Until then
+    ``HEAD`` shows the full offset without ``Newsbridge-Media``, and a reference to the upload waits for it
+    (:func:`upload_media`)."""
+    return upload.length > INLINE_COMPLETION
 
 
 def check_patch(upload: Upload, offset: int) -> None:
@@ -331,6 +350,8 @@ def complete_if_stranded(engine: Engine, settings: Settings, store: BlobStore, u
         writer = ChunkWriter(partial_path(settings, upload.id), upload, None)
     except Conflict:
         return upload
+    except NotFound:  # completed meanwhile (its partial file goes once it is media), or discarded: as it is now
+        return read_upload(engine, upload.organization_id, upload.id)
     try:
         fresh = read_upload(engine, upload.organization_id, upload.id)
         if fresh.finished:
@@ -346,15 +367,23 @@ def discard_upload(engine: Engine, settings: Settings, upload_id: str) -> None:
     partial_path(settings, upload_id).unlink(missing_ok=True)
 
 
-def upload_media(engine: Engine, organization_id: str, upload_id: str) -> Media:
+def upload_media(engine: Engine, organization_id: str, upload_id: str, wait: float = COMPLETION_WAIT) -> Media:
     """The media a finished upload became (for ``"upload": id`` references); NotFound for another's or
-    an unfinished one."""
-    with reading(engine) as conn:
-        upload = own_upload(conn, organization_id, upload_id)
-        if upload.media_id is None:
+    an unfinished one. An upload whose bytes have all arrived and that is being stored (a large file, just
+    after its last PATCH) is waited for, up to ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        with reading(engine) as conn:
+            upload = own_upload(conn, organization_id, upload_id)
+            if upload.media_id is not None:
+                return get_media(conn, upload.media_id)
+        if upload.received != upload.length:
             raise InvalidInput(f"upload {upload_id} is not finished ({upload.received} of {upload.length} bytes); "
                                "finish it first", field="upload")
-        return get_media(conn, upload.media_id)
+        if time.monotonic() >= deadline:
+            raise InvalidInput(f"upload {upload_id} has all its bytes but is still being stored; HEAD it until it "
+                               "names its media (Newsbridge-Media), then try again", field="upload")
+        time.sleep(0.05)
 
 
 def expire_uploads(engine: Engine, settings: Settings, now: datetime | None = None, limit: int = 100,
@@ -415,4 +444,23 @@ def sweep_uploads(engine: Engine, settings: Settings, store: BlobStore, now: dat
                 path.unlink(missing_ok=True)
                 strays += 1
     temporaries = store.clear_temporaries(older_than=STALE_TEMPORARY.total_seconds(), now=now.timestamp())
-    return {"expired": expired, "strays": strays, "temporaries": temporaries}
+    return {"expired": expired, "strays": strays, "temporaries": temporaries,
+            "completed": complete_stranded(engine, settings, store)}
+
+
+def complete_stranded(engine: Engine, settings: Settings, store: BlobStore, limit: int = 20) -> int:
+    """Uploads whose bytes all arrived but that never became media (the hub stopped between a large file's
+    last answer and its storing, or the store was down) are completed now, whether or not their client comes
+    back; one a PATCH or a completion holds is left to it. Returns how many became media; a refused file
+    ends its upload, a store still down leaves it for the next sweep."""
+    with reading(engine) as conn:
+        rows = conn.execute(sa.select(uploads).where(
+            uploads.c.media_id.is_(None), uploads.c.received == uploads.c.length,
+            uploads.c.expires_at > utcnow()).order_by(uploads.c.created_at).limit(limit)).all()
+    completed = 0
+    for row in rows:
+        try:
+            completed += complete_if_stranded(engine, settings, store, _upload(row)).finished
+        except NewsbridgeError:
+            continue
+    return completed

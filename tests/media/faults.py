@@ -9,6 +9,7 @@ import io
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,6 +73,19 @@ def patch_from(http: httpx.Client, headers: dict[str, str], location: str, path:
 
 def head(http: httpx.Client, headers: dict[str, str], location: str) -> httpx.Response:
     return http.head(location, headers={**headers, **TUS})
+
+
+def head_until(http: httpx.Client, headers: dict[str, str], location: str, status: int = 200,
+               media: bool = True, wait: float = 60.0) -> httpx.Response:
+    """HEAD until it answers ``status`` (naming the upload's media, with ``media``): a large upload is
+    hashed and stored after its last PATCH is answered (media/uploads.py ``completes_later``)."""
+    deadline = time.monotonic() + wait
+    while True:
+        answer = head(http, headers, location)
+        if answer.status_code == status and (not media or "Newsbridge-Media" in answer.headers):
+            return answer
+        assert time.monotonic() < deadline, (answer.status_code, dict(answer.headers))
+        time.sleep(0.05)
 
 
 @dataclass
