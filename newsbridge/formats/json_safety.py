@@ -23,6 +23,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from newsbridge.formats.errors import FormatError
 
 MAX_DEPTH = 64
@@ -30,6 +32,23 @@ ErrorFactory = Callable[..., FormatError]  # (kind, message, field=...) -> the f
 # An escape that may name a NUL or a surrogate (a pair's halves too, and an escaped backslash before
 # "u0000" text: the walk then decides).
 _RISKY_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+# orjson reads a number of 19 digits or more (beyond 64-bit integers) as a float, where json.loads
+# keeps the integer: such text is left to json.loads.
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``, read by orjson when it reads the text the same (three to four times
+    faster): what orjson refuses (NaN, infinities and overflowing numbers, lone surrogates, deep
+    nesting, any syntax error) and long numbers go to ``json.loads``, which decides and explains."""
+    if _LONG_DIGITS.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
 
 
 def _plainly_safe(text: str) -> bool:
@@ -51,7 +70,7 @@ def load_json(text: str, *, format: str, what: str = "the body", error: ErrorFac
     field by its line (``line 3``) instead of ``body``."""
     make = error or (lambda kind, message, field=None: FormatError(message, field=field, format=format, kind=kind))
     try:
-        doc = json.loads(text)
+        doc = _loads(text)
     except json.JSONDecodeError as exc:
         raise make("malformed", f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                    field=f"line {exc.lineno}" if line_field else "body") from None
