@@ -18,7 +18,7 @@ from newsbridge.stories.transliteration import name_keys, span_keys
 # Russian names through natasha ("add": beside the capitalized-word rule, "replace": instead of it,
 # "off"): bench/stories.py measures the three. Off: on the labelled sets natasha changes no cluster of
 # the held-out sets and no pickup, and merges one event of items.json with its hard negative (both
-# name the Нацбанк), for ~80-130 ms of CPU per Russian item and ~215 MB (docs/stories.md).
+# name the Нацбанк), for ~60-130 ms of CPU per Russian item and ~215 MB (docs/stories.md).
 RUSSIAN_NER = "off"
 # A dateline: a place in capitals opening the text, then a comma, dot, bracket or dash
 _DATELINE = re.compile(r"([A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][A-ZА-ЯЁӘҒҚҢӨҰҮҺІ' -]{2,}?)\s*(?:[,.(]|[-–—]\s)")

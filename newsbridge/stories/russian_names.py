@@ -3,7 +3,7 @@ each in its dictionary form ("Масудом Пезешкианом" -> "Мас�
 
 natasha ships its NER model and word embeddings inside the package (nothing is downloaded). The
 model is loaded once per process on first use (~1.0-1.4 s of CPU, ~215 MB), in the story worker
-(when ``stories.gazetteer.RUSSIAN_NER`` selects it), never in a request; tagging costs ~80-130 ms of
+(when ``stories.gazetteer.RUSSIAN_NER`` selects it), never in a request; tagging costs ~60-130 ms of
 CPU per Russian item at this machine's load. The capitalized-word rule of
 stories/transliteration.py guesses names from capitals; natasha recognizes them (a name that starts
 a sentence, an organization in quotes) and gives their nominative, so the transliteration key of
