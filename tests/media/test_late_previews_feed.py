@@ -4,11 +4,13 @@ A photo enters beta's changes feed while its derivative job has not run (the wor
 as after NEWSBRIDGE_MEDIA_READY_WAIT_SECONDS ran out): the entry carries no renditions. When the job is done,
 the delivery moves to a new feed position: a reader who had read the entry gets it once more, the same
 version, with the original, preview and thumbnail; a reader who had not reached it gets it once, with them.
-The Atom feed and the live stream read the same positions. A newer version sequenced meanwhile takes over.
+The JSON Feed (a feed token's) lists it once, and the live stream sends it again after the early event.
+A newer version sequenced meanwhile takes over; an item sent with its previews is not moved.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,6 +26,7 @@ from newsbridge.delivery.worker import Worker
 from tests.conftest import Partner, active_agreement
 from tests.delivery.test_media_updates import MANAGE, TERMS, World
 from tests.media.pictures import picture
+from tests.projects.test_project_stream import read_stream
 from tests.media.tus import upload
 
 pytestmark = pytest.mark.anyio
@@ -125,3 +128,23 @@ async def test_an_item_whose_previews_were_ready_is_not_moved(world: tuple[World
     assert names(item) == {"original", "preview", "thumbnail"}
     await world.deliver()
     assert (await feed(world, beta.headers, cursor))[0] == [] and states(engine) == []
+
+
+async def test_the_live_stream_sends_the_entry_again_with_its_previews(world: tuple[World, Partner], engine) -> None:
+    world, beta = world  # type: ignore[assignment]
+    upload_id, _ = await upload(world.client, world.source.headers, picture(), filename="a.jpg",
+                                filetype="image/jpeg")
+    await world.publish(upload_id)
+    await world.deliver()
+    [first] = await read_stream(world.app, beta, b"", "0")
+    early = json.loads(first["data"])
+    early = early.get("item", early)
+    assert early["uri"] == "urn:alpha:photo:1" and names(early) == set()
+    world.run_media_job()
+    await world.deliver()
+    [again] = await read_stream(world.app, beta, b"", first["id"])  # resumed after the early event
+    item = json.loads(again["data"])
+    item = item.get("item", item)
+    assert int(again["id"]) > int(first["id"]) and item["version"] == early["version"]
+    assert names(item) == {"original", "preview", "thumbnail"}
+    assert await read_stream(world.app, beta, b"", again["id"]) == []
