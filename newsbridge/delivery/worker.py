@@ -8,7 +8,6 @@ a thread; sending is concurrent on the event loop.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import socket
@@ -38,22 +37,10 @@ from newsbridge.media.links import carries_media, media_versions
 from newsbridge.telemetry import WEBHOOK_ATTEMPTS
 
 log = logging.getLogger(__name__)
-ROUND_PATIENCE = 0.1  # seconds a round may wait on slow partners before another one starts beside it
+ROUND_PATIENCE = 0.1  # seconds between looks at the rounds (a round that starts sending wakes the loop sooner)
 MAX_ROUNDS = 16  # rounds at once: with a partner timing out, a new round can still start every timeout ÷ 16
 CHECK_SECONDS = 30.0  # how long the SSRF guard's answer for an endpoint URL is reused
 MEDIA_UPDATES_EVERY = 1.0  # seconds between looks for media updates to send (delivery/media_updates.py)
-# Allocations between the interpreter's young-generation collections while a worker runs (Python's default:
-# 700). A message allocates hundreds of container objects (rows, aiohttp's request and response, headers),
-# so the default collected every few messages and walked the older generations often: 10,000 took 20-25 %
-# off the CPU per signed delivery (bench/fanout.py, docs/benchmarks.md). Cycles are still collected.
-GC_YOUNG_THRESHOLD = 10_000
-
-
-def collect_less_often() -> None:
-    """Raise the young generation's threshold to :data:`GC_YOUNG_THRESHOLD` (never lower it)."""
-    young, middle, old = gc.get_threshold()
-    if 0 < young < GC_YOUNG_THRESHOLD:
-        gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 @dataclass
@@ -258,7 +245,6 @@ class Worker:
         connections does not hold up everyone else's next messages; the lease still covers every
         claimed message."""
         log.info("delivery worker started", extra={"worker": self.name})
-        collect_less_often()
         rounds: set[asyncio.Task[Pass]] = set()
         try:
             while not stop.is_set():
