@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from fractions import Fraction
 
 import sqlalchemy as sa
 
@@ -60,26 +59,16 @@ def bucket_sql(seconds: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
     return node(0, len(EDGES))
 
 
-MEDIAN, P90 = Fraction(1, 2), Fraction(9, 10)
-
-
-def rank(q: float | Fraction, total: int) -> int:
-    """The nearest rank of percentile ``q`` among ``total`` values, in exact arithmetic (the SQL of
-    ``sums.py`` finds the same bucket with ``seen * denominator >= total * numerator``)."""
-    exact = Fraction(str(q)) if isinstance(q, float) else q
-    return max(1, math.ceil(exact * total))
-
-
-def percentile(histogram: Mapping[int, int], q: float | Fraction) -> int | None:
+def percentile(histogram: Mapping[int, int], q: float) -> int | None:
     """The nearest-rank ``q`` percentile (0 < q <= 1) of a bucket histogram, in seconds; None when empty."""
     total = sum(histogram.values())
     if not total:
         return None
-    rank_of_q = rank(q, total)
+    rank = max(1, math.ceil(q * total))
     seen = 0
     for bucket in sorted(histogram):
         seen += histogram[bucket]
-        if seen >= rank_of_q:
+        if seen >= rank:
             return value_of(bucket)
     raise AssertionError("unreachable: rank <= total")
 

@@ -23,9 +23,6 @@ Definitions (docs/metrics.md):
   pickup rate's numerator.
 * **delivery_median_seconds**, **delivery_p90_seconds**: time from publication to arrival of the
   shared items, from a bucket histogram (``delivery_times.py``: within 8 %).
-  A period the rollup answers gets
-  the two buckets from the database (``sums.py``: ranked there, not fetched bucket by bucket);
-  the window's total comes from its own histogram (``Direction.window_delays``).
 
 The SQL is in ``days.py`` (per direction and local day); ``rollups.py`` keeps those days in the
 rollup, and ``sums.py`` has the database add them up into the window's periods. Here the sums
@@ -41,7 +38,7 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.exchange.agreements import Agreement
 from newsbridge.metrics.days import Day, Days
-from newsbridge.metrics.delivery_times import MEDIAN, P90, merge, percentile, value_of
+from newsbridge.metrics.delivery_times import merge, percentile
 from newsbridge.metrics.periods import Window, months
 from newsbridge.metrics.sums import Span, Sums, read_sums
 
@@ -65,8 +62,6 @@ class Counts:
     pickups_declared: int = 0
     pickups_detected: int = 0
     delays: dict[int, int] = field(default_factory=dict)  # delivery-time bucket -> shared items
-    # (shared items, median bucket, p90 bucket) ranked by the database instead of ``delays``
-    delay_ranks: tuple[int, int, int] | None = None
 
     @property
     def same_day_share(self) -> float | None:
@@ -74,20 +69,15 @@ class Counts:
 
     @property
     def delivery_median_seconds(self) -> int | None:
-        return value_of(self.delay_ranks[1]) if self.delay_ranks else percentile(self.delays, MEDIAN)
+        return percentile(self.delays, 0.5)
 
     @property
     def delivery_p90_seconds(self) -> int | None:
-        return value_of(self.delay_ranks[2]) if self.delay_ranks else percentile(self.delays, P90)
+        return percentile(self.delays, 0.9)
 
-    def add(self, other: Counts | Day, delays: bool = True) -> None:
+    def add(self, other: Counts | Day) -> None:
         """Add the other's counts (``SUMMED``, written out: a loop of ``getattr``/``setattr`` was the
-        page's largest Python cost after the rows' own) and, unless ``delays`` is false, delivery
-        times. Ranks read by the database are taken only into empty counts: percentiles do not add up."""
-        ranks = getattr(other, "delay_ranks", None) if delays else None
-        if delays and ((ranks is not None and (self.delays or self.delay_ranks)) or
-                       (other.delays and self.delay_ranks)):
-            raise ValueError("delivery-time ranks cannot be added to other delivery times")
+        page's largest Python cost after the rows' own) and delivery times."""
         self.items += other.items
         self.withdrawn += other.withdrawn
         self.corrections += other.corrections
@@ -98,11 +88,7 @@ class Counts:
         self.picked_up += other.picked_up
         self.pickups_declared += other.pickups_declared
         self.pickups_detected += other.pickups_detected
-        if not delays:
-            return
-        if ranks is not None:
-            self.delay_ranks = ranks
-        elif other.delays:
+        if other.delays:
             merge(self.delays, other.delays)
 
 
@@ -115,8 +101,6 @@ class Direction:
     by_language: dict[str, int] = field(default_factory=dict)
     topics: tuple[str, ...] = ()  # agreed Media Topics of this direction; empty: not restricted
     topic_months: dict[str, dict[date, int]] = field(default_factory=dict)  # agreed topic -> month -> items
-    # the whole window's delivery-time histogram; None: the series' histograms added up
-    window_delays: dict[int, int] | None = field(default=None, repr=False, compare=False)
     _total: Counts | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -124,12 +108,9 @@ class Direction:
         """The whole window's figures (added once: the pace and the JSON ask for it many times;
         the series is complete before anyone asks)."""
         if self._total is None:
-            total = Counts()
+            self._total = Counts()
             for counts in self.series.values():
-                total.add(counts, delays=self.window_delays is None)
-            if self.window_delays is not None:
-                total.delays = dict(self.window_delays)
-            self._total = total
+                self._total.add(counts)
         return self._total
 
 
@@ -167,7 +148,7 @@ def _direction(agreement: Agreement, window: Window, source_id: str, recipient_i
     slugs = {p.id: p.slug for p in agreement.parties}
     terms = next((t for t in agreement.terms if t.from_id == source_id), None)
     return Direction(slugs[source_id], slugs[recipient_id], {start: Counts() for start in window.periods()},
-                     topics=tuple(terms.topics) if terms else (), window_delays={})
+                     topics=tuple(terms.topics) if terms else ())
 
 
 def agreement_figures(conn: Connection, agreement: Agreement, window: Window, now: datetime,
@@ -204,12 +185,6 @@ def figures_of_sums(agreement: Agreement, window: Window, sums: Sums,
     for (source, recipient, start), day in sorted(sums.periods.items()):
         if (direction := direction_of(source, recipient)) is not None and start in direction.series:
             direction.series[start].add(day)
-    for (source, recipient, start), ranks in sums.ranks.items():
-        if (direction := direction_of(source, recipient)) is not None and start in direction.series:
-            direction.series[start].delay_ranks = ranks
-    for (source, recipient), histogram in sums.window_delays.items():
-        if (direction := direction_of(source, recipient)) is not None:
-            merge(direction.window_delays, histogram)  # type: ignore[arg-type]  # set by _direction
     for (source, recipient), keys in sorted(sums.keys.items()):
         if (direction := direction_of(source, recipient)) is not None:
             for (dimension, key), n in keys.items():

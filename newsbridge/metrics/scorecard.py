@@ -54,7 +54,7 @@ def assemble(conn: Connection, agreement: Agreement, figures: Figures, now: date
     return Scorecard(agreement, figures, pace, commitments, today)
 
 
-def counts_json(counts: Counts) -> dict[str, Any]:
+def _counts_json(counts: Counts) -> dict[str, Any]:
     return {"items": counts.items, "withdrawn": counts.withdrawn, "corrections": counts.corrections,
             "deliveries": counts.deliveries, "pending": counts.pending, "failed": counts.failed,
             "same_day": counts.same_day, "same_day_share": counts.same_day_share, "picked_up": counts.picked_up,
@@ -90,8 +90,8 @@ def scorecard_json(card: Scorecard) -> dict[str, Any]:
         "timezone": window.zone.key,
         "periods": [p.isoformat() for p in window.periods()],
         "series": [{"from": d.source, "to": d.recipient,
-                    "periods": [{"start": start.isoformat(), **counts_json(c)} for start, c in d.series.items()],
-                    "total": counts_json(d.total), "pickup_rate": pickup_rate(d.total),
+                    "periods": [{"start": start.isoformat(), **_counts_json(c)} for start, c in d.series.items()],
+                    "total": _counts_json(d.total), "pickup_rate": pickup_rate(d.total),
                     "by_type": d.by_type, "by_language": d.by_language} for d in figures.directions],
         "balance": figures.balance,
         "topic_coverage": {
@@ -124,7 +124,7 @@ def scorecard_csv(card: Scorecard) -> str:
     writer.writerow(CSV_COLUMNS)
     for d in card.figures.directions:
         for start, c in d.series.items():
-            row = counts_json(c)
+            row = _counts_json(c)
             writer.writerow([start.isoformat(), d.source, d.recipient,
                              *("" if row[k] is None else row[k] for k in CSV_COLUMNS[3:])])
     writer.writerow([])

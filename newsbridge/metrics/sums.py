@@ -5,8 +5,7 @@ agreement is tens of thousands of day, delay-bucket and breakdown rows. Reading 
 to add them up was most of the page's time, so here the database sums them per period (the
 period's first day number is computed in SQL: the day itself, its ISO week's Monday, or its
 month through a ``CASE`` over the window's month starts), the breakdowns over the whole window
-and the topics per month; the delivery-time percentiles of each period are ranked there too
-(``_delays_sql``), so a period's buckets are not fetched. Only the days the rollup cannot answer yet are read raw and added in
+and the topics per month. Only the days the rollup cannot answer yet are read raw and added in
 Python: the days of marks the worker has not taken, ``pending`` (always live), and
 every day of an agreement whose rollup does not hold the window's zone.
 
@@ -19,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from fractions import Fraction
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -27,7 +25,6 @@ from sqlalchemy.engine import Connection
 from newsbridge.db.rollup_tables import metrics_built, metrics_days, metrics_delays, metrics_keys, metrics_marks
 from newsbridge.exchange.agreements import Agreement
 from newsbridge.metrics.days import ROLLED, Day, Days, live_days, raw_days, topic_days
-from newsbridge.metrics.delivery_times import MEDIAN, P90, merge
 from newsbridge.metrics.periods import Granularity, Window, day_number, day_of, months
 from newsbridge.metrics.rollups import TOO_MANY_MARKS, _touched, _window, agreed_topics, day_ranges, local_day_number
 
@@ -41,9 +38,6 @@ class Sums:
     and calendar month, and (when asked) items per day between the parties for the pace's trend."""
 
     periods: dict[tuple[str, str, date], Day] = field(default_factory=dict)  # keys left empty
-    # (shared items, median bucket, p90 bucket) of the periods whose buckets the database ranked
-    ranks: dict[tuple[str, str, date], tuple[int, int, int]] = field(default_factory=dict)
-    window_delays: dict[Direction, dict[int, int]] = field(default_factory=dict)  # the whole window's buckets
     keys: dict[Direction, dict[tuple[str, str], int]] = field(default_factory=dict)  # (type|language, key) -> n
     topic_months: dict[tuple[str, str, date], dict[str, int]] = field(default_factory=dict)
     daily: dict[date, int] | None = None
@@ -78,8 +72,6 @@ class Span:
         for (source, recipient, number), day in days.items():
             if self.first <= number <= self.last:
                 sums.period(source, recipient, self.window.period_of(number)).add_counts(day)
-                if day.delays:
-                    merge(sums.window_delays.setdefault((source, recipient), {}), day.delays)
                 month = day_of(number).replace(day=1)
                 for (dimension, key), n in day.keys.items():
                     if topics or dimension != "topic":
@@ -136,57 +128,6 @@ def _fresh(table: sa.Table, ids: Sequence[str], span: Span, skips: dict[str, lis
     return sa.and_(*where)
 
 
-RANKED, WINDOW, BUCKETS = 0, 1, 2  # the kinds of row of ``_delays_sql``
-
-
-def _exact_periods(skips: dict[str, list[tuple[int, int]]], window: Window) -> dict[str, set[int]]:
-    """Per agreement, the periods (first day numbers) holding days read raw: their buckets are
-    fetched, since the raw days' buckets are added to them in Python."""
-    first, last = day_number(window.first), day_number(window.last)
-    return {agreement_id: {day_number(window.period_of(day)) for low, high in ranges
-                           for day in range(max(low, first), min(high, last) + 1)}
-            for agreement_id, ranges in skips.items()}
-
-
-def _delays_sql(ids: list[str], span: Span, skips: dict[str, list[tuple[int, int]]],
-                exact: dict[str, set[int]]) -> sa.CompoundSelect:
-    """The rollup's delivery-time buckets summed per direction and period (once, in a CTE), given
-    back as: per period its shared items and the buckets of the median and the p90 (``RANKED``:
-    the nearest rank found by a running sum, ``seen * denominator >= total * numerator``, exact on
-    both databases), the whole window's buckets per direction (``WINDOW``), and only for the
-    periods in ``exact`` their buckets (``BUCKETS``). Fetching every bucket of every week was most
-    of the rows an 18-month page read (~9,500 for a busy agreement; now a few hundred)."""
-    t = metrics_delays.c
-    period = period_sql(t.day, span.window)
-    summed = (sa.select(t.agreement_id, t.source_id, t.recipient_id, period.label("period"), t.bucket,
-                        sa.func.sum(t.n).label("n"))
-              .where(_fresh(metrics_delays, ids, span, skips, span.first, span.last))
-              .group_by(t.agreement_id, t.source_id, t.recipient_id, period, t.bucket)).cte("summed")
-    keys = (summed.c.agreement_id, summed.c.source_id, summed.c.recipient_id, summed.c.period)
-    ranked = sa.select(*keys, summed.c.bucket,
-                       sa.func.sum(summed.c.n).over(partition_by=keys, order_by=summed.c.bucket).label("seen"),
-                       sa.func.sum(summed.c.n).over(partition_by=keys).label("total")).subquery("ranked")
-    r = ranked.c
-
-    def bucket_at(q: Fraction) -> sa.ColumnElement[int]:
-        return sa.func.min(sa.case((r.seen * q.denominator >= r.total * q.numerator, r.bucket)))
-
-    nothing = sa.cast(sa.null(), sa.Integer)
-    parts = [sa.select(sa.literal_column(str(RANKED)).label("kind"), r.agreement_id, r.source_id, r.recipient_id,
-                       r.period, nothing.label("bucket"), sa.func.max(r.total).label("n"),
-                       bucket_at(MEDIAN).label("median"), bucket_at(P90).label("p90"))
-             .group_by(r.agreement_id, r.source_id, r.recipient_id, r.period),
-             sa.select(sa.literal_column(str(WINDOW)), summed.c.agreement_id, summed.c.source_id,
-                       summed.c.recipient_id, nothing, summed.c.bucket, sa.func.sum(summed.c.n), nothing, nothing)
-             .group_by(summed.c.agreement_id, summed.c.source_id, summed.c.recipient_id, summed.c.bucket)]
-    wanted = [sa.and_(summed.c.agreement_id == a, summed.c.period.in_(sorted(numbers)))
-              for a, numbers in exact.items() if numbers]
-    if wanted:
-        parts.append(sa.select(sa.literal_column(str(BUCKETS)), *keys, summed.c.bucket, summed.c.n, nothing, nothing)
-                     .where(sa.or_(*wanted)))
-    return sa.union_all(*parts)
-
-
 def _rolled_sums(conn: Connection, ids: list[str], span: Span, skips: dict[str, list[tuple[int, int]]],
                  into: dict[str, Sums], parties: dict[str, set[str]], changed: set[str]) -> None:
     """The rollup's rows summed by the database; the rows are unpacked as tuples and each period's
@@ -209,19 +150,18 @@ def _rolled_sums(conn: Connection, ids: list[str], span: Span, skips: dict[str, 
         cell = into[agreement_id].period(source, recipient, start_of(number))
         for name, value in zip(ROLLED, values):
             setattr(cell, name, getattr(cell, name) + value)
-    exact = _exact_periods(skips, window)
-    for kind, agreement_id, source, recipient, number, bucket, n, median, p90 in conn.execute(
-            _delays_sql(ids, span, skips, exact)):
-        sums = into[agreement_id]
-        if kind == RANKED:
-            if number not in exact.get(agreement_id, ()):
-                sums.ranks[(source, recipient, start_of(number))] = (int(n), median, p90)
-        elif kind == WINDOW:
-            histogram = sums.window_delays.setdefault((source, recipient), {})
-            histogram[bucket] = histogram.get(bucket, 0) + int(n)
-        else:  # a period the raw rows add to: its buckets
-            delays = sums.period(source, recipient, start_of(number)).delays
-            delays[bucket] = delays.get(bucket, 0) + int(n)
+    t = metrics_delays.c
+    period = period_sql(t.day, window).label("period")
+    groups = (t.agreement_id, t.source_id, t.recipient_id, period, t.bucket)
+    cells: dict[tuple[str, str, str, int], dict[int, int]] = {}
+    for agreement_id, source, recipient, number, bucket, n in conn.execute(
+            sa.select(*groups, sa.func.sum(t.n).label("n"))
+            .where(_fresh(metrics_delays, ids, span, skips, span.first, span.last)).group_by(*groups)):
+        delays = cells.get((agreement_id, source, recipient, number))
+        if delays is None:
+            delays = cells[(agreement_id, source, recipient, number)] = \
+                into[agreement_id].period(source, recipient, start_of(number)).delays
+        delays[bucket] = delays.get(bucket, 0) + n
     k = metrics_keys.c
     month = sa.case((k.dimension == "topic", month_sql(k.day, window)), else_=sa.literal(0, sa.Integer)).label("month")
     groups = (k.agreement_id, k.source_id, k.recipient_id, k.dimension, k.key, month)

@@ -142,7 +142,7 @@ def test_offsets_find_every_transition_to_the_second(zone: str, year: int, chang
 
 
 def test_counts_add_every_summed_field() -> None:
-    assert {f.name for f in fields(Counts)} == {*SUMMED, "delays", "delay_ranks"}
+    assert {f.name for f in fields(Counts)} == {*SUMMED, "delays"}
     one = Counts(**{name: n for n, name in enumerate(SUMMED, start=1)}, delays={3: 2})
     total = Counts()
     total.add(one)
