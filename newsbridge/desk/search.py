@@ -190,8 +190,11 @@ def count_facets(conn: Connection, matched: sa.CTE, filters: SearchFilters,
         if facet == "topic":
             query = (sa.select(sa.literal("topic").label("facet"), version_topics.c.qcode.label("value"),
                                sa.literal("").label("label"), counted)
-                     .select_from(matched.join(version_topics, sa.and_(version_topics.c.item_id == matched.c.item_id,
-                                                                        version_topics.c.version == matched.c.version)))
+                     # matched's side as an expression: SQLite then reads the matches and looks their topics
+                     # up, where it scanned every topic row and probed the matches (~300 ms at 1,000,000 items)
+                     .select_from(matched.join(version_topics, sa.and_(
+                         version_topics.c.item_id == matched.c.item_id.concat(""),
+                         version_topics.c.version == matched.c.version)))
                      .group_by(version_topics.c.qcode))
         else:
             value = {"partner": matched.c.slug, "language": sa.func.coalesce(matched.c.language, ""),
@@ -318,6 +321,8 @@ def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, li
     query = parse(filters.q)
     where = [*_other_conditions(filters), *_facet_conditions(filters, _Columns).values()]
     hits = count_hits(conn, query, BROAD) if query else 0
+    if query and hits == 0:  # nothing holds it: nothing to walk, count or check (the walk read the whole inbox)
+        return Results([], 0, None, {facet: [] for facet in FACETS} if facets else {})
     among = page_among = None
     # both walk: PostgreSQL tests each row's stored tsvector (migration 0046; with the index on an
     # expression it recomputed it, and walking cost more than reading every hit: 914 against 819 ms)
