@@ -264,8 +264,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale", action="store_true",
                         help="only the service's p50/p95 against the bare full-text query (the issue's figure; "
                              "the scan and the per-row facets take minutes past 20,000 items)")
+    parser.add_argument("--query", action="append", help="time only this query (repeatable; default: all of QUERIES)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
+    if args.query:
+        QUERIES[:] = args.query
     console = Console() if sys.stdout.isatty() else Console(width=140)
 
     with tempfile.TemporaryDirectory(prefix="newsbridge-bench-") as tmp:
