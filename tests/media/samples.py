@@ -6,6 +6,7 @@ video, a second or two of sine, small pictures, an SVG. Tests must not change th
 
 from __future__ import annotations
 
+import json
 import shutil
 import struct
 import subprocess
@@ -21,6 +22,17 @@ needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None,
 
 def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-nostdin", "-y", "-hide_banner", "-v", "error", *args], check=True, timeout=120)
+
+
+def tags(path: Path) -> dict[str, str]:
+    """Every container and stream tag ffprobe reads in a file, names in lower case."""
+    described = json.loads(subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format_tags:stream_tags", "-of", "json", str(path)],
+        capture_output=True, check=True).stdout)
+    found: dict[str, str] = {}
+    for part in [described.get("format", {})] + described.get("streams", []):
+        found.update({k.lower(): v for k, v in (part.get("tags") or {}).items()})
+    return found
 
 
 def bomb_png(path: Path, width: int, height: int) -> Path:

@@ -16,7 +16,7 @@ import pytest
 from newsbridge.media.derivatives import make_derivatives
 from newsbridge.media.probe import inspect
 from tests.api.test_media_rules import agreement, every_rendition, fetch, process, renditions
-from tests.media.samples import ffmpeg, needs_ffmpeg
+from tests.media.samples import ffmpeg, needs_ffmpeg, tags
 from tests.media.tus import upload
 
 pytestmark = needs_ffmpeg
@@ -36,16 +36,6 @@ def recording(path: Path, *, location: str | None = WHERE) -> Path:
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=2", *FORMATS[path.name], "-metadata", "title=Interview",
            *tags, str(path))
     return path
-
-
-def tags(path: Path) -> dict[str, str]:
-    described = json.loads(subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format_tags:stream_tags", "-of", "json", str(path)],
-        capture_output=True, check=True).stdout)
-    found: dict[str, str] = {}
-    for part in [described.get("format", {})] + described.get("streams", []):
-        found.update({k.lower(): v for k, v in (part.get("tags") or {}).items()})
-    return found
 
 
 def packets(path: Path) -> str:

@@ -21,7 +21,7 @@ import pytest
 from newsbridge.media.derivatives import UAS_DATALINK_KEY, make_derivatives
 from newsbridge.media.probe import inspect
 from tests.api.test_media_rules import agreement, every_rendition, fetch, process, renditions
-from tests.media.samples import ffmpeg, needs_ffmpeg
+from tests.media.samples import ffmpeg, needs_ffmpeg, tags
 from tests.media.tus import upload
 
 pytestmark = needs_ffmpeg
@@ -33,16 +33,6 @@ CONTAINERS = {  # file name -> ffmpeg's codecs for a 1 s clip in that container
 }
 PICTURE = ["-f", "lavfi", "-i", "testsrc=duration=1:size=320x240:rate=25"]
 SOUND = ["-f", "lavfi", "-i", "sine=frequency=440:duration=1"]
-
-
-def tags(path: Path) -> dict[str, str]:
-    described = json.loads(subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format_tags:stream_tags", "-of", "json", str(path)],
-        capture_output=True, check=True).stdout)
-    found: dict[str, str] = {}
-    for part in [described.get("format", {})] + described.get("streams", []):
-        found.update({k.lower(): v for k, v in (part.get("tags") or {}).items()})
-    return found
 
 
 def stream_types(path: Path) -> list[str]:
