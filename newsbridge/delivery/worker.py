@@ -38,6 +38,7 @@ from newsbridge.telemetry import WEBHOOK_ATTEMPTS
 
 log = logging.getLogger(__name__)
 ROUND_PATIENCE = 0.1  # seconds between looks at the rounds (a round that starts sending wakes the loop sooner)
+RECORD_PATIENCE = 0.25  # seconds a round waits before recording what has been answered (the rest as it comes)
 MAX_ROUNDS = 16  # rounds at once: with a partner timing out, a new round can still start every timeout ÷ 16
 CHECK_SECONDS = 30.0  # how long the SSRF guard's answer for an endpoint URL is reused
 MEDIA_UPDATES_EVERY = 1.0  # seconds between looks for media updates to send (delivery/media_updates.py)
@@ -79,6 +80,7 @@ class Worker:
         self.wake = wake  # notified when items are stored in this process: no idle wait before sending
         self._unfinished = 0  # messages this worker's rounds claimed and have not recorded yet
         self._rounds_sending = 0  # rounds past their database work, waiting on partners' answers
+        self._stragglers: set[asyncio.Task[None]] = set()  # detached rounds' last messages, being recorded
         self._checked: dict[str, tuple[float, Target | Outcome]] = {}  # url -> (when, the SSRF guard's answer)
         # claimed messages rendered while their item's media was processing: outbox id -> (delivery, endpoint,
         # rendition ids offered), remembered once delivered (delivery/media_updates.py)
@@ -197,8 +199,11 @@ class Worker:
             WEBHOOK_ATTEMPTS.labels(State.DELIVERED.value).inc(len(delivered))
         return states
 
-    async def run_once(self) -> Pass:
-        """One round: sequence, claim, send, record."""
+    async def run_once(self, detach: bool = False) -> Pass:
+        """One round: sequence, claim, send, record. With ``detach`` (the loop in ``run``), the round ends
+        once what was answered within ``RECORD_PATIENCE`` is recorded; its messages still on their way
+        (a slow or silent partner's) are recorded as they come by a task of their own, which keeps their
+        share of the worker's ``hold``: a slow partner then holds neither a round nor the others' room."""
         done = Pass()
         done.sequenced = await asyncio.to_thread(self._sequence)
         if done.sequenced:
@@ -207,23 +212,59 @@ class Worker:
         if room <= 0:
             return done
         self._unfinished += room
+        held = [room]  # claimed and not recorded yet: recorded messages leave it (and the worker's hold) at once
         try:
             prepared = await asyncio.to_thread(self._claim, room)
             self._unfinished -= room - len(prepared)
-            room = len(prepared)
+            held[0] = len(prepared)
             if prepared:
+                sends = {asyncio.ensure_future(self._send(m)): c for c, m in prepared}
                 self._rounds_sending += 1
                 self._sending.set()
                 try:
-                    outcomes = await asyncio.gather(*(self._send(m) for _, m in prepared))
+                    answered, waiting = await asyncio.wait(set(sends), timeout=RECORD_PATIENCE if detach else None)
                 finally:
                     self._rounds_sending -= 1
-                done.sent = len(prepared)
-                done.states = await asyncio.to_thread(self._record,
-                                                      [(c, o) for (c, _), o in zip(prepared, outcomes)])
+                try:
+                    await self._record_answered(answered, sends, done, held)
+                except BaseException:
+                    for future in waiting:  # not recorded: the rest stay leased and are retried after the lease
+                        future.cancel()
+                    raise
+                if waiting:
+                    stragglers, held[0] = held[0], 0  # they take their share of the hold with them
+                    task = asyncio.create_task(self._record_stragglers(waiting, sends, stragglers))
+                    self._stragglers.add(task)
+                    task.add_done_callback(self._stragglers.discard)
         finally:
-            self._unfinished -= room
+            self._unfinished -= held[0]
         return done
+
+    async def _record_answered(self, answered: set[asyncio.Future[Outcome]], sends: dict[asyncio.Future[Outcome], Claim],
+                               done: Pass, held: list[int]) -> None:
+        if not answered:
+            return
+        results = [(sends[f], f.result()) for f in answered]
+        for state, count in (await asyncio.to_thread(self._record, results)).items():
+            done.states[state] = done.states.get(state, 0) + count
+        done.sent += len(results)
+        held[0] -= len(results)
+        self._unfinished -= len(results)
+
+    async def _record_stragglers(self, waiting: set[asyncio.Future[Outcome]],
+                                 sends: dict[asyncio.Future[Outcome], Claim], count: int) -> None:
+        """Record a detached round's last messages as their answers come, ``RECORD_PATIENCE`` apart."""
+        held = [count]  # still in the worker's _unfinished: the round handed them over without taking them off
+        try:
+            while waiting:
+                answered, waiting = await asyncio.wait(waiting, timeout=RECORD_PATIENCE)
+                await self._record_answered(answered, sends, Pass(), held)
+        except Exception:  # as a failed round: what is not recorded stays leased and is retried after the lease
+            log.exception("delivery worker could not record answers")
+        finally:
+            for future in waiting:
+                future.cancel()
+            self._unfinished -= held[0]
 
     async def _rest(self, stop: asyncio.Event, idle: float) -> None:
         """Wait ``idle`` seconds, less when stopped or (in-process) when new items are stored."""
@@ -237,7 +278,8 @@ class Worker:
     async def run(self, stop: asyncio.Event, idle: float = 0.2) -> None:
         """Work until ``stop`` is set; sleep ``idle`` seconds when there was nothing to do.
 
-        A round waits for its slowest send, up to the webhook timeout. A new round starts beside rounds
+        A round records what was answered within ``RECORD_PATIENCE`` and ends; its sends still on their way
+        (a slow or silent partner's) are recorded as they come, off the round. A new round starts beside rounds
         that are all sending (never beside a round doing its database work, so rounds do not pile up on
         the database; up to ``MAX_ROUNDS``) as soon as room is left: together they hold ``hold`` messages
         at most (two batches when the lease covers them), so the next batch is claimed, rendered and
@@ -250,7 +292,7 @@ class Worker:
             while not stop.is_set():
                 if len(rounds) < MAX_ROUNDS and len(rounds) == self._rounds_sending and (  # all wait on partners
                         not rounds or self._unfinished < self.hold):  # and room is left to claim
-                    rounds.add(asyncio.create_task(self.run_once()))
+                    rounds.add(asyncio.create_task(self.run_once(detach=True)))
                 # woken when a round finishes, or starts sending (then the next batch is claimed beside it)
                 sending = asyncio.ensure_future(self._sending.wait())
                 finished, rounds = await asyncio.wait(rounds | {sending}, timeout=ROUND_PATIENCE,
@@ -272,5 +314,7 @@ class Worker:
         finally:
             if rounds:  # let the rounds on their way record what they sent
                 await asyncio.gather(*rounds, return_exceptions=True)
+            if self._stragglers:
+                await asyncio.gather(*self._stragglers, return_exceptions=True)
             await self.sender.close()
             log.info("delivery worker stopped", extra={"worker": self.name})
