@@ -70,11 +70,12 @@ _SYSTEMS = (("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Win
 
 
 def device(user_agent: str | None) -> str:
-    """A browser's User-Agent in a few words ("Chrome on Android"); what it does not say stays out."""
+    """A browser's User-Agent in a few words ("Chrome / Android"); what it does not say stays out."""
     agent = user_agent or ""
     browser = next((name for mark, name in _BROWSERS if mark in agent), "")
     system = next((name for mark, name in _SYSTEMS if mark in agent), "")
-    return " · ".join(part for part in (browser, system) if part) or (agent[:60] or "?")
+    # "/" and not "·", which beside Persian digits reads as "۰"
+    return " / ".join(part for part in (browser, system) if part) or (agent[:60] or "?")
 
 
 def find_session(conn: Connection, token: str) -> Session | None:

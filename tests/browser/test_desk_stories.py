@@ -18,7 +18,7 @@ from tests.browser.test_screenshots import DOCS_SCREENSHOTS, demo, sign_in  # no
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 SUMMARY = {"en": "3 items · 3 languages · 3 partners", "ru": "3 материала · 3 языка · 3 партнёра",
-           "kk": "3 материал · 3 тіл · 3 серіктес", "fa": "۳ خبر · ۳ زبان · ۳ شریک"}
+           "kk": "3 материал · 3 тіл · 3 серіктес", "fa": "۳ خبر | ۳ زبان | ۳ شریک"}
 
 
 @pytest.mark.parametrize("locale", ["en", "ru", "kk", "fa"])

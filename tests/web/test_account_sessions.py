@@ -30,19 +30,19 @@ async def test_a_member_lists_sessions_and_signs_out_the_others(app, engine, mak
     office, phone = browsers
     try:
         page = await office.get("/account")
-        assert "Firefox · Windows" in page.text and "Chrome · Android" in page.text and "198.51.100.9" in page.text
+        assert "Firefox / Windows" in page.text and "Chrome / Android" in page.text and "198.51.100.9" in page.text
         token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
         assert (await office.post("/account/sessions/others", data={"csrf_token": token})).status_code == 303
         assert (await phone.get("/account")).status_code != 200  # the phone's session ended
         assert (await office.get("/account")).status_code == 200
-        assert "Chrome · Android" not in (await office.get("/account")).text
+        assert "Chrome / Android" not in (await office.get("/account")).text
     finally:
         for http in browsers:
             await http.aclose()
 
 
 def test_a_user_agent_in_a_few_words() -> None:
-    assert device(FIREFOX) == "Firefox · Windows"
-    assert device(PHONE) == "Chrome · Android"
+    assert device(FIREFOX) == "Firefox / Windows"
+    assert device(PHONE) == "Chrome / Android"
     assert device(None) == "?"
     assert device("curl/8.5.0") == "curl/8.5.0"
