@@ -77,6 +77,8 @@ async def test_persian_pages_set_parts_apart_with_a_bar_not_a_dot(sign_in, recei
             words = text(page)
             assert other not in words, (locale, path)
         assert f" {mark} " in text(await member.get("/partners/kazinform")), locale
+        unread = re.search(r'class="badge new">([^<]+)</span>', (await member.get("/desk")).text)
+        assert unread and re.fullmatch("[۰-۹]+" if locale == "fa" else "[0-9]+", unread[1]), unread  # its digits
 
 
 async def test_the_desk_in_kazakh_names_languages_and_topics(sign_in, received) -> None:  # type: ignore[no-untyped-def]
