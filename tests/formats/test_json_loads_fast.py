@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import math
 import random
-from typing import Any
 
 import pytest
 
 from newsbridge.formats.json_safety import _loads
+from tests.json_values import same_json
 
 TOKENS = ["{", "}", "[", "]", ",", ":", '"a"', '"b"', '"a"', '"Қаз"', '"\\u00e9"', '"\\ud800"', '"\\ud83d\\ude00"',
           '"\\u0000"', '"x\\ny"', '"\t"', '"\\/"', "0", "-0", "-0.0", "1", "12", "1.5", "1e3", "1E-7", "1e400",
@@ -18,20 +18,6 @@ TOKENS = ["{", "}", "[", "]", ",", ":", '"a"', '"b"', '"a"', '"Қаз"', '"\\u00
           "9007199254740993", "9223372036854775807", "9223372036854775808", "18446744073709551615",
           "18446744073709551616", "123456789012345678901234567890", "-9223372036854775809", "1.00000000000000011102",
           "NaN", "Infinity", "-Infinity", "true", "false", "null", " ", "\n", "01", "1.", ".5", "+1", "'a'"]
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(map(_same, a, b))
-    if isinstance(a, float):
-        return a == b and math.copysign(1, a) == math.copysign(1, b)
-    return bool(a == b)
 
 
 def _document(rng: random.Random, depth: int = 0) -> str:
@@ -55,7 +41,7 @@ def test_fuzzed_documents_read_as_json_loads_reads_them() -> None:
             with pytest.raises(type(exc)):
                 _loads(text)
             continue
-        assert _same(_loads(text), expected), text
+        assert same_json(_loads(text), expected), text
         read += 1
     assert read > 10_000
 
