@@ -74,6 +74,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("webhook_lease_seconds", float, 60.0,
             "How long a worker holds the webhook messages it claimed; a crashed worker's are sent by another "
             "after it. Must exceed the webhook timeout (the worker claims smaller batches to fit)."),
+    Setting("webhook_endpoint_in_flight", int, 8,
+            "Messages one partner endpoint may have on their way at once (one while it is failing, as a probe), "
+            "so a slow or silent partner holds a few of a worker's sends, never all of them."),
     Setting("public_url", str, "", "The hub's public base URL for links in feeds (default: http://HOST:PORT)."),
     Setting("translator_url", str, "",
             "Base URL of a LibreTranslate-compatible machine translation service for the desk (none: off)."),
@@ -141,6 +144,7 @@ class Settings:
     story_worker: bool
     webhook_timeout_seconds: float
     webhook_lease_seconds: float
+    webhook_endpoint_in_flight: int
     public_url: str
     translator_url: str
     translator_api_key: str

@@ -32,6 +32,8 @@ from newsbridge.retries import (DISABLE_AFTER, RETRY_SCHEDULE, TRANSITIONS, Stat
 SEQUENCER_LOCK = 724_001
 LEASE = timedelta(seconds=60)
 MAX_RETRY_AFTER = timedelta(hours=6)  # a partner's Retry-After is honoured up to this
+PER_ENDPOINT = 8  # messages of one endpoint on their way at once (NEWSBRIDGE_WEBHOOK_ENDPOINT_IN_FLIGHT)
+CLAIM_PASSES = 4  # looks for due messages per claim, each past the endpoints whose budget the last one filled
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,8 @@ def _queue_messages(conn: Connection, due: Sequence[tuple[int, str, str, str, in
         conn.execute(outbox.insert(), messages)
 
 
-def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease: timedelta = LEASE) -> list[Claim]:
+def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease: timedelta = LEASE,
+          per_endpoint: int | None = PER_ENDPOINT) -> list[Claim]:
     """Take due messages for sending (several workers: SKIP LOCKED; crashed workers' leases expire).
 
     A message waits while an earlier version of the same item for the same endpoint is still
@@ -148,6 +151,13 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease:
     its delivery when queued): one probe of ``ix_outbox_unfinished_item``, no join. Checking it
     through the deliveries table instead cost 11-13 s a claim with 10,000 messages queued on
     PostgreSQL (docs/benchmarks.md, "Webhook fan-out against nginx").
+
+    Each endpoint has a budget of its own: at most ``per_endpoint`` of its messages on their way at once
+    (under a live lease, whichever worker holds them), and ONE while it is failing (``failing_since``
+    set: a probe, until it answers 2xx). A slow, silent or broken partner then holds a few of a worker's
+    sends, never all of them, and the healthy partners' messages are not queued behind its timeouts
+    (docs/reliability.md, "slow partners"). Two workers claiming at the same instant may each take an
+    endpoint's last room: the bound is per claim, so at most ``per_endpoint`` × workers. ``None``: no budget.
     """
     unfinished = sa.text(OUTBOX_UNFINISHED)  # word for word the partial indexes' predicate
     earlier = outbox.alias("earlier")
@@ -174,16 +184,60 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease:
     query = (sa.select(outbox.c.id, outbox.c.endpoint_id, delivery_id, outbox.c.event, outbox.c.message_id,
                        outbox.c.attempts, outbox.c.project_event_id)
              .where(due, enabled, first_unfinished_earlier.is_(None))
-             .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit))
+             .order_by(outbox.c.next_attempt_at, outbox.c.id))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=outbox)
-    rows = conn.execute(query).all()
-    if not rows:
-        return []
-    conn.execute(outbox.update().where(outbox.c.id.in_([r.id for r in rows])).values(
-        state=State.IN_FLIGHT.value, lease_until=now + lease, claimed_by=worker, attempts=outbox.c.attempts + 1))
+    room = _EndpointRoom(conn, now, per_endpoint)
+    taken: list[sa.Row] = []
+    for _pass in range(CLAIM_PASSES):  # a pass whose rows were all some full endpoints' looks past them
+        wanted = limit - len(taken)
+        full = room.full()
+        rows = conn.execute((query.where(outbox.c.endpoint_id.not_in(full)) if full else query).limit(wanted)).all()
+        chosen = [r for r in rows if room.take(r.endpoint_id)]
+        if chosen:
+            conn.execute(outbox.update().where(outbox.c.id.in_([r.id for r in chosen])).values(
+                state=State.IN_FLIGHT.value, lease_until=now + lease, claimed_by=worker,
+                attempts=outbox.c.attempts + 1))
+            taken.extend(chosen)
+        if len(rows) < wanted or len(chosen) == len(rows) or room.unlimited:
+            break  # nothing more is due, or nothing was left out for a full endpoint
     return [Claim(r.id, r.endpoint_id, r.delivery_id, r.event, r.message_id, r.attempts + 1, worker,
-                  r.project_event_id) for r in rows]
+                  r.project_event_id) for r in taken]
+
+
+class _EndpointRoom:
+    """How many more messages each endpoint may have on their way (:func:`claim`'s per-endpoint budget)."""
+
+    def __init__(self, conn: Connection, now: datetime, per_endpoint: int | None) -> None:
+        self.unlimited = per_endpoint is None
+        self.per_endpoint = per_endpoint or 0
+        self.used: dict[str, int] = {}
+        self.failing: set[str] = set()
+        self._full: set[str] = set()
+        if self.unlimited:
+            return
+        self.used = {endpoint_id: count for endpoint_id, count in conn.execute(
+            sa.select(outbox.c.endpoint_id, sa.func.count())
+            .where(outbox.c.state == State.IN_FLIGHT.value, outbox.c.lease_until >= now)
+            .group_by(outbox.c.endpoint_id))}
+        self.failing = set(conn.execute(sa.select(endpoints.c.id).where(endpoints.c.failing_since.is_not(None),
+                                                                        endpoints.c.enabled.is_(True))).scalars())
+        self._full = {e for e in self.used.keys() | self.failing if self._left(e) <= 0}
+
+    def _left(self, endpoint_id: str) -> int:
+        return (1 if endpoint_id in self.failing else self.per_endpoint) - self.used.get(endpoint_id, 0)
+
+    def full(self) -> list[str]:
+        return sorted(self._full)
+
+    def take(self, endpoint_id: str) -> bool:
+        if self.unlimited:
+            return True
+        if self._left(endpoint_id) <= 0:
+            self._full.add(endpoint_id)
+            return False
+        self.used[endpoint_id] = self.used.get(endpoint_id, 0) + 1
+        return True
 
 
 def record(conn: Connection, claimed: Claim, result: Outcome, now: datetime) -> State:

@@ -70,6 +70,7 @@ class Worker:
         self.sender = sender or HttpSender(timeout=settings.webhook_timeout_seconds)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
         self.lease = timedelta(seconds=settings.webhook_lease_seconds)
+        self.per_endpoint = max(1, settings.webhook_endpoint_in_flight)  # outbox.claim's budget per endpoint
         fits = int(self.lease.total_seconds() * concurrency * 0.85 / max(settings.webhook_timeout_seconds, 0.001))
         self.batch = max(1, min(batch, fits))
         # messages this worker holds at once (claimed, not recorded yet): two batches when the lease allows, so
@@ -106,7 +107,7 @@ class Worker:
     def _claim(self, limit: int) -> list[tuple[Claim, Message | Outcome]]:
         now = utcnow()
         with writing(self.engine) as conn:
-            claims = claim(conn, self.name, now, limit, self.lease)
+            claims = claim(conn, self.name, now, limit, self.lease, self.per_endpoint)
         if not claims:
             return []
         with reading(self.engine) as conn:
