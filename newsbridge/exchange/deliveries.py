@@ -14,11 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
-from newsbridge.accounts.suspension import refuse_if_suspended, suspended_ids
+from newsbridge.accounts.suspension import CONTACT, OrganizationSuspended
 from newsbridge.db.rollup_tables import mark_items_changed
 from newsbridge.db.tables import agreement_parties, agreements, deliveries, items, organizations
 from newsbridge.exchange.agreements import visible_agreement_ids
 from newsbridge.exchange.lifecycle import Status, effective_status
+from newsbridge.exchange.rule_cache import read_stamp, routing_table
 from newsbridge.exchange.routing import (AgreementRules, Delivery, Explanation, Previous, RoutableItem, RoutingTable,
                                          explain, route)
 from newsbridge.exchange.terms import Terms
@@ -33,18 +34,28 @@ def load_rules(conn: Connection, source: Organization, today: date) -> RoutingTa
     Someone else's draft naming the source is left out: it routes nothing anyway, and the
     source's routing report must not show it (drafts are their creator's own until proposed).
     A suspended source is refused (403 ``organization_suspended``); suspended parties are left out
-    as recipients while they are suspended.
+    as recipients while they are suspended. The table is kept between calls and used again while
+    the rows it was read from are unchanged, which one small query checks on every call
+    (exchange/rule_cache.py).
     """
-    refuse_if_suspended(conn, source)  # a suspended organization publishes nothing (accounts/suspension.py)
-    stopped = suspended_ids(conn)  # and receives nothing new while suspended
     sides = [source.id] + ([source.parent_id] if source.parent_id else [])
+    stamp = read_stamp(conn, sides, today)
+    stopped = stamp.suspended
+    if source.id in stopped:  # a suspended organization publishes nothing (accounts/suspension.py)
+        raise OrganizationSuspended(CONTACT.format(name=source.name), field="Authorization")
+    return routing_table(conn, (source.id, source.parent_id), stamp,
+                         lambda: _read_rules(conn, source, sides, stopped, today))
+
+
+def _read_rules(conn: Connection, source: Organization, sides: list[str], stopped: frozenset[str],
+                today: date) -> RoutingTable:
     ids = visible_agreement_ids(sides)
     rows = conn.execute(sa.select(agreements).where(agreements.c.id.in_(ids))).all()
     parties: dict[str, list[str]] = {}
     for agreement_id, org_id in conn.execute(sa.select(agreement_parties.c.agreement_id,
                                                        agreement_parties.c.organization_id)
                                              .where(agreement_parties.c.agreement_id.in_(ids))):
-        if org_id in (source.id, source.parent_id) or org_id not in stopped:
+        if org_id in (source.id, source.parent_id) or org_id not in stopped:  # and receives nothing new
             parties.setdefault(agreement_id, []).append(org_id)
     return RoutingTable.build(
         AgreementRules(r.id, r.title, effective_status(Status(r.status), r.valid_until, today), r.valid_from,
