@@ -21,12 +21,22 @@ checks; the facts of a reason are worded when a reader asks (``Delivery.reason``
 
     .venv/bin/python bench/routing.py [-n 10000] [--orgs 200] [--agreements 500] [--seed 1]
                                       [--rounds 3] [--profile] [--check]
+
+``--publish N`` measures instead what routing costs a publish against a database (``--database-url``,
+default a fresh SQLite file): the CPU of N publishes of one item each through the pipeline
+(``Ingestor.ingest_item``: prepare, store and route in one transaction) by a source in ``--partners``
+active agreements, with the routing table kept between publishes (exchange/rule_cache.py: one
+query checks it) and read on every publish as before (the kept tables forgotten first), rounds
+alternating; and ``load_rules`` alone both ways.
+
+    .venv/bin/python bench/routing.py --publish 300 [--partners 20] [--database-url URL]
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import itertools
 import pstats
 import random
 import statistics
@@ -303,6 +313,80 @@ def profile_route(versions: Sequence[Version], table: RoutingTable, console: Con
     stats.sort_stats("tottime").print_stats(15)
 
 
+def publish_costs(count: int, partners: int, url: str | None, rounds: int, console: Console) -> None:
+    """CPU per publish and per ``load_rules``, routing table kept and read each time (see the module)."""
+    import tempfile
+    from time import process_time
+
+    from newsbridge.accounts.organizations import create_organization
+    from newsbridge.config import load_settings
+    from newsbridge.db.engine import create_engine, reading, writing
+    from newsbridge.db.migrate import upgrade
+    from newsbridge.exchange.agreements import act, create_agreement
+    from newsbridge.exchange.deliveries import load_rules
+    from newsbridge.exchange.lifecycle import Action
+    from newsbridge.exchange.rule_cache import forget
+    from newsbridge.formats.item import Item
+    from newsbridge.ingest.pipeline import Ingestor
+
+    with tempfile.TemporaryDirectory(prefix="newsbridge-bench-") as tmp:
+        url = url or f"sqlite:///{Path(tmp) / 'routing.db'}"
+        engine = create_engine(url)
+        upgrade(engine)
+        rng = random.Random(1)
+        qcodes = [q for q in vocabulary() if q.count("0") >= 5][:40]
+        with writing(engine) as conn:
+            source = create_organization(conn, "bench-source", "Bench Source", country="KZ")
+            for n in range(partners):
+                partner = create_organization(conn, f"bench-partner-{n}", f"Partner {n}", country="IR")
+                terms = {"from": source.slug, "topics": rng.sample(qcodes, rng.randint(0, 3)),
+                         "languages": rng.sample(["en", "ru", "kk", "fa"], rng.randint(0, 2)),
+                         "delay_minutes": rng.choice([0, 0, 30])}
+                made = create_agreement(conn, source, "bench", {"title": f"Exchange {n}",
+                                                                "parties": [source.slug, partner.slug],
+                                                                "terms": [terms]})
+                act(conn, made.id, Action.PROPOSE, source, "bench")
+                act(conn, made.id, Action.SIGN, source, "bench")
+                act(conn, made.id, Action.SIGN, partner, "bench")
+        ingestor, today = Ingestor(engine, load_settings(database_url=url)), TODAY
+        costs: dict[str, float] = {}
+        uris = itertools.count()
+
+        def best(name: str, work, kept: bool) -> None:  # type: ignore[no-untyped-def]
+            spent = process_time()
+            for n in range(count):
+                if not kept:
+                    forget(engine)
+                work(n)
+            costs[name] = min(costs.get(name, float("inf")), (process_time() - spent) / count)
+
+        def publish(n: int) -> None:
+            item = Item(uri=f"urn:bench:{next(uris)}", version="1", language=rng.choice(["en", "ru"]),
+                        headline="Central bank holds key rate as inflation eases",
+                        body_text="The national bank kept its base rate unchanged on Friday.",
+                        subjects=[topic_subject(rng.choice(qcodes))])
+            assert ingestor.ingest_item(source, item).created
+
+        def rules(_n: int) -> None:
+            with reading(engine) as conn:
+                load_rules(conn, source, today)
+
+        publish(0)
+        for _ in range(rounds):
+            for kept in (False, True):
+                best(f"publish, table {'kept' if kept else 'read each time'}", publish, kept)
+                best(f"load_rules, table {'kept' if kept else 'read each time'}", rules, kept)
+        engine.dispose()
+    out = Table("what (CPU per call, best of rounds)", "µs")
+    for name, spent in costs.items():
+        out.add_row(name, f"{spent * 1e6:,.0f}")
+    console.print(f"[bold]routing on publish[/bold]: {partners} agreements, {count} calls a round, best of {rounds} "
+                  f"rounds, {engine.dialect.name}")
+    console.print(out)
+    kept, each = costs["publish, table kept"], costs["publish, table read each time"]
+    console.print(f"a publish costs {kept / each:.2f} x with the table kept ({(each - kept) * 1e6:,.0f} µs less)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--items", type=int, default=10_000, help="how many item versions (default 10000)")
@@ -312,8 +396,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds of each path; the best counts")
     parser.add_argument("--profile", action="store_true", help="also route every item under cProfile")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--publish", type=int, metavar="N", help="measure routing's cost on N publishes instead")
+    parser.add_argument("--partners", type=int, default=20, help="the publishing source's agreements (--publish)")
+    parser.add_argument("--database-url", help="an empty database for --publish (default: a fresh SQLite file)")
     args = parser.parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=140)
+    if args.publish:
+        publish_costs(args.publish, args.partners, args.database_url, args.rounds, console)
+        return 0
 
     started = perf_counter()
     rng = random.Random(args.seed)
