@@ -277,6 +277,24 @@ def record(conn: Connection, claimed: Claim, result: Outcome, now: datetime) -> 
     return state
 
 
+def lock_endpoints(conn: Connection, results: Sequence[tuple[Claim, Outcome]]) -> None:
+    """On PostgreSQL, lock the endpoint rows that recording ``results`` will update, in id order, before any
+    update: recording marks endpoints failing (one by one) and healthy again (in bulk), and two workers or a
+    worker's rounds recording at once in different orders deadlocked (bench/slow_partner.py found it). An
+    endpoint answering 2xx is only locked when it is marked failing now (clearing is then needed)."""
+    if conn.dialect.name != "postgresql" or not results:
+        return
+    failed = {c.endpoint_id for c, o in results if not _is_2xx(o)}
+    answered = {c.endpoint_id for c, o in results if _is_2xx(o)} - failed
+    which = sa.or_(endpoints.c.id.in_(sorted(failed)),
+                   sa.and_(endpoints.c.id.in_(sorted(answered)), endpoints.c.failing_since.is_not(None)))
+    conn.execute(sa.select(endpoints.c.id).where(which).order_by(endpoints.c.id).with_for_update())
+
+
+def _is_2xx(outcome: Outcome) -> bool:
+    return outcome.status is not None and 200 <= outcome.status < 300
+
+
 def record_delivered(conn: Connection, delivered: Sequence[tuple[Claim, Outcome]], now: datetime) -> None:
     """:func:`record` for a batch of 2xx answers, in two statements instead of two per message: the
     messages become delivered (those still held by their claim), their endpoints stop failing."""

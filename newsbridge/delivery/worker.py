@@ -25,7 +25,8 @@ from newsbridge.db.tables import endpoints
 from newsbridge.delivery.bodies import Bodies
 from newsbridge.delivery.endpoints import signing_secrets_of
 from newsbridge.delivery.media_updates import offered_renditions, queue_media_updates, remember
-from newsbridge.delivery.outbox import Claim, Outcome, State, claim, record, record_delivered, sequence
+from newsbridge.delivery.outbox import (Claim, Outcome, State, claim, lock_endpoints, record, record_delivered,
+                                        sequence)
 from newsbridge.delivery.project_events import project_event_payloads
 from newsbridge.delivery.signals import CHANNEL, FeedSignal
 from newsbridge.targets import Target, check_url
@@ -186,6 +187,7 @@ class Worker:
         delivered = [(c, o) for c, o in results if o.status is not None and 200 <= o.status < 300]
         pending = [self._media_pending.pop(c.outbox_id, None) for c, _o in results]
         with writing(self.engine) as conn:
+            lock_endpoints(conn, results)  # in one order, before the updates below (no deadlock on PostgreSQL)
             record_delivered(conn, delivered, now)  # the common case, in bulk
             remember(conn, [p for p, (_c, o) in zip(pending, results)
                             if p is not None and o.status is not None and 200 <= o.status < 300], now)
