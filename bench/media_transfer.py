@@ -5,6 +5,13 @@ during the upload.
 
 Both servers are real processes on 127.0.0.1 and the client is the same (httpx, one keep-alive
 connection, bytes read and dropped), so the ratio compares the servers, not the clients.
+
+Run alone, it times the serving phase only (the file uploaded once, untimed); ``--before TREE`` starts a
+second hub with the code of another checkout over the same database and blobs, and every round asks
+nginx, the "before" hub and this tree's hub in turn (a before/after pair in the same minutes)::
+
+    git worktree add /tmp/before HEAD~1
+    .venv/bin/python bench/media_transfer.py --size 1024 --runs 3 --before /tmp/before
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import shutil
 import signal
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,8 +33,10 @@ from typing import Any
 
 import httpx
 
-from tests.live_server import free_port  # bench/media.py puts the repository on the path
-from tests.media.faults import big_jpeg
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ (bench/media.py does the same)
+
+from tests.live_server import free_port  # noqa: E402
+from tests.media.faults import big_jpeg  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSBRIDGE = REPO / ".venv" / "bin" / "newsbridge"
@@ -72,6 +82,8 @@ class Hub:
     process: subprocess.Popen[bytes]
     base: str
     key: str
+    database: str = ""
+    secret: str = ""
 
     @property
     def auth(self) -> dict[str, str]:
@@ -93,17 +105,25 @@ def start_hub(root: Path) -> Hub:
         create_organization(conn, "silkway", "Silk Way TV")
         _key, raw = create_api_key(conn, "silkway", ("publish", "read"))
     engine.dispose()
+    return launch(root, database, raw, secrets.token_hex(16))
+
+
+def launch(root: Path, database: str, key: str, secret: str, tree: Path | None = None) -> Hub:
+    """A hub process over ``database`` and ``root / 'media'``; ``tree``: the code of another checkout (a
+    ``git worktree``, put first on ``PYTHONPATH``), for a before/after pair served side by side."""
     port = free_port()
     env = {**os.environ, "NEWSBRIDGE_MEDIA_DIR": str(root / "media"), "NEWSBRIDGE_IN_PROCESS_WORKER": "false",
-           "NEWSBRIDGE_LOG_LEVEL": "WARNING", "NEWSBRIDGE_MEDIA_URL_SECRET": secrets.token_hex(16)}
-    log = open(root / "hub.log", "ab")
+           "NEWSBRIDGE_LOG_LEVEL": "WARNING", "NEWSBRIDGE_MEDIA_URL_SECRET": secret}
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+    log = open(root / f"hub-{port}.log", "ab")
     process = subprocess.Popen([str(NEWSBRIDGE), "--database-url", database, "serve", "--port", str(port)],
                                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
-        assert process.poll() is None, f"the hub ended: see {root / 'hub.log'}"
+        assert process.poll() is None, f"the hub ended: see {root / f'hub-{port}.log'}"
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                 break
@@ -111,7 +131,7 @@ def start_hub(root: Path) -> Hub:
             pass
         assert time.monotonic() < deadline, "the hub did not start"
         time.sleep(0.1)
-    return Hub(process, base, raw)
+    return Hub(process, base, key, database, secret)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -306,6 +326,41 @@ def best_and_median(values: list[float]) -> tuple[float, float]:
     return min(values), statistics.median(values)
 
 
+def serving_phase(root: Path, hubs: dict[str, Hub], href: str, stored: Path, runs: int,
+                  console: Any) -> dict[str, Any]:
+    """Each range pattern fetched from nginx and from every hub in ``hubs`` (label -> hub, all serving the
+    same blob by the same signed path), in turns within each run, so a pair shares the same minutes; the
+    clients are httpx and, when there, curl. Returns, per pattern and client, the seconds of each server
+    and each hub's CPU seconds a request (best of ``runs``)."""
+    size = stored.stat().st_size
+    path = href[href.index("/media/"):]
+    patterns = {"sequential 16 MiB ranges": sequential(size, 16 * MB),
+                "200 scattered 1 MiB ranges": scattered(size, MB, 200)}
+    clients = {"httpx": lambda url, ranges: read_ranges(url, size, ranges)}
+    if shutil.which("curl"):
+        clients["curl"] = lambda url, ranges: read_ranges_curl(url, ranges, root)
+    found: dict[str, Any] = {}
+    with nginx(root, stored.parent) as static:
+        plain = f"{static}/{stored.name}"
+        for name, ranges in patterns.items():
+            for client, fetch in clients.items():
+                took: dict[str, list[float]] = {"nginx": [], **{label: [] for label in hubs}}
+                spent: dict[str, list[float]] = {label: [] for label in hubs}
+                for _ in range(runs):
+                    took["nginx"].append(fetch(plain, ranges))
+                    for label, hub in hubs.items():
+                        before = cpu_seconds(hub.process.pid)
+                        took[label].append(fetch(hub.base + path, ranges))
+                        spent[label].append((cpu_seconds(hub.process.pid) - before) / len(ranges))
+                found[f"{name}, {client} client"] = {"seconds": took, "cpu": spent,
+                                                     "bytes": sum(length for _, length in ranges)}
+                console.print(f"{name}, {client} client (best of {runs}; load {os.getloadavg()[0]:.1f}): "
+                              f"nginx {min(took['nginx']):.3f} s; " + "; ".join(
+                                  f"{label} {min(took[label]):.3f} s = {min(took['nginx']) / min(took[label]):.2f} x "
+                                  f"nginx, CPU {min(spent[label]) * 1000:.2f} ms a request" for label in hubs))
+    return found
+
+
 def transfer_bench(root: Path, size: int, runs: int, console: Any) -> dict[str, Any]:
     """The upload, serving and memory figures of one run (see bench/media.py)."""
     source = root / "original.jpg"
@@ -336,25 +391,7 @@ def transfer_bench(root: Path, size: int, runs: int, console: Any) -> dict[str, 
         stored = root / "media" / "blobs" / sha[:2] / sha
         assert stored.stat().st_size == size, "the stored original is not the file"
         href = signed_original(hub, media_id, "urn:bench:original")
-        patterns = {"sequential 16 MiB ranges": sequential(size, 16 * MB),
-                    "200 scattered 1 MiB ranges": scattered(size, MB, 200)}
-        serving: dict[str, tuple[list[float], list[float]]] = {}
-        clients = {"httpx": lambda url, ranges: read_ranges(url, size, ranges)}
-        if shutil.which("curl"):
-            clients["curl"] = lambda url, ranges: read_ranges_curl(url, ranges, root)
-        with nginx(root, stored.parent) as static:
-            plain = f"{static}/{sha}"
-            for name, ranges in patterns.items():
-                for client, fetch in clients.items():
-                    ours, theirs, spent = [], [], []
-                    for _ in range(runs):
-                        theirs.append(fetch(plain, ranges))
-                        before = cpu_seconds(hub.process.pid)
-                        ours.append(fetch(href, ranges))
-                        spent.append(cpu_seconds(hub.process.pid) - before)
-                    serving[f"{name}, {client} client"] = (ours, theirs)
-                    console.print(f"{name}, {client} client: hub {min(ours):.2f} s, nginx {min(theirs):.2f} s "
-                                  f"(best of {runs}); hub CPU {min(spent) / len(ranges) * 1000:.2f} ms a request")
+        served = serving_phase(root, {"hub": hub}, href, stored, runs, console)
     finally:
         stop(hub.process)
     try:
@@ -363,6 +400,46 @@ def transfer_bench(root: Path, size: int, runs: int, console: Any) -> dict[str, 
     except ImportError:
         loop = "asyncio"
     return {"size": size, "upload": uploads, "cp": copies, "cp_fsync": synced, "idle": idle, "peaks": peaks,
-            "serving": serving, "hub_cpu": cpu, "loop": loop, "stored": stored_at, "hub_cpu_stored": cpu_stored,
-            "bytes": {key: sum(length for _, length in ranges) for name, ranges in patterns.items()
-                      for key in serving if key.startswith(name)}}
+            "serving": {key: (found["seconds"]["hub"], found["seconds"]["nginx"]) for key, found in served.items()},
+            "hub_cpu": cpu, "loop": loop, "stored": stored_at, "hub_cpu_stored": cpu_stored,
+            "bytes": {key: found["bytes"] for key, found in served.items()}}
+
+
+def serving_bench(root: Path, size: int, runs: int, console: Any, before: Path | None = None) -> dict[str, Any]:
+    """The serving phase alone: the file is uploaded once (untimed), then served by the hub and nginx; with
+    ``before`` (another checkout), a second hub running that code serves the same blob beside it."""
+    source = root / "original.jpg"
+    console.print(f"making a {size / MB:.0f} MiB file...")
+    sha = big_jpeg(source, size)
+    hub = start_hub(root)
+    hubs = {"hub": hub}
+    try:
+        media_id = upload(hub, source)[0]
+        href = signed_original(hub, media_id, "urn:bench:original")
+        if before is not None:
+            hubs = {"before": launch(root, hub.database, hub.key, hub.secret, before), "after": hub}
+        settle()
+        return serving_phase(root, hubs, href, root / "media" / "blobs" / sha[:2] / sha, runs, console)
+    finally:
+        for each in hubs.values():
+            stop(each.process)
+
+
+def main() -> None:
+    import argparse
+    import tempfile
+
+    from rich.console import Console
+
+    parser = argparse.ArgumentParser(description="Media serving: the hub's signed URLs vs nginx, by range "
+                                                 "pattern (bench/media.py --parts transfer runs the upload too).")
+    parser.add_argument("--size", type=int, default=1024, help="MiB of the served file")
+    parser.add_argument("--runs", type=int, default=3, help="rounds; the best of them is kept")
+    parser.add_argument("--before", type=Path, help="another checkout (git worktree) whose hub serves beside")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-media-", dir=REPO / "bench") as tmp:  # var/media's disk
+        serving_bench(Path(tmp), args.size * MB, args.runs, Console(), args.before)
+
+
+if __name__ == "__main__":
+    main()

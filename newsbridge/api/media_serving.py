@@ -1,33 +1,39 @@
 """The signed rendition URLs partners fetch media by: ``GET``/``HEAD /media/{rendition_id}?org&exp&sig``.
 
 A lean path, because a player seeking through a video asks for many small ranges and each pays the
-request's fixed cost (bench/media.py, scattered 1 MiB ranges): the handler is a coroutine with no
-dependency run in a thread, the signature is checked on the event loop (an HMAC, no database), and
-one trip to a worker thread both answers the entitlement question and reads the first chunk of the
-range; longer ranges read the next chunk while the last one is being sent. A filesystem blob is read
-with ``os.pread`` in chunks of :data:`CHUNK`; an S3 blob streams from the store.
+request's fixed cost (bench/media_transfer.py, scattered 1 MiB ranges). :class:`MediaFastPath`, an ASGI
+middleware inside the request context (request id, access log, security headers, the error answer),
+answers these URLs before FastAPI's routing, dependency solving and exception middleware: those cost
+more CPU than the rest of the answer (0.5 of 0.7 ms a range in process). The route below stays, for the
+API description and for an app built without the middleware, and answers the same way. Either way the
+signature is checked first (an HMAC, no database for a forged or expired link), and one trip to a
+worker thread answers the entitlement question and reads the first chunk of the range; longer ranges
+read the next chunk while the last one is being sent. A filesystem blob is read with ``os.pread`` in
+chunks of :data:`CHUNK`; an S3 blob streams from the store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsbridge.accounts import audit
 from newsbridge.api.deps import Hub
+from newsbridge.config import Settings
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import organizations
-from newsbridge.media.blobs import FileBlobStore, blob_store
+from newsbridge.media.blobs import FileBlobStore, S3BlobStore, blob_store
 from newsbridge.media.links import signing_key, verify_signature
 from newsbridge.media.serving import Served, served_rendition
 
@@ -79,6 +85,13 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return first, last
 
 
+@functools.lru_cache(maxsize=8)
+def _store(settings: Settings) -> FileBlobStore | S3BlobStore:
+    """The blob store, made once per settings: an S3 store's client costs milliseconds to make, more than
+    the range it would read (boto3 clients are safe to share between threads)."""
+    return blob_store(settings)
+
+
 class _Reader:
     """The bytes ``[start, start + length)`` of a blob, chunk by chunk, from a worker thread."""
 
@@ -86,7 +99,7 @@ class _Reader:
         self.left, self.position = length, start
         self.fd: int | None = None
         self.chunks: Iterator[bytes] | None = None
-        store = blob_store(hub.settings)
+        store = _store(hub.settings)
         if isinstance(store, FileBlobStore):
             self.fd = os.open(store.path(rendition.sha256), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         else:
@@ -175,43 +188,62 @@ async def _in_thread(work: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(None, work, *args)
 
 
-class _RangeResponse(Response):
+def _raw_headers(answer: _Answer) -> list[tuple[bytes, bytes]]:
+    """The answer's headers as ASGI sends them, with the length and type a Starlette response would add."""
+    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers.items()]
+    if "Content-Length" not in answer.headers and answer.status != 304:
+        raw.append((b"content-length", b"0"))
+    if answer.media_type:
+        kind = answer.media_type
+        if kind.startswith("text/") and "charset=" not in kind.lower():
+            kind += "; charset=utf-8"
+        raw.append((b"content-type", kind.encode("latin-1")))
+    return raw
+
+
+async def _send(answer: _Answer, receive: Receive, send: Send) -> None:
     """Sends the prepared answer: the first chunk at once, then the rest, each next chunk read while the
     last is being sent; stops reading when the client goes away."""
+    reader = answer.reader
+    await send({"type": "http.response.start", "status": answer.status, "headers": _raw_headers(answer)})
+    if reader is None:  # HEAD, 304, 416
+        await send({"type": "http.response.body", "body": b""})
+        return
+    gone: asyncio.Future[Message] | None = None
+    reading: asyncio.Future[bytes] | None = None
+    try:
+        chunk = answer.first
+        while reader.left > 0 and chunk:
+            if gone is None:  # a long range: stop reading the file when nobody listens any more
+                gone = asyncio.ensure_future(_disconnect(receive))
+            reading = asyncio.get_running_loop().run_in_executor(None, reader.next)
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            chunk = await reading
+            reading = None
+            if gone.done():
+                return
+        await send({"type": "http.response.body", "body": chunk, "more_body": False})
+    finally:
+        if gone is not None:
+            gone.cancel()
+        if reading is not None:
+            await asyncio.wait([reading])  # never close the file under a read still running
+        if reader.chunks is None:
+            reader.close()
+        else:
+            await _in_thread(reader.close)  # an S3 stream's close may talk to the network
 
-    def __init__(self, answer: _Answer) -> None:
-        super().__init__(status_code=answer.status, headers=answer.headers, media_type=answer.media_type)
+
+class _RangeResponse(Response):
+    """The route's answer: sent by :func:`_send`, as the fast path sends it."""
+
+    background = None
+
+    def __init__(self, answer: _Answer) -> None:  # no Response.__init__: _send makes the headers
         self.answer = answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        reader = self.answer.reader
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        if reader is None:  # HEAD
-            await send({"type": "http.response.body", "body": b""})
-            return
-        gone: asyncio.Future[Message] | None = None
-        reading: asyncio.Future[bytes] | None = None
-        try:
-            chunk = self.answer.first
-            while reader.left > 0 and chunk:
-                if gone is None:  # a long range: stop reading the file when nobody listens any more
-                    gone = asyncio.ensure_future(_disconnect(receive))
-                reading = asyncio.get_running_loop().run_in_executor(None, reader.next)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                chunk = await reading
-                reading = None
-                if gone.done():
-                    return
-            await send({"type": "http.response.body", "body": chunk, "more_body": False})
-        finally:
-            if gone is not None:
-                gone.cancel()
-            if reading is not None:
-                await asyncio.wait([reading])  # never close the file under a read still running
-            if reader.chunks is None:
-                reader.close()
-            else:
-                await _in_thread(reader.close)  # an S3 stream's close may talk to the network
+        await _send(self.answer, receive, send)
 
 
 async def _disconnect(receive: Receive) -> Message:
@@ -231,6 +263,38 @@ async def serve_rendition(rendition_id: str, request: Request, org: str = "", ex
     an altered signature answers 403 `link_invalid`, an old one 403 `link_expired`. Range requests."""
     answer = await _in_thread(_prepare, request.app.state.hub, rendition_id, {"org": org, "exp": exp, "sig": sig},
                               request.method, request.headers)
-    if answer.reader is None and request.method != "HEAD":
-        return Response(status_code=answer.status, headers=answer.headers)  # 304, 416
     return _RangeResponse(answer)
+
+
+PREFIX = "/media/"
+_ROUTE = next(route for route in router.routes if getattr(route, "path", "") == PREFIX + "{rendition_id}")
+_CONDITIONS = frozenset({b"range", b"if-range", b"if-none-match"})  # the request headers _prepare reads
+
+
+class MediaFastPath:
+    """Answers ``GET``/``HEAD /media/{rendition_id}`` as :func:`serve_rendition` does, without the
+    framework's routing and dependencies; any other request goes on to the app. Its errors (403, 404)
+    propagate to the request middleware outside it, which answers them like the API's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root):]
+        rendition_id = path[len(PREFIX):]
+        if (scope["type"] != "http" or not path.startswith(PREFIX) or scope["method"] not in ("GET", "HEAD")
+                or not rendition_id or "/" in rendition_id):
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = _ROUTE  # the access log and latency histogram name the route, as routing would
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            if name in _CONDITIONS:
+                headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        answer = await _in_thread(_prepare, scope["app"].state.hub, rendition_id,
+                                  {key: query.get(key, "") for key in ("org", "exp", "sig")}, scope["method"], headers)
+        await _send(answer, receive, send)
