@@ -48,8 +48,9 @@ def _decide_language(item: Item, body_html: str | None, languages: tuple[str, ..
     normalized = normalize_persian(sample)
     if normalized != sample:
         # Arabic letters in the text: Persian typed on an Arabic keyboard reads as Persian only once
-        # normalized, while real Arabic reads best as written. Keep the more confident reading.
-        persian_reading = detect_language(normalized, languages, accuracy)
+        # normalized, while real Arabic reads best as written. Keep the more confident reading. The
+        # normalized text's yeh and keheh are the normalizer's, not the source's: lingua decides it.
+        persian_reading = detect_language(normalized, languages, accuracy, by_letters=False)
         if (persian_reading.confidence or 0) > (detection.confidence or 0):
             detection = persian_reading
     if detection.language is None:

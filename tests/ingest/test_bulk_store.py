@@ -1,6 +1,7 @@
 """The bulk store path (items/store.py, store_first_versions) writes what the one-item path writes:
 the same rows, the same search index, on both databases; on SQLite it indexes a batch's versions in
-one statement instead of through the trigger, and the trigger is always there afterwards."""
+one statement instead of through the trigger, and the trigger is always there afterwards. The list
+of the index's words (migration 0052) likewise: the batch's words as its trigger reads them."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from newsbridge.db.tables import item_versions
 from newsbridge.formats.item import Item
 from newsbridge.ingest.pipeline import Ingestor
 from newsbridge.items.search import matching_versions
-from newsbridge.items.store import BULK_INDEX_MIN, SEARCH_TRIGGER, SEARCH_TRIGGER_SQL, _insert_versions
+from newsbridge.items.store import (BULK_INDEX_MIN, SEARCH_TRIGGER, SEARCH_TRIGGER_SQL, TERMS_TRIGGER, TERMS_TRIGGER_SQL,
+                                    _TERMS_ARRAY, _insert_versions, _search_terms)
 
 WORDS = ["Astana", "Алматы", "Тегеран", "تهران", "Шымкент", "Қарағанды", "Isfahan", "Mashhad"]
 
@@ -27,10 +29,10 @@ def _items(count: int) -> list[Item]:
                  versioncreated=when) for n in range(count)]
 
 
-def _trigger(engine) -> str | None:  # type: ignore[no-untyped-def]
+def _trigger(engine, name: str = SEARCH_TRIGGER) -> str | None:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         return conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-                                    (SEARCH_TRIGGER,)).scalar()
+                                    (name,)).scalar()
 
 
 def _found(engine, text: str) -> set[tuple[str, int]]:  # type: ignore[no-untyped-def]
@@ -84,3 +86,43 @@ def test_a_failed_bulk_insert_leaves_the_trigger(engine, settings, make_partner)
     later = ingestor.ingest_item(partner.org, Item(uri="urn:bulk:later", version="1", language="en",
                                                    headline="Later", body_text="zetalaterword."))
     assert _found(engine, "zetalaterword") == {(later.item_id, 1)}  # indexed by the trigger again
+
+
+# What the words trigger reads out of a version's stems, asked of SQLite itself.
+_TRIGGER_WORDS = (f"SELECT DISTINCT value FROM json_each(CASE WHEN json_valid({_TERMS_ARRAY}) THEN {_TERMS_ARRAY} "
+                  "ELSE '[]' END) WHERE value <> ''").replace("new.search_stems", ":stems")
+
+
+@pytest.mark.parametrize("stems", [
+    "астана форум\nтегеран", "a  b   c", " lead and trail ", "", "\n\n", "tab\tsep", 'quo"ted back\\slash',
+    "carriage\rreturn", "bell\x07", "nul\x00x", "del\x7f ok", "تهران\u200cها", "emoji 🎉 ok", "dup dup dup",
+    "\u2028line sep",
+])
+def test_the_batch_words_are_those_the_trigger_reads(stems: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(":memory:") as conn:
+        expected = {row[0] for row in conn.execute(_TRIGGER_WORDS, {"stems": stems})}
+    assert {word for (word,) in _search_terms([{"search_stems": stems}])} == expected
+    assert _search_terms([{"search_stems": None}, {"search_stems": stems}, {"search_stems": stems}]) == sorted(
+        (word,) for word in expected)
+
+
+def test_a_bulk_batch_lists_its_words_like_the_trigger(engine, settings, make_partner) -> None:
+    if engine.dialect.name != "sqlite" or _trigger(engine, TERMS_TRIGGER) is None:
+        pytest.skip("the list of words is SQLite's (migration 0052)")
+    assert _trigger(engine, TERMS_TRIGGER) == TERMS_TRIGGER_SQL  # else the bulk path leaves it to the trigger
+    with writing(engine) as conn:  # words are never removed: earlier tests' are there
+        conn.exec_driver_sql("DELETE FROM item_versions_search_terms")
+    partner = make_partner()
+    ingestor = Ingestor(engine, settings)
+    ingestor.ingest_items(partner.org, _items(BULK_INDEX_MIN + 15))
+    ingestor.ingest_item(partner.org, Item(uri="urn:bulk:single", version="1", language="en",
+                                           headline="Astana single", body_text="zetasingleword."))
+    every_word = _TRIGGER_WORDS.replace(":stems", "iv.search_stems").replace("json_each(", "item_versions AS iv, json_each(")
+    with engine.connect() as conn:
+        listed = set(conn.exec_driver_sql("SELECT term FROM item_versions_search_terms").scalars())
+        expected = set(conn.exec_driver_sql(every_word).scalars())
+    assert "zeta7word" in listed and "zetasingleword" in listed
+    assert listed == expected
+    assert _trigger(engine, TERMS_TRIGGER) == TERMS_TRIGGER_SQL

@@ -6,7 +6,7 @@ import pytest
 from lingua import Language
 
 from newsbridge.errors import InvalidInput
-from newsbridge.ingest.language import SAMPLE_CHARS, Detection, detect_language, detector, lingua_language
+from newsbridge.ingest.language import SAMPLE_CHARS, Detection, _by_letters, detect_language, detector, lingua_language
 from newsbridge.ingest.text import normalize_persian
 
 LANGUAGES = ("en", "ru", "kk", "fa", "uk", "be", "mn", "ar", "tr")
@@ -148,3 +148,38 @@ def test_lingua_language(code: str, language: Language) -> None:
 def test_detector_is_built_once_per_setting() -> None:
     assert detector(LANGUAGES, "high") is detector(LANGUAGES, "high")
     assert detector(LANGUAGES, "low") is not detector(LANGUAGES, "high")
+
+
+# The letters decide before lingua reads anything (ingest/language.py): only where lingua would say the same.
+KAZAKH_NAMES_IN_RUSSIAN = ("Глава государства Қасым-Жомарт Тоқаев принял в Ақорде министра иностранных дел "
+                           "Ирана и обсудил с ним развитие торговли, транзита и сотрудничества в сфере СМИ")
+
+
+@pytest.mark.parametrize("languages, text, decided", [
+    (LANGUAGES, HEADLINES["kk"][0], "kk"),  # ә ғ қ ң ұ һ in a quarter of the words
+    (LANGUAGES, KAZAKH_NAMES_IN_RUSSIAN, None),  # three Kazakh names in a Russian text: lingua decides
+    (LANGUAGES, HEADLINES["ru"][0], None),  # Russian has no letters of its own among these
+    (LANGUAGES, HEADLINES["fa"][1], "fa"),  # Persian yeh and keheh, پ چ ژ گ
+    (LANGUAGES, "وزير الخارجية يلتقي نظيره الإيراني في الرياض لبحث العلاقات الثنائية", None),  # Arabic: lingua
+    (LANGUAGES + ("ur",), HEADLINES["fa"][1], None),  # Urdu writes Persian's letters too
+    (LANGUAGES, HEADLINES["en"][0], None),  # English or Turkish: lingua
+    (("en", "ru", "fa"), HEADLINES["en"][0], "en"),  # the only Latin-script language configured
+    (("en", "ru", "fa"), HEADLINES["kk"][0], "ru"),  # the only Cyrillic one
+    (("en", "ru", "fa"), "Astana Астана Астана", None),  # no script has four letters in five
+    (("en", "ru", "fa"), "Ελλάδα και Κύπρος", None),  # a script no configured language writes
+])
+def test_the_letters_decide_only_where_they_can(languages: tuple[str, ...], text: str, decided: str | None) -> None:
+    assert _by_letters(text, languages) == decided
+    detection = detect_language(text, languages, "low")
+    if decided is not None:
+        assert detection == Detection(decided, 1.0)
+    best = detector(languages, "low").compute_language_confidence_values(text)[0]  # what lingua alone says
+    assert detection.language == (best.language.iso_code_639_1.name.lower() if best.value > 0 else None)
+
+
+def test_lingua_reads_the_longer_sample_when_the_short_one_is_not_sure() -> None:
+    # The start says little (names, figures); lingua reads on to the sample's end.
+    text = ("Nursultan Nazarbayev, Kassym-Jomart Tokayev, Ebrahim Raisi: 2024, 2025. " * 2
+            + " ".join(HEADLINES["en"]))
+    assert detect_language(text, LANGUAGES, "low").language == "en"
+    assert detect_language(text, LANGUAGES, "high").language == "en"
