@@ -132,6 +132,8 @@ def route_refined(conn: Connection, source: Organization, item_id: str, version:
 def route_first_versions(conn: Connection, source: Organization, stored: list[tuple[str, int, Item]],
                          table: RoutingTable) -> int:
     """Route many first versions (no earlier recipients to look up) with one insert; returns deliveries made."""
+    if not table.by_source.get(source.id) and not (source.parent_id and table.by_source.get(source.parent_id)):
+        return 0  # no term shares the source's items (nor its holding's): a first version reaches nobody
     now = utcnow()
     rows = []
     for item_id, version, item in stored:

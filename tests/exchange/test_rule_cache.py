@@ -179,3 +179,17 @@ def test_every_agreement_action_changes_the_stamp(engine: Engine, orgs, before, 
             "editor", data)
     with reading(engine) as conn:
         assert read_stamp(conn, sides, day) != stamp
+
+
+def test_bulk_first_versions_route_through_the_holding_and_not_without_terms(engine, settings, make_partner,
+                                                                            orgs) -> None:  # type: ignore[no-untyped-def]
+    outlet = make_partner("alpha-outlet", parent="alpha").org
+    agree(engine, orgs)  # alpha's term carries its outlets' items
+    items = [Item(uri=f"urn:bulk:{n}", version="1", language="en", headline=f"Report {n}") for n in range(30)]
+    for source, expected in ((outlet, {orgs["beta"].id}), (orgs["gamma"], set())):
+        outcomes = Ingestor(engine, settings).ingest_items(source, items)
+        with reading(engine) as conn:
+            for outcome in outcomes:
+                assert outcome.stored is not None
+                assert set(conn.execute(sa.select(deliveries.c.recipient_id).where(
+                    deliveries.c.item_id == outcome.stored.item_id)).scalars()) == expected
