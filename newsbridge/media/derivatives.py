@@ -34,6 +34,7 @@ from PIL import Image, ImageOps
 
 from newsbridge.errors import MediaTooLarge, MediaUnreadable
 from newsbridge.media import ffmpeg
+from newsbridge.media.location import avi_without_location, position_tracks
 from newsbridge.media.metadata import PhotoMetadata, read_photo_metadata, strip_gps, write_photo_metadata
 from newsbridge.media.probe import MAX_PIXELS, Probe, frame_rate
 
@@ -160,13 +161,16 @@ def without_gps(source: Path, probe: Probe, out_dir: Path) -> Derivative | None:
 
 # Muxers a stream copy can write the original's container with; others carry no location tags we know of.
 # Audio: ID3 (MP3, and an ID3 before ADTS AAC), iTunes-style atoms (M4A, ``©xyz``), Vorbis comments (FLAC, Ogg
-# Vorbis and Opus: ``LOCATION``), Matroska tags, WAV's INFO list. MPEG-TS has no location tag (its only tags are
-# the service's name and provider) but may carry a KLV data stream with the camera's position (below). AVI's
-# INFO list and MXF's identification sets have no location key ffmpeg reads or writes (tests/media/
-# test_container_location.py shows ffmpeg drops one), so those are not rewritten.
+# Vorbis and Opus: ``LOCATION``), Matroska tags, WAV's INFO list. Video: MP4/MOV ``©xyz`` and ISO 6709 keys,
+# GoPro GPMF and camm telemetry tracks (media/location.py), Matroska tags. MPEG-TS has no location tag (its
+# only tags are the service's name and provider) but may carry a KLV data stream with the camera's position
+# (below). AVI is copied in place instead (media/location.py: EXIF in ``strd``, position INFO entries). MXF:
+# ffprobe shows no descriptive metadata (DMS-1) of it, only identification; should a location tag show, a
+# stream copy without metadata leaves it out (tests/media/test_container_location.py).
 _SAME_CONTAINER = {"video/mp4": "mp4", "video/quicktime": "mov", "video/x-matroska": "matroska", "video/webm": "webm",
-                   "video/mp2t": "mpegts", "audio/mp4": "ipod", "audio/mpeg": "mp3", "audio/flac": "flac",
-                   "audio/ogg": "ogg", "audio/wav": "wav", "audio/aac": "adts"}
+                   "video/mp2t": "mpegts", "application/mxf": "mxf", "audio/mp4": "ipod", "audio/mpeg": "mp3",
+                   "audio/flac": "flac", "audio/ogg": "ogg", "audio/wav": "wav", "audio/aac": "adts"}
+_IN_PLACE = {"video/x-msvideo"}  # containers whose copy without location is the original with chunks blanked
 _LOCATION_KEYS = ("location", "gps")  # ffprobe's names: location, location-eng, com.apple.quicktime.location.ISO6709
 # MISB ST 0601, the UAS Datalink Local Set that drone and aircraft cameras write as KLV beside the video in
 # MPEG-TS: sensor latitude and longitude, frame centre. Its Universal Label key (the bytes after it vary with
@@ -184,26 +188,32 @@ def _has_location(described: dict[str, Any]) -> bool:
 
 
 def video_without_gps(source: Path, probe: Probe, out_dir: Path, options: Options = Options()) -> Derivative | None:
-    """When the original video or audio carries location tags: the same streams copied bit for bit (not
-    re-encoded) into the same container without any metadata, ``original-nogps`` (an audio file's cover art,
-    whose own EXIF may hold GPS, is left out; so is every data stream, such as an MPEG-TS's position KLV). None when it carries none, or its container is not one a stream
-    copy rewrites (:data:`_SAME_CONTAINER`). Checked again afterwards: a copy still carrying location is
-    not kept."""
+    """When the original video or audio carries location tags or a position track: the same streams copied
+    bit for bit (not re-encoded) into the same container without any metadata, ``original-nogps`` (an audio
+    file's cover art, whose own EXIF may hold GPS, is left out; so is every data stream, such as an MPEG-TS's
+    position KLV or a GoPro's GPMF track); an AVI's copy is its own bytes with the chunks that hold positions
+    blanked (media/location.py). None when it carries none, or its container is not one a copy rewrites
+    (:data:`_SAME_CONTAINER`). Checked again afterwards: a copy still carrying location is not kept."""
     muxer = _SAME_CONTAINER.get(probe.content_type)
-    if muxer is None:
+    if muxer is None and probe.content_type not in _IN_PLACE:
         return None
     described = ffmpeg.ffprobe(source, probe.demuxer)
-    if not (_has_location(described) or _carries_position_klv(source, probe, described, options)):
+    if not (_has_location(described) or position_tracks(described)
+            or _carries_position_klv(source, probe, described, options)):
         return None
     path = out_dir / WITHOUT_GPS
-    streams = ["-map", "0:a"] if probe.kind == "audio" else ["-map", "0:v", "-map", "0:a?"]
-    ffmpeg.ffmpeg([*ffmpeg.input_args(source, probe.demuxer), *streams, "-c", "copy",
-                   "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
-                   *(["-movflags", "+faststart"] if muxer in ("mp4", "mov", "ipod") else []), "-f", muxer, str(path)],
-                  timeout=_timeout(probe, per_second=1.0), threads=options.threads,
-                  what=f"the {probe.kind} (without GPS)")
+    if muxer is None:
+        if not avi_without_location(source, path):
+            return None  # ffprobe saw a location this copy does not know how to blank: no copy at all
+    else:
+        streams = ["-map", "0:a"] if probe.kind == "audio" else ["-map", "0:v", "-map", "0:a?"]
+        ffmpeg.ffmpeg([*ffmpeg.input_args(source, probe.demuxer), *streams, "-c", "copy",
+                       "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
+                       *(["-movflags", "+faststart"] if muxer in ("mp4", "mov", "ipod") else []), "-f", muxer,
+                       str(path)], timeout=_timeout(probe, per_second=1.0), threads=options.threads,
+                      what=f"the {probe.kind} (without GPS)")
     copied = ffmpeg.ffprobe(path, probe.demuxer)
-    if _has_location(copied) or _data_streams(copied):
+    if _has_location(copied) or position_tracks(copied) or (muxer is not None and _data_streams(copied)):
         path.unlink()
         return None
     return _made(WITHOUT_GPS, path, probe.content_type, width=probe.width, height=probe.height,
