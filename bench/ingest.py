@@ -17,6 +17,15 @@ process's CPU seconds (``time.process_time``) for both, and their ratio: on this
 the wall clock of a phase swings with what other processes do, the CPU time much less.
 
     .venv/bin/python bench/ingest.py [-n 20000] [--rounds 1] [--db PATH] [--profile] [--check]
+
+``--languages`` measures instead how right language detection is on the labelled texts we hold
+(tests/data/topics, tests/data/stories, ../shared/fixtures/seeds: en, ru, kk, fa; each whole and as
+its first sentence, the Persian ones also typed with Arabic yeh and kaf), as ingest detects now
+(``prepare._decide_language``) and as it did before the letters and the short sample decided
+first (lingua alone on the first 300 characters, as written and Persian-normalized), with the CPU
+of each per text.
+
+    .venv/bin/python bench/ingest.py --languages [--accuracy low|high]
 """
 
 from __future__ import annotations
@@ -148,6 +157,66 @@ def profile_pipeline(documents: Sequence[bytes], db_path: Path, settings: Settin
     stats.sort_stats("tottime").print_stats(25)
 
 
+def labelled_texts() -> list[tuple[str, str, str]]:
+    """(language, text, kind) of every labelled text (see the module), whole and first sentence."""
+    import json
+
+    root = Path(__file__).resolve().parents[1]
+    whole = [(language, json.loads(line)["text"]) for language in ("en", "ru", "kk", "fa")
+             for line in (root / "tests/data/topics" / f"{language}.jsonl").read_text(encoding="utf-8").splitlines()]
+    whole += [(item["lang"], f"{item['headline']}\n{item['body']}") for name in ("items", "eval", "held_out")
+              for item in json.loads((root / "tests/data/stories" / f"{name}.json").read_text(encoding="utf-8"))["items"]]
+    whole += [("en", path.read_text(encoding="utf-8")) for path in sorted((root.parent / "shared/fixtures/seeds")
+                                                                           .glob("*.txt"))]
+    arabic_keyboard = str.maketrans({"\u06cc": "\u064a", "\u06a9": "\u0643"})
+    return ([(language, text, "whole") for language, text in whole]
+            + [(language, text.split("\n")[0].split(". ")[0], "first sentence") for language, text in whole]
+            + [(language, text.translate(arabic_keyboard), "Persian, Arabic keyboard")
+               for language, text in whole if language == "fa"])
+
+
+def language_accuracy(settings: Settings, console: Console) -> None:
+    """How many labelled texts ingest detects right, now and as before (see the module)."""
+    from newsbridge.ingest.language import SAMPLE_CHARS
+    from newsbridge.ingest.prepare import _decide_language
+    from newsbridge.ingest.text import normalize_persian
+
+    languages, accuracy = settings.languages, settings.language_accuracy
+    lingua = detector(languages, accuracy)
+
+    def before(text: str) -> str | None:
+        def read(sample: str) -> tuple[str | None, float]:
+            best = lingua.compute_language_confidence_values(sample[:SAMPLE_CHARS])[0]
+            return (best.language.iso_code_639_1.name.lower(), best.value) if best.value > 0 else (None, 0.0)
+        found = read(text)
+        if (normalized := normalize_persian(text)) != text and (persian := read(normalized))[1] > found[1]:
+            found = persian
+        return found[0]
+
+    def now(text: str) -> str | None:
+        return _decide_language(Item(uri="urn:bench", headline=text), None, languages, accuracy, {})[0]
+
+    texts = labelled_texts()
+    now(texts[0][1]), before(texts[0][1])  # the detector's first use, out of the timings
+    right: dict[str, Counter[tuple[str, str]]] = {"before": Counter(), "now": Counter()}
+    spent = {}
+    for name, detect in (("before", before), ("now", now)):
+        cpu = process_time()
+        for language, text, kind in texts:
+            right[name][kind, language] += detect(text) == language
+        spent[name] = (process_time() - cpu) / len(texts)
+    totals = Counter((kind, language) for language, _text, kind in texts)
+    table = Table("texts", "language", "count", "right before", "right now")
+    for (kind, language), count in totals.items():
+        table.add_row(kind, language, f"{count:,}", f"{right['before'][kind, language]:,}",
+                      f"{right['now'][kind, language]:,}")
+    console.print(f"[bold]language detection[/bold] among {','.join(languages)}, accuracy {accuracy}")
+    console.print(table)
+    console.print(f"right: before {sum(right['before'].values()):,} of {len(texts):,}, now "
+                  f"{sum(right['now'].values()):,}; CPU per text: before {spent['before'] * 1e6:,.0f} µs, "
+                  f"now {spent['now'] * 1e6:,.0f} µs")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--items", type=int, default=20_000, help="how many items (default 20000)")
@@ -158,8 +227,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="lingua accuracy mode (default: NEWSBRIDGE_LANGUAGE_ACCURACY or high)")
     parser.add_argument("--profile", action="store_true", help="also run the pipeline under cProfile")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--languages", action="store_true", help="measure language detection on labelled texts")
     args = parser.parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=140)
+    if args.languages:
+        language_accuracy(load_settings(database_url="sqlite://", language_accuracy=args.accuracy), console)
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="newsbridge-bench-") as tmp:
         db_path = args.db or Path(tmp) / "bench.db"
