@@ -223,6 +223,39 @@ def signed_original(hub: Hub, upload_id_or_media: str, uri: str) -> str:
     return original["href"]
 
 
+def partner_href(hub: Hub, media_id: str) -> str:
+    """The original's href as a partner reads it: a second organization with an agreement (both signed) whose
+    term shares the item, so every range goes through the full entitlement check (media/links.py)."""
+    from newsbridge.accounts.api_keys import create_api_key
+    from newsbridge.accounts.organizations import create_organization
+    from newsbridge.db.engine import create_engine, writing
+
+    engine = create_engine(hub.database)
+    with writing(engine) as conn:
+        create_organization(conn, "irna", "IRNA")
+        _key, theirs = create_api_key(conn, "irna", ("publish", "read", "manage"))
+        _key, ours = create_api_key(conn, "silkway", ("publish", "read", "manage"))
+    engine.dispose()
+    source, partner = {"Authorization": f"Bearer {ours}"}, {"Authorization": f"Bearer {theirs}"}
+    with httpx.Client(base_url=hub.base, timeout=60) as http:
+        created = http.post("/api/v1/agreements", headers=source, json={
+            "title": "Video exchange", "parties": ["silkway", "irna"],
+            "terms": [{"from": "silkway", "languages": ["en"], "media": {"allow_gps": True}}]})
+        assert created.status_code == 201, created.text
+        for who, action in ((source, "propose"), (source, "sign"), (partner, "sign")):
+            done = http.post(f"/api/v1/agreements/{created.json()['id']}:{action}", headers=who)
+            assert done.status_code == 200, done.text
+        published = http.post("/api/v1/items", headers=source, json={
+            "uri": "urn:bench:shared", "version": "1", "type": "picture", "language": "en",
+            "headlines": [{"role": "main", "value": "Benchmark picture, shared"}],
+            "renditions": [{"name": "original", "href": f"urn:newsbridge:media:{media_id}"}]})
+        assert published.status_code in (200, 201), published.text
+        item = http.get(f"/api/v1/items/{published.json()['id']}", headers=partner)
+        assert item.status_code == 200, item.text
+    [original] = [r for r in item.json()["renditions"] if r["name"] == "original"]
+    return original["href"]
+
+
 def nginx_binary() -> str | None:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
@@ -327,37 +360,41 @@ def best_and_median(values: list[float]) -> tuple[float, float]:
 
 
 def serving_phase(root: Path, hubs: dict[str, Hub], href: str, stored: Path, runs: int,
-                  console: Any) -> dict[str, Any]:
+                  console: Any, partner: str | None = None) -> dict[str, Any]:
     """Each range pattern fetched from nginx and from every hub in ``hubs`` (label -> hub, all serving the
     same blob by the same signed path), in turns within each run, so a pair shares the same minutes; the
-    clients are httpx and, when there, curl. Returns, per pattern and client, the seconds of each server
-    and each hub's CPU seconds a request (best of ``runs``)."""
+    clients are httpx and, when there, curl; with ``partner`` (a partner's href of the same original), the
+    scattered ranges once more by that URL. Returns, per pattern and client, the seconds of each server and
+    each hub's CPU seconds a request (best of ``runs``)."""
     size = stored.stat().st_size
-    path = href[href.index("/media/"):]
+    own = href[href.index("/media/"):]  # the owner's URL
     patterns = {"sequential 16 MiB ranges": sequential(size, 16 * MB),
                 "200 scattered 1 MiB ranges": scattered(size, MB, 200)}
     clients = {"httpx": lambda url, ranges: read_ranges(url, size, ranges)}
     if shutil.which("curl"):
         clients["curl"] = lambda url, ranges: read_ranges_curl(url, ranges, root)
+    asked = [(name, client, own) for name in patterns for client in clients]
+    if partner is not None:  # a partner's player: the full entitlement check at every range
+        asked.append(("200 scattered 1 MiB ranges", list(clients)[-1], partner[partner.index("/media/"):]))
     found: dict[str, Any] = {}
     with nginx(root, stored.parent) as static:
         plain = f"{static}/{stored.name}"
-        for name, ranges in patterns.items():
-            for client, fetch in clients.items():
-                took: dict[str, list[float]] = {"nginx": [], **{label: [] for label in hubs}}
-                spent: dict[str, list[float]] = {label: [] for label in hubs}
-                for _ in range(runs):
-                    took["nginx"].append(fetch(plain, ranges))
-                    for label, hub in hubs.items():
-                        before = cpu_seconds(hub.process.pid)
-                        took[label].append(fetch(hub.base + path, ranges))
-                        spent[label].append((cpu_seconds(hub.process.pid) - before) / len(ranges))
-                found[f"{name}, {client} client"] = {"seconds": took, "cpu": spent,
-                                                     "bytes": sum(length for _, length in ranges)}
-                console.print(f"{name}, {client} client (best of {runs}; load {os.getloadavg()[0]:.1f}): "
-                              f"nginx {min(took['nginx']):.3f} s; " + "; ".join(
-                                  f"{label} {min(took[label]):.3f} s = {min(took['nginx']) / min(took[label]):.2f} x "
-                                  f"nginx, CPU {min(spent[label]) * 1000:.2f} ms a request" for label in hubs))
+        for name, client, path in asked:
+            ranges, fetch = patterns[name], clients[client]
+            took: dict[str, list[float]] = {"nginx": [], **{label: [] for label in hubs}}
+            spent: dict[str, list[float]] = {label: [] for label in hubs}
+            for _ in range(runs):
+                took["nginx"].append(fetch(plain, ranges))
+                for label, hub in hubs.items():
+                    before = cpu_seconds(hub.process.pid)
+                    took[label].append(fetch(hub.base + path, ranges))
+                    spent[label].append((cpu_seconds(hub.process.pid) - before) / len(ranges))
+            key = f"{name}, {client} client" + (", a partner's URL" if path != own else "")
+            found[key] = {"seconds": took, "cpu": spent, "bytes": sum(length for _, length in ranges)}
+            console.print(f"{key} (best of {runs}; load {os.getloadavg()[0]:.1f}): "
+                          f"nginx {min(took['nginx']):.3f} s; " + "; ".join(
+                              f"{label} {min(took[label]):.3f} s = {min(took['nginx']) / min(took[label]):.2f} x "
+                              f"nginx, CPU {min(spent[label]) * 1000:.2f} ms a request" for label in hubs))
     return found
 
 
@@ -416,10 +453,11 @@ def serving_bench(root: Path, size: int, runs: int, console: Any, before: Path |
     try:
         media_id = upload(hub, source)[0]
         href = signed_original(hub, media_id, "urn:bench:original")
+        partner = partner_href(hub, media_id)
         if before is not None:
             hubs = {"before": launch(root, hub.database, hub.key, hub.secret, before), "after": hub}
         settle()
-        return serving_phase(root, hubs, href, root / "media" / "blobs" / sha[:2] / sha, runs, console)
+        return serving_phase(root, hubs, href, root / "media" / "blobs" / sha[:2] / sha, runs, console, partner)
     finally:
         for each in hubs.values():
             stop(each.process)
