@@ -126,3 +126,43 @@ def test_a_bulk_batch_lists_its_words_like_the_trigger(engine, settings, make_pa
     assert "zeta7word" in listed and "zetasingleword" in listed
     assert listed == expected
     assert _trigger(engine, TERMS_TRIGGER) == TERMS_TRIGGER_SQL
+
+
+def test_bulk_rows_are_stored_as_sqlalchemy_stores_them(engine, make_partner) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from newsbridge.db.tables import items
+    from newsbridge.formats.item import IngestWarning
+    from newsbridge.ids import new_id, utcnow
+    from newsbridge.ingest.prepare import prepare_item
+    from newsbridge.items.store import _insert_rows, _version_row
+
+    org = make_partner().org
+    now = utcnow()
+    sent = [Item(uri="urn:rows:1", version="1", language="kk", headline="Астана", body_text="Қала.",
+                 versioncreated=datetime(2026, 12, 5, 9, tzinfo=timezone.utc)),
+            Item(uri="urn:rows:2", headline="تهران", body_html="<p>شهر</p>", embargoed=now + timedelta(hours=1),
+                 versioncreated=now, warnings=[IngestWarning("uri_derived", "$.uri", "derived")])]
+    prepared = [prepare_item(item, languages=("en", "ru", "kk", "fa"), accuracy="low") for item in sent]
+    stored = {}
+    for way in ("core", "bulk"):
+        ids = [new_id() for _ in prepared]
+        item_rows = [{"id": item_id, "organization_id": org.id, "uri": f"{p.item.uri}:{way}", "latest_version": 1,
+                      "pubstatus": "usable", "headline": p.item.headline, "language": p.item.language,
+                      "created_at": now, "updated_at": now} for item_id, p in zip(ids, prepared)]
+        version_rows = [_version_row(item_id, 1, p, now) for item_id, p in zip(ids, prepared)]
+        with writing(engine) as conn:
+            if way == "core":
+                conn.execute(items.insert(), item_rows)
+                conn.execute(item_versions.insert(), version_rows)
+            else:
+                _insert_rows(conn, items, item_rows)
+                _insert_rows(conn, item_versions, version_rows)
+        with engine.connect() as conn:  # the stored text itself, as the driver reads it
+            rows = conn.exec_driver_sql("SELECT * FROM item_versions WHERE item_id IN (?, ?) ORDER BY version, headline"
+                                        if engine.dialect.name == "sqlite" else
+                                        "SELECT * FROM item_versions WHERE item_id IN (%s, %s) ORDER BY version, "
+                                        "headline", tuple(ids)).all()
+            stored[way] = [{k: v for k, v in row._mapping.items() if k not in ("id", "item_id")} for row in rows]
+    assert len(stored["core"]) == 2
+    assert stored["bulk"] == stored["core"]
