@@ -9,9 +9,9 @@ places are covered here:
   positions). Any such track counts as carrying a position; the stream copy keeps no data track.
 * **AVI** (RIFF): ffmpeg cannot write an AVI with every stream copied unchanged and nothing else (it rewrites
   the headers and keeps a stream's ``strd`` bytes as codec data), so the copy is made in place: the
-  original's bytes, with every ``strd`` chunk (where cameras put EXIF, GPS included: ffprobe shows its tags
-  as ``GPSLatitude``...) and every ``INFO`` entry whose id names a position turned into ``JUNK`` chunks of
-  the same size, zeroed. Nothing moves, so every packet and index stays as it was.
+  original's bytes, with every ``strd`` chunk holding EXIF (``AVIF`` first, where cameras put it, GPS
+  included: ffprobe shows its tags as ``GPSLatitude``...) and every ``INFO`` entry whose id names a
+  position turned into ``JUNK`` chunks of the same size, zeroed. Nothing moves, so every packet and index stays as it was.
 
 Pure: paths and ffprobe's description in, bytes out; no database.
 """
@@ -28,6 +28,7 @@ POSITION_HANDLERS = ("gopro met", "cameramotionmetadata", "camera motion metadat
 _LOCATION_IDS = (b"GPS", b"LOC", b"GEO")  # parts of an INFO entry's id that name a position (IGPS, ILOC...)
 _RIFF_LISTS = {b"RIFF", b"LIST"}
 _HEADERS_READ = 64 * 1024 * 1024
+EXIF_BLOCK = b"AVIF"  # how a strd chunk holding EXIF starts; other strd chunks are a codec's settings: kept
 
 
 def position_tracks(described: dict[str, Any]) -> list[dict[str, Any]]:
@@ -66,14 +67,15 @@ def _blank(data: bytearray, offset: int, size: int) -> None:
 
 
 def avi_without_location(source: Path, out: Path) -> bool:
-    """Copy the AVI at ``source`` to ``out`` with its ``strd`` chunks and position ``INFO`` entries blanked
+    """Copy the AVI at ``source`` to ``out`` with its EXIF ``strd`` chunks and position ``INFO`` entries blanked
     (same size, ``JUNK``, zeroed); False (and no file) when there was nothing to blank or it is not RIFF."""
     with source.open("rb") as handle:  # the headers come before the packets: the rest is copied as it is
         data = bytearray(handle.read(_HEADERS_READ))
     if data[:4] != b"RIFF" or data[8:12] not in (b"AVI ", b"AVIX"):
         return False
     blanked = [(offset, size) for offset, chunk_id, size, inside in _chunks(data, 12, len(data))
-               if chunk_id == b"strd" or (inside == b"INFO" and any(part in chunk_id.upper() for part in _LOCATION_IDS))]
+               if (chunk_id == b"strd" and data[offset + 8:offset + 12] == EXIF_BLOCK)
+               or (inside == b"INFO" and any(part in chunk_id.upper() for part in _LOCATION_IDS))]
     if not blanked:
         return False
     for offset, size in blanked:

@@ -203,3 +203,12 @@ async def test_video_positions_reach_only_partners_whose_terms_allow_gps(name: s
     assert GPS5 not in clean.content and b"43.2389" not in clean.content and exif_with_gps() not in clean.content
     assert "original" in await renditions(client, gamma, item_id)
     assert await fetch(client, gamma, every["original"]) == 200
+
+
+def test_a_strd_chunk_of_codec_settings_stays(tmp_path: Path) -> None:
+    source = camera_avi(tmp_path / "camera.avi")
+    settings = riff_chunk(b"strd", b"CODECSETTINGS\x01\x02\x03")
+    source.write_bytes(into_junk(source.read_bytes(), settings, b"auds"))  # in the audio stream's header list
+    clean = derivatives(source, tmp_path / "out")["original-nogps"]
+    assert settings in clean.read_bytes() and exif_with_gps() not in clean.read_bytes()
+    assert packets(clean) == packets(source)
