@@ -67,7 +67,8 @@ from newsbridge.formats.item import Item
 from newsbridge.ids import utcnow
 from newsbridge.ingest.pipeline import Ingestor
 from newsbridge.items.queries import _inbox_page, inbox
-from newsbridge.items.search import PG_DOCUMENT, SQLITE_TABLE, pg_expression, sqlite_expression, matching_versions
+from newsbridge.items.search import (PG_DOCUMENT, SQLITE_TABLE, matching_versions, pg_expression, sqlite_expression,
+                                     sqlite_prefix_expression)
 from newsbridge.search.query import parse
 
 TARGET_SPEEDUP = 5.0
@@ -191,15 +192,23 @@ def facets_no_access(conn: sa.Connection, query: str) -> int:
     return count_facets(conn, matched, SearchFilters(q=query))["total"][0].count
 
 
-def bare_ranked(conn: sa.Connection, query: str) -> int:
-    """The bare full-text query a hub without access control would run: the 20 best by rank."""
+def fts5_expression(conn: sa.Connection, query: str, prefixes: bool = False) -> str:
+    """The FTS5 expression the service asks for ``query``: its prefixes read as the stored words
+    they stand for (items/search.py, migration 0052), or with ``prefixes`` as prefixes (before)."""
+    parsed = parse(query)
+    return sqlite_prefix_expression(parsed) if prefixes else conn.execute(sa.select(sqlite_expression(parsed))).scalar_one()
+
+
+def bare_ranked(conn: sa.Connection, query: str, prefixes: bool = False) -> int:
+    """The bare full-text query a hub without access control would run: the 20 best by rank (on
+    SQLite with the query's prefixes as words, the service's form, or as prefixes)."""
     parsed = parse(query)
     if conn.dialect.name == "postgresql":
         sql = (f"SELECT id FROM item_versions WHERE {PG_DOCUMENT} @@ to_tsquery('simple', :q) "
                f"ORDER BY ts_rank({PG_DOCUMENT}, to_tsquery('simple', :q)) DESC LIMIT 20")
         return len(conn.execute(sa.text(sql), {"q": pg_expression(parsed)}).all())
     sql = f"SELECT rowid FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH :q ORDER BY rank LIMIT 20"
-    return len(conn.execute(sa.text(sql), {"q": sqlite_expression(parsed)}).all())
+    return len(conn.execute(sa.text(sql), {"q": fts5_expression(conn, query, prefixes)}).all())
 
 
 def percentiles(work: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -216,9 +225,12 @@ def percentiles(work: Callable[[], object], repeat: int) -> tuple[float, float]:
 
 def at_scale(conn: sa.Connection, beta: Organization, repeat: int, console: Console) -> bool:
     """The issue's figure (--scale): p50/p95 of the service behind GET /api/v1/search (page of 20,
-    total, facets, snippets) against the bare full-text query on the same database, same run."""
+    total, facets, snippets) against the bare full-text query on the same database, same run (on
+    SQLite also the bare ranked query with the prefixes asked as prefixes, as before migration 0052)."""
+    sqlite = conn.dialect.name == "sqlite"
     table = Table("query", "index hits", "total shown", "service p50 / p95 ms", "bare newest 20 p50 / p95 ms",
-                  "bare best 20 by rank p50 / p95 ms", "service p95 / bare p95 (newest, rank)", "service CPU ms")
+                  "bare best 20 by rank p50 / p95 ms", *(["bare rank, prefixes p50 / p95 ms"] if sqlite else []),
+                  "service p95 / bare p95 (newest, rank)", "service CPU ms", "<= 50 ms")
     met = True
     for query in QUERIES:
         parsed = parse(query)
@@ -229,11 +241,13 @@ def at_scale(conn: sa.Connection, beta: Organization, repeat: int, console: Cons
         cpu_ms = (time.process_time() - cpu) * 1000 / (repeat + 1)  # this process's (on SQLite: all of it)
         newest = percentiles(lambda: conn.execute(hit_ids(conn.dialect.name, parsed, newest=20)).all(), repeat)
         ranked = percentiles(lambda: bare_ranked(conn, query), repeat)
+        prefixed = [percentiles(lambda: bare_ranked(conn, query, prefixes=True), repeat)] if sqlite else []
         met &= service[1] <= TARGET_MS and service[1] <= 2 * ranked[1]
         table.add_row(query, f"{hits:,}", f"{found.total:,}{'+' if found.total_is_lower_bound else ''}",
                       f"{service[0]:.1f} / {service[1]:.1f}", f"{newest[0]:.2f} / {newest[1]:.2f}",
-                      f"{ranked[0]:.1f} / {ranked[1]:.1f}",
-                      f"{service[1] / newest[1]:.0f} x, {service[1] / ranked[1]:.1f} x", f"{cpu_ms:.1f}")
+                      f"{ranked[0]:.1f} / {ranked[1]:.1f}", *(f"{p[0]:.1f} / {p[1]:.1f}" for p in prefixed),
+                      f"{service[1] / newest[1]:.0f} x, {service[1] / ranked[1]:.1f} x", f"{cpu_ms:.1f}",
+                      "yes" if service[1] <= TARGET_MS else "no")
     console.print(table)
     console.print(f"totals and facets counted over the newest {COUNTED:,} index hits; pages of queries in "
                   f"{BROAD:,}+ versions read by walking the inbox. Targets: service p95 <= {TARGET_MS:g} ms and "

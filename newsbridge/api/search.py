@@ -90,7 +90,8 @@ def search_items(
     other filters applied, not its own). Embargoed, delayed and withdrawn items are never found.
     When `q` is in more than 1,000 versions, `total` and `facets` count only what you may see of
     the newest 1,000 of them: `total_is_lower_bound` is then true (show "1,000+") and
-    `counted_over` is 1,000 (else null).
+    `counted_over` is 1,000 (else null). On PostgreSQL, a query held by 100 or more of the hub's
+    newest 4,000 versions is counted over those hits (at most 1,000): `counted_over` says how many.
 
     With `cross_lingual=true`, items in other languages are found too, by meaning (multilingual
     embeddings), and ranked with the word matches by reciprocal rank fusion: one page, best first,

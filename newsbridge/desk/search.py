@@ -17,25 +17,30 @@ total and facets counted over the :data:`COUNTED` newest of those versions (the 
 before access is checked, so an item the viewer may not see is still never counted): the total is
 then a lower bound (``total_is_lower_bound``, "1,000+"). A query in :data:`BROAD` versions or more
 reads its page by walking the viewer's inbox newest arrival first and testing each entry against
-the index hits, worked out once (SQLite), or against the entry's stored tsvector (PostgreSQL),
-stopping at the page's end; a narrower one reads its hits first.
+the index hits, read once (SQLite; an older version by FTS5 for its rowid alone), or against the
+entry's stored tsvector (PostgreSQL), stopping at the page's end; a narrower one reads its hits
+first. On PostgreSQL a query held by many of the newest versions is counted over those
+(:func:`hit_list`): GIN reads every hit of a broad word before the first.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import deliveries, item_versions, items, organizations, version_topics
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import InboxCursor, ItemRecord, Received, inbox_count, inbox_page, viewer_ids
-from newsbridge.items.search import SQLITE_TABLE, pg_match, sqlite_expression, matching_versions
+from newsbridge.items.search import PG_DOCUMENT, SQLITE_TABLE, pg_match, sqlite_expression, version_holds
 from newsbridge.items.withdrawal import notice_only
 from newsbridge.search.query import Query, parse
 from newsbridge.search.snippets import direction, highlight, snippet
@@ -45,6 +50,8 @@ FACETS = ("partner", "language", "topic", "type")
 FACET_VALUES = 20  # the most frequent values of a facet; the rest are left out
 COUNTED = 1000  # index hits a total and the facets are counted over, at most ("1,000+")
 BROAD = 2000  # index hits from which a page walks the inbox instead of reading the hits first
+PG_WINDOW = 4000  # PostgreSQL: the newest versions whose hits a query lists first (hit_list)
+PG_DENSE = 100  # ... and how many of them make the query dense (2.5 %: a page of 20 walks ~800 entries)
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ class Results:
     next_cursor: InboxCursor | None
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     total_is_lower_bound: bool = False  # more matched: the total and facets count the newest COUNTED hits
-    counted_over: int | None = None  # then COUNTED (the index hits counted), else None (all were)
+    counted_over: int | None = None  # then how many index hits were counted (COUNTED, or fewer: hit_list)
 
 
 def _facet_conditions(filters: SearchFilters, columns: Any) -> dict[str, sa.ColumnElement[bool]]:
@@ -262,54 +269,80 @@ def count_hits(conn: Connection, query: Query, up_to: int) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(found)).scalar_one())
 
 
-def _versions(ids: sa.Select) -> sa.Select:
-    """(item id, version) of the versions whose ids ``ids`` selects, the ids worked out once."""
-    found = ids.cte("hit_ids").prefix_with("MATERIALIZED")
-    return sa.select(item_versions.c.item_id, item_versions.c.version).join(found, found.c.id == item_versions.c.id)
+def hit_list(conn: Connection, query: Query, up_to: int) -> tuple[list[int], bool]:
+    """The ids of up to ``up_to`` versions holding ``query``, read once (a search counts, walks and
+    counts facets with them: the index asked once, not three times), and whether the query is
+    *dense* among the newest versions (PostgreSQL only; see below).
+
+    SQLite: the newest (FTS5 reads them newest first and stops). PostgreSQL: first the hits among
+    the newest :data:`PG_WINDOW` versions, each tested by its stored tsvector (a few ms); when
+    they are :data:`PG_DENSE` or more, those (newest first), and the query is dense: GIN answers a
+    broad word or phrase by a bitmap of every hit (120-310 ms at 1,000,000 versions, however few
+    are read). Else the first ``up_to`` the GIN index yields (its order), for a rare word a few ms.
+    Either way a known list of ids: PostgreSQL guessed 20,000 rows for any prefix and joined every
+    delivery of the hub by hash (0.5 s for 167 hits at 1,000,000)."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        newest = sa.select(item_versions.c.id).order_by(item_versions.c.id.desc())
+        window = (newest.add_columns(sa.literal_column(PG_DOCUMENT).label("search_vector")).limit(PG_WINDOW)
+                  .subquery("newest_versions"))
+        tested = list(conn.execute(sa.select(window.c.id).where(pg_match(query, "newest_versions"))
+                                   .order_by(window.c.id.desc()).limit(up_to)).scalars())
+        if conn.execute(newest.offset(PG_WINDOW - 1).limit(1)).first() is None:
+            return tested, False  # every version was tested: these are the hits, newest first
+        if len(tested) >= PG_DENSE:
+            return tested, True
+    return list(conn.execute(hit_ids(dialect, query, newest=up_to)).scalars()), False
 
 
-def counted_among(conn: Connection, query: Query, hits: int) -> sa.Select:
-    """The versions a total is counted over for ``query``, held by ``hits`` versions: all of them,
-    or past :data:`COUNTED`, the :data:`COUNTED` newest (the total is then a lower bound)."""
-    if hits > COUNTED:
-        return _versions(hit_ids(conn.dialect.name, query, newest=COUNTED))
-    among = matching_versions(conn.dialect.name, query)
-    assert among is not None
-    return among
+def listed(dialect: str, ids: list[int]) -> sa.ColumnElement[bool]:
+    """``item_versions.id`` is one of ``ids`` (one parameter: a JSON array on SQLite, an array on
+    PostgreSQL, instead of thousands)."""
+    if dialect == "postgresql":
+        return item_versions.c.id == sa.any_(sa.bindparam("hit_list", ids, type_=ARRAY(sa.Integer)))
+    values = sa.func.json_each(sa.bindparam("hit_list", json.dumps(ids), type_=sa.Text)).table_valued("value")
+    return item_versions.c.id.in_(sa.select(values.c.value))
+
+
+def listed_versions(dialect: str, ids: list[int]) -> sa.Select:
+    """(item id, version) of the versions ``ids``."""
+    return sa.select(item_versions.c.item_id, item_versions.c.version).where(listed(dialect, ids))
 
 
 def counted_versions(conn: Connection, query: Query) -> tuple[sa.Select, bool]:
-    """:func:`counted_among` for a query whose hits are not counted yet, and whether it is capped
-    (the desk's list counts its total so, desk/incoming.py)."""
-    hits = count_hits(conn, query, COUNTED + 1)
-    return counted_among(conn, query, hits), hits > COUNTED
+    """The versions a total is counted over for a query whose hits are not listed yet (as
+    :func:`search` counts: :func:`hit_list`), and whether it is capped (the desk's list counts its
+    total so, desk/incoming.py)."""
+    ids, dense = hit_list(conn, query, COUNTED + 1)
+    return listed_versions(conn.dialect.name, ids[:COUNTED]), dense or len(ids) > COUNTED
 
 
-def received_match(viewer: Organization, now: datetime, ids: sa.Select,
-                   query: Query | None = None) -> sa.ColumnElement[bool]:
+def received_match(dialect: str, viewer: Organization, now: datetime, query: Query,
+                   recent: Sequence[int] = ()) -> sa.ColumnElement[bool]:
     """A condition on an inbox row (``deliveries``, ``items``): the viewer received, and may see, a
-    version of the item among ``ids`` (the inbox's rule for search, items.queries._among), and the
-    item is not withdrawn. Tested row by row as the inbox is walked newest first, against the ids
-    worked out once (on SQLite; on PostgreSQL, ``query`` given, against each received version's stored
-    tsvector): a broad query's page then costs about its own size."""
+    version of the item that holds ``query`` (the inbox's rule for search, items.queries._among),
+    and the item is not withdrawn. Tested row by row as the inbox is walked newest first, each
+    received version against the index by itself (items.search.version_holds: on SQLite FTS5 asked
+    about that rowid, on PostgreSQL the row's stored tsvector): a broad query's page then costs
+    about its own size, whatever the history (at 1,000,000 items, working every hit out first cost
+    ~390 ms on SQLite). ``recent`` (SQLite): the ids of the newest versions holding the query, all
+    of them down to the oldest listed; a walked version that recent is looked up among them, not
+    asked of FTS5 (a phrase's page of 20 cost 26 ms of FTS5 row tests at 1,000,000 items)."""
     hit, version = deliveries.alias("hit"), item_versions.alias("hit_version")
     received = hit.join(version, sa.and_(version.c.item_id == hit.c.item_id, version.c.version == hit.c.version))
-    if query is not None:  # PostgreSQL: each received version's stored tsvector tested (migration 0046);
-        # with the ids worked out first, its planner joined every hit instead of walking (0.7 s at 20,000)
-        test: list[sa.ColumnElement[bool]] = [pg_match(query, "hit_version")]
-    else:
-        # Joined, not ``IN``: SQLite then indexes the ids once and looks each up (10 ms for a page of
-        # 20 among 33,000 hits at 100,000 items; with ``IN`` it walked the list for every row, 1-3 s).
-        found = ids.cte("hit_ids").prefix_with("MATERIALIZED")
-        received, test = received.join(found, found.c.id == version.c.id), []
+    holds = version_holds(dialect, query, version)
+    if recent and dialect == "sqlite":
+        values = sa.func.json_each(sa.bindparam("recent_hits", json.dumps(list(recent)), type_=sa.Text)
+                                   ).table_valued("value")
+        holds = sa.case((version.c.id >= min(recent), version.c.id.in_(sa.select(values.c.value))), else_=holds)
     # The recipient test is wrapped so that SQLite looks the item's deliveries up by item.
     found_one = (sa.select(sa.literal(1)).select_from(received)
                  .where(hit.c.item_id == deliveries.c.item_id,
-                        sa.func.coalesce(hit.c.recipient_id, "").in_(viewer_ids(viewer)), hit.c.available_from <= now, *test))
+                        sa.func.coalesce(hit.c.recipient_id, "").in_(viewer_ids(viewer)), hit.c.available_from <= now,
+                        holds))
     # PostgreSQL turns an EXISTS into a join over every hit, planned from its guess of few matches;
     # a scalar subquery with LIMIT 1 stays a test of each row, so the inbox is walked newest first
-    matched = (found_one.limit(1).scalar_subquery().is_not(None) if query is not None
-               else sa.exists(found_one))
+    matched = found_one.limit(1).scalar_subquery().is_not(None)
     return sa.and_(matched, sa.not_(notice_only(viewer_ids(viewer), now, owner=viewer.id)))
 
 
@@ -320,25 +353,31 @@ def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, li
     ``facets``)."""
     query = parse(filters.q)
     where = [*_other_conditions(filters), *_facet_conditions(filters, _Columns).values()]
-    hits = count_hits(conn, query, BROAD) if query else 0
+    dialect = conn.dialect.name
+    if dialect == "postgresql":  # statements of milliseconds: compiling them (JIT) cost ~60 ms each
+        conn.exec_driver_sql("SET LOCAL jit = off")
+    ids, dense = hit_list(conn, query, BROAD) if query else ([], False)
+    hits = len(ids)
     if query and hits == 0:  # nothing holds it: nothing to walk, count or check (the walk read the whole inbox)
         return Results([], 0, None, {facet: [] for facet in FACETS} if facets else {})
-    among = page_among = None
+    among = page_among = chosen = None
     # both walk: PostgreSQL tests each row's stored tsvector (migration 0046; with the index on an
     # expression it recomputed it, and walking cost more than reading every hit: 914 against 819 ms)
-    if query and hits >= BROAD:
-        where.append(received_match(viewer, utcnow(), hit_ids(conn.dialect.name, query),
-                                    query if conn.dialect.name == "postgresql" else None))
+    if query and (dense or hits >= BROAD):
+        where.append(received_match(dialect, viewer, utcnow(), query, ids))
     elif query:  # few hits: read them first (materialized: see visible_matches)
-        among = matching_versions(conn.dialect.name, query)
-        if conn.dialect.name == "sqlite":  # the page among the visible matches' deliveries (49 against 102 ms)
+        among = listed_versions(dialect, ids)
+        if dialect == "sqlite":  # the page among the visible matches' deliveries, looked up by
+            # id: with the inbox's order SQLite walked the inbox down to the 20th (24 ms for a word in
+            # one item of 2,000 at 1,000,000 items; 0.7 s when the matches are old)
             found = visible_matches(viewer, utcnow(), among, []).subquery("found")
-            where.append(deliveries.c.id.in_(sa.select(found.c.delivery_id)))
+            chosen = sa.select(found.c.delivery_id)
         else:
             page_among = sa.select(_materialized(among))
-    entries, next_cursor = inbox_page(conn, viewer, before=before, limit=limit, where=where, among=page_among)
-    capped = hits > COUNTED
-    counted = counted_among(conn, query, hits) if capped else among
+    entries, next_cursor = inbox_page(conn, viewer, before=before, limit=limit, where=where, among=page_among,
+                                      chosen=chosen)
+    capped = dense or hits > COUNTED
+    counted = listed_versions(dialect, ids[:COUNTED]) if capped else among
     if facets:  # the total comes from the same match set as the facets: one pass over it
         counts = facet_counts(conn, viewer, filters, counted)
         total = _total(counts)
@@ -347,4 +386,4 @@ def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, li
     else:
         counts, total = {}, inbox_count(conn, viewer, where=where)
     return Results([_hit(record, how, query) for record, how in entries], total, next_cursor, counts,
-                   capped, COUNTED if capped else None)
+                   capped, min(hits, COUNTED) if capped else None)

@@ -10,6 +10,7 @@ logical text, and the page or client shows it right to left (``direction``).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -27,7 +28,9 @@ def direction(language: str | None) -> str:
     return "rtl" if (language or "").lower().split("-")[0] in _RTL_LANGUAGES else "ltr"
 
 
-def _marked(written: str, wanted: set[str], language: str | None) -> bool:
+@lru_cache(maxsize=100_000)
+def _marked(written: str, wanted: frozenset[str], language: str | None) -> bool:
+    # Cached: news repeats its words, and stemming each one is most of a page's snippets' cost.
     for word in words(written):
         # Without the language a Cyrillic word may be stored as Russian or as Kazakh.
         stored = {stem(word, language)} if language else {stem(word, None), stem(word, "kk")}
@@ -36,11 +39,22 @@ def _marked(written: str, wanted: set[str], language: str | None) -> bool:
     return False
 
 
-def _spans(text: str, query: Query, language: str | None) -> list[tuple[int, int]]:
-    wanted = query.stems()
+def _spans(text: str, query: Query, language: str | None, start: int = 0, end: int | None = None,
+           first: bool = False) -> list[tuple[int, int]]:
+    """The marked words of ``text`` that lie within ``start``-``end`` (only the first, with ``first``)."""
+    wanted = frozenset(query.stems())
     if not wanted:
         return []
-    return [(m.start(), m.end()) for m in _WRITTEN.finditer(text) if _marked(m.group(), wanted, language)]
+    end = len(text) if end is None else end
+    found = []
+    for m in _WRITTEN.finditer(text):  # the whole text's words (a word cut by ``start`` is not one)
+        if m.start() >= end:
+            break
+        if m.start() >= start and m.end() <= end and _marked(m.group(), wanted, language):
+            found.append((m.start(), m.end()))
+            if first:
+                break
+    return found
 
 
 def _marked_html(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> Markup:
@@ -66,9 +80,9 @@ def snippet(text: str | None, query: Query, language: str | None = None, limit: 
     """About ``limit`` characters of ``text`` around its first match (its start when nothing
     matches), cut at words, with an ellipsis where text was left out, matches marked."""
     text = " ".join((text or "").split())
-    spans = _spans(text, query, language)
     if len(text) <= limit:
-        return _marked_html(text, spans)
+        return _marked_html(text, _spans(text, query, language))
+    spans = _spans(text, query, language, first=True)  # the window is placed by the first match
     first = spans[0][0] if spans else 0
     start = max(0, first - limit // 3)
     if start:
@@ -78,5 +92,5 @@ def snippet(text: str | None, query: Query, language: str | None = None, limit: 
     if end < len(text):
         space = text.rfind(" ", start, end)
         end = space if space > (spans[0][1] if spans else start) else end
-    body = _marked_html(text, spans, start, end)
+    body = _marked_html(text, _spans(text, query, language, start, end), start, end)
     return Markup("…" if start else "") + body + Markup("…" if end < len(text) else "")

@@ -63,25 +63,46 @@ async def test_capped_counts_are_marked_and_count_only_what_the_caller_sees(clie
     monkeypatch.setattr(desk_search, "COUNTED", 8)
     monkeypatch.setattr(desk_search, "BROAD", 9)
     body = await find(client, beta, q="caspian")
-    if engine.dialect.name == "sqlite":
-        # the 8 newest versions holding the word: gamma's 4, alpha's withdrawn (2 versions), the
-        # embargoed one and urn:a:5; beta may see only urn:a:5 of them
-        assert body["total"] == 1
-        assert {v["value"]: v["count"] for v in body["facets"]["language"]} == {"en": 1}
-    else:  # the first 8 the index yields, oldest first: urn:a:0-5, the embargoed, the withdrawn one
-        assert body["total"] == 6
-        assert {v["value"]: v["count"] for v in body["facets"]["language"]} == {"en": 3, "ru": 3}
+    # the 8 newest versions holding the word (on PostgreSQL too: a hub of fewer than PG_WINDOW
+    # versions has every version tested, newest first): gamma's 4, alpha's withdrawn (2
+    # versions), the embargoed one and urn:a:5; beta may see only urn:a:5 of them
+    assert body["total"] == 1
+    assert {v["value"]: v["count"] for v in body["facets"]["language"]} == {"en": 1}
     assert body["total_is_lower_bound"] is True and body["counted_over"] == 8
     assert len(body["items"]) == 6  # the page is never capped: every visible match, newest first
     assert {v["value"]: v["count"] for v in body["facets"]["partner"]} == {"alpha": body["total"]}
     assert "gamma" not in str(body["facets"]) and "fa" not in str(body["facets"]["language"])
     assert (await find(client, beta, q="caspian", facets="false"))["total"] == body["total"]
-    # delta sees gamma's 4 only: counted over the same 8 hits, none of them (PostgreSQL) or all 4
+    # delta sees gamma's 4 only, all among the same 8 hits
     seen = await find(client, delta, q="caspian")
-    assert seen["total"] == (4 if engine.dialect.name == "sqlite" else 0) and seen["total_is_lower_bound"] and page(seen) and set(page(seen)) == {
-        f"urn:g:{n}" for n in range(4)}
-    assert {v["value"]: v["count"] for v in seen["facets"]["partner"]} == (
-        {"gamma": 4} if engine.dialect.name == "sqlite" else {})
+    assert seen["total"] == 4 and seen["total_is_lower_bound"] and set(page(seen)) == {f"urn:g:{n}" for n in range(4)}
+    assert {v["value"]: v["count"] for v in seen["facets"]["partner"]} == {"gamma": 4}
     # a query under the cap is counted exactly and says so
     exact = await find(client, beta, q="grain")
     assert exact["total"] == 1 and exact["total_is_lower_bound"] is False and exact["counted_over"] is None
+
+
+async def test_postgresql_counts_a_dense_query_over_the_newest_versions(client, engine, partners,
+                                                                         monkeypatch) -> None:
+    """On PostgreSQL a query held by PG_DENSE of the PG_WINDOW newest versions is counted over those
+    hits (GIN would read all of them first); the page still walks the whole inbox."""
+    _, beta, _, delta = partners
+    exact = await find(client, beta, q="caspian")
+    monkeypatch.setattr(desk_search, "PG_WINDOW", 6)  # the newest 6: gamma's 4 and the withdrawn item's 2
+    monkeypatch.setattr(desk_search, "PG_DENSE", 3)
+    body = await find(client, beta, q="caspian", limit=4)
+    rest = await find(client, beta, q="caspian", limit=4, before=body["next"])
+    assert page(body) + page(rest) == [f"urn:a:{n}" for n in range(5, -1, -1)] == page(exact)
+    seen = await find(client, delta, q="caspian")
+    if engine.dialect.name == "postgresql":  # dense: beta may see none of the 6 counted, delta gamma's 4
+        assert (body["total"], body["total_is_lower_bound"], body["counted_over"]) == (0, True, 6)
+        assert body["facets"]["partner"] == [] and "gamma" not in str(body["facets"])
+        assert (seen["total"], seen["counted_over"]) == (4, 6)
+    else:  # SQLite lists the newest hits as ever: 13, under the cap
+        assert (body["total"], body["total_is_lower_bound"], body["counted_over"]) == (6, False, None)
+        assert seen["total"] == 4 and not seen["total_is_lower_bound"]
+    assert set(page(seen)) == {f"urn:g:{n}" for n in range(4)}
+    monkeypatch.setattr(desk_search, "PG_DENSE", 7)  # not dense: the index lists the hits, all 13
+    assert (await find(client, beta, q="caspian"))["total"] == 6
+    grain = await find(client, beta, q="grain")  # in none of the newest 6: listed by the index
+    assert (grain["total"], grain["total_is_lower_bound"], page(grain)) == (1, False, ["urn:a:other"])

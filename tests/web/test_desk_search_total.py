@@ -45,8 +45,9 @@ def count_line(html: str) -> str:
 ])
 async def test_a_broad_search_shows_a_lower_bound(caspian, sign_in, monkeypatch, locale, capped, exact) -> None:  # type: ignore[no-untyped-def]
     desk = await sign_in("irna", "editor", locale=locale)
-    # 8 versions hold "caspian", counted over 7 of them (SQLite: the newest; PostgreSQL: the first its
-    # index yields): RIA's is never counted, six of Kazinform's are, and the page still lists all seven
+    # 8 versions hold "caspian", counted over the newest 7 of them (PostgreSQL too: a hub of fewer
+    # than PG_WINDOW versions is listed newest first): RIA's is never counted, six of Kazinform's
+    # are, and the page still lists all seven
     monkeypatch.setattr(desk_search, "COUNTED", 7)
     page = (await desk.get("/desk?q=caspian")).text
     assert count_line(page) == capped
