@@ -42,6 +42,7 @@ def endpoint_json(conn: Connection, endpoint: Endpoint) -> dict[str, Any]:
             "ninjs_version": endpoint.ninjs_version, "format": endpoint.format, "enabled": endpoint.enabled,
             "disabled_reason": endpoint.disabled_reason,
             "failing_since": endpoint.failing_since.isoformat() if endpoint.failing_since else None,
+            "paused_until": endpoint.paused_until.isoformat() if endpoint.paused_until else None,
             "previous_secret_until": endpoint.previous_secret_until.isoformat()
             if endpoint.previous_secret_until else None,
             "deliveries": state.counts, "last_status": state.last_status, "last_error": state.last_error,

@@ -43,7 +43,8 @@ FEED_ENTRY = _object(["event", "cursor"], event={"enum": ["item.published", "ite
                      cursor=STRING, creditLine=MAYBE_STRING, item=ITEM_REF)
 ENDPOINT = _object(["id", "url", "events", "ninjs_version", "enabled", "created_at"], id=STRING, url=STRING,
                    events=STRINGS, ninjs_version=STRING, format=STRING, enabled={"type": "boolean"},
-                   disabled_reason=MAYBE_STRING, failing_since=MAYBE_TIME, created_at=TIME)
+                   disabled_reason=MAYBE_STRING, failing_since=MAYBE_TIME, paused_until=MAYBE_TIME,
+                   created_at=TIME)
 KEY = _object(["id", "scopes", "created_at"], id=STRING, scopes=STRINGS, label=STRING, created_at=TIME,
               expires_at=MAYBE_TIME, last_used_at=MAYBE_TIME, revoked_at=MAYBE_TIME)
 PARTY = _object(["slug", "signed"], slug=STRING, name=STRING, signed={"type": "boolean"}, signed_at=MAYBE_TIME)

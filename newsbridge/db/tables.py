@@ -222,6 +222,8 @@ endpoints = sa.Table(
     sa.Column("disabled_reason", sa.Text, nullable=True),
     sa.Column("failing_since", UTCDateTime, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # a 429/503 with Retry-After: no message to the endpoint before this (delivery/outbox.py)
+    sa.Column("paused_until", UTCDateTime, nullable=True),
 )
 
 feed_tokens = sa.Table(

@@ -53,6 +53,7 @@ class Endpoint:
     failing_since: datetime | None
     previous_secret_until: datetime | None
     created_at: datetime
+    paused_until: datetime | None = None  # it answered 429/503 with Retry-After: nothing is sent before
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def _from_row(row: sa.Row) -> Endpoint:
     m = row._mapping
     return Endpoint(m["id"], m["organization_id"], m["url"], tuple(m["events"]), m["ninjs_version"], m["format"],
                     m["enabled"],
-                    m["disabled_reason"], m["failing_since"], m["previous_secret_until"], m["created_at"])
+                    m["disabled_reason"], m["failing_since"], m["previous_secret_until"], m["created_at"],
+                    m["paused_until"])
 
 
 def _events(value: Any) -> tuple[str, ...]:

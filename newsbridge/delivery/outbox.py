@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.suspension import suspended_clause
+from newsbridge.db.bulk import bound, insert_rows, update_rows
 from newsbridge.db.rollup_tables import mark_items_changed
 from newsbridge.db.outbox_tables import media_updates, unfinished_predicate
 from newsbridge.db.tables import (OUTBOX_UNFINISHED, deliveries, endpoints, item_media, items, media,
@@ -33,6 +34,8 @@ SEQUENCER_LOCK = 724_001
 LEASE = timedelta(seconds=60)
 MAX_RETRY_AFTER = timedelta(hours=6)  # a partner's Retry-After is honoured up to this
 PER_ENDPOINT = 8  # messages of one endpoint on their way at once (NEWSBRIDGE_WEBHOOK_ENDPOINT_IN_FLIGHT)
+MESSAGE_COLUMNS = ("endpoint_id", "delivery_id", "event", "item_id", "version", "message_id", "state", "attempts",
+                   "next_attempt_at", "created_at")
 CLAIM_PASSES = 4  # looks for due messages per claim, each past the endpoints whose budget the last one filled
 
 
@@ -68,6 +71,17 @@ def _media_processing() -> sa.ColumnElement[bool]:
         .where(items.c.id == deliveries.c.item_id, media.c.status.in_(PROCESSING)))
 
 
+def _items_processing() -> sa.Select[tuple[str]]:
+    """The items that carry hub media still being processed: one lookup of ``ix_media_status`` for the whole
+    sequencing, where :func:`_media_processing` asked it again for each of the deliveries (100 per item to 100
+    partners: 20 µs a delivery, the most of the sequencer's reading; bench/fanout.py)."""
+    return (sa.select(items.c.id)
+            .join(item_media, sa.and_(items.c.organization_id == item_media.c.organization_id,
+                                      items.c.uri == item_media.c.item_uri))
+            .join(media, media.c.id == item_media.c.media_id)
+            .where(media.c.status.in_(PROCESSING)))
+
+
 def sequence(conn: Connection, now: datetime, limit: int = 2000,
              media_wait: timedelta | None = None, wait: bool = True) -> list[tuple[int, str, int]]:
     """Give feed positions to deliveries that became available, and queue their webhook messages.
@@ -94,7 +108,7 @@ def sequence(conn: Connection, now: datetime, limit: int = 2000,
             later.c.item_id == deliveries.c.item_id, later.c.recipient_id == deliveries.c.recipient_id,
             later.c.version > deliveries.c.version, later.c.available_from <= now))
         ready.append(sa.or_(deliveries.c.event == "item.withdrawn", deliveries.c.available_from <= now - media_wait,
-                            superseded, ~_media_processing()))
+                            deliveries.c.item_id.not_in(_items_processing()), superseded))
     due = conn.execute(sa.select(deliveries.c.id, deliveries.c.recipient_id, deliveries.c.event,
                                  deliveries.c.item_id, deliveries.c.version)
                        .where(*ready).order_by(deliveries.c.available_from, deliveries.c.id).limit(limit)).all()
@@ -102,9 +116,7 @@ def sequence(conn: Connection, now: datetime, limit: int = 2000,
         return []
     start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(deliveries.c.position), 0))).scalar_one()
     sequenced = [(row.id, row.recipient_id, start + n) for n, row in enumerate(due, start=1)]
-    conn.execute(deliveries.update().where(deliveries.c.id == sa.bindparam("delivery_id"))
-                 .values(position=sa.bindparam("new_position")),
-                 [{"delivery_id": d, "new_position": p} for d, _, p in sequenced])
+    update_rows(conn, deliveries, "position", "id", [(p, d) for d, _, p in sequenced])
     _queue_messages(conn, [(row.id, row.recipient_id, row.event, row.item_id, row.version) for row in due], now)
     return sequenced
 
@@ -124,16 +136,11 @@ def _queue_messages(conn: Connection, due: Sequence[tuple[int, str, str, str, in
     for endpoint in rows:
         for owner in {endpoint.organization_id, endpoint.parent_id} & recipients:
             serving.setdefault(owner, []).append(endpoint)
-    messages = []
-    for delivery_id, recipient, event, item_id, version in due:
-        for endpoint in serving.get(recipient, ()):
-            if event in endpoint.events:
-                messages.append({"endpoint_id": endpoint.id, "delivery_id": delivery_id, "event": event,
-                                 "item_id": item_id, "version": version,
-                                 "message_id": f"msg_{new_id()}", "state": State.PENDING.value, "attempts": 0,
-                                 "next_attempt_at": now, "created_at": now})
-    if messages:
-        conn.execute(outbox.insert(), messages)
+    stamp, pending = bound(conn, outbox.c.created_at, now), State.PENDING.value  # the same in every row
+    messages = [(endpoint.id, delivery_id, event, item_id, version, f"msg_{new_id()}", pending, 0, stamp, stamp)
+                for delivery_id, recipient, event, item_id, version in due
+                for endpoint in serving.get(recipient, ()) if event in endpoint.events]
+    insert_rows(conn, outbox, MESSAGE_COLUMNS, messages)  # thousands of rows: no per-row SQLAlchemy work
 
 
 def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease: timedelta = LEASE,
@@ -154,8 +161,10 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease:
 
     Each endpoint has a budget of its own: at most ``per_endpoint`` of its messages on their way at once
     (under a live lease, whichever worker holds them), and ONE while it is failing (``failing_since``
-    set: a probe, until it answers 2xx). A slow, silent or broken partner then holds a few of a worker's
-    sends, never all of them, and the healthy partners' messages are not queued behind its timeouts
+    set: a probe, until it answers 2xx), none while it asked to wait (``paused_until``, from a 429 or 503
+    with ``Retry-After``: the whole endpoint waits, not only the message answered). A slow, silent or
+    broken partner then holds a few of a worker's sends, never all of them, and the healthy partners'
+    messages are not queued behind its timeouts
     (docs/reliability.md, "slow partners"). Two workers claiming at the same instant may each take an
     endpoint's last room: the bound is per claim, so at most ``per_endpoint`` × workers. ``None``: no budget.
     """
@@ -175,6 +184,9 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease:
                   sa.or_(outbox.c.state != State.IN_FLIGHT.value, outbox.c.lease_until < now))
     enabled = sa.exists(sa.select(endpoints.c.id).where(endpoints.c.id == outbox.c.endpoint_id,
                                                         endpoints.c.enabled.is_(True),
+                                                        # the partner asked to wait (Retry-After)
+                                                        sa.or_(endpoints.c.paused_until.is_(None),
+                                                               endpoints.c.paused_until <= now),
                                                         # held, not dropped, while the hub operator suspends it
                                                         ~suspended_clause(endpoints.c.organization_id)))
     # a media update (delivery/media_updates.py) renders the delivery it follows up
@@ -247,14 +259,18 @@ def record(conn: Connection, claimed: Claim, result: Outcome, now: datetime) -> 
     if result.status is not None and 200 <= result.status < 300:
         state = State.DELIVERED
         values["delivered_at"] = now
-        conn.execute(endpoints.update().where(endpoints.c.id == claimed.endpoint_id).values(failing_since=None))
+        conn.execute(endpoints.update().where(endpoints.c.id == claimed.endpoint_id)
+                     .values(failing_since=None, paused_until=None))
     elif result.status == 410:
         state = State.FAILED
         disable(conn, claimed.endpoint_id, "the endpoint answered 410 Gone", now)
     else:
         delay = next_delay(claimed.attempts)
-        if delay is not None and result.retry_after is not None:  # the partner said when: not before
-            delay = max(delay, min(result.retry_after, MAX_RETRY_AFTER.total_seconds()))
+        if delay is not None and result.retry_after is not None:  # the partner said when: not before, for
+            asked = min(result.retry_after, MAX_RETRY_AFTER.total_seconds())  # this message or any other
+            delay = max(delay, asked)
+            conn.execute(endpoints.update().where(endpoints.c.id == claimed.endpoint_id)
+                         .values(paused_until=now + timedelta(seconds=asked)))
         state = State.DEAD if delay is None else State.RETRYING
         if delay is not None:
             values["next_attempt_at"] = now + timedelta(seconds=delay)
@@ -312,7 +328,8 @@ def record_delivered(conn: Connection, delivered: Sequence[tuple[Claim, Outcome]
                      .values(state=State.DELIVERED.value, last_status=answer, last_error=None,
                              lease_until=None, claimed_by=None, delivered_at=now))
     conn.execute(endpoints.update().where(endpoints.c.id.in_({c.endpoint_id for c, _o in delivered}),
-                                          endpoints.c.failing_since.is_not(None)).values(failing_since=None))
+                                          endpoints.c.failing_since.is_not(None))
+                 .values(failing_since=None, paused_until=None))
 
 
 def disable(conn: Connection, endpoint_id: str, reason: str, now: datetime) -> None:

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from test_outbox import BROKEN, LEASE, OK, T0, Hub, hub  # noqa: F401  (hub: the fixture)
 
+from newsbridge.delivery.outbox import Outcome
+
 
 def test_an_endpoint_has_at_most_its_budget_on_the_way(hub: Hub) -> None:
     hub.ready(*(f"urn:budget:{n}" for n in range(12)))
@@ -55,3 +57,16 @@ def test_a_full_endpoint_does_not_keep_the_others_out_of_a_claim(hub: Hub) -> No
     taken = Counter(c.endpoint_id for c in hub.claim("w", T0, limit=10, per_endpoint=4))
     # the first look finds only the busy endpoint's messages, takes four and looks again past it
     assert taken == {busy.id: 4, quiet.id: 3}
+
+
+def test_retry_after_pauses_the_whole_endpoint(hub: Hub) -> None:
+    endpoint = hub.ready(*(f"urn:busy-partner:{n}" for n in range(4)))
+    [first] = hub.claim("w", T0, limit=1)
+    hub.record(first, Outcome(429, "HTTP 429: slow down", retry_after=60), T0)
+    assert hub.endpoint_now(endpoint).paused_until == T0 + timedelta(seconds=60)
+    # three other messages are due, and the failing endpoint's probe would go: the partner asked to wait
+    assert hub.claim("w", T0 + timedelta(seconds=59)) == []
+    [probe] = hub.claim("w", T0 + timedelta(seconds=60))  # then one probe (the endpoint is failing) ...
+    hub.record(probe, OK, T0 + timedelta(seconds=61))
+    assert hub.endpoint_now(endpoint).paused_until is None  # ... whose 2xx ends the pause and the failure
+    assert len(hub.claim("w", T0 + timedelta(seconds=61))) == 3
