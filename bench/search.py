@@ -196,7 +196,9 @@ def fts5_expression(conn: sa.Connection, query: str, prefixes: bool = False) -> 
     """The FTS5 expression the service asks for ``query``: its prefixes read as the stored words
     they stand for (items/search.py, migration 0052), or with ``prefixes`` as prefixes (before)."""
     parsed = parse(query)
-    return sqlite_prefix_expression(parsed) if prefixes else conn.execute(sa.select(sqlite_expression(parsed))).scalar_one()
+    if prefixes:
+        return sqlite_prefix_expression(parsed)
+    return conn.execute(sa.select(sqlite_expression(parsed))).scalar_one()
 
 
 def bare_ranked(conn: sa.Connection, query: str, prefixes: bool = False) -> int:

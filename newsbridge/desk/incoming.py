@@ -21,8 +21,7 @@ from newsbridge.db.tables import (COUNTED_PICKUP, deliveries, item_reads, item_v
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import (InboxCursor, ItemRecord, Received, inbox_count, inbox_page, unread_by_source,
                                       viewer_ids)
-from newsbridge.desk.search import counted_versions
-from newsbridge.items.search import matching_versions
+from newsbridge.desk.search import count_matches, plan as search_plan
 from newsbridge.items.withdrawal import notice_only
 from newsbridge.search.query import parse
 from newsbridge.vocab.mediatopics import subject_qcode, vocabulary
@@ -152,13 +151,19 @@ def incoming(conn: Connection, org: Organization, member: Member, filters: Filte
              zone: tzinfo = ZoneInfo("UTC"), before: InboxCursor | None = None) -> Page:
     """A page of received items matching ``filters``, newest arrival first, from the cursor ``before``,
     with how many match in all."""
-    # Search: items of which the member's organization received a version holding every word.
-    among = matching_versions(conn.dialect.name, filters.q) if filters.q else None
+    # Search: items of which the member's organization received a version holding every word, read
+    # and counted as GET /api/v1/search reads them (desk.search.plan: a broad query walks the inbox,
+    # its total counted over the newest COUNTED index hits at most)
+    query = parse(filters.q)
+    found = search_plan(conn, org, query) if query else None
+    if query and found is None:
+        return Page([], 0, None)
     where = conditions(conn, org, member, filters, zone)
-    entries, next_cursor = inbox_page(conn, org, before=before, limit=limit, where=where, among=among)
-    # a broad search is counted as GET /api/v1/search counts it: over the newest COUNTED hits at most
-    counted, capped = counted_versions(conn, parse(filters.q)) if among is not None else (None, False)
-    total = inbox_count(conn, org, where=where, among=counted)
+    entries, next_cursor = inbox_page(conn, org, before=before, limit=limit,
+                                      where=[*where, *(found.where if found else [])],
+                                      among=found.among if found else None, chosen=found.chosen if found else None)
+    total = count_matches(conn, org, found.counted, where) if found else inbox_count(conn, org, where=where)
+    capped = bool(found and found.capped)
     ids = [record.id for record, _ in entries]
     read = dict(conn.execute(sa.select(item_reads.c.item_id, sa.func.coalesce(item_reads.c.version, 0))
                              .where(item_reads.c.member_id == member.id, item_reads.c.item_id.in_(ids))).all())

@@ -309,12 +309,15 @@ def listed_versions(dialect: str, ids: list[int]) -> sa.Select:
     return sa.select(item_versions.c.item_id, item_versions.c.version).where(listed(dialect, ids))
 
 
-def counted_versions(conn: Connection, query: Query) -> tuple[sa.Select, bool]:
-    """The versions a total is counted over for a query whose hits are not listed yet (as
-    :func:`search` counts: :func:`hit_list`), and whether it is capped (the desk's list counts its
-    total so, desk/incoming.py)."""
-    ids, dense = hit_list(conn, query, COUNTED + 1)
-    return listed_versions(conn.dialect.name, ids[:COUNTED]), dense or len(ids) > COUNTED
+def count_matches(conn: Connection, viewer: Organization, counted: sa.Select,
+                  where: Sequence[sa.ColumnElement[bool]]) -> int:
+    """How many items the viewer may see among ``counted`` (a :class:`Plan`'s) meet ``where``
+    (conditions on the inbox's tables): the desk's total, as sets (:func:`visible_matches`), not
+    by walking the inbox (its count tested every entry the viewer ever received: seconds at
+    1,000,000 items)."""
+    # materialized, as for the facets: flattened into the count, SQLite grouped every delivery (1.2 s)
+    matched = visible_matches(viewer, utcnow(), counted, list(where)).cte("matched").prefix_with("MATERIALIZED")
+    return int(conn.execute(sa.select(sa.func.count(sa.distinct(matched.c.item_id)))).scalar_one())
 
 
 def received_match(dialect: str, viewer: Organization, now: datetime, query: Query,
@@ -346,6 +349,47 @@ def received_match(dialect: str, viewer: Organization, now: datetime, query: Que
     return sa.and_(matched, sa.not_(notice_only(viewer_ids(viewer), now, owner=viewer.id)))
 
 
+@dataclass(frozen=True)
+class Plan:
+    """How a page and a total are read for a query (:func:`plan`): ``where`` (conditions the page
+    adds: a broad query's walk test), ``chosen`` or ``among`` (a selective query's page among
+    these deliveries, SQLite, or versions, PostgreSQL), ``counted`` (the versions a total and
+    facets are counted over) and ``capped`` (the total is then a lower bound, over ``counted_over``
+    index hits)."""
+
+    where: list[sa.ColumnElement[bool]]
+    chosen: sa.Select | None
+    among: sa.Select | None
+    counted: sa.Select
+    capped: bool
+    counted_over: int | None
+
+
+def plan(conn: Connection, viewer: Organization, query: Query) -> Plan | None:
+    """The reading of a query (words or phrases) over what ``viewer`` received; None when no
+    version holds it (nothing to walk, count or check: the walk read the whole inbox). The hits are
+    listed once (:func:`hit_list`); a query in :data:`BROAD` versions or more, or dense on
+    PostgreSQL, walks the inbox; a narrower one reads its hits first."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":  # statements of milliseconds: compiling them (JIT) cost ~60 ms each
+        conn.exec_driver_sql("SET LOCAL jit = off")
+    ids, dense = hit_list(conn, query, BROAD)
+    if not ids:
+        return None
+    capped = dense or len(ids) > COUNTED
+    counted = listed_versions(dialect, ids[:COUNTED])
+    if dense or len(ids) >= BROAD:
+        return Plan([received_match(dialect, viewer, utcnow(), query, ids)], None, None, counted, capped,
+                    len(ids[:COUNTED]))
+    if dialect == "sqlite":  # the page among the visible matches' deliveries, looked up by id: with
+        # the inbox's order SQLite walked the inbox down to the 20th (24 ms for a word in one item of
+        # 2,000 at 1,000,000 items; 0.7 s when the matches are old)
+        found = visible_matches(viewer, utcnow(), listed_versions(dialect, ids), []).subquery("found")
+        return Plan([], sa.select(found.c.delivery_id), None, counted, capped, len(ids[:COUNTED]) if capped else None)
+    among = sa.select(_materialized(listed_versions(dialect, ids)))
+    return Plan([], None, among, counted, capped, len(ids[:COUNTED]) if capped else None)
+
+
 def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, limit: int = 20,
            before: InboxCursor | None = None, facets: bool = True) -> Results:
     """A page of received items matching ``filters``, newest arrival first, from the cursor
@@ -353,37 +397,18 @@ def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, li
     ``facets``)."""
     query = parse(filters.q)
     where = [*_other_conditions(filters), *_facet_conditions(filters, _Columns).values()]
-    dialect = conn.dialect.name
-    if dialect == "postgresql":  # statements of milliseconds: compiling them (JIT) cost ~60 ms each
-        conn.exec_driver_sql("SET LOCAL jit = off")
-    ids, dense = hit_list(conn, query, BROAD) if query else ([], False)
-    hits = len(ids)
-    if query and hits == 0:  # nothing holds it: nothing to walk, count or check (the walk read the whole inbox)
+    found = plan(conn, viewer, query) if query else None
+    if query and found is None:
         return Results([], 0, None, {facet: [] for facet in FACETS} if facets else {})
-    among = page_among = chosen = None
-    # both walk: PostgreSQL tests each row's stored tsvector (migration 0046; with the index on an
-    # expression it recomputed it, and walking cost more than reading every hit: 914 against 819 ms)
-    if query and (dense or hits >= BROAD):
-        where.append(received_match(dialect, viewer, utcnow(), query, ids))
-    elif query:  # few hits: read them first (materialized: see visible_matches)
-        among = listed_versions(dialect, ids)
-        if dialect == "sqlite":  # the page among the visible matches' deliveries, looked up by
-            # id: with the inbox's order SQLite walked the inbox down to the 20th (24 ms for a word in
-            # one item of 2,000 at 1,000,000 items; 0.7 s when the matches are old)
-            found = visible_matches(viewer, utcnow(), among, []).subquery("found")
-            chosen = sa.select(found.c.delivery_id)
-        else:
-            page_among = sa.select(_materialized(among))
-    entries, next_cursor = inbox_page(conn, viewer, before=before, limit=limit, where=where, among=page_among,
-                                      chosen=chosen)
-    capped = dense or hits > COUNTED
-    counted = listed_versions(dialect, ids[:COUNTED]) if capped else among
+    entries, next_cursor = inbox_page(conn, viewer, before=before, limit=limit,
+                                      where=[*where, *(found.where if found else [])],
+                                      among=found.among if found else None, chosen=found.chosen if found else None)
     if facets:  # the total comes from the same match set as the facets: one pass over it
-        counts = facet_counts(conn, viewer, filters, counted)
+        counts = facet_counts(conn, viewer, filters, found.counted if found else None)
         total = _total(counts)
-    elif query:
-        counts, total = {}, _total(facet_counts(conn, viewer, filters, counted, only_total=True))
+    elif found:
+        counts, total = {}, _total(facet_counts(conn, viewer, filters, found.counted, only_total=True))
     else:
         counts, total = {}, inbox_count(conn, viewer, where=where)
     return Results([_hit(record, how, query) for record, how in entries], total, next_cursor, counts,
-                   capped, min(hits, COUNTED) if capped else None)
+                   bool(found and found.capped), found.counted_over if found else None)
