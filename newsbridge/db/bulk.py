@@ -1,54 +1,92 @@
-"""Many rows in one driver ``executemany``, without SQLAlchemy's per-row parameter processing.
+"""Many rows of one shape in one driver ``executemany``, without SQLAlchemy's per-row parameter building.
 
-For the hot paths that write thousands of rows of the same shape (the sequencer's outbox messages and
-feed positions: bench/fanout.py measured SQLAlchemy's parameter building at ~25 µs a row, as much as
-SQLite's own insert). Values pass through each column's bind processor here, so what is stored is what
-a Core ``insert()`` would store; a value that is the same in every row (a timestamp) can be processed
-once by the caller with :func:`bound`.
+For the hot paths that write thousands of rows at once: the bulk store (items, versions, topics; ~16 µs of
+a version row's ~60 in bench/ingest.py) and the sequencer's outbox messages and feed positions (~25 µs a
+row in bench/fanout.py, as much as SQLite's own insert). On SQLite the values pass through each column's
+own bind processor (the dialect's implementation, as a Core statement does), so what is stored is what a
+Core ``insert()`` or ``update()`` stores, to the text (tests/db/test_bulk.py); a value that is the same
+in every row is processed once with :func:`bound`. Other databases take the Core statement, unchanged:
+their drivers' batching is SQLAlchemy's own there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+Processor = Callable[[Any], Any]
 
-def bound(conn: Connection, column: sa.Column[Any], value: Any) -> Any:
-    """``value`` as the driver receives it for ``column`` (its type's bind processing, e.g. UTCDateTime's)."""
+
+def _direct(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def _processor(conn: Connection, column: sa.Column[Any]) -> Processor | None:
     # the dialect's implementation: a TypeDecorator's own bind_processor stops at process_bind_param, and the
     # driver's default adapter would then write SQLite's text without SQLAlchemy's ".000000" microseconds
-    process: Callable[[Any], Any] | None = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+
+
+def bound(conn: Connection, column: sa.Column[Any], value: Any) -> Any:
+    """``value`` ready for :func:`insert_rows` in ``column``: as the driver receives it where rows go to the
+    driver directly (SQLite), else as it is (the Core statement processes it)."""
+    if not _direct(conn):
+        return value
+    process = _processor(conn, column)
     return process(value) if process is not None else value
 
 
-def _mark(conn: Connection) -> str:
-    style = conn.dialect.paramstyle
-    if style == "qmark":
-        return "?"
-    if style in ("format", "pyformat"):
-        return "%s"
-    raise NotImplementedError(f"parameter style {style!r}")
+def _quoted(conn: Connection, table: sa.Table, columns: Sequence[str]) -> tuple[str, str]:
+    quote = conn.dialect.identifier_preparer.quote
+    for name in columns:
+        table.c[name]  # a misspelt column fails here, not as SQL
+    return quote(table.name), ", ".join(map(quote, columns))
 
 
 def insert_rows(conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """INSERT ``rows`` (tuples of driver-ready values, in ``columns`` order) into ``table``."""
+    """INSERT ``rows`` into ``table``: tuples in ``columns`` order whose values went through :func:`bound`."""
+    name, listed = _quoted(conn, table, columns)
     if not rows:
         return
-    for name in columns:
-        table.c[name]  # a misspelt column fails here, not as SQL
-    mark = _mark(conn)
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})",
-                         list(rows))
+    if not _direct(conn):
+        conn.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
+        return
+    conn.exec_driver_sql(f"INSERT INTO {name} ({listed}) VALUES ({', '.join('?' * len(columns))})", list(rows))
+
+
+def insert_dicts(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``conn.execute(table.insert(), rows)`` for rows with the same keys, each value through its column's
+    bind processor here. A column left out that has a Python-side default takes SQLAlchemy's path."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    if not _direct(conn) or any(c.default is not None for c in table.columns if c.name not in rows[0]):
+        conn.execute(table.insert(), list(rows))
+        return
+    processors = [(i, p) for i, p in enumerate(_processor(conn, table.c[c]) for c in columns) if p is not None]
+    values = []
+    for row in rows:
+        row_values = [row[c] for c in columns]
+        for index, process in processors:
+            row_values[index] = process(row_values[index])
+        values.append(tuple(row_values))
+    insert_rows(conn, table, columns, values)
 
 
 def update_rows(conn: Connection, table: sa.Table, set_column: str, key_column: str,
                 rows: Sequence[tuple[Any, Any]]) -> None:
-    """UPDATE ``table`` SET ``set_column`` = value WHERE ``key_column`` = key, for each (value, key) of ``rows``."""
+    """UPDATE ``table`` SET ``set_column`` = value WHERE ``key_column`` = key, for each (value, key) of ``rows``:
+    values and keys of types without bind processing (integers, strings)."""
+    name, _ = _quoted(conn, table, (set_column, key_column))
     if not rows:
         return
-    table.c[set_column], table.c[key_column]
-    mark = _mark(conn)
-    conn.exec_driver_sql(f"UPDATE {table.name} SET {set_column} = {mark} WHERE {key_column} = {mark}", list(rows))
+    if not _direct(conn):
+        conn.execute(table.update().where(table.c[key_column] == sa.bindparam("bulk_key"))
+                     .values({set_column: sa.bindparam("bulk_value")}),
+                     [{"bulk_value": value, "bulk_key": key} for value, key in rows])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    conn.exec_driver_sql(f"UPDATE {name} SET {quote(set_column)} = ? WHERE {quote(key_column)} = ?", list(rows))

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from newsbridge.db.bulk import insert_dicts
 from newsbridge.db.tables import item_versions, items, version_topics
 from newsbridge.errors import VersionConflict
 from newsbridge.ids import new_id, utcnow
@@ -131,30 +132,6 @@ _NOT_IN_JSON_TEXT = re.compile(r"[\x00-\x1f]")
 BULK_INDEX_MIN = 20  # fewer rows: dropping and creating the triggers costs more than it saves
 
 
-def _insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """``conn.execute(table.insert(), rows)`` for rows with the same keys. On SQLite the values go
-    through each column's own bind processor here and to the driver's ``executemany``: the same
-    stored text, without SQLAlchemy's per-row parameter building (~16 µs of a version row's ~60,
-    bench/ingest.py). A column left out that has a Python-side default takes SQLAlchemy's path."""
-    names = list(rows[0]) if rows else []
-    if conn.dialect.name != "sqlite" or not rows or any(
-            column.default is not None for column in table.columns if column.name not in rows[0]):
-        conn.execute(table.insert(), rows)
-        return
-    dialect = conn.dialect
-    quote = dialect.identifier_preparer.quote
-    processors = [(index, processor) for index, processor in enumerate(
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names) if processor is not None]
-    values = []
-    for row in rows:
-        row_values = [row[name] for name in names]
-        for index, processor in processors:
-            row_values[index] = processor(row_values[index])
-        values.append(tuple(row_values))
-    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
-                         f"VALUES ({', '.join('?' * len(names))})", values)
-
-
 def _search_terms(version_rows: list[dict[str, Any]]) -> list[tuple[str]]:
     """The words :data:`TERMS_TRIGGER` would add for ``version_rows``, each once: their stems with
     backslashes, quotes, tabs and line ends made spaces, split at spaces; none of a row whose
@@ -175,20 +152,20 @@ def _insert_versions(conn: Connection, version_rows: list[dict[str, Any]]) -> No
     :data:`TERMS_TRIGGER`) in one statement each, for each trigger that is the one this code knows;
     a trigger a later migration changed indexes them itself."""
     if conn.dialect.name != "sqlite" or len(version_rows) < BULK_INDEX_MIN:
-        _insert_rows(conn, item_versions, version_rows)
+        insert_dicts(conn, item_versions, version_rows)
         return
     known = {SEARCH_TRIGGER: SEARCH_TRIGGER_SQL, TERMS_TRIGGER: TERMS_TRIGGER_SQL}
     found = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
                                  tuple(known)).all()
     replayed = [name for name, sql in found if known[name] == sql]
     if not replayed:
-        _insert_rows(conn, item_versions, version_rows)
+        insert_dicts(conn, item_versions, version_rows)
         return
     # The write lock is held: every row inserted below gets an id above the highest one now.
     last = conn.execute(sa.select(sa.func.coalesce(sa.func.max(item_versions.c.id), 0))).scalar_one()
     for name in replayed:
         conn.exec_driver_sql(f"DROP TRIGGER {name}")
-    _insert_rows(conn, item_versions, version_rows)
+    insert_dicts(conn, item_versions, version_rows)
     if SEARCH_TRIGGER in replayed:
         conn.exec_driver_sql(_SEARCH_INDEX_ROWS, (last,))
     if TERMS_TRIGGER in replayed and (terms := _search_terms(version_rows)):
@@ -221,10 +198,10 @@ def store_first_versions(conn: Connection, organization_id: str, batch: Sequence
         version_rows.append(_version_row(item_id, version, prepared, now))
         stored[index] = Stored(item_id, version, created=True)
     if item_rows:
-        _insert_rows(conn, items, item_rows)
+        insert_dicts(conn, items, item_rows)
         _insert_versions(conn, version_rows)
         if topic_rows := _topic_rows(version_rows):
-            _insert_rows(conn, version_topics, topic_rows)
+            insert_dicts(conn, version_topics, topic_rows)
     return stored
 
 

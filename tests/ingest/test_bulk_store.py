@@ -135,7 +135,8 @@ def test_bulk_rows_are_stored_as_sqlalchemy_stores_them(engine, make_partner) ->
     from newsbridge.formats.item import IngestWarning
     from newsbridge.ids import new_id, utcnow
     from newsbridge.ingest.prepare import prepare_item
-    from newsbridge.items.store import _insert_rows, _version_row
+    from newsbridge.db.bulk import insert_dicts
+    from newsbridge.items.store import _version_row
 
     org = make_partner().org
     now = utcnow()
@@ -156,8 +157,8 @@ def test_bulk_rows_are_stored_as_sqlalchemy_stores_them(engine, make_partner) ->
                 conn.execute(items.insert(), item_rows)
                 conn.execute(item_versions.insert(), version_rows)
             else:
-                _insert_rows(conn, items, item_rows)
-                _insert_rows(conn, item_versions, version_rows)
+                insert_dicts(conn, items, item_rows)
+                insert_dicts(conn, item_versions, version_rows)
         with engine.connect() as conn:  # the stored text itself, as the driver reads it
             rows = conn.exec_driver_sql("SELECT * FROM item_versions WHERE item_id IN (?, ?) ORDER BY version, headline"
                                         if engine.dialect.name == "sqlite" else
