@@ -373,7 +373,7 @@ def plan(conn: Connection, viewer: Organization, query: Query) -> Plan | None:
     dialect = conn.dialect.name
     if dialect == "postgresql":  # statements of milliseconds: compiling them (JIT) cost ~60 ms each
         conn.exec_driver_sql("SET LOCAL jit = off")
-    ids, dense = hit_list(conn, query, BROAD)
+    ids, dense = hit_list(conn, query, max(BROAD, COUNTED + 1))  # enough to tell both thresholds
     if not ids:
         return None
     capped = dense or len(ids) > COUNTED

@@ -51,6 +51,7 @@ async def test_a_broad_page_is_the_same_page(client, partners, monkeypatch, limi
     monkeypatch.setattr(desk_search, "BROAD", 3)  # 13 versions hold the word: the inbox is walked
     walked = await find(client, beta, q="caspian", limit=limit)
     assert page(walked) == page(exact) and walked["next"] == exact["next"]
+    assert (walked["total"], walked["total_is_lower_bound"], walked["facets"]) == (6, False, exact["facets"])
     if exact["next"]:
         rest = await find(client, beta, q="caspian", limit=limit, before=exact["next"])
         assert page(rest) == page(await find(client, beta, q="caspian", limit=limit, before=walked["next"]))

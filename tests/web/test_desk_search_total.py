@@ -52,6 +52,10 @@ async def test_a_broad_search_shows_a_lower_bound(caspian, sign_in, monkeypatch,
     page = (await desk.get("/desk?q=caspian")).text
     assert count_line(page) == capped
     assert sorted(headlines(page)) == [f"Caspian shipping {n}" for n in range(7)]
+    monkeypatch.setattr(desk_search, "BROAD", 3)  # the same page and count when the inbox is walked
+    walked = (await desk.get("/desk?q=caspian")).text
+    assert count_line(walked) == capped and headlines(walked) == headlines(page)
+    monkeypatch.setattr(desk_search, "BROAD", 2000)
     monkeypatch.setattr(desk_search, "COUNTED", 8)  # every hit counted: exact
     assert count_line((await desk.get("/desk?q=caspian")).text) == exact
     assert count_line((await desk.get("/desk")).text) == exact  # no search: never capped
