@@ -14,15 +14,13 @@ import json
 import struct
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from newsbridge.media.derivatives import UAS_DATALINK_KEY, make_derivatives
 from newsbridge.media.probe import inspect
-from tests.api.test_media_rules import agreement, every_rendition, fetch, process, renditions
+from tests.media.gps_delivery import publish_to_both
 from tests.media.samples import ffmpeg, needs_ffmpeg, tags
-from tests.media.tus import upload
 
 pytestmark = needs_ffmpeg
 WHERE = "+43.2389+076.8897/"  # Almaty, ISO 6709
@@ -110,24 +108,6 @@ def test_an_mpeg_ts_without_position_klv_gets_no_copy(klv: bytes | None, tmp_pat
 
 @pytest.mark.anyio
 async def test_drone_positions_reach_only_partners_whose_terms_allow_gps(client, make_partner, tmp_path: Path) -> None:
-    alpha, beta, gamma = (make_partner(slug, scopes=("publish", "read", "manage")) for slug in ("alpha", "beta", "gamma"))
-    await agreement(client, alpha, [beta, gamma], {"partners": {"gamma": {"allow_gps": True}}})
     data = drone_footage(tmp_path / "drone.ts", position_klv(43.2389, 76.8897, 25)).read_bytes()
-    upload_id, _ = await upload(client, alpha.headers, data, filename="flood.ts", filetype="video/mp2t")
-    published = await client.post("/api/v1/items", headers=alpha.headers, json={
-        "uri": "urn:alpha:video:1", "version": "1", "type": "video", "language": "en",
-        "headlines": [{"role": "main", "value": "Flood from the air"}],
-        "renditions": [{"name": "original", "upload": upload_id}]})
-    assert published.status_code == 201, published.text
-    item_id = published.json()["id"]
-    process(client)
-    every = await every_rendition(client, alpha, item_id)
-    without = await renditions(client, beta, item_id)
-    assert "original" not in without and "original-nogps" in without
-    assert await fetch(client, beta, every["original"]) == 404
-    parts = urlsplit(without["original-nogps"])
-    clean = await client.get(f"{parts.path}?{parts.query}")
-    assert clean.status_code == 200 and clean.headers["content-type"].startswith("video/mp2t")
-    assert UAS_DATALINK_KEY not in clean.content and UAS_DATALINK_KEY in data
-    assert "original" in await renditions(client, gamma, item_id)
-    assert await fetch(client, gamma, every["original"]) == 200
+    clean = await publish_to_both(client, make_partner, data, "flood.ts", "video/mp2t", "Flood from the air")
+    assert UAS_DATALINK_KEY not in clean and UAS_DATALINK_KEY in data

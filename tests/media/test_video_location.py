@@ -13,16 +13,14 @@ import json
 import struct
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from newsbridge.media.derivatives import make_derivatives
 from newsbridge.media.location import position_tracks
 from newsbridge.media.probe import inspect
-from tests.api.test_media_rules import agreement, every_rendition, fetch, process, renditions
+from tests.media.gps_delivery import publish_to_both
 from tests.media.samples import ffmpeg, needs_ffmpeg, tags
-from tests.media.tus import upload
 
 pytestmark = needs_ffmpeg
 WHERE = "+43.2389+076.8897/"  # Almaty, ISO 6709
@@ -181,28 +179,9 @@ def test_an_avi_without_position_chunks_gets_no_copy(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name,kind", [("gopro.mp4", "video/mp4"), ("camera.avi", "video/x-msvideo")])
 async def test_video_positions_reach_only_partners_whose_terms_allow_gps(name: str, kind: str, client, make_partner,
                                                                          tmp_path: Path) -> None:
-    alpha, beta, gamma = (make_partner(slug, scopes=("publish", "read", "manage")) for slug in ("alpha", "beta", "gamma"))
-    await agreement(client, alpha, [beta, gamma], {"partners": {"gamma": {"allow_gps": True}}})
     path = action_camera(tmp_path / name) if name.endswith(".mp4") else camera_avi(tmp_path / name)
-    data = path.read_bytes()
-    upload_id, _ = await upload(client, alpha.headers, data, filename=name, filetype=kind)
-    published = await client.post("/api/v1/items", headers=alpha.headers, json={
-        "uri": "urn:alpha:video:1", "version": "1", "type": "video", "language": "en",
-        "headlines": [{"role": "main", "value": "Flood in Oral"}],
-        "renditions": [{"name": "original", "upload": upload_id}]})
-    assert published.status_code == 201, published.text
-    item_id = published.json()["id"]
-    process(client)
-    every = await every_rendition(client, alpha, item_id)
-    without = await renditions(client, beta, item_id)
-    assert "original" not in without and "original-nogps" in without
-    assert await fetch(client, beta, every["original"]) == 404
-    parts = urlsplit(without["original-nogps"])
-    clean = await client.get(f"{parts.path}?{parts.query}")
-    assert clean.status_code == 200 and clean.headers["content-type"].startswith(kind)
-    assert GPS5 not in clean.content and b"43.2389" not in clean.content and exif_with_gps() not in clean.content
-    assert "original" in await renditions(client, gamma, item_id)
-    assert await fetch(client, gamma, every["original"]) == 200
+    clean = await publish_to_both(client, make_partner, path.read_bytes(), name, kind, "Flood in Oral")
+    assert GPS5 not in clean and b"43.2389" not in clean and exif_with_gps() not in clean
 
 
 def test_a_strd_chunk_of_codec_settings_stays(tmp_path: Path) -> None:
