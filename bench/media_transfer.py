@@ -373,28 +373,39 @@ def serving_phase(root: Path, hubs: dict[str, Hub], href: str, stored: Path, run
     clients = {"httpx": lambda url, ranges: read_ranges(url, size, ranges)}
     if shutil.which("curl"):
         clients["curl"] = lambda url, ranges: read_ranges_curl(url, ranges, root)
-    asked = [(name, client, own) for name in patterns for client in clients]
-    if partner is not None:  # a partner's player: the full entitlement check at every range
-        asked.append(("200 scattered 1 MiB ranges", list(clients)[-1], partner[partner.index("/media/"):]))
+    asked: list[tuple[str, str, str, str | None]] = [(name, client, own, None) for name in patterns
+                                                     for client in clients]
+    if partner is not None:  # a partner's player: the entitlement check (media/entitlement.py) at every range;
+        # the owner's URL is fetched in the same rounds, the like-for-like baseline of the check's cost
+        asked += [("200 scattered 1 MiB ranges", client, partner[partner.index("/media/"):], own)
+                  for client in clients]
     found: dict[str, Any] = {}
     with nginx(root, stored.parent) as static:
         plain = f"{static}/{stored.name}"
-        for name, client, path in asked:
+        for name, client, path, owners in asked:
             ranges, fetch = patterns[name], clients[client]
             took: dict[str, list[float]] = {"nginx": [], **{label: [] for label in hubs}}
             spent: dict[str, list[float]] = {label: [] for label in hubs}
+            owned: dict[str, list[float]] = {label: [] for label in hubs}
             for _ in range(runs):
                 took["nginx"].append(fetch(plain, ranges))
                 for label, hub in hubs.items():
                     before = cpu_seconds(hub.process.pid)
                     took[label].append(fetch(hub.base + path, ranges))
                     spent[label].append((cpu_seconds(hub.process.pid) - before) / len(ranges))
+                    if owners is not None:
+                        owned[label].append(fetch(hub.base + owners, ranges))
             key = f"{name}, {client} client" + (", a partner's URL" if path != own else "")
             found[key] = {"seconds": took, "cpu": spent, "bytes": sum(length for _, length in ranges)}
-            console.print(f"{key} (best of {runs}; load {os.getloadavg()[0]:.1f}): "
-                          f"nginx {min(took['nginx']):.3f} s; " + "; ".join(
-                              f"{label} {min(took[label]):.3f} s = {min(took['nginx']) / min(took[label]):.2f} x "
+            line = (f"{key} (best of {runs}; load {os.getloadavg()[0]:.1f}): nginx {min(took['nginx']):.3f} s; " +
+                    "; ".join(f"{label} {min(took[label]):.3f} s = {min(took['nginx']) / min(took[label]):.2f} x "
                               f"nginx, CPU {min(spent[label]) * 1000:.2f} ms a request" for label in hubs))
+            if owners is not None:
+                found[key]["owner_seconds"] = owned
+                line += "; the owner's URL in the same rounds: " + "; ".join(
+                    f"{label} {min(owned[label]):.3f} s (partner / owner {min(took[label]) / min(owned[label]):.2f})"
+                    for label in hubs)
+            console.print(line)
     return found
 
 

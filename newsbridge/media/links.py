@@ -13,6 +13,8 @@ The HMAC covers the path, the organization and the expiry, under ``NEWSBRIDGE_ME
 ahead, rounded up to the hour so a feed's links stay the same for an hour. A signature is only a
 ticket: :func:`entitled_rendition` asks again, at each request, whether that organization may see
 an item carrying the media now (items/queries.py: source, or an available delivery; not withdrawn).
+The signed URL route asks it in the one statement of media/entitlement.py, which decides the same
+(tests/media/test_entitlement.py); this general form serves the push worker and the tests.
 """
 
 from __future__ import annotations
@@ -158,23 +160,31 @@ def rendition_json(rendition: Rendition, href: str, hashes: bool = False) -> dic
 
 def offered(rendition: Rendition, media: Media, offer: Offer, names: Iterable[str]) -> bool:
     """Whether a reader with ``offer`` is offered (listed, and served) this rendition of ``media``,
-    whose renditions are called ``names``: a kind the term shares; no original under ``proxy_only``;
-    nothing whose shorter side is over ``max_resolution``; without ``allow_gps``, the GPS-free copy
-    instead of an original that carries GPS, and no original of a picture, video or audio before the
-    derivative job has looked for GPS in it (an original is never altered)."""
-    if media.kind not in offer.kinds:
+    whose renditions are called ``names`` (:func:`offers_rendition`)."""
+    return offers_rendition(offer, rendition.name, rendition.width, rendition.height, media.kind, media.status,
+                            WITHOUT_GPS in names)
+
+
+def offers_rendition(offer: Offer, name: str, width: int | None, height: int | None, kind: str, status: str,
+                     gps_free_kept: bool) -> bool:
+    """Whether ``offer`` offers the rendition ``name`` (``width`` x ``height``) of media of ``kind`` and
+    ``status``, which has a GPS-free copy of its original when ``gps_free_kept``: a kind the term shares;
+    no original under ``proxy_only``; nothing whose shorter side is over ``max_resolution``; without
+    ``allow_gps``, the GPS-free copy instead of an original that carries GPS, and no original of a picture,
+    video or audio before the derivative job has looked for GPS in it (an original is never altered).
+    The rule every output lists by and the signed URL serves by (also media/entitlement.py)."""
+    if kind not in offer.kinds:
         return False
     limits = offer.limits
-    if rendition.name in (ORIGINAL, WITHOUT_GPS):
+    if name in (ORIGINAL, WITHOUT_GPS):
         if limits.proxy_only:
             return False
-        if rendition.name == WITHOUT_GPS and limits.allow_gps:
+        if name == WITHOUT_GPS and limits.allow_gps:
             return False  # the original itself is offered
-        if rendition.name == ORIGINAL and not limits.allow_gps and (
-                WITHOUT_GPS in names or (media.kind in CAN_CARRY_GPS and media.status != "ready")):
+        if name == ORIGINAL and not limits.allow_gps and (
+                gps_free_kept or (kind in CAN_CARRY_GPS and status != "ready")):
             return False
-    if limits.max_resolution and rendition.width and rendition.height \
-            and min(rendition.width, rendition.height) > limits.max_resolution:
+    if limits.max_resolution and width and height and min(width, height) > limits.max_resolution:
         return False
     return True
 
@@ -356,7 +366,8 @@ def entitled_rendition(conn: Connection, organization_id: str, rendition_id: str
     still names the media and the media rules of the agreement it came by offer the rendition
     (:func:`offered`: kinds, proxy only, maximum resolution, GPS). The rules are the media owner's
     terms: for a joint project's item carrying a co-producer's media (:func:`lent_media`), that
-    co-producer's. Anything else: NotFound, like an id that does not exist, whatever the signature."""
+    co-producer's. Anything else: NotFound, like an id that does not exist, whatever the signature.
+    Serving asks the same in one statement (media/entitlement.py ``entitled``): change both together."""
     rendition = get_rendition(conn, rendition_id)
     media = get_media(conn, rendition.media_id)
     try:

@@ -2,8 +2,8 @@
 
 Asked at every request of ``GET /media/{rendition_id}`` (api/media_serving.py), so the common case is
 one query: the rendition joined to its media. The media's owner is always entitled to it; anyone else
-goes through :func:`~newsbridge.media.links.entitled_rendition` (an available, not withdrawn item
-carrying the media, and the agreement's media rules), never cached, so a withdrawal holds at once.
+goes through :func:`~newsbridge.media.entitlement.entitled` (an available, not withdrawn item carrying
+the media, and the agreement's media rules: one more query), never cached, so a withdrawal holds at once.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.errors import NotFound
-from newsbridge.media.links import entitled_rendition
+from newsbridge.media.entitlement import entitled
 
 # text, not a Core select: this runs for every range a player asks for, and a select's cache key
 # costs more than the query itself on SQLite
-_LOOKUP = sa.text("SELECT r.name, r.sha256, r.size, r.content_type, m.id AS media_id, m.organization_id, m.filename "
+_LOOKUP = sa.text("SELECT r.name, r.sha256, r.size, r.content_type, m.id AS media_id, m.organization_id, m.filename, "
+                  "r.width, r.height, m.kind, m.status "
                   "FROM renditions r JOIN media m ON m.id = r.media_id WHERE r.id = :rendition_id")
 
 
@@ -37,11 +38,7 @@ class Served:
 def served_rendition(conn: Connection, organization_id: str, rendition_id: str) -> Served:
     """The rendition ``organization_id`` may fetch now; NotFound otherwise (whatever the signature)."""
     row = conn.execute(_LOOKUP, {"rendition_id": rendition_id}).first()
-    if row is None:
+    if row is None or (row.organization_id != organization_id and not entitled(conn, organization_id, row)):
         raise NotFound(f"no media {rendition_id!r}", field="rendition")
-    if row.organization_id == organization_id:
-        return Served(rendition_id, row.name, row.sha256, int(row.size), row.content_type, row.media_id, row.filename,
-                      row.organization_id)
-    rendition, media = entitled_rendition(conn, organization_id, rendition_id)
-    return Served(rendition.id, rendition.name, rendition.sha256, rendition.size, rendition.content_type, media.id,
-                  media.filename, row.organization_id)
+    return Served(rendition_id, row.name, row.sha256, int(row.size), row.content_type, row.media_id, row.filename,
+                  row.organization_id)

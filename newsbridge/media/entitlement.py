@@ -1,0 +1,131 @@
+"""Whether an organization other than the media's owner may fetch one of its renditions now: the check
+every range of a signed media URL makes (``GET /media/{rendition_id}``, media/serving.py).
+
+The rule is :func:`~newsbridge.media.links.entitled_rendition`'s, which goes the general way (the item
+access rule of items/queries.py ``get_item`` and ``received`` for each item carrying the media, the
+agreement's media rules by exchange/media_rules.py ``offer_for``, the rendition list): about 13 queries
+and 5-8 ms of CPU, mostly spent building them, at every range a partner's player asks for. Here the
+same decision is one statement, written once as SQL text with bind parameters (on SQLite a Core
+select's cache key costs more than such a query), reading for each item that carries the media:
+
+* the version the viewer sees: the newest for the item's source, else the newest delivered to the
+  viewer or its holding and available now (``get_item``); none, no row;
+* whether the item is withdrawn for the viewer (``items/withdrawal.notice_only``, the same condition),
+  or that version canceled: no row;
+* that version's document, which must still name the media in a renditions list;
+* the delivery of that version (``received``: the viewer's own before its holding's) and, when it came
+  by an agreement, the agreement's terms and revision and what the media owner and its holding signed;
+* whether the media has a GPS-free copy of its original (``offered``'s rendition names).
+
+Python then applies the agreement's media rules as ``offer_for`` does (the media owner's term, signed
+as the terms stand) and :func:`~newsbridge.media.links.offers_rendition`. Nothing is cached between
+requests: a withdrawal, an embargo, a version that drops the media, a change of the rules or of a
+signature holds at the very next range. tests/media/test_entitlement.py compares the two paths over
+a matrix of cases on both databases.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from newsbridge.db.types import Document, UTCDateTime
+from newsbridge.exchange.media_rules import MediaRules, Offer, shared_kinds
+from newsbridge.ids import utcnow
+from newsbridge.media.derivatives import WITHOUT_GPS
+from newsbridge.media.links import MEDIA_URN, media_ids, offers_rendition
+
+# k: the holdings of the viewer and of the media's owner (items/queries.py ``viewer_ids``: the viewer's
+# deliveries and its holding's count). The notice condition is items/withdrawal.py ``notice_only`` with
+# ``owner`` (COALESCE over recipient_id keeps SQLite on the item's deliveries, as there).
+_CARRYING = sa.text("""
+SELECT k.viewer_parent, k.owner_parent, CAST(v.document AS TEXT) AS document, d.agreement_id, a.terms,
+       a.terms_revision,
+       (SELECT p.signed_revision FROM agreement_parties p
+         WHERE p.agreement_id = d.agreement_id AND p.organization_id = :owner) AS owner_signed,
+       (SELECT p.signed_revision FROM agreement_parties p
+         WHERE p.agreement_id = d.agreement_id AND p.organization_id = k.owner_parent) AS holding_signed,
+       EXISTS (SELECT 1 FROM renditions g WHERE g.media_id = :media AND g.name = :gps_free) AS gps_free_kept
+FROM (SELECT (SELECT parent_id FROM organizations WHERE id = :viewer) AS viewer_parent,
+             (SELECT parent_id FROM organizations WHERE id = :owner) AS owner_parent) k
+JOIN item_media im ON im.media_id = :media
+JOIN items i ON i.organization_id = im.organization_id AND i.uri = im.item_uri
+JOIN item_versions v ON v.item_id = i.id AND v.version = CASE WHEN i.organization_id = :viewer
+     THEN i.latest_version
+     ELSE (SELECT max(s.version) FROM deliveries s
+            WHERE s.item_id = i.id AND s.recipient_id IN (:viewer, k.viewer_parent) AND s.available_from <= :now) END
+LEFT JOIN deliveries d ON d.id = (
+     SELECT e.id FROM deliveries e
+      WHERE i.organization_id <> :viewer AND e.item_id = i.id AND e.version = v.version
+        AND e.recipient_id IN (:viewer, k.viewer_parent)
+      ORDER BY CASE WHEN e.recipient_id = :viewer THEN 0 ELSE 1 END LIMIT 1)
+LEFT JOIN agreements a ON a.id = d.agreement_id
+WHERE v.pubstatus <> 'canceled'
+  AND (i.organization_id = :viewer OR NOT (i.pubstatus = 'canceled' OR COALESCE((
+       SELECT n.event FROM deliveries n
+        WHERE n.item_id = i.id AND COALESCE(n.recipient_id, '') IN (:viewer, k.viewer_parent)
+          AND n.available_from <= :now
+        ORDER BY n.version DESC LIMIT 1) = 'item.withdrawn', FALSE)))
+""").bindparams(sa.bindparam("now", type_=UTCDateTime())).columns(
+    sa.column("viewer_parent", sa.String), sa.column("owner_parent", sa.String), sa.column("document", sa.Text),
+    sa.column("agreement_id", sa.String), sa.column("terms", Document),
+    sa.column("terms_revision", sa.Integer), sa.column("owner_signed", sa.Integer),
+    sa.column("holding_signed", sa.Integer))
+
+
+class Asked(Protocol):
+    """The facts of the asked rendition and its media that the rule reads (serving's lookup row)."""
+
+    media_id: str
+    organization_id: str  # the media's owner
+    name: str
+    width: int | None
+    height: int | None
+    kind: str
+    status: str
+
+
+def offer_under(terms: Sequence[Mapping[str, Any]] | None, revision: int | None, signed: Mapping[str | None, Any],
+                owner_id: str, owner_parent_id: str | None, viewer_ids: tuple[str, ...]) -> Offer | None:
+    """What an agreement with ``terms`` at ``revision`` offers the viewer (``viewer_ids``: it and its
+    holding) of media owned by ``owner_id``: exchange/media_rules.py ``offer_for`` once its rows are read.
+    ``signed`` maps the owner and its holding to the revision each signed. None: nothing (no term of the
+    owner, or terms its sharing party has not signed as they stand)."""
+    sharers = (owner_id, owner_parent_id)
+    term = next((t for t in (terms or []) if t.get("from_id") in sharers
+                 and (not t.get("outlets") or owner_id in t["outlets"])), None)
+    if term is None or signed.get(term.get("from_id")) != revision:
+        return None
+    rules = MediaRules.from_json(term.get("media"))
+    return Offer(shared_kinds(rules, term.get("types") or ()), rules.limits_for(viewer_ids))
+
+
+def entitled(conn: Connection, viewer_id: str, asked: Asked, now: datetime | None = None) -> bool:
+    """Whether ``viewer_id`` (not the media's owner) may fetch the asked rendition now: an item carrying
+    the media that it sees, not withdrawn for it, whose version it sees still names the media, and whose
+    delivery's agreement offers the rendition under the media owner's terms (links.entitled_rendition's
+    rule; the owner is answered before this is asked). An organization that does not exist sees nothing."""
+    owner = asked.organization_id
+    rows = conn.execute(_CARRYING, {"viewer": viewer_id, "owner": owner, "media": asked.media_id,
+                                    "gps_free": WITHOUT_GPS, "now": now or utcnow()}).all()
+    urn = MEDIA_URN + asked.media_id
+    for row in rows:
+        # the text holds the URN wherever it is; only a renditions list names the media
+        if urn not in row.document or asked.media_id not in media_ids(json.loads(row.document)):
+            continue
+        if row.agreement_id is None:  # the item's own source, or a joint project's delivery without one
+            offer: Offer | None = Offer.everything()
+        else:
+            viewers = (viewer_id, row.viewer_parent) if row.viewer_parent else (viewer_id,)
+            offer = offer_under(row.terms, row.terms_revision,
+                                {owner: row.owner_signed, row.owner_parent: row.holding_signed},
+                                owner, row.owner_parent, viewers)
+        if offer is not None and offers_rendition(offer, asked.name, asked.width, asked.height, asked.kind,
+                                                  asked.status, bool(row.gps_free_kept)):
+            return True
+    return False
