@@ -201,3 +201,21 @@ async def test_the_demo_prints_an_operator_sign_in_and_its_admins_can_invite(cli
         assert invited.status_code == 200
         link = re.search(r"<code>http://\S+/invite/(nbi_[\w-]+)</code>", invited.text)  # no SMTP in the demo
         assert link and (await desk_admin.get(f"/invite/{link[1]}")).status_code == 200
+
+
+async def test_the_history_is_searchable(cli, app, engine) -> None:  # type: ignore[no-untyped-def]
+    """The 18 months of generated history are found by the desk's search like any received item (they were
+    stored without their search stems, so a search found only the handful of items ingested the usual way)."""
+    output = cli("demo", "--no-serve").stdout
+    irna = re.search(r"irna\s+│\s+(nb_\S+)", output)
+    assert irna
+    with reading(engine) as conn:
+        unindexed = conn.execute(sa.select(sa.func.count()).select_from(item_versions)
+                                 .where(item_versions.c.search_stems.is_(None))).scalar_one()
+    assert unindexed == 0
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as http:
+        for word in ("همکاری", "journalists"):  # a Persian word and an English one (stemmed: "Journalists")
+            found = await http.get("/api/v1/search", params={"q": word}, headers={"Authorization": f"Bearer {irna[1]}"})
+            assert found.status_code == 200, found.text
+            uris = [hit["item"]["uri"] for hit in found.json()["items"]]
+            assert any(uri.startswith(URI_PREFIX) for uri in uris), (word, uris[:5])

@@ -44,6 +44,7 @@ from newsbridge.exchange.deliveries import event_type, load_rules, routable
 from newsbridge.exchange.routing import Delivery, Previous, RoutingTable, route
 from newsbridge.formats.item import Item
 from newsbridge.formats.ninjs import to_ninjs3
+from newsbridge.search.stemming import index_text
 from newsbridge.vocab.mediatopics import item_topics, topic_subject
 
 HISTORY_DAYS = 548  # 18 months, up to the moment the demo is built
@@ -198,7 +199,8 @@ class _Generator:
                 "content_hash": hashlib.sha256(f"{version.uri}/{number}".encode()).hexdigest(),
                 "language": version.language, "language_source": "declared", "headline": version.headline,
                 "body_text": version.body_text, "firstcreated": version.firstcreated,
-                "versioncreated": version.versioncreated, "document": document, "received_at": at})
+                "versioncreated": version.versioncreated, "document": document, "received_at": at,
+                "search_stems": index_text(version.language, version.headline, version.body_text)})  # searchable
             self.rows.topics += [{"item_id": item_id, "version": number, "qcode": q}
                                  for q in sorted(item_topics(document.get("subjects", [])))]
             self.report.versions += 1
