@@ -19,7 +19,7 @@ item's media under the agreement its delivery came by.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,6 +166,21 @@ def parse_media_rules(raw: Any, where: str, from_id: str, party_ids: Mapping[str
     return MediaRules(tuple(dict.fromkeys(types)), default, tuple(partners))
 
 
+def sharing_term(terms: Sequence[Mapping[str, Any]] | None, source_id: str,
+                 parent_id: str | None) -> Mapping[str, Any] | None:
+    """The term of an agreement's ``terms`` under which ``source_id`` shares its items: its own, or its
+    holding's (``parent_id``) when that term names no outlets or names this one. None: no such term."""
+    sharers = (source_id, parent_id)
+    return next((t for t in (terms or []) if t.get("from_id") in sharers
+                 and (not t.get("outlets") or source_id in t["outlets"])), None)
+
+
+def term_offer(term: Mapping[str, Any], recipients: tuple[str, ...]) -> Offer:
+    """What a signed ``term`` offers ``recipients`` (an organization and its holding) of the sharer's media."""
+    rules = MediaRules.from_json(term.get("media"))
+    return Offer(shared_kinds(rules, term.get("types") or ()), rules.limits_for(recipients))
+
+
 def offer_for(conn: Connection, viewer: Organization, source_id: str, agreement_id: str | None,
               cache: dict[tuple[str, str], Offer] | None = None) -> Offer:
     """What ``viewer`` is offered of the media of an item by ``source_id`` that reached it under
@@ -182,9 +197,7 @@ def offer_for(conn: Connection, viewer: Organization, source_id: str, agreement_
     row = conn.execute(sa.select(agreements.c.terms, agreements.c.terms_revision)
                        .where(agreements.c.id == agreement_id)).first()
     parent = conn.execute(sa.select(organizations.c.parent_id).where(organizations.c.id == source_id)).scalar()
-    sharers = (source_id, parent)
-    term = next((t for t in (row.terms if row else []) if t.get("from_id") in sharers
-                 and (not t.get("outlets") or source_id in t["outlets"])), None)
+    term = sharing_term(row.terms if row else None, source_id, parent)
     signed = term is not None and conn.execute(
         sa.select(agreement_parties.c.signed_revision).where(agreement_parties.c.agreement_id == agreement_id,
                                                              agreement_parties.c.organization_id == term["from_id"])
@@ -194,9 +207,7 @@ def offer_for(conn: Connection, viewer: Organization, source_id: str, agreement_
         # may propose): rules the sharing party has not consented to open nothing of its media.
         offer = Offer(frozenset(), Limits(proxy_only=True, max_resolution=MAX_RESOLUTION[0]))
     else:
-        rules = MediaRules.from_json(term.get("media"))
-        recipients = (viewer.id, viewer.parent_id) if viewer.parent_id else (viewer.id,)
-        offer = Offer(shared_kinds(rules, term.get("types") or ()), rules.limits_for(recipients))
+        offer = term_offer(term, (viewer.id, viewer.parent_id) if viewer.parent_id else (viewer.id,))
     if cache is not None:
         cache[key] = offer
     return offer

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.db.types import Document, UTCDateTime
-from newsbridge.exchange.media_rules import MediaRules, Offer, shared_kinds
+from newsbridge.exchange.media_rules import Offer, sharing_term, term_offer
 from newsbridge.ids import utcnow
 from newsbridge.media.derivatives import WITHOUT_GPS
 from newsbridge.media.links import MEDIA_URN, media_ids, offers_rendition
@@ -93,16 +93,14 @@ class Asked(Protocol):
 def offer_under(terms: Sequence[Mapping[str, Any]] | None, revision: int | None, signed: Mapping[str | None, Any],
                 owner_id: str, owner_parent_id: str | None, viewer_ids: tuple[str, ...]) -> Offer | None:
     """What an agreement with ``terms`` at ``revision`` offers the viewer (``viewer_ids``: it and its
-    holding) of media owned by ``owner_id``: exchange/media_rules.py ``offer_for`` once its rows are read.
+    holding) of media owned by ``owner_id``: exchange/media_rules.py ``offer_for`` once its rows are read (the
+    same term and rules: ``sharing_term``, ``term_offer``).
     ``signed`` maps the owner and its holding to the revision each signed. None: nothing (no term of the
     owner, or terms its sharing party has not signed as they stand)."""
-    sharers = (owner_id, owner_parent_id)
-    term = next((t for t in (terms or []) if t.get("from_id") in sharers
-                 and (not t.get("outlets") or owner_id in t["outlets"])), None)
+    term = sharing_term(terms, owner_id, owner_parent_id)
     if term is None or signed.get(term.get("from_id")) != revision:
         return None
-    rules = MediaRules.from_json(term.get("media"))
-    return Offer(shared_kinds(rules, term.get("types") or ()), rules.limits_for(viewer_ids))
+    return term_offer(term, viewer_ids)
 
 
 def entitled(conn: Connection, viewer_id: str, asked: Asked, now: datetime | None = None) -> bool:
