@@ -20,7 +20,7 @@ from pictures import picture
 from samples import tagged_photo
 from tus import upload
 
-from newsbridge.accounts.suspension import suspend
+from newsbridge.accounts.suspension import OrganizationSuspended, suspend
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import media
 from newsbridge.errors import NotFound
@@ -173,11 +173,15 @@ async def test_the_serving_check_decides_as_the_general_path(client, make_partne
     assert disagreements(old, new) == {}
     # signed: 1280 x 960 is over 900 on its shorter side, the thumbnail is not
     assert (new[("beta", ids["plain"], "preview")], new[("beta", ids["plain"], "thumbnail")]) == (False, True)
-    with writing(engine) as conn:  # the hub operator suspends beta (the URL check reads no suspension)
+    with writing(engine) as conn:  # the hub operator suspends beta: serving refuses it before any entitlement
         suspend(conn, beta.org, "unpaid invoices", actor="operator@hub")
-    old, new = decisions(engine, orgs)
-    assert disagreements(old, new) == {}
-    assert new[("beta", ids["plain"], "thumbnail")]  # as docs/media.md says: until the URL expires
+    old, new = decisions(engine, {slug: who for slug, who in orgs.items() if slug != "beta"})
+    assert disagreements(old, new) == {}  # the others' decisions stand
+    with reading(engine) as conn:
+        [thumbnail] = [r for r in links.list_renditions(conn, [ids["plain"]])[ids["plain"]] if r.name == "thumbnail"]
+        links.entitled_rendition(conn, beta.org.id, thumbnail.id)  # the agreement would still let it ...
+        with pytest.raises(OrganizationSuspended):
+            served_rendition(conn, beta.org.id, thumbnail.id)  # ... but nothing is served to a suspended organization
 
 
 async def test_lent_media_of_a_joint_project_is_decided_alike(client, make_partner, engine, settings) -> None:

@@ -149,3 +149,25 @@ async def test_multipart_media_publishes_an_item_in_one_call(client, world) -> N
     assert lying.status_code == 415 and lying.json()["error"]["code"] == "media_type_mismatch"
     empty = await client.post("/api/v1/media", headers=alpha.headers, files={"file": ("x.png", b"", "image/png")})
     assert empty.status_code == 422 and empty.json()["error"]["code"] == "media_unreadable"
+
+
+async def test_a_suspended_organizations_urls_stop_at_once(client, world, engine) -> None:
+    from newsbridge.accounts.suspension import reactivate, suspend
+    from newsbridge.db.engine import writing
+
+    alpha, beta, _ = world
+    upload_id, _ = await upload(client, alpha.headers, picture(), filetype="image/jpeg")
+    item = (await client.post("/api/v1/items", json=photo_item(upload_id), headers=alpha.headers)).json()
+    theirs = (await client.get(f"/api/v1/items/{item['id']}", headers=beta.headers)).json()["renditions"][0]["href"]
+    ours = (await client.get(f"/api/v1/items/{item['id']}", headers=alpha.headers)).json()["renditions"][0]["href"]
+    assert (await client.get(local(theirs))).status_code == 200
+    for org in (beta.org, alpha.org):  # a partner's URLs, and an owner's own
+        with writing(engine) as conn:
+            suspend(conn, org, "unpaid invoices", actor="operator@hub")
+        href = theirs if org is beta.org else ours
+        refused = await client.get(local(href))
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "organization_suspended"
+        assert (await client.head(local(href))).status_code == 403
+        with writing(engine) as conn:
+            reactivate(conn, org, actor="operator@hub")
+        assert (await client.get(local(href))).status_code == 200
