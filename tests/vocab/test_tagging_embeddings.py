@@ -52,7 +52,12 @@ def test_the_embeddings_file_holds_what_the_model_gives_for_every_labelled_line(
     assert vectors.shape == (len(lines), 384) and vectors.dtype == np.float32
     sample = list(range(0, len(lines), 97))  # every language, train and holdout lines
     fresh = E5Embedder().embed([lines[i][1]["text"] for i in sample])
-    assert np.allclose(fresh, vectors[sample], rtol=0, atol=1e-4)  # identical here; another CPU may round apart
+    # the same vectors, as far as the CPU lets them be: the model's kernels differ by instruction set (an
+    # AMD EPYC with AVX-512 VNNI gives up to 0.002 apart per component, cosine 0.9999, from the file written on
+    # an AVX2 machine), while two different labelled lines are 0.7-0.9 apart in cosine
+    stored = vectors[sample]
+    cosine = (fresh * stored).sum(axis=1) / (np.linalg.norm(fresh, axis=1) * np.linalg.norm(stored, axis=1))
+    assert cosine.min() > 0.999 and np.abs(fresh - stored).max() < 0.01
 
 
 def test_the_shipped_regression_is_exactly_what_the_train_split_gives() -> None:
