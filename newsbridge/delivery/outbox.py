@@ -57,6 +57,11 @@ class Outcome:
     error: str | None
     retry_after: float | None = None  # seconds the endpoint asked for (429, 503 with Retry-After)
 
+    @property
+    def ok(self) -> bool:
+        """The endpoint answered 2xx: delivered."""
+        return self.status is not None and 200 <= self.status < 300
+
 
 PROCESSING = ("uploaded", "probed")  # media whose derivatives (and GPS check) are not made yet
 
@@ -256,7 +261,7 @@ def record(conn: Connection, claimed: Claim, result: Outcome, now: datetime) -> 
     """Store the result of one attempt and move the message (and maybe its endpoint) on."""
     values: dict[str, object] = {"last_status": result.status, "last_error": result.error, "lease_until": None,
                                  "claimed_by": None}
-    if result.status is not None and 200 <= result.status < 300:
+    if result.ok:
         state = State.DELIVERED
         values["delivered_at"] = now
         conn.execute(endpoints.update().where(endpoints.c.id == claimed.endpoint_id)
@@ -300,15 +305,11 @@ def lock_endpoints(conn: Connection, results: Sequence[tuple[Claim, Outcome]]) -
     endpoint answering 2xx is only locked when it is marked failing now (clearing is then needed)."""
     if conn.dialect.name != "postgresql" or not results:
         return
-    failed = {c.endpoint_id for c, o in results if not _is_2xx(o)}
-    answered = {c.endpoint_id for c, o in results if _is_2xx(o)} - failed
+    failed = {c.endpoint_id for c, o in results if not o.ok}
+    answered = {c.endpoint_id for c, o in results if o.ok} - failed
     which = sa.or_(endpoints.c.id.in_(sorted(failed)),
                    sa.and_(endpoints.c.id.in_(sorted(answered)), endpoints.c.failing_since.is_not(None)))
     conn.execute(sa.select(endpoints.c.id).where(which).order_by(endpoints.c.id).with_for_update())
-
-
-def _is_2xx(outcome: Outcome) -> bool:
-    return outcome.status is not None and 200 <= outcome.status < 300
 
 
 def record_delivered(conn: Connection, delivered: Sequence[tuple[Claim, Outcome]], now: datetime) -> None:
@@ -317,7 +318,7 @@ def record_delivered(conn: Connection, delivered: Sequence[tuple[Claim, Outcome]
     if not delivered:
         return
     check_transition(State.IN_FLIGHT, State.DELIVERED)
-    assert all(o.status is not None and 200 <= o.status < 300 for _c, o in delivered), "only 2xx answers"
+    assert all(o.ok for _c, o in delivered), "only 2xx answers"
     # one UPDATE ... WHERE id IN (...) per holder and answer (a batch is one worker's, nearly all 200 or
     # 204): an executemany of one parameter set per message cost more than the statement it ran
     groups: dict[tuple[str, int | None], list[int]] = {}

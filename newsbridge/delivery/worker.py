@@ -184,15 +184,15 @@ class Worker:
     def _record(self, results: list[tuple[Claim, Outcome]]) -> dict[str, int]:
         states: dict[str, int] = {}
         now = utcnow()
-        delivered = [(c, o) for c, o in results if o.status is not None and 200 <= o.status < 300]
+        delivered = [(c, o) for c, o in results if o.ok]
         pending = [self._media_pending.pop(c.outbox_id, None) for c, _o in results]
         with writing(self.engine) as conn:
             lock_endpoints(conn, results)  # in one order, before the updates below (no deadlock on PostgreSQL)
             record_delivered(conn, delivered, now)  # the common case, in bulk
             remember(conn, [p for p, (_c, o) in zip(pending, results)
-                            if p is not None and o.status is not None and 200 <= o.status < 300], now)
+                            if p is not None and o.ok], now)
             for claimed, outcome in results:
-                if outcome.status is not None and 200 <= outcome.status < 300:
+                if outcome.ok:
                     continue
                 state = record(conn, claimed, outcome, now)
                 states[state.value] = states.get(state.value, 0) + 1
