@@ -124,11 +124,43 @@ def stem(word: str, language: str | None) -> str:
     return _stems([word], _kazakh(language))[0]
 
 
+# The stems of each whitespace-separated token as it is written ("Kazakhstan," -> "kazakhstan", "U.S."
+# -> "u s", "—" -> ""), per kind of version. Normalizing a text and splitting it into words with
+# \w+ cost ~35 µs of a 1 kB news text, a third of storing it (bench/ingest.py); splitting it at
+# whitespace costs a third of that, and a wire's tokens repeat as its words do. Every step of
+# :func:`words` keeps to a token: no word character is whitespace, NFC composes nothing across a
+# space, case folding and the Persian letters map a character at a time and never make or remove
+# whitespace (tests/search/test_stemming_tokens.py checks every code point, and the result against
+# the whole-text reading on the test data, the fixtures and fuzzed text).
+_TOKENS: tuple[dict[str, str], dict[str, str]] = ({}, {})
+_TOKENS_MAX = 200_000
+
+
+def _text_stems(text: str, kazakh_text: bool) -> str:
+    """The stems of one text, separated by spaces (see :func:`index_text`)."""
+    if not unicodedata.is_normalized("NFC", text):  # rare: read as a whole, as the words are defined
+        return " ".join(_stems(words(text), kazakh_text))
+    known = _TOKENS[kazakh_text]
+    if len(known) > _TOKENS_MAX:
+        known.clear()
+    tokens = text.split()
+    try:
+        found = list(map(known.__getitem__, tokens))  # every token seen before: the common case
+    except KeyError:
+        found = []
+        for token in tokens:
+            stems = known.get(token)
+            if stems is None:
+                stems = known[token] = " ".join(_stems(words(token), kazakh_text))
+            found.append(stems)
+    return " ".join(filter(None, found))  # a token of no word ("—", "-") adds nothing
+
+
 def index_text(language: str | None, *texts: str | None) -> str:
     """What the search index holds for a version: the stems of its texts, in order, separated by
     spaces (so that phrases can be matched), one text per line."""
     kazakh_text = _kazakh(language)
-    return "\n".join(" ".join(_stems(words(text), kazakh_text)) for text in texts if text)
+    return "\n".join(_text_stems(text, kazakh_text) for text in texts if text)
 
 
 def query_stems(word: str) -> list[str]:
