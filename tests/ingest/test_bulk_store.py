@@ -167,3 +167,24 @@ def test_bulk_rows_are_stored_as_sqlalchemy_stores_them(engine, make_partner) ->
             stored[way] = [{k: v for k, v in row._mapping.items() if k not in ("id", "item_id")} for row in rows]
     assert len(stored["core"]) == 2
     assert stored["bulk"] == stored["core"]
+
+
+def test_topic_rows_are_each_versions_topics_with_their_broader_ones() -> None:
+    from newsbridge.items.store import _topic_rows
+    from newsbridge.vocab.mediatopics import item_topics
+
+    uri = "http://cv.iptc.org/newscodes/mediatopic/"
+    subject_lists = [
+        [{"name": "economy", "uri": uri + "04000000"}], [{"name": "economy", "uri": uri + "04000000"}],
+        [{"qcode": "medtop:20000045"}, {"uri": uri + "04000000"}], [{"qcode": "medtop:20000045"}],
+        [{"code": "20000045"}], [{"literal": "20000045", "uri": "urn:other"}], [{"uri": ["not", "hashable"]}],
+        [{"uri": 4000000}], [{"uri": uri + "99999999"}], [], [{"name": "no code"}],
+        [{"uri": uri + "04000000", "rel": "about"}, {"qcode": "medtop:20000045", "creator": "machine"}],
+    ]
+    rows = [{"item_id": f"i{n}", "version": n % 3 + 1, "document": {"uri": "u", "subjects": subjects}}
+            for n, subjects in enumerate(subject_lists * 2)]
+    rows.append({"item_id": "none", "version": 1, "document": {"uri": "u"}})
+    expected = [(row["item_id"], row["version"], qcode)
+                for row in rows for qcode in sorted(item_topics(row["document"].get("subjects", [])))]
+    assert len(expected) > 20
+    assert _topic_rows(rows) == expected
