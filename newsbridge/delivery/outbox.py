@@ -106,24 +106,38 @@ def sequence(conn: Connection, now: datetime, limit: int = 2000,
                 return []
         else:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK})
+    query, values = (_DUE, {}) if not media_wait else (_DUE_OR_MEDIA_READY, {"waited": now - media_wait})
+    due = conn.execute(query, {"now": now, "limit": limit, **values}).all()
+    if not due:
+        return []
+    start = conn.execute(_LAST_POSITION).scalar_one()
+    sequenced = [(row.id, row.recipient_id, start + n) for n, row in enumerate(due, start=1)]
+    update_rows(conn, deliveries, "position", "id", [(p, d) for d, _, p in sequenced])
+    _queue_messages(conn, [(row.id, row.recipient_id, row.event, row.item_id, row.version) for row in due], now)
+    return sequenced
+
+
+def _due_query(media_wait: bool) -> sa.Select:
+    """:func:`sequence`'s SELECT, built once (bind parameters ``now``, ``limit`` and with ``media_wait``,
+    ``waited``: now less the wait)."""
+    now = sa.bindparam("now", type_=deliveries.c.available_from.type)
     ready = [deliveries.c.position.is_(None), deliveries.c.available_from <= now]
     if media_wait:
         later = deliveries.alias("later")
         superseded = sa.exists(sa.select(later.c.id).where(  # a newer version goes out: this one goes first
             later.c.item_id == deliveries.c.item_id, later.c.recipient_id == deliveries.c.recipient_id,
             later.c.version > deliveries.c.version, later.c.available_from <= now))
-        ready.append(sa.or_(deliveries.c.event == "item.withdrawn", deliveries.c.available_from <= now - media_wait,
+        waited = sa.bindparam("waited", type_=deliveries.c.available_from.type)
+        ready.append(sa.or_(deliveries.c.event == "item.withdrawn", deliveries.c.available_from <= waited,
                             deliveries.c.item_id.not_in(_items_processing()), superseded))
-    due = conn.execute(sa.select(deliveries.c.id, deliveries.c.recipient_id, deliveries.c.event,
-                                 deliveries.c.item_id, deliveries.c.version)
-                       .where(*ready).order_by(deliveries.c.available_from, deliveries.c.id).limit(limit)).all()
-    if not due:
-        return []
-    start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(deliveries.c.position), 0))).scalar_one()
-    sequenced = [(row.id, row.recipient_id, start + n) for n, row in enumerate(due, start=1)]
-    update_rows(conn, deliveries, "position", "id", [(p, d) for d, _, p in sequenced])
-    _queue_messages(conn, [(row.id, row.recipient_id, row.event, row.item_id, row.version) for row in due], now)
-    return sequenced
+    return (sa.select(deliveries.c.id, deliveries.c.recipient_id, deliveries.c.event, deliveries.c.item_id,
+                      deliveries.c.version)
+            .where(*ready).order_by(deliveries.c.available_from, deliveries.c.id).limit(sa.bindparam("limit")))
+
+
+_DUE = _due_query(media_wait=False)
+_DUE_OR_MEDIA_READY = _due_query(media_wait=True)
+_LAST_POSITION = sa.select(sa.func.coalesce(sa.func.max(deliveries.c.position), 0))
 
 
 def _queue_messages(conn: Connection, due: Sequence[tuple[int, str, str, str, int]], now: datetime) -> None:
@@ -173,6 +187,26 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease:
     (docs/reliability.md, "slow partners"). Two workers claiming at the same instant may each take an
     endpoint's last room: the bound is per claim, so at most ``per_endpoint`` × workers. ``None``: no budget.
     """
+    query = _CLAIM_FOR_UPDATE if conn.dialect.name == "postgresql" else _CLAIM
+    room = _EndpointRoom(conn, now, per_endpoint)
+    taken: list[sa.Row] = []
+    for _pass in range(CLAIM_PASSES):  # a pass whose rows were all some full endpoints' looks past them
+        wanted = limit - len(taken)
+        rows = conn.execute(query, {"now": now, "full": room.full(), "wanted": wanted}).all()
+        chosen = [r for r in rows if room.take(r.endpoint_id)]
+        if chosen:
+            conn.execute(_TAKE, {"ids": [r.id for r in chosen], "lease_until": now + lease, "worker": worker})
+            taken.extend(chosen)
+        if len(rows) < wanted or len(chosen) == len(rows) or room.unlimited:
+            break  # nothing more is due, or nothing was left out for a full endpoint
+    return [Claim(r.id, r.endpoint_id, r.delivery_id, r.event, r.message_id, r.attempts + 1, worker,
+                  r.project_event_id) for r in taken]
+
+
+def _claim_query() -> sa.Select:
+    """:func:`claim`'s SELECT, built once (bind parameters ``now``, ``full`` and ``wanted``): building it
+    for every claim cost more than running it (bench/fanout.py)."""
+    now = sa.bindparam("now", type_=outbox.c.next_attempt_at.type)
     unfinished = sa.text(OUTBOX_UNFINISHED)  # word for word the partial indexes' predicate
     earlier = outbox.alias("earlier")
     # A scalar subquery, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join, and with
@@ -198,28 +232,19 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease:
     follows = (sa.select(media_updates.c.delivery_id).where(media_updates.c.id == outbox.c.media_update_id)
                .scalar_subquery())
     delivery_id = sa.func.coalesce(outbox.c.delivery_id, follows).label("delivery_id")
-    query = (sa.select(outbox.c.id, outbox.c.endpoint_id, delivery_id, outbox.c.event, outbox.c.message_id,
-                       outbox.c.attempts, outbox.c.project_event_id)
-             .where(due, enabled, first_unfinished_earlier.is_(None))
-             .order_by(outbox.c.next_attempt_at, outbox.c.id))
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=outbox)
-    room = _EndpointRoom(conn, now, per_endpoint)
-    taken: list[sa.Row] = []
-    for _pass in range(CLAIM_PASSES):  # a pass whose rows were all some full endpoints' looks past them
-        wanted = limit - len(taken)
-        full = room.full()
-        rows = conn.execute((query.where(outbox.c.endpoint_id.not_in(full)) if full else query).limit(wanted)).all()
-        chosen = [r for r in rows if room.take(r.endpoint_id)]
-        if chosen:
-            conn.execute(outbox.update().where(outbox.c.id.in_([r.id for r in chosen])).values(
-                state=State.IN_FLIGHT.value, lease_until=now + lease, claimed_by=worker,
-                attempts=outbox.c.attempts + 1))
-            taken.extend(chosen)
-        if len(rows) < wanted or len(chosen) == len(rows) or room.unlimited:
-            break  # nothing more is due, or nothing was left out for a full endpoint
-    return [Claim(r.id, r.endpoint_id, r.delivery_id, r.event, r.message_id, r.attempts + 1, worker,
-                  r.project_event_id) for r in taken]
+    return (sa.select(outbox.c.id, outbox.c.endpoint_id, delivery_id, outbox.c.event, outbox.c.message_id,
+                      outbox.c.attempts, outbox.c.project_event_id)
+            # the endpoints whose budget is full (an empty list leaves none out)
+            .where(due, enabled, first_unfinished_earlier.is_(None),
+                   outbox.c.endpoint_id.not_in(sa.bindparam("full", expanding=True)))
+            .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(sa.bindparam("wanted")))
+
+
+_CLAIM = _claim_query()
+_CLAIM_FOR_UPDATE = _CLAIM.with_for_update(skip_locked=True, of=outbox)  # several workers on PostgreSQL
+_TAKE = (outbox.update().where(outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
+         .values(state=State.IN_FLIGHT.value, lease_until=sa.bindparam("lease_until", type_=outbox.c.lease_until.type),
+                 claimed_by=sa.bindparam("worker"), attempts=outbox.c.attempts + 1))
 
 
 class _EndpointRoom:
@@ -233,12 +258,8 @@ class _EndpointRoom:
         self._full: set[str] = set()
         if self.unlimited:
             return
-        self.used = {endpoint_id: count for endpoint_id, count in conn.execute(
-            sa.select(outbox.c.endpoint_id, sa.func.count())
-            .where(outbox.c.state == State.IN_FLIGHT.value, outbox.c.lease_until >= now)
-            .group_by(outbox.c.endpoint_id))}
-        self.failing = set(conn.execute(sa.select(endpoints.c.id).where(endpoints.c.failing_since.is_not(None),
-                                                                        endpoints.c.enabled.is_(True))).scalars())
+        self.used = {endpoint_id: count for endpoint_id, count in conn.execute(_IN_FLIGHT, {"now": now})}
+        self.failing = set(conn.execute(_FAILING).scalars())
         self._full = {e for e in self.used.keys() | self.failing if self._left(e) <= 0}
 
     def _left(self, endpoint_id: str) -> int:
@@ -255,6 +276,13 @@ class _EndpointRoom:
             return False
         self.used[endpoint_id] = self.used.get(endpoint_id, 0) + 1
         return True
+
+
+_IN_FLIGHT = (sa.select(outbox.c.endpoint_id, sa.func.count())  # each endpoint's messages under a live lease
+              .where(outbox.c.state == State.IN_FLIGHT.value,
+                     outbox.c.lease_until >= sa.bindparam("now", type_=outbox.c.lease_until.type))
+              .group_by(outbox.c.endpoint_id))
+_FAILING = sa.select(endpoints.c.id).where(endpoints.c.failing_since.is_not(None), endpoints.c.enabled.is_(True))
 
 
 def record(conn: Connection, claimed: Claim, result: Outcome, now: datetime) -> State:
@@ -325,12 +353,18 @@ def record_delivered(conn: Connection, delivered: Sequence[tuple[Claim, Outcome]
     for c, o in delivered:
         groups.setdefault((c.worker, o.status), []).append(c.outbox_id)
     for (holder, answer), rows in groups.items():
-        conn.execute(outbox.update().where(outbox.c.id.in_(rows), outbox.c.claimed_by == holder)
-                     .values(state=State.DELIVERED.value, last_status=answer, last_error=None,
-                             lease_until=None, claimed_by=None, delivered_at=now))
-    conn.execute(endpoints.update().where(endpoints.c.id.in_({c.endpoint_id for c, _o in delivered}),
-                                          endpoints.c.failing_since.is_not(None))
-                 .values(failing_since=None, paused_until=None))
+        conn.execute(_DELIVERED, {"ids": rows, "holder": holder, "answer": answer, "now": now})
+    conn.execute(_HEALTHY, {"ids": sorted({c.endpoint_id for c, _o in delivered})})
+
+
+# record_delivered's statements, built once
+_DELIVERED = (outbox.update().where(outbox.c.id.in_(sa.bindparam("ids", expanding=True)),
+                                    outbox.c.claimed_by == sa.bindparam("holder"))
+              .values(state=State.DELIVERED.value, last_status=sa.bindparam("answer"), last_error=None,
+                      lease_until=None, claimed_by=None, delivered_at=sa.bindparam("now", type_=outbox.c.delivered_at.type)))
+_HEALTHY = (endpoints.update().where(endpoints.c.id.in_(sa.bindparam("ids", expanding=True)),
+                                     endpoints.c.failing_since.is_not(None))
+            .values(failing_since=None, paused_until=None))
 
 
 def disable(conn: Connection, endpoint_id: str, reason: str, now: datetime) -> None:

@@ -394,15 +394,45 @@ class Delivered:
 def delivered_items(conn: Connection, delivery_ids: list[int]) -> dict[int, tuple[ItemRecord, ItemVersion, Received]]:
     """The item version, source and delivery terms of each delivery (for the delivery worker;
     the delivery itself is the recipient's entitlement). A message sent, retried or replayed after
-    the item was withdrawn for its recipient carries the notice only."""
+    the item was withdrawn for its recipient carries the notice only.
+
+    A claimed batch is a few item versions fanned out to many recipients: each version (its ~4 KB
+    document, source and dates) is read once, and each delivery reads only its terms and whether
+    its recipient sees the notice only; deliveries of one version and the same notice state share
+    one record (bench/fanout.py: one full row per delivery was most of loading a batch)."""
     if not delivery_ids:
         return {}
+    terms = conn.execute(_DELIVERED_TERMS, {"ids": list(delivery_ids), "now": utcnow()}).all()
+    if not terms:
+        return {}
+    versions = {(row[0], row[8]): row for row in conn.execute(_DELIVERED_VERSIONS, {
+        "items": sorted({row.item_id for row in terms}), "versions": sorted({row.version for row in terms})})}
+    records: dict[tuple[str, int, bool], ItemRecord] = {}
     found = {}
-    hidden = notice_only([deliveries.c.recipient_id], utcnow())
-    for row in conn.execute(_delivered_query(hidden).where(deliveries.c.id.in_(delivery_ids))):
-        record = _record(row)
-        found[row.delivery_id] = (record, record.latest, _received(row))
+    for row in terms:
+        key = (row.item_id, row.version, bool(row.notice_only))
+        record = records.get(key)
+        if record is None:
+            record = records[key] = _record((*versions[key[:2]], key[2]))
+        found[row.delivery_id] = (record, record.latest, Received(*row[-_TERMS:]))
     return found
+
+
+_IDS = sa.bindparam("ids", expanding=True)
+# built once (the worker runs them for every claimed batch): each delivery's terms and notice state, then
+# each item version once (_record's columns but the notice state)
+_DELIVERED_TERMS = _terms_joins(
+    sa.select(deliveries.c.id.label("delivery_id"), deliveries.c.item_id, deliveries.c.version,
+              _hidden(notice_only([deliveries.c.recipient_id], sa.bindparam("now"))), *_RECEIVED)
+    .select_from(deliveries).join(items, items.c.id == deliveries.c.item_id)
+    .where(deliveries.c.id.in_(_IDS)))
+_DELIVERED_VERSIONS = (
+    sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at, items.c.updated_at,
+              *_SOURCE, *_VERSION_TEXT)
+    .join(organizations, organizations.c.id == items.c.organization_id)
+    .join(item_versions, item_versions.c.item_id == items.c.id)
+    .where(items.c.id.in_(sa.bindparam("items", expanding=True)),
+           item_versions.c.version.in_(sa.bindparam("versions", expanding=True))))
 
 
 def _delivered(rows: Any) -> list[Delivered]:
