@@ -35,34 +35,44 @@ _RISKY_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 # orjson reads a number of 19 digits or more (beyond 64-bit integers) as a float, where json.loads
-# keeps the integer: such text is left to json.loads. JSON numbers are ASCII digits; spelled as
-# one class and then the rest, the pattern costs a third of ``\d{19}`` (7 against 20 µs on a 2 KiB
-# item, bench/ingest.py).
-_LONG_DIGITS = re.compile(r"[0-9][0-9]{18}")
+# keeps the integer: such text is left to json.loads. JSON numbers are ASCII digits, and in UTF-8 the
+# bytes of the ASCII digits stand for nothing else: the text's bytes with every digit made "0" and
+# every other byte a space hold nineteen "0"s in a row where the text holds nineteen digits in a row
+# (``[0-9]{19}``). Two C passes, ~1 µs of a 2 KiB item against 7 µs for that regular expression.
+_DIGITS_ALONE = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_DIGITS = b"0" * 19
 
 
-def _loads(text: str) -> Any:
-    """``json.loads(text)``, read by orjson when it reads the text the same (three to four times
-    faster): what orjson refuses (NaN, infinities and overflowing numbers, lone surrogates, deep
-    nesting, any syntax error) and long numbers go to ``json.loads``, which decides and explains."""
-    if _LONG_DIGITS.search(text) is None:
+def _utf8(text: str) -> bytes | None:
+    """``text`` in UTF-8; None when it holds a raw surrogate (which no UTF-8 can hold)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
+def _loads(text: str, data: bytes | None = None) -> Any:
+    """``json.loads(text)``, read by orjson from ``data`` (the text in UTF-8, encoded here if not
+    given) when it reads the text the same (three to four times faster): what orjson refuses (NaN,
+    infinities and overflowing numbers, lone surrogates, deep nesting, any syntax error) and long
+    numbers go to ``json.loads``, which decides and explains."""
+    if data is None:
+        data = _utf8(text)
+    if data is not None and _LONG_DIGITS not in data.translate(_DIGITS_ALONE):
         try:
-            return orjson.loads(text)
+            return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass
     return json.loads(text)
 
 
-def _plainly_safe(text: str) -> bool:
-    """Whether ``text``, once parsed, certainly passes :func:`check_json` (see the module)."""
-    if text.count("{") + text.count("[") > MAX_DEPTH or _RISKY_ESCAPE.search(text):
-        return False
-    if not text.isascii():
-        try:
-            text.encode("utf-8")  # fails on a raw surrogate
-        except UnicodeEncodeError:
-            return False
-    return True
+def _plainly_safe(text: str, data: bytes | None = None) -> bool:
+    """Whether ``text`` (``data``: the text in UTF-8, encoded here if not given), once parsed, certainly
+    passes :func:`check_json` (see the module)."""
+    if data is None:
+        data = _utf8(text)  # None again: a raw surrogate
+    return (data is not None and text.count("{") + text.count("[") <= MAX_DEPTH
+            and ("\\u" not in text or _RISKY_ESCAPE.search(text) is None))
 
 
 def load_json(text: str, *, format: str, what: str = "the body", error: ErrorFactory | None = None,
@@ -71,8 +81,9 @@ def load_json(text: str, *, format: str, what: str = "the body", error: ErrorFac
     otherwise. ``error`` builds the format's own error class; ``line_field`` names a syntax error's
     field by its line (``line 3``) instead of ``body``."""
     make = error or (lambda kind, message, field=None: FormatError(message, field=field, format=format, kind=kind))
+    data = _utf8(text)
     try:
-        doc = _loads(text)
+        doc = _loads(text, data)
     except json.JSONDecodeError as exc:
         raise make("malformed", f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                    field=f"line {exc.lineno}" if line_field else "body") from None
@@ -80,7 +91,7 @@ def load_json(text: str, *, format: str, what: str = "the body", error: ErrorFac
         raise make("malformed", f"{what} is nested more than {MAX_DEPTH} levels deep; send a flatter document",
                    field="body") from None
     try:
-        if not _plainly_safe(text):
+        if not _plainly_safe(text, data):
             check_json(doc, format=format, what=what)
     except FormatError as exc:
         raise make(exc.kind, exc.message, field=exc.field) from None
