@@ -84,7 +84,10 @@ def _claim_item(conn: Connection, organization_id: str, uri: str, now: datetime)
     return row.id, (None if row.latest_version == _NEW else row.latest_version)
 
 
-def _version_row(item_id: str, version: int, prepared: Prepared, now: datetime) -> dict[str, Any]:
+def _version_row(item_id: str, version: int, prepared: Prepared, now: datetime,
+                 stem_parts: set[str] | None = None) -> dict[str, Any]:
+    """The item_versions row of ``prepared``; ``stem_parts`` receives the pieces its search stems are
+    made of (:func:`~newsbridge.search.stemming.index_text`)."""
     item = prepared.item
     return {
         "item_id": item_id, "version": version, "content_hash": prepared.content_hash, "type": item.type,
@@ -94,7 +97,7 @@ def _version_row(item_id: str, version: int, prepared: Prepared, now: datetime) 
         "versioncreated": item.versioncreated or now, "embargoed": item.embargoed,
         "document": prepared.document(version), "received_at": now,
         "ingest_warnings": [w.as_dict() for w in item.warnings] or None,
-        "search_stems": index_text(item.language, item.headline, item.body_text),
+        "search_stems": index_text(item.language, item.headline, item.body_text, parts=stem_parts),
     }
 
 
@@ -167,7 +170,23 @@ def _search_terms(version_rows: list[dict[str, Any]]) -> list[tuple[str]]:
     return [(word,) for word in sorted(words)]
 
 
-def _insert_versions(conn: Connection, version_rows: list[dict[str, Any]]) -> None:
+def _batch_terms(version_rows: list[dict[str, Any]], stem_parts: set[str] | None) -> list[tuple[str]]:
+    """:func:`_search_terms` of ``version_rows``, whose stems are made of ``stem_parts`` (pieces joined
+    by spaces and line ends, see :func:`_version_row`): when no piece holds a character the trigger
+    reads otherwise (quotes, backslashes, tabs, line ends, control characters), the words are those
+    of the pieces, split at spaces: a batch's few thousand distinct pieces instead of its ~130 words
+    a row (~9 -> ~2 µs a row in bench/ingest.py)."""
+    if stem_parts is not None:
+        joined = " ".join(stem_parts)
+        if joined.isprintable() and '"' not in joined and "\\" not in joined:
+            words = set(joined.split(" "))
+            words.discard("")
+            return [(word,) for word in sorted(words)]
+    return _search_terms(version_rows)
+
+
+def _insert_versions(conn: Connection, version_rows: list[dict[str, Any]],
+                     stem_parts: set[str] | None = None) -> None:
     """Insert ``version_rows``; on SQLite, many of them are indexed for search (:data:`SEARCH_TRIGGER`,
     :data:`TERMS_TRIGGER`) in one statement each, for each trigger that is the one this code knows;
     a trigger a later migration changed indexes them itself."""
@@ -188,7 +207,7 @@ def _insert_versions(conn: Connection, version_rows: list[dict[str, Any]]) -> No
     insert_dicts(conn, item_versions, version_rows)
     if SEARCH_TRIGGER in replayed:
         conn.exec_driver_sql(_SEARCH_INDEX_ROWS, (last,))
-    if TERMS_TRIGGER in replayed and (terms := _search_terms(version_rows)):
+    if TERMS_TRIGGER in replayed and (terms := _batch_terms(version_rows, stem_parts)):
         conn.exec_driver_sql(_TERMS_ROWS, terms)
     for name in replayed:
         conn.exec_driver_sql(known[name])
@@ -207,6 +226,7 @@ def store_first_versions(conn: Connection, organization_id: str, batch: Sequence
     now = utcnow()
     stored: dict[int, Stored] = {}
     item_rows, version_rows = [], []
+    stem_parts: set[str] = set()
     for index, prepared in enumerate(batch):
         item = prepared.item
         if seen[uris[index]] > 1 or uris[index] in existing:
@@ -215,11 +235,11 @@ def store_first_versions(conn: Connection, organization_id: str, batch: Sequence
         item_rows.append({"id": item_id, "organization_id": organization_id, "uri": uris[index],
                           "latest_version": version, "pubstatus": item.pubstatus, "headline": item.headline,
                           "language": item.language, "created_at": now, "updated_at": now})
-        version_rows.append(_version_row(item_id, version, prepared, now))
+        version_rows.append(_version_row(item_id, version, prepared, now, stem_parts))
         stored[index] = Stored(item_id, version, created=True)
     if item_rows:
         insert_dicts(conn, items, item_rows)
-        _insert_versions(conn, version_rows)
+        _insert_versions(conn, version_rows, stem_parts)
         insert_rows(conn, version_topics, TOPIC_COLUMNS, _topic_rows(version_rows))
     return stored
 

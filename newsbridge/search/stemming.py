@@ -136,10 +136,13 @@ _TOKENS: tuple[dict[str, str], dict[str, str]] = ({}, {})
 _TOKENS_MAX = 200_000
 
 
-def _text_stems(text: str, kazakh_text: bool) -> str:
+def _text_stems(text: str, kazakh_text: bool, parts: set[str] | None) -> str:
     """The stems of one text, separated by spaces (see :func:`index_text`)."""
     if not unicodedata.is_normalized("NFC", text):  # rare: read as a whole, as the words are defined
-        return " ".join(_stems(words(text), kazakh_text))
+        stems = " ".join(_stems(words(text), kazakh_text))
+        if parts is not None:
+            parts.add(stems)
+        return stems
     known = _TOKENS[kazakh_text]
     if len(known) > _TOKENS_MAX:
         known.clear()
@@ -153,14 +156,19 @@ def _text_stems(text: str, kazakh_text: bool) -> str:
             if stems is None:
                 stems = known[token] = " ".join(_stems(words(token), kazakh_text))
             found.append(stems)
+    if parts is not None:
+        parts.update(found)
     return " ".join(filter(None, found))  # a token of no word ("—", "-") adds nothing
 
 
-def index_text(language: str | None, *texts: str | None) -> str:
+def index_text(language: str | None, *texts: str | None, parts: set[str] | None = None) -> str:
     """What the search index holds for a version: the stems of its texts, in order, separated by
-    spaces (so that phrases can be matched), one text per line."""
+    spaces (so that phrases can be matched), one text per line. ``parts``, when given, receives
+    the pieces the result is made of (each token's stems): joined by spaces and line ends, in
+    some order and as often as they occur, they are the result, so split at spaces they give its
+    words without splitting the whole text (the store lists a batch's words so, items/store.py)."""
     kazakh_text = _kazakh(language)
-    return "\n".join(_text_stems(text, kazakh_text) for text in texts if text)
+    return "\n".join(_text_stems(text, kazakh_text, parts) for text in texts if text)
 
 
 def query_stems(word: str) -> list[str]:

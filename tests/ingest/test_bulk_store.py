@@ -188,3 +188,22 @@ def test_topic_rows_are_each_versions_topics_with_their_broader_ones() -> None:
                 for row in rows for qcode in sorted(item_topics(row["document"].get("subjects", [])))]
     assert len(expected) > 20
     assert _topic_rows(rows) == expected
+
+
+def test_a_batch_lists_the_words_of_its_stems_pieces_as_the_trigger_reads_them() -> None:
+    import random
+
+    from newsbridge.items.store import _batch_terms
+    from newsbridge.search.stemming import index_text
+
+    chars = ["a", "b", "Қ", "ә", "ж", "ت", "ها", "\u200c", " ", "  ", "\n", "\t", '"', "\\", "\x07", "\x00", "\x7f", "'",
+             "-", "_", "1", "é", "e\u0301", "\u2028", "\u00a0", "😀", "İ"]
+    rng = random.Random(11)
+    for _ in range(300):
+        rows, parts = [], set()  # type: ignore[var-annotated]
+        for _ in range(rng.randint(1, 8)):
+            texts = ["".join(rng.choice(chars) for _ in range(rng.randint(0, 30))) for _ in range(2)]
+            rows.append({"search_stems": index_text(rng.choice(["en", "kk", "fa", None]), *texts, parts=parts)})
+        assert _batch_terms(rows, parts) == _search_terms(rows)
+        assert _batch_terms(rows, None) == _search_terms(rows)
+    assert _batch_terms([{"search_stems": 'a "b'}], {'a "b'}) == _search_terms([{"search_stems": 'a "b'}])
