@@ -75,6 +75,28 @@ def _plainly_safe(text: str, data: bytes | None = None) -> bool:
             and ("\\u" not in text or _RISKY_ESCAPE.search(text) is None))
 
 
+_RISKY_ESCAPE_BYTES = re.compile(_RISKY_ESCAPE.pattern.encode("ascii"))
+_BOM = "\ufeff".encode("utf-8")
+UNREAD = object()  # what :func:`read_utf8_json` answers when :func:`load_json` must read the text
+
+
+def read_utf8_json(data: bytes) -> Any:
+    """The document ``load_json(data.decode("utf-8-sig"), ...)`` gives, read from the bytes as they came
+    (no decoding to text and encoding back, ~4 µs of a 2 KiB item) when that certainly gives it: orjson
+    reads them (it refuses what is not UTF-8), they hold no long number, and they pass the checks of
+    :func:`_plainly_safe` (valid UTF-8 holds no raw surrogate; brackets and escapes are ASCII, written
+    alike in the bytes and the text). Otherwise :data:`UNREAD`: the text's reading decides and explains."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    if (data.count(b"{") + data.count(b"[") > MAX_DEPTH or (b"\\u" in data and _RISKY_ESCAPE_BYTES.search(data))
+            or _LONG_DIGITS in data.translate(_DIGITS_ALONE)):
+        return UNREAD
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return UNREAD
+
+
 def load_json(text: str, *, format: str, what: str = "the body", error: ErrorFactory | None = None,
               line_field: bool = False) -> Any:
     """``text`` parsed as JSON and checked with :func:`check_json`; the format's error (``malformed``)

@@ -28,7 +28,7 @@ from referencing import Registry, Resource
 
 from newsbridge.formats.errors import FormatError, Kind
 from newsbridge.formats.item import ITEM_TYPES, IngestWarning, Item
-from newsbridge.formats.json_safety import load_json
+from newsbridge.formats.json_safety import UNREAD, load_json, read_utf8_json
 from newsbridge.formats.times import TimeReader
 
 FORMAT_NAME = "ninjs"
@@ -177,6 +177,8 @@ def fix_common_mistakes(doc: Any, warnings: list[IngestWarning], path: str = "$"
 
 def decode_json(data: bytes) -> Any:
     """Bytes to JSON with errors that say where the problem is."""
+    if (doc := read_utf8_json(data)) is not UNREAD:
+        return doc
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
