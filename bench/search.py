@@ -162,7 +162,8 @@ def scan_conditions(query: str) -> list[sa.ColumnElement[bool]]:
 
 def facets_set_based(conn: sa.Connection, viewer: Organization, query: str) -> int:
     filters = SearchFilters(q=query)
-    matched = visible_matches(viewer, utcnow(), matching_versions(conn.dialect.name, query), _other_conditions(filters))
+    matched = visible_matches(viewer, utcnow(), matching_versions(conn.dialect.name, query), _other_conditions(filters),
+                              conn.dialect.name)
     return count_facets(conn, matched.cte("matched").prefix_with("MATERIALIZED"), filters)["total"][0].count
 
 

@@ -27,7 +27,7 @@ def both_ways(engine, slug: str, q: str | None) -> tuple[set, set]:  # type: ign
         among = matching_versions(conn.dialect.name, q) if q else None
         per_row = _inbox_page(viewer, now, among).add_columns(item_versions.c.item_id, item_versions.c.version)
         rows = {(r.item_id, r.version) for r in conn.execute(per_row)}
-        sets = {(r.item_id, r.version) for r in conn.execute(visible_matches(viewer, now, among, []))}
+        sets = {(r.item_id, r.version) for r in conn.execute(visible_matches(viewer, now, among, [], conn.dialect.name))}
     return rows, sets
 
 
