@@ -8,6 +8,7 @@ a thread; sending is concurrent on the event loop.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
@@ -46,6 +47,23 @@ MEDIA_UPDATES_EVERY = 1.0  # seconds between looks for media updates to send (de
 # deliveries sequenced per round at most: sequencing holds SQLite's one writer, so a burst sequenced 2,000 at a
 # time kept the rounds' claims and records (and so the sends) waiting ~0.15 s each time (bench/fanout.py)
 SEQUENCE_CHUNK = 500
+
+
+_frozen = False  # freeze_startup_objects ran in this process
+
+
+def freeze_startup_objects() -> None:
+    """Take the objects alive when the first worker of the process starts (modules, the app, the language and
+    topic models: ~160,000 in bench/fanout.py's process) out of the garbage collector's walks, once per process,
+    after one collection. Every full collection walked them all, and a burst's sending (aiohttp allocates a
+    lot per request) set one off every ~900 messages: ~35 µs a message in all, a third of the event loop's
+    share (bench/fanout.py). What is made afterwards is collected as before; only the first worker freezes,
+    so a process that starts many (the tests) does not keep each one's garbage."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 @dataclass
@@ -295,6 +313,7 @@ class Worker:
         connections does not hold up everyone else's next messages; the lease still covers every
         claimed message."""
         log.info("delivery worker started", extra={"worker": self.name})
+        freeze_startup_objects()
         rounds: set[asyncio.Task[Pass]] = set()
         try:
             while not stop.is_set():
