@@ -53,13 +53,17 @@ def clean_text(text: str, *, persian: bool = False) -> str:
     """NFC, no control characters, single spaces, paragraphs separated by one blank line."""
     if _is_clean(text, persian):
         return text
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", text)
+    text = unicodedata.normalize("NFC", text)
+    # One search for what the next steps look for (carriage returns, control characters, odd
+    # spaces: _DIRTY_CHARS holds them all): text joined from HTML has none, only blank lines.
+    odd = _DIRTY_CHARS.search(text) is not None
+    if odd:
+        text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     if persian:
         text = normalize_persian(text)
     # _SPACES never matches a newline: one pass over the whole text equals one per line. Without a
     # double or an odd space there is nothing to fold, and rewriting every space costs 8x the check.
-    if "  " in text or _ODD_SPACES.search(text):
+    if "  " in text or (odd and _ODD_SPACES.search(text)):
         text = _SPACES.sub(" ", text)
     lines = [line.strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
