@@ -36,7 +36,7 @@ from newsbridge.api import translations as api_translations
 from newsbridge.api.deps import Hub, limit_writes
 from newsbridge.api import openapi
 from newsbridge.api.errors import answer_exception, install_error_handlers
-from newsbridge.api.media_serving import MediaFastPath
+from newsbridge.api.media_serving import install_fast_path
 from newsbridge.config import Settings, load_settings
 from newsbridge.db.engine import create_engine
 from newsbridge.db.migrate import upgrade
@@ -154,8 +154,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     def docs() -> HTMLResponse:
         return HTMLResponse(DOCS_PAGE)
 
-    app.add_middleware(MediaFastPath)  # signed media URLs ahead of routing, inside the request context
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes, on_error=answer_exception,
                        media_paths=("/api/v1/uploads", "/api/v1/media", "/outgoing/media"),
                        max_media_bytes=settings.max_media_bytes)
+    install_fast_path(app)  # signed media URLs ahead of every middleware and the routing
     return app

@@ -56,6 +56,19 @@ def security_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+def request_id_for(given: bytes) -> str:
+    """The request's id: the client's ``X-Request-ID`` when it is sane, else a new one."""
+    value = given.decode("latin-1")
+    return value if _SAFE_ID.match(value) else uuid.uuid4().hex
+
+
+def record_request(scope: Scope, route_path: str, status: int, elapsed: float) -> None:
+    """The request in the latency histogram and the access log."""
+    REQUEST_LATENCY.labels(scope["method"], route_path, str(status)).observe(elapsed)
+    log.info("request", extra={"method": scope["method"], "path": scope["path"], "status": status,
+                               "ms": round(elapsed * 1000, 1)})
+
+
 async def _send_json(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]]) -> None:
     payload = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,
@@ -82,8 +95,7 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        given = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        rid = request_id_for(headers.get(b"x-request-id", b""))
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
@@ -135,9 +147,5 @@ class RequestContext:
             await response(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            path_template = getattr(route, "path", "unmatched")
-            REQUEST_LATENCY.labels(scope["method"], path_template, str(status)).observe(elapsed)
-            log.info("request", extra={"method": scope["method"], "path": scope["path"], "status": status,
-                                       "ms": round(elapsed * 1000, 1)})
+            record_request(scope, getattr(scope.get("route"), "path", "unmatched"), status, elapsed)
             request_id.reset(token)

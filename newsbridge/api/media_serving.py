@@ -18,6 +18,8 @@ import asyncio
 import functools
 import os
 import re
+import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,17 +27,29 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from fastapi import APIRouter, Request, Response
+from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsbridge.accounts import audit
 from newsbridge.api.deps import Hub
+from newsbridge.api.errors import answer_exception
+from newsbridge.api.media_sendfile import Connection
 from newsbridge.config import Settings
-from newsbridge.db.engine import reading, writing
+from newsbridge.db.engine import writing
 from newsbridge.db.tables import organizations
 from newsbridge.media.blobs import FileBlobStore, S3BlobStore, blob_store
 from newsbridge.media.links import signing_key, verify_signature
-from newsbridge.media.serving import Served, served_rendition
+from newsbridge.media.serving import Looked, Served, serve, serve_at_once
+from newsbridge.middleware import record_request, request_id_for, security_headers
+from newsbridge.telemetry import request_id
+
+try:  # FastAPI's own telemetry, when configured, names the route of a request it measures
+    from fastapi.telemetry._api import _route_selected
+except ImportError:  # another FastAPI
+    def _route_selected(*, scope: Scope, path: str | None, mount: bool = False) -> None:
+        return None
 
 router = APIRouter(tags=["media"])
 CHUNK = 2 * 1024 * 1024  # bytes read and sent at a time; two of them per connection at most
@@ -83,6 +97,10 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if first >= size or last < first:
         raise ValueError("range outside the file")
     return first, last
+
+
+# the signing key of each hub (database and settings), once a worker thread has read it
+_KEYS: weakref.WeakKeyDictionary[Engine, tuple[Settings, bytes]] = weakref.WeakKeyDictionary()
 
 
 @functools.lru_cache(maxsize=8)
@@ -135,15 +153,44 @@ class _Answer:
     reader: _Reader | None = None
 
 
-def _prepare(hub: Hub, rendition_id: str, query: Any, method: str, headers: Any) -> _Answer:
+def _prepare(hub: Hub, rendition_id: str, query: Any, method: str, headers: Any, direct: bool = False,
+             looked: Looked | None = None) -> _Answer:
     """Signature, entitlement, conditional and range headers, and the first chunk read: one trip to a
     worker thread. The signature comes first (no database read for a forged or expired link; the key
-    is read once per process)."""
+    is read once per process). ``direct``: the body may go from the file to the socket (media_sendfile.py);
+    a file blob is then not read here, only the kernel asked to read the range ahead, so that sending it
+    from the event loop seldom waits on the disk. ``looked``: the signature was checked and the lookup
+    made on the event loop (:func:`_prepare_at_once`), the entitlement is left."""
     organization_id = query.get("org", "")
-    verify_signature(signing_key(hub.engine, hub.settings), rendition_id, organization_id, query.get("exp", ""),
-                     query.get("sig", ""))
-    with reading(hub.engine) as conn:
-        rendition = served_rendition(conn, organization_id, rendition_id)
+    if looked is None:
+        key = signing_key(hub.engine, hub.settings)
+        _KEYS[hub.engine] = (hub.settings, key)
+        verify_signature(key, rendition_id, organization_id, query.get("exp", ""), query.get("sig", ""))
+    rendition = serve(hub.engine, organization_id, rendition_id, looked)
+    return _answer(hub, rendition, organization_id, method, headers, direct, read_first=True)
+
+
+def _prepare_at_once(hub: Hub, rendition_id: str, query: Any, method: str, headers: Any,
+                     direct: bool) -> _Answer | Looked | None:
+    """What of :func:`_prepare` the event loop can do without waiting, on SQLite and the filesystem store:
+    the signature (once the key is known), the lookup (media/serving.py ``serve_at_once``) and for the
+    media's owner the whole answer, with the file opened. Otherwise the lookup's row, for the worker
+    thread to ask the entitlement with, or None: the worker thread does it all."""
+    settings, key = _KEYS.get(hub.engine, (None, b""))
+    if settings is not hub.settings or not isinstance(_store(hub.settings), FileBlobStore):
+        return None
+    organization_id = query.get("org", "")
+    verify_signature(key, rendition_id, organization_id, query.get("exp", ""), query.get("sig", ""))
+    rendition, looked = serve_at_once(hub.engine, organization_id, rendition_id)
+    if rendition is None:
+        return looked
+    return _answer(hub, rendition, organization_id, method, headers, direct, read_first=False)
+
+
+def _answer(hub: Hub, rendition: Served, organization_id: str, method: str, headers: Any, direct: bool,
+            read_first: bool) -> _Answer:
+    """The answer to a request the organization may have answered: status, headers, the file opened, and
+    with ``read_first`` (on a worker thread, not for ``direct``) the first chunk read."""
     answer = {"ETag": _etag(rendition), "Accept-Ranges": "bytes", "Cache-Control": "private, max-age=300",
               "Content-Disposition": _disposition(_filename(rendition))}
     if headers.get("if-none-match") == answer["ETag"]:
@@ -166,7 +213,11 @@ def _prepare(hub: Hub, rendition_id: str, query: Any, method: str, headers: Any)
         _note_download(hub, rendition, organization_id)
     reader = _Reader(hub, rendition, start, length)
     try:
-        first = reader.next()
+        first = b""
+        if direct and reader.fd is not None:
+            os.posix_fadvise(reader.fd, start, length, os.POSIX_FADV_WILLNEED)
+        elif read_first:
+            first = reader.next()
     except BaseException:
         reader.close()
         raise
@@ -201,18 +252,34 @@ def _raw_headers(answer: _Answer) -> list[tuple[bytes, bytes]]:
     return raw
 
 
-async def _send(answer: _Answer, receive: Receive, send: Send) -> None:
-    """Sends the prepared answer: the first chunk at once, then the rest, each next chunk read while the
-    last is being sent; stops reading when the client goes away."""
+async def _send(answer: _Answer, receive: Receive, send: Send, extra: list[tuple[bytes, bytes]] | None = None,
+                direct: Connection | None = None) -> None:
+    """Sends the prepared answer (``extra``: headers added after the answer's own). With ``direct`` (and a
+    file blob) the body goes from the file to the socket; otherwise the first chunk at once, then the
+    rest, each next chunk read while the last is being sent; stops reading when the client goes away."""
     reader = answer.reader
-    await send({"type": "http.response.start", "status": answer.status, "headers": _raw_headers(answer)})
+    headers = _raw_headers(answer)
+    if direct is not None and (reader is None or reader.fd is None or answer.first):
+        direct = None  # no body, or an S3 blob, or one already read
+    if direct is not None:
+        direct.cork(True)  # the headers wait for the body's first segment
+    await send({"type": "http.response.start", "status": answer.status,
+                "headers": headers + extra if extra else headers})
     if reader is None:  # HEAD, 304, 416
         await send({"type": "http.response.body", "body": b""})
         return
+    if direct is not None:
+        if await _send_direct(direct, reader):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        if direct.cycle.disconnected:
+            return
     gone: asyncio.Future[Message] | None = None
     reading: asyncio.Future[bytes] | None = None
     try:
         chunk = answer.first
+        if not chunk and reader.left > 0:  # prepared for the direct path, which the connection could not take
+            chunk = await _in_thread(reader.next)
         while reader.left > 0 and chunk:
             if gone is None:  # a long range: stop reading the file when nobody listens any more
                 gone = asyncio.ensure_future(_disconnect(receive))
@@ -232,6 +299,25 @@ async def _send(answer: _Answer, receive: Receive, send: Send) -> None:
             reader.close()
         else:
             await _in_thread(reader.close)  # an S3 stream's close may talk to the network
+
+
+async def _send_direct(direct: Connection, reader: _Reader) -> bool:
+    """The body from the file to the socket (media_sendfile.py); False when it could not go that way (the
+    headers still in the transport's buffer: the copying path follows) or the client went away."""
+    assert reader.fd is not None
+    try:
+        if not direct.flushed():
+            return False
+        try:
+            await direct.sendfile(reader.fd, reader.position, reader.left)
+        except ConnectionError:
+            direct.drop()
+            return False
+        finally:
+            reader.close()
+        return True
+    finally:
+        direct.cork(False)
 
 
 class _RangeResponse(Response):
@@ -269,12 +355,16 @@ async def serve_rendition(rendition_id: str, request: Request, org: str = "", ex
 PREFIX = "/media/"
 _ROUTE = next(route for route in router.routes if getattr(route, "path", "") == PREFIX + "{rendition_id}")
 _CONDITIONS = frozenset({b"range", b"if-range", b"if-none-match"})  # the request headers _prepare reads
+_BODY = frozenset({b"content-length", b"transfer-encoding"})  # a request declaring a body: the full stack's
 
 
 class MediaFastPath:
-    """Answers ``GET``/``HEAD /media/{rendition_id}`` as :func:`serve_rendition` does, without the
-    framework's routing and dependencies; any other request goes on to the app. Its errors (403, 404)
-    propagate to the request middleware outside it, which answers them like the API's."""
+    """Answers ``GET``/``HEAD /media/{rendition_id}`` as :func:`serve_rendition` does, as the outermost layer
+    of the app's middleware: without the framework's error, body-limit and request-context layers, its
+    routing and dependencies. What those layers give every answer it gives too (the request id, the
+    security headers, the latency histogram and the access log under the route's name, the JSON error
+    answer), so an answer is the route's header for header (tests/media/test_media_fast_path.py). A request
+    declaring a body, and any other request, goes on to the app (``app``: the whole middleware stack)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -289,12 +379,50 @@ class MediaFastPath:
                 or not rendition_id or "/" in rendition_id):
             await self.app(scope, receive, send)
             return
-        scope["route"] = _ROUTE  # the access log and latency histogram name the route, as routing would
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         headers: dict[str, str] = {}
+        given = b""
         for name, value in scope["headers"]:
             if name in _CONDITIONS:
                 headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-        answer = await _in_thread(_prepare, scope["app"].state.hub, rendition_id,
-                                  {key: query.get(key, "") for key in ("org", "exp", "sig")}, scope["method"], headers)
-        await _send(answer, receive, send)
+            elif name == b"x-request-id":
+                given = given or value
+            elif name in _BODY:
+                await self.app(scope, receive, send)  # the body limit and its 413 are the request context's
+                return
+        started = time.perf_counter()
+        rid = request_id_for(given)
+        token = request_id.set(rid)
+        scope["route"] = _ROUTE  # as routing would: telemetry and the error answer name the route
+        if "fastapi.telemetry" in scope:
+            _route_selected(scope=scope, path=_ROUTE.path)
+        extra = [(b"x-request-id", rid.encode()), *security_headers(scope)]
+        status, started_response = 500, False
+        try:
+            query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+            direct = Connection.of(send) if scope["method"] == "GET" else None
+            hub, signed = scope["app"].state.hub, {key: query.get(key, "") for key in ("org", "exp", "sig")}
+            answer = _prepare_at_once(hub, rendition_id, signed, scope["method"], headers, direct is not None)
+            if not isinstance(answer, _Answer):
+                answer = await _in_thread(_prepare, hub, rendition_id, signed, scope["method"], headers,
+                                          direct is not None, answer)
+            status, started_response = answer.status, True
+            await _send(answer, receive, send, extra, direct)
+        except Exception as exc:
+            if started_response:
+                raise  # half a response is out: nothing sane can follow it
+            response = await answer_exception(Request(scope), exc)
+            status = response.status_code
+            response.raw_headers += [header for header in extra if header[0] not in
+                                     {name for name, _ in response.raw_headers}]
+            await response(scope, receive, send)
+        finally:
+            record_request(scope, _ROUTE.path, status, time.perf_counter() - started)
+            request_id.reset(token)
+
+
+def install_fast_path(app: Starlette) -> None:
+    """Puts :class:`MediaFastPath` outside the app's whole middleware stack (Starlette and FastAPI build
+    their own error layers outside every ``add_middleware`` one). The fast path goes with the instance's
+    ``build_middleware_stack``: deleting that attribute gives the app without it."""
+    build = app.build_middleware_stack
+    app.build_middleware_stack = lambda: MediaFastPath(build())  # type: ignore[method-assign]

@@ -1,0 +1,129 @@
+"""A range's bytes from the blob's file straight to the client's socket (``os.sendfile``), under uvicorn.
+
+uvicorn (0.55) offers an ASGI app neither ``sendfile`` nor ``http.response.pathsend``, so a body normally
+crosses user space twice: read from the page cache into a ``bytes``, then written from it into the socket.
+For a player seeking through a video that copying was a fifth of the hub's CPU a range. When the request
+came straight from uvicorn's own HTTP connection (its httptools protocol, its ``send`` not wrapped by any
+middleware) over a plain TCP or Unix socket (no TLS), :class:`Connection` lets the answer's headers go out
+through ASGI as usual and then moves the body with ``os.sendfile`` on a duplicate of the socket's
+descriptor, waiting for the socket to take more (``loop.add_writer``) when it is full: that is the flow
+control, a client that reads slowly is waited for as uvicorn waits for it. It tells uvicorn's
+request-response cycle how many bytes went out, so its ``Content-Length`` accounting, keep-alive and the
+next request on the connection go on as if the body had been sent through ASGI. A client that goes away
+mid-range ends the sending (the connection is closed, as uvicorn closes it). Anything else (another
+server, the ASGI test transport, h11, TLS, a middleware wrapping ``send``, an S3 blob) takes the copying
+path. Asked of uvicorn's internals: ``RequestResponseCycle.transport``, ``.disconnected`` and
+``.expected_content_length`` (tests/media/test_media_sendfile.py runs this against a real uvicorn).
+
+The duplicate descriptor matters: should uvicorn close its socket while a range is being sent (the client
+went away), the number it held may be reused by another connection at once; the duplicate keeps this one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import socket as _socket
+from typing import Any
+
+from starlette.types import Send
+
+# the transports whose socket carries the HTTP bytes as they are (no TLS layer): uvloop's and asyncio's
+_PLAIN = frozenset({("uvloop.loop", "TCPTransport"), ("uvloop.loop", "UnixTransport"),
+                    ("asyncio.selector_events", "_SelectorSocketTransport")})
+PIECE = 4 * 1024 * 1024  # bytes asked of one sendfile call at most (a loopback socket's largest buffer)
+
+
+@functools.lru_cache(maxsize=1)
+def _cycle_type() -> type | None:
+    try:
+        from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+    except ImportError:  # no uvicorn, or no httptools
+        return None
+    return RequestResponseCycle
+
+
+class Connection:
+    """uvicorn's request-response cycle under an ASGI ``send``, whose socket a body may be sent to directly."""
+
+    __slots__ = ("cycle", "transport", "socket")
+
+    def __init__(self, cycle: Any, transport: Any, socket: Any) -> None:
+        self.cycle, self.transport, self.socket = cycle, transport, socket
+
+    @classmethod
+    def of(cls, send: Send) -> Connection | None:
+        """The connection when ``send`` is uvicorn's own (httptools) and its transport a plain socket; None
+        otherwise (the body then goes through ``send``)."""
+        cycle = getattr(send, "__self__", None)
+        if cycle is None or type(cycle) is not _cycle_type():
+            return None
+        transport = getattr(cycle, "transport", None)
+        kind = type(transport)
+        if (kind.__module__, kind.__name__) not in _PLAIN or transport.get_extra_info("sslcontext") is not None:
+            return None
+        socket = transport.get_extra_info("socket")
+        if socket is None or not hasattr(cycle, "expected_content_length") or not hasattr(cycle, "disconnected"):
+            return None
+        return cls(cycle, transport, socket)
+
+    def cork(self, on: bool) -> None:
+        """TCP_CORK (nginx's ``tcp_nopush``): the headers and the body leave in full segments, the last one
+        when the cork is taken out; a 1 MiB range costs the kernel less that way. Nothing on a Unix socket."""
+        if self.socket.family in (_socket.AF_INET, _socket.AF_INET6):
+            try:
+                self.socket.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_CORK, int(on))
+            except OSError:  # the connection is gone: the sending finds out
+                pass
+
+    def flushed(self) -> bool:
+        """Whether everything sent through ASGI so far (the headers) is in the socket: nothing may be
+        written past bytes still waiting in the transport's buffer."""
+        return (not self.cycle.disconnected and not self.transport.is_closing()
+                and self.transport.get_write_buffer_size() == 0)
+
+    async def sendfile(self, fd: int, offset: int, count: int) -> int:
+        """Sends ``count`` bytes of ``fd`` from ``offset``; returns how many went out (fewer only when the file
+        is shorter) after telling uvicorn's cycle about them. ConnectionError when the client went away."""
+        loop = asyncio.get_running_loop()
+        out = os.dup(self.socket.fileno())
+        sent = 0
+        try:
+            while sent < count:
+                if self.cycle.disconnected:
+                    raise ConnectionResetError("the client went away")
+                try:
+                    done = os.sendfile(out, fd, offset + sent, min(count - sent, PIECE))
+                except BlockingIOError:
+                    await _writable(loop, out)
+                    continue
+                if done == 0:  # the file ends before the range does
+                    break
+                sent += done
+                self.cycle.expected_content_length -= done
+                if sent < count:  # a fast reader never fills the socket: other requests get the loop meanwhile
+                    await asyncio.sleep(0)
+        finally:
+            os.close(out)
+        return sent
+
+    def drop(self) -> None:
+        """The client went away mid-body: close the connection, as uvicorn's ``connection_lost`` would."""
+        self.cycle.disconnected = True
+        self.transport.close()
+
+
+async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
+    """Until the socket takes more bytes (or fails: an error or a hang-up wakes the writer too)."""
+    ready: asyncio.Future[None] = loop.create_future()
+    loop.add_writer(fd, _wake, ready)
+    try:
+        await ready
+    finally:
+        loop.remove_writer(fd)
+
+
+def _wake(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)
