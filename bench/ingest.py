@@ -16,7 +16,7 @@ fresh database file), and the best round of each counts. Beside wall-clock secon
 process's CPU seconds (``time.process_time``) for both, and their ratio: on this shared machine
 the wall clock of a phase swings with what other processes do, the CPU time much less.
 
-    .venv/bin/python bench/ingest.py [-n 20000] [--rounds 1] [--db PATH] [--profile] [--check]
+    .venv/bin/python bench/ingest.py [-n 20000] [--rounds 1] [--db PATH] [--profile] [--stages] [--check]
 
 ``--languages`` measures instead how right language detection is on the labelled texts we hold
 (tests/data/topics, tests/data/stories, ../shared/fixtures/seeds: en, ru, kk, fa; each whole and as
@@ -37,7 +37,7 @@ import random
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter, process_time
@@ -48,6 +48,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from ingest_stages import timed_stages
 from wire_items import UNDECLARED_SHARE, Generated, generate, rss_document
 
 from newsbridge.accounts.organizations import create_organization
@@ -56,6 +57,7 @@ from newsbridge.db.engine import create_engine, reading, writing
 from newsbridge.db.migrate import upgrade
 from newsbridge.db.tables import item_versions, items
 from newsbridge.formats.item import Item
+from newsbridge.formats import ninjs
 from newsbridge.formats.ninjs import parse_ninjs
 from newsbridge.ingest.language import detect_language, detector
 from newsbridge.ingest.pipeline import Ingestor, Outcome
@@ -84,8 +86,10 @@ class PipelineRun:
     engine: sa.Engine
 
 
-def run_pipeline(documents: Sequence[bytes], db_path: Path, settings: Settings, *, progress: bool) -> PipelineRun:
-    """Parse and ingest ``documents`` into a fresh database at ``db_path``; only parse+ingest is timed."""
+def run_pipeline(documents: Sequence[bytes], db_path: Path, settings: Settings, *, progress: bool,
+                 on_start: Callable[[], None] | None = None) -> PipelineRun:
+    """Parse and ingest ``documents`` into a fresh database at ``db_path``; only parse+ingest is timed
+    (``on_start`` is told when that starts)."""
     engine = create_engine(f"sqlite:///{db_path}")
     upgrade(engine)
     with writing(engine) as conn:
@@ -99,10 +103,12 @@ def run_pipeline(documents: Sequence[bytes], db_path: Path, settings: Settings, 
         source = track(documents, description="parse + ingest", transient=True) if progress else documents
         for data in source:
             started = perf_counter()
-            item = parse_ninjs(data)
+            item = ninjs.parse_ninjs(data)  # looked up at each call: --stages times it
             parse_seconds += perf_counter() - started
             yield item
 
+    if on_start is not None:
+        on_start()
     started, cpu = perf_counter(), process_time()
     outcomes = ingestor.ingest_items(org, parsed(), "ninjs")
     return PipelineRun(perf_counter() - started, parse_seconds, process_time() - cpu, outcomes, engine)
@@ -155,6 +161,20 @@ def profile_pipeline(documents: Sequence[bytes], db_path: Path, settings: Settin
     console.print(table)
     console.print("[bold]top 25 by own time[/bold]")
     stats.sort_stats("tottime").print_stats(25)
+
+
+def stage_pipeline(documents: Sequence[bytes], db_path: Path, settings: Settings, console: Console) -> None:
+    """Run the pipeline again with a CPU timer on each of its main stages (bench/ingest_stages.py)."""
+    with timed_stages() as stages:
+        run = run_pipeline(documents, db_path, settings, progress=False, on_start=stages.clear)
+    run.engine.dispose()
+    n = len(documents)
+    console.rule("[bold]stages (CPU time; nested stages are part of the one above them)")
+    table = Table("stage", "calls", "CPU µs/item", "share of run")
+    table.add_row("whole run (parse + ingest)", "", f"{run.cpu_seconds / n * 1e6:,.1f}", "100%")
+    for label, calls, seconds in stages.rows():
+        table.add_row(label, f"{calls:,}", f"{seconds / n * 1e6:,.1f}", f"{seconds / run.cpu_seconds:.0%}")
+    console.print(table)
 
 
 def labelled_texts() -> list[tuple[str, str, str]]:
@@ -226,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--accuracy", choices=("high", "low"),
                         help="lingua accuracy mode (default: NEWSBRIDGE_LANGUAGE_ACCURACY or high)")
     parser.add_argument("--profile", action="store_true", help="also run the pipeline under cProfile")
+    parser.add_argument("--stages", action="store_true", help="also run the pipeline with a CPU timer per stage")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--languages", action="store_true", help="measure language detection on labelled texts")
     args = parser.parse_args(argv)
@@ -276,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if args.profile:
             profile_pipeline(documents, Path(tmp) / "profile.db", settings, console)
+        if args.stages:
+            stage_pipeline(documents, Path(tmp) / "stages.db", settings, console)
 
     n = len(generated)
     ours, theirs = n / run.seconds, n / feed_seconds
