@@ -20,27 +20,28 @@ reads its page by walking the viewer's inbox newest arrival first and testing ea
 the index hits, read once (SQLite; an older version by FTS5 for its rowid alone), or against the
 entry's stored tsvector (PostgreSQL), stopping at the page's end; a narrower one reads its hits
 first. On PostgreSQL a query held by many of the newest versions is counted over those
-(:func:`hit_list`): GIN reads every hit of a broad word before the first.
+(desk/hits.py, :func:`~newsbridge.desk.hits.hit_list`): GIN reads every hit of a broad word before the first.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import deliveries, item_versions, items, organizations, version_topics
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import InboxCursor, ItemRecord, Received, inbox_count, inbox_page, viewer_ids
-from newsbridge.items.search import PG_DOCUMENT, SQLITE_TABLE, pg_match, sqlite_expression, version_holds
+from newsbridge.desk.hits import hit_list, listed_versions
+from newsbridge.items.search import version_holds
 from newsbridge.items.withdrawal import notice_only
 from newsbridge.search.query import Query, parse
 from newsbridge.search.snippets import direction, highlight, snippet
@@ -50,8 +51,6 @@ FACETS = ("partner", "language", "topic", "type")
 FACET_VALUES = 20  # the most frequent values of a facet; the rest are left out
 COUNTED = 1000  # index hits a total and the facets are counted over, at most ("1,000+")
 BROAD = 2000  # index hits from which a page walks the inbox instead of reading the hits first
-PG_WINDOW = 4000  # PostgreSQL: the newest versions whose hits a query lists first (hit_list)
-PG_DENSE = 100  # ... and how many of them make the query dense (2.5 %: a page of 20 walks ~800 entries)
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,7 @@ def visible_matches(viewer: Organization, now: datetime, among: sa.Select | None
     received = sa.and_(deliveries.c.recipient_id.in_(ids), deliveries.c.available_from <= now)
     newest = sa.select(deliveries.c.item_id, sa.func.max(deliveries.c.version).label("version"))
     if among is not None and dialect == "postgresql":
-        return _visible_matches_pg(viewer, now, among, where)
+        return _visible_matches_pg(ids, now, among, where)
     if among is None:
         newest = newest.where(received)
     else:
@@ -181,7 +180,7 @@ def visible_matches(viewer: Organization, now: datetime, among: sa.Select | None
             .where(*withdrawn, *where))
 
 
-def _visible_matches_pg(viewer: Organization, now: datetime, among: sa.Select,
+def _visible_matches_pg(ids: list[str], now: Any, among: sa.Select,
                         where: list[sa.ColumnElement[bool]]) -> sa.Select:
     """:func:`visible_matches` over ``among`` on PostgreSQL, the same rows: each matched item's
     deliveries to the viewer (or its holding) available now are read once, by item, and tell both
@@ -189,7 +188,6 @@ def _visible_matches_pg(viewer: Organization, now: datetime, among: sa.Select,
     then joined by its id. The general form looked each hit item's deliveries up three times by
     item id (a text key: ~1.5 µs a lookup here), 8 lookups a hit in all: 13 ms of the server's CPU
     for the 1,000 counted hits of a broad word at 1,000,000 items (docs/benchmarks.md)."""
-    ids = viewer_ids(viewer)
     hits = _materialized(among)
     own = deliveries.alias("own")
     hit = sa.select(hits.c.item_id, hits.c.version).subquery("hit")
@@ -213,17 +211,39 @@ def _visible_matches_pg(viewer: Organization, now: datetime, among: sa.Select,
 
 
 def facet_counts(conn: Connection, viewer: Organization, filters: SearchFilters,
-                 among: sa.Select | None, only_total: bool = False) -> dict[str, list[FacetValue]]:
-    """Distinct visible items per value of each facet (see the module's note), most first."""
+                 among: sa.Select | None, only_total: bool = False,
+                 among_ids: Sequence[int] | None = None) -> dict[str, list[FacetValue]]:
+    """Distinct visible items per value of each facet (see the module's note), most first.
+    ``among_ids``: the ids of the versions ``among`` lists (:func:`listed_versions`), when known;
+    PostgreSQL then runs a statement built once per viewer and filters (:func:`_facets_pg`)."""
+    facets = () if only_total else FACETS
+    if among_ids is not None and conn.dialect.name == "postgresql":
+        statement = _facets_pg(tuple(viewer_ids(viewer)), replace(filters, q=None), facets)
+        return _read_facets(conn.execute(statement, {"hit_list": list(among_ids)}), facets)
     matched = (visible_matches(viewer, utcnow(), among, _other_conditions(filters), conn.dialect.name)
                .cte("matched").prefix_with("MATERIALIZED"))  # worked out once, not once per facet
-    return count_facets(conn, matched, filters, () if only_total else FACETS)
+    return count_facets(conn, matched, filters, facets)
+
+
+@lru_cache(maxsize=256)
+def _facets_pg(ids: tuple[str, ...], filters: SearchFilters, facets: tuple[str, ...]) -> sa.CompoundSelect:
+    """:func:`facet_counts`' statement on PostgreSQL over the versions of the parameter ``hit_list``,
+    kept: building it cost ~2 ms of the client's CPU a search. The time is a parameter read when
+    the statement runs."""
+    now = sa.bindparam("search_now", callable_=_now, type_=deliveries.c.available_from.type)
+    matched = (_visible_matches_pg(list(ids), now, listed_versions("postgresql", []), _other_conditions(filters))
+               .cte("matched").prefix_with("MATERIALIZED"))
+    return _facet_statement(matched, filters, facets)
 
 
 def count_facets(conn: Connection, matched: sa.CTE, filters: SearchFilters,
                  facets: tuple[str, ...] = FACETS) -> dict[str, list[FacetValue]]:
     """The facet counts (and ``total``) over a match set with the columns of :func:`visible_matches`
     (bench/search.py also counts over other match sets, to compare)."""
+    return _read_facets(conn.execute(_facet_statement(matched, filters, facets)), facets)
+
+
+def _facet_statement(matched: sa.CTE, filters: SearchFilters, facets: tuple[str, ...]) -> sa.CompoundSelect:
     conditions = _facet_conditions(filters, matched.c)
     branches = []
     for facet in facets:
@@ -249,9 +269,13 @@ def count_facets(conn: Connection, matched: sa.CTE, filters: SearchFilters,
     branches.append(sa.select(sa.literal("total").label("facet"), sa.literal("").label("value"),
                               sa.literal("").label("label"), sa.func.count(sa.distinct(matched.c.item_id)).label("n"))
                     .select_from(matched).where(*every))
+    return sa.union_all(*branches)
+
+
+def _read_facets(rows: Any, facets: tuple[str, ...]) -> dict[str, list[FacetValue]]:
     found: dict[str, list[FacetValue]] = {facet: [] for facet in (*facets, "total")}
     labels = vocabulary()
-    for facet, value, label, count in conn.execute(sa.union_all(*branches)):
+    for facet, value, label, count in rows:
         if facet == "topic":
             label = labels[value].label if value in labels else value
         found[facet].append(FacetValue(value, label or value, int(count)))
@@ -280,79 +304,6 @@ def _hit(record: ItemRecord, how: Received, query: Query) -> Hit:
                direction(language))
 
 
-def hit_ids(dialect: str, query: Query, newest: int | None = None) -> sa.Select:
-    """The ids (``item_versions.id``) of the versions that hold ``query``, from the index alone;
-    with ``newest``, only that many: on SQLite the newest stored (FTS5 reads them in that order and
-    stops), on PostgreSQL the first the index yields (its bitmap's order, oldest first)."""
-    if dialect == "postgresql":
-        column: Any = item_versions.c.id
-        found = sa.select(column.label("id")).where(pg_match(query))
-    else:
-        column = sa.literal_column("rowid")
-        found = (sa.select(column.label("id")).select_from(sa.table(SQLITE_TABLE))
-                 .where(sa.literal_column(SQLITE_TABLE).op("MATCH")(sqlite_expression(query))))
-    if newest is None:
-        return found
-    if dialect == "postgresql":  # in the index's order: newest first would test every row's tsvector
-        # (0.85 s for a phrase in 4,400 of 100,000 versions). Fenced (a materialized CTE, read lazily
-        # up to the limit): with the LIMIT beside it, PostgreSQL's guess for a prefix (2 % of the
-        # versions, whatever the word) made a sequential scan look cheaper than the index, and it
-        # read all 1,000,000 versions for a word in 167 (0.97 s); planned for all its rows, the
-        # index is chosen, and the CTE stops at the limit.
-        fenced = found.cte("index_hits").prefix_with("MATERIALIZED")
-        return sa.select(fenced.c.id).limit(newest)
-    return found.order_by(column.desc()).limit(newest)
-
-
-def count_hits(conn: Connection, query: Query, up_to: int) -> int:
-    """How many versions hold ``query``, counted up to ``up_to`` (the index stops there)."""
-    found = hit_ids(conn.dialect.name, query).limit(up_to).subquery()
-    return int(conn.execute(sa.select(sa.func.count()).select_from(found)).scalar_one())
-
-
-def hit_list(conn: Connection, query: Query, up_to: int) -> tuple[list[int], bool]:
-    """The ids of up to ``up_to`` versions holding ``query``, read once (a search counts, walks and
-    counts facets with them: the index asked once, not three times), and whether the query is
-    *dense* among the newest versions (PostgreSQL only; see below).
-
-    SQLite: the newest (FTS5 reads them newest first and stops). PostgreSQL: first the hits among
-    the newest :data:`PG_WINDOW` versions, each tested by its stored tsvector (a few ms); when
-    they are :data:`PG_DENSE` or more, those (newest first), and the query is dense: GIN answers a
-    broad word or phrase by a bitmap of every hit (120-310 ms at 1,000,000 versions, however few
-    are read). Else the first ``up_to`` the GIN index yields (its order), for a rare word a few ms.
-    Either way a known list of ids: PostgreSQL guessed 20,000 rows for any prefix and joined every
-    delivery of the hub by hash (0.5 s for 167 hits at 1,000,000)."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        # one statement: how many versions the window holds, and its hits newest first (an array:
-        # one row, not a row a hit)
-        window = (sa.select(item_versions.c.id, sa.literal_column(PG_DOCUMENT).label("search_vector"))
-                  .order_by(item_versions.c.id.desc()).limit(PG_WINDOW).subquery("newest_versions"))
-        tested_ids = (sa.func.array_agg(aggregate_order_by(window.c.id, window.c.id.desc()))
-                      .filter(pg_match(query, "newest_versions")))
-        seen, found = conn.execute(sa.select(sa.func.count(), tested_ids).select_from(window)).one()
-        tested = list(found or [])[:up_to]
-        if seen < PG_WINDOW:
-            return tested, False  # every version was tested: these are the hits, newest first
-        if len(tested) >= PG_DENSE:
-            return tested, True
-    return list(conn.execute(hit_ids(dialect, query, newest=up_to)).scalars().all()), False
-
-
-def listed(dialect: str, ids: list[int]) -> sa.ColumnElement[bool]:
-    """``item_versions.id`` is one of ``ids`` (one parameter: a JSON array on SQLite, an array on
-    PostgreSQL, instead of thousands)."""
-    if dialect == "postgresql":
-        return item_versions.c.id == sa.any_(sa.bindparam("hit_list", ids, type_=ARRAY(sa.Integer)))
-    values = sa.func.json_each(sa.bindparam("hit_list", json.dumps(ids), type_=sa.Text)).table_valued("value")
-    return item_versions.c.id.in_(sa.select(values.c.value))
-
-
-def listed_versions(dialect: str, ids: list[int]) -> sa.Select:
-    """(item id, version) of the versions ``ids``."""
-    return sa.select(item_versions.c.item_id, item_versions.c.version).where(listed(dialect, ids))
-
-
 def count_matches(conn: Connection, viewer: Organization, counted: sa.Select,
                   where: Sequence[sa.ColumnElement[bool]]) -> int:
     """How many items the viewer may see among ``counted`` (a :class:`Plan`'s) meet ``where``
@@ -375,7 +326,27 @@ def received_match(dialect: str, viewer: Organization, now: datetime, query: Que
     about its own size, whatever the history (at 1,000,000 items, working every hit out first cost
     ~390 ms on SQLite). ``recent`` (SQLite): the ids of the newest versions holding the query, all
     of them down to the oldest listed; a walked version that recent is looked up among them, not
-    asked of FTS5 (a phrase's page of 20 cost 26 ms of FTS5 row tests at 1,000,000 items)."""
+    asked of FTS5 (a phrase's page of 20 cost 26 ms of FTS5 row tests at 1,000,000 items).
+    On PostgreSQL the condition is built once per viewer and query (:func:`_received_match_pg`)."""
+    if dialect == "postgresql":
+        return _received_match_pg(tuple(viewer_ids(viewer)), viewer.id, query)
+    return _received_match(dialect, viewer_ids(viewer), viewer.id, now, query, recent)
+
+
+def _now() -> datetime:
+    return utcnow()  # looked up when called: a test's clock is this module's
+
+
+@lru_cache(maxsize=256)
+def _received_match_pg(ids: tuple[str, ...], owner: str, query: Query) -> sa.ColumnElement[bool]:
+    """:func:`received_match` on PostgreSQL, kept: building it cost ~1 ms of the client's CPU a
+    search (a tenth of it). The time is a parameter read when the statement runs."""
+    now = sa.bindparam("search_now", callable_=_now, type_=deliveries.c.available_from.type)
+    return _received_match("postgresql", list(ids), owner, now, query, ())
+
+
+def _received_match(dialect: str, ids: list[str], owner: str, now: Any, query: Query,
+                    recent: Sequence[int]) -> sa.ColumnElement[bool]:
     hit, version = deliveries.alias("hit"), item_versions.alias("hit_version")
     received = hit.join(version, sa.and_(version.c.item_id == hit.c.item_id, version.c.version == hit.c.version))
     holds = version_holds(dialect, query, version)
@@ -386,12 +357,11 @@ def received_match(dialect: str, viewer: Organization, now: datetime, query: Que
     # The recipient test is wrapped so that SQLite looks the item's deliveries up by item.
     found_one = (sa.select(sa.literal(1)).select_from(received)
                  .where(hit.c.item_id == deliveries.c.item_id,
-                        sa.func.coalesce(hit.c.recipient_id, "").in_(viewer_ids(viewer)), hit.c.available_from <= now,
-                        holds))
+                        sa.func.coalesce(hit.c.recipient_id, "").in_(ids), hit.c.available_from <= now, holds))
     # PostgreSQL turns an EXISTS into a join over every hit, planned from its guess of few matches;
     # a scalar subquery with LIMIT 1 stays a test of each row, so the inbox is walked newest first
     matched = found_one.limit(1).scalar_subquery().is_not(None)
-    return sa.and_(matched, sa.not_(notice_only(viewer_ids(viewer), now, owner=viewer.id)))
+    return sa.and_(matched, sa.not_(notice_only(ids, now, owner=owner)))
 
 
 @dataclass(frozen=True)
@@ -408,6 +378,7 @@ class Plan:
     counted: sa.Select
     capped: bool
     counted_over: int | None
+    counted_ids: Sequence[int] | None = None  # the versions ``counted`` lists (facet_counts' among_ids)
 
 
 def plan(conn: Connection, viewer: Organization, query: Query) -> Plan | None:
@@ -427,14 +398,15 @@ def plan(conn: Connection, viewer: Organization, query: Query) -> Plan | None:
     counted = listed_versions(dialect, ids[:COUNTED])
     if dense or len(ids) >= BROAD:
         return Plan([received_match(dialect, viewer, utcnow(), query, ids)], None, None, counted, capped,
-                    len(ids[:COUNTED]))
+                    len(ids[:COUNTED]), ids[:COUNTED])
     if dialect == "sqlite":  # the page among the visible matches' deliveries, looked up by id: with
         # the inbox's order SQLite walked the inbox down to the 20th (24 ms for a word in one item of
         # 2,000 at 1,000,000 items; 0.7 s when the matches are old)
         found = visible_matches(viewer, utcnow(), listed_versions(dialect, ids), []).subquery("found")
-        return Plan([], sa.select(found.c.delivery_id), None, counted, capped, len(ids[:COUNTED]) if capped else None)
+        return Plan([], sa.select(found.c.delivery_id), None, counted, capped, len(ids[:COUNTED]) if capped else None,
+                    ids[:COUNTED])
     among = sa.select(_materialized(listed_versions(dialect, ids)))
-    return Plan([], None, among, counted, capped, len(ids[:COUNTED]) if capped else None)
+    return Plan([], None, among, counted, capped, len(ids[:COUNTED]) if capped else None, ids[:COUNTED])
 
 
 def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, limit: int = 20,
@@ -451,10 +423,12 @@ def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, li
                                       where=[*where, *(found.where if found else [])],
                                       among=found.among if found else None, chosen=found.chosen if found else None)
     if facets:  # the total comes from the same match set as the facets: one pass over it
-        counts = facet_counts(conn, viewer, filters, found.counted if found else None)
+        counts = facet_counts(conn, viewer, filters, found.counted if found else None,
+                              among_ids=found.counted_ids if found else None)
         total = _total(counts)
     elif found:
-        counts, total = {}, _total(facet_counts(conn, viewer, filters, found.counted, only_total=True))
+        counts, total = {}, _total(facet_counts(conn, viewer, filters, found.counted, only_total=True,
+                                                among_ids=found.counted_ids))
     else:
         counts, total = {}, inbox_count(conn, viewer, where=where)
     return Results([_hit(record, how, query) for record, how in entries], total, next_cursor, counts,

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from newsbridge.desk import hits as desk_hits
 from newsbridge.desk import search as desk_search
 from tests.search.test_search_api import MANAGE, agree, find, publish, story
 
@@ -89,8 +90,8 @@ async def test_postgresql_counts_a_dense_query_over_the_newest_versions(client, 
     hits (GIN would read all of them first); the page still walks the whole inbox."""
     _, beta, _, delta = partners
     exact = await find(client, beta, q="caspian")
-    monkeypatch.setattr(desk_search, "PG_WINDOW", 6)  # the newest 6: gamma's 4 and the withdrawn item's 2
-    monkeypatch.setattr(desk_search, "PG_DENSE", 3)
+    monkeypatch.setattr(desk_hits, "PG_WINDOW", 6)  # the newest 6: gamma's 4 and the withdrawn item's 2
+    monkeypatch.setattr(desk_hits, "PG_DENSE", 3)
     body = await find(client, beta, q="caspian", limit=4)
     rest = await find(client, beta, q="caspian", limit=4, before=body["next"])
     assert page(body) + page(rest) == [f"urn:a:{n}" for n in range(5, -1, -1)] == page(exact)
@@ -103,7 +104,7 @@ async def test_postgresql_counts_a_dense_query_over_the_newest_versions(client, 
         assert (body["total"], body["total_is_lower_bound"], body["counted_over"]) == (6, False, None)
         assert seen["total"] == 4 and not seen["total_is_lower_bound"]
     assert set(page(seen)) == {f"urn:g:{n}" for n in range(4)}
-    monkeypatch.setattr(desk_search, "PG_DENSE", 7)  # not dense: the index lists the hits, all 13
+    monkeypatch.setattr(desk_hits, "PG_DENSE", 7)  # not dense: the index lists the hits, all 13
     assert (await find(client, beta, q="caspian"))["total"] == 6
     grain = await find(client, beta, q="grain")  # in none of the newest 6: listed by the index
     assert (grain["total"], grain["total_is_lower_bound"], page(grain)) == (1, False, ["urn:a:other"])
