@@ -7,7 +7,9 @@ came straight from uvicorn's own HTTP connection (its httptools protocol, its ``
 middleware) over a plain TCP or Unix socket (no TLS), :class:`Connection` lets the answer's headers go out
 through ASGI as usual and then moves the body with ``os.sendfile`` on a duplicate of the socket's
 descriptor, waiting for the socket to take more (``loop.add_writer``) when it is full: that is the flow
-control, a client that reads slowly is waited for as uvicorn waits for it. It tells uvicorn's
+control, a client that reads slowly is waited for as uvicorn waits for it. sendfile reads the file as it
+goes, so a part not in the page cache (:func:`resident`) is read in on a worker thread first: the event loop
+never waits on the disk. It tells uvicorn's
 request-response cycle how many bytes went out, so its ``Content-Length`` accounting, keep-alive and the
 next request on the connection go on as if the body had been sent through ASGI. A client that goes away
 mid-range ends the sending (the connection is closed, as uvicorn closes it). Anything else (another
@@ -33,6 +35,8 @@ from starlette.types import Send
 _PLAIN = frozenset({("uvloop.loop", "TCPTransport"), ("uvloop.loop", "UnixTransport"),
                     ("asyncio.selector_events", "_SelectorSocketTransport")})
 PIECE = 4 * 1024 * 1024  # bytes asked of one sendfile call at most (a loopback socket's largest buffer)
+PROBE = 256 * 1024  # bytes between two probes of the page cache (a readahead window's size is 128-512 KiB)
+_NOWAIT = getattr(os, "RWF_NOWAIT", 0)  # Linux 4.14+
 
 
 @functools.lru_cache(maxsize=1)
@@ -93,8 +97,11 @@ class Connection:
             while sent < count:
                 if self.cycle.disconnected:
                     raise ConnectionResetError("the client went away")
+                piece = min(count - sent, PIECE)
+                if not resident(fd, offset + sent, piece):  # sendfile would wait on the disk: not on the loop
+                    await loop.run_in_executor(None, _read_in, fd, offset + sent, piece)
                 try:
-                    done = os.sendfile(out, fd, offset + sent, min(count - sent, PIECE))
+                    done = os.sendfile(out, fd, offset + sent, piece)
                 except BlockingIOError:
                     await _writable(loop, out)
                     continue
@@ -112,6 +119,33 @@ class Connection:
         """The client went away mid-body: close the connection, as uvicorn's ``connection_lost`` would."""
         self.cycle.disconnected = True
         self.transport.close()
+
+
+def resident(fd: int, offset: int, count: int) -> bool:
+    """Whether the file's bytes ``[offset, offset + count)`` seem to be in the page cache: one byte every
+    :data:`PROBE` asked with ``RWF_NOWAIT``, which answers EAGAIN rather than read the disk (a range is read
+    into the cache in readahead windows, so a page between two cached probes is rarely missing)."""
+    if not _NOWAIT:
+        return False
+    probe = bytearray(1)
+    last = offset + count - 1
+    try:
+        for position in (*range(offset, last, PROBE), last):
+            os.preadv(fd, [probe], position, _NOWAIT)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _read_in(fd: int, offset: int, count: int) -> None:
+    """Reads the bytes into the page cache (on a worker thread: it waits on the disk), for sendfile to find."""
+    scratch = bytearray(min(count, 1024 * 1024))
+    end = offset + count
+    while offset < end:
+        got = os.preadv(fd, [memoryview(scratch)[:end - offset]], offset)
+        if not got:
+            return
+        offset += got
 
 
 async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:

@@ -158,8 +158,7 @@ def _prepare(hub: Hub, rendition_id: str, query: Any, method: str, headers: Any,
     """Signature, entitlement, conditional and range headers, and the first chunk read: one trip to a
     worker thread. The signature comes first (no database read for a forged or expired link; the key
     is read once per process). ``direct``: the body may go from the file to the socket (media_sendfile.py);
-    a file blob is then not read here, only the kernel asked to read the range ahead, so that sending it
-    from the event loop seldom waits on the disk. ``looked``: the signature was checked and the lookup
+    a file blob is then not read here. ``looked``: the signature was checked and the lookup
     made on the event loop (:func:`_prepare_at_once`), the entitlement is left."""
     organization_id = query.get("org", "")
     if looked is None:
@@ -213,11 +212,7 @@ def _answer(hub: Hub, rendition: Served, organization_id: str, method: str, head
         _note_download(hub, rendition, organization_id)
     reader = _Reader(hub, rendition, start, length)
     try:
-        first = b""
-        if direct and reader.fd is not None:
-            os.posix_fadvise(reader.fd, start, length, os.POSIX_FADV_WILLNEED)
-        elif read_first:
-            first = reader.next()
+        first = reader.next() if read_first and not (direct and reader.fd is not None) else b""
     except BaseException:
         reader.close()
         raise

@@ -2,12 +2,14 @@
 (api/media_sendfile.py): every answer (whole file, ranges, 416, HEAD, If-Range, If-None-Match, the owner's and
 a partner's) is the copying path's answer, header for header and byte for byte, one keep-alive connection
 carrying them all; a slow reader is waited for without holding up the hub; a client that goes away mid-range
-leaves no descriptor open and the hub answering; pipelined requests follow a sent file. uvicorn's h11
+leaves no descriptor open and the hub answering; pipelined requests follow a sent file; a file out of the
+page cache is read in off the event loop. uvicorn's h11
 protocol and TLS take the copying path. Both event loops (asyncio, uvloop), both databases."""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import http.client
 import logging
 import os
@@ -29,6 +31,7 @@ from tus import upload
 
 from newsbridge.api import media_sendfile
 from newsbridge.app import create_app
+from newsbridge.media.blobs import FileBlobStore
 from tests.conftest import active_agreement
 from tests.live_server import free_port
 
@@ -270,3 +273,19 @@ def self_signed(directory: Path) -> tuple[str, str]:
                                                           serialization.PrivateFormat.TraditionalOpenSSL,
                                                           serialization.NoEncryption()))
     return str(directory / "cert.pem"), str(directory / "key.pem")
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+async def test_a_file_out_of_the_page_cache_is_read_in_off_the_loop(world, sendfiles, loop, settings) -> None:
+    path = FileBlobStore(settings.media_dir).path(hashlib.sha256(world["data"]).hexdigest())
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # clean pages: the kernel drops them
+        if media_sendfile.resident(fd, 0, SIZE):
+            pytest.skip("the page cache kept the file (a file system that cannot drop it)")
+        with served(world["app"], loop) as port:
+            answer = httpx.get(f"http://127.0.0.1:{port}{world['own']}", headers={"Range": f"bytes={MB}-"}, timeout=30)
+        assert answer.status_code == 206 and answer.content == world["data"][MB:]
+        assert media_sendfile.resident(fd, MB, SIZE - MB) and sendfiles
+    finally:
+        os.close(fd)
