@@ -102,28 +102,13 @@ def _version_row(item_id: str, version: int, prepared: Prepared, now: datetime,
 
 
 TOPIC_COLUMNS = ("item_id", "version", "qcode")
-_NAMING_KEYS = ("uri", "literal", "code", "qcode")  # what subject_qcode reads of a subject
 
 
 def _topic_rows(version_rows: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
     """The Media Topics of each version, with their broader topics, for the desk's topic filter:
-    (item_id, version, qcode) rows. A batch's versions mostly name the same few topics, each subject
-    by the same strings: the topics of such a list of subjects are worked out once."""
-    known: dict[tuple[tuple[Any, ...], ...], list[str]] = {}
-    rows = []
-    for row in version_rows:
-        subjects = row["document"].get("subjects", [])
-        try:  # subject_qcode reads strings only: equal keys name the same topics
-            key = tuple(tuple(subject.get(name) for name in _NAMING_KEYS) for subject in subjects)
-            qcodes = known.get(key)
-        except (AttributeError, TypeError):  # not a list of objects, or a value that is not hashable
-            key, qcodes = None, None
-        if qcodes is None:
-            qcodes = sorted(item_topics(subjects))
-            if key is not None:
-                known[key] = qcodes
-        rows += [(row["item_id"], row["version"], qcode) for qcode in qcodes]
-    return rows
+    (item_id, version, qcode) rows."""
+    return [(row["item_id"], row["version"], qcode)
+            for row in version_rows for qcode in sorted(item_topics(row["document"].get("subjects", [])))]
 
 
 # SQLite's search index (migration 0026) is kept by this trigger. SQLite 3.40's FTS5 writes its
