@@ -13,6 +13,7 @@ import pytest
 
 from newsbridge.desk import hits as desk_hits
 from newsbridge.desk import search as desk_search
+from newsbridge.items import queries
 from tests.search.test_search_api import MANAGE, agree, find, publish, story
 
 pytestmark = pytest.mark.anyio
@@ -108,3 +109,19 @@ async def test_postgresql_counts_a_dense_query_over_the_newest_versions(client, 
     assert (await find(client, beta, q="caspian"))["total"] == 6
     grain = await find(client, beta, q="grain")  # in none of the newest 6: listed by the index
     assert (grain["total"], grain["total_is_lower_bound"], page(grain)) == (1, False, ["urn:a:other"])
+
+
+async def test_a_walked_page_reads_the_clock_each_time(client, partners, monkeypatch) -> None:
+    """The walk's condition and the facets' statement are kept per caller and query (PostgreSQL):
+    the time they test availability against is read when they run, so the same search finds the
+    embargoed item once its embargo has passed, in the page and in the counts."""
+    _, beta, _, _ = partners
+    monkeypatch.setattr(desk_search, "BROAD", 3)  # walked
+    before = await find(client, beta, q="caspian")
+    assert "urn:a:later" not in page(before) and before["total"] == 6
+    later = datetime.now(timezone.utc) + timedelta(days=1, minutes=1)
+    monkeypatch.setattr(queries, "utcnow", lambda: later)
+    monkeypatch.setattr(desk_search, "utcnow", lambda: later)
+    after = await find(client, beta, q="caspian")
+    assert page(after)[0] == "urn:a:later" and after["total"] == 7
+    assert {v["value"]: v["count"] for v in after["facets"]["partner"]} == {"alpha": 7}
