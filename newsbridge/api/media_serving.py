@@ -41,7 +41,7 @@ from newsbridge.db.engine import writing
 from newsbridge.db.tables import organizations
 from newsbridge.media.blobs import FileBlobStore, S3BlobStore, blob_store
 from newsbridge.media.links import signing_key, verify_signature
-from newsbridge.media.serving import Looked, Served, serve, serve_at_once
+from newsbridge.media.serving import Served, serve, serve_at_once
 from newsbridge.middleware import record_request, request_id_for, security_headers
 from newsbridge.telemetry import request_id
 
@@ -153,43 +153,46 @@ class _Answer:
     reader: _Reader | None = None
 
 
-def _prepare(hub: Hub, rendition_id: str, query: Any, method: str, headers: Any, direct: bool = False,
-             looked: Looked | None = None) -> _Answer:
+def _prepare(hub: Hub, rendition_id: str, query: Any, method: str, headers: Any, direct: bool = False) -> _Answer:
     """Signature, entitlement, conditional and range headers, and the first chunk read: one trip to a
     worker thread. The signature comes first (no database read for a forged or expired link; the key
     is read once per process). ``direct``: the body may go from the file to the socket (media_sendfile.py);
-    a file blob is then not read here. ``looked``: the signature was checked and the lookup
-    made on the event loop (:func:`_prepare_at_once`), the entitlement is left."""
+    a file blob is then not read here."""
     organization_id = query.get("org", "")
-    if looked is None:
-        key = signing_key(hub.engine, hub.settings)
-        _KEYS[hub.engine] = (hub.settings, key)
-        verify_signature(key, rendition_id, organization_id, query.get("exp", ""), query.get("sig", ""))
-    rendition = serve(hub.engine, organization_id, rendition_id, looked)
-    return _answer(hub, rendition, organization_id, method, headers, direct, read_first=True)
+    key = signing_key(hub.engine, hub.settings)
+    _KEYS[hub.engine] = (hub.settings, key)
+    verify_signature(key, rendition_id, organization_id, query.get("exp", ""), query.get("sig", ""))
+    rendition = serve(hub.engine, organization_id, rendition_id)
+    return _answer(hub, rendition, organization_id, method, headers, direct, on_loop=False)
+
+
+class _NeedsThread(Exception):
+    """The answer writes (a partner's download on the audit log): a worker thread's work."""
 
 
 def _prepare_at_once(hub: Hub, rendition_id: str, query: Any, method: str, headers: Any,
-                     direct: bool) -> _Answer | Looked | None:
-    """What of :func:`_prepare` the event loop can do without waiting, on SQLite and the filesystem store:
-    the signature (once the key is known), the lookup (media/serving.py ``serve_at_once``) and for the
-    media's owner the whole answer, with the file opened. Otherwise the lookup's row, for the worker
-    thread to ask the entitlement with, or None: the worker thread does it all."""
+                     direct: bool) -> _Answer | None:
+    """:func:`_prepare` made on the event loop where nothing in it waits: SQLite and the filesystem store
+    (media/serving.py ``serve_at_once``), the signing key known; the file is opened, not read. None: the
+    worker thread does it all."""
     settings, key = _KEYS.get(hub.engine, (None, b""))
     if settings is not hub.settings or not isinstance(_store(hub.settings), FileBlobStore):
         return None
     organization_id = query.get("org", "")
     verify_signature(key, rendition_id, organization_id, query.get("exp", ""), query.get("sig", ""))
-    rendition, looked = serve_at_once(hub.engine, organization_id, rendition_id)
+    rendition = serve_at_once(hub.engine, organization_id, rendition_id)
     if rendition is None:
-        return looked
-    return _answer(hub, rendition, organization_id, method, headers, direct, read_first=False)
+        return None
+    try:
+        return _answer(hub, rendition, organization_id, method, headers, direct, on_loop=True)
+    except _NeedsThread:
+        return None
 
 
 def _answer(hub: Hub, rendition: Served, organization_id: str, method: str, headers: Any, direct: bool,
-            read_first: bool) -> _Answer:
+            on_loop: bool) -> _Answer:
     """The answer to a request the organization may have answered: status, headers, the file opened, and
-    with ``read_first`` (on a worker thread, not for ``direct``) the first chunk read."""
+    on a worker thread (not for ``direct``) the first chunk read."""
     answer = {"ETag": _etag(rendition), "Accept-Ranges": "bytes", "Cache-Control": "private, max-age=300",
               "Content-Disposition": _disposition(_filename(rendition))}
     if headers.get("if-none-match") == answer["ETag"]:
@@ -209,10 +212,12 @@ def _answer(hub: Hub, rendition: Served, organization_id: str, method: str, head
     if method == "HEAD":
         return _Answer(status, answer, rendition.content_type)
     if rendition.name == "original" and start == 0 and rendition.owner_id != organization_id:
+        if on_loop:
+            raise _NeedsThread
         _note_download(hub, rendition, organization_id)
     reader = _Reader(hub, rendition, start, length)
     try:
-        first = reader.next() if read_first and not (direct and reader.fd is not None) else b""
+        first = reader.next() if not on_loop and not (direct and reader.fd is not None) else b""
     except BaseException:
         reader.close()
         raise
@@ -397,9 +402,9 @@ class MediaFastPath:
             direct = Connection.of(send) if scope["method"] == "GET" else None
             hub, signed = scope["app"].state.hub, {key: query.get(key, "") for key in ("org", "exp", "sig")}
             answer = _prepare_at_once(hub, rendition_id, signed, scope["method"], headers, direct is not None)
-            if not isinstance(answer, _Answer):
+            if answer is None:
                 answer = await _in_thread(_prepare, hub, rendition_id, signed, scope["method"], headers,
-                                          direct is not None, answer)
+                                          direct is not None)
             status, started_response = answer.status, True
             await _send(answer, receive, send, extra, direct)
         except Exception as exc:

@@ -75,32 +75,34 @@ def served_rendition(conn: Connection, organization_id: str, rendition_id: str) 
     return _served(rendition_id, row)
 
 
-def serve(engine: Engine, organization_id: str, rendition_id: str, looked: Looked | None = None) -> Served:
+def serve(engine: Engine, organization_id: str, rendition_id: str) -> Served:
     """:func:`served_rendition` in a unit of work of its own, as each range asks it. On SQLite the lookup
     runs on the pooled driver connection, outside a transaction (one statement reads one consistent
     state): SQLAlchemy's connection, transaction and result cost twice the statement, 60 of 95 µs a range.
     The media's owner is then answered; for anyone else the same connection asks the entitlement (and a
     suspended organization its name) in a transaction as before, nothing cached. Other databases take
-    :func:`served_rendition`. ``looked``: the lookup's row, made already by :func:`look_up_at_once`."""
+    :func:`served_rendition`."""
     if engine.dialect.name != "sqlite":
         with reading(engine) as conn:
             return served_rendition(conn, organization_id, rendition_id)
     with engine.connect() as conn:
-        row = looked
-        if row is None:
-            found = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
-                _LOOKUP_SQL, {"rendition_id": rendition_id, "viewer": organization_id}).fetchone()
-            row = Looked(*found) if found is not None else None
-        if row is not None and row.organization_id == organization_id and not row.suspended:
-            return _served(rendition_id, row)
-        if row is None:
+        return _serve_on(conn, organization_id, rendition_id)
+
+
+def _serve_on(conn: Connection, organization_id: str, rendition_id: str) -> Served:
+    found = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+        _LOOKUP_SQL, {"rendition_id": rendition_id, "viewer": organization_id}).fetchone()
+    row = Looked(*found) if found is not None else None
+    if row is not None and row.organization_id == organization_id and not row.suspended:
+        return _served(rendition_id, row)
+    if row is None:
+        raise NotFound(f"no media {rendition_id!r}", field="rendition")
+    with conn.begin():
+        if row.suspended:
+            viewer = get_organization_by_id(conn, organization_id)
+            raise OrganizationSuspended(CONTACT.format(name=viewer.name), field="org")
+        if not entitled(conn, organization_id, row):
             raise NotFound(f"no media {rendition_id!r}", field="rendition")
-        with conn.begin():
-            if row.suspended:
-                viewer = get_organization_by_id(conn, organization_id)
-                raise OrganizationSuspended(CONTACT.format(name=viewer.name), field="org")
-            if not entitled(conn, organization_id, row):
-                raise NotFound(f"no media {rendition_id!r}", field="rendition")
     return _served(rendition_id, row)
 
 
@@ -110,63 +112,54 @@ def _served(rendition_id: str, row: Any) -> Served:
 
 
 class AtOnce(threading.local):
-    """Per thread: a connection to each SQLite file hub that never waits (below)."""
+    """Per thread: for each SQLite file hub, an engine of one connection that never waits (below)."""
 
     def __init__(self) -> None:
-        self.connections: weakref.WeakKeyDictionary[Engine, sqlite3.Connection | None] = weakref.WeakKeyDictionary()
+        self.engines: weakref.WeakKeyDictionary[Engine, Engine | None] = weakref.WeakKeyDictionary()
 
 
 _AT_ONCE = AtOnce()
 
 
-def look_up_at_once(engine: Engine, organization_id: str, rendition_id: str) -> tuple[bool, Looked | None]:
-    """The lookup of :func:`serve`, made on the calling thread (the event loop's) when it cannot wait:
-    (True, the row or None when there is no such rendition), or (False, None) when it was not made.
+def serve_at_once(engine: Engine, organization_id: str, rendition_id: str) -> Served | None:
+    """:func:`serve` made on the calling thread (the event loop's) when that needs no waiting; None when it
+    could not be made so (the caller then asks :func:`serve` on a worker thread).
 
-    A range of the media's owner then needs no trip to a worker thread, whose handoffs cost more CPU than
-    the statement (on SQLite a read holds Python's lock all along anyway: a thread gains nothing).
-    Only for a SQLite file, on a connection of this thread's own (not the pool's: its checkout may wait
-    for a free connection), read-only (``query_only``) in autocommit: one statement reads one consistent
-    state, the latest committed (WAL). It never waits: no busy timeout, so a database that is busy (a
-    checkpoint, another process's recovery) or any error answers (False, None) and the caller asks
-    :func:`serve` on a worker thread, which waits as every request does. Nothing is cached but the
-    connection: the row is read at every range."""
+    A range then needs no trip to a worker thread, whose handoffs cost more CPU than the owner's lookup
+    and as much as a partner's entitlement (on SQLite a read holds Python's lock nearly all along: a thread
+    lets the event loop do little meanwhile). Only for a SQLite file, on a connection of this thread's own
+    (not the pool's: a checkout may wait for a free connection), read-only (``query_only``), with no busy
+    timeout: a database that is busy (a checkpoint, another process's recovery) or any database error
+    answers None, and the worker thread waits as every request does. The same statements as :func:`serve`
+    (WAL: the latest committed state), nothing cached but the connection."""
     if engine.dialect.name != "sqlite":
-        return False, None
-    connections = _AT_ONCE.connections
-    connection = connections.get(engine, False)
-    if connection is False:
-        connection = connections[engine] = _connect_at_once(engine)
-    if connection is None:
-        return False, None
+        return None
+    engines = _AT_ONCE.engines
+    own = engines.get(engine, False)
+    if own is False:
+        own = engines[engine] = _engine_at_once(engine)
+    if own is None:
+        return None
     try:
-        found = connection.execute(_LOOKUP_SQL, {"rendition_id": rendition_id, "viewer": organization_id}).fetchone()
-    except sqlite3.Error:
-        return False, None
-    return True, (Looked(*found) if found is not None else None)
+        with own.connect() as conn:
+            return _serve_on(conn, organization_id, rendition_id)
+    except (sqlite3.Error, sa.exc.DBAPIError):
+        return None
 
 
-def _connect_at_once(engine: Engine) -> sqlite3.Connection | None:
+def _engine_at_once(engine: Engine) -> Engine | None:
     database = engine.url.database
     if not database or database == ":memory:" or database.startswith("file:") or engine.url.query:
         return None  # a database only the pool's connections see, or options this one would not apply
-    try:
-        connection = sqlite3.connect(database, timeout=0, isolation_level=None)
-        connection.execute("PRAGMA query_only=ON")
-    except sqlite3.Error:
-        return None
-    return connection
+    own = sa.create_engine(engine.url, poolclass=sa.pool.StaticPool, connect_args={"timeout": 0})
 
+    @sa.event.listens_for(own, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # autocommit; BEGIN below for the entitlement's transaction
+        dbapi_connection.execute("PRAGMA query_only=ON")
 
-def serve_at_once(engine: Engine, organization_id: str, rendition_id: str) -> tuple[Served | None, Looked | None]:
-    """:func:`serve`'s answer as far as :func:`look_up_at_once` gives it without waiting: (the rendition,
-    None) for its media's owner; NotFound when there is no such rendition; (None, the row) for anyone else
-    or a suspended owner, whose entitlement :func:`serve` asks with that row; (None, None): not looked up."""
-    made, row = look_up_at_once(engine, organization_id, rendition_id)
-    if not made:
-        return None, None
-    if row is None:
-        raise NotFound(f"no media {rendition_id!r}", field="rendition")
-    if row.organization_id == organization_id and not row.suspended:
-        return _served(rendition_id, row), None
-    return None, row
+    @sa.event.listens_for(own, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return own
