@@ -40,7 +40,7 @@ from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import deliveries, item_versions, items, organizations, version_topics
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import InboxCursor, ItemRecord, Received, inbox_count, inbox_page, viewer_ids
-from newsbridge.desk.hits import hit_list, listed_versions
+from newsbridge.desk.hits import hit_list, listed, listed_versions
 from newsbridge.items.search import version_holds
 from newsbridge.items.withdrawal import notice_only
 from newsbridge.search.query import Query, parse
@@ -181,33 +181,45 @@ def visible_matches(viewer: Organization, now: datetime, among: sa.Select | None
 
 
 def _visible_matches_pg(ids: list[str], now: Any, among: sa.Select,
-                        where: list[sa.ColumnElement[bool]]) -> sa.Select:
+                        where: list[sa.ColumnElement[bool]], described: bool = False) -> sa.Select:
     """:func:`visible_matches` over ``among`` on PostgreSQL, the same rows: each matched item's
     deliveries to the viewer (or its holding) available now are read once, by item, and tell both
     whether one of them is a hit ("got") and which version is the newest; the newest's delivery is
     then joined by its id. The general form looked each hit item's deliveries up three times by
     item id (a text key: ~1.5 µs a lookup here), 8 lookups a hit in all: 13 ms of the server's CPU
-    for the 1,000 counted hits of a broad word at 1,000,000 items (docs/benchmarks.md)."""
+    for the 1,000 counted hits of a broad word at 1,000,000 items (docs/benchmarks.md).
+    ``described``: ``among`` also has the versions' ``language`` and ``type``, and ``where`` names
+    no ``item_versions`` column; the newest version's are then taken from its hit row, looked up
+    only when the newest version is not a hit."""
     hits = _materialized(among)
     own = deliveries.alias("own")
-    hit = sa.select(hits.c.item_id, hits.c.version).subquery("hit")
+    hit = sa.select(*hits.c).subquery("hit")
     newest = sa.func.max(own.c.version).over(partition_by=own.c.item_id)
     got = sa.func.bool_or(hit.c.item_id.is_not(None)).over(partition_by=own.c.item_id)
-    received = (sa.select(own.c.id, own.c.version, newest.label("newest"), got.label("got"))
+    described_columns = [hit.c.item_id.is_not(None).label("is_hit"), hit.c.language, hit.c.type] if described else []
+    received = (sa.select(own.c.id, own.c.version, newest.label("newest"), got.label("got"), *described_columns)
                 .select_from(own.outerjoin(hit, sa.and_(hit.c.item_id == own.c.item_id, hit.c.version == own.c.version)))
                 .where(own.c.item_id.in_(sa.select(hits.c.item_id)), own.c.recipient_id.in_(ids),
                        own.c.available_from <= now)
                 .subquery("received"))
-    seen = sa.select(received.c.id).where(received.c.got, received.c.version == received.c.newest).subquery("seen")
-    return (sa.select(deliveries.c.item_id, deliveries.c.version, organizations.c.slug, organizations.c.name,
-                      item_versions.c.language, item_versions.c.type, deliveries.c.id.label("delivery_id"))
-            .select_from(seen)
-            .join(deliveries, deliveries.c.id == seen.c.id)
-            .join(items, items.c.id == deliveries.c.item_id)
-            .join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
-                                         item_versions.c.version == deliveries.c.version))
-            .join(organizations, organizations.c.id == items.c.organization_id)
-            .where(items.c.pubstatus != "canceled", deliveries.c.event != "item.withdrawn", *where))
+    seen = (sa.select(received.c.id, *(received.c[n] for n in ("is_hit", "language", "type") if described))
+            .where(received.c.got, received.c.version == received.c.newest).subquery("seen"))
+    query = (sa.select(deliveries.c.item_id, deliveries.c.version, organizations.c.slug, organizations.c.name)
+             .select_from(seen)
+             .join(deliveries, deliveries.c.id == seen.c.id)
+             .join(items, items.c.id == deliveries.c.item_id)
+             .join(organizations, organizations.c.id == items.c.organization_id)
+             .where(items.c.pubstatus != "canceled", deliveries.c.event != "item.withdrawn", *where))
+    if not described:
+        return (query.join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
+                                                   item_versions.c.version == deliveries.c.version))
+                .add_columns(item_versions.c.language, item_versions.c.type, deliveries.c.id.label("delivery_id")))
+    def stored(column: str) -> Any:  # the newest version is not a hit: looked up
+        return sa.case((seen.c.is_hit, seen.c[column]), else_=sa.select(item_versions.c[column]).where(
+            item_versions.c.item_id == deliveries.c.item_id, item_versions.c.version == deliveries.c.version)
+            .scalar_subquery())
+    return query.add_columns(stored("language").label("language"), stored("type").label("type"),
+                             deliveries.c.id.label("delivery_id"))
 
 
 def facet_counts(conn: Connection, viewer: Organization, filters: SearchFilters,
@@ -231,7 +243,9 @@ def _facets_pg(ids: tuple[str, ...], filters: SearchFilters, facets: tuple[str, 
     kept: building it cost ~2 ms of the client's CPU a search. The time is a parameter read when
     the statement runs."""
     now = sa.bindparam("search_now", callable_=_now, type_=deliveries.c.available_from.type)
-    matched = (_visible_matches_pg(list(ids), now, listed_versions("postgresql", []), _other_conditions(filters))
+    described = (sa.select(item_versions.c.item_id, item_versions.c.version, item_versions.c.language,
+                           item_versions.c.type).where(listed("postgresql", [])))
+    matched = (_visible_matches_pg(list(ids), now, described, _other_conditions(filters), described=True)
                .cte("matched").prefix_with("MATERIALIZED"))
     return _facet_statement(matched, filters, facets)
 

@@ -11,10 +11,12 @@ import pytest
 
 from newsbridge.accounts.organizations import create_organization, get_organization
 from newsbridge.db.tables import deliveries, item_versions
-from newsbridge.desk.search import visible_matches
+from newsbridge.desk.hits import hit_ids, listed_versions
+from newsbridge.desk.search import SearchFilters, facet_counts, visible_matches
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import _inbox_page
 from newsbridge.items.search import matching_versions
+from newsbridge.search.query import parse
 from tests.search.test_search_api import MANAGE, agree, publish, story
 
 pytestmark = pytest.mark.anyio
@@ -76,6 +78,9 @@ async def test_postgresqls_form_reads_the_same_rows_with_filters(client, engine,
     await publish(client, alpha, {**docs[1], "version": "2", "headlines": [{"role": "main", "value": "Паромы"}],
                                   "bodies": [{"role": "main", "contentType": "text/plain", "value": "Паромы"}]})
     await publish(client, alpha, {**docs[2], "version": "2", "pubStatus": "canceled"})
+    await publish(client, alpha, {**docs[3], "version": "2", "language": "kk", "type": "picture",  # corrected: no
+                                  "headlines": [{"role": "main", "value": "Паромдар"}],  # longer a hit, nor English
+                                  "bodies": [{"role": "main", "contentType": "text/plain", "value": "Паромдар"}]})
     await publish(client, alpha, story("urn:a:later", "en", "Caspian ports", "Caspian", embargoedUntil=tomorrow))
     # received without the word; the version that holds it is under embargo: not a match yet
     await publish(client, alpha, story("urn:a:next", "en", "Ferries", "Ferries sail."))
@@ -98,4 +103,18 @@ async def test_postgresqls_form_reads_the_same_rows_with_filters(client, engine,
                     if name == "until":
                         assert general == set()
                     found += len(general)
+                # the facets, from the statement kept per viewer (hit rows' language and type, looked
+                # up when the newest version is not a hit) and from the general form
+                hits = list(conn.execute(hit_ids(conn.dialect.name, parse(q))).scalars())
+                for chosen in (SearchFilters(q=q), SearchFilters(q=q, since=now - timedelta(days=1)),
+                               SearchFilters(q=q, language="kk"), SearchFilters(q=q, type="picture")):
+                    counted = listed_versions(conn.dialect.name, hits)
+                    assert facet_counts(conn, viewer, chosen, counted, among_ids=hits) == \
+                        facet_counts(conn, viewer, chosen, counted), (slug, q, chosen)
     assert found > 0
+    with engine.connect() as conn:  # the corrected item is counted as the Kazakh picture it now is
+        hits = list(conn.execute(hit_ids(conn.dialect.name, parse("caspian"))).scalars())
+        counts = facet_counts(conn, get_organization(conn, "beta"), SearchFilters(q="caspian"),
+                              listed_versions(conn.dialect.name, hits), among_ids=hits)
+        assert {v.value: v.count for v in counts["language"]}["kk"] == 1
+        assert {v.value: v.count for v in counts["type"]}["picture"] == 1
