@@ -151,6 +151,7 @@ class _Answer:
     media_type: str | None = None
     first: bytes = b""
     reader: _Reader | None = None
+    download: bool = False  # a partner's first range of an original: on the owner's audit log
 
 
 def _prepare(hub: Hub, rendition_id: str, query: Any, method: str, headers: Any, direct: bool = False) -> _Answer:
@@ -163,11 +164,16 @@ def _prepare(hub: Hub, rendition_id: str, query: Any, method: str, headers: Any,
     _KEYS[hub.engine] = (hub.settings, key)
     verify_signature(key, rendition_id, organization_id, query.get("exp", ""), query.get("sig", ""))
     rendition = serve(hub.engine, organization_id, rendition_id)
-    return _answer(hub, rendition, organization_id, method, headers, direct, on_loop=False)
-
-
-class _NeedsThread(Exception):
-    """The answer writes (a partner's download on the audit log): a worker thread's work."""
+    answer = _answer(hub, rendition, organization_id, method, headers, direct, on_loop=False)
+    assert answer is not None  # None only on the event loop
+    if answer.download:
+        try:
+            _note_download(hub, rendition, organization_id)
+        except BaseException:
+            if answer.reader is not None:
+                answer.reader.close()
+            raise
+    return answer
 
 
 def _prepare_at_once(hub: Hub, rendition_id: str, query: Any, method: str, headers: Any,
@@ -183,16 +189,14 @@ def _prepare_at_once(hub: Hub, rendition_id: str, query: Any, method: str, heade
     rendition = serve_at_once(hub.engine, organization_id, rendition_id)
     if rendition is None:
         return None
-    try:
-        return _answer(hub, rendition, organization_id, method, headers, direct, on_loop=True)
-    except _NeedsThread:
-        return None
+    return _answer(hub, rendition, organization_id, method, headers, direct, on_loop=True)
 
 
 def _answer(hub: Hub, rendition: Served, organization_id: str, method: str, headers: Any, direct: bool,
-            on_loop: bool) -> _Answer:
+            on_loop: bool) -> _Answer | None:
     """The answer to a request the organization may have answered: status, headers, the file opened, and
-    on a worker thread (not for ``direct``) the first chunk read."""
+    on a worker thread (not for ``direct``) the first chunk read. None ``on_loop`` for a download to note
+    (a write: the worker thread's)."""
     answer = {"ETag": _etag(rendition), "Accept-Ranges": "bytes", "Cache-Control": "private, max-age=300",
               "Content-Disposition": _disposition(_filename(rendition))}
     if headers.get("if-none-match") == answer["ETag"]:
@@ -211,17 +215,16 @@ def _answer(hub: Hub, rendition: Served, organization_id: str, method: str, head
     answer["Content-Length"] = str(length)
     if method == "HEAD":
         return _Answer(status, answer, rendition.content_type)
-    if rendition.name == "original" and start == 0 and rendition.owner_id != organization_id:
-        if on_loop:
-            raise _NeedsThread
-        _note_download(hub, rendition, organization_id)
+    download = rendition.name == "original" and start == 0 and rendition.owner_id != organization_id
+    if download and on_loop:
+        return None
     reader = _Reader(hub, rendition, start, length)
     try:
         first = reader.next() if not on_loop and not (direct and reader.fd is not None) else b""
     except BaseException:
         reader.close()
         raise
-    return _Answer(status, answer, rendition.content_type, first, reader)
+    return _Answer(status, answer, rendition.content_type, first, reader, download)
 
 
 def _note_download(hub: Hub, rendition: Served, reader_id: str) -> None:
