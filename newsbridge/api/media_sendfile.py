@@ -51,10 +51,11 @@ def _cycle_type() -> type | None:
 class Connection:
     """uvicorn's request-response cycle under an ASGI ``send``, whose socket a body may be sent to directly."""
 
-    __slots__ = ("cycle", "transport", "socket")
+    __slots__ = ("cycle", "transport", "socket", "tcp")
 
     def __init__(self, cycle: Any, transport: Any, socket: Any) -> None:
         self.cycle, self.transport, self.socket = cycle, transport, socket
+        self.tcp = socket.family in (_socket.AF_INET, _socket.AF_INET6)  # read once: an enum conversion each time
 
     @classmethod
     def of(cls, send: Send) -> Connection | None:
@@ -75,7 +76,7 @@ class Connection:
     def cork(self, on: bool) -> None:
         """TCP_CORK (nginx's ``tcp_nopush``): the headers and the body leave in full segments, the last one
         when the cork is taken out; a 1 MiB range costs the kernel less that way. Nothing on a Unix socket."""
-        if self.socket.family in (_socket.AF_INET, _socket.AF_INET6):
+        if self.tcp:
             try:
                 self.socket.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_CORK, int(on))
             except OSError:  # the connection is gone: the sending finds out
