@@ -264,8 +264,6 @@ async def _send(answer: _Answer, receive: Receive, send: Send, extra: list[tuple
     headers = _raw_headers(answer)
     if direct is not None and (reader is None or reader.fd is None or answer.first):
         direct = None  # no body, or an S3 blob, or one already read
-    if direct is not None:
-        direct.cork(True)  # the headers wait for the body's first segment
     await send({"type": "http.response.start", "status": answer.status,
                 "headers": headers + extra if extra else headers})
     if reader is None:  # HEAD, 304, 416
@@ -308,19 +306,16 @@ async def _send_direct(direct: Connection, reader: _Reader) -> bool:
     """The body from the file to the socket (media_sendfile.py); False when it could not go that way (the
     headers still in the transport's buffer: the copying path follows) or the client went away."""
     assert reader.fd is not None
+    if not direct.flushed():
+        return False
     try:
-        if not direct.flushed():
-            return False
-        try:
-            await direct.sendfile(reader.fd, reader.position, reader.left)
-        except ConnectionError:
-            direct.drop()
-            return False
-        finally:
-            reader.close()
-        return True
+        await direct.sendfile(reader.fd, reader.position, reader.left)
+    except ConnectionError:
+        direct.drop()
+        return False
     finally:
-        direct.cork(False)
+        reader.close()
+    return True
 
 
 class _RangeResponse(Response):
