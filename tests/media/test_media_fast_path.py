@@ -4,6 +4,7 @@ header for header, on both databases and both blob stores; requests it does not 
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -98,3 +99,33 @@ async def test_the_fast_path_leaves_other_requests_to_the_app(client) -> None:
     assert (await client.get("/healthz")).status_code == 200
     assert (await client.get("/media")).status_code == 404
     assert (await client.get("/media/")).status_code == 404
+
+
+def _requests_counted(method: str, status: str) -> float:
+    from newsbridge.telemetry import REQUEST_LATENCY
+
+    return sum(
+        sample.value for metric in REQUEST_LATENCY.collect() for sample in metric.samples
+        if sample.name.endswith("_count") and sample.labels == {"method": method, "route": "/media/{rendition_id}",
+                                                                 "status": status})
+
+
+async def test_the_fast_path_counts_and_logs_its_requests_as_the_route(clients, make_partner, caplog) -> None:
+    fast, _routed = clients
+    alpha = make_partner("alpha", scopes=("publish", "read", "manage"))
+    upload_id, _ = await upload(fast, alpha.headers, picture(size=(64, 48)), filename="a.jpg", filetype="image/jpeg")
+    published = await fast.post("/api/v1/items", headers=alpha.headers, json={
+        "uri": "urn:alpha:photo:counted", "version": "1", "type": "picture", "language": "en",
+        "headlines": [{"role": "main", "value": "Counted"}], "renditions": [{"name": "original", "upload": upload_id}]})
+    href = urlsplit(published.json()["renditions"][0]["href"])
+    ranged, missing = _requests_counted("GET", "206"), _requests_counted("GET", "404")
+    caplog.set_level(logging.INFO, logger="newsbridge.http")
+    for _ in range(3):
+        assert (await fast.get(f"{href.path}?{href.query}", headers={"Range": "bytes=0-9"})).status_code == 206
+    stranger = make_partner("stranger")
+    hub = fast._transport.app.state.hub  # type: ignore[attr-defined]
+    theirs = urlsplit(signer(hub.engine, hub.settings, stranger.org).href(href.path.rsplit("/", 1)[1]))
+    assert (await fast.get(f"{theirs.path}?{theirs.query}")).status_code == 404
+    assert _requests_counted("GET", "206") == ranged + 3 and _requests_counted("GET", "404") == missing + 1
+    logged = [(r.status, r.path) for r in caplog.records if r.name == "newsbridge.http" and r.getMessage() == "request"]
+    assert logged[-4:] == [(206, href.path)] * 3 + [(404, theirs.path)]
