@@ -226,7 +226,7 @@ async def test_a_client_gone_mid_range_leaves_nothing_open(world, sendfiles, loo
             time.sleep(0.05)
         again = httpx.get(f"http://127.0.0.1:{port}{world['own']}", timeout=10)
     assert again.status_code == 200 and again.content == world["data"]
-    assert len(sendfiles) >= 2 + 3 * 2 + 1  # each one gone while its socket was full, waited for
+    assert len(sendfiles) >= 2 + 3 + 1  # the ranges went by sendfile, the three abandoned ones too
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
 
 
