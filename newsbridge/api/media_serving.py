@@ -1,15 +1,17 @@
 """The signed rendition URLs partners fetch media by: ``GET``/``HEAD /media/{rendition_id}?org&exp&sig``.
 
 A lean path, because a player seeking through a video asks for many small ranges and each pays the
-request's fixed cost (bench/media_transfer.py, scattered 1 MiB ranges). :class:`MediaFastPath`, an ASGI
-middleware inside the request context (request id, access log, security headers, the error answer),
-answers these URLs before FastAPI's routing, dependency solving and exception middleware: those cost
-more CPU than the rest of the answer (0.5 of 0.7 ms a range in process). The route below stays, for the
-API description and for an app built without the middleware, and answers the same way. Either way the
-signature is checked first (an HMAC, no database for a forged or expired link), and one trip to a
-worker thread answers the entitlement question and reads the first chunk of the range; longer ranges
-read the next chunk while the last one is being sent. A filesystem blob is read with ``os.pread`` in
-chunks of :data:`CHUNK`; an S3 blob streams from the store.
+request's fixed cost (bench/media_transfer.py, scattered 1 MiB ranges). :class:`MediaFastPath`, the app's
+outermost ASGI layer (:func:`install_fast_path`), answers these URLs before the framework's error,
+telemetry and body-limit layers, the request context, routing and dependencies, and gives its answers
+what those give (request id, security headers, latency histogram, access log, the JSON error answer).
+The route below stays, for the API description and for an app built without the layer, and answers the
+same way. Either way the signature is checked first (an HMAC, no database for a forged or expired link).
+On SQLite with the filesystem store the entitlement is then asked on the event loop, on a connection that
+never waits (media/serving.py ``serve_at_once``); otherwise one trip to a worker thread asks it and reads
+the first chunk. Under uvicorn the body goes from the file to the socket (media_sendfile.py); otherwise a
+filesystem blob is read with ``os.pread`` in chunks of :data:`CHUNK` on a worker thread, the next chunk
+read while the last one is being sent, and an S3 blob streams from the store.
 """
 
 from __future__ import annotations
@@ -273,7 +275,7 @@ async def _send(answer: _Answer, receive: Receive, send: Send, extra: list[tuple
         if await _send_direct(direct, reader):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
-        if direct.cycle.disconnected:
+        if reader.fd is None:  # closed: the client went away mid-body
             return
     gone: asyncio.Future[Message] | None = None
     reading: asyncio.Future[bytes] | None = None
