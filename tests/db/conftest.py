@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from newsbridge.db.engine import create_engine
+from newsbridge.db.types import UTCDateTime
 from tests.conftest import POSTGRES_URL
 from tests.databases import postgres_database
 
@@ -24,3 +26,16 @@ def fresh_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]: 
         engine = create_engine(url)
         yield engine
         engine.dispose()
+
+
+@pytest.fixture
+def bulk_table(engine: Engine) -> Iterator[sa.Table]:
+    """A table of the test's own on the hub database, for newsbridge.db.bulk's tests: a key, a text, a
+    timestamp and a number (each nullable but the key)."""
+    meta = sa.MetaData()
+    made = sa.Table("bulk_check", meta, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+                    sa.Column("name", sa.String(40), nullable=True), sa.Column("at", UTCDateTime, nullable=True),
+                    sa.Column("n", sa.Integer, nullable=True))
+    meta.create_all(engine)
+    yield made
+    meta.drop_all(engine)
