@@ -32,6 +32,7 @@ from tus import upload
 from newsbridge.api import media_sendfile
 from newsbridge.app import create_app
 from newsbridge.media.blobs import FileBlobStore
+from newsbridge.media.links import signer
 from tests.conftest import active_agreement
 from tests.live_server import free_port
 
@@ -81,8 +82,10 @@ async def world(settings, engine, make_partner, tmp_path):  # type: ignore[no-un
         assert published.status_code == 201, published.text
         received = await asgi.get(f"/api/v1/items/{published.json()['id']}", headers=beta.headers)
         paths = [urlsplit(item["renditions"][0]["href"]) for item in (published.json(), received.json())]
+        hub, rendition_id = app.state.hub, paths[0].path.rsplit("/", 1)[1]
+        stranger = urlsplit(signer(hub.engine, hub.settings, make_partner("gamma").org).href(rendition_id))
         yield {"app": app, "asgi": asgi, "data": data, "own": f"{paths[0].path}?{paths[0].query}",
-               "partner": f"{paths[1].path}?{paths[1].query}"}
+               "partner": f"{paths[1].path}?{paths[1].query}", "stranger": f"{stranger.path}?{stranger.query}"}
 
 
 @contextmanager
@@ -161,6 +164,20 @@ async def test_sent_files_answer_as_the_copying_path(world, sendfiles, loop) -> 
     assert got[0][2] == data and got[3][2] == data[3 * MB:] and got[10][2] == data[MB:2 * MB]
     assert len([status for status, _, body in got if body]) == 8
     assert sum(sendfiles) >= 3 * SIZE + 4 * MB + 1510  # each of them went by sendfile (some in pieces)
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+async def test_a_stranger_gets_404_and_no_byte_over_a_real_server(world, sendfiles, loop) -> None:
+    """A URL validly signed for an organization no agreement covers: 404 on the event loop's path too, no byte
+    of the file sent, and the connection still serves the owner's next range."""
+    asked = [("GET", world["stranger"], {}), ("GET", world["stranger"], {"Range": "bytes=0-99"}),
+             ("HEAD", world["stranger"], {}), ("GET", world["own"], {"Range": "bytes=0-99"})]
+    with served(world["app"], loop) as port:
+        got = answers_over(port, asked)
+    assert [status for status, _, _ in got] == [404, 404, 404, 206]
+    assert all(world["data"][:100] not in body for _, _, body in got[:3])
+    assert got[3][2] == world["data"][:100]
+    assert sendfiles == [100]  # only the owner's range went to the socket
 
 
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
