@@ -21,7 +21,6 @@ import functools
 import os
 import re
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,6 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from fastapi import APIRouter, Request, Response
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,7 +40,7 @@ from newsbridge.config import Settings
 from newsbridge.db.engine import writing
 from newsbridge.db.tables import organizations
 from newsbridge.media.blobs import FileBlobStore, S3BlobStore, blob_store
-from newsbridge.media.links import signing_key, verify_signature
+from newsbridge.media.links import known_signing_key, signing_key, verify_signature
 from newsbridge.media.serving import Served, serve, serve_at_once
 from newsbridge.middleware import record_request, request_id_for, security_headers
 from newsbridge.telemetry import request_id
@@ -99,10 +97,6 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if first >= size or last < first:
         raise ValueError("range outside the file")
     return first, last
-
-
-# the signing key of each hub (database and settings), once a worker thread has read it
-_KEYS: weakref.WeakKeyDictionary[Engine, tuple[Settings, bytes]] = weakref.WeakKeyDictionary()
 
 
 @functools.lru_cache(maxsize=8)
@@ -162,9 +156,7 @@ def _prepare(hub: Hub, rendition_id: str, query: Any, method: str, headers: Any,
     is read once per process). ``direct``: the body may go from the file to the socket (media_sendfile.py);
     a file blob is then not read here."""
     organization_id = query.get("org", "")
-    key = signing_key(hub.engine, hub.settings)
-    _KEYS[hub.engine] = (hub.settings, key)
-    verify_signature(key, rendition_id, organization_id, query.get("exp", ""), query.get("sig", ""))
+    verify_signature(signing_key(hub.engine, hub.settings), rendition_id, organization_id, query.get("exp", ""), query.get("sig", ""))
     rendition = serve(hub.engine, organization_id, rendition_id)
     answer = _answer(hub, rendition, organization_id, method, headers, direct, on_loop=False)
     assert answer is not None  # None only on the event loop
@@ -183,8 +175,8 @@ def _prepare_at_once(hub: Hub, rendition_id: str, query: Any, method: str, heade
     """:func:`_prepare` made on the event loop where nothing in it waits: SQLite and the filesystem store
     (media/serving.py ``serve_at_once``), the signing key known; the file is opened, not read. None: the
     worker thread does it all."""
-    settings, key = _KEYS.get(hub.engine, (None, b""))
-    if settings is not hub.settings or not isinstance(_store(hub.settings), FileBlobStore):
+    key = known_signing_key(hub.engine, hub.settings)
+    if key is None or not isinstance(_store(hub.settings), FileBlobStore):
         return None
     organization_id = query.get("org", "")
     verify_signature(key, rendition_id, organization_id, query.get("exp", ""), query.get("sig", ""))

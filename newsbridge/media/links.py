@@ -54,13 +54,20 @@ SECRET_NAME = "media_url_secret"
 _KEYS: dict[str, bytes] = {}  # per database: the generated key never changes once made
 
 
-def signing_key(engine: Engine, settings: Settings) -> bytes:
-    """The operator's NEWSBRIDGE_MEDIA_URL_SECRET, or the key the hub made (once, shared by every process)."""
+def known_signing_key(engine: Engine, settings: Settings) -> bytes | None:
+    """:func:`signing_key` when it needs no database (the operator's secret, or the hub's key already read by
+    this process); None otherwise."""
     if settings.media_url_secret:
         return settings.media_url_secret.encode()
+    return _KEYS.get(engine.url.render_as_string(hide_password=True))
+
+
+def signing_key(engine: Engine, settings: Settings) -> bytes:
+    """The operator's NEWSBRIDGE_MEDIA_URL_SECRET, or the key the hub made (once, shared by every process)."""
+    known = known_signing_key(engine, settings)
+    if known is not None:
+        return known
     cache = engine.url.render_as_string(hide_password=True)
-    if cache in _KEYS:
-        return _KEYS[cache]
     with reading(engine) as conn:
         value = conn.execute(sa.select(hub_secrets.c.value).where(hub_secrets.c.name == SECRET_NAME)).scalar()
     if value is None:
