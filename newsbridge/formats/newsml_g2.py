@@ -8,9 +8,7 @@ Topic URI, other qcodes as ``literal``), genres, urgency, rights, an XHTML/NITF 
 body → body_html, ``inlineData`` → body_text, ``remoteContent`` → renditions. A packageItem is a
 "composite" whose associations name the members. ``extra`` holds slugline, edNote, title,
 profile, contentCreated, infoSources, more headlines/descriptions. ``located`` is
-``located/name`` (or literal), else the dateline as written ("MOSCOW, Monday (Reuters)").
-
-Nothing is skipped silently: elements with no ninjs home (keyword, signal, agency namespaces
+``located/name`` (or literal), else the dateline as written ("MOSCOW, Monday (Reuters)"). Nothing is skipped silently: elements with no ninjs home (keyword, signal, agency namespaces
 such as ``rtr:``) are named in ``extra["edNote"]`` with ``representationType`` "partial".
 
 Liberal in what it accepts (what agencies really send): an ``itemClass`` or ``pubStatus`` in
@@ -35,6 +33,7 @@ from typing import Any
 from lxml import etree
 
 from newsbridge.formats import nitf as nitf_format
+from newsbridge.formats.codecs import codec_name
 from newsbridge.formats.errors import FormatError, Kind
 from newsbridge.formats.item import PUBSTATUSES, IngestWarning, Item
 from newsbridge.formats.times import TimeReader
@@ -64,8 +63,8 @@ _SYNONYMS = {"ninat": {"photo": "picture", "image": "picture", "graphics": "grap
 _HTML_START = re.compile(r"<(?:p|div|br|h[1-6]|ul|ol|table|blockquote)\b", re.I)
 _RENDITION_ATTRS = {  # remoteContent attributes ninjs 3.x renditions can hold: attribute -> (key, kind)
     "href": ("href", str), "contenttype": ("contentType", str), "width": ("width", int), "height": ("height", int),
-    "size": ("sizeInBytes", int), "duration": ("duration", float), "format": ("format", str),
-    "videocodec": ("videoCodec", str), "videoframerate": ("frameRate", float), "aspectratio": ("aspectRatio", str),
+    "size": ("sizeInBytes", int), "duration": ("duration", float), "format": ("format", str), "videocodec": ("videoCodec", str),
+    "videocodecuri": ("videoCodec", str), "videoframerate": ("frameRate", float), "aspectratio": ("aspectRatio", str),
     "videoavgbitrate": ("bitrate", str), "videoscan": ("scanType", str)}
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATELINE_TIME = re.compile(r"\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}\S*)?(?:\s*(?:GMT|UTC)\S*)?\s*$")
@@ -401,9 +400,10 @@ class _ItemReader:
                     self.note(f"contentSet/remoteContent@{etree.QName(attr).localname}")
                 continue
             key, kind = mapped
-            if kind is str:
+            if kind is str:  # a codec's URI the hub's writer gives (formats/codecs.py): the codec's name again
                 if value := raw.strip():
-                    out[key] = {"videoscan": value.rpartition(":")[2], "videoavgbitrate": f"{value} bps"}.get(attr, value)
+                    out[key] = {"videoscan": value.rpartition(":")[2], "videoavgbitrate": f"{value} bps",
+                                "videocodecuri": codec_name(value) or value}.get(attr, value)
                 continue
             try:
                 if not math.isfinite(number := float(raw)) or kind is int and not number.is_integer():

@@ -2,8 +2,8 @@
 
 :func:`to_newsml` writes the item's metadata in the order of the NewsML-G2 schema, the body as
 XHTML ``inlineXML`` (paragraphs if only text) plus the text as ``inlineData``, and renditions
-as ``remoteContent`` (with size, content type, width, height, duration, and a ``hash`` when the
-rendition names its ``sha256``). Composites (packageItems) and associations are not written. The reader,
+as ``remoteContent`` (with size, content type, width, height, duration, frame rate, codecs and audio
+channels, and a ``hash`` when the rendition names its ``sha256``). Composites (packageItems) and associations are not written. The reader,
 :func:`newsbridge.formats.newsml_g2.parse_newsml`, reads the written fields back unchanged; the
 round-trip tests hold it to that. ``newsml_g2.to_newsml`` calls this module's.
 """
@@ -16,6 +16,7 @@ from typing import Any
 
 from lxml import etree
 
+from newsbridge.formats.codecs import channels_uri, codec_uri
 from newsbridge.formats.item import PUBSTATUSES, Item
 from newsbridge.formats.newsml_g2 import MEDTOP, NAR, NATURES, NewsmlError
 from newsbridge.formats.xml_safety import xhtml_document, xml_text
@@ -111,13 +112,26 @@ def _content_set(root: etree._Element, item: Item, profile: str) -> None:
         remote = _sub(content_set, "remoteContent", href=rendition.get("href"), contenttype=contenttype,
                       width=rendition.get("width"), height=rendition.get("height"), size=rendition.get("sizeInBytes"),
                       duration=rendition.get("duration"),  # seconds, the schema's default unit
-                      videoframerate=rendition.get("frameRate"),
-                      # a QCode there (vcdc:c015); the hub's own media say h264, which only ninjs can carry
-                      videocodec=codec if isinstance(codec := rendition.get("videoCodec"), str) and ":" in codec
-                      else None,
+                      videoframerate=rendition.get("frameRate"), **_codecs(rendition),
                       rendition=f"rnd:{name}" if name and ":" not in name else name)
         if isinstance(rendition.get("sha256"), str):  # the hub's media: its SHA-256, as the reader can check it
             _sub(remote, "hash", rendition["sha256"], hashtypeuri=SHA256_URI)
+
+
+def _codecs(rendition: dict[str, Any]) -> dict[str, str | None]:
+    """A rendition's codecs and audio channels as remoteContent attributes: a QCode a partner's NewsML-G2
+    gave (``vcdc:c015``) as it is, the hub's own probe's names (``h264``) by URI (formats/codecs.py)."""
+    out: dict[str, str | None] = {}
+    for key, attr in (("videoCodec", "videocodec"), ("audioCodec", "audiocodec")):
+        codec = rendition.get(key)
+        if isinstance(codec, str) and "://" in codec:  # a partner's codec URI, read from its NewsML-G2
+            out[attr + "uri"] = codec
+        elif isinstance(codec, str) and _QCODE.fullmatch(codec):
+            out[attr] = codec
+        else:
+            out[attr + "uri"] = codec_uri(codec)
+    out["audiochannelsuri"] = channels_uri(rendition.get("audioChannels"))
+    return out
 
 
 def _moment(when: datetime | date | None) -> datetime | None:

@@ -153,7 +153,8 @@ def media_ids(doc: dict[str, Any]) -> set[str]:
 
 def rendition_json(rendition: Rendition, href: str, hashes: bool = False) -> dict[str, Any]:
     """A ninjs 3.x rendition of hub media (only the keys the closed IPTC rendition object allows;
-    ``hashes`` adds ``sha256`` for writers that have a place for it, NewsML-G2's ``hash``)."""
+    ``hashes`` adds what NewsML-G2's writer has a place for: ``sha256`` for its ``hash``, and the
+    ``audioCodec`` and ``audioChannels`` for its ``audiocodecuri`` and ``audiochannelsuri``)."""
     out: dict[str, Any] = {"name": rendition.name, "href": href, "contentType": rendition.content_type,
                            "sizeInBytes": rendition.size}
     for key, value in (("width", rendition.width), ("height", rendition.height), ("duration", rendition.duration),
@@ -162,6 +163,9 @@ def rendition_json(rendition: Rendition, href: str, hashes: bool = False) -> dic
             out[key] = value
     if hashes:
         out["sha256"] = rendition.sha256
+        for key, value in (("audioCodec", rendition.audio_codec), ("audioChannels", rendition.audio_channels)):
+            if value is not None:
+                out[key] = value
     return out
 
 

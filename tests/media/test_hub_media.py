@@ -15,6 +15,7 @@ from newsbridge.media.jobs import State
 from newsbridge.media.processing import media_handlers
 from newsbridge.media.worker import JobWorker
 from tests.conftest import active_agreement
+from tests.formats.outputs import newsml_errors
 from tests.media.samples import media, needs_ffmpeg  # noqa: F401 (media: a fixture)
 
 pytestmark = pytest.mark.anyio
@@ -52,7 +53,8 @@ async def test_hub_media_says_whether_the_previews_are_made(client, make_partner
 async def test_renditions_carry_frame_rate_codec_and_channels(client, make_partner, engine: Engine, settings: Settings,
                                                                media: dict[str, Path]) -> None:  # noqa: F811
     """The probe's frame rate, video codec and audio channels reach ninjs 3.x renditions (``frameRate``,
-    ``videoCodec``), NewsML-G2 (``videoframerate``) and ``hub.media`` (``frame_rate``, ``channels``)."""
+    ``videoCodec``), NewsML-G2 (``videoframerate``, ``videocodecuri``, ``audiocodecuri``,
+    ``audiochannelsuri``) and ``hub.media`` (``frame_rate``, ``channels``)."""
     from lxml import etree
 
     silk = make_partner("silk", scopes=("publish", "read", "manage"))
@@ -75,7 +77,14 @@ async def test_renditions_carry_frame_rate_codec_and_channels(client, make_partn
     g2 = await client.get(f"/api/v1/items/{ids['video']}", params={"format": "newsml-g2"}, headers=silk.headers)
     remote = {el.get("rendition"): el for el in etree.fromstring(g2.content).iter("{*}remoteContent")}
     assert float(remote["rnd:original"].get("videoframerate")) == 25.0
-    assert remote["rnd:original"].get("videocodec") is None  # a QCode there: h264 is not one
+    original = remote["rnd:original"]
+    assert original.get("videocodec") is None  # a QCode there: h264 is not one; by URI instead
+    assert (original.get("videocodecuri"), original.get("audiocodecuri"), original.get("audiochannelsuri")) == (
+        "https://www.iana.org/assignments/media-types/video/H264",
+        "https://www.iana.org/assignments/media-types/audio/aac",
+        "urn:mpeg:dash:23003:3:audio_channel_configuration:2011:1")  # the sample's mono sine
+    assert newsml_errors(g2.content) == []
+    assert "audioCodec" not in shown["original"] and "audioChannels" not in shown["original"]  # ninjs: closed
 
     audio = (await client.get(f"/api/v1/items/{ids['audio']}", headers=silk.headers)).json()
     assert audio["hub"]["media"][0]["channels"] == 2 and "frame_rate" not in audio["hub"]["media"][0]
