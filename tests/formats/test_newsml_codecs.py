@@ -5,6 +5,7 @@ registered name; every document valid against IPTC's 2.35 XSD, and read back as 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -77,3 +78,10 @@ def test_a_channel_count_is_the_dash_configurations_value(count: int) -> None:
 @pytest.mark.parametrize("bad", [0, -1, 65, True, 2.0, "2", None])
 def test_a_channel_count_that_is_not_one_is_left_out(bad: object) -> None:
     assert channels_uri(bad) is None
+
+
+@pytest.mark.skipif(not Path("/etc/mime.types").exists(), reason="Debian's media-types package lists IANA's types")
+def test_every_media_type_named_is_registered() -> None:
+    listed = {line.split()[0].lower() for line in Path("/etc/mime.types").read_text().splitlines()
+              if line.strip() and not line.startswith("#")}
+    assert {t.lower() for t in CODEC_MEDIA_TYPES.values()} - listed == set()
