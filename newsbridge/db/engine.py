@@ -31,6 +31,9 @@ from newsbridge.errors import InvalidInput, NewsbridgeError
 T = TypeVar("T")
 BUSY_TIMEOUT = 30.0  # seconds a statement waits for a lock, or a request for a pooled connection
 POOL_SIZE = 20
+# SQLite: a commit past this many WAL pages checkpoints (SQLite's default: 1,000). db/checkpoint.py's thread
+# checkpoints long before that in the processes that write; this is the net for when none runs (40 MB at 4 KiB)
+WAL_AUTOCHECKPOINT_PAGES = 10_000
 _WRITE = "newsbridge_write"
 
 
@@ -105,16 +108,18 @@ def dumps_json(value: Any) -> str:
     return text
 
 
-def create_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
+def create_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT,
+                  wal_autocheckpoint: int = WAL_AUTOCHECKPOINT_PAGES) -> Engine:
     """An engine for ``url`` with the pragmas and pool each backend needs; a statement waits at most
-    ``busy_timeout`` seconds for a lock and a request as long for a pooled connection."""
+    ``busy_timeout`` seconds for a lock and a request as long for a pooled connection. On SQLite a commit
+    past ``wal_autocheckpoint`` WAL pages checkpoints (db/checkpoint.py)."""
     try:
         parsed = make_url(url)
     except sa.exc.ArgumentError:
         raise InvalidInput(f"{url!r} is not a database URL; use sqlite:///path or postgresql+psycopg://...",
                            field="NEWSBRIDGE_DATABASE_URL") from None
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, busy_timeout)
+        return _sqlite_engine(parsed, busy_timeout, wal_autocheckpoint)
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
@@ -126,7 +131,7 @@ def create_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
                        field="NEWSBRIDGE_DATABASE_URL")
 
 
-def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
+def _sqlite_engine(url: sa.URL, busy_timeout: float, wal_autocheckpoint: int) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     # A connection per concurrent request kept open: opening one costs the pragmas below and an
@@ -144,6 +149,7 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={max(1, int(wal_autocheckpoint))}")  # never 0: the net
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from newsbridge.accounts.organizations import get_organizations_by_id
 from newsbridge.config import Settings
+from newsbridge.db.checkpoint import checkpointing
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import endpoints
 from newsbridge.delivery.bodies import Bodies
@@ -314,6 +315,12 @@ class Worker:
         claimed message."""
         log.info("delivery worker started", extra={"worker": self.name})
         freeze_startup_objects()
+        # SQLite's WAL checkpoints in a thread of their own, not in this worker's commits (db/checkpoint.py); one
+        # per process: `newsbridge serve` starts it with its worker, `newsbridge worker` with this one
+        with checkpointing(self.engine):
+            await self._rounds(stop, idle)
+
+    async def _rounds(self, stop: asyncio.Event, idle: float) -> None:
         rounds: set[asyncio.Task[Pass]] = set()
         try:
             while not stop.is_set():
