@@ -22,14 +22,22 @@ as the terms stand) and :func:`~newsbridge.media.links.offers_rendition`. Nothin
 requests: a withdrawal, an embargo, a version that drops the media, a change of the rules or of a
 signature holds at the very next range. tests/media/test_entitlement.py compares the two paths over
 a matrix of cases on both databases.
+
+On SQLite the serving path asks :func:`entitled_on_sqlite`: the same statement on the driver's cursor,
+with SQLAlchemy's parameter and column processing written out (:func:`sqlite_time` for ``now``, the JSON
+terms decoded), because SQLAlchemy's execution, typed result and transaction cost several times the
+statement at every range (about 340 of 400 µs in process). One statement reads one consistent state, so
+it needs no transaction of its own. tests/media/test_entitlement.py compares its rows with SQLAlchemy's
+field by field.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import datetime, timezone
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -43,7 +51,7 @@ from newsbridge.media.links import MEDIA_URN, media_ids, offers_rendition
 # k: the holdings of the viewer and of the media's owner (items/queries.py ``viewer_ids``: the viewer's
 # deliveries and its holding's count). The notice condition is items/withdrawal.py ``notice_only`` with
 # ``owner`` (COALESCE over recipient_id keeps SQLite on the item's deliveries, as there).
-_CARRYING = sa.text("""
+_CARRYING_SQL = """
 SELECT k.viewer_parent, k.owner_parent, CAST(v.document AS TEXT) AS document, d.agreement_id, a.terms,
        a.terms_revision,
        (SELECT p.signed_revision FROM agreement_parties p
@@ -71,7 +79,8 @@ WHERE v.pubstatus <> 'canceled'
         WHERE n.item_id = i.id AND COALESCE(n.recipient_id, '') IN (:viewer, k.viewer_parent)
           AND n.available_from <= :now
         ORDER BY n.version DESC LIMIT 1) = 'item.withdrawn', FALSE)))
-""").bindparams(sa.bindparam("now", type_=UTCDateTime())).columns(
+"""
+_CARRYING = sa.text(_CARRYING_SQL).bindparams(sa.bindparam("now", type_=UTCDateTime())).columns(
     sa.column("viewer_parent", sa.String), sa.column("owner_parent", sa.String), sa.column("document", sa.Text),
     sa.column("agreement_id", sa.String), sa.column("terms", Document),
     sa.column("terms_revision", sa.Integer), sa.column("owner_signed", sa.Integer),
@@ -103,14 +112,65 @@ def offer_under(terms: Sequence[Mapping[str, Any]] | None, revision: int | None,
     return term_offer(term, viewer_ids)
 
 
+class Carrying(NamedTuple):
+    """One row of the statement, its values as SQLAlchemy's typed result gives them (``terms`` decoded)."""
+
+    viewer_parent: str | None
+    owner_parent: str | None
+    document: str
+    agreement_id: str | None
+    terms: Any
+    terms_revision: int | None
+    owner_signed: int | None
+    holding_signed: int | None
+    gps_free_kept: Any
+
+
+def _parameters(viewer_id: str, asked: Asked, now: Any) -> dict[str, Any]:
+    return {"viewer": viewer_id, "owner": asked.organization_id, "media": asked.media_id, "gps_free": WITHOUT_GPS,
+            "now": now}
+
+
+def carrying(conn: Connection, viewer_id: str, asked: Asked, now: datetime | None = None) -> list[Carrying]:
+    """The statement's rows through SQLAlchemy (any database)."""
+    return [Carrying(*row) for row in conn.execute(_CARRYING, _parameters(viewer_id, asked, now or utcnow()))]
+
+
+def sqlite_time(moment: datetime) -> str:
+    """``moment`` as SQLAlchemy binds a :class:`~newsbridge.db.types.UTCDateTime` on SQLite: UTC, naive, as
+    text with six decimals (how every stored time reads, so text comparison orders them)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are not stored; attach a zone first")
+    utc = moment.astimezone(timezone.utc)
+    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} {utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}."
+            f"{utc.microsecond:06d}")
+
+
+def carrying_on_sqlite(driver: sqlite3.Connection, viewer_id: str, asked: Asked,
+                       now: datetime | None = None) -> list[Carrying]:
+    """The statement's rows on a SQLite driver connection, processed as :func:`carrying` processes them."""
+    found = driver.execute(_CARRYING_SQL, _parameters(viewer_id, asked, sqlite_time(now or utcnow()))).fetchall()
+    return [Carrying(viewer_parent, owner_parent, document, agreement_id,
+                     None if terms is None else json.loads(terms), *rest)
+            for viewer_parent, owner_parent, document, agreement_id, terms, *rest in found]
+
+
 def entitled(conn: Connection, viewer_id: str, asked: Asked, now: datetime | None = None) -> bool:
     """Whether ``viewer_id`` (not the media's owner) may fetch the asked rendition now: an item carrying
     the media that it sees, not withdrawn for it, whose version it sees still names the media, and whose
     delivery's agreement offers the rendition under the media owner's terms (links.entitled_rendition's
     rule; the owner is answered before this is asked). An organization that does not exist sees nothing."""
+    return decided(carrying(conn, viewer_id, asked, now), viewer_id, asked)
+
+
+def entitled_on_sqlite(driver: sqlite3.Connection, viewer_id: str, asked: Asked, now: datetime | None = None) -> bool:
+    """:func:`entitled` on a SQLite driver connection (autocommit: the one statement is its own read)."""
+    return decided(carrying_on_sqlite(driver, viewer_id, asked, now), viewer_id, asked)
+
+
+def decided(rows: Sequence[Carrying], viewer_id: str, asked: Asked) -> bool:
+    """The media rules over the statement's rows: whether one of them entitles ``viewer_id``."""
     owner = asked.organization_id
-    rows = conn.execute(_CARRYING, {"viewer": viewer_id, "owner": owner, "media": asked.media_id,
-                                    "gps_free": WITHOUT_GPS, "now": now or utcnow()}).all()
     urn = MEDIA_URN + asked.media_id
     for row in rows:
         # the text holds the URN wherever it is; only a renditions list names the media

@@ -9,7 +9,7 @@ project's lent media. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,14 @@ from tus import upload
 
 from newsbridge.accounts.suspension import OrganizationSuspended, suspend
 from newsbridge.db.engine import reading, writing
-from newsbridge.db.tables import media
+from newsbridge.db.tables import deliveries, media
+from newsbridge.db.types import UTCDateTime
 from newsbridge.errors import NotFound
 from newsbridge.ids import utcnow
-from newsbridge.media import links
+from newsbridge.media import entitlement, links
 from newsbridge.media.blobs import blob_store
 from newsbridge.media.processing import media_handlers
-from newsbridge.media.serving import served_rendition
+from newsbridge.media.serving import _LOOKUP, serve, served_rendition
 from newsbridge.media.worker import JobWorker
 from tests.conftest import Partner, active_agreement
 from tests.projects.joint import deliverable, joint_world, save
@@ -54,23 +55,56 @@ Decisions = dict[tuple[str, str, str], bool]
 
 
 def decisions(engine: Any, orgs: dict[str, Partner]) -> tuple[Decisions, Decisions]:
-    """(old, new): for each (organization, media, rendition name), whether each path lets it fetch."""
+    """(old, new): for each (organization, media, rendition name), whether each path lets it fetch; the
+    serving path on the driver's cursor (``serve``: SQLite's) decides as ``served_rendition``, and on SQLite
+    the statement's rows on the driver's cursor are SQLAlchemy's, field by field (:func:`rows_alike`)."""
     old: dict[tuple[str, str, str], bool] = {}
     new: dict[tuple[str, str, str], bool] = {}
+    driven: dict[tuple[str, str, str], bool] = {}
     with reading(engine) as conn:
         every = links.list_renditions(conn, conn.execute(sa.select(media.c.id)).scalars())
         for slug, who in orgs.items():
             for media_id, renditions in every.items():
                 for rendition in renditions:
                     key = (slug, media_id, rendition.name)
-                    for found, check in ((old, links.entitled_rendition), (new, served_rendition)):
+                    for found, check in ((old, links.entitled_rendition), (new, served_rendition),
+                                         (driven, lambda _conn, org, rid: serve(engine, org, rid))):
                         try:
                             check(conn, who.org.id, rendition.id)
                             found[key] = True
                         except NotFound:
                             found[key] = False
+                    rows_alike(conn, who.org.id, rendition.id)
     assert old.keys() == new.keys() and len(old) > 20
+    assert driven == new
     return old, new
+
+
+def rows_alike(conn: Any, viewer_id: str, rendition_id: str, now: datetime | None = None) -> bool | None:
+    """On SQLite: the entitlement statement's rows read on the driver's cursor (entitlement.carrying_on_sqlite)
+    equal SQLAlchemy's (entitlement.carrying) field by field, and decide alike; returns the decision."""
+    if conn.dialect.name != "sqlite":
+        return None
+    asked = conn.execute(_LOOKUP, {"rendition_id": rendition_id, "viewer": viewer_id}).first()
+    typed = entitlement.carrying(conn, viewer_id, asked, now)
+    driver = entitlement.carrying_on_sqlite(conn.connection.driver_connection, viewer_id, asked, now)
+    assert [row._asdict() for row in driver] == [row._asdict() for row in typed], (viewer_id, rendition_id)
+    assert all(isinstance(row.terms, (list, type(None))) for row in driver)
+    decision = entitlement.decided(typed, viewer_id, asked)
+    assert entitlement.entitled_on_sqlite(conn.connection.driver_connection, viewer_id, asked, now) is decision
+    return decision
+
+
+@pytest.mark.parametrize("moment", [datetime(2026, 12, 5, 23, 0, tzinfo=timezone.utc),
+                                    datetime(2026, 12, 5, 23, 0, 0, 1, tzinfo=timezone(timedelta(hours=5))),
+                                    datetime(999, 1, 2, 3, 4, 5, 999999, tzinfo=timezone(-timedelta(hours=3)))])
+def test_the_driver_binds_time_as_sqlalchemy_does(moment: datetime) -> None:
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    assert entitlement.sqlite_time(moment) == UTCDateTime().dialect_impl(dialect).bind_processor(dialect)(moment)
+    with pytest.raises(ValueError):
+        entitlement.sqlite_time(moment.replace(tzinfo=None))
 
 
 def disagreements(old: Decisions, new: Decisions) -> dict[tuple[str, str, str], tuple[bool, bool]]:
@@ -141,6 +175,16 @@ async def test_the_serving_check_decides_as_the_general_path(client, make_partne
 
     old, new = decisions(engine, orgs)
     assert disagreements(old, new) == {}
+    with reading(engine) as conn:  # the embargo's moment, to the microsecond and in any zone, read alike
+        [opens] = set(conn.execute(sa.select(deliveries.c.available_from).where(
+            deliveries.c.recipient_id == beta.org.id, deliveries.c.available_from > utcnow())).scalars())
+        embargoed = media_of(items["embargoed"])
+        [preview] = [r for r in links.list_renditions(conn, [embargoed])[embargoed] if r.name == "preview"]
+        asked = conn.execute(_LOOKUP, {"rendition_id": preview.id, "viewer": beta.org.id}).first()
+        for moment, seen in ((opens - timedelta(microseconds=1), False), (opens, True),
+                             (opens.astimezone(timezone(timedelta(hours=-7))), True)):
+            assert entitlement.entitled(conn, beta.org.id, asked, moment) is seen
+            assert rows_alike(conn, beta.org.id, preview.id, moment) in (seen, None)
     expected = {("beta", "plain", "original"): True, ("beta-radio", "plain", "original"): True,
                 ("gamma", "plain", "original"): False, ("gamma", "plain", "preview"): True,
                 ("delta", "plain", "original"): False, ("delta", "plain", "preview"): True,
