@@ -38,10 +38,13 @@ class FeedSignal:
             except RuntimeError:  # that loop has closed
                 pass
 
-    async def wait(self, timeout: float) -> bool:
-        """True when notified, False on timeout."""
+    async def wait(self, timeout: float, since: int | None = None) -> bool:
+        """True when notified, False on timeout. With ``since`` (a ``generation`` read earlier), True at once
+        when something was notified after that read: a notification that came before the wait is not lost."""
         event = asyncio.Event()
         with self._lock:
+            if since is not None and self.generation != since:
+                return True
             self._waiters.append((asyncio.get_running_loop(), event))
         try:
             await asyncio.wait_for(event.wait(), timeout)
