@@ -3,8 +3,11 @@
 The issue's target: one slow partner adds < 10 % to the other partners' p99 publish→receipt. The
 test (tests/reliability/test_slow_partner.py) has 90 deliveries a phase, so its p99 is its maximum;
 this bench takes enough deliveries per phase for a p99 (``--partners`` × ``--rate`` × ``--seconds``,
-default 20 × 10/s × 6 s = 1,200) and alternates the phases in one run, so a change of the machine's
-load shows as a difference between the two A phases rather than as an effect:
+default 20 × 10/s × 30 s = 6,000) and alternates the phases in one run, so a change of the machine's
+load shows as a difference between the two A phases rather than as an effect. An item's deliveries
+leave together, so what counts for a p99 is the number of items: 6 s phases (1,200 deliveries, 60
+items) had their p99 decided by one item; the summary says how many deliveries, of how many items,
+are above the pooled p99 (default: 600 items a kind, so about 6 items above it):
 
 * A: the healthy partners only (Debian's nginx answering ``204`` on 20 loopback addresses and logging
   each arrival with its clock, bench/fanout_clients.py, so the receivers are not the bottleneck);
@@ -20,9 +23,11 @@ in a thread of this process as ``newsbridge serve`` runs it (woken by the store)
 stores items through the ``Ingestor`` at the steady rate. Latency: the publish call → nginx's log
 of the first arrival, for every healthy delivery. Printed per phase: p50, p99, max, deliveries,
 this process's CPU per delivery; per kind: the pooled A and B p99 and their ratio (target < 1.10).
+``--trace`` prints, for the items above each phase's p99, what the worker, the publisher and SQLite's write
+turn did meanwhile (bench/slow_trace.py: it found the worker's lost wake-ups, issue 17).
 
     .venv/bin/python bench/slow_partner.py [--database sqlite|postgresql] [--partners 20] [--rate 10]
-        [--seconds 6] [--timeout 10] [--slow 2] [--kinds slow,bad] [--rounds 2]
+        [--seconds 30] [--timeout 10] [--slow 2] [--kinds slow,bad] [--rounds 2] [--trace]
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from pathlib import Path
 
 from fanout import Hub, WorkerThread, database, message_uris, ninjs_document, set_up
 from fanout_clients import ALLOW, NginxReceivers
+from slow_trace import Trace, report, trace_hub, watch_loop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -116,7 +122,8 @@ class Phase:
     latencies: list[float]  # seconds, of every healthy delivery, sorted (inf: never arrived)
     cpu: float  # this process's CPU seconds (publisher + worker)
     load: float
-
+    deliveries: list[tuple[float, float, str, str]] = dataclasses.field(default_factory=list)  # published, arrived,
+    # item uri, webhook id of every healthy delivery that arrived
     def p(self, share: float) -> float:
         return self.latencies[min(len(self.latencies) - 1, int(share * len(self.latencies)))]
 
@@ -140,9 +147,10 @@ def run_phase(hub: Hub, receivers: NginxReceivers, name: str, partners: int, rat
     first: dict[str, float] = {}
     for arrival in sorted(receivers.take(), key=lambda a: a.at):
         first.setdefault(arrival.webhook_id, arrival.at)
-    latencies = sorted(at - published[uris[w]] for w, at in first.items() if uris.get(w) in published)
+    deliveries = [(published[uris[w]], at, uris[w], w) for w, at in first.items() if uris.get(w) in published]
+    latencies = sorted(at - sent for sent, at, _uri, _w in deliveries)
     latencies += [float("inf")] * (count * partners - len(latencies))
-    return Phase(name, latencies, cpu, os.getloadavg()[0])
+    return Phase(name, latencies, cpu, os.getloadavg()[0], deliveries)
 
 
 def settle(bad: list[BadPartner], timeout: float) -> None:
@@ -150,6 +158,14 @@ def settle(bad: list[BadPartner], timeout: float) -> None:
     deadline = time.monotonic() + timeout + 5
     while any(p.open_now for p in bad) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def tail(phases: list[Phase], p99: float) -> str:
+    """How many deliveries are above the pooled p99, and of how many items: an item's deliveries to the
+    partners leave together, so a p99 from few items' worth of deliveries is the slowest item or two."""
+    above = [(uri, at - published) for p in phases for published, at, uri, _w in p.deliveries if at - published > p99]
+    items = sum(len({uri for *_x, uri, _w in p.deliveries}) for p in phases)
+    return f"{len(above)} above p99 from {len({uri for uri, _ in above})} of {items} items"
 
 
 def ms(seconds: float) -> str:
@@ -161,11 +177,14 @@ def main() -> int:
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--partners", type=int, default=20, help="healthy partners (nginx)")
     parser.add_argument("--rate", type=float, default=10.0, help="items published a second")
-    parser.add_argument("--seconds", type=float, default=6.0, help="publishing time per phase")
+    parser.add_argument("--seconds", type=float, default=30.0, help="publishing time per phase")
     parser.add_argument("--timeout", type=float, default=10.0, help="the hub's webhook timeout (its default: 10 s)")
     parser.add_argument("--slow", type=float, default=2.0, help="the slow partner answers after this long")
     parser.add_argument("--kinds", default="slow,bad", help="B phases: slow (one slow partner), bad (drip, reset, silent)")
     parser.add_argument("--rounds", type=int, default=2, help="A/B pairs per kind")
+    parser.add_argument("--trace", action="store_true",
+                        help="print what the worker, the publisher and SQLite's write turn did around the items "
+                             "above each phase's p99 (bench/slow_trace.py)")
     args = parser.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
     with tempfile.TemporaryDirectory() as tmp_name, NginxReceivers(Path(tmp_name), args.partners) as receivers, \
@@ -174,12 +193,20 @@ def main() -> int:
         hub = dataclasses.replace(hub, settings=hub.settings.replace(webhook_timeout_seconds=args.timeout))
         partners = {"slow": [SlowPartner(args.slow)],
                     "bad": [BadPartner("drip"), BadPartner("reset"), BadPartner("silent")]}
-        with WorkerThread(hub), partners["slow"][0].serving() as slow_url, \
+        with WorkerThread(hub) as worker_thread, partners["slow"][0].serving() as slow_url, \
                 partners["bad"][0].serving() as drip_url, partners["bad"][1].serving() as reset_url, \
                 partners["bad"][2].serving() as silent_url:
             endpoints = {"slow": [add_partner(hub, "slow-partner", slow_url)],
                          "bad": [add_partner(hub, f"bad-{p.mode}", u)
                                  for p, u in zip(partners["bad"], (drip_url, reset_url, silent_url))]}
+            trace, tracing = Trace(), threading.Event()
+            if args.trace:
+                bad_urls = (slow_url, drip_url, reset_url, silent_url)
+                trace_hub(trace, hub.engine, worker_thread.worker, hub.ingestor,
+                          {int(u.rsplit(":", 1)[1].split("/")[0]) for u in bad_urls})
+                trace.slow_ids.update(e for kind in endpoints.values() for _org, e in kind)  # type: ignore[attr-defined]
+                assert worker_thread._loop is not None
+                watch_loop(trace, worker_thread._loop, tracing)
             print(f"{args.database}: {args.partners} healthy partners (nginx), {args.rate:g} items/s for "
                   f"{args.seconds:g} s a phase ({int(args.rate * args.seconds) * args.partners} healthy deliveries), "
                   f"webhook timeout {args.timeout:g} s, slow partner answers after {args.slow:g} s")
@@ -200,13 +227,18 @@ def main() -> int:
                         print(f"{phase.name:<6} {ms(phase.p(0.5)):>8} {ms(phase.p(0.99)):>8} "
                               f"{ms(phase.latencies[-1]):>8} {len(phase.latencies):>6} "
                               f"{phase.cpu / len(phase.latencies) * 1e6:>16,.0f} {phase.load:>5.1f}", flush=True)
+                        if args.trace:
+                            report(trace, phase.name, phase.deliveries, phase.p(0.99))
+            tracing.set()
         for kind in kinds:
             a = sorted(x for k, p in phases if k == kind and p.name == "A" for x in p.latencies)
             b = sorted(x for k, p in phases if k == kind and p.name == kind for x in p.latencies)
             pa, pb = (Phase("", v, 0, 0) for v in (a, b))
             ratio = pb.p(0.99) / pa.p(0.99)
-            print(f"{kind}: A p50 {ms(pa.p(0.5))} ms p99 {ms(pa.p(0.99))} ms (n={len(a)}); "
-                  f"B p50 {ms(pb.p(0.5))} ms p99 {ms(pb.p(0.99))} ms (n={len(b)}); p99 ratio B/A ×{ratio:.2f} "
+            tails = [tail([p for k, p in phases if k == kind and p.name == name], pooled.p(0.99))
+                     for name, pooled in (("A", pa), (kind, pb))]
+            print(f"{kind}: A p50 {ms(pa.p(0.5))} ms p99 {ms(pa.p(0.99))} ms (n={len(a)}, {tails[0]}); "
+                  f"B p50 {ms(pb.p(0.5))} ms p99 {ms(pb.p(0.99))} ms (n={len(b)}, {tails[1]}); p99 ratio B/A ×{ratio:.2f} "
                   f"({'met' if ratio < TARGET else 'NOT met'}: target < ×{TARGET:.2f}); "
                   f"bad partners' connections {[p.connections for p in partners[kind]]}, longest held "
                   f"{max(p.longest for p in partners[kind]):.1f} s")
