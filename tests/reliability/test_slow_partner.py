@@ -1,18 +1,24 @@
 """Slow and broken partners do not hold up the healthy ones.
 
-The real delivery worker (``Worker.run``, the loop ``newsbridge worker`` runs) sends over real
-loopback HTTP to six healthy receivers while items are published at 5 a second. Then three bad
-partners join the same agreement: one answers at 1 byte a second (a slow-loris answer, which a
-per-read timeout never ends), one resets every connection, one reads the request and never
-answers. The same items are published again, and the healthy partners' publish→receipt
-latencies of both phases are compared.
+The real delivery worker (``Worker.run``, woken by the store as ``newsbridge serve`` runs it) sends
+over real loopback HTTP to six healthy receivers while items are published at 5 a second. Then ONE
+slow partner joins the agreement (it answers 200 after ``SLOW`` seconds: slow, within the timeout)
+and the same items are published again; then it leaves and three bad partners join: one answers at 1
+byte a second (a slow-loris answer, which a per-read timeout never ends), one resets every connection,
+one reads the request and never answers. The healthy partners' publish→receipt latencies of each
+phase are compared with the calm phase's.
 
-What it proves: every healthy partner still gets every item exactly once; the bad partners do not
-hold up the healthy partners' typical delivery (the median moves by less than half a timeout: a
-round waiting on a slow send no longer keeps the next round from starting) and add less than three
-timeouts to their p99; a 1 byte/s answer is cut off at the timeout, not at the partner's pace; the
-worker's memory stays bounded while the bad partners hold connections.
-The figures it prints are recorded in docs/reliability.md.
+What it proves: every healthy partner still gets every item exactly once; the slow partner does not
+hold up the healthy partners' typical delivery nor their tail by more than a fraction of its delay
+(median < a quarter of ``SLOW``, p99 < half of it: bounds with a margin for a loaded CI machine; when a
+round waited for its slowest send, the median alone rose by the whole delay); the bad partners do not
+hold up the healthy partners' typical delivery (the median moves by less than half a timeout) and add
+less than three timeouts to their p99; a 1 byte/s answer is cut off at the timeout, not at the
+partner's pace; the worker's memory stays bounded while the bad partners hold connections.
+The issue's "one slow partner adds < 10 % to the others' p99" is not asserted here: 15 items a phase
+give a p99 that is the slowest item's, and this machine's noise is larger than 10 % of it; it is
+measured by bench/slow_partner.py (600 items a kind) and recorded in docs/reliability.md, with the
+figures this test prints.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from sqlalchemy.engine import Engine
 
 from newsbridge.config import Settings
 from newsbridge.db.engine import writing
-from newsbridge.delivery.endpoints import create_endpoint
+from newsbridge.delivery.endpoints import create_endpoint, set_enabled
+from newsbridge.delivery.signals import FeedSignal
 from newsbridge.delivery.worker import Worker
 from newsbridge.formats.item import Item
 from newsbridge.ingest.pipeline import Ingestor
@@ -45,6 +52,7 @@ TIMEOUT = 1.5  # the hub's webhook timeout here (NEWSBRIDGE_WEBHOOK_TIMEOUT_SECO
 HEALTHY = 6
 ITEMS = 15  # per phase
 INTERVAL = 0.2  # seconds between publishes: 5 items a second
+SLOW = 1.2  # the slow partner answers 200 after this long (within TIMEOUT); at 5/s it holds 6 of its 8 sends
 ANSWER = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
 
 
@@ -57,7 +65,8 @@ def rss_bytes() -> int:
 @dataclass
 class BadPartner:
     """A raw TCP receiver that misbehaves: ``drip`` answers 1 byte a second, ``reset`` resets the
-    connection after reading the request, ``silent`` reads and never answers (until closed)."""
+    connection after reading the request, ``silent`` reads and never answers (until closed), ``slow``
+    answers 200 after ``SLOW`` seconds."""
 
     mode: str
     connections: int = 0
@@ -101,6 +110,10 @@ class BadPartner:
                 request += conn.recv(65536) or b"\r\n\r\n"
             if self.mode == "reset":
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                return
+            if self.mode == "slow":
+                if self._hold(conn, SLOW):
+                    conn.sendall(ANSWER)
                 return
             for byte in ANSWER if self.mode == "drip" else b"":
                 conn.sendall(bytes([byte]))
@@ -166,24 +179,32 @@ async def test_bad_partners_do_not_hold_up_healthy_ones(engine: Engine, settings
     source = make_partner("source").org
     healthy = [make_partner(f"healthy-{n}").org for n in range(HEALTHY)]
     bad = {mode: make_partner(f"bad-{mode}").org for mode in ("drip", "reset", "silent")}
-    sign_agreement(engine, source, [*healthy, *bad.values()])
+    slow_org = make_partner("slow").org
+    sign_agreement(engine, source, [*healthy, *bad.values(), slow_org])
     partners = {mode: BadPartner(mode) for mode in bad}
-    ingestor = Ingestor(engine, settings)
-    worker = Worker(engine, settings, name="slow-partner-test")
+    slow = BadPartner("slow")
+    wake = FeedSignal()  # as `newsbridge serve` wires them: a store wakes the worker (none is lost)
+    ingestor = Ingestor(engine, settings, on_stored=wake.notify)
+    worker = Worker(engine, settings, name="slow-partner-test", wake=wake)
     stop = asyncio.Event()
     rss_calm: list[int] = []
     rss_bad: list[int] = []
     with Receiver() as r0, Receiver() as r1, Receiver() as r2, Receiver() as r3, Receiver() as r4, \
             Receiver() as r5, partners["drip"].serving() as drip_url, partners["reset"].serving() as reset_url, \
-            partners["silent"].serving() as silent_url:
+            partners["silent"].serving() as silent_url, slow.serving() as slow_url:
         receivers = [r0, r1, r2, r3, r4, r5]
         with writing(engine) as conn:
             for org, receiver in zip(healthy, receivers):
                 create_endpoint(conn, org, receiver.url, None, "3", LOOPBACK)
-        running = asyncio.create_task(worker.run(stop, idle=0.05))
+        running = asyncio.create_task(worker.run(stop))  # serve's idle rest (0.2 s); stores wake it
         try:
             await publish_and_wait(ingestor, source, receivers, "warm-up", [], count=2)  # pools, caches, first plans
             calm = await publish_and_wait(ingestor, source, receivers, "calm", rss_calm)
+            with writing(engine) as conn:
+                slow_endpoint, _ = create_endpoint(conn, slow_org, slow_url, None, "3", LOOPBACK)
+            one_slow = await publish_and_wait(ingestor, source, receivers, "slow", [])
+            with writing(engine) as conn:  # its waiting messages stay unsent; the next phase is the bad partners'
+                set_enabled(conn, slow_org, slow_endpoint.id, False, actor="test")
             with writing(engine) as conn:
                 for mode, url in (("drip", drip_url), ("reset", reset_url), ("silent", silent_url)):
                     create_endpoint(conn, bad[mode], url, None, "3", LOOPBACK)
@@ -194,7 +215,11 @@ async def test_bad_partners_do_not_hold_up_healthy_ones(engine: Engine, settings
 
     calm_p50, calm_p99 = statistics.median(calm), percentile(calm, 0.99)
     bad_p50, bad_p99 = statistics.median(stormy), percentile(stormy, 0.99)
-    print(f"\n[{engine.dialect.name}] healthy partners' publish→receipt, {HEALTHY} partners × {ITEMS} items "
+    slow_p50, slow_p99 = statistics.median(one_slow), percentile(one_slow, 0.99)
+    print(f"\n[{engine.dialect.name}] one partner answering in {SLOW} s: healthy p50 {calm_p50 * 1000:.0f} -> "
+          f"{slow_p50 * 1000:.0f} ms, p99 {calm_p99 * 1000:.0f} -> {slow_p99 * 1000:.0f} ms "
+          f"(×{slow_p99 / calm_p99:.2f}); its connections {slow.connections}, most open at once {slow.most_open}")
+    print(f"[{engine.dialect.name}] healthy partners' publish→receipt, {HEALTHY} partners × {ITEMS} items "
           f"at {1 / INTERVAL:.0f}/s, timeout {TIMEOUT} s: without bad partners p50 {calm_p50 * 1000:.0f} ms "
           f"p99 {calm_p99 * 1000:.0f} ms; with drip/reset/silent partners p50 {bad_p50 * 1000:.0f} ms "
           f"p99 {bad_p99 * 1000:.0f} ms (p99 +{(bad_p99 - calm_p99) * 1000:.0f} ms, "
@@ -203,6 +228,13 @@ async def test_bad_partners_do_not_hold_up_healthy_ones(engine: Engine, settings
           f"{max(p.longest for p in partners.values()):.2f} s; RSS max {max(rss_calm) / 2**20:.0f} MiB calm, "
           f"{max(rss_bad) / 2**20:.0f} MiB with bad partners (+{(max(rss_bad) - max(rss_calm)) / 2**20:.1f} MiB)")
 
+    assert slow.connections >= 1, "the slow partner was sent to"
+    # One slow partner: its sends are recorded off the rounds and a store's wake-up is never lost, so the
+    # healthy partners' median and tail hardly move (measured: see docs/reliability.md). Bounds with a margin
+    # for a loaded CI machine (load 20 moves a 90-delivery p99 by a few hundred ms), far below what holding
+    # a round for the slow answer cost (the median rose by the whole delay).
+    assert slow_p50 - calm_p50 < SLOW / 4, (calm_p50, slow_p50)
+    assert slow_p99 - calm_p99 < SLOW / 2, (calm_p99, slow_p99)
     assert all(p.connections >= 1 for p in partners.values()), "every bad partner was tried"
     # A 1 byte/s answer, or none, is cut off at the timeout, not at the partner's pace (the drip
     # answer takes ~80 s; a per-read timeout would let it run that long).
