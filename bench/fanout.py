@@ -20,9 +20,9 @@ receiver is not the bottleneck. Phases, in one run:
 * scale-out (PostgreSQL, ``--workers 1,2``): a bigger burst delivered by 1, then 2 worker
   processes (``Worker`` alone, as ``newsbridge worker`` runs it), each on a fresh database, after
   an ``ANALYZE`` (statistics from before the burst, as a worker meets one, whatever autovacuum did);
-* claim (PostgreSQL): the scale-out burst queued with no worker running, then one ``claim`` of a
-  batch timed alone (rolled back), first with the outbox's statistics from before the burst, then
-  after ``ANALYZE``; ``--explain`` prints PostgreSQL's plan (EXPLAIN ANALYZE) of the claim's query.
+* claim (on ``--database``): the scale-out burst queued with no worker running, then one ``claim`` of a batch
+  timed alone (rolled back), with statistics from before the burst (none on SQLite, as in a hub), then after
+  ``ANALYZE``; ``--explain`` prints the plan (PostgreSQL's EXPLAIN ANALYZE, SQLite's EXPLAIN QUERY PLAN).
 
 ``--phases`` picks phases (default all: steady,burst,clients,scale,claim).
 
@@ -427,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 scale[workers] = run_worker_processes(hub, receivers, args.partners, args.scale_burst, workers)
                 hub.engine.dispose()
         if "claim" in phases:
-            with database("postgresql", tmp, "claim") as url:
+            with database(args.database, tmp, "claim") as url:
                 hub = set_up(url, args.partners, receivers, args.concurrency, args.batch)
                 claims = time_claims(hub.engine, lambda: store_burst(hub, args.scale_burst, "claim"), args.claim_repeats,
                                      args.batch or 200)
@@ -468,12 +468,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if claims is not None:
         def seconds(times: list[float]) -> str:
             return " / ".join(f"{t:.3f}" for t in times)
-        console.print(f"claim of {args.batch or 200} with {claims.queued:,} messages queued (PostgreSQL), seconds: "
-                      f"statistics from before the burst {seconds(claims.stale)}; "
+        console.print(f"claim of {args.batch or 200} with {claims.queued:,} messages queued ({args.database}), seconds: "
+                      f"{claims.stale_label} {seconds(claims.stale)}; "
                       f"after ANALYZE {seconds(claims.analyzed)}")
         if args.explain:
-            for when, plan in zip(("statistics from before the burst", "after ANALYZE"), claims.plans):
-                console.rule(f"EXPLAIN ANALYZE of the claim, {when}")
+            for when, plan in zip((claims.stale_label, "after ANALYZE"), claims.plans):
+                console.rule(f"the claim's plan, {when}")
                 print(plan)
     if profile is not None and profiled is not None:
         console.print(f"profiled burst: {profiled.rate:,.0f} deliveries/s under cProfile")

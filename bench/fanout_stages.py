@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,11 @@ import fanout
 from fanout_clients import NginxReceivers
 
 from newsbridge.delivery.outbox import Outcome
+
+try:  # the checkpoint thread the worker runs beside it (absent from trees before it: --before runs)
+    from newsbridge.db.checkpoint import checkpointing
+except ImportError:
+    checkpointing = None
 
 
 def main() -> None:
@@ -57,13 +63,14 @@ def main() -> None:
             spinner.start()
         messages = 0
         try:
-            while True:
-                sequenced = timed("sequence", worker._sequence)
-                prepared = timed("claim, load, render, sign", worker._claim, worker.batch)
-                if not prepared and not sequenced:
-                    break
-                messages += len(prepared)
-                timed("record", worker._record, [(claimed, Outcome(204, None)) for claimed, _m in prepared])
+            with checkpointing(hub.engine) if checkpointing else nullcontext():  # as the worker runs
+                while True:
+                    sequenced = timed("sequence", worker._sequence)
+                    prepared = timed("claim, load, render, sign", worker._claim, worker.batch)
+                    if not prepared and not sequenced:
+                        break
+                    messages += len(prepared)
+                    timed("record", worker._record, [(claimed, Outcome(204, None)) for claimed, _m in prepared])
         finally:
             stop.set()
     print(f"{messages:,} messages, {args.partners} partners, {'beside a busy thread' if args.busy else 'alone'}")
