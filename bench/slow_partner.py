@@ -45,7 +45,7 @@ from pathlib import Path
 
 from fanout import Hub, WorkerThread, database, message_uris, ninjs_document, set_up
 from fanout_clients import ALLOW, NginxReceivers
-from slow_trace import Trace, report, trace_hub, watch_loop
+from slow_trace import Trace, report, trace_hub, wake_delays, watch_loop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -161,11 +161,11 @@ def settle(bad: list[BadPartner], timeout: float) -> None:
 
 
 def tail(phases: list[Phase], p99: float) -> str:
-    """How many deliveries are above the pooled p99, and of how many items: an item's deliveries to the
+    """How many deliveries are at or above the pooled p99, and of how many items: an item's deliveries to the
     partners leave together, so a p99 from few items' worth of deliveries is the slowest item or two."""
-    above = [(uri, at - published) for p in phases for published, at, uri, _w in p.deliveries if at - published > p99]
+    above = [(uri, at - published) for p in phases for published, at, uri, _w in p.deliveries if at - published >= p99]
     items = sum(len({uri for *_x, uri, _w in p.deliveries}) for p in phases)
-    return f"{len(above)} above p99 from {len({uri for uri, _ in above})} of {items} items"
+    return f"{len(above)} at or above p99 from {len({uri for uri, _ in above})} of {items} items"
 
 
 def ms(seconds: float) -> str:
@@ -228,6 +228,8 @@ def main() -> int:
                               f"{ms(phase.latencies[-1]):>8} {len(phase.latencies):>6} "
                               f"{phase.cpu / len(phase.latencies) * 1e6:>16,.0f} {phase.load:>5.1f}", flush=True)
                         if args.trace:
+                            published = [d[0] for d in phase.deliveries]
+                            print(f"  [{phase.name}] {wake_delays(trace, min(published), max(published))}")
                             report(trace, phase.name, phase.deliveries, phase.p(0.99))
             tracing.set()
         for kind in kinds:

@@ -143,3 +143,27 @@ def report(trace: Trace, name: str, deliveries: list[tuple[float, float, str, st
         for e in trace.window(published - 0.05, arrived, messages[uri]):
             print(f"      {e.what:<12} {(e.start - published) * 1000:+7.1f} .. {(e.end - published) * 1000:+7.1f} ms"
                   f"  {e.detail}")
+
+
+def wake_delays(trace: Trace, start: float, end: float) -> str:
+    """From each publish's commit (then the worker is told) to the next round's sequencing: a
+    worker that missed the wake-up shows here as the wait for the next publish or its idle timeout."""
+    with trace._lock:
+        publishes = [e for e in trace.events if e.what == "ingest_item" and start <= e.start <= end]
+        turns = [e for e in trace.events if e.what == "write-turn" and e.detail.startswith("MainThread")]
+        rounds = sorted(e.start for e in trace.events if e.what == "_sequence" and e.start >= start)
+    stores = []  # when each publish's write turn ended: it committed, then told the worker
+    for p in publishes:
+        stores.append(max((t.end for t in turns if p.start <= t.start <= p.end), default=p.end))
+    delays = []
+    for stored in stores:
+        later = [s for s in rounds if s >= stored]
+        if later:
+            delays.append(later[0] - stored)
+    if not delays:
+        return "no stores traced"
+    delays.sort()
+    late = sum(1 for d in delays if d > 0.05)
+    return (f"store -> next sequencing: p50 {delays[len(delays) // 2] * 1000:.1f} ms, "
+            f"p99 {delays[min(len(delays) - 1, int(0.99 * len(delays)))] * 1000:.1f} ms, "
+            f"max {delays[-1] * 1000:.1f} ms, {late} of {len(delays)} stores waited > 50 ms")
