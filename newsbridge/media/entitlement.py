@@ -24,15 +24,18 @@ signature holds at the very next range. tests/media/test_entitlement.py compares
 a matrix of cases on both databases.
 
 On SQLite the serving path asks :func:`entitled_on_sqlite`: the same statement on the driver's cursor,
-with SQLAlchemy's parameter and column processing written out (:func:`sqlite_time` for ``now``, the JSON
-terms decoded), because SQLAlchemy's execution, typed result and transaction cost several times the
-statement at every range (about 340 of 400 µs in process). One statement reads one consistent state, so
-it needs no transaction of its own. tests/media/test_entitlement.py compares its rows with SQLAlchemy's
-field by field.
+with SQLAlchemy's parameter processing written out (:func:`sqlite_time` for ``now``; the columns are text
+and numbers on both paths, the terms read as JSON text), because SQLAlchemy's execution, typed result and
+transaction cost several times the statement at every range (about 340 of 400 µs in process). One
+statement reads one consistent state, so it needs no transaction of its own.
+tests/media/test_entitlement.py compares its rows with SQLAlchemy's field by field. Decoding the
+document and the terms and applying the rules are pure functions of the text just read, kept by that
+text (:func:`_named_media`, :func:`_offer`): not a cache of decisions, nothing that outlives a change.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -42,7 +45,7 @@ from typing import Any, NamedTuple, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from newsbridge.db.types import Document, UTCDateTime
+from newsbridge.db.types import UTCDateTime
 from newsbridge.exchange.media_rules import Offer, sharing_term, term_offer
 from newsbridge.ids import utcnow
 from newsbridge.media.derivatives import WITHOUT_GPS
@@ -52,7 +55,8 @@ from newsbridge.media.links import MEDIA_URN, media_ids, offers_rendition
 # deliveries and its holding's count). The notice condition is items/withdrawal.py ``notice_only`` with
 # ``owner`` (COALESCE over recipient_id keeps SQLite on the item's deliveries, as there).
 _CARRYING_SQL = """
-SELECT k.viewer_parent, k.owner_parent, CAST(v.document AS TEXT) AS document, d.agreement_id, a.terms,
+SELECT k.viewer_parent, k.owner_parent, CAST(v.document AS TEXT) AS document, d.agreement_id,
+       CAST(a.terms AS TEXT) AS terms,
        a.terms_revision,
        (SELECT p.signed_revision FROM agreement_parties p
          WHERE p.agreement_id = d.agreement_id AND p.organization_id = :owner) AS owner_signed,
@@ -82,7 +86,7 @@ WHERE v.pubstatus <> 'canceled'
 """
 _CARRYING = sa.text(_CARRYING_SQL).bindparams(sa.bindparam("now", type_=UTCDateTime())).columns(
     sa.column("viewer_parent", sa.String), sa.column("owner_parent", sa.String), sa.column("document", sa.Text),
-    sa.column("agreement_id", sa.String), sa.column("terms", Document),
+    sa.column("agreement_id", sa.String), sa.column("terms", sa.Text),
     sa.column("terms_revision", sa.Integer), sa.column("owner_signed", sa.Integer),
     sa.column("holding_signed", sa.Integer))
 
@@ -113,13 +117,13 @@ def offer_under(terms: Sequence[Mapping[str, Any]] | None, revision: int | None,
 
 
 class Carrying(NamedTuple):
-    """One row of the statement, its values as SQLAlchemy's typed result gives them (``terms`` decoded)."""
+    """One row of the statement, its values as SQLAlchemy's typed result gives them."""
 
     viewer_parent: str | None
     owner_parent: str | None
     document: str
     agreement_id: str | None
-    terms: Any
+    terms: str | None  # the agreement's terms, JSON text (decoded by the decision, :func:`_offer`)
     terms_revision: int | None
     owner_signed: int | None
     holding_signed: int | None
@@ -141,18 +145,15 @@ def sqlite_time(moment: datetime) -> str:
     text with six decimals (how every stored time reads, so text comparison orders them)."""
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are not stored; attach a zone first")
-    utc = moment.astimezone(timezone.utc)
-    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} {utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}."
-            f"{utc.microsecond:06d}")
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def carrying_on_sqlite(driver: sqlite3.Connection, viewer_id: str, asked: Asked,
                        now: datetime | None = None) -> list[Carrying]:
-    """The statement's rows on a SQLite driver connection, processed as :func:`carrying` processes them."""
+    """The statement's rows on a SQLite driver connection, as :func:`carrying` reads them (every column is
+    text or a number SQLAlchemy leaves as it is; only the time parameter needs processing)."""
     found = driver.execute(_CARRYING_SQL, _parameters(viewer_id, asked, sqlite_time(now or utcnow()))).fetchall()
-    return [Carrying(viewer_parent, owner_parent, document, agreement_id,
-                     None if terms is None else json.loads(terms), *rest)
-            for viewer_parent, owner_parent, document, agreement_id, terms, *rest in found]
+    return [Carrying(*row) for row in found]
 
 
 def entitled(conn: Connection, viewer_id: str, asked: Asked, now: datetime | None = None) -> bool:
@@ -174,16 +175,35 @@ def decided(rows: Sequence[Carrying], viewer_id: str, asked: Asked) -> bool:
     urn = MEDIA_URN + asked.media_id
     for row in rows:
         # the text holds the URN wherever it is; only a renditions list names the media
-        if urn not in row.document or asked.media_id not in media_ids(json.loads(row.document)):
+        if urn not in row.document or asked.media_id not in _named_media(row.document):
             continue
         if row.agreement_id is None:  # the item's own source, or a joint project's delivery without one
             offer: Offer | None = Offer.everything()
         else:
             viewers = (viewer_id, row.viewer_parent) if row.viewer_parent else (viewer_id,)
-            offer = offer_under(row.terms, row.terms_revision,
-                                {owner: row.owner_signed, row.owner_parent: row.holding_signed},
-                                owner, row.owner_parent, viewers)
+            offer = _offer(row.terms, row.terms_revision, row.owner_signed, row.holding_signed, owner,
+                           row.owner_parent, viewers)
         if offer is not None and offers_rendition(offer, asked.name, asked.width, asked.height, asked.kind,
                                                   asked.status, bool(row.gps_free_kept)):
             return True
     return False
+
+
+# Pure functions of the text the statement has just read, kept by that text (and the other values read
+# with it): a changed document, terms, revision or signature is another key, so nothing kept can outlive a
+# change; what they spare is decoding JSON and the rules at every range (a news item's document can be
+# tens of kilobytes).
+
+
+@functools.lru_cache(maxsize=128)
+def _named_media(document: str) -> frozenset[str]:
+    """The hub media a version's document names in a renditions list."""
+    return frozenset(media_ids(json.loads(document)))
+
+
+@functools.lru_cache(maxsize=128)
+def _offer(terms: str | None, revision: int | None, owner_signed: int | None, holding_signed: int | None,
+           owner_id: str, owner_parent_id: str | None, viewer_ids: tuple[str, ...]) -> Offer | None:
+    """:func:`offer_under` of an agreement's terms as the statement read them (JSON text)."""
+    return offer_under(None if terms is None else json.loads(terms), revision,
+                       {owner_id: owner_signed, owner_parent_id: holding_signed}, owner_id, owner_parent_id, viewer_ids)

@@ -76,33 +76,31 @@ def served_rendition(conn: Connection, organization_id: str, rendition_id: str) 
 
 
 def serve(engine: Engine, organization_id: str, rendition_id: str) -> Served:
-    """:func:`served_rendition` in a unit of work of its own, as each range asks it. On SQLite the lookup
-    runs on the pooled driver connection, outside a transaction (one statement reads one consistent
-    state): SQLAlchemy's connection, transaction and result cost twice the statement, 60 of 95 µs a range.
-    The media's owner is then answered; for anyone else the same cursor asks the entitlement's one
-    statement (media/entitlement.py ``entitled_on_sqlite``: SQLAlchemy's execution, typed result and
-    transaction cost it 340 µs where the statement takes 60), nothing cached; a suspended organization's
-    name is read through SQLAlchemy. Other databases take :func:`served_rendition`."""
+    """:func:`served_rendition` in a unit of work of its own, as each range asks it. On SQLite the statements
+    run on the pooled driver connection, outside a transaction (one statement reads one consistent state):
+    SQLAlchemy's connection, transaction and result cost twice the lookup (60 of 95 µs a range) and five
+    times the entitlement's statement (media/entitlement.py ``entitled_on_sqlite``: 340 µs where the
+    statement takes 60). The media's owner is answered by the lookup; anyone else by the entitlement's
+    one statement, nothing cached. Other databases take :func:`served_rendition`."""
     if engine.dialect.name != "sqlite":
         with reading(engine) as conn:
             return served_rendition(conn, organization_id, rendition_id)
     with engine.connect() as conn:
-        return _serve_on(conn, organization_id, rendition_id)
+        return _serve_on(conn.connection.driver_connection, organization_id, rendition_id)  # type: ignore[arg-type]
 
 
-def _serve_on(conn: Connection, organization_id: str, rendition_id: str) -> Served:
-    found = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
-        _LOOKUP_SQL, {"rendition_id": rendition_id, "viewer": organization_id}).fetchone()
+def _serve_on(driver: sqlite3.Connection, organization_id: str, rendition_id: str) -> Served:
+    """:func:`served_rendition` on a SQLite driver connection (autocommit: each statement its own read)."""
+    found = driver.execute(_LOOKUP_SQL, {"rendition_id": rendition_id, "viewer": organization_id}).fetchone()
     row = Looked(*found) if found is not None else None
     if row is not None and row.organization_id == organization_id and not row.suspended:
         return _served(rendition_id, row)
     if row is None:
         raise NotFound(f"no media {rendition_id!r}", field="rendition")
     if row.suspended:
-        with conn.begin():
-            viewer = get_organization_by_id(conn, organization_id)
-        raise OrganizationSuspended(CONTACT.format(name=viewer.name), field="org")
-    if not entitled_on_sqlite(conn.connection.driver_connection, organization_id, row):  # type: ignore[arg-type]
+        named = driver.execute("SELECT name FROM organizations WHERE id = ?", (organization_id,)).fetchone()
+        raise OrganizationSuspended(CONTACT.format(name=named[0] if named else organization_id), field="org")
+    if not entitled_on_sqlite(driver, organization_id, row):
         raise NotFound(f"no media {rendition_id!r}", field="rendition")
     return _served(rendition_id, row)
 
@@ -113,10 +111,10 @@ def _served(rendition_id: str, row: Any) -> Served:
 
 
 class AtOnce(threading.local):
-    """Per thread: for each SQLite file hub, an engine of one connection that never waits (below)."""
+    """Per thread: for each SQLite file hub, a driver connection of its own that never waits (below)."""
 
     def __init__(self) -> None:
-        self.engines: weakref.WeakKeyDictionary[Engine, Engine | None] = weakref.WeakKeyDictionary()
+        self.connections: weakref.WeakKeyDictionary[Engine, sqlite3.Connection] = weakref.WeakKeyDictionary()
 
 
 _AT_ONCE = AtOnce()
@@ -128,39 +126,35 @@ def serve_at_once(engine: Engine, organization_id: str, rendition_id: str) -> Se
 
     A range then needs no trip to a worker thread, whose handoffs cost more CPU than the owner's lookup
     and as much as a partner's entitlement (on SQLite a read holds Python's lock nearly all along: a thread
-    lets the event loop do little meanwhile). Only for a SQLite file, on a connection of this thread's own
-    (not the pool's: a checkout may wait for a free connection), read-only (``query_only``), with no busy
+    lets the event loop do little meanwhile). Only for a SQLite file, on a driver connection of this
+    thread's own (not the pool's: a checkout may wait for a free connection; nor SQLAlchemy's connection,
+    whose checkout and reset cost three times the owner's lookup), read-only (``query_only``), with no busy
     timeout: a database that is busy (a checkpoint, another process's recovery) or any database error
     answers None, and the worker thread waits as every request does. The same statements as :func:`serve`
     (WAL: the latest committed state), nothing cached but the connection."""
     if engine.dialect.name != "sqlite":
         return None
-    engines = _AT_ONCE.engines
-    own = engines.get(engine, False)
-    if own is False:
-        own = engines[engine] = _engine_at_once(engine)
-    if own is None:
-        return None
+    connections = _AT_ONCE.connections
+    own = connections.get(engine)
     try:
-        with own.connect() as conn:
-            return _serve_on(conn, organization_id, rendition_id)
-    except (sqlite3.Error, sa.exc.DBAPIError):
+        if own is None:
+            own = _connection_at_once(engine)
+            if own is None:
+                return None
+            connections[engine] = own
+        return _serve_on(own, organization_id, rendition_id)
+    except sqlite3.Error:
         return None
 
 
-def _engine_at_once(engine: Engine) -> Engine | None:
+def _connection_at_once(engine: Engine) -> sqlite3.Connection | None:
     database = engine.url.database
     if not database or database == ":memory:" or database.startswith("file:") or engine.url.query:
         return None  # a database only the pool's connections see, or options this one would not apply
-    own = sa.create_engine(engine.url, poolclass=sa.pool.StaticPool, connect_args={"timeout": 0})
-
-    @sa.event.listens_for(own, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # autocommit; BEGIN below for the entitlement's transaction
-        dbapi_connection.execute("PRAGMA query_only=ON")
-
-    @sa.event.listens_for(own, "begin")
-    def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
-
+    own = sqlite3.connect(database, timeout=0, isolation_level=None)  # autocommit, as the engine's
+    try:
+        own.execute("PRAGMA query_only=ON")
+    except BaseException:
+        own.close()
+        raise
     return own

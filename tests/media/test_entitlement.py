@@ -89,7 +89,7 @@ def rows_alike(conn: Any, viewer_id: str, rendition_id: str, now: datetime | Non
     typed = entitlement.carrying(conn, viewer_id, asked, now)
     driver = entitlement.carrying_on_sqlite(conn.connection.driver_connection, viewer_id, asked, now)
     assert [row._asdict() for row in driver] == [row._asdict() for row in typed], (viewer_id, rendition_id)
-    assert all(isinstance(row.terms, (list, type(None))) for row in driver)
+    assert all(isinstance(row.terms, (str, type(None))) for row in driver)
     decision = entitlement.decided(typed, viewer_id, asked)
     assert entitlement.entitled_on_sqlite(conn.connection.driver_connection, viewer_id, asked, now) is decision
     return decision
