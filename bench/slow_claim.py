@@ -1,0 +1,102 @@
+"""How long ``outbox.claim`` takes when one endpoint has a backlog of due messages and its budget is full.
+
+A slow partner answering 4 messages a second while 10 items a second are published gathers a backlog
+(bench/slow_partner.py: ~180 after a 30 s phase, ~360 after two). This sets up 21 endpoints, the slow
+one with 8 messages in flight (its budget) and ``backlog`` more due, the 20 healthy ones with one due
+message each, and times ``claim`` of a batch (rolled back, 15 times; median and minimum): what the
+backlog adds to every claim the worker makes.
+
+    .venv/bin/python bench/slow_claim.py sqlite postgresql
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "delivery")]
+
+import sqlalchemy as sa  # noqa: E402
+from receivers import sign_agreement  # noqa: E402
+
+from newsbridge.accounts.organizations import create_organization  # noqa: E402
+from newsbridge.config import load_settings  # noqa: E402
+from newsbridge.db.engine import create_engine, writing  # noqa: E402
+from newsbridge.db.migrate import upgrade  # noqa: E402
+from newsbridge.db.tables import outbox  # noqa: E402
+from newsbridge.delivery.endpoints import create_endpoint  # noqa: E402
+from newsbridge.delivery.outbox import claim, sequence  # noqa: E402
+from newsbridge.formats.item import Item  # noqa: E402
+from newsbridge.ids import utcnow  # noqa: E402
+from newsbridge.ingest.pipeline import Ingestor  # noqa: E402
+from tests.databases import postgres_database  # noqa: E402
+
+ALLOW = ("127.0.0.0/8",)
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def run(url: str, backlog: int) -> list[float]:
+    """Seconds each of 15 claims took, sorted, with the slow endpoint's ``backlog`` due behind its budget."""
+    settings = load_settings(env={}, database_url=url, allow_private_targets=ALLOW)
+    engine = create_engine(url)
+    upgrade(engine)
+    with writing(engine) as conn:
+        source = create_organization(conn, "source", "Source")
+        partners = [create_organization(conn, f"p{n}", f"P{n}") for n in range(21)]
+    sign_agreement(engine, source, partners)
+    with writing(engine) as conn:
+        eps = [create_endpoint(conn, p, f"http://127.0.0.1:9/{n}", None, "3", ALLOW)[0].id
+               for n, p in enumerate(partners)]
+    slow = eps[-1]
+    ing = Ingestor(engine, settings)
+    items = backlog + 8 + 1
+    ing.ingest_items(source, [Item(uri=f"urn:x:{n}", version="1", language="en", headline=f"H {n}", body_text="T.")
+                              for n in range(items)])
+    with writing(engine) as conn:
+        while sequence(conn, utcnow(), limit=2000):
+            pass
+        ids = conn.execute(sa.select(outbox.c.id).where(outbox.c.endpoint_id == slow).order_by(outbox.c.id)).scalars()
+        conn.execute(outbox.update().where(outbox.c.id.in_(list(ids)[:8]))  # its budget, held by another worker
+                     .values(state="in_flight", lease_until=utcnow() + timedelta(minutes=5), claimed_by="other"))
+        # healthy endpoints: all delivered but the last item's 20 messages
+        conn.execute(outbox.update().where(outbox.c.endpoint_id != slow).values(state="delivered"))
+        newest = conn.execute(sa.select(outbox.c.id).where(outbox.c.endpoint_id != slow)
+                              .order_by(outbox.c.id.desc()).limit(20)).scalars()
+        conn.execute(outbox.update().where(outbox.c.id.in_(list(newest))).values(state="pending"))
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE outbox"))
+    times = []
+    for _ in range(15):
+        with engine.connect() as conn:
+            tx = conn.begin()
+            t = time.perf_counter()
+            got = claim(conn, "w", utcnow(), 200)
+            times.append(time.perf_counter() - t)
+            tx.rollback()
+    assert len(got) == 20 and all(c.endpoint_id != slow for c in got), len(got)  # the healthy ones, each time
+    engine.dispose()
+    return sorted(times)
+
+
+
+def main() -> int:
+    for kind in sys.argv[1:] or ["sqlite", "postgresql"]:
+        for backlog in (0, 180, 360, 1000):
+            with tempfile.TemporaryDirectory() as tmp:
+                if kind == "sqlite":
+                    t = run(f"sqlite:///{tmp}/h.db", backlog)
+                else:
+                    with postgres_database(POSTGRES_URL, prefix="newsbridge_slow_claim") as url:
+                        t = run(url, backlog)
+            print(f"{kind} backlog {backlog:5d}: a claim of the 20 healthy messages median "
+                  f"{t[len(t) // 2] * 1000:.1f} ms, min {t[0] * 1000:.1f} ms", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
