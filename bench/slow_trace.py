@@ -151,19 +151,31 @@ def wake_delays(trace: Trace, start: float, end: float) -> str:
     with trace._lock:
         publishes = [e for e in trace.events if e.what == "ingest_item" and start <= e.start <= end]
         turns = [e for e in trace.events if e.what == "write-turn" and e.detail.startswith("MainThread")]
-        rounds = sorted(e.start for e in trace.events if e.what == "_sequence" and e.start >= start)
-    stores = []  # when each publish's write turn ended: it committed, then told the worker
+        rounds = sorted((e.start, e.end) for e in trace.events if e.what == "_sequence" and e.end >= start)
+        rests = [e for e in trace.events if e.what == "_rest" and e.end - e.start > 0.005]
+    stores = []  # (when each publish's write turn ended: it committed; when it returned: the worker was told)
     for p in publishes:
-        stores.append(max((t.end for t in turns if p.start <= t.start <= p.end), default=p.end))
-    delays = []
-    for stored in stores:
-        later = [s for s in rounds if s >= stored]
+        stores.append((max((t.end for t in turns if p.start <= t.start <= p.end), default=p.end), p.end))
+    delays, lost = [], 0
+    stores.sort()
+    for n, (stored, told) in enumerate(stores):
+        later = [s for s, _e in rounds if s >= stored]
         if later:
             delays.append(later[0] - stored)
+        # the worker began a rest after it was told and before any sequencing that could see the item (one
+        # begun before the commit may read after it: it then counts as seeing it), and the rest lasted until
+        # the next publish told it again (or its idle timeout): the wake-up was lost (a rest that returned at
+        # once, late only by a busy event loop, is not counted)
+        seeing = [s for s, e in rounds if e >= stored]
+        if seeing:
+            next_told = stores[n + 1][1] if n + 1 < len(stores) else float("inf")
+            lost += any(told <= r.start < seeing[0] and (r.end >= next_told or r.end - r.start >= 0.15)
+                        for r in rests)
     if not delays:
         return "no stores traced"
     delays.sort()
     late = sum(1 for d in delays if d > 0.05)
     return (f"store -> next sequencing: p50 {delays[len(delays) // 2] * 1000:.1f} ms, "
             f"p99 {delays[min(len(delays) - 1, int(0.99 * len(delays)))] * 1000:.1f} ms, "
-            f"max {delays[-1] * 1000:.1f} ms, {late} of {len(delays)} stores waited > 50 ms")
+            f"max {delays[-1] * 1000:.1f} ms, {late} of {len(delays)} stores waited > 50 ms; "
+            f"{lost} wake-ups lost (a rest begun after the store, before its sequencing)")
