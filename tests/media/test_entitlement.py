@@ -23,7 +23,6 @@ from tus import upload
 from newsbridge.accounts.suspension import OrganizationSuspended, suspend
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import deliveries, media
-from newsbridge.db.types import UTCDateTime
 from newsbridge.errors import NotFound
 from newsbridge.ids import utcnow
 from newsbridge.media import entitlement, links
@@ -95,14 +94,12 @@ def rows_alike(conn: Any, viewer_id: str, rendition_id: str, now: datetime | Non
     return decision
 
 
-@pytest.mark.parametrize("moment", [datetime(2026, 12, 5, 23, 0, tzinfo=timezone.utc),
-                                    datetime(2026, 12, 5, 23, 0, 0, 1, tzinfo=timezone(timedelta(hours=5))),
-                                    datetime(999, 1, 2, 3, 4, 5, 999999, tzinfo=timezone(-timedelta(hours=3)))])
-def test_the_driver_binds_time_as_sqlalchemy_does(moment: datetime) -> None:
-    from sqlalchemy.dialects import sqlite
-
-    dialect = sqlite.dialect()
-    assert entitlement.sqlite_time(moment) == UTCDateTime().dialect_impl(dialect).bind_processor(dialect)(moment)
+@pytest.mark.parametrize(("moment", "stored"), [
+    (datetime(2026, 12, 5, 23, 0, tzinfo=timezone.utc), "2026-12-05 23:00:00.000000"),
+    (datetime(2026, 12, 5, 23, 0, 0, 1, tzinfo=timezone(timedelta(hours=5))), "2026-12-05 18:00:00.000001"),
+    (datetime(999, 1, 2, 3, 4, 5, 999999, tzinfo=timezone(-timedelta(hours=3))), "0999-01-02 06:04:05.999999")])
+def test_the_driver_binds_time_as_every_stored_time_reads(moment: datetime, stored: str) -> None:
+    assert entitlement.sqlite_time(moment) == stored  # UTC, naive, six decimals: text order is time order
     with pytest.raises(ValueError):
         entitlement.sqlite_time(moment.replace(tzinfo=None))
 
