@@ -84,6 +84,10 @@ async def test_renditions_carry_frame_rate_codec_and_channels(client, make_partn
         "https://www.iana.org/assignments/media-types/audio/aac",
         "urn:mpeg:dash:23003:3:audio_channel_configuration:2011:1")  # the sample's mono sine
     assert newsml_errors(g2.content) == []
+    stranger = make_partner("stranger", scopes=("read",))  # no agreement with silk: neither the item nor its codecs
+    for params in ({"format": "newsml-g2"}, {}):
+        hidden = await client.get(f"/api/v1/items/{ids['video']}", params=params, headers=stranger.headers)
+        assert hidden.status_code == 404 and b"H264" not in hidden.content and b"h264" not in hidden.content
     assert "audioCodec" not in shown["original"] and "audioChannels" not in shown["original"]  # ninjs: closed
 
     audio = (await client.get(f"/api/v1/items/{ids['audio']}", headers=silk.headers)).json()
