@@ -8,12 +8,16 @@ import logging
 import sys
 from datetime import datetime, timezone
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 ITEMS_INGESTED = Counter("newsbridge_items_ingested_total", "Item versions stored", ["format"])
 ITEMS_UNCHANGED = Counter("newsbridge_items_unchanged_total", "Resent identical item versions (idempotent)")
 ITEMS_REJECTED = Counter("newsbridge_items_rejected_total", "Items refused, by error code", ["code"])
 WEBHOOK_ATTEMPTS = Counter("newsbridge_webhook_attempts_total", "Webhook attempts by resulting state", ["state"])
+SQLITE_CHECKPOINTS = Counter("newsbridge_sqlite_checkpoints_total",
+                             "Passive WAL checkpoints of the SQLite database, by outcome", ["outcome"])
+SQLITE_WAL_PAGES = Gauge("newsbridge_sqlite_wal_pages", "Pages in the SQLite WAL at the last checkpoint, by state",
+                         ["state"])
 REQUEST_LATENCY = Histogram("newsbridge_request_seconds", "HTTP request latency", ["method", "route", "status"])
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)

@@ -28,6 +28,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from newsbridge.telemetry import SQLITE_CHECKPOINTS, SQLITE_WAL_PAGES
+
 log = logging.getLogger(__name__)
 CHECKPOINT_SECONDS = 0.25  # between passive checkpoints: a burst writes ~1,000 WAL pages a second (bench/fanout.py)
 
@@ -46,6 +48,11 @@ class Checkpoint:
         """Everything in the WAL is in the database file: the next writer starts the WAL over."""
         return not self.busy and self.wal_pages == self.copied_pages
 
+    @property
+    def outcome(self) -> str:
+        """As ``/metrics`` counts it: ``complete``, ``partial`` (a reader still needed some pages) or ``busy``."""
+        return "busy" if self.busy else "complete" if self.complete else "partial"
+
 
 class Checkpointer:
     """A thread that checkpoints ``engine``'s SQLite database every ``every`` seconds until :meth:`stop`."""
@@ -53,7 +60,7 @@ class Checkpointer:
     def __init__(self, engine: Engine, every: float = CHECKPOINT_SECONDS) -> None:
         self.engine = engine
         self.every = every
-        self.runs = 0  # checkpoints done
+        self.runs = 0  # checkpoints done (also counted, by outcome, in ``/metrics``)
         self.last: Checkpoint | None = None
         self._done = threading.Condition()
         self._stop = threading.Event()
@@ -93,6 +100,9 @@ class Checkpointer:
             if connection is not self._connection:
                 connection.close()
         done = Checkpoint(bool(busy), wal_pages, copied)
+        SQLITE_CHECKPOINTS.labels(done.outcome).inc()
+        SQLITE_WAL_PAGES.labels("in_wal").set(max(wal_pages, 0))
+        SQLITE_WAL_PAGES.labels("not_copied").set(max(wal_pages - copied, 0))
         with self._done:
             self.runs += 1
             self.last = done
@@ -110,6 +120,7 @@ class Checkpointer:
                 self.checkpoint()
                 self._failing = False
             except Exception:  # the connections' own threshold still bounds the WAL meanwhile
+                SQLITE_CHECKPOINTS.labels("failed").inc()
                 if not self._failing:
                     log.exception("SQLite checkpoint failed; commits past the connections' threshold checkpoint")
                 self._failing = True

@@ -5,11 +5,13 @@ nothing on PostgreSQL."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY, generate_latest
 from sqlalchemy.engine import Engine
 
 from newsbridge.db.checkpoint import Checkpointer, active_checkpointer, checkpointing
@@ -110,6 +112,39 @@ def test_a_checkpoint_reports_what_it_copied(sqlite_file: tuple[Path, list[Engin
     done = checkpointer.checkpoint()
     assert done.complete and done.wal_pages >= ROWS_PER_COMMIT
     assert checkpointer.runs == 1 and checkpointer.last == done
+
+
+def test_checkpoints_are_counted_in_the_prometheus_metrics(sqlite_file: tuple[Path, list[Engine]]) -> None:
+    engine = _engine(sqlite_file)
+    _write(engine, 0)
+    before = _metric("newsbridge_sqlite_checkpoints_total", outcome="complete")
+    done = Checkpointer(engine).checkpoint()
+    assert _metric("newsbridge_sqlite_checkpoints_total", outcome="complete") == before + 1
+    assert _metric("newsbridge_sqlite_wal_pages", state="in_wal") == done.wal_pages >= ROWS_PER_COMMIT
+    assert _metric("newsbridge_sqlite_wal_pages", state="not_copied") == 0
+    exposed = generate_latest().decode()  # what GET /metrics answers
+    assert 'newsbridge_sqlite_checkpoints_total{outcome="complete"}' in exposed
+
+
+def test_a_failed_checkpoint_is_counted_and_the_thread_goes_on(sqlite_file: tuple[Path, list[Engine]]) -> None:
+    engine = _engine(sqlite_file)
+    before = _metric("newsbridge_sqlite_checkpoints_total", outcome="failed")
+    checkpointer = Checkpointer(engine, every=0.01)
+    checkpointer.start()
+    try:
+        checkpointer._connection.close()  # the thread's connection breaks under it
+        deadline = time.monotonic() + 30
+        while _metric("newsbridge_sqlite_checkpoints_total", outcome="failed") < before + 2:
+            assert time.monotonic() < deadline, "no failed checkpoint counted"
+            time.sleep(0.01)
+        assert checkpointer.running  # logged once, counted every time, still trying
+    finally:
+        checkpointer._connection = None
+        checkpointer.stop()
+
+
+def _metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 def test_nothing_to_checkpoint_on_postgresql_or_in_memory(fresh_engine: Engine) -> None:
