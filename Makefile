@@ -28,7 +28,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-demo: $(VENV)/.installed report-tools
+demo: $(VENV)/.installed report-tools ffmpeg
 	$(BIN)/newsbridge demo
 
 serve: $(VENV)/.installed
@@ -80,7 +80,7 @@ test: $(VENV)/.installed-test postgres chromium ffmpeg report-tools superdesk-en
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m serial $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-test nginx
+bench: $(VENV)/.installed-test nginx ffmpeg
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/language_memory.py
 	$(BIN)/python bench/media.py
