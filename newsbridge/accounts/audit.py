@@ -12,8 +12,9 @@ Actions recorded: ``sign_in.succeeded``, ``sign_in.failed``, ``password.changed`
 ``feed_token.created``, ``feed_token.revoked``, ``agreement.<action>`` (create, propose, sign, amend, decline,
 suspend, end)
 ``media.original_downloaded``, and the hub operator's ``operator.*`` (organization created, suspended,
-reactivated, invitation re-sent; with no organization: ``hub_entries`` reads them) with ``organization.suspended``
-and ``organization.reactivated`` on the organization's own log, ``organization.profile_changed``, and
+reactivated, invitation re-sent, media limit set; with no organization: ``hub_entries`` reads them) with
+``organization.suspended``, ``organization.reactivated`` and ``organization.media_limit_set`` on the
+organization's own log, ``organization.profile_changed``, and
 support access (``support.granted``, ``support.revoked``, ``support.items_listed``, ``support.item_viewed``:
 accounts/support.py)
 (docs/accounts.md has the list with when each is written).

@@ -30,6 +30,7 @@ class Organization:
     timezone: str
     credit_name: str
     created_at: datetime
+    max_media_bytes: int | None = None  # the operator's limit for its media files; None: the hub's (media_limit.py)
 
 
 def _from_row(row: sa.Row) -> Organization:

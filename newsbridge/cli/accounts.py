@@ -9,8 +9,9 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from newsbridge.accounts.api_keys import DEFAULT_SCOPES, create_api_key, list_api_keys, revoke_api_key
+from newsbridge.accounts.media_limit import describe_size, media_limit, parse_size, set_media_limit
 from newsbridge.accounts.members import add_member, list_members
-from newsbridge.accounts.organizations import create_organization, list_organizations
+from newsbridge.accounts.organizations import create_organization, get_organization, list_organizations
 from newsbridge.accounts.totp import remove_lost
 from newsbridge.cli.context import state
 from newsbridge.db.engine import reading, writing
@@ -57,6 +58,23 @@ def org_list(ctx: typer.Context) -> None:
         table.add_row(("  " if parent else "") + org.slug, org.name, parent, org.country or "",
                       ",".join(org.languages), org.timezone, org.credit_name)
     console.print(table)
+
+
+@org_app.command("media-limit")
+def org_media_limit(
+    ctx: typer.Context,
+    slug: str = typer.Argument(..., help="Organization slug"),
+    size: str | None = typer.Argument(None, help="Largest media file: 5GiB, 500MB, bytes; 'default' for the hub's. "
+                                                 "Leave out to show it"),
+) -> None:
+    """Show or set an organization's media file size limit (else NEWSBRIDGE_MAX_MEDIA_BYTES)."""
+    hub_limit = state(ctx).settings().max_media_bytes
+    with writing(state(ctx).engine()) as conn:
+        org = get_organization(conn, slug)
+        if size is not None:
+            org = set_media_limit(conn, org, parse_size(size), actor="cli")
+    whose = "the hub's" if org.max_media_bytes is None else "its own"
+    err.print(f"{org.slug}: media files up to [bold]{describe_size(media_limit(org, hub_limit))}[/bold] ({whose})")
 
 
 @member_app.command("add")

@@ -28,6 +28,8 @@ organizations = sa.Table(
     sa.Column("timezone", sa.String(64), nullable=False),
     sa.Column("credit_name", sa.String(300), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # migration 0054: the operator's media file size limit for it; None: NEWSBRIDGE_MAX_MEDIA_BYTES
+    sa.Column("max_media_bytes", sa.BigInteger, nullable=True),
 )
 
 members = sa.Table(

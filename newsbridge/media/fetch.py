@@ -38,6 +38,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from newsbridge.accounts.media_limit import LIMIT_SOURCE, media_limit_of
 from newsbridge.config import Settings
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.media_tables import media_fetches
@@ -109,8 +110,8 @@ def download(url: str, dest: Path, *, max_bytes: int, allow: tuple[str, ...] | l
                     content_type = response.headers.get("content-type", content_type)
                     for chunk in response.iter_bytes():
                         if received + len(chunk) > max_bytes:
-                            raise PayloadTooLarge(f"{url} sent more than this hub takes ({max_bytes} bytes, "
-                                                  "NEWSBRIDGE_MAX_MEDIA_BYTES)", field="url")
+                            raise PayloadTooLarge(f"{url} sent more than the organization's media limit "
+                                                  f"({max_bytes} bytes: {LIMIT_SOURCE})", field="url")
                         out.write(chunk)
                         received += len(chunk)
                     if total is not None and received < total:
@@ -146,8 +147,8 @@ def _accept(response: httpx.Response, received: int, max_bytes: int, url: str) -
     else:
         raise ConnectionError(f"{url} answered HTTP {status}")  # 5xx, 408, 429: worth a retry later
     if total is not None and total > max_bytes:
-        raise PayloadTooLarge(f"{url} is {total} bytes, more than this hub takes ({max_bytes} bytes, "
-                              "NEWSBRIDGE_MAX_MEDIA_BYTES)", field="url")
+        raise PayloadTooLarge(f"{url} is {total} bytes, more than the organization's media limit "
+                              f"({max_bytes} bytes: {LIMIT_SOURCE})", field="url")
     return (received if status == 206 else 0), total
 
 
@@ -249,12 +250,13 @@ def fetch_handler(engine: Engine, store: BlobStore, settings: Settings,
             known = conn.execute(sa.select(media.c.id).where(
                 media.c.organization_id == row.organization_id, media.c.origin_url == row.url,
                 media.c.status != "rejected").limit(1)).scalar_one_or_none()
+            limit = media_limit_of(conn, row.organization_id, settings.max_media_bytes)
         try:
             downloaded = None
             if known is None:
                 with tempfile.TemporaryDirectory(prefix="newsbridge-fetch-") as work:
                     path = Path(work) / "remote"
-                    downloaded = download(row.url, path, max_bytes=settings.max_media_bytes,
+                    downloaded = download(row.url, path, max_bytes=limit,
                                           allow=settings.allow_private_targets, resolver=resolver)
                     declared = row.content_type or (downloaded.content_type or "").split(";")[0].strip() or None
                     known = store_media(engine, store, row.organization_id, path, declared, _filename(row.url),

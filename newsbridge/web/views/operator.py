@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
+from newsbridge.accounts.media_limit import describe_size, exact_size, media_limit, parse_size, set_media_limit
 from newsbridge.accounts.members import Member, Role, list_members
 from newsbridge.accounts.operators import (Operator, OperatorSession, create_with_admin, end_operator_session,
                                            pending_invitations, resend_invitation, start_operator_session)
@@ -129,8 +130,11 @@ def _one(request: Request, who: OperatorSession, slug: str, status: int = 200, *
         waiting = pending_invitations(conn, org.id)
         suspension = suspension_of(conn, org.id)
         grant = grant_of(conn, org.id)
+    hub_limit = request.app.state.hub.settings.max_media_bytes
     return console(request, who, "operator_organization.html", status=status, org=org, admins=admins,
                    invitations=waiting, suspension=suspension, grant=grant if grant and grant.holds() else None,
+                   media_limit=describe_size(media_limit(org, hub_limit)), hub_media_limit=describe_size(hub_limit),
+                   own_media_limit=exact_size(org.max_media_bytes) if org.max_media_bytes is not None else "",
                    **extra)
 
 
@@ -184,6 +188,15 @@ async def reactivate_organization(request: Request, slug: str, who: OperatorSess
     return await run_in_threadpool(_act, request, who, slug, lambda conn, org: reactivate(
         conn, org, actor=who.operator.email, address=_address(request)),
         N_("Reactivated: its keys, feeds and sign-in work again; held deliveries go out."))
+
+
+@router.post("/operator/organizations/{slug}/media-limit")
+async def organization_media_limit(request: Request, slug: str, who: OperatorSession = Depends(operator)) -> Response:
+    """Its media file size limit (accounts/media_limit.py): a size, or empty for the hub's."""
+    form = await operator_form(request, who)
+    return await run_in_threadpool(_act, request, who, slug, lambda conn, org: set_media_limit(
+        conn, org, parse_size(form.get("max_media_bytes", "")), actor=who.operator.email, address=_address(request)),
+        N_("Media file size limit saved; uploads already under way keep the length they declared."))
 
 
 @router.post("/operator/organizations/{slug}/resend")
