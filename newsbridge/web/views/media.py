@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from newsbridge.accounts.media_limit import media_limit
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.engine import reading
 from newsbridge.errors import InvalidInput, NewsbridgeError, NotFound, PayloadTooLarge
@@ -57,7 +58,7 @@ PHOTO_TYPES = ("image/jpeg", "image/png", "image/tiff", "image/webp")
 @router.get("/outgoing/media/uploads/{upload_id}")
 def upload_details(request: Request, upload_id: str, who: Viewer = Depends(viewer)) -> JSONResponse:
     """A finished upload of the member's organization: its kind and, for a photo, the caption, creator,
-    credit, copyright and place embedded in it (IPTC/XMP/EXIF), which the form offers to fill in.
+    credit, copyright, place and keywords embedded in it (IPTC/XMP/EXIF), which the form offers to fill in.
     Another organization's upload answers 404 like one that does not exist."""
     who.require("publish")
     hub = request.app.state.hub
@@ -72,7 +73,7 @@ def upload_details(request: Request, upload_id: str, who: Viewer = Depends(viewe
         if meta is not None:
             details.update({"description": meta.caption, "byline": ", ".join(meta.creators) or None,
                             "credit": meta.credit, "copyright": meta.copyright,
-                            "located": ", ".join(p for p in (meta.city, meta.country) if p) or None})
+                            "located": meta.located(), "keywords": list(meta.keywords)})
     return JSONResponse({k: v for k, v in details.items() if v}, headers={"Cache-Control": "no-store"})
 
 
@@ -83,7 +84,7 @@ def _form_context(request: Request, who: Viewer, form: dict[str, Any] | None = N
     shots = list(zip(form.get("shot_time") or [], form.get("shot_text") or []))
     shots += [("", "")] * max(SHOT_ROWS - len(shots), 1 if shots else 0)
     return {"form": form, "languages": LANGUAGES, "topic_choices": _topic_choices(who.locale), "shot_rows": shots,
-            "max_bytes": request.app.state.hub.settings.max_media_bytes}
+            "max_bytes": media_limit(who.organization, request.app.state.hub.settings.max_media_bytes)}
 
 
 @router.get("/outgoing/media")
@@ -102,7 +103,7 @@ async def publish_media(request: Request, who: Viewer = Depends(viewer)) -> Resp
     file = form.get("file")
     local: Path | None = None
     if isinstance(file, UploadFile) and file.filename and not str(form.get("upload") or ""):
-        local = await _spool(request, file)  # the form without JavaScript: the file came with it
+        local = await _spool(request, file, media_limit(who.organization, request.app.state.hub.settings.max_media_bytes))
     try:
         return await run_in_threadpool(_publish, request, who, form, local,
                                        file.filename if isinstance(file, UploadFile) else None,
@@ -112,16 +113,17 @@ async def publish_media(request: Request, who: Viewer = Depends(viewer)) -> Resp
             local.unlink(missing_ok=True)
 
 
-async def _spool(request: Request, file: UploadFile) -> Path:
+async def _spool(request: Request, file: UploadFile, limit: int) -> Path:
+    """The form without JavaScript: the file came with it, at most ``limit`` bytes (the organization's)."""
     settings = request.app.state.hub.settings
     handle = tempfile.NamedTemporaryFile(dir=tus.uploads_dir(settings), suffix=".part", delete=False)
     copied = 0
     with handle:
         while chunk := await file.read(1024 * 1024):
             copied += len(chunk)
-            if copied > settings.max_media_bytes:
+            if copied > limit:
                 Path(handle.name).unlink(missing_ok=True)
-                raise PayloadTooLarge(f"the file is larger than this hub takes ({settings.max_media_bytes} bytes)",
+                raise PayloadTooLarge(f"the file is larger than your organization may send ({limit} bytes)",
                                       field="file")
             handle.write(chunk)
     return Path(handle.name)
