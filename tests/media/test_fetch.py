@@ -1,4 +1,5 @@
-"""Remote media: a source set to fetch media names a picture by URL in its feed; the hub downloads it
+"""Remote media: a source set to fetch media names a picture by URL in its feed (RSS enclosure, ninjs
+rendition, NewsML-G2 remoteContent); the hub downloads it
 from a real loopback HTTP server (through the SSRF guard: allowed here by the operator's allow-list,
 refused without it), resumes a dropped connection with a range request, stores it, and the item's
 rendition becomes the hub's signed URL. On both databases and both blob stores."""
@@ -246,3 +247,50 @@ def test_a_ninjs_source_gets_its_associations_media_fetched(engine: Engine, sett
     assert document["associations"][0]["renditions"] == [
         {"name": "original", "href": f"urn:newsbridge:media:{row.media_id}"}]
     assert stored == hashlib.sha256(data).hexdigest()
+
+
+def _newsml_g2(base: str) -> bytes:
+    """A NewsML-G2 picture (as IPTC's LISTING 3 has it) whose two renditions are remoteContent URLs."""
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:kazinform:2026:photo:5" version="2"
+    standard="NewsML-G2" standardversion="2.35" conformance="power" xml:lang="en">
+  <catalogRef href="http://www.iptc.org/std/catalog/catalog.IPTC-G2-Standards_32.xml"/>
+  <itemMeta><itemClass qcode="ninat:picture"/><provider literal="Kazinform"/>
+    <versionCreated>2026-12-04T10:00:00Z</versionCreated></itemMeta>
+  <contentMeta><headline>Ice drift on the Ural river</headline>
+    <description role="drol:caption">Ice floes pass under the bridge in Oral.</description></contentMeta>
+  <contentSet>
+    <remoteContent rendition="rnd:highRes" href="{base}/photos/ural.jpg" contenttype="image/jpeg" width="640"
+        height="360"/>
+    <remoteContent rendition="rnd:thumb" href="{base}/photos/ural-thumb.jpg" contenttype="image/jpeg"/>
+  </contentSet>
+</newsItem>""".encode()
+
+
+def test_a_newsml_g2_source_gets_its_remote_content_fetched(engine: Engine, settings: Settings, make_partner,
+                                                             remote: Remote) -> None:
+    """A NewsML-G2 endpoint: each remoteContent's URL is fetched and its rendition becomes the hub's copy,
+    under the name the rendition qcode gives (rnd:highRes -> highRes)."""
+    data, thumb = _photo(), _photo()[:-5000]  # two different files
+    remote.files.update({"/g2.xml": _newsml_g2(remote.base), "/photos/ural.jpg": data,
+                         "/photos/ural-thumb.jpg": thumb})
+    settings = _settings(settings, allow_private_targets=LOOPBACK)
+    kazinform = make_partner("kazinform")
+    with writing(engine) as conn:
+        source = add_source(conn, kazinform.org, f"{remote.base}/g2.xml", allow=LOOPBACK, fetch_media=True)
+    asyncio.run(Poller(engine, settings).poll(source))
+    assert queue_pending(engine) == 2
+    worker = JobWorker(engine, media_handlers(engine, blob_store(settings), settings), name="t")
+    assert worker.run_once_sync() + worker.run_once_sync() == [State.DONE, State.DONE]
+    with reading(engine) as conn:
+        fetched = {r.name: r for r in conn.execute(sa.select(media_fetches))}
+        document = conn.execute(sa.select(item_versions.c.document)).scalar_one()
+        stored = {m.id: m.sha256 for m in conn.execute(sa.select(media.c.id, media.c.sha256))}
+    assert {name: (r.state, r.item_uri, r.url) for name, r in fetched.items()} == {
+        "highRes": ("fetched", "urn:kazinform:2026:photo:5", f"{remote.base}/photos/ural.jpg"),
+        "thumb": ("fetched", "urn:kazinform:2026:photo:5", f"{remote.base}/photos/ural-thumb.jpg")}
+    assert {r["name"]: r["href"] for r in document["renditions"]} == {
+        name: f"urn:newsbridge:media:{r.media_id}" for name, r in fetched.items()}
+    assert stored[fetched["highRes"].media_id] == hashlib.sha256(data).hexdigest()
+    assert stored[fetched["thumb"].media_id] == hashlib.sha256(thumb).hexdigest()
+    assert remote.base not in str(document)  # nothing left pointing at the source's server
