@@ -44,6 +44,7 @@ from newsbridge.media.blobs import BlobStore, FileBlobStore, uploads_dir
 from newsbridge.media.probe import SNIFF_BYTES, sniff
 from newsbridge.media.processing import queue_derivatives
 from newsbridge.media.records import Media, blob_in_use, create_media, get_media
+from newsbridge.media.uploads_direct import DirectAppender
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,expiration,checksum"
@@ -167,10 +168,11 @@ class ChunkWriter:
     beyond it were never acknowledged). :meth:`finish` makes the bytes durable and checks the
     checksum; a mismatch cuts them off again. A long PATCH without a checksum is made durable every
     :data:`CHECKPOINT` bytes (:meth:`checkpoint`), so a hub killed in the middle of a one-PATCH
-    upload (tus-js-client's default) resumes from its last checkpoint, not from the start.
+    upload (tus-js-client's default) resumes from its last checkpoint, not from the start. ``direct``
+    (by default: a file large enough to complete later) writes past the page cache (media/uploads_direct.py).
     """
 
-    def __init__(self, path: Path, upload: Upload, checksum: bytes | None) -> None:
+    def __init__(self, path: Path, upload: Upload, checksum: bytes | None, direct: bool | None = None) -> None:
         self.upload, self.checksum = upload, checksum
         self.began = upload.received  # where this PATCH started
         self.start = upload.received  # durable and recorded: where an abort cuts back to
@@ -193,6 +195,13 @@ class ChunkWriter:
         self.handle.truncate(self.start)
         self.handle.seek(self.start)
         self.written = 0
+        self.direct: DirectAppender | None = None
+        if self.left > 0 and (completes_later(upload) if direct is None else direct):  # past the page cache
+            try:
+                self.direct = DirectAppender(path, self.start, self.handle.fileno())
+            except BaseException:
+                self.handle.close()
+                raise
 
     def write(self, data: bytes | bytearray) -> None:
         if len(data) > self.left - self.written:
@@ -201,8 +210,18 @@ class ChunkWriter:
                                   f"{self.upload.length}", field="body")
         if self.hashing:
             self.hash.update(data)
-        self.handle.write(data)
+        if self.direct is not None:
+            self.direct.write(data)
+        else:
+            self.handle.write(data)
         self.written += len(data)
+
+    def _hand_over(self) -> None:
+        """Every byte written so far to the kernel (an fsync then makes them durable)."""
+        if self.direct is not None:
+            self.direct.flush()
+        else:
+            self.handle.flush()
 
     def due(self) -> bool:
         """Whether enough unrecorded bytes arrived to make them durable now (never with a checksum,
@@ -213,7 +232,7 @@ class ChunkWriter:
         """Close a checkpoint: what arrived so far is handed to the kernel and counted as this PATCH's
         (an abort no longer cuts it off); returns its offset. The caller makes it durable with
         :meth:`sync` (in a thread, while the next bytes arrive) and only then records the offset."""
-        self.handle.flush()
+        self._hand_over()
         self.start += self.written
         self.left -= self.written
         self.written = 0
@@ -237,7 +256,7 @@ class ChunkWriter:
                 raise ChecksumMismatch("the bytes do not match Upload-Checksum; nothing of this PATCH was kept, "
                                        f"send it again from offset {self.start}", field="Upload-Checksum")
             return self.start
-        self.handle.flush()
+        self._hand_over()
         os.fsync(self.handle.fileno())
         return self.start + self.written
 
@@ -251,8 +270,13 @@ class ChunkWriter:
     def abort(self) -> None:
         self.handle.truncate(self.start)
         self.written = 0
+        if self.direct is not None:
+            self.direct.restart(self.start)
 
     def close(self) -> None:
+        if self.direct is not None:
+            self.direct.close()
+            self.direct = None
         self.handle.close()  # closing releases the lock
 
 
