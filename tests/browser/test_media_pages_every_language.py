@@ -45,6 +45,7 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="Debian's ffmpeg is not installed")]
 PHONE = {"width": 360, "height": 1000}
 PICTURES_LOADED = "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+PICTURE_SHOWN = "() => [...document.querySelectorAll('img.picture')].some(i => i.complete && i.naturalWidth > 0)"
 # (locale, page, phone?) -> the picture of it in docs/screenshots/, as docs/media.md names them
 SCREENSHOTS = {("ru", "video", True): ("media-video-russian-phone.png", True),  # name, full page
                ("fa", "audio", True): ("media-audio-persian-phone.png", False),
@@ -190,8 +191,8 @@ def test_media_pages_fit_a_phone(browser, hub: Hub, locale: str) -> None:  # typ
     assert dotted == [], f"pages with a middle dot in Persian: {dotted}"
 
 
-def test_a_photo_dropped_on_the_upload_page_is_uploaded_and_published(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
-    """The drop zone's own handler (tus-upload.js): dragenter marks the zone, the drop starts the upload."""
+def test_a_dropped_photo_is_uploaded_and_published(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
+    """The drop zone's own handler (tus-upload.js): the drop starts the upload and ends the zone's highlight."""
     context, page = desk_page(browser, hub.url, "editor-kk@silk-way-tv.example")
     page.goto(f"{hub.url}/outgoing/media")
     assert not page.locator("#upload-state").is_visible()
@@ -209,10 +210,10 @@ def test_a_photo_dropped_on_the_upload_page_is_uploaded_and_published(browser, h
     page.screenshot(path=str(DOCS_SCREENSHOTS / "media-upload-kazakh.png"))
     page.click("#publish-media")
     page.wait_for_url("**/items/*")
-    picture, deadline = page.locator("img.picture"), time.monotonic() + 60
-    while not page.evaluate("() => [...document.querySelectorAll('img.picture')].some(i => i.complete && i.naturalWidth)"):
+    deadline = time.monotonic() + 60
+    while not page.evaluate(PICTURE_SHOWN):
         assert time.monotonic() < deadline, "the dropped photo's preview never showed"
         page.wait_for_timeout(300)  # the in-process worker makes the preview; the page says to reload
         page.reload()
-    assert "Базардағы керуен" in page.inner_text("h1") and picture.count() == 1
+    assert "Базардағы керуен" in page.inner_text("h1") and page.locator("img.picture").count() == 1
     context.close()

@@ -1,10 +1,10 @@
 """`newsbridge worker`, a process of its own, makes the previews of media published over the API, on
-SQLite and PostgreSQL; and a derivatives job whose worker is SIGKILLed mid-job is finished by the next
-worker started (the job survives the crash and the restart, no previews are lost or made twice).
+SQLite and PostgreSQL, and stops on SIGTERM; and a derivatives job whose worker is SIGKILLed mid-job
+(its ffmpeg with it) is finished by the next worker started, in the job's second attempt.
 
 The API is the in-process app (``client``); only the worker runs apart, as `newsbridge worker` does
-beside `newsbridge serve --no-worker` deployments. The video is small (320 x 240, a few seconds) so
-the test stays quick; what it exercises (probe, proxy, poster, storyboard) is the same work.
+beside `newsbridge serve` processes run with NEWSBRIDGE_IN_PROCESS_WORKER=false. The video is small
+(320 x 240, six seconds) so the test stays quick; the work is the same (probe, proxy, poster, storyboard).
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def workers(settings: Settings, tmp_path: Path) -> Iterator[list[WorkerProcess]]:
+def workers(settings: Settings) -> Iterator[list[WorkerProcess]]:
+    """The worker processes a test starts; killed at its end, before ``engine`` empties the tables under them."""
     started: list[WorkerProcess] = []
     yield started
     for worker in started:
