@@ -21,7 +21,7 @@ from newsbridge.delivery.feeds import (MEDIA_TYPES, TOKEN_FORMATS, Entry, atom, 
                                        with_entry_media)
 from newsbridge.formats.errors import FormatError
 from newsbridge.items.queries import get_item, received
-from newsbridge.items.render import NEWSML_FORMATS, render, render_newsml
+from newsbridge.items.render import NEWSML_FORMATS, newsml_media_type, render, render_newsml
 from newsbridge.media.links import with_media
 
 router = APIRouter(tags=["delivery"])
@@ -121,7 +121,8 @@ def rss_feed(token: str, before: int | None = Query(None, ge=1, description="Old
 
 @router.get("/feeds/{token}/items/{item_id}", summary="One item of your feed, in the token's format",
             response_class=Response,
-            responses={200: {"content": {"application/json": {}, "application/vnd.iptc.g2.newsitem+xml": {}}}})
+            responses={200: {"content": {"application/json": {}, "application/vnd.iptc.g2.newsitem+xml": {},
+                                         "application/vnd.iptc.g2.newsmessage+xml": {}}}})
 def feed_item(token: str, item_id: str, the_hub: Hub = Depends(hub)) -> Response:
     """What the recipient may read of the item (a notice once withdrawn), as the token's `format` says:
     ninjs 3.x/2.x, Superdesk's ninjs 1.x, or NewsML-G2 (standard or Superdesk profile)."""
@@ -132,7 +133,8 @@ def feed_item(token: str, item_id: str, the_hub: Hub = Depends(hub)) -> Response
         how = received(conn, org, item_id)
     if fmt in NEWSML_FORMATS:
         try:
-            return Response(render_newsml(record.latest, NEWSML_FORMATS[fmt]), media_type=MEDIA_TYPES[fmt])
+            xml = render_newsml(record.latest, NEWSML_FORMATS[fmt])
+            return Response(xml, media_type=newsml_media_type(xml))
         except FormatError as exc:
             raise translate(exc) from None
     return Response(json.dumps(render(record, fmt=fmt, how=how), ensure_ascii=False),  # type: ignore[arg-type]

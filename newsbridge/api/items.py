@@ -21,7 +21,7 @@ from newsbridge.exchange.deliveries import explain_routing
 from newsbridge.items.queries import ItemRecord, ItemVersion, SourceRef, get_item, list_own_items, list_versions, received
 from newsbridge.formats.errors import FormatError
 from newsbridge.ingest.pipeline import translate
-from newsbridge.items.render import NEWSML_FORMATS, Format, render, render_newsml
+from newsbridge.items.render import NEWSML_FORMATS, Format, newsml_media_type, render, render_newsml
 from newsbridge.items.store import Stored
 from newsbridge.items.warnings import version_warnings
 from newsbridge.api.media import publish_document
@@ -155,7 +155,8 @@ def list_items(since: IsoTime | None = Query(None, description="Only items chang
 
 
 @router.get("/items/{item_id}", summary="Read an item (newest version)",
-            responses={200: {"content": {"application/json": {}, "application/vnd.iptc.g2.newsitem+xml": {}}}})
+            responses={200: {"content": {"application/json": {}, "application/vnd.iptc.g2.newsitem+xml": {},
+                                         "application/vnd.iptc.g2.newsmessage+xml": {}}}})
 def read_item(item_id: str,
               format: Literal["ninjs3", "ninjs2", "ninjs1-superdesk", "newsml-g2", "newsml-g2-superdesk"] = "ninjs3",
               principal: Principal = Depends(caller("read")), the_hub: Hub = Depends(hub)) -> Any:
@@ -170,7 +171,7 @@ def read_item(item_id: str,
                 xml = render_newsml(record.latest, NEWSML_FORMATS[format])
             except FormatError as exc:
                 raise translate(exc) from None
-            return Response(xml, media_type="application/vnd.iptc.g2.newsitem+xml")
+            return Response(xml, media_type=newsml_media_type(xml))
         return render(record, fmt=format, how=received(conn, principal.organization, item_id),
                       warnings=version_warnings(conn, item_id, record.latest.version))
 

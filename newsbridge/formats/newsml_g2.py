@@ -18,8 +18,8 @@ or unreadable values are left out; times without a zone take the source's zone; 
 is an :class:`~newsbridge.formats.item.IngestWarning` on the item.
 
 Errors: not XML, or hostile XML → ``malformed``; XML whose root is no NAR newsItem, packageItem
-or newsMessage → ``unknown``; a newsMessage member that is no item → ``invalid``.
-:func:`to_newsml` (in :mod:`newsbridge.formats.newsml_g2_out`) writes a version as a newsItem.
+or newsMessage → ``unknown``; a newsMessage member that is no item → ``invalid``. A text packaged with
+its media: the text with associations (formats/packages.py). :func:`to_newsml` (newsml_g2_out) writes one.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from newsbridge.formats import nitf as nitf_format
 from newsbridge.formats.codecs import codec_name
 from newsbridge.formats.errors import FormatError, Kind
 from newsbridge.formats.item import PUBSTATUSES, IngestWarning, Item
+from newsbridge.formats.packages import fold_packages
 from newsbridge.formats.times import TimeReader
 from newsbridge.formats.xml_safety import inner_markup, parse_xml, utf8_view
 
@@ -490,7 +491,7 @@ def parse_newsml(data: bytes, zone: str | None = None) -> list[Item]:
             raise NewsmlError(f"{where} (line {el.sourceline}) is not an item the hub reads; send newsItem and "
                               "packageItem only", field=where)
         items.append(_ItemReader(el, where, zone).read())
-    return items
+    return fold_packages(items)  # a text packaged with its media: the text with its associations
 
 
 def to_newsml(item: Item, **options: Any) -> bytes:

@@ -3,7 +3,8 @@
 :func:`to_newsml` writes the item's metadata in the order of the NewsML-G2 schema, the body as
 XHTML ``inlineXML`` (paragraphs if only text) plus the text as ``inlineData``, and renditions
 as ``remoteContent`` (with size, content type, width, height, duration, frame rate, codecs and audio
-channels, and a ``hash`` when the rendition names its ``sha256``). Composites (packageItems) and associations are not written. The reader,
+channels, and a ``hash`` when the rendition names its ``sha256``). A text's media associations go out in a
+package, written around this newsItem by :mod:`newsbridge.formats.newsml_g2_package`. The reader,
 :func:`newsbridge.formats.newsml_g2.parse_newsml`, reads the written fields back unchanged; the
 round-trip tests hold it to that. ``newsml_g2.to_newsml`` calls this module's.
 """
@@ -22,7 +23,7 @@ from newsbridge.formats.newsml_g2 import MEDTOP, NAR, NATURES, NewsmlError
 from newsbridge.formats.xml_safety import xhtml_document, xml_text
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_CATALOG = "http://www.iptc.org/std/catalog/catalog.IPTC-G2-Standards_32.xml"
+CATALOG = "http://www.iptc.org/std/catalog/catalog.IPTC-G2-Standards_32.xml"
 _QCODE = re.compile(r"[A-Za-z][\w.-]*:\S+")
 # IPTC schemes whose concept URIs are written as qcodes (the catalog above declares the aliases)
 _SCHEMES = {MEDTOP: "medtop", "http://cv.iptc.org/newscodes/subjectcode/": "subj"}
@@ -166,7 +167,7 @@ def to_newsml(item: Item, *, created: datetime | None = None, profile: str = "st
                        ("standardversion", "2.35"), ("conformance", "power"), (_XML_LANG, item.language)):
         if value:
             root.set(key, xml_text(value))
-    _sub(root, "catalogRef", href=_CATALOG)
+    _sub(root, "catalogRef", href=CATALOG)
     if item.copyrightholder or item.copyrightnotice or item.usageterms:
         rights = _sub(root, "rightsInfo")
         if item.copyrightholder:

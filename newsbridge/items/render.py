@@ -15,8 +15,11 @@ import re
 from dataclasses import replace
 from typing import Any, Literal
 
-from newsbridge.formats import newsml_g2, ninjs
+from newsbridge.formats import ninjs
 from newsbridge.formats.markup import clean_html_fields, safe_html
+from newsbridge.formats.newsml_g2_out import to_newsml
+from newsbridge.formats.newsml_g2_package import media_type as newsml_media_type  # for the callers of render_newsml
+from newsbridge.formats.newsml_g2_package import to_newsml_package
 from newsbridge.formats.ninjs1_out import to_superdesk_ninjs
 from newsbridge.items.queries import ItemRecord, ItemVersion, Received
 from newsbridge.items.withdrawal import NOTICE_KEYS  # who sees only a notice is decided there, for every channel
@@ -100,8 +103,11 @@ def render(record: ItemRecord, version: ItemVersion | None = None, fmt: Format =
 
 def render_newsml(version: ItemVersion, profile: str = "standard") -> bytes:
     """The version as a NewsML-G2 newsItem (withdrawn versions as a notice, like everywhere else), valid
-    against IPTC's schema; ``profile="superdesk"`` adds the Subject Codes of its Media Topics and writes
-    the body as Superdesk's parser reads it completely (see ``formats/newsml_g2_out.py``)."""
+    against IPTC's schema; a text with media associations (expanded for the reader by media/links.py) as a
+    newsMessage with its package (``formats/newsml_g2_package.py``; its media type:
+    ``newsml_g2_package.media_type``). ``profile="superdesk"`` adds the Subject Codes of its Media Topics
+    and writes the body as Superdesk's parser reads it completely (see ``formats/newsml_g2_out.py``): a
+    single newsItem, without the associations."""
     doc = version.document
     if version.pubstatus == "canceled":
         doc = {k: v for k, v in doc.items() if k in NOTICE_KEYS}
@@ -113,7 +119,8 @@ def render_newsml(version: ItemVersion, profile: str = "standard") -> bytes:
         own = {subject_code(s) for s in item.subjects}
         item = replace(item, subjects=item.subjects + [s for s in subject_code_subjects(item.subjects)
                                                        if s["uri"].removeprefix(SUBJECTCODE_PREFIX) not in own])
-    return newsml_g2.to_newsml(item, created=version.received_at, profile=profile)
+        return to_newsml(item, created=version.received_at, profile=profile)
+    return to_newsml_package(item, created=version.received_at)
 
 
 def _resanitize(markup: str, _path: str) -> str:

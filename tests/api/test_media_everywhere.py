@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 import feedparser
 import httpx
 import pytest
+from lxml import etree
 from desk_session import DeskSession, sign_in
 from test_withdrawn_everywhere import read_stream
 
@@ -34,6 +35,8 @@ from newsbridge.db.engine import writing
 from newsbridge.db.tables import outbox
 from newsbridge.delivery.endpoints import create_endpoint
 from newsbridge.delivery.worker import Worker
+from newsbridge.formats.newsml_g2 import NAR, parse_newsml
+from newsbridge.formats.newsml_g2_package import NEWSMESSAGE_TYPE
 from newsbridge.ids import utcnow
 from newsbridge.media import links
 from newsbridge.media.blobs import blob_store
@@ -50,7 +53,7 @@ pytestmark = pytest.mark.anyio
 MANAGE = ("publish", "read", "manage")
 POLITICS = {"name": "politics", "uri": "http://cv.iptc.org/newscodes/mediatopic/11000000"}
 HUB = "http://127.0.0.1:8000"  # the default NEWSBRIDGE_PUBLIC_URL
-WITHOUT_ASSOCIATIONS = ("ninjs1-superdesk", "newsml-g2")  # writers that leave a text's associations out
+WITHOUT_ASSOCIATIONS = ("ninjs1-superdesk", "newsml-g2-superdesk")  # writers that leave a text's associations out
 HREF = re.compile(re.escape(HUB) + r"/media/[0-9A-Za-z]+\?[^\"'\s<>\\]+")
 
 
@@ -199,7 +202,7 @@ async def test_every_channel_carries_signed_hub_urls_for_the_reader_only(world: 
     for name, text in answers.items():
         found = hrefs(text)
         if world.item_ids[1] in name and any(fmt in name for fmt in WITHOUT_ASSOCIATIONS):
-            assert not found, name  # the story's photo is an association, which these formats do not write
+            assert not found, name  # the story's photo is an association, which these profiles do not write
             continue
         assert found, f"{name} carries no hub media URL"
         for href in found:
@@ -240,12 +243,42 @@ async def test_every_channel_carries_signed_hub_urls_for_the_reader_only(world: 
     # every output with media stays valid: NewsML-G2 against IPTC's XSD, ninjs against IPTC's schemas
     for fmt in ("newsml-g2", "newsml-g2-superdesk"):
         assert newsml_errors(answers[f"item {fmt} {world.item_ids[0]}"].encode()) == [], fmt
+    await story_packages(world, answers)
     for item_id in world.item_ids:
         for fmt in ("ninjs3", "ninjs2", "ninjs1-superdesk"):
             assert ninjs_errors(json.loads(answers[f"item {fmt} {item_id}"]), fmt) == [], (fmt, item_id)
     g2 = answers[f"item newsml-g2 {world.item_ids[0]}"]
     assert f'size="{len(world.data)}"' in g2 and 'width="1600"' in g2 and 'height="1200"' in g2
     assert hashlib.sha256(world.data).hexdigest() in g2 and "hashtypeuri=" in g2
+
+
+async def story_packages(world: World, answers: dict[str, str]) -> None:
+    """The story as NewsML-G2, wherever that comes out (the item API, the feed token's item link, the desk's
+    download): a newsMessage with the package, the story and its photo's newsItem carrying every rendition
+    signed for the recipient, valid against IPTC's XSD, and read back by the hub as the story with its photo."""
+    story_id = world.item_ids[1]
+    ninjs_photo = json.loads(answers[f"item ninjs3 {story_id}"])["associations"][0]
+    for name in (f"item newsml-g2 {story_id}", f"token item newsml-g2 {story_id}", f"download newsml-g2 {story_id}"):
+        xml = answers[name].encode()
+        assert newsml_errors(xml) == [], name
+        root = etree.fromstring(xml)
+        assert [etree.QName(m).localname for m in root.iterfind(f"{{{NAR}}}itemSet/*")] == [
+            "packageItem", "newsItem", "newsItem"], name
+        refs = [r.get("residref") for r in root.iter(f"{{{NAR}}}itemRef")]
+        assert refs == ["urn:alpha:story:1", "urn:alpha:photo:1"], name
+        [story] = parse_newsml(xml)
+        [photo] = story.associations
+        assert (photo["name"], photo["uri"], photo["type"]) == ("photo", "urn:alpha:photo:1", "picture"), name
+        assert [(r["name"], r["href"]) for r in photo["renditions"]] == [
+            (r["name"], r["href"]) for r in ninjs_photo["renditions"]], name
+        assert hashlib.sha256(world.data).hexdigest() in {h.text for h in root.iter(f"{{{NAR}}}hash")}, name
+        assert f'size="{len(world.data)}"' in answers[name], name
+    for path in (f"/api/v1/items/{story_id}?format=newsml-g2", f"/feeds/{world.g2_token}/items/{story_id}"):
+        answer = await world.client.get(path, headers=world.recipient.headers)
+        assert answer.headers["content-type"] == NEWSMESSAGE_TYPE, path
+    single = await world.client.get(f"/api/v1/items/{world.item_ids[0]}?format=newsml-g2",
+                                    headers=world.recipient.headers)
+    assert single.headers["content-type"] == "application/vnd.iptc.g2.newsitem+xml"
 
 
 async def test_the_source_reads_its_own_media_signed_for_itself(world: World) -> None:

@@ -23,7 +23,7 @@ from newsbridge.items.queries import ItemVersion, get_item, list_versions, recei
 from newsbridge.formats.errors import FormatError
 from newsbridge.formats.markup import is_html, safe_html
 from newsbridge.ingest.pipeline import translate
-from newsbridge.items.render import NEWSML_FORMATS, render, render_newsml
+from newsbridge.items.render import NEWSML_FORMATS, newsml_media_type, render, render_newsml
 from newsbridge.items.warnings import version_warnings
 from newsbridge.media.links import with_media
 from newsbridge.stories.queries import duplicates_of, story_of
@@ -136,7 +136,7 @@ def download(request: Request, item_id: str, format: str = "ninjs3", who: Viewer
             xml = render_newsml(record.latest, NEWSML_FORMATS[format])
         except FormatError as exc:
             raise translate(exc) from None
-        return Response(xml, media_type="application/vnd.iptc.g2.newsitem+xml", headers={
+        return Response(xml, media_type=newsml_media_type(xml), headers={
             "Content-Disposition": f'attachment; filename="{item_id}.xml"'})
     body = json.dumps(render(record, fmt=format, how=how), ensure_ascii=False, indent=2)  # type: ignore[arg-type]
     return Response(body, media_type="application/json", headers={
