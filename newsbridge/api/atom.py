@@ -129,7 +129,7 @@ def feed_item(token: str, item_id: str, the_hub: Hub = Depends(hub)) -> Response
     with reading(the_hub.engine) as conn:
         org, fmt = open_feed(conn, token)
         record = with_media(conn, the_hub.engine, the_hub.settings, org, [get_item(conn, org, item_id)],
-                            hashes=fmt in NEWSML_FORMATS)[0]
+                            for_newsml=fmt in NEWSML_FORMATS)[0]
         how = received(conn, org, item_id)
     if fmt in NEWSML_FORMATS:
         try:

@@ -165,7 +165,7 @@ def read_item(item_id: str,
     with reading(the_hub.engine) as conn:
         record = get_item(conn, principal.organization, item_id)
         record = with_media(conn, the_hub.engine, the_hub.settings, principal.organization, [record],
-                            hashes=format in NEWSML_FORMATS)[0]
+                            for_newsml=format in NEWSML_FORMATS)[0]
         if format in NEWSML_FORMATS:
             try:
                 xml = render_newsml(record.latest, NEWSML_FORMATS[format])

@@ -40,6 +40,7 @@ from newsbridge.items.render import render
 from newsbridge.items.warnings import version_warnings
 from newsbridge.media import uploads as tus
 from newsbridge.media.blobs import blob_store
+from newsbridge.media.embedded import with_file_metadata
 from newsbridge.media.links import MEDIA_URN, link_media, resolve_uploads, with_media
 from newsbridge.media.records import Media
 from newsbridge.media.uploads_stream import BodySink
@@ -295,6 +296,8 @@ def publish_document(the_hub: Hub, org: Organization, doc: Any, strict: bool = T
     if not isinstance(doc, dict):
         raise InvalidInput("the body must be one ninjs object", field="body")
     doc, ids = resolve_uploads(the_hub.engine, org, doc)
+    if ids:  # a picture's own caption, credit... where the partner set none; its GPS looked for now
+        doc = with_file_metadata(the_hub.engine, blob_store(the_hub.settings), doc)
     if ids and not isinstance(doc.get("uri"), str):
         raise InvalidInput("an item that carries media needs its `uri`", field="uri")
     link_media(the_hub.engine, org, doc.get("uri", ""), ids)

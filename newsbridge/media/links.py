@@ -151,17 +151,18 @@ def media_ids(doc: dict[str, Any]) -> set[str]:
     return found
 
 
-def rendition_json(rendition: Rendition, href: str, hashes: bool = False) -> dict[str, Any]:
+def rendition_json(rendition: Rendition, href: str, for_newsml: bool = False) -> dict[str, Any]:
     """A ninjs 3.x rendition of hub media (only the keys the closed IPTC rendition object allows;
-    ``hashes`` adds what NewsML-G2's writer has a place for: ``sha256`` for its ``hash``, and the
-    ``audioCodec`` and ``audioChannels`` for its ``audiocodecuri`` and ``audiochannelsuri``)."""
+    ``for_newsml``: the document is for NewsML-G2's writer, so it adds what that format has a place for:
+    ``sha256`` for its ``hash``, and the ``audioCodec`` and ``audioChannels`` for its ``audiocodecuri`` and
+    ``audiochannelsuri``. The JSON API states each rendition's SHA-256 in ``hub.media[].renditions[]``)."""
     out: dict[str, Any] = {"name": rendition.name, "href": href, "contentType": rendition.content_type,
                            "sizeInBytes": rendition.size}
     for key, value in (("width", rendition.width), ("height", rendition.height), ("duration", rendition.duration),
                        ("frameRate", rendition.frame_rate), ("videoCodec", rendition.video_codec)):
         if value is not None:
             out[key] = value
-    if hashes:
+    if for_newsml:
         out["sha256"] = rendition.sha256
         for key, value in (("audioCodec", rendition.audio_codec), ("audioChannels", rendition.audio_channels)):
             if value is not None:
@@ -201,7 +202,7 @@ def offers_rendition(offer: Offer, name: str, width: int | None, height: int | N
 
 
 def expand_media(doc: dict[str, Any], owner_id: str, known: dict[str, list[Rendition]], owners: dict[str, Media],
-                 sign: Signer, offer: Offer = Offer.everything(), hashes: bool = False,
+                 sign: Signer, offer: Offer = Offer.everything(), for_newsml: bool = False,
                  lent: Mapping[str, Offer] | None = None) -> dict[str, Any]:
     """``doc`` with each hub media rendition replaced by that media's renditions ``offer`` allows,
     signed. Media that is not the item source's own is dropped (a document cannot lend itself
@@ -225,7 +226,7 @@ def expand_media(doc: dict[str, Any], owner_id: str, known: dict[str, list[Rendi
             renditions = known.get(media_id, [])
             names = {r.name for r in renditions}
             terms = offer if media.organization_id == owner_id else lent[media_id]
-            out.extend(rendition_json(r, sign.href(r.id), hashes) for r in renditions
+            out.extend(rendition_json(r, sign.href(r.id), for_newsml) for r in renditions
                        if offered(r, media, terms, names))
         return out
 
@@ -265,7 +266,7 @@ def carries_media(version: ItemVersion) -> bool:
 
 def media_versions(conn: Connection, engine: Engine, settings: Settings, viewer: Organization,
                    pairs: Sequence[tuple[ItemRecord, ItemVersion, str | None]], *,
-                   hashes: bool = False) -> list[ItemVersion]:
+                   for_newsml: bool = False) -> list[ItemVersion]:
     """Each (record, version, agreement id it reached the viewer by, or :data:`NOT_ASKED`) as the
     version to render for ``viewer``: its hub media expanded into the renditions its agreement's media
     rules offer the viewer, each signed for the viewer. Versions without hub media (or withdrawn for the
@@ -290,22 +291,29 @@ def media_versions(conn: Connection, engine: Engine, settings: Settings, viewer:
         # a co-producer's media in a joint item: offered as its owner's terms under that agreement say
         lent = {m: offer_for(conn, viewer, owners[m].organization_id, agreement_id, offers)
                 for m in lent_media(conn, record.source.id, record.uri, ids, owners)}
-        doc = expand_media(version.document, record.source.id, known, owners, sign, offer, hashes, lent)
-        shown = tuple(hub_media_entry(owners[m], known.get(m, ())) for m in _in_order(version.document, ids)
+        doc = expand_media(version.document, record.source.id, known, owners, sign, offer, for_newsml, lent)
+        shown = tuple(hub_media_entry(owners[m], known.get(m, ()), lent[m] if m in lent else offer)
+                      for m in _in_order(version.document, ids)
                       if m in owners and owners[m].kind in (lent[m] if m in lent else offer).kinds)
         out.append(replace(version, stored=doc, hub_media=shown))
     return out
 
 
-def hub_media_entry(media: Media, kept: Iterable[Rendition] = ()) -> dict[str, Any]:
+def hub_media_entry(media: Media, kept: Iterable[Rendition] = (), offer: Offer = Offer.everything()) -> dict[str, Any]:
     """What the hub says of one media beside the ninjs (``hub.media[]``): its kind, its codecs, whether its
     previews are made (``processing`` while the derivative job works: the renditions list holds only what
     is ready so far, as when a feed or webhook sent the item after NEWSBRIDGE_MEDIA_READY_WAIT_SECONDS;
     ``ready``; ``rejected``: the hub refused the file), its C2PA credentials (``provenance.public``), and
-    the original's frame rate and audio channels once probed (ninjs renditions have no place for channels)."""
+    the original's frame rate and audio channels once probed (ninjs renditions have no place for channels),
+    and ``renditions``: the name, SHA-256 and size of each rendition ``offer`` lists in the ninjs (whose
+    closed rendition object has no place for a hash), so a partner can check the bytes it fetched."""
     previews = "ready" if media.status == "ready" else "rejected" if media.status == "rejected" else "processing"
     entry = {"id": media.id, "kind": media.kind, "previews": previews,
              "codecs": media.codecs.split(",") if media.codecs else [], "c2pa": public(media.c2pa)}
+    kept = list(kept)
+    names = {r.name for r in kept}
+    entry["renditions"] = [{"name": r.name, "sha256": r.sha256, "size": r.size} for r in kept
+                           if offered(r, media, offer, names)]
     original = next((r for r in kept if r.name == ORIGINAL), None)
     if original is not None and original.frame_rate is not None:
         entry["frame_rate"] = original.frame_rate
@@ -315,11 +323,11 @@ def hub_media_entry(media: Media, kept: Iterable[Rendition] = ()) -> dict[str, A
 
 
 def with_media(conn: Connection, engine: Engine, settings: Settings, viewer: Organization,
-               records: list[ItemRecord], *, hashes: bool = False) -> list[ItemRecord]:
+               records: list[ItemRecord], *, for_newsml: bool = False) -> list[ItemRecord]:
     """The records with their newest version's hub media expanded for ``viewer`` (see
     :func:`media_versions`; the agreement of each is looked up)."""
     versions = media_versions(conn, engine, settings, viewer, [(r, r.latest, NOT_ASKED) for r in records],
-                              hashes=hashes)
+                              for_newsml=for_newsml)
     return [r if v is r.latest else replace(r, latest=v) for r, v in zip(records, versions)]
 
 

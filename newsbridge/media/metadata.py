@@ -37,23 +37,33 @@ class PhotoMetadata:
     date_taken: str | None = None  # ISO 8601, as precise as the file says
     gps: dict[str, str] = field(default_factory=dict)  # the raw Exif.GPSInfo tags, kept for agreements that allow it
 
-    def item_fields(self) -> dict[str, Any]:
-        """The fields of a news item (``formats.item.Item`` names; the rest in ``extra``) these fill."""
+    def ninjs_fields(self) -> dict[str, Any]:
+        """The ninjs 3.x fields these fill (what the API merges into an item the partner left them out of):
+        the caption as the main description, the creators as ``by``, the credit as an info source of role
+        ``credit`` (as the desk writes it), ``copyrightNotice``, the keywords as subjects of ``rel: keyword``
+        (ninjs 3 has no ``keywords``; formats/nitf.py reads NITF's the same way) and the place as ``located``."""
         fields: dict[str, Any] = {}
         if self.caption:
-            fields["description"] = self.caption
+            fields["descriptions"] = [{"role": "main", "value": self.caption}]
         if self.creators:
-            fields["byline"] = ", ".join(self.creators)
+            fields["by"] = ", ".join(self.creators)
+        if self.credit:
+            fields["infoSources"] = [{"name": self.credit, "role": CREDIT_ROLE}]
         if self.copyright:
-            fields["copyrightnotice"] = self.copyright
-        located = ", ".join(part for part in (self.city, self.country) if part)
-        if located:
+            fields["copyrightNotice"] = self.copyright
+        if self.keywords:
+            fields["subjects"] = [{"name": k, "literal": k, "rel": KEYWORD_REL} for k in self.keywords]
+        if located := self.located():
             fields["located"] = located
-        extra = {k: v for k, v in (("creditline", self.credit), ("keywords", list(self.keywords)),
-                                   ("datetaken", self.date_taken)) if v}
-        if extra:
-            fields["extra"] = extra
         return fields
+
+    def located(self) -> str | None:
+        """The place as "City, Country" (either alone when the other is missing); None when neither is known."""
+        return ", ".join(part for part in (self.city, self.country) if part) or None
+
+
+CREDIT_ROLE = "credit"  # the info source role of a credit line: the one the desk writes (web/media.py)
+KEYWORD_REL = "keyword"  # the subject relation of a keyword
 
 
 def _text(value: Any) -> str | None:

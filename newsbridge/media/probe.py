@@ -168,8 +168,7 @@ def _picture(path: Path, sniffed: Sniffed, size: int, max_pixels: int) -> Probe:
             ImageFile.LOAD_TRUNCATED_IMAGES = False  # a library may have turned it on for the process (WeasyPrint does)
             image.load()  # under the cap: decode once, so a truncated or corrupt file is refused now
             container = (image.format or "").lower()
-            if image.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8):
-                width, height = height, width  # shown turned a quarter: report what viewers see
+            width, height = _upright(image)
     except Image.DecompressionBombError as exc:  # Pillow's own limit (twice its 89 MP) refuses in open()
         pixels = re.search(r"\((\d+) pixels\)", str(exc))
         size_said = f"{int(pixels.group(1)) / 1e6:.0f} megapixels, more than " if pixels else "larger than "
@@ -178,6 +177,22 @@ def _picture(path: Path, sniffed: Sniffed, size: int, max_pixels: int) -> Probe:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise MediaUnreadable(f"the picture cannot be decoded: {exc}", field="file") from None
     return Probe("picture", sniffed.content_type, container, size, width=width, height=height)
+
+
+def _upright(image: Image.Image) -> tuple[int, int]:
+    """The picture's size as viewers see it: turned a quarter by its EXIF orientation, width and height swap."""
+    width, height = image.size
+    return (height, width) if image.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8) else (width, height)
+
+
+def picture_size(path: Path) -> tuple[int, int] | None:
+    """A picture's width and height as viewers see it, from its header alone (no pixel decoded: cheap
+    at publish, before the derivative job probes it); None when Pillow cannot read the header."""
+    try:
+        with Image.open(path) as image:
+            return _upright(image)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
 
 
 def frame_rate(value: str | None) -> float | None:

@@ -370,14 +370,36 @@ async def test_feeds_and_webhooks_wait_for_the_media_derivatives(world: World) -
     assert [{r["name"] for r in e["item"]["renditions"]} for e in feed] == [names]
 
 
-async def test_an_item_waits_for_its_media_no_longer_than_the_setting(world: World) -> None:
+async def test_an_item_waits_for_its_media_no_longer_than_the_setting(world: World, tmp_path) -> None:
+    """When the wait ends the item goes with what may be offered then, and says its previews are still being
+    made: here the photo carries GPS, which the agreement does not allow, so its GPS-free copy, made when the
+    item was published (the original itself never; the derivative job has not run)."""
+    import pyexiv2
+
+    from tests.media.samples import tagged_photo
+
     world.worker.settings = world.worker.settings.replace(media_ready_wait_seconds=0)
-    upload_id, _ = await upload(world.client, world.source.headers, picture(), filetype="image/jpeg")
+    data = tagged_photo(tmp_path / "gps.jpg").read_bytes()
+    upload_id, _ = await upload(world.client, world.source.headers, data, filetype="image/jpeg")
     assert (await world.client.post("/api/v1/items", json=photo_item(upload_id),
                                     headers=world.source.headers)).status_code == 201
     await world.deliver()
-    assert len(world.receiver.requests) == 2  # gone at once, with what could be offered then
-    assert "renditions" not in world.receiver.requests[0].json()["data"]
+    assert len(world.receiver.requests) == 2  # gone at once (ninjs 3 and 2), with what could be offered then
+    for sent in (r.json()["data"] for r in world.receiver.requests):
+        [media] = sent["hub"]["media"]
+        assert media["previews"] == "processing"
+        assert [r["name"] for r in media["renditions"]] == ["original-nogps"]
+        renditions = sent["renditions"]  # ninjs 3: a list; ninjs 2: an object by name
+        [href] = ([r["href"] for r in renditions] if isinstance(renditions, list)
+                  else [renditions["original-nogps"]["href"]])
+        fetched = await world.client.get(local(href))
+        assert fetched.status_code == 200
+        assert hashlib.sha256(fetched.content).hexdigest() == media["renditions"][0]["sha256"]
+        path = tmp_path / "fetched.jpg"
+        path.write_bytes(fetched.content)
+        with pyexiv2.Image(str(path)) as image:
+            assert not [k for k in image.read_exif() if k.startswith("Exif.GPSInfo")]
+            assert image.read_xmp()["Xmp.dc.description"]  # only the GPS tags went
 
 
 async def test_a_withdrawal_never_waits_and_the_held_version_goes_before_it(world: World) -> None:

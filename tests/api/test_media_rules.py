@@ -232,6 +232,31 @@ async def test_an_original_is_withheld_until_the_hub_has_looked_for_gps(client, 
     assert await fetch(client, beta, every["original"]) == 200
 
 
+async def test_a_photo_with_gps_offers_its_gps_free_copy_before_the_job_runs(client, parties, tmp_path: Path) -> None:
+    """The hub looks for GPS when the item is published (a metadata read): a photo that carries it gets its
+    GPS-free copy then, so a partner without ``allow_gps`` is offered that copy at once, never the original;
+    the derivative job later makes the same copy again, under the same rendition."""
+    alpha, beta, gamma = parties
+    await agreement(client, alpha, [beta, gamma], {"partners": {"gamma": {"allow_gps": True}}})
+    item_id = await publish_photo(client, alpha, tagged_photo(tmp_path / "tagged.jpg").read_bytes(), run_jobs=False)
+    every = await every_rendition(client, alpha, item_id)
+    assert set(every) == {"original"}
+    early = await renditions(client, beta, item_id)
+    assert set(early) == {"original-nogps"}
+    parts = urlsplit(early["original-nogps"])
+    clean = await client.get(f"{parts.path}?{parts.query}")
+    assert clean.status_code == 200
+    with pyexiv2.ImageData(clean.content) as image:
+        assert not any(key.startswith("Exif.GPSInfo") for key in image.read_exif())
+    assert await fetch(client, beta, every["original"]) == 404
+    assert set(await renditions(client, gamma, item_id)) == {"original"}  # allowed GPS: the original itself
+    process(client)
+    later = await renditions(client, beta, item_id)
+    assert set(later) == {"original-nogps", "preview", "thumbnail"}
+    assert urlsplit(later["original-nogps"]).path == parts.path  # the job's copy replaced it under the same id
+    assert (await client.get(f"{parts.path}?{parts.query}")).content == clean.content  # with the same bytes
+
+
 async def test_an_amendment_opens_nothing_until_the_sharing_party_signs_it(client, parties) -> None:
     alpha, beta, _ = parties
     made = await agreement(client, alpha, [beta], {"allow_gps": True, "partners": {"beta": {"proxy_only": True}}})

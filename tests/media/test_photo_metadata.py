@@ -22,12 +22,14 @@ def test_reads_iptc_xmp_and_exif(tmp_path: Path) -> None:
     assert meta.gps["Exif.GPSInfo.GPSLatitude"] == "51/1 14/1 0/1"
 
 
-def test_item_fields() -> None:
+def test_ninjs_fields() -> None:
     meta = PhotoMetadata(caption="Caption", creators=("A", "B"), credit="Kazinform", copyright="(c) K",
                          keywords=("flood",), city="Oral", country="Kazakhstan", date_taken="2024-04-08T09:15:00")
-    assert meta.item_fields() == {
-        "description": "Caption", "byline": "A, B", "copyrightnotice": "(c) K", "located": "Oral, Kazakhstan",
-        "extra": {"creditline": "Kazinform", "keywords": ["flood"], "datetaken": "2024-04-08T09:15:00"}}
+    assert meta.ninjs_fields() == {
+        "descriptions": [{"role": "main", "value": "Caption"}], "by": "A, B",
+        "infoSources": [{"name": "Kazinform", "role": "credit"}], "copyrightNotice": "(c) K",
+        "subjects": [{"name": "flood", "literal": "flood", "rel": "keyword"}], "located": "Oral, Kazakhstan"}
+    assert PhotoMetadata(country="Kazakhstan").ninjs_fields() == {"located": "Kazakhstan"}
 
 
 def test_exif_date_when_nothing_else_says(tmp_path: Path) -> None:
@@ -45,7 +47,7 @@ def test_a_photo_without_metadata_reads_empty(tmp_path: Path) -> None:
     path = tmp_path / "plain.png"
     Image.new("RGB", (8, 8)).save(path)
     assert read_photo_metadata(path) == PhotoMetadata()
-    assert read_photo_metadata(path).item_fields() == {}
+    assert read_photo_metadata(path).ninjs_fields() == {}
 
 
 def test_written_back_without_gps_unless_allowed(tmp_path: Path) -> None:

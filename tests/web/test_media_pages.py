@@ -318,13 +318,15 @@ async def test_a_photo_offers_the_caption_and_credit_written_in_it(world, tmp_pa
         tagged.modify_iptc({"Iptc.Application2.Caption": "Rescuers evacuate residents in Oral",
                             "Iptc.Application2.Byline": ["Aigerim N."], "Iptc.Application2.Credit": "Kazinform",
                             "Iptc.Application2.Copyright": "(c) Kazinform 2024", "Iptc.Application2.City": "Oral",
-                            "Iptc.Application2.CountryName": "Kazakhstan"})
+                            "Iptc.Application2.CountryName": "Kazakhstan",
+                            "Iptc.Application2.Keywords": ["flood", "Ural"]})
     upload_id = await tus_upload(silk, path.read_bytes(), "tagged.jpg", "image/jpeg")
     found = await silk.get(f"/outgoing/media/uploads/{upload_id}")
     assert found.status_code == 200
     assert found.json() == {"kind": "picture", "contentType": "image/jpeg",
                             "description": "Rescuers evacuate residents in Oral", "byline": "Aigerim N.",
-                            "credit": "Kazinform", "copyright": "(c) Kazinform 2024", "located": "Oral, Kazakhstan"}
+                            "credit": "Kazinform", "copyright": "(c) Kazinform 2024", "located": "Oral, Kazakhstan",
+                            "keywords": ["flood", "Ural"]}
     assert (await irna.get(f"/outgoing/media/uploads/{upload_id}")).status_code == 404
     plain = await tus_upload(silk, jpeg(), "plain.jpg", "image/jpeg")
     assert (await silk.get(f"/outgoing/media/uploads/{plain}")).json() == {"kind": "picture",

@@ -129,7 +129,7 @@ def download(request: Request, item_id: str, format: str = "ninjs3", who: Viewer
         record = get_item(conn, who.organization, item_id)
         # hub media as renditions signed for the member's organization, as its agreement offers them
         record = with_media(conn, hub.engine, hub.settings, who.organization, [record],
-                            hashes=format in NEWSML_FORMATS)[0]
+                            for_newsml=format in NEWSML_FORMATS)[0]
         how = received(conn, who.organization, item_id)
     if format in NEWSML_FORMATS:
         try:
