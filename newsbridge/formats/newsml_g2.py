@@ -34,16 +34,13 @@ from lxml import etree
 
 from newsbridge.formats import nitf as nitf_format
 from newsbridge.formats.codecs import codec_name
-from newsbridge.formats.errors import FormatError, Kind
 from newsbridge.formats.item import PUBSTATUSES, IngestWarning, Item
+from newsbridge.formats.newsml_g2_names import FORMAT_NAME, MEDTOP, NAR, NATURES, NewsmlError  # also re-exported
+from newsbridge.formats.newsml_g2_out import to_newsml  # re-exported: the writer, beside its reader
 from newsbridge.formats.packages import fold_packages
 from newsbridge.formats.times import TimeReader
 from newsbridge.formats.xml_safety import inner_markup, parse_xml, utf8_view
 
-FORMAT_NAME = "newsml-g2"
-NAR = "http://iptc.org/std/nar/2006-10-01/"
-MEDTOP = "http://cv.iptc.org/newscodes/mediatopic/"
-NATURES = ("text", "picture", "video", "audio", "graphic", "composite")
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _NATURE_URI = "http://cv.iptc.org/newscodes/ninature/"
 _STATUS_URI = "http://cv.iptc.org/newscodes/pubstatusg2/"
@@ -72,13 +69,6 @@ _DATELINE_TIME = re.compile(r"\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\
 _SNIFF_BYTES = 4096
 _PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*>)*", re.S)
 _ROOT_START = re.compile(rb"<(?:!DOCTYPE\s+)?(?:[A-Za-z_][\w.-]*:)?(?:newsItem|newsMessage|packageItem)[\s/>\[]")
-
-
-class NewsmlError(FormatError):
-    """A NewsML-G2 document that cannot be read, or an Item that cannot be written as one."""
-
-    def __init__(self, message: str, *, field: str | None = None, kind: Kind = "invalid") -> None:
-        super().__init__(message, field=field, format=FORMAT_NAME, kind=kind)
 
 
 def looks_like_newsml(data: bytes) -> bool:
@@ -492,9 +482,3 @@ def parse_newsml(data: bytes, zone: str | None = None) -> list[Item]:
                               "packageItem only", field=where)
         items.append(_ItemReader(el, where, zone).read())
     return fold_packages(items)  # a text packaged with its media: the text with its associations
-
-
-def to_newsml(item: Item, **options: Any) -> bytes:
-    """One version of ``item`` as a NewsML-G2 newsItem, as UTF-8 bytes, written by :mod:`newsml_g2_out`."""
-    from newsbridge.formats.newsml_g2_out import to_newsml as write  # not at the top: it imports this module
-    return write(item, **options)

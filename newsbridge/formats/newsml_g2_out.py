@@ -6,7 +6,7 @@ as ``remoteContent`` (with size, content type, width, height, duration, frame ra
 channels, and a ``hash`` when the rendition names its ``sha256``). A text's media associations go out in a
 package, written around this newsItem by :mod:`newsbridge.formats.newsml_g2_package`. The reader,
 :func:`newsbridge.formats.newsml_g2.parse_newsml`, reads the written fields back unchanged; the
-round-trip tests hold it to that. ``newsml_g2.to_newsml`` calls this module's.
+round-trip tests hold it to that. ``newsml_g2`` re-exports :func:`to_newsml`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from lxml import etree
 
 from newsbridge.formats.codecs import channels_uri, codec_uri
 from newsbridge.formats.item import PUBSTATUSES, Item
-from newsbridge.formats.newsml_g2 import MEDTOP, NAR, NATURES, NewsmlError
+from newsbridge.formats.newsml_g2_names import MEDTOP, NAR, NATURES, NewsmlError
 from newsbridge.formats.xml_safety import xhtml_document, xml_text
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

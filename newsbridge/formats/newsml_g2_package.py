@@ -38,7 +38,7 @@ from lxml import etree
 
 from newsbridge.formats import ninjs
 from newsbridge.formats.item import PUBSTATUSES, Item
-from newsbridge.formats.newsml_g2 import NAR
+from newsbridge.formats.newsml_g2_names import NAR
 from newsbridge.formats.newsml_g2_out import CATALOG, to_newsml
 from newsbridge.formats.packages import MEDIA_NATURES
 from newsbridge.formats.xml_safety import xml_text
