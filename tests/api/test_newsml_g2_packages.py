@@ -70,3 +70,21 @@ async def test_a_proxy_only_partner_gets_the_package_without_the_original(client
         ninjs = (await client.get(f"/api/v1/items/{item_id}", headers=reader.headers)).json()
         assert [r["href"] for r in photo["renditions"]] == [r["href"] for r in ninjs["associations"][0]["renditions"]]
         assert all(f"org={reader.org.id}" in r["href"] for r in photo["renditions"])
+
+
+async def test_the_hub_ingests_its_own_package_as_the_story_with_its_photo(client, parties) -> None:
+    """A partner that files what it received (here through the upload API, as a polled source would be read)
+    stores one item: the story, its photo an association with the renditions it was sent."""
+    alpha, beta, _ = parties
+    await agreement(client, alpha, [beta], {"allow_gps": True})
+    item_id = await publish_story(client, alpha)
+    received = await client.get(f"/api/v1/items/{item_id}?format=newsml-g2", headers=beta.headers)
+    sent = [r["href"] for r in (await client.get(f"/api/v1/items/{item_id}", headers=beta.headers)).json()[
+        "associations"][0]["renditions"]]
+    filed = await client.post("/api/v1/items:upload", content=received.content, headers=beta.headers)
+    assert filed.status_code == 201, filed.text
+    [story] = filed.json()["items"]
+    assert (story["uri"], story["type"], story["headlines"][0]["value"]) == ("urn:alpha:story", "text", "Budget passed")
+    [photo] = story["associations"]
+    assert (photo["name"], photo["uri"], photo["type"]) == ("photo", "urn:alpha:photo:9", "picture")
+    assert [r["href"] for r in photo["renditions"]] == sent and len(sent) == 3
