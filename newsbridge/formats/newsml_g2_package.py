@@ -170,7 +170,7 @@ def to_newsml_package(item: Item, *, created: datetime | None = None, sent: date
     """``item`` as NewsML-G2: a newsMessage with its package when it has media associations to carry, else
     the single newsItem :func:`~newsbridge.formats.newsml_g2_out.to_newsml` writes. ``created`` is when
     the hub stored the version (the versionCreated of last resort); ``sent`` the header's transmission
-    time (default: the text's versionCreated, so the same version gives the same bytes)."""
+    time (the hub passes now; without one, the text's versionCreated: the writer reads no clock)."""
     text = to_newsml(item, created=created)
     members = package_members(item, created)
     if not members:

@@ -21,6 +21,7 @@ from newsbridge.formats.newsml_g2_out import to_newsml
 from newsbridge.formats.newsml_g2_package import media_type as newsml_media_type  # for the callers of render_newsml
 from newsbridge.formats.newsml_g2_package import to_newsml_package
 from newsbridge.formats.ninjs1_out import to_superdesk_ninjs
+from newsbridge.ids import utcnow
 from newsbridge.items.queries import ItemRecord, ItemVersion, Received
 from newsbridge.items.withdrawal import NOTICE_KEYS  # who sees only a notice is decided there, for every channel
 from newsbridge.vocab.subjectcodes import SUBJECTCODE_PREFIX, subject_code, subject_code_subjects
@@ -120,7 +121,7 @@ def render_newsml(version: ItemVersion, profile: str = "standard") -> bytes:
         item = replace(item, subjects=item.subjects + [s for s in subject_code_subjects(item.subjects)
                                                        if s["uri"].removeprefix(SUBJECTCODE_PREFIX) not in own])
         return to_newsml(item, created=version.received_at, profile=profile)
-    return to_newsml_package(item, created=version.received_at)
+    return to_newsml_package(item, created=version.received_at, sent=utcnow())  # the message's transmission time
 
 
 def _resanitize(markup: str, _path: str) -> str:

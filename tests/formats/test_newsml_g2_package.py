@@ -175,3 +175,12 @@ def test_packages_the_hub_did_not_write_are_read_as_before() -> None:
     folded = fold_packages([Item(uri="P", type="composite", associations=[{"uri": "N1"}, {"uri": "M1", "name": "pic"}]),
                             texts[0], media])
     assert [(i.uri, [a["name"] for a in i.associations]) for i in folded] == [("N1", ["pic"])]
+
+
+def test_the_header_says_when_the_message_was_sent() -> None:
+    sent = datetime(2026, 12, 6, 3, 0, 1, tzinfo=timezone.utc)
+    root = etree.fromstring(to_newsml_package(story(photo()), created=CREATED, sent=sent))
+    assert root.findtext("g:header/g:sent", namespaces=NS) == sent.isoformat()
+    # without one the writer reads no clock: the text's versionCreated, so the same input gives the same bytes
+    assert written(story(photo())).findtext("g:header/g:sent", namespaces=NS) == CREATED.isoformat()
+    assert to_newsml_package(story(photo()), created=CREATED) == to_newsml_package(story(photo()), created=CREATED)
