@@ -52,7 +52,9 @@ outbox = sa.Table(
     sa.UniqueConstraint("agreement_event_id", "endpoint_id"),
     sa.UniqueConstraint("project_event_id", "endpoint_id"),
     sa.Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
-    sa.Index("ix_outbox_endpoint_id_state", "endpoint_id", "state"),
+    # by endpoint, then item (migration 0055): an endpoint's messages by state, and no plan of the claim's ordering
+    # guard can read an endpoint's whole history through it (it led with endpoint_id, then state, before)
+    sa.Index("ix_outbox_endpoint_item", "endpoint_id", "item_id", "state"),
     # unfinished messages only (OUTBOX_UNFINISHED): the claim walks the first in due order
     # and stops at its batch; the second answers the ordering guard with one probe
     sa.Index("ix_outbox_due", "next_attempt_at", "id", sqlite_where=sa.text(OUTBOX_UNFINISHED),
