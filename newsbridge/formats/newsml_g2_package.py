@@ -19,7 +19,7 @@ references each member by ``itemRef residref`` = its guid) and every member's ``
   rate, codecs and audio channels exactly as a media item's own do): guid the association's ``uri``
   (else ``<item uri>:<name>``), ``itemClass`` its type (else what its renditions' content type says),
   its version (else 1, NewsML-G2's default, written out), and what it does not say itself (language,
-  versionCreated, pubStatus) taken from the text.
+  versionCreated, pubStatus, embargo) taken from the text.
 
 An association with no rendition (nothing a reader was offered of it, or a bare reference) and one
 whose kind cannot be told is not written. An item without any such association is written as a
@@ -114,7 +114,8 @@ def package_members(item: Item, created: datetime | None = None) -> list[tuple[s
         media = replace(media, uri=guid, type=kind, renditions=renditions, associations=[], extra=extra,
                         version=version, language=media.language or item.language,
                         pubstatus=media.pubstatus if "pubStatus" in association else item.pubstatus,
-                        versioncreated=media.versioncreated or item.versioncreated or created)
+                        versioncreated=media.versioncreated or item.versioncreated or created,
+                        embargoed=media.embargoed or item.embargoed)  # never out before the story it illustrates
         members.append((name, media, _caption(media), credit))
     return members
 

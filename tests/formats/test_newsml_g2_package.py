@@ -158,6 +158,9 @@ def test_the_package_follows_the_texts_status_and_times_and_stays_valid(fields: 
         got, want = (el.find(f"g:itemMeta/g:{name}", NS) for el in (package, text))
         assert (got is None and want is None) or etree.tostring(got) == etree.tostring(want), name
     assert package.get("version") == text.get("version")
+    for media in root.findall("g:itemSet/g:newsItem", NS)[1:]:  # the media say no embargo of their own
+        got, want = (el.find("g:itemMeta/g:embargoed", NS) for el in (media, text))
+        assert (got is None and want is None) or got.text == want.text
 
 
 def test_packages_the_hub_did_not_write_are_read_as_before() -> None:
