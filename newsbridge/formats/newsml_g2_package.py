@@ -21,8 +21,9 @@ references each member by ``itemRef residref`` = its guid) and every member's ``
   its version (else 1, NewsML-G2's default, written out), and what it does not say itself (language,
   versionCreated, pubStatus, embargo) taken from the text.
 
-An association with no rendition (nothing a reader was offered of it, or a bare reference) and one
-whose kind cannot be told is not written. An item without any such association is written as a
+An association with no rendition (nothing a reader was offered of it, or a bare reference), one
+whose kind cannot be told and one NewsML-G2 cannot hold (a publishing status it has no code for) is not
+written. An item without any such association is written as a
 single newsItem, as before. The hub's reader puts the package back together
 (:mod:`newsbridge.formats.packages`): the text with its associations. Every document validates
 against IPTC's NewsML-G2 2.35 XSD (tests/formats/test_newsml_g2_package.py).
@@ -38,7 +39,7 @@ from lxml import etree
 
 from newsbridge.formats import ninjs
 from newsbridge.formats.item import PUBSTATUSES, Item
-from newsbridge.formats.newsml_g2_names import NAR
+from newsbridge.formats.newsml_g2_names import NAR, NewsmlError
 from newsbridge.formats.newsml_g2_out import CATALOG, to_newsml
 from newsbridge.formats.packages import MEDIA_NATURES
 from newsbridge.formats.xml_safety import xml_text
@@ -173,11 +174,19 @@ def to_newsml_package(item: Item, *, created: datetime | None = None, sent: date
     the hub stored the version (the versionCreated of last resort); ``sent`` the header's transmission
     time (the hub passes now; without one, the text's versionCreated: the writer reads no clock)."""
     text = to_newsml(item, created=created)
-    members = package_members(item, created)
-    if not members:
+    if not (members := package_members(item, created)):
         return text
     text_root = etree.fromstring(text)
-    media_roots = [etree.fromstring(to_newsml(media, created=created)) for _, media, _, _ in members]
+    # what the text was written with (its own, else when stored, else its first-created day)
+    written = datetime.fromisoformat(_version_created(text_root))
+    media_roots = []
+    for member in list(members):
+        try:
+            media_roots.append(etree.fromstring(to_newsml(member[1], created=written)))
+        except NewsmlError:  # an association NewsML-G2 cannot hold (a pubStatus of its own it has no code for)
+            members.remove(member)
+    if not members:
+        return text
     message = etree.Element(_q("newsMessage"), nsmap={None: NAR})
     _sub(_sub(message, "header"), "sent", sent.isoformat() if sent else _version_created(text_root))
     item_set = _sub(message, "itemSet")

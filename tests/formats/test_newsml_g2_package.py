@@ -45,8 +45,8 @@ def clip(**fields: Any) -> dict[str, Any]:
     return {"name": "clip", "renditions": CLIP, **fields}  # no type, no uri: told by the content type, named by the text
 
 
-def written(item: Item) -> etree._Element:
-    data = to_newsml_package(item, created=CREATED)
+def written(item: Item, created: datetime | None = CREATED) -> etree._Element:
+    data = to_newsml_package(item, created=created)
     assert newsml_errors(data) == []
     return etree.fromstring(data)
 
@@ -128,6 +128,7 @@ def test_without_media_to_carry_the_item_is_the_single_news_item() -> None:
                     "junk")  # type: ignore[arg-type]
     data = to_newsml_package(nothing, created=CREATED)
     assert data == plain and media_type(data) == NEWSITEM_TYPE
+    assert to_newsml_package(story(photo(pubStatus="held-by-legal")), created=CREATED) == plain
     # with one media object among them, only that one is packaged
     root = written(story(photo(renditions=[]), clip()))
     assert [m.get("guid") for m in root.findall("g:itemSet/g:newsItem", NS)] == ["urn:alpha:story:1",
@@ -150,9 +151,10 @@ def test_every_guid_in_the_message_is_unique() -> None:
     {"pubstatus": "withheld"},
     {"embargoed": datetime(2026, 12, 6, 6, 0, tzinfo=timezone.utc)},
     {"version": None, "versioncreated": None, "language": None, "headline": None},
+    {"versioncreated": None, "firstcreated": datetime(2026, 12, 4, tzinfo=timezone.utc).date()},  # a wire's day
 ])
 def test_the_package_follows_the_texts_status_and_times_and_stays_valid(fields: dict[str, Any]) -> None:
-    root = written(story(photo(), clip(), **fields))
+    root = written(story(photo(), clip(), **fields), created=None if "firstcreated" in fields else CREATED)
     package, text = root.findall("g:itemSet/*", NS)[:2]
     for name in ("pubStatus", "embargoed", "versionCreated"):
         got, want = (el.find(f"g:itemMeta/g:{name}", NS) for el in (package, text))
