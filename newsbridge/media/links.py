@@ -305,8 +305,9 @@ def hub_media_entry(media: Media, kept: Iterable[Rendition] = (), offer: Offer =
     is ready so far, as when a feed or webhook sent the item after NEWSBRIDGE_MEDIA_READY_WAIT_SECONDS;
     ``ready``; ``rejected``: the hub refused the file), its C2PA credentials (``provenance.public``), and
     the original's frame rate and audio channels once probed (ninjs renditions have no place for channels),
-    and ``renditions``: the name, SHA-256 and size of each rendition ``offer`` lists in the ninjs (whose
-    closed rendition object has no place for a hash), so a partner can check the bytes it fetched."""
+    ``renditions``: the name, SHA-256 and size of each rendition ``offer`` lists in the ninjs (whose
+    closed rendition object has no place for a hash), so a partner can check the bytes it fetched, and
+    ``original``: what became of the original for this reader (:func:`original_state`)."""
     previews = "ready" if media.status == "ready" else "rejected" if media.status == "rejected" else "processing"
     entry = {"id": media.id, "kind": media.kind, "previews": previews,
              "codecs": media.codecs.split(",") if media.codecs else [], "c2pa": public(media.c2pa)}
@@ -314,12 +315,30 @@ def hub_media_entry(media: Media, kept: Iterable[Rendition] = (), offer: Offer =
     names = {r.name for r in kept}
     entry["renditions"] = [{"name": r.name, "sha256": r.sha256, "size": r.size} for r in kept
                            if offered(r, media, offer, names)]
+    entry["original"] = original_state(media, kept, offer)
     original = next((r for r in kept if r.name == ORIGINAL), None)
     if original is not None and original.frame_rate is not None:
         entry["frame_rate"] = original.frame_rate
     if original is not None and original.audio_channels is not None:
         entry["channels"] = original.audio_channels
     return entry
+
+
+def original_state(media: Media, kept: Sequence[Rendition], offer: Offer) -> str:
+    """Why a reader with ``offer`` does or does not find the original among the renditions: ``offered``;
+    ``gps_free_copy`` (it carries GPS, which the terms do not allow: ``original-nogps`` is listed instead);
+    ``awaiting_gps_check`` (not before the hub has looked for GPS in it: the derivative job, or for a photo
+    the publish); ``withheld`` (proxy only, or over the maximum resolution)."""
+    names = {r.name for r in kept}
+    by_name = {r.name: r for r in kept}
+    if ORIGINAL in by_name and offered(by_name[ORIGINAL], media, offer, names):
+        return "offered"
+    if WITHOUT_GPS in by_name and offered(by_name[WITHOUT_GPS], media, offer, names):
+        return "gps_free_copy"
+    with_gps = replace(offer, limits=replace(offer.limits, allow_gps=True))
+    if ORIGINAL in by_name and WITHOUT_GPS not in names and offered(by_name[ORIGINAL], media, with_gps, names):
+        return "awaiting_gps_check"
+    return "withheld"
 
 
 def with_media(conn: Connection, engine: Engine, settings: Settings, viewer: Organization,

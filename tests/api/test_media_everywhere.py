@@ -387,7 +387,7 @@ async def test_an_item_waits_for_its_media_no_longer_than_the_setting(world: Wor
     assert len(world.receiver.requests) == 2  # gone at once (ninjs 3 and 2), with what could be offered then
     for sent in (r.json()["data"] for r in world.receiver.requests):
         [media] = sent["hub"]["media"]
-        assert media["previews"] == "processing"
+        assert (media["previews"], media["original"]) == ("processing", "gps_free_copy")
         assert [r["name"] for r in media["renditions"]] == ["original-nogps"]
         renditions = sent["renditions"]  # ninjs 3: a list; ninjs 2: an object by name
         [href] = ([r["href"] for r in renditions] if isinstance(renditions, list)

@@ -69,6 +69,12 @@ async def renditions(client: httpx.AsyncClient, reader: Partner, item_id: str) -
     return {r["name"]: r["href"] for r in answer.json().get("renditions", [])}
 
 
+async def original_state(client: httpx.AsyncClient, reader: Partner, item_id: str) -> str:
+    """What ``hub.media[].original`` tells ``reader`` of the item's one media's original."""
+    [media] = (await client.get(f"/api/v1/items/{item_id}", headers=reader.headers)).json()["hub"]["media"]
+    return media["original"]
+
+
 async def every_rendition(client: httpx.AsyncClient, source: Partner, item_id: str) -> dict[str, str]:
     """name -> rendition id of every rendition of the item's media (as its source sees them)."""
     own = await renditions(client, source, item_id)
@@ -225,10 +231,13 @@ async def test_an_original_is_withheld_until_the_hub_has_looked_for_gps(client, 
     every = await every_rendition(client, alpha, item_id)
     assert set(every) == {"original"}
     assert await renditions(client, beta, item_id) == {}  # nothing yet that may be offered
+    assert await original_state(client, beta, item_id) == "awaiting_gps_check"  # and the item says why
     assert await fetch(client, beta, every["original"]) == 404
     assert await fetch(client, gamma, every["original"]) == 200
+    assert await original_state(client, gamma, item_id) == "offered"
     process(client)  # no GPS found: the original is offered from now on
     assert set(await renditions(client, beta, item_id)) == {"original", "preview", "thumbnail"}
+    assert await original_state(client, beta, item_id) == "offered"
     assert await fetch(client, beta, every["original"]) == 200
 
 
@@ -243,6 +252,7 @@ async def test_a_photo_with_gps_offers_its_gps_free_copy_before_the_job_runs(cli
     assert set(every) == {"original"}
     early = await renditions(client, beta, item_id)
     assert set(early) == {"original-nogps"}
+    assert await original_state(client, beta, item_id) == "gps_free_copy"
     parts = urlsplit(early["original-nogps"])
     clean = await client.get(f"{parts.path}?{parts.query}")
     assert clean.status_code == 200

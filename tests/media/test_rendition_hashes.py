@@ -40,9 +40,11 @@ async def test_the_api_states_each_offered_renditions_sha256(client, make_partne
     worker = JobWorker(engine, media_handlers(engine, blob_store(settings), settings), name="t")
     while worker.run_once_sync():
         pass
-    for reader, names in ((alpha, {"original", "preview", "thumbnail"}), (beta, {"preview", "thumbnail"})):
+    for reader, names, original in ((alpha, {"original", "preview", "thumbnail"}, "offered"),
+                                    (beta, {"preview", "thumbnail"}, "withheld")):  # proxy only
         item = (await client.get(f"/api/v1/items/{made.json()['id']}", headers=reader.headers)).json()
         [entry] = item["hub"]["media"]
+        assert entry["original"] == original
         stated = {r["name"]: r for r in entry["renditions"]}
         assert set(stated) == {r["name"] for r in item["renditions"]} == names  # what the ninjs lists, no more
         for rendition in item["renditions"]:
