@@ -32,6 +32,10 @@ from the hub and from Debian's nginx serving the very same file (sendfile on), s
 the hub >= 0.5 x nginx's speed). Best of ``--runs`` each.
 
     .venv/bin/python bench/media.py [--seconds 30] [--runs 3] [--threads 2] [--size 1024] [--parts proxy,transfer]
+                                    [--before TREE]
+
+``--before TREE`` (a ``git worktree`` of an earlier commit) starts a second hub with that code over the
+same database and blobs; in every run it uploads the file just before this tree's hub does.
 """
 
 from __future__ import annotations
@@ -144,7 +148,7 @@ def proxy_bench(args: argparse.Namespace, root: Path) -> bool:
 def transfer_report(args: argparse.Namespace, root: Path) -> bool:
     from media_transfer import MB, transfer_bench
 
-    found = transfer_bench(root, args.size * MB, args.runs, console)
+    found = transfer_bench(root, args.size * MB, args.runs, console, args.before)
     size = found["size"]
     upload_speed, cp_speed = size / min(found["upload"]) / MB, size / min(found["cp"]) / MB
     synced_speed = size / min(found["cp_fsync"]) / MB
@@ -153,6 +157,12 @@ def transfer_report(args: argparse.Namespace, root: Path) -> bool:
     console.print(f"\nupload of {size / MB:.0f} MiB through tus: {upload_speed:.0f} MB/s "
                   f"(best of {args.runs}: {min(found['upload']):.2f} s) vs cp then fsync {synced_speed:.0f} MB/s "
                   f"({min(found['cp_fsync']):.2f} s) = {upload_ratio:.2f} x (target >= 0.5 x)")
+    if found["before"]["upload"]:
+        ours = min(found["upload"])
+        theirs = min(found["before"]["upload"])
+        console.print(f"  before ({args.before}, same runs): {theirs:.2f} s = {size / theirs / MB / synced_speed:.2f} x, "
+                      f"hub CPU {min(found['before']['hub_cpu']):.2f} s (this tree: {ours:.2f} s, "
+                      f"{min(found['hub_cpu']):.2f} s)")
     console.print(f"  for information: plain cp (the copy still in the page cache) {cp_speed:.0f} MB/s "
                   f"({min(found['cp']):.2f} s): the upload is {upload_speed / cp_speed:.2f} x that")
     stored = min(found["stored"])
@@ -179,6 +189,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="NEWSBRIDGE_MEDIA_FFMPEG_THREADS")
     parser.add_argument("--size", type=int, default=1024, help="MiB of the uploaded and served file")
     parser.add_argument("--parts", default="proxy,transfer", help="which parts to run (comma-separated)")
+    parser.add_argument("--before", type=Path, help="another checkout (git worktree) whose hub uploads too, "
+                                                    "in the same runs (transfer part)")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     ok = True

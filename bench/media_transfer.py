@@ -375,19 +375,29 @@ def serving_phase(root: Path, hubs: dict[str, Hub], href: str, stored: Path, run
     return found
 
 
-def transfer_bench(root: Path, size: int, runs: int, console: Any) -> dict[str, Any]:
-    """The upload, serving and memory figures of one run (see bench/media.py)."""
+def transfer_bench(root: Path, size: int, runs: int, console: Any, before: Path | None = None) -> dict[str, Any]:
+    """The upload, serving and memory figures of one run (see bench/media.py); with ``before`` (another
+    checkout), a hub running that code over the same database uploads the file too in every run, just
+    before this tree's hub (a before/after pair in the same minutes)."""
     source = root / "original.jpg"
     console.print(f"making a {size / MB:.0f} MiB file...")
     sha = big_jpeg(source, size)
     settle()
     hub = start_hub(root)
+    other = launch(root, hub.database, hub.key, hub.secret, before) if before is not None else None
     try:
         time.sleep(1.0)  # settle before the idle reading
         idle = rss_mb(hub.process.pid)
         uploads, stored_at, copies, synced, peaks, cpu, cpu_stored = [], [], [], [], [], [], []
+        earlier: dict[str, list[float]] = {"upload": [], "hub_cpu": []}
         media_id = ""
         for run in range(runs):
+            if other is not None:
+                settle()
+                _media, took, _stored, cpu_answer, _cpu_all = upload(other, source)
+                earlier["upload"].append(took)
+                earlier["hub_cpu"].append(cpu_answer)
+                console.print(f"run {run + 1}, before: tus upload answered {took:.2f} s (hub CPU {cpu_answer:.2f} s)")
             copies.append(copy_seconds(source, root / "copy.jpg"))
             synced.append(copy_seconds(source, root / "copy.jpg", durable=True))
             settle()
@@ -408,6 +418,8 @@ def transfer_bench(root: Path, size: int, runs: int, console: Any) -> dict[str, 
         served = serving_phase(root, {"hub": hub}, href, stored, runs, console)
     finally:
         stop(hub.process)
+        if other is not None:
+            stop(other.process)
     try:
         import uvloop  # noqa: F401  # uvicorn's loop="auto" picks it when installed
         loop = "uvloop"
@@ -416,7 +428,7 @@ def transfer_bench(root: Path, size: int, runs: int, console: Any) -> dict[str, 
     return {"size": size, "upload": uploads, "cp": copies, "cp_fsync": synced, "idle": idle, "peaks": peaks,
             "serving": {key: (found["seconds"]["hub"], found["seconds"]["nginx"]) for key, found in served.items()},
             "hub_cpu": cpu, "loop": loop, "stored": stored_at, "hub_cpu_stored": cpu_stored,
-            "bytes": {key: found["bytes"] for key, found in served.items()}}
+            "bytes": {key: found["bytes"] for key, found in served.items()}, "before": earlier}
 
 
 def serving_bench(root: Path, size: int, runs: int, console: Any, before: Path | None = None) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from newsbridge.media.blobs import BlobStore, FileBlobStore, uploads_dir
 from newsbridge.media.probe import SNIFF_BYTES, sniff
 from newsbridge.media.processing import queue_derivatives
 from newsbridge.media.records import Media, blob_in_use, create_media, get_media
-from newsbridge.media.uploads_direct import DirectAppender
+from newsbridge.media.uploads_direct import DirectAppender, file_sha256
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,expiration,checksum"
@@ -336,7 +336,10 @@ def store_media(engine: Engine, store: BlobStore, organization_id: str, path: Pa
     nobody changes any more: a finished upload) a filesystem store links it in place of a copy, under
     ``sha256`` when the caller hashed the bytes as they were written."""
     content_type, kind = sniff_file(path, declared)
-    blob = store.adopt(path, sha256) if adopt and isinstance(store, FileBlobStore) else store.put_file(path)
+    if adopt and isinstance(store, FileBlobStore):
+        blob = store.adopt(path, sha256 or file_sha256(path))
+    else:
+        blob = store.put_file(path)
     with writing(engine) as conn:
         found = create_media(conn, organization_id, blob, content_type, kind, filename, origin_url=origin_url)
         # probing and derivatives run as a job, never in the upload request; the media stays
@@ -432,11 +435,7 @@ def expire_uploads(engine: Engine, settings: Settings, now: datetime | None = No
 
 
 def _forget_orphan_blob(engine: Engine, store: BlobStore, path: Path) -> None:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    sha256 = digest.hexdigest()
+    sha256 = file_sha256(path)
     with writing(engine) as conn:  # under the write lock: no media row can name it meanwhile on SQLite
         if not blob_in_use(conn, sha256) and store.exists(sha256):
             store.delete(sha256)

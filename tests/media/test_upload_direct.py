@@ -14,7 +14,7 @@ import pytest
 from newsbridge.errors import ChecksumMismatch, PayloadTooLarge
 from newsbridge.ids import utcnow
 from newsbridge.media.uploads import ChunkWriter, Upload
-from newsbridge.media.uploads_direct import ALIGN, DirectAppender
+from newsbridge.media.uploads_direct import ALIGN, HASH_READ, DirectAppender, file_sha256
 from newsbridge.media.uploads_stream import keep_freed_memory
 
 KB = 1024
@@ -121,3 +121,14 @@ def test_the_allocator_keeps_freed_memory_once_per_process_on_glibc() -> None:
     kept = keep_freed_memory()
     assert keep_freed_memory() is kept
     assert kept is (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
+
+
+def test_a_file_hashed_back_in_pieces_by_a_reader_thread_has_its_own_hash(tmp_path: Path) -> None:
+    path = tmp_path / "upload.part"
+    data = os.urandom(HASH_READ + 12_345)  # two pieces, the last a short one
+    path.write_bytes(data)
+    assert file_sha256(path) == hashlib.sha256(data).hexdigest()
+    path.write_bytes(b"")
+    assert file_sha256(path) == hashlib.sha256(b"").hexdigest()
+    with pytest.raises(FileNotFoundError):  # the reader's error is raised where the hash is asked for
+        file_sha256(tmp_path / "gone.part")
