@@ -5,12 +5,16 @@
 Every 5 ms a background thread takes every thread's stack (``sys._current_frames``) and counts, per
 thread kind (the event loop, the feed reader threads, the other worker threads), the function at the
 top of the stack (self) and every function on it (cumulative). The summary is rewritten to OUT
-every 2 s, so a process that is killed still leaves its profile. The sampler needs the interpreter
-lock like any thread: time a thread spends waiting for that lock is not seen, only what runs.
+every 2 s, so a process that is killed still leaves its profile. A sample shows where a thread is,
+not whether it runs: a thread waiting for the interpreter lock (or for a lock of ours) is counted at
+the call that let it go. So the summary begins with what the threads really ran: each live thread's
+CPU seconds from ``/proc/self/task/<id>/stat``, summed by the thread's name (its pool's prefix).
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 import threading
 import time
@@ -31,6 +35,20 @@ def _kind(thread: threading.Thread | None) -> str:
     if thread.name.startswith("newsbridge-read"):
         return "reader threads"
     return "worker threads"
+
+
+def _cpu_by_name() -> Counter[str]:
+    """CPU seconds each live thread has used, summed by its name without the pool's numbering."""
+    found: Counter[str] = Counter()
+    tick = os.sysconf("SC_CLK_TCK")
+    for thread in threading.enumerate():
+        try:
+            fields = Path(f"/proc/self/task/{thread.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, TypeError):
+            continue
+        name = "event loop" if thread is threading.main_thread() else re.sub(r"[_ -]?\d+(_\d+)?$", "", thread.name)
+        found[name] += (int(fields[11]) + int(fields[12])) / tick
+    return found
 
 
 def _where(frame) -> str:  # type: ignore[no-untyped-def]
@@ -65,7 +83,9 @@ def sample(out: Path) -> None:
             total.setdefault(kind, Counter()).update(seen)
         if time.monotonic() - written >= 2:
             written = time.monotonic()
-            lines = []
+            cpu = _cpu_by_name()
+            lines = [f"== CPU seconds by thread (since start): {sum(cpu.values()):.1f} s", *(
+                f"{seconds:8.1f} {name}" for name, seconds in cpu.most_common())]
             for kind in sorted(samples):
                 lines.append(f"== {kind}: {samples[kind]} samples ({samples[kind] * INTERVAL:.1f} s busy)")
                 lines.append("-- self")

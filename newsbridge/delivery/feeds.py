@@ -12,6 +12,7 @@ import json
 import binascii
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -168,9 +169,11 @@ def entry_bytes(entry: Entry, fmt: Format = "ninjs3") -> bytes:
     return b"".join((head[:-2], b",", document[1:], b"}"))
 
 
-def page_bytes(entries: list[Entry], cursor: str, fmt: Format = "ninjs3") -> bytes:
-    """A changes-feed page, ``{"items": [...], "cursor": ...}``, as UTF-8 JSON."""
-    return b"".join((b'{"items":[', b",".join(entry_bytes(e, fmt) for e in entries), b'],"cursor":',
+def page_bytes(entries: list[Entry], cursor: str, fmt: Format = "ninjs3",
+               encode: Callable[[Entry, Format], bytes] = entry_bytes) -> bytes:
+    """A changes-feed page, ``{"items": [...], "cursor": ...}``, as UTF-8 JSON; ``encode`` writes an entry
+    (:func:`entry_bytes`, or a shared read's copy of it: delivery/live.py)."""
+    return b"".join((b'{"items":[', b",".join(encode(e, fmt) for e in entries), b'],"cursor":',
                      orjson.dumps(cursor), b"}"))
 
 

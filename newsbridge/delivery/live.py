@@ -42,12 +42,22 @@ class Batch:
 
     entries: list[Entry]
     _encoded: dict[tuple[int, str], bytes] = field(default_factory=dict)
+    _events: dict[str, bytes] = field(default_factory=dict)
 
     def encoded(self, entry: Entry, fmt: Format) -> bytes:
         key = (entry.position, fmt)
         if key not in self._encoded:
             self._encoded[key] = entry_bytes(entry, fmt)
         return self._encoded[key]
+
+    def events(self, fmt: Format) -> bytes:
+        """Every entry as a server-sent event whose id is its feed position, in one chunk written once
+        for every stream that shares the read: a stream sends it in one write, not one per entry (each
+        write passes the whole middleware stack on the event loop)."""
+        if fmt not in self._events:
+            self._events[fmt] = b"".join(b"id: %d\nevent: %s\ndata: %s\n\n" % (
+                entry.position, entry.event.encode(), self.encoded(entry, fmt)) for entry in self.entries)
+        return self._events[fmt]
 
 
 @dataclass

@@ -343,3 +343,38 @@ async def test_assembled_feed_entries_equal_the_generic_rendering(client, engine
             assert json.loads(entry_bytes(entry, fmt)) == entry_json(entry, fmt)  # type: ignore[arg-type]
     body = await page(client, b, limit=10)
     assert [e["item"]["headlines"][0]["value"] for e in body["items"]][0] == "همکاری رسانه‌ای ایران و قزاقستان"
+
+
+async def test_readers_at_one_cursor_at_once_get_what_each_would_read_alone(client, engine, exchange) -> None:
+    """Feed pages are read in reads shared by the organization's readers at one position (delivery/live.py):
+    readers asking at once get the page a reader asking alone gets, and a reader elsewhere its own."""
+    a, b, _ = exchange
+    for n in range(3):
+        await publish(client, a, story(f"urn:alpha:{n}", f"Story {n}"))
+    sequence_at(engine)
+    alone = await page(client, b, limit=2)
+    together = await asyncio.gather(*(page(client, b, limit=2) for _ in range(5)),
+                                    page(client, b, limit=2, cursor=alone["cursor"]))
+    assert together[:5] == [alone] * 5 and headlines(alone["items"]) == ["Story 0", "Story 1"]
+    assert headlines(together[5]["items"]) == ["Story 2"]
+
+
+async def test_a_streams_events_are_the_feed_entries_with_their_positions(engine, exchange, client) -> None:
+    """A live stream writes a shared read's entries as one chunk (delivery/live.py, Batch.events): each
+    event has the entry's feed position as id, its event type, and the feed entry's JSON as data."""
+    from newsbridge.db.engine import reading
+    from newsbridge.delivery.feeds import changes, entry_bytes
+    from newsbridge.delivery.live import Batch
+
+    a, b, _ = exchange
+    await publish(client, a, story("urn:alpha:1", "Minister resigns"))
+    await publish(client, a, story("urn:alpha:1", "Minister resigns", version="2", pubStatus="canceled"))
+    await publish(client, a, story("urn:alpha:2", "Budget passes"))
+    sequence_at(engine)
+    with reading(engine) as conn:
+        entries = changes(conn, b.org, 0, 10)
+    for fmt in ("ninjs3", "ninjs2"):
+        assert Batch(entries).events(fmt) == b"".join(  # type: ignore[arg-type]
+            f"id: {e.position}\nevent: {e.event}\ndata: ".encode() + entry_bytes(e, fmt) + b"\n\n"  # type: ignore[arg-type]
+            for e in entries)
+    assert Batch([]).events("ninjs3") == b""
