@@ -44,17 +44,18 @@ def with_file_metadata(engine: Engine, store: BlobStore, doc: dict[str, Any]) ->
     metadata in the fields its object left unset: the document's own for the first picture its renditions
     name, each association's for its own; a picture carrying GPS gets its GPS-free copy on the way."""
     result = dict(doc)
-    if _is_picture_item(doc):
+    if doc.get("type") == "picture" and isinstance(doc.get("renditions"), list):  # no type: a text (ninjs)
         result.update(_unset(doc, _picture_metadata(engine, store, doc.get("renditions"))))
     if isinstance(doc.get("associations"), list):
         result["associations"] = [
             {**a, **_unset(a, _picture_metadata(engine, store, a.get("renditions")))}
-            if isinstance(a, dict) and _is_picture_item(a) else a for a in doc["associations"]]
+            if isinstance(a, dict) and _is_picture(a) else a for a in doc["associations"]]
     return result
 
 
-def _is_picture_item(obj: dict[str, Any]) -> bool:
-    return obj.get("type", "picture") == "picture" and isinstance(obj.get("renditions"), list)
+def _is_picture(association: dict[str, Any]) -> bool:
+    """An association that is a picture: typed so, or untyped (it names the media; its kind decides)."""
+    return association.get("type", "picture") == "picture" and isinstance(association.get("renditions"), list)
 
 
 JOINED = {"infoSources": "role", "subjects": "rel"}  # lists the file adds to, unless an entry of its kind is there

@@ -57,7 +57,8 @@ async def test_the_partners_own_fields_win(client, make_partner, tmp_path: Path)
             ' "subjects": [{"name": "Oral", "rel": "keyword"}],'
             ' "infoSources": [{"name": "KazHydroMet", "role": "source"}]}')
     item = await publish(client, alpha, tagged_photo(tmp_path / "flood.jpg").read_bytes(), meta)
-    assert fields(item) == {**FROM_THE_FILE, "by": "Desk of Kazinform", "subjects": [{"name": "Oral", "rel": "keyword"}],
+    assert fields(item) == {**FROM_THE_FILE, "by": "Desk of Kazinform",
+                            "subjects": [{"name": "Oral", "rel": "keyword"}],
                             "infoSources": [{"name": "KazHydroMet", "role": "source"},
                                             {"name": "Kazinform / A. N.", "role": "credit"}]}
     assert item["headlines"] == [{"role": "main", "value": "Flood in Oral"}]
@@ -81,3 +82,20 @@ async def test_an_item_naming_an_upload_is_filled_too(client, make_partner, tmp_
 async def test_a_photo_without_metadata_gets_no_fields(client, make_partner) -> None:
     alpha = make_partner("alpha", scopes=("publish", "read"))
     assert fields(await publish(client, alpha, picture())) == {}
+
+
+async def test_a_texts_photo_fills_its_association_not_the_text(client, make_partner, tmp_path: Path) -> None:
+    alpha = make_partner("alpha", scopes=("publish", "read"))
+    upload_id, _ = await upload(client, alpha.headers, tagged_photo(tmp_path / "flood.jpg").read_bytes(),
+                                filetype="image/jpeg")
+    published = await client.post("/api/v1/items", headers=alpha.headers, json={
+        "uri": "urn:alpha:story:flood", "type": "text", "language": "en",
+        "headlines": [{"role": "main", "value": "Floods in West Kazakhstan"}],
+        "bodies": [{"role": "main", "contentType": "text/plain", "value": "Rescuers evacuated residents."}],
+        "associations": [{"name": "photo", "uri": "urn:alpha:photo:flood", "by": "Kazinform photo desk",
+                          "renditions": [{"name": "original", "upload": upload_id}]}]})
+    assert published.status_code == 201, published.text
+    story = published.json()
+    assert fields(story) == {}  # the text says what its writer wrote; the photo's caption is the photo's
+    [photo] = story["associations"]
+    assert fields(photo) == {**FROM_THE_FILE, "by": "Kazinform photo desk"}
