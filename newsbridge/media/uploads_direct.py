@@ -30,7 +30,7 @@ from pathlib import Path
 
 ALIGN = 4096  # offsets, lengths and memory of direct writes: every logical block size up to a page
 BLOCK = 4 * 1024 * 1024  # bytes gathered per direct write (1-8 MiB all ran at the disk's speed here)
-HASH_READ = 8 * 1024 * 1024  # bytes a read when a file is hashed back from the disk
+HASH_READ = 4 * 1024 * 1024  # bytes a read when a file is hashed back from the disk (at most 4 such in memory)
 
 
 def file_sha256(path: Path) -> str:
