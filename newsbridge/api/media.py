@@ -25,6 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from newsbridge.accounts.media_limit import LIMIT_SOURCE, media_limit
 from newsbridge.accounts.members import Role
 from newsbridge.accounts.organizations import Organization, get_organization_by_id
 from newsbridge.accounts.sessions import find_session
@@ -104,7 +105,8 @@ def upload_options(the_hub: Hub = Depends(hub)) -> Response:
 @router.post("/api/v1/uploads", status_code=201, summary="tus: create an upload")
 def create_upload(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
                   the_hub: Hub = Depends(hub)) -> Response:
-    """tus creation: `Upload-Length` (bytes, ≤ NEWSBRIDGE_MAX_MEDIA_BYTES) and optional `Upload-Metadata`
+    """tus creation: `Upload-Length` (bytes, ≤ the organization's media limit: NEWSBRIDGE_MAX_MEDIA_BYTES unless the
+    hub operator set one of its own) and optional `Upload-Metadata`
     (`filename`, `filetype` base64-encoded). Answers 201 with `Location` to PATCH the bytes to."""
     org = _uploader(the_hub, request, credentials)
     _check_version(request)
@@ -265,14 +267,15 @@ def _publish_media(the_hub: Hub, org: Organization, source: Any, filename: str |
         if not isinstance(meta, dict):
             raise InvalidInput("`meta` must be a JSON object (ninjs)", field="meta")
     settings = the_hub.settings
+    limit = media_limit(org, settings.max_media_bytes)
     with tempfile.NamedTemporaryFile(dir=tus.uploads_dir(settings), suffix=".part") as local:
         source.seek(0)
         copied = 0
         while chunk := source.read(WRITE_CHUNK):
             copied += len(chunk)
-            if copied > settings.max_media_bytes:
-                raise PayloadTooLarge(f"the file is larger than this hub takes ({settings.max_media_bytes} bytes, "
-                                      "NEWSBRIDGE_MAX_MEDIA_BYTES); use a tus upload for large files", field="file")
+            if copied > limit:
+                raise PayloadTooLarge(f"the file is larger than your organization may upload ({limit} bytes: "
+                                      f"{LIMIT_SOURCE})", field="file")
             local.write(chunk)
         local.flush()
         found = tus.store_media(the_hub.engine, blob_store(settings), org.id, Path(local.name), declared,

@@ -34,6 +34,7 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from newsbridge.accounts.media_limit import LIMIT_SOURCE, media_limit_of
 from newsbridge.config import Settings
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import uploads
@@ -132,9 +133,11 @@ def create_upload(engine: Engine, settings: Settings, organization_id: str, leng
     if length <= 0:
         raise MediaUnreadable("Upload-Length is 0: the file is empty; send the media file itself",
                               field="Upload-Length")
-    if length > settings.max_media_bytes:
-        raise PayloadTooLarge(f"the file ({length} bytes) is larger than this hub takes "
-                              f"({settings.max_media_bytes} bytes, NEWSBRIDGE_MAX_MEDIA_BYTES)", field="Upload-Length")
+    with reading(engine) as conn:
+        limit = media_limit_of(conn, organization_id, settings.max_media_bytes)
+    if length > limit:
+        raise PayloadTooLarge(f"the file ({length} bytes) is larger than your organization may upload "
+                              f"({limit} bytes: {LIMIT_SOURCE})", field="Upload-Length")
     expire_uploads(engine, settings)  # sweep abandoned ones as new ones come (bounded; indexed)
     upload_id, now = new_id(), utcnow()
     partial_path(settings, upload_id).touch()
