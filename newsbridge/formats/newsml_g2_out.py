@@ -20,6 +20,8 @@ from lxml import etree
 from newsbridge.formats.codecs import channels_uri, codec_uri
 from newsbridge.formats.item import PUBSTATUSES, Item
 from newsbridge.formats.newsml_g2_names import MEDTOP, NAR, NATURES, NewsmlError
+from newsbridge.formats.newsml_g2_names import q as _q
+from newsbridge.formats.newsml_g2_names import sub as _sub
 from newsbridge.formats.xml_safety import xhtml_document, xml_text
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -33,17 +35,6 @@ _ROLE_SCHEMES = {"infoSource": "infosrcrole", "description": "drol", "headline":
 NITF_NS = "http://iptc.org/std/NITF/2006-10-18/"
 PROFILES = ("standard", "superdesk")
 SHA256_URI = "http://www.w3.org/2001/04/xmlenc#sha256"  # the hash algorithm by URI: no catalog entry needed
-
-
-def _q(name: str) -> str:
-    return f"{{{NAR}}}{name}"
-
-
-def _sub(parent: etree._Element, name: str, text: Any = None, **attrs: Any) -> etree._Element:
-    el = etree.SubElement(parent, _q(name), {k: xml_text(v) for k, v in attrs.items() if v is not None})
-    if text is not None:
-        el.text = xml_text(text)
-    return el
 
 
 def _role(name: str, role: Any) -> dict[str, str]:

@@ -40,25 +40,15 @@ from lxml import etree
 from newsbridge.formats import ninjs
 from newsbridge.formats.item import PUBSTATUSES, Item
 from newsbridge.formats.newsml_g2_names import NAR, NewsmlError
+from newsbridge.formats.newsml_g2_names import q as _q
+from newsbridge.formats.newsml_g2_names import sub as _sub
 from newsbridge.formats.newsml_g2_out import CATALOG, to_newsml
 from newsbridge.formats.packages import MEDIA_NATURES
-from newsbridge.formats.xml_safety import xml_text
 
 NEWSITEM_TYPE = "application/vnd.iptc.g2.newsitem+xml"
 NEWSMESSAGE_TYPE = "application/vnd.iptc.g2.newsmessage+xml"
 _BY_MAJOR_TYPE = {"image": "picture", "video": "video", "audio": "audio"}
 _ROOT_GROUP = "G1"
-
-
-def _q(name: str) -> str:
-    return f"{{{NAR}}}{name}"
-
-
-def _sub(parent: etree._Element, name: str, text: Any = None, **attrs: Any) -> etree._Element:
-    el = etree.SubElement(parent, _q(name), {k: xml_text(v) for k, v in attrs.items() if v is not None})
-    if text is not None:
-        el.text = xml_text(text)
-    return el
 
 
 def _kind(association: dict[str, Any], renditions: list[dict[str, Any]]) -> str | None:
