@@ -160,7 +160,8 @@ def transfer_report(args: argparse.Namespace, root: Path) -> bool:
     if found["before"]["upload"]:
         ours = min(found["upload"])
         theirs = min(found["before"]["upload"])
-        console.print(f"  before ({args.before}, same runs): {theirs:.2f} s = {size / theirs / MB / synced_speed:.2f} x, "
+        ratio = size / theirs / MB / synced_speed
+        console.print(f"  before ({args.before}, same runs): {theirs:.2f} s = {ratio:.2f} x, "
                       f"hub CPU {min(found['before']['hub_cpu']):.2f} s (this tree: {ours:.2f} s, "
                       f"{min(found['hub_cpu']):.2f} s)")
     console.print(f"  for information: plain cp (the copy still in the page cache) {cp_speed:.0f} MB/s "

@@ -58,6 +58,11 @@ def threads_cpu_seconds(pid: int) -> float:
                for t in os.listdir(f"/proc/{pid}/task")) / 1e9
 
 
+def loop_cpu_seconds(pid: int) -> float:
+    """CPU seconds of the process's main thread, uvicorn's event loop (the scheduler's count)."""
+    return int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[0]) / 1e9
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -158,15 +163,16 @@ def _pieces(path: Path) -> Iterator[bytes]:
             yield piece
 
 
-def upload(hub: Hub, path: Path, client: str = "curl") -> tuple[str, float, float, float, float]:
+def upload(hub: Hub, path: Path, client: str = "curl") -> tuple[str, float, float, float, float, float]:
     """One tus upload of the whole file in one streamed PATCH (tus-js-client's default); returns the
     media id, the seconds from creation to the answer of the last PATCH (the bytes durable on the hub's
     disk) and to the upload naming its media (``HEAD``: hashed, in the blob store, recorded; a file over
-    64 MiB is stored after the answer), and the hub's CPU seconds up to each. The PATCH is sent by curl
+    64 MiB is stored after the answer), the hub's CPU seconds up to each and its event loop's up to the
+    answer (the thread every byte goes through: the critical path). The PATCH is sent by curl
     (``-T``, streamed from the file: a client that does not set the pace) when it is there, else by httpx."""
     size = path.stat().st_size
     with httpx.Client(base_url=hub.base, timeout=600) as http:
-        cpu_before = cpu_seconds(hub.process.pid)
+        cpu_before, loop_before = cpu_seconds(hub.process.pid), loop_cpu_seconds(hub.process.pid)
         started = time.perf_counter()
         created = http.post("/api/v1/uploads", headers={**hub.auth, **TUS, "Upload-Length": str(size)})
         assert created.status_code == 201, created.text
@@ -186,13 +192,14 @@ def upload(hub: Hub, path: Path, client: str = "curl") -> tuple[str, float, floa
             assert done.status_code == 204, done.text
             answer = {k.lower(): v for k, v in done.headers.items()}
         cpu_answer = cpu_seconds(hub.process.pid) - cpu_before
+        loop_answer = loop_cpu_seconds(hub.process.pid) - loop_before
         assert answer["upload-offset"] == str(size)
         media_id = answer.get("newsbridge-media", "")
         while not media_id:
             time.sleep(0.01)
             media_id = http.head(location, headers={**hub.auth, **TUS}).headers.get("Newsbridge-Media", "")
         stored = time.perf_counter() - started
-        return media_id, took, stored, cpu_answer, cpu_seconds(hub.process.pid) - cpu_before
+        return media_id, took, stored, cpu_answer, cpu_seconds(hub.process.pid) - cpu_before, loop_answer
 
 
 def settle() -> None:
@@ -394,22 +401,24 @@ def transfer_bench(root: Path, size: int, runs: int, console: Any, before: Path 
         for run in range(runs):
             if other is not None:
                 settle()
-                _media, took, _stored, cpu_answer, _cpu_all = upload(other, source)
+                _media, took, _stored, cpu_answer, _cpu_all, loop = upload(other, source)
                 earlier["upload"].append(took)
                 earlier["hub_cpu"].append(cpu_answer)
-                console.print(f"run {run + 1}, before: tus upload answered {took:.2f} s (hub CPU {cpu_answer:.2f} s)")
+                console.print(f"run {run + 1}, before: tus upload answered {took:.2f} s (hub CPU {cpu_answer:.2f} s, "
+                              f"event loop {loop:.2f} s)")
             copies.append(copy_seconds(source, root / "copy.jpg"))
             synced.append(copy_seconds(source, root / "copy.jpg", durable=True))
             settle()
             with Sampler(hub.process.pid) as sampler:
-                media_id, took, stored_took, cpu_answer, cpu_all = upload(hub, source)
+                media_id, took, stored_took, cpu_answer, cpu_all, loop = upload(hub, source)
             cpu.append(cpu_answer)
             cpu_stored.append(cpu_all)
             uploads.append(took)
             stored_at.append(stored_took)
             peaks.append(max(sampler.samples or [idle]))
             console.print(f"run {run + 1}: cp {copies[-1]:.2f} s, cp + fsync {synced[-1]:.2f} s, "
-                          f"tus upload answered {uploads[-1]:.2f} s (hub CPU {cpu[-1]:.2f} s), media stored "
+                          f"tus upload answered {uploads[-1]:.2f} s (hub CPU {cpu[-1]:.2f} s, event loop "
+                          f"{loop:.2f} s), media stored "
                           f"{stored_at[-1]:.2f} s (hub CPU {cpu_stored[-1]:.2f} s), hub RSS "
                           f"{idle:.0f} MB idle -> {peaks[-1]:.0f} MB peak; load {os.getloadavg()[0]:.1f}")
         stored = root / "media" / "blobs" / sha[:2] / sha
