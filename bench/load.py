@@ -226,8 +226,23 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def niced_cpu(pid: int) -> float:
+    """CPU seconds the process's threads of raised niceness have used so far: the story worker's embeddings
+    (stories/worker_priority.py), which take only the CPU the rest leaves and catch up when the load drops."""
+    used = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        if int(fields[16]) > 0:
+            used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
 def cpu_now(pids: dict[str, int]) -> dict[str, float]:
-    return {**{name: process_cpu(pid) for name, pid in pids.items()}, "bench": time.process_time()}
+    return {**{name: process_cpu(pid) for name, pid in pids.items()}, "bench": time.process_time(),
+            "niced": sum(niced_cpu(pid) for pid in pids.values())}
 
 
 async def load(bases: list[str], publisher_key: str, keys: list[str], args: argparse.Namespace,
@@ -414,6 +429,9 @@ def main() -> None:
           f"clients {run.cpu.get('bench', 0):.1f} s; per published item: hub {(api + workers) / items * 1000:.0f} ms "
           f"(API {api / items * 1000:.0f} ms with the {run.pages} feed pages and the streams they served, workers "
           f"{workers / items * 1000:.0f} ms), clients {run.cpu.get('bench', 0) / items * 1000:.0f} ms")
+    niced = run.cpu.get("niced", 0)
+    print(f"  of the hub's CPU, the story worker's embeddings at niceness +10: {niced:.1f} s ({niced / items * 1000:.0f} "
+          f"ms an item); the rest {(api + workers - niced) / items * 1000:.0f} ms an item")
     if args.profile:
         print(f"  profile of the first API process (bench/sampler.py): {args.profile}")
 

@@ -148,11 +148,12 @@ async def feed(request: Request, cursor: str | None = Query(None), limit: int = 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     live = live_reads(the_hub.engine)
-    # Every page, the first too, is read in a read shared with the organization's other readers at this
+    # Every page, the first too, comes from a read shared with the organization's other readers at this
     # position (delivery/live.py) that started after the newest delivery notified before this request: a
-    # reader sees at least what a read of its own would have. Readers answered by one read continue from
-    # the same cursor, so at 50 items/s the 150 feed readers of bench/load.py met in a few reads a moment
-    # instead of each reading its own page (and each entry is encoded once per read, not once per reader).
+    # reader sees every delivery notified before it asked (one sequenced but not yet notified may come on
+    # the next page, as it may to a read of its own begun a moment earlier). Readers answered by one read
+    # ask next from the same cursor, so at 50 items/s the 150 feed readers of bench/load.py meet in a few
+    # reads instead of each reading its own page (and each entry is encoded once a read, not once a reader).
     batch = await live.changes(the_hub.settings, principal.organization, after, limit, the_hub.signal.generation)
     while not batch.entries:
         remaining = deadline - loop.time()
