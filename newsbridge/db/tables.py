@@ -391,6 +391,8 @@ media = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("c2pa", Document, nullable=True),  # C2PA content credentials read and validated (media/provenance.py)
     sa.Column("origin_url", sa.String(2000), nullable=True),  # fetched from this URL (media/fetch.py)
+    # whether the hub looked for GPS in the original and found it: NULL not yet, 'none', 'found' (media/links.py)
+    sa.Column("gps", sa.String(8), nullable=True),
     sa.Index("ix_media_organization_id_sha256", "organization_id", "sha256"),
     sa.Index("ix_media_organization_id_origin_url", "organization_id", "origin_url"),
     sa.CheckConstraint("status IN ('uploaded', 'probed', 'ready', 'rejected')", name="status"),

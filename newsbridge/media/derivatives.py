@@ -220,6 +220,26 @@ def video_without_gps(source: Path, probe: Probe, out_dir: Path, options: Option
                  duration=probe.duration)
 
 
+def location_found(source: Path, probe: Probe, options: Options = Options(), *, scan_data: bool = True,
+                   timeout: float = ffmpeg.PROBE_TIMEOUT) -> bool | None:
+    """Whether the video or audio original at ``source`` carries a location :func:`video_without_gps` would
+    leave out: tags, a position track, a data stream of position KLV. A container no copy rewrites carries
+    none we know of (False). None when it has a data stream that is not named KLV and ``scan_data`` is
+    False (reading its packets is the derivative job's work). ffprobe reads the container's tags within
+    ``timeout`` seconds (MediaUnreadable past it)."""
+    if probe.content_type not in _SAME_CONTAINER and probe.content_type not in _IN_PLACE:
+        return False
+    described = ffmpeg.ffprobe(source, probe.demuxer, timeout=timeout)
+    if _has_location(described) or position_tracks(described):
+        return True
+    data = _data_streams(described)
+    if any(stream.get("codec_name") == "klv" for stream in data):
+        return True
+    if data and not scan_data:
+        return None
+    return bool(data) and _carries_position_klv(source, probe, described, options)
+
+
 def _data_streams(described: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in described.get("streams", []) if s.get("codec_type") == "data"]
 

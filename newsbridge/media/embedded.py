@@ -11,8 +11,12 @@ The same read is the GPS look, which needs no decoder and so is done now rather 
 picture that carries GPS gets its ``original-nogps`` copy (the original's bytes without the GPS tags) before
 the item is stored, so when NEWSBRIDGE_MEDIA_READY_WAIT_SECONDS ends a partner whose agreement does not allow
 GPS is offered that copy (media/links.py ``offers_rendition``), not nothing. The derivative job makes the same
-copy again later (same bytes, same name: the rendition is replaced). Only pictures: a video's or an audio
-file's tags are read by ffprobe on the whole file, which the derivative job does.
+copy again later (same bytes, same name: the rendition is replaced). A video's or an audio file's container
+tags are read by ffprobe (:data:`LOOK_SECONDS` at most; media/derivatives.py ``location_found``): the copy
+without them is a stream copy the derivative job makes. What was found is recorded (``media.gps``: ``none``,
+``found``): a partner without ``allow_gps`` is offered an original the hub looked in and found no GPS in,
+whatever its previews' state. A file whose tags cannot be read so (unreadable, too slow, a data stream that is
+not named KLV) stays unlooked: the derivative job decides.
 """
 
 from __future__ import annotations
@@ -28,21 +32,23 @@ from sqlalchemy.exc import IntegrityError
 
 from newsbridge.db.engine import reading, writing
 from newsbridge.errors import NewsbridgeError
-from newsbridge.media.blobs import BlobStore, copy_to_file
-from newsbridge.media.derivatives import WITHOUT_GPS
-from newsbridge.media.links import MEDIA_URN
+from newsbridge.media.blobs import BlobStore, FileBlobStore, copy_to_file
+from newsbridge.media.derivatives import WITHOUT_GPS, location_found
+from newsbridge.media.links import MEDIA_URN, media_ids
 from newsbridge.media.metadata import PhotoMetadata, read_photo_metadata, strip_gps
-from newsbridge.media.probe import picture_size
-from newsbridge.media.records import Media, add_rendition, get_media, list_renditions
+from newsbridge.media.probe import SNIFF_BYTES, Probe, picture_size, sniff
+from newsbridge.media.records import Media, add_rendition, get_media, list_renditions, media_by_id, set_media_gps
 
 log = logging.getLogger(__name__)
 READABLE = ("image/jpeg", "image/png", "image/tiff", "image/webp")  # pictures libexiv2 reads and writes
+LOOK_SECONDS = 10.0  # ffprobe's bound on reading a video's or audio's tags at publish
 
 
 def with_file_metadata(engine: Engine, store: BlobStore, doc: dict[str, Any]) -> dict[str, Any]:
     """``doc`` (a ninjs 3.x document whose hub media the caller resolved and owns) with each picture's embedded
     metadata in the fields its object left unset: the document's own for the first picture its renditions
     name, each association's for its own; a picture carrying GPS gets its GPS-free copy on the way."""
+    _look_in_sound_and_video(engine, store, doc)
     result = dict(doc)
     if doc.get("type") == "picture" and isinstance(doc.get("renditions"), list):  # no type: a text (ninjs)
         result.update(_unset(doc, _picture_metadata(engine, store, doc.get("renditions"))))
@@ -96,6 +102,9 @@ def _picture_metadata(engine: Engine, store: BlobStore, entries: Any) -> dict[st
                 return {}
             if meta.gps:
                 _gps_free_copy(engine, store, media, original, Path(work))
+            if media.gps is None:
+                with writing(engine) as conn:
+                    set_media_gps(conn, media.id, "found" if meta.gps else "none")
         return meta.ninjs_fields()
     return {}
 
@@ -120,3 +129,38 @@ def _gps_free_copy(engine: Engine, store: BlobStore, media: Media, original: Pat
             add_rendition(conn, media.id, WITHOUT_GPS, blob, media.content_type, width=size[0], height=size[1])
     except IntegrityError:  # the derivative job kept the same copy at the same moment
         log.info("the GPS-free copy of media %s was made by its job meanwhile", media.id)
+
+
+def _look_in_sound_and_video(engine: Engine, store: BlobStore, doc: dict[str, Any]) -> None:
+    """Record what each video and audio the document names carries (``media.gps``), when not looked at yet."""
+    ids = media_ids(doc)
+    if not ids:
+        return
+    with reading(engine) as conn:
+        named = media_by_id(conn, ids)
+    for media in sorted(named.values(), key=lambda m: m.id):
+        if media.kind not in ("video", "audio") or media.gps is not None or media.status == "rejected":
+            continue
+        with tempfile.TemporaryDirectory(prefix="newsbridge-publish-") as work:
+            found = _location(store, media, Path(work))
+        if found is not None:
+            with writing(engine) as conn:
+                set_media_gps(conn, media.id, "found" if found else "none")
+
+
+def _location(store: BlobStore, media: Media, work: Path) -> bool | None:
+    """Whether the media's original carries a location, by its container's tags; None: not known so."""
+    if isinstance(store, FileBlobStore):
+        original = store.path(media.sha256)  # read where it is kept: ffprobe reads the tags, not the file
+    else:
+        original = copy_to_file(store, media.sha256, work / "original")
+    with original.open("rb") as handle:
+        sniffed = sniff(handle.read(SNIFF_BYTES))
+    if sniffed is None or sniffed.demuxer is None:
+        return None
+    probe = Probe(media.kind, sniffed.content_type, sniffed.demuxer, media.size, duration=media.duration,
+                  demuxer=sniffed.demuxer)
+    try:
+        return location_found(original, probe, scan_data=False, timeout=LOOK_SECONDS)
+    except NewsbridgeError:
+        return None  # unreadable so, or too slow: the derivative job's probe judges the file

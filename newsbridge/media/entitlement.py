@@ -18,7 +18,8 @@ select's cache key costs more than such a query), reading for each item that car
 * whether the media has a GPS-free copy of its original (``offered``'s rendition names).
 
 Python then applies the agreement's media rules as ``offer_for`` does (the media owner's term, signed
-as the terms stand) and :func:`~newsbridge.media.links.offers_rendition`. Nothing is cached between
+as the terms stand) and :func:`~newsbridge.media.links.offers_rendition` (with the media's GPS look,
+``media.gps``, which serving's lookup row carries). Nothing is cached between
 requests: a withdrawal, an embargo, a version that drops the media, a change of the rules or of a
 signature holds at the very next range. tests/media/test_entitlement.py compares the two paths over
 a matrix of cases on both databases.
@@ -101,7 +102,7 @@ class Asked(Protocol):
     width: int | None
     height: int | None
     kind: str
-    status: str
+    gps: str | None  # media.gps: what the hub's GPS look at the original found (None: not looked yet)
 
 
 def offer_under(terms: Sequence[Mapping[str, Any]] | None, revision: int | None, signed: Mapping[str | None, Any],
@@ -189,7 +190,7 @@ def decided(rows: Sequence[Carrying], viewer_id: str, asked: Asked) -> bool:
             offer = _offer(row.terms, row.terms_revision, row.owner_signed, row.holding_signed, owner,
                            row.owner_parent, viewers)
         if offer is not None and offers_rendition(offer, asked.name, asked.width, asked.height, asked.kind,
-                                                  asked.status, bool(row.gps_free_kept)):
+                                                  asked.gps, bool(row.gps_free_kept)):
             return True
     return False
 

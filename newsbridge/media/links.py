@@ -49,7 +49,8 @@ from newsbridge.media.uploads import upload_media
 
 MEDIA_URN = "urn:newsbridge:media:"
 ORIGINAL = "original"
-CAN_CARRY_GPS = ("picture", "video", "audio")  # kinds whose originals the derivative job checks for location tags
+CAN_CARRY_GPS = ("picture", "video", "audio")  # kinds whose originals the hub looks in for location tags
+SIZED = ("picture", "video")  # kinds whose originals a maximum resolution judges by their probed size
 SECRET_NAME = "media_url_secret"
 _KEYS: dict[str, bytes] = {}  # per database: the generated key never changes once made
 
@@ -173,17 +174,20 @@ def rendition_json(rendition: Rendition, href: str, for_newsml: bool = False) ->
 def offered(rendition: Rendition, media: Media, offer: Offer, names: Iterable[str]) -> bool:
     """Whether a reader with ``offer`` is offered (listed, and served) this rendition of ``media``,
     whose renditions are called ``names`` (:func:`offers_rendition`)."""
-    return offers_rendition(offer, rendition.name, rendition.width, rendition.height, media.kind, media.status,
+    return offers_rendition(offer, rendition.name, rendition.width, rendition.height, media.kind, media.gps,
                             WITHOUT_GPS in names)
 
 
-def offers_rendition(offer: Offer, name: str, width: int | None, height: int | None, kind: str, status: str,
+def offers_rendition(offer: Offer, name: str, width: int | None, height: int | None, kind: str, gps: str | None,
                      gps_free_kept: bool) -> bool:
-    """Whether ``offer`` offers the rendition ``name`` (``width`` x ``height``) of media of ``kind`` and
-    ``status``, which has a GPS-free copy of its original when ``gps_free_kept``: a kind the term shares;
-    no original under ``proxy_only``; nothing whose shorter side is over ``max_resolution``; without
-    ``allow_gps``, the GPS-free copy instead of an original that carries GPS, and no original of a picture,
-    video or audio before the derivative job has looked for GPS in it (an original is never altered).
+    """Whether ``offer`` offers the rendition ``name`` (``width`` x ``height``) of media of ``kind``, whose
+    original the hub looked for GPS in with the result ``gps`` (None: not yet; ``none``; ``found``:
+    media/records.py ``media.gps``) and has a GPS-free copy of when ``gps_free_kept``: a kind the term shares;
+    no original under ``proxy_only``; nothing whose shorter side is over ``max_resolution`` (nor, under it,
+    the original of a picture or video before its probe has measured it); without
+    ``allow_gps``, the GPS-free copy instead of an original that carries GPS, and the original of a picture,
+    video or audio only once the hub has looked and found none (at publish or by the derivative job; an
+    original is never altered), whatever the previews' state.
     The rule every output lists by and the signed URL serves by (also media/entitlement.py)."""
     if kind not in offer.kinds:
         return False
@@ -194,10 +198,12 @@ def offers_rendition(offer: Offer, name: str, width: int | None, height: int | N
         if name == WITHOUT_GPS and limits.allow_gps:
             return False  # the original itself is offered
         if name == ORIGINAL and not limits.allow_gps and (
-                gps_free_kept or (kind in CAN_CARRY_GPS and status != "ready")):
+                gps_free_kept or (kind in CAN_CARRY_GPS and gps != "none")):
             return False
     if limits.max_resolution and width and height and min(width, height) > limits.max_resolution:
         return False
+    if limits.max_resolution and not (width and height) and kind in SIZED and name in (ORIGINAL, WITHOUT_GPS):
+        return False  # not probed yet (an original offered before its job): its size cannot be checked
     return True
 
 
@@ -327,8 +333,9 @@ def hub_media_entry(media: Media, kept: Iterable[Rendition] = (), offer: Offer =
 def original_state(media: Media, kept: Sequence[Rendition], offer: Offer) -> str:
     """Why a reader with ``offer`` does or does not find the original among the renditions: ``offered``;
     ``gps_free_copy`` (it carries GPS, which the terms do not allow: ``original-nogps`` is listed instead);
-    ``awaiting_gps_check`` (not before the hub has looked for GPS in it: the derivative job, or for a photo
-    the publish); ``withheld`` (proxy only, or over the maximum resolution)."""
+    ``awaiting_gps_check`` (not before the hub has looked for GPS in it: at publish, or the derivative job);
+    ``awaiting_gps_free_copy`` (the hub found GPS in it and has not made the copy without: a video's or
+    audio's is made by the derivative job); ``withheld`` (proxy only, or over the maximum resolution)."""
     names = {r.name for r in kept}
     by_name = {r.name: r for r in kept}
     if ORIGINAL in by_name and offered(by_name[ORIGINAL], media, offer, names):
@@ -337,7 +344,7 @@ def original_state(media: Media, kept: Sequence[Rendition], offer: Offer) -> str
         return "gps_free_copy"
     with_gps = replace(offer, limits=replace(offer.limits, allow_gps=True))
     if ORIGINAL in by_name and WITHOUT_GPS not in names and offered(by_name[ORIGINAL], media, with_gps, names):
-        return "awaiting_gps_check"
+        return "awaiting_gps_free_copy" if media.gps == "found" else "awaiting_gps_check"
     return "withheld"
 
 

@@ -5,8 +5,10 @@ request), run by the job worker (``media/worker.py``). The original is copied fr
 store to a private temporary directory (tools need a path), probed (``media/probe.py``);
 a refused file marks the media ``rejected`` and ends the job ``failed`` with the reason.
 Derivatives (``media/derivatives.py``) go into the blob store and become renditions
-(``media/records.py``), and the media becomes ``ready``. Running the job again (a retry after
-a crash half-way) does the same work again and replaces renditions of the same name.
+(``media/records.py``), what the job found looking for GPS in the original is recorded (``media.gps``:
+``none`` or ``found``, which media/links.py offers the original by), and the media becomes ``ready``.
+Running the job again (a retry after a crash half-way) does the same work again and replaces renditions
+of the same name.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from newsbridge.config import Settings
 from newsbridge.db.engine import reading, writing
 from newsbridge.errors import MediaTooLarge, MediaTypeMismatch, MediaUnreadable, MediaUnsafe
 from newsbridge.media.blobs import BlobStore, blob_store, copy_to_file
-from newsbridge.media.derivatives import Options, make_derivatives
+from newsbridge.media.derivatives import WITHOUT_GPS, Options, location_found, make_derivatives
 from newsbridge.media.jobs import Job, enqueue
-from newsbridge.media.probe import inspect
+from newsbridge.media.metadata import PhotoMetadata, read_photo_metadata
+from newsbridge.media.probe import Probe, inspect
 from newsbridge.media.provenance import read_credentials
-from newsbridge.media.records import add_rendition, get_media, set_media_c2pa, set_media_status
+from newsbridge.media.records import add_rendition, get_media, set_media_c2pa, set_media_gps, set_media_status
 from newsbridge.media.worker import Handler, JobWorker
 
 log = logging.getLogger(__name__)
@@ -68,18 +71,32 @@ def derivatives_handler(engine: Engine, store: BlobStore, settings: Settings) ->
                                      stream_facts=probe.facts())
             options = Options(threads=settings.media_ffmpeg_threads, keep_gps=bool(job.payload.get("keep_gps")),
                               max_pixels=settings.media_max_pixels)
-            made = make_derivatives(original, probe, Path(work) / "out", options)
+            meta = read_photo_metadata(original) if probe.kind == "picture" else None
+            made = make_derivatives(original, probe, Path(work) / "out", options, meta)
+            gps = _gps_look(original, probe, options, meta, {d.name for d in made})
             stored = [(derivative, store.put_file(derivative.path)) for derivative in made]
         with writing(engine) as conn:
             for derivative, blob in stored:
                 add_rendition(conn, media_id, derivative.name, blob, derivative.content_type,
                               width=derivative.width, height=derivative.height, duration=derivative.duration,
                               stream_facts=derivative.facts)
+            set_media_gps(conn, media_id, gps)
             set_media_status(conn, media_id, "ready")
         return {"probe": probe.facts(), "renditions": {d.name: blob.sha256 for d, blob in stored},
                 "c2pa": credentials["state"] if credentials else None}
 
     return handle
+
+
+def _gps_look(original: Path, probe: Probe, options: Options, meta: PhotoMetadata | None, made: set[str]) -> str:
+    """What the job found looking for GPS in the original (media.gps): a picture's EXIF/XMP GPS; a video's or
+    audio's location the copy without GPS left out, or one it could not (then no copy: the original stays
+    withheld from partners without ``allow_gps``, media/links.py)."""
+    if meta is not None:
+        return "found" if meta.gps else "none"
+    if probe.kind not in ("video", "audio"):
+        return "none"
+    return "found" if WITHOUT_GPS in made or location_found(original, probe, options) else "none"
 
 
 def media_handlers(engine: Engine, store: BlobStore, settings: Settings) -> dict[str, Handler]:

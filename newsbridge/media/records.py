@@ -35,6 +35,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "rejected": (),
 }
 KINDS = ("picture", "video", "audio", "graphic")
+GPS_LOOKS = ("none", "found")  # what the hub found when it looked for GPS in an original (media.gps)
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,13 @@ class Media:
     updated_at: datetime
     c2pa: dict[str, Any] | None = None  # C2PA credentials read from the original (media/provenance.py)
     origin_url: str | None = None  # fetched from this URL (media/fetch.py)
+    gps: str | None = None  # the hub's GPS look at the original: None not yet, "none", "found" (GPS_LOOKS)
 
 
 def _media(row: Any) -> Media:
     return Media(row.id, row.organization_id, row.sha256, row.content_type, row.size, row.filename, row.kind,
                  row.width, row.height, row.duration, row.codecs, row.status, row.created_at, row.updated_at,
-                 row.c2pa, row.origin_url)
+                 row.c2pa, row.origin_url, row.gps)
 
 
 def _rendition(row: Any) -> Rendition:
@@ -156,6 +158,14 @@ def set_media_status(conn: Connection, media_id: str, status: str, *, content_ty
 def set_media_c2pa(conn: Connection, media_id: str, credentials: dict[str, Any] | None) -> None:
     """Keep what was read of the original's C2PA credentials (None: it carries none)."""
     conn.execute(media.update().where(media.c.id == media_id).values(c2pa=credentials, updated_at=utcnow()))
+
+
+def set_media_gps(conn: Connection, media_id: str, found: str) -> None:
+    """Record what the hub found looking for GPS in the media's original (:data:`GPS_LOOKS`): at publish
+    (media/embedded.py) and by the derivative job, whichever looks first; a later look says the same."""
+    if found not in GPS_LOOKS:
+        raise ValueError(f"unknown GPS look {found!r}")
+    conn.execute(media.update().where(media.c.id == media_id).values(gps=found, updated_at=utcnow()))
 
 
 def provenance(conn: Connection, media_ids: Iterable[str]) -> dict[str, dict[str, Any] | None]:

@@ -27,7 +27,7 @@ from newsbridge.media.entitlement import entitled, entitled_on_sqlite
 # text, not a Core select: this runs for every range a player asks for, and a select's cache key
 # costs more than the query itself on SQLite
 _LOOKUP_SQL = ("SELECT r.name, r.sha256, r.size, r.content_type, m.id AS media_id, m.organization_id, m.filename, "
-               "r.width, r.height, m.kind, m.status, "
+               "r.width, r.height, m.kind, m.gps, "
                "EXISTS (SELECT 1 FROM organization_suspensions s WHERE s.organization_id = :viewer) AS suspended "
                "FROM renditions r JOIN media m ON m.id = r.media_id WHERE r.id = :rendition_id")
 _LOOKUP = sa.text(_LOOKUP_SQL)
@@ -46,7 +46,7 @@ class Looked(NamedTuple):
     width: int | None
     height: int | None
     kind: str
-    status: str
+    gps: str | None
     suspended: Any
 
 

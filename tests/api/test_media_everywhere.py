@@ -349,7 +349,7 @@ async def test_the_atom_etag_changes_when_the_media_urls_are_signed_again(world:
 
 async def test_feeds_and_webhooks_wait_for_the_media_derivatives(world: World) -> None:
     """Published before its derivatives exist, a picture reaches the feed and webhooks once they do:
-    with its preview and thumbnail, and (no GPS rights, none found) its original."""
+    with its preview and thumbnail, and (no GPS rights, none found at publish) its original."""
     world.data = picture(size=(1600, 1200))
     upload_id, _ = await upload(world.client, world.source.headers, world.data, filetype="image/jpeg")
     published = await world.client.post("/api/v1/items", json=photo_item(upload_id), headers=world.source.headers)
@@ -357,9 +357,9 @@ async def test_feeds_and_webhooks_wait_for_the_media_derivatives(world: World) -
     await world.deliver()
     assert world.receiver.requests == []
     assert (await world.client.get("/api/v1/feed", headers=world.recipient.headers)).json()["items"] == []
-    # the API already shows it, with nothing yet it may offer this partner
+    # the API already shows it, with what it may offer this partner now: the original, looked at for GPS
     early = await world.client.get(f"/api/v1/items/{published.json()['id']}", headers=world.recipient.headers)
-    assert early.status_code == 200 and "renditions" not in early.json()
+    assert early.status_code == 200 and [r["name"] for r in early.json()["renditions"]] == ["original"]
     hub = world.hub
     JobWorker(hub.engine, media_handlers(hub.engine, blob_store(hub.settings), hub.settings), name="t").run_once_sync()
     await world.deliver()
@@ -400,6 +400,54 @@ async def test_an_item_waits_for_its_media_no_longer_than_the_setting(world: Wor
         with pyexiv2.Image(str(path)) as image:
             assert not [k for k in image.read_exif() if k.startswith("Exif.GPSInfo")]
             assert image.read_xmp()["Xmp.dc.description"]  # only the GPS tags went
+
+
+def small_video(path: Any, location: str | None) -> bytes:
+    """A second of 160x120 video with sound, in MP4; with a phone's ``location`` tag when given."""
+    from tests.media.samples import ffmpeg
+
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=1", "-f", "lavfi",
+           "-i", "sine=frequency=440:duration=1", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+           "-c:a", "aac", "-shortest", *(["-metadata", f"location={location}"] if location else []), str(path))
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("kind, gps, offered, original", [
+    ("picture", False, ["original"], "offered"),
+    ("video", False, ["original"], "offered"),
+    ("video", True, [], "awaiting_gps_free_copy")])
+async def test_after_the_wait_the_original_goes_when_the_hub_looked_and_found_no_gps(
+        world: World, tmp_path, kind: str, gps: bool, offered: list[str], original: str) -> None:
+    """The hub looks for GPS when the item is published (a photo's metadata; a video's container tags, read by
+    ffprobe): one without is offered whole to a partner whose agreement does not allow GPS when the wait ends,
+    its previews still being made; a video with a location tag is not, and the item says why (its copy without
+    GPS is the derivative job's: a stream copy)."""
+    world.worker.settings = world.worker.settings.replace(media_ready_wait_seconds=0)
+    if kind == "picture":
+        data, filetype = picture(size=(800, 600)), "image/jpeg"
+    else:
+        data, filetype = small_video(tmp_path / "report.mp4", "+51.1694+071.4491/" if gps else None), "video/mp4"
+    upload_id, _ = await upload(world.client, world.source.headers, data, filetype=filetype)
+    published = await world.client.post("/api/v1/items", json=photo_item(upload_id, type=kind),
+                                        headers=world.source.headers)
+    assert published.status_code == 201, published.text
+    await world.deliver()
+    assert len(world.receiver.requests) == 2  # gone at once (ninjs 3 and 2)
+    for sent in (r.json()["data"] for r in world.receiver.requests):
+        [media] = sent["hub"]["media"]
+        assert (media["previews"], media["original"]) == ("processing", original)
+        assert [r["name"] for r in media["renditions"]] == offered
+        listed = sent.get("renditions") or []
+        hrefs_sent = [r["href"] for r in listed] if isinstance(listed, list) else [r["href"] for r in listed.values()]
+        assert len(hrefs_sent) == len(offered)
+        for href in hrefs_sent:
+            fetched = await world.client.get(local(href))
+            assert fetched.status_code == 200 and fetched.content == data  # the original, unaltered
+    hub = world.hub
+    JobWorker(hub.engine, media_handlers(hub.engine, blob_store(hub.settings), hub.settings), name="t").run_once_sync()
+    answer = await world.client.get(f"/api/v1/items/{published.json()['id']}", headers=world.recipient.headers)
+    [media] = answer.json()["hub"]["media"]
+    assert (media["previews"], media["original"]) == ("ready", "gps_free_copy" if gps else "offered")
 
 
 async def test_a_withdrawal_never_waits_and_the_held_version_goes_before_it(world: World) -> None:

@@ -50,8 +50,8 @@ def process(client: httpx.AsyncClient) -> None:
 
 
 async def publish_photo(client: httpx.AsyncClient, source: Partner, data: bytes, *, run_jobs: bool = True,
-                        uri: str = "urn:alpha:photo:1", kind: str = "picture") -> str:
-    upload_id, _ = await upload(client, source.headers, data, filename="photo.jpg", filetype="image/jpeg")
+                        uri: str = "urn:alpha:photo:1", kind: str = "picture", filetype: str = "image/jpeg") -> str:
+    upload_id, _ = await upload(client, source.headers, data, filename="photo", filetype=filetype)
     if run_jobs:
         process(client)
     published = await client.post("/api/v1/items", headers=source.headers, json={
@@ -224,10 +224,28 @@ async def test_gps_reaches_only_partners_whose_terms_allow_it(client, parties, t
     assert await fetch(client, gamma, every["original-nogps"]) == 404  # it has the original itself
 
 
+async def test_a_photo_without_gps_is_offered_once_its_publish_has_looked(client, parties) -> None:
+    """The publish reads the photo's metadata: no GPS, so its original is offered to a partner without
+    ``allow_gps`` at once, before the derivative job has made any preview."""
+    alpha, beta, _ = parties
+    await agreement(client, alpha, [beta], {})
+    item_id = await publish_photo(client, alpha, picture(), run_jobs=False)
+    every = await every_rendition(client, alpha, item_id)
+    assert set(every) == {"original"}
+    assert set(await renditions(client, beta, item_id)) == {"original"}
+    [media] = (await client.get(f"/api/v1/items/{item_id}", headers=beta.headers)).json()["hub"]["media"]
+    assert (media["original"], media["previews"]) == ("offered", "processing")
+    assert await fetch(client, beta, every["original"]) == 200
+    process(client)
+    assert set(await renditions(client, beta, item_id)) == {"original", "preview", "thumbnail"}
+
+
 async def test_an_original_is_withheld_until_the_hub_has_looked_for_gps(client, parties) -> None:
+    """A picture whose metadata the publish does not read (a GIF: not a format libexiv2 writes) waits for the
+    derivative job's look."""
     alpha, beta, gamma = parties
     await agreement(client, alpha, [beta, gamma], {"partners": {"gamma": {"allow_gps": True}}})
-    item_id = await publish_photo(client, alpha, picture(), run_jobs=False)
+    item_id = await publish_photo(client, alpha, picture("GIF"), run_jobs=False, filetype="image/gif")
     every = await every_rendition(client, alpha, item_id)
     assert set(every) == {"original"}
     assert await renditions(client, beta, item_id) == {}  # nothing yet that may be offered

@@ -3,7 +3,8 @@ general path (links.entitled_rendition: get_item, received, offer_for) for every
 every rendition, over a world of cases: the owner, recipients under proxy only, a maximum resolution
 and GPS rules, an outlet reading its holding's deliveries, a stranger, a kind the term does not share,
 an unsigned amendment, an embargoed item and an embargoed correction, a withdrawn item, a version that
-no longer names the media, an original not yet looked at for GPS, media attached to a text; then again
+no longer names the media, originals the hub looked for GPS in at publish (none found) or not yet, found
+GPS in without a copy, or whose look is unknown once ready, media attached to a text; then again
 after agreements are suspended, ended and amended and an organization is suspended; and a joint
 project's lent media. SQLite and PostgreSQL."""
 
@@ -123,8 +124,8 @@ async def publish(client: httpx.AsyncClient, source: Partner, uri: str, version:
     return answer.json()
 
 
-async def photo(client: httpx.AsyncClient, source: Partner, data: bytes) -> str:
-    upload_id, done = await upload(client, source.headers, data, filename="photo.jpg", filetype="image/jpeg")
+async def photo(client: httpx.AsyncClient, source: Partner, data: bytes, filetype: str = "image/jpeg") -> str:
+    upload_id, done = await upload(client, source.headers, data, filename="photo", filetype=filetype)
     assert done.status_code == 204, done.text
     return upload_id
 
@@ -166,9 +167,15 @@ async def test_the_serving_check_decides_as_the_general_path(client, make_partne
     await publish(client, alpha, "urn:alpha:withdrawn", 2, uploads["withdrawn"], pubStatus="canceled")
     await publish(client, alpha, "urn:alpha:superseded", 2)  # the new version names no media
     await publish(client, alpha, "urn:alpha:corrected", 2, embargoedUntil=tomorrow)  # not available yet
-    unseen = await photo(client, alpha, picture(size=(320, 240), colour=(16, 17, 18)))
-    items["unprocessed"] = await publish(client, alpha, "urn:alpha:unprocessed", upload_id=unseen)  # no GPS look yet
+    looked = await photo(client, alpha, picture(size=(320, 240), colour=(16, 17, 18)))
+    items["unprocessed"] = await publish(client, alpha, "urn:alpha:unprocessed", upload_id=looked)  # looked: none
+    for name, colour in (("unlooked", (19, 20, 21)), ("uncopied", (22, 23, 24))):  # GIF: the publish reads none
+        unseen = await photo(client, alpha, picture("GIF", size=(320, 240), colour=colour), "image/gif")
+        items[name] = await publish(client, alpha, f"urn:alpha:{name}", upload_id=unseen)
     ids = {name: media_of(item) for name, item in items.items()}
+    with writing(engine) as conn:  # GPS found, no copy made (as a video's until its job); a look unknown when ready
+        conn.execute(media.update().where(media.c.id == ids["uncopied"]).values(gps="found"))
+        conn.execute(media.update().where(media.c.id == ids["corrected"]).values(gps=None))
 
     old, new = decisions(engine, orgs)
     assert disagreements(old, new) == {}
@@ -190,8 +197,13 @@ async def test_the_serving_check_decides_as_the_general_path(client, make_partne
                 ("epsilon", "attached", "preview"): False, ("omega", "plain", "preview"): False,
                 ("beta", "embargoed", "preview"): False, ("beta", "withdrawn", "preview"): False,
                 ("beta", "superseded", "preview"): False, ("beta", "corrected", "preview"): True,
-                ("beta", "attached", "original"): True, ("beta", "unprocessed", "original"): False,
-                ("delta", "unprocessed", "original"): True, ("stranger", "plain", "thumbnail"): False,
+                ("beta", "attached", "original"): True, ("beta", "unprocessed", "original"): True,
+                ("delta", "unprocessed", "original"): False,  # GPS allowed, but its size not measured yet
+                ("beta", "unlooked", "original"): False, ("alpha", "unlooked", "original"): True,
+                ("delta", "unlooked", "original"): False, ("beta", "uncopied", "original"): False,
+                ("delta", "uncopied", "original"): False, ("gamma", "uncopied", "original"): False,
+                ("beta-radio", "uncopied", "original"): False, ("beta", "corrected", "original"): False,
+                ("delta", "corrected", "original"): True, ("stranger", "plain", "thumbnail"): False,
                 ("alpha", "withdrawn", "original"): True, ("alpha", "embargoed", "original"): True}
     assert {case: new[(case[0], ids[case[1]], case[2])] for case in expected} == expected
 

@@ -1,7 +1,8 @@
 """Feed readers get an item again once its previews exist (delivery/media_updates.py, ``late_previews``).
 
 A photo enters beta's changes feed while its derivative job has not run (the worker does not wait for media,
-as after NEWSBRIDGE_MEDIA_READY_WAIT_SECONDS ran out): the entry carries no renditions. When the job is done,
+as after NEWSBRIDGE_MEDIA_READY_WAIT_SECONDS ran out): the entry carries only the original (the publish looked
+for GPS in it and found none). When the job is done,
 the delivery moves to a new feed position: a reader who had read the entry gets it once more, the same
 version, with the original, preview and thumbnail; a reader who had not reached it gets it once, with them.
 The JSON Feed (a feed token's) lists it once, and the live stream sends it again after the early event.
@@ -67,14 +68,14 @@ async def test_previews_made_after_the_feed_entry_bring_it_back_once(world: tupl
                                 filename="Parliament.jpg", filetype="image/jpeg")
     await world.publish(upload_id)
     await world.deliver()
-    [early], read_on = await feed(world, beta.headers, start)  # an early reader: no renditions yet
-    assert early["uri"] == "urn:alpha:photo:1" and names(early) == set()
+    [early], read_on = await feed(world, beta.headers, start)  # an early reader: no previews yet
+    assert early["uri"] == "urn:alpha:photo:1" and names(early) == {"original"}  # looked at publish: no GPS
     assert [m["previews"] for m in early["hub"]["media"]] == ["processing"]
     assert states(engine) == ["waiting"]
     with writing(engine) as conn:
         json_feed = f"/feeds/{create_feed_token(conn, beta.org)}/feed.json"
     [listed] = (await world.client.get(json_feed)).json()["items"]
-    assert not listed.get("attachments")
+    assert [a["_newsbridge"]["rendition"] for a in listed["attachments"]] == ["original"]
 
     await world.deliver()  # still processing: nothing moves
     assert (await feed(world, beta.headers, read_on))[0] == []
@@ -109,7 +110,7 @@ async def test_a_newer_version_in_the_feed_meanwhile_takes_it_over(world: tuple[
     await world.publish(upload_id, version=2)
     await world.deliver()
     items, cursor = await feed(world, beta.headers, None)
-    assert [(i["version"], names(i)) for i in items] == [("1", set()), ("2", set())]
+    assert [(i["version"], names(i)) for i in items] == [("1", {"original"}), ("2", {"original"})]
     world.run_media_job()
     await world.deliver()
     [again], _ = await feed(world, beta.headers, cursor)  # the newest version only: v1 is not shown again
@@ -139,7 +140,7 @@ async def test_the_live_stream_sends_the_entry_again_with_its_previews(world: tu
     [first] = await read_stream(world.app, beta, b"", "0")
     early = json.loads(first["data"])
     early = early.get("item", early)
-    assert early["uri"] == "urn:alpha:photo:1" and names(early) == set()
+    assert early["uri"] == "urn:alpha:photo:1" and names(early) == {"original"}  # looked at publish: no GPS
     world.run_media_job()
     await world.deliver()
     [again] = await read_stream(world.app, beta, b"", first["id"])  # resumed after the early event
