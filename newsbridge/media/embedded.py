@@ -16,7 +16,8 @@ tags are read by ffprobe (:data:`LOOK_SECONDS` at most; media/derivatives.py ``l
 without them is a stream copy the derivative job makes. What was found is recorded (``media.gps``: ``none``,
 ``found``): a partner without ``allow_gps`` is offered an original the hub looked in and found no GPS in,
 whatever its previews' state. A file whose tags cannot be read so (unreadable, too slow, a data stream that is
-not named KLV) stays unlooked: the derivative job decides.
+not named KLV, or kept in an object store and larger than :data:`COPY_AT_PUBLISH_BYTES`, which would have to
+be copied out in the request) stays unlooked: the derivative job decides.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from newsbridge.media.records import Media, add_rendition, get_media, list_rendi
 log = logging.getLogger(__name__)
 READABLE = ("image/jpeg", "image/png", "image/tiff", "image/webp")  # pictures libexiv2 reads and writes
 LOOK_SECONDS = 10.0  # ffprobe's bound on reading a video's or audio's tags at publish
+COPY_AT_PUBLISH_BYTES = 64 * 1024 * 1024  # from an object store, larger originals are looked in by the job
 
 
 def with_file_metadata(engine: Engine, store: BlobStore, doc: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +154,8 @@ def _location(store: BlobStore, media: Media, work: Path) -> bool | None:
     """Whether the media's original carries a location, by its container's tags; None: not known so."""
     if isinstance(store, FileBlobStore):
         original = store.path(media.sha256)  # read where it is kept: ffprobe reads the tags, not the file
+    elif media.size > COPY_AT_PUBLISH_BYTES:
+        return None  # an object store has no file to read in place: copying a large one is the job's work
     else:
         original = copy_to_file(store, media.sha256, work / "original")
     with original.open("rb") as handle:
