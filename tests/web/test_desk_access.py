@@ -79,6 +79,7 @@ CASES = {  # (method, path): form fields posted (besides the CSRF token)
     ("POST", "/operator/organizations/{slug}/suspend"): {"reason": "Taken over"},
     ("POST", "/operator/organizations/{slug}/reactivate"): {},
     ("POST", "/operator/organizations/{slug}/resend"): {"invitation_id": "01M91H00000000000000000000"},
+    ("POST", "/operator/organizations/{slug}/media-limit"): {"max_media_bytes": "1 TiB"},
     ("GET", "/operator/organizations/{slug}/items"): None,  # support access (tests/web/test_support_grant.py)
     ("GET", "/operator/organizations/{slug}/items/{item_id}"): None,
     ("POST", "/projects/{project_id}/deliverables/{deliverable_id}/drafts/{language}/media"): {"upload": "01J",
