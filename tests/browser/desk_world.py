@@ -70,3 +70,16 @@ def desk_page(browser, url: str, email: str, width: int = 1280, timeout: float =
     page.click("button[type=submit]")
     page.wait_for_url("**/desk")
     return context, page
+
+
+def sign_video_exchange(conn, title: str) -> None:  # type: ignore[no-untyped-def]
+    """Silk Way TV and IRNA (both created already) sign ``title``: Silk Way TV's English items go to IRNA
+    with a credit line and broadcast terms (the media browser tests' agreement)."""
+    silk = get_organization(conn, "silk-way-tv")
+    agreement = create_agreement(conn, silk, "test", {
+        "title": title, "parties": ["silk-way-tv", "irna"],
+        "terms": [{"from": "silk-way-tv", "languages": ["en"], "credit_line": "{source} via Newsbridge",
+                   "usage_terms": "Broadcast with the credit line; no resale."}]})
+    act(conn, agreement.id, Action.PROPOSE, silk, "test")
+    act(conn, agreement.id, Action.SIGN, silk, "test")
+    act(conn, agreement.id, Action.SIGN, get_organization(conn, "irna"), "test")

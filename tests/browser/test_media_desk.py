@@ -23,9 +23,8 @@ from newsbridge.app import create_app
 from newsbridge.config import load_settings
 from newsbridge.db.engine import create_engine, reading, writing
 from newsbridge.db.migrate import upgrade
-from newsbridge.exchange.agreements import act, create_agreement
-from newsbridge.exchange.lifecycle import Action
 from newsbridge.media.links import signer
+from tests.browser.desk_world import sign_video_exchange
 from tests.browser.test_desk import AXE
 from tests.browser.test_screenshots import DOCS_SCREENSHOTS
 from tests.live_server import serving
@@ -64,14 +63,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             create_organization(conn, slug, name, timezone=zone, credit_name=name)
             add_member(conn, slug, f"editor@{slug}.example", f"Editor of {name}", "editor", PASSWORD)
         add_member(conn, "irna", "dabir@irna.example", "دبیر ایرنا", "editor", PASSWORD, locale="fa")
-        silk = get_organization(conn, "silk-way-tv")
-        agreement = create_agreement(conn, silk, "test", {
-            "title": "Silk Way TV – IRNA video exchange", "parties": ["silk-way-tv", "irna"],
-            "terms": [{"from": "silk-way-tv", "languages": ["en"], "credit_line": "{source} via Newsbridge",
-                       "usage_terms": "Broadcast with the credit line; no resale."}]})
-        act(conn, agreement.id, Action.PROPOSE, silk, "test")
-        act(conn, agreement.id, Action.SIGN, silk, "test")
-        act(conn, agreement.id, Action.SIGN, get_organization(conn, "irna"), "test")
+        sign_video_exchange(conn, "Silk Way TV – IRNA video exchange")
     try:
         with serving(create_app(settings, engine, migrate=False)) as url:
             yield Hub(url, engine, settings, video)

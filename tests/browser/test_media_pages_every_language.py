@@ -26,14 +26,12 @@ from PIL import Image
 
 from newsbridge.accounts.api_keys import create_api_key
 from newsbridge.accounts.members import add_member
-from newsbridge.accounts.organizations import create_organization, get_organization
+from newsbridge.accounts.organizations import create_organization
 from newsbridge.app import create_app
 from newsbridge.config import load_settings
 from newsbridge.db.engine import create_engine, writing
 from newsbridge.db.migrate import upgrade
-from newsbridge.exchange.agreements import act, create_agreement
-from newsbridge.exchange.lifecycle import Action
-from tests.browser.desk_world import PASSWORD, desk_page
+from tests.browser.desk_world import PASSWORD, desk_page, sign_video_exchange
 from tests.browser.test_every_page_every_language import LOCALES, WIDEST
 from tests.browser.test_media_desk import serious_problems, until
 from tests.browser.test_project_drafts_live import _drop
@@ -120,14 +118,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
                 add_member(conn, slug, f"editor-{locale}@{slug}.example", f"Editor {locale}", "editor", PASSWORD,
                            locale=locale)
         key = create_api_key(conn, "silk-way-tv", ("publish", "read"))[1]
-        silk = get_organization(conn, "silk-way-tv")
-        agreement = create_agreement(conn, silk, "test", {
-            "title": "Silk Way TV – IRNA", "parties": ["silk-way-tv", "irna"],
-            "terms": [{"from": "silk-way-tv", "languages": ["en"], "credit_line": "{source} via Newsbridge",
-                       "usage_terms": "Broadcast with the credit line; no resale."}]})
-        act(conn, agreement.id, Action.PROPOSE, silk, "test")
-        act(conn, agreement.id, Action.SIGN, silk, "test")
-        act(conn, agreement.id, Action.SIGN, get_organization(conn, "irna"), "test")
+        sign_video_exchange(conn, "Silk Way TV – IRNA")
     try:
         with serving(create_app(settings, engine, migrate=False)) as url:  # with the in-process media worker
             items = {kind: _publish(url, key, kind, *found) for kind, found in files.items()}
