@@ -35,7 +35,9 @@ from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
+import aiohttp
 import httpx
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -49,11 +51,12 @@ from tests.databases import postgres_database  # noqa: E402  (creates and drops 
 from tests.live_server import free_port  # noqa: E402
 
 NEWSBRIDGE = Path(sys.executable).parent / "newsbridge"  # the venv's script beside its interpreter
-# uvicorn closes a keep-alive connection after 5 s idle, and httpx reuses one for 5 s by default: a request
-# sent as the hub closes the connection fails (a GET with RemoteProtocolError, a POST with ReadError, which
-# no client may resend). The client counts idleness from when it read the answer, later than the hub sent
-# it when its event loop is busy, so it must give up its idle connections well before the hub does.
-KEEPALIVE = httpx.Limits(max_connections=100, keepalive_expiry=2.0)
+# The hub closes a keep-alive connection after NEWSBRIDGE_KEEPALIVE_SECONDS idle (65 s), and a client may
+# reuse one until its own expiry: a request sent as the hub closes the connection fails (a GET with
+# ServerDisconnectedError, a POST too, which no client may resend). The client counts idleness from when it
+# read the answer, later than the hub sent it when its event loop is busy, so it gives up its idle
+# connections well before the hub does.
+KEEPALIVE_SECONDS = 2.0
 RECIPIENTS = 10
 ECONOMY = {"name": "economy", "uri": "http://cv.iptc.org/newscodes/mediatopic/04000000"}
 
@@ -111,28 +114,40 @@ class Run:
         self.streaming = 0  # streams that have their answer (and so their starting position)
         self.pages = 0  # feed pages answered
         self.cpu: dict[str, float] = {}  # CPU seconds while publishing and draining, per hub process and the bench
+        self.wall = 0.0  # seconds from the first publish to the readers' catching up
         self.stop = asyncio.Event()
+
+
+def session(base: str, key: str | None = None, *, connections: int = 100,
+            read: float | None = 30) -> aiohttp.ClientSession:
+    """A client of one API process. aiohttp, not httpx: the clients share the hub's two cores, and httpx
+    spends several times aiohttp's CPU a request (bench/fanout.py measures both), which the hub would lose.
+    No pool timeout: a request waiting for one of the generator's connections is the generator's queue, and
+    shows in its latency rather than as an error of the hub."""
+    return aiohttp.ClientSession(
+        base_url=base, headers={"Authorization": f"Bearer {key}"} if key else None,
+        connector=aiohttp.TCPConnector(limit=connections, keepalive_timeout=KEEPALIVE_SECONDS),
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=read), read_bufsize=2**20)
 
 
 async def publisher(bases: list[str], key: str, rate: float, seconds: float, run: Run) -> None:
     """Items at a steady rate, each sent on time even when earlier ones are still being answered."""
-    # no pool timeout: a publish waiting for one of the generator's connections is the generator's queue, and
-    # shows in the publish latency rather than as an error of the hub
-    clients = [httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"},
-                                 timeout=httpx.Timeout(30, pool=None), limits=KEEPALIVE) for base in bases]
+    clients = [session(base, key) for base in bases]
+    json_type = {"Content-Type": "application/json"}
 
     async def one(n: int) -> None:
-        uri, item = f"urn:wire:load:{n}", document(n)
+        uri, body = f"urn:wire:load:{n}", orjson.dumps(document(n))
         sent = time.monotonic()
         try:
-            answer = await clients[n % len(clients)].post("/api/v1/items", json=item)
-        except httpx.HTTPError as exc:
+            async with clients[n % len(clients)].post("/api/v1/items", data=body, headers=json_type) as answer:
+                answer_body = await answer.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             run.errors[f"publish {type(exc).__name__}"] += 1
             return
-        if answer.status_code != 201:
-            code = answer.json().get("error", {}).get("code") if answer.headers.get(
-                "content-type", "").startswith("application/json") else None
-            run.errors[f"publish {answer.status_code} {code}"] += 1
+        if answer.status != 201:
+            code = orjson.loads(answer_body).get("error", {}).get("code") if answer.content_type == \
+                "application/json" else None
+            run.errors[f"publish {answer.status} {code}"] += 1
             return
         run.acked[uri] = time.monotonic()
         run.publish.append(run.acked[uri] - sent)
@@ -147,30 +162,30 @@ async def publisher(bases: list[str], key: str, rate: float, seconds: float, run
         await asyncio.gather(*sending)
     finally:
         for client in clients:
-            await client.aclose()
+            await client.close()
 
 
 async def feed_reader(base: str, key: str, run: Run) -> None:
     cursor, uris, resent_last = None, set(), False
     run.seen.append(uris)
-    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30,
-                                 limits=KEEPALIVE) as http:
+    async with session(base, key, connections=1) as http:
         while not run.stop.is_set():
             sent = time.monotonic()
             try:
-                answer = await http.get("/api/v1/feed", params={"limit": 100, "wait": 10,
-                                                               **({"cursor": cursor} if cursor else {})})
-                if answer.status_code != 200:
-                    run.errors[f"feed {answer.status_code}"] += 1
+                async with http.get("/api/v1/feed", params={"limit": 100, "wait": 10,
+                                                            **({"cursor": cursor} if cursor else {})}) as answer:
+                    body = await answer.read()
+                if answer.status != 200:
+                    run.errors[f"feed {answer.status}"] += 1
                     await asyncio.sleep(1)
                     continue
-                page, resent_last = answer.json(), False
+                page, resent_last = orjson.loads(body), False
                 run.pages += 1
                 cursor = page["cursor"]
                 uris.update(entry["item"]["uri"] for entry in page["items"])
                 if page["items"]:  # a long poll that waited for news measures the wait, not the hub
                     run.feed.append(time.monotonic() - sent)
-            except httpx.RemoteProtocolError as exc:
+            except aiohttp.ServerDisconnectedError as exc:
                 # The hub had closed the idle keep-alive connection as the request went out (uvicorn
                 # closes after 5 s): a GET is sent again, once, as browsers and RFC 9112 9.3.1 do.
                 if resent_last:
@@ -179,42 +194,40 @@ async def feed_reader(base: str, key: str, run: Run) -> None:
                 run.resent += 1
                 resent_last = not resent_last
                 continue
-            except httpx.HTTPError as exc:
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 run.errors[f"feed {type(exc).__name__}"] += 1
 
 
 async def stream_reader(base: str, key: str, run: Run) -> None:
-    timeout = httpx.Timeout(30, read=None)
     uris: set[str] = set()
     run.seen.append(uris)
     try:
-        async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"},
-                                     timeout=timeout) as http, \
-                http.stream("GET", "/api/v1/stream") as answer:
-            if answer.status_code != 200:
-                run.errors[f"stream {answer.status_code}"] += 1
+        async with session(base, key, connections=1, read=None) as http, http.get("/api/v1/stream") as answer:
+            if answer.status != 200:
+                run.errors[f"stream {answer.status}"] += 1
                 return
             run.streaming += 1  # the stream starts from the hub's newest position, taken by now
-            async for line in answer.aiter_lines():
-                if line.startswith("data:"):
-                    uri = json.loads(line[5:]).get("item", {}).get("uri")
+            async for line in answer.content:
+                if line.startswith(b"data:"):
+                    uri = orjson.loads(line[5:]).get("item", {}).get("uri")
                     uris.add(uri)
                     if uri in run.acked:
                         run.lag.append(time.monotonic() - run.acked[uri])
                     else:  # delivered before the publisher had its 201: no lag to speak of
                         run.lag.append(0.0)
-    except httpx.HTTPError as exc:
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         if not run.stop.is_set():
             run.errors[f"stream {type(exc).__name__}"] += 1
 
 
 async def healthz(base: str, run: Run) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=KEEPALIVE) as http:
+    async with session(base, connections=1) as http:
         while not run.stop.is_set():
             sent = time.monotonic()
             try:
-                await http.get("/healthz")
-            except httpx.HTTPError as exc:
+                async with http.get("/healthz") as answer:
+                    await answer.read()
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 run.errors[f"healthz {type(exc).__name__}"] += 1
             run.healthz.append(time.monotonic() - sent)
             await asyncio.sleep(0.2)
@@ -240,9 +253,31 @@ def niced_cpu(pid: int) -> float:
     return used
 
 
+def postgres_cpu() -> float:
+    """CPU seconds the PostgreSQL server's processes (postmaster, backends, background workers) have used so
+    far: the database's share of the hub's work on the production topology. A backend that exits takes its
+    seconds with it; the hub's connection pools keep theirs open through a run."""
+    used = 0.0
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "comm").read_text().strip() == "postgres":
+                used += process_cpu(int(proc.name))
+        except OSError:  # the process ended meanwhile
+            continue
+    return used
+
+
+def machine_busy() -> float:
+    """CPU seconds every core of the machine has spent busy so far (/proc/stat: all but idle and iowait),
+    whoever spent them: what the figures by process do not account for was spent elsewhere."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_now(pids: dict[str, int]) -> dict[str, float]:
     return {**{name: process_cpu(pid) for name, pid in pids.items()}, "bench": time.process_time(),
-            "niced": sum(niced_cpu(pid) for pid in pids.values())}
+            "machine": machine_busy(),
+            "niced": sum(niced_cpu(pid) for pid in pids.values()), "postgres": postgres_cpu()}
 
 
 async def load(bases: list[str], publisher_key: str, keys: list[str], args: argparse.Namespace,
@@ -258,12 +293,13 @@ async def load(bases: list[str], publisher_key: str, keys: list[str], args: argp
     while run.streaming < streams and time.monotonic() - began < 120:
         await asyncio.sleep(0.1)
     await asyncio.sleep(1)
-    cpu = cpu_now(pids)
+    cpu, run.wall = cpu_now(pids), time.monotonic()
     await publisher(bases, publisher_key, args.rate, args.seconds, run)
     deadline = time.monotonic() + args.drain  # the last items reach the readers
     while time.monotonic() < deadline and any(len(seen) < len(run.acked) for seen in run.seen):
         await asyncio.sleep(0.25)
     run.cpu = {name: used - cpu[name] for name, used in cpu_now(pids).items()}
+    run.wall = time.monotonic() - run.wall
     run.stop.set()
     for task in (*readers, probe):
         task.cancel()
@@ -425,10 +461,15 @@ def main() -> None:
     api = sum(used for name, used in run.cpu.items() if name.startswith("api"))
     workers = sum(used for name, used in run.cpu.items() if name.startswith("worker"))
     items = max(1, len(run.acked))
-    print(f"  CPU while publishing and draining: API processes {api:.1f} s, workers {workers:.1f} s, the bench's "
+    print(f"  CPU while publishing and draining ({run.wall:.0f} s): API processes {api:.1f} s, workers {workers:.1f} s, the bench's "
           f"clients {run.cpu.get('bench', 0):.1f} s; per published item: hub {(api + workers) / items * 1000:.0f} ms "
           f"(API {api / items * 1000:.0f} ms with the {run.pages} feed pages and the streams they served, workers "
           f"{workers / items * 1000:.0f} ms), clients {run.cpu.get('bench', 0) / items * 1000:.0f} ms")
+    print(f"  the machine's cores were busy {run.cpu['machine']:.1f} s of {run.wall * (os.cpu_count() or 1):.0f} s "
+          f"({os.cpu_count()} cores)")
+    if args.database == "postgresql":
+        print(f"  the PostgreSQL server's processes: {run.cpu['postgres']:.1f} s ({run.cpu['postgres'] / items * 1000:.0f} "
+              f"ms an item), beside the hub's")
     niced = run.cpu.get("niced", 0)
     print(f"  of the hub's CPU, the story worker's embeddings at niceness +10: {niced:.1f} s ({niced / items * 1000:.0f} "
           f"ms an item); the rest {(api + workers - niced) / items * 1000:.0f} ms an item")

@@ -57,6 +57,8 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy URL of the database: a SQLite file (default) or postgresql+psycopg://...", secret=True),
     Setting("host", str, "127.0.0.1", "Address `newsbridge serve` listens on."),
     Setting("port", int, 8000, "Port `newsbridge serve` listens on."),
+    Setting("keepalive_seconds", int, 65,
+            "How long `newsbridge serve` keeps an idle HTTP connection open for the client's next request."),
     Setting("max_body_bytes", int, 5_000_000, "Largest request body accepted; larger ones get 413 payload_too_large."),
     Setting("languages", _csv, ("en", "ru", "kk", "fa", "uk", "be", "mn", "ar", "tr"),
             "ISO 639-1 codes the language detector chooses among (more languages cost memory)."),
@@ -136,6 +138,7 @@ class Settings:
     database_url: str
     host: str
     port: int
+    keepalive_seconds: int
     max_body_bytes: int
     languages: tuple[str, ...]
     language_accuracy: str

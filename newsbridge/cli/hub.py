@@ -46,7 +46,10 @@ def _run_server(cli: CliState, host: str | None, port: int | None) -> None:
     gc.collect()
     gc.freeze()
     err.print(f"Newsbridge on http://{settings.host}:{settings.port}  (API docs: /docs, health: /healthz)")
-    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_level="warning")
+    # A client may send its next request on a connection the moment the hub closes it as idle; no client may
+    # send a POST again, so the hub must be the side that waits longer (NEWSBRIDGE_KEEPALIVE_SECONDS).
+    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_level="warning",
+                timeout_keep_alive=settings.keepalive_seconds)
 
 
 def serve(
