@@ -20,6 +20,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 import sqlalchemy as sa
@@ -171,6 +172,23 @@ def _join_story(conn: Connection, profile: Profile, now: datetime) -> None:
                                                score=score, signals=evidence, joined_at=now))
 
 
+class _Derived(NamedTuple):
+    """What a version's text gives without the database: its exact-duplicate key, MinHash signature,
+    names found by the gazetteer, figures, and LSH band keys."""
+    key: str | None
+    signature: np.ndarray | None
+    names: list[str]
+    figures: list[str]
+    bands: list[str]
+
+
+def _derive(version: _Version, gazetteer: Gazetteer) -> _Derived:
+    signature = dup.signature(version.text)
+    return _Derived(dup.content_key(version.text), signature, sorted(gazetteer.names(version.text, version.language)),
+                    sorted(numbers(version.text)),
+                    dup.band_keys(signature, version.language) if signature is not None else [])
+
+
 class StoryWorker:
     """Takes up to ``batch`` versions a round; sleeps ``idle`` seconds when there are none."""
 
@@ -188,25 +206,26 @@ class StoryWorker:
             return 0
         with_text = [v for v in pending if v.text]
         vectors = dict(zip((v.id for v in with_text), self.embedder.embed([v.text for v in with_text]), strict=True))
-        now = utcnow()
-        with writing(self.engine) as conn:
-            if conn.dialect.name == "postgresql":
-                # several worker processes: one stores at a time, and sees what the other stored (SQLite's
-                # writer is one at a time already); without it both passed the check below and one round
-                # failed on the unique keys, its embeddings wasted
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK})
-            for version in pending:
+        # What needs no database is worked out before any write turn: on SQLite the process's writers
+        # (publishes, the delivery worker's sequencing) wait for each turn, so a turn holds only the reads
+        # and writes of one version (bench/load.py: a batch's turn had held them for its whole Python work).
+        derived = [_derive(version, gazetteer) for version in pending]
+        for version, facts in zip(pending, derived, strict=True):
+            with writing(self.engine) as conn:
+                if conn.dialect.name == "postgresql":
+                    # several worker processes: one stores at a time, and sees what the other stored (SQLite's
+                    # writer is one at a time already); without it both passed the check below and one round
+                    # failed on the unique keys, its embeddings wasted
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK})
                 if conn.execute(sa.select(story_vectors.c.version_id)
                                 .where(story_vectors.c.version_id == version.id)).first():
                     continue  # another worker did it meanwhile
-                self._store(conn, version, vectors.get(version.id), gazetteer, now)
+                self._store(conn, version, vectors.get(version.id), facts, gazetteer, utcnow())
         return len(pending)
 
-    def _store(self, conn: Connection, version: _Version, vector: np.ndarray | None, gazetteer: Gazetteer,
-               now: datetime) -> None:
-        key, signature = dup.content_key(version.text), dup.signature(version.text)
-        names, figures = sorted(gazetteer.names(version.text, version.language)), sorted(numbers(version.text))
-        bands = dup.band_keys(signature, version.language) if signature is not None else []
+    def _store(self, conn: Connection, version: _Version, vector: np.ndarray | None, facts: _Derived,
+               gazetteer: Gazetteer, now: datetime) -> None:
+        key, signature, names, figures, bands = facts
         _link_duplicates(conn, version, key, signature, bands, now)
         conn.execute(story_vectors.insert().values(
             version_id=version.id, item_id=version.item_id, organization_id=version.organization_id,
