@@ -54,7 +54,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from fanout_clients import ALLOW, CLIENTS, LABELS, NginxReceivers, Post, Run, process_cpu_seconds, run_client
+from cpu_use import machine_busy, postgres_cpu, process_cpu
+from fanout_clients import ALLOW, CLIENTS, LABELS, NginxReceivers, Post, Run, run_client
 from fanout_inspect import ClaimTimes, print_profile, time_claims
 from rich.console import Console
 from rich.table import Table
@@ -309,12 +310,17 @@ def run_worker_processes(hub: Hub, receivers: NginxReceivers, partners: int, cou
         conn.execute(sa.text("ANALYZE"))
     with worker_processes(hub, workers) as processes:
         receivers.take()
-        cpu = {p.pid: process_cpu_seconds(p.pid) for p in processes}
+        cpu = {p.pid: process_cpu(p.pid) for p in processes}
         store_burst(hub, count, f"workers-{workers}")
         committed, nginx_cpu = time.time(), receivers.cpu_seconds()
+        busy, database = machine_busy(), postgres_cpu()
         seconds, duplicates = timed_arrival(receivers, count * partners, committed)
-        used = sum(process_cpu_seconds(p.pid) - cpu[p.pid] for p in processes)
+        used = sum(process_cpu(p.pid) - cpu[p.pid] for p in processes)
         nginx_cpu = receivers.cpu_seconds() - nginx_cpu
+        busy, database = machine_busy() - busy, postgres_cpu() - database
+    print(f"{workers} worker process(es): the machine's {os.cpu_count()} cores busy {busy:.1f} s of "
+          f"{seconds * (os.cpu_count() or 1):.1f} s; workers {used:.1f} s, PostgreSQL {database:.1f} s, nginx "
+          f"{nginx_cpu:.1f} s")
     return Burst(count * partners, seconds, used, nginx_cpu, duplicates)
 
 

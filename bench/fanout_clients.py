@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import httpcore
 import httpx
+from cpu_use import process_cpu
 
 from newsbridge.delivery.webhooks import HttpSender, Message, sign
 from newsbridge.targets import check_url
@@ -157,12 +158,7 @@ http {{
         """CPU time of nginx's worker processes so far (user + system)."""
         assert self._process is not None
         children = Path(f"/proc/{self._process.pid}/task/{self._process.pid}/children").read_text().split()
-        return sum(process_cpu_seconds(int(pid)) for pid in children)
-
-
-def process_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return sum(process_cpu(int(pid)) for pid in children)
 
 
 # -- the bare clients ---------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from cpu_use import machine_busy, postgres_cpu, process_cpu  # noqa: E402  (bench/cpu_use.py)
 from newsbridge.accounts.api_keys import create_api_key  # noqa: E402
 from newsbridge.accounts.organizations import create_organization  # noqa: E402
 from newsbridge.db.engine import create_engine, writing  # noqa: E402
@@ -233,12 +234,6 @@ async def healthz(base: str, run: Run) -> None:
             await asyncio.sleep(0.2)
 
 
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def niced_cpu(pid: int) -> float:
     """CPU seconds the process's threads of raised niceness have used so far: the story worker's embeddings
     (stories/worker_priority.py), which take only the CPU the rest leaves and catch up when the load drops."""
@@ -251,27 +246,6 @@ def niced_cpu(pid: int) -> float:
         if int(fields[16]) > 0:
             used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return used
-
-
-def postgres_cpu() -> float:
-    """CPU seconds the PostgreSQL server's processes (postmaster, backends, background workers) have used so
-    far: the database's share of the hub's work on the production topology. A backend that exits takes its
-    seconds with it; the hub's connection pools keep theirs open through a run."""
-    used = 0.0
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and (proc / "comm").read_text().strip() == "postgres":
-                used += process_cpu(int(proc.name))
-        except OSError:  # the process ended meanwhile
-            continue
-    return used
-
-
-def machine_busy() -> float:
-    """CPU seconds every core of the machine has spent busy so far (/proc/stat: all but idle and iowait),
-    whoever spent them: what the figures by process do not account for was spent elsewhere."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_now(pids: dict[str, int]) -> dict[str, float]:
