@@ -1,14 +1,20 @@
-"""The hub served by uvicorn on a free loopback port in a background thread (browser and stream tests)."""
+"""The hub served on a free loopback port: by uvicorn in a background thread (browser and stream tests),
+or as a real `newsbridge serve` process (tests whose clock or connections must not be the server's)."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 
@@ -51,3 +57,33 @@ def start_http_server(host: str, handler: type) -> tuple[Any, threading.Thread]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     return server, thread
+
+
+@contextmanager
+def serve_process(env: Mapping[str, str], log: Path | None = None, start_within: float = 30) -> Iterator[str]:
+    """``newsbridge serve`` in a process of its own with ``env`` added to this one's, its standard error in
+    ``log`` (or discarded); yields its base URL once it answers /healthz, and ends it after."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("newsbridge")), "serve"],
+        env={**os.environ, "NEWSBRIDGE_HOST": "127.0.0.1", "NEWSBRIDGE_PORT": str(port), **env},
+        stdout=subprocess.DEVNULL, stderr=log.open("wb") if log else subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_within
+        while True:
+            assert process.poll() is None, log.read_text() if log else "the hub exited"
+            assert time.monotonic() < deadline, "the hub did not start"
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -27,7 +24,7 @@ from sqlalchemy.engine import Engine
 
 from newsbridge.accounts.members import add_member
 from newsbridge.db.engine import writing
-from tests.live_server import free_port
+from tests.live_server import serve_process
 
 pytestmark = pytest.mark.serial  # a latency bound: run alone, after the parallel run
 PACKAGE = Path(__file__).resolve().parents[1] / "newsbridge"
@@ -37,35 +34,11 @@ P99_BOUND = 0.2
 LANGUAGES = ("en", "ru", "kk", "fa")
 
 
-@contextmanager
-def hub_process(database_url: str, log: Path) -> Iterator[str]:
+def hub_process(database_url: str, log: Path) -> AbstractContextManager[str]:
     """``newsbridge serve`` in a process of its own (source poller and delivery worker included),
     its standard error in ``log``."""
-    port = free_port()
-    env = {**os.environ, "NEWSBRIDGE_DATABASE_URL": database_url, "NEWSBRIDGE_PORT": str(port),
-           "NEWSBRIDGE_HOST": "127.0.0.1", "NEWSBRIDGE_LOG_LEVEL": "WARNING",
-           "NEWSBRIDGE_MAX_BODY_BYTES": "20000000", "NEWSBRIDGE_LANGUAGES": ",".join(LANGUAGES)}
-    process = subprocess.Popen([str(Path(sys.executable).with_name("newsbridge")), "serve"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=log.open("wb"))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the hub did not start"
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return serve_process({"NEWSBRIDGE_DATABASE_URL": database_url, "NEWSBRIDGE_LOG_LEVEL": "WARNING",
+                          "NEWSBRIDGE_MAX_BODY_BYTES": "20000000", "NEWSBRIDGE_LANGUAGES": ",".join(LANGUAGES)}, log)
 
 
 def wire_items(count: int) -> bytes:

@@ -8,43 +8,21 @@ bench/load.py lost 229 publishes of 3,000 so. The hub must be the side that wait
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import httpx
-
-from tests.live_server import free_port
+from tests.live_server import serve_process
 
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n"
 
 
-@contextmanager
-def hub(tmp_path: Path, **env: str) -> Iterator[int]:
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("newsbridge")), "serve", "--port", str(port)],
-        env={**os.environ, "NEWSBRIDGE_DATABASE_URL": f"sqlite:///{tmp_path / f'hub-{port}.db'}",
-             "NEWSBRIDGE_IN_PROCESS_WORKER": "false", "NEWSBRIDGE_LOG_LEVEL": "WARNING", **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None and time.monotonic() < deadline, "the hub did not start"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+def hub(database: Path, **env: str) -> AbstractContextManager[str]:
+    return serve_process({"NEWSBRIDGE_DATABASE_URL": f"sqlite:///{database}",
+                          "NEWSBRIDGE_IN_PROCESS_WORKER": "false", "NEWSBRIDGE_LOG_LEVEL": "WARNING", **env},
+                         start_within=60)
 
 
 def answer(conn: socket.socket) -> bytes:
@@ -64,10 +42,10 @@ def answer(conn: socket.socket) -> bytes:
 
 def test_an_idle_connection_outlives_uvicorns_5_seconds_and_ends_at_the_setting(tmp_path) -> None:
     with ExitStack() as stack:
-        default = stack.enter_context(hub(tmp_path))
-        short = stack.enter_context(hub(tmp_path, NEWSBRIDGE_KEEPALIVE_SECONDS="1"))
-        conns = {name: stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=10))
-                 for name, port in (("default", default), ("short", short))}
+        default = stack.enter_context(hub(tmp_path / "default.db"))
+        short = stack.enter_context(hub(tmp_path / "short.db", NEWSBRIDGE_KEEPALIVE_SECONDS="1"))
+        conns = {name: stack.enter_context(socket.create_connection(("127.0.0.1", urlsplit(base).port), timeout=10))
+                 for name, base in (("default", default), ("short", short))}
         for conn in conns.values():
             conn.sendall(REQUEST)
             assert answer(conn).startswith(b"HTTP/1.1 200")
