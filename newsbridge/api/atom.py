@@ -16,7 +16,7 @@ from newsbridge.api.deps import Hub, caller, client_address, hub, key_actor
 from newsbridge.config import base_url
 from newsbridge.db.engine import reading, writing
 from newsbridge.accounts.organizations import Organization
-from newsbridge.delivery.feeds import (MEDIA_TYPES, TOKEN_FORMATS, Entry, atom, create_feed_token, jsonfeed,
+from newsbridge.delivery.feeds import (TOKEN_FORMATS, Entry, atom, create_feed_token, jsonfeed,
                                        list_feed_tokens, media_renditions, newest, open_feed, revoke_feed_token, rss,
                                        with_entry_media)
 from newsbridge.formats.errors import FormatError
@@ -38,8 +38,8 @@ def _page(the_hub: Hub, token: str, before: int | None, name: str) -> tuple[Orga
 
 
 def _document(the_hub: Hub, token: str, fmt: str) -> tuple[str, str]:
-    """(URL prefix, media type) of the entries' items in the token's format."""
-    return f"{base_url(the_hub.settings)}/feeds/{token}/items/", MEDIA_TYPES.get(fmt, "application/json")
+    """(URL prefix, the token's format) of the entries' items (each entry's media type: feeds.document_type)."""
+    return f"{base_url(the_hub.settings)}/feeds/{token}/items/", fmt
 
 
 def _tags(header: str) -> set[str]:

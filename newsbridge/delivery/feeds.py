@@ -33,6 +33,7 @@ from newsbridge.ids import new_id, utcnow
 from newsbridge.items.queries import Delivered, ItemRecord, ItemVersion, Received, delivered_after, delivered_to
 from newsbridge.formats.feeds import to_jsonfeed
 from newsbridge.formats.markup import clean_html_fields, is_html, safe_html
+from newsbridge.formats.newsml_g2_package import NEWSITEM_TYPE, NEWSMESSAGE_TYPE, carries_package
 from newsbridge.formats.ninjs import item_from_ninjs
 from newsbridge.items.render import (DAY_ONLY_FIRST_CREATED, FORMATS, NEWSML_FORMATS, NOTICE_KEYS, Format, hub_fields,
                                      render)
@@ -41,8 +42,7 @@ from newsbridge.media.links import media_versions
 MAX_PAGE = 500
 # what a feed token's item links serve: the JSON formats of items/render.py, and NewsML-G2 (with profiles)
 TOKEN_FORMATS = FORMATS + tuple(NEWSML_FORMATS)
-MEDIA_TYPES = {"newsml-g2": "application/vnd.iptc.g2.newsitem+xml",
-               "newsml-g2-superdesk": "application/vnd.iptc.g2.newsitem+xml"}
+MEDIA_TYPES = {"newsml-g2": NEWSITEM_TYPE, "newsml-g2-superdesk": NEWSITEM_TYPE}
 MAX_POSITION = 2**62  # positions are BIGINT; anything larger was never handed out
 
 
@@ -136,6 +136,16 @@ def primary_rendition(entry: Entry) -> dict[str, Any] | None:
     found = media_renditions(entry)
     ranked = sorted(found, key=lambda r: _PRIMARY.index(r["name"]) if r.get("name") in _PRIMARY else len(_PRIMARY))
     return ranked[0] if ranked else None
+
+
+def document_type(entry: Entry, fmt: str) -> str:
+    """The media type of an entry's item in a feed token's format ``fmt``: JSON; NewsML-G2's newsItem; or,
+    for a text whose media the reader is offered, the newsMessage that carries its package (what
+    items/render.render_newsml serves at the link; the Superdesk profile stays a single newsItem)."""
+    if fmt == "newsml-g2" and not _withdrawn(entry) and entry.version.pubstatus != "canceled" \
+            and carries_package(entry.version.document):
+        return NEWSMESSAGE_TYPE
+    return MEDIA_TYPES.get(fmt, "application/json")
 
 
 def latest_position(conn: Connection) -> int:
@@ -291,7 +301,9 @@ _ATOM = "http://www.w3.org/2005/Atom"
 def atom(entries: list[Entry], org: Organization, self_url: str, first_url: str, next_url: str | None,
          updated: datetime | None, item_url: str = "/api/v1/items/", document: tuple[str, str] | None = None) -> bytes:
     """An Atom (RFC 4287) page, newest first, with RFC 5005 paging links. Each entry says its language
-    (``xml:lang``) and, for a correction or a withdrawal, the time of that change as ``updated``."""
+    (``xml:lang``) and, for a correction or a withdrawal, the time of that change as ``updated``.
+    ``document`` (a feed token's URL prefix of its items and its format) adds each entry's item link,
+    with the media type :func:`document_type` gives."""
     feed = FeedGenerator()
     feed.id(f"urn:newsbridge:feed:{org.id}")
     feed.title(f"Newsbridge: received by {org.name}")
@@ -326,7 +338,7 @@ def atom(entries: list[Entry], org: Organization, self_url: str, first_url: str,
             link.attrib.update({"rel": "alternate", "type": "application/json"})
         if document:  # the item in the token's format, opened by the token itself (no API key)
             etree.SubElement(element, f"{{{_ATOM}}}link", href=f"{document[0]}{entry.record.id}", rel="related",
-                             type=document[1])
+                             type=document_type(entry, document[1]))
         for rendition in media_renditions(entry):  # RFC 4287 4.2.7.2: the media, signed for the reader
             attributes = {"href": rendition["href"], "rel": "enclosure",
                           "type": rendition.get("contentType") or "application/octet-stream"}
@@ -377,7 +389,7 @@ def rss(entries: list[Entry], org: Organization, self_url: str, home_url: str, i
             item.enclosure(url=media["href"], length=str(media.get("sizeInBytes") or 0),
                            type=media.get("contentType") or "application/octet-stream")
         elif document:
-            item.enclosure(url=f"{document[0]}{entry.record.id}", length="0", type=document[1])
+            item.enclosure(url=f"{document[0]}{entry.record.id}", length="0", type=document_type(entry, document[1]))
     return feed.rss_str(pretty=True)
 
 

@@ -193,6 +193,15 @@ def _version_created(root: etree._Element) -> str:
     return found.text if found is not None and found.text else ""
 
 
+def carries_package(document: dict[str, Any]) -> bool:
+    """Whether a ninjs document (its media expanded for the reader) comes out as a newsMessage with its package:
+    it has an association with a web address that a package carries (:func:`package_members`), without
+    writing anything. Feeds name the media type of an item's NewsML-G2 link by it."""
+    return any(isinstance(a, dict) and _kind(a, found) is not None
+               for a in document.get("associations") or []
+               if (found := [r for r in a.get("renditions") or [] if isinstance(r, dict) and r.get("href")]))
+
+
 def media_type(document: bytes) -> str:
     """The IANA media type of a document :func:`to_newsml_package` wrote: a newsMessage or a newsItem."""
     return NEWSMESSAGE_TYPE if b"<newsMessage" in document[:200] else NEWSITEM_TYPE

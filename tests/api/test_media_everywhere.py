@@ -279,6 +279,13 @@ async def story_packages(world: World, answers: dict[str, str]) -> None:
     single = await world.client.get(f"/api/v1/items/{world.item_ids[0]}?format=newsml-g2",
                                     headers=world.recipient.headers)
     assert single.headers["content-type"] == "application/vnd.iptc.g2.newsitem+xml"
+    # the token's Atom feed names each link's media type as the link serves it: the story's package, the
+    # photo item's single newsItem
+    atom_feed = etree.fromstring((await world.client.get(f"/feeds/{world.g2_token}/atom.xml")).content)
+    related = {link.get("href").rsplit("/", 1)[1]: link.get("type")
+               for link in atom_feed.iter("{http://www.w3.org/2005/Atom}link") if link.get("rel") == "related"}
+    assert related[story_id] == NEWSMESSAGE_TYPE
+    assert related[world.item_ids[0]] == "application/vnd.iptc.g2.newsitem+xml"
 
 
 async def test_the_source_reads_its_own_media_signed_for_itself(world: World) -> None:
