@@ -51,9 +51,10 @@ class DatabaseBusy(NewsbridgeError):
 
 
 # SQLite: SQLITE_BUSY and SQLITE_LOCKED (with their extended codes); PostgreSQL: lock_not_available
-# (lock_timeout ran out), deadlock_detected, serialization_failure: all rolled back, all safe to retry.
+# (lock_timeout ran out), deadlock_detected, serialization_failure: all rolled back, all safe to retry; and
+# too_many_connections, cannot_connect_now (the server at max_connections, or starting): nothing was done.
 _SQLITE_BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
-_POSTGRES_BUSY = {"55P03", "40P01", "40001"}
+_POSTGRES_BUSY = {"55P03", "40P01", "40001", "53300", "57P03"}
 
 
 def busy_error(exc: BaseException) -> DatabaseBusy | None:

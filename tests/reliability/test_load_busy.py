@@ -143,3 +143,18 @@ async def test_a_writer_queued_behind_the_process_own_writer_answers_busy(
         writer.join()
     assert (await http.post("/api/v1/items", json=ITEM, headers=alpha.headers)).status_code == 201
     assert count_rows(impatient, items) == 1
+
+
+@pytest.mark.parametrize("refusal, busy", [
+    ("TooManyConnections", True), ("CannotConnectNow", True), ("LockNotAvailable", True),
+    ("DeadlockDetected", True), ("SerializationFailure", True), ("UndefinedTable", False)])
+def test_postgresql_refusing_a_connection_is_busy_not_a_500(refusal: str, busy: bool) -> None:
+    """PostgreSQL at max_connections (53300) or starting up (57P03) did nothing of the request: 503 ``busy``
+    with Retry-After, as for a lock; an error of the statement itself stays an error."""
+    import psycopg.errors
+
+    from newsbridge.db.engine import DatabaseBusy, busy_error
+
+    orig = getattr(psycopg.errors, refusal)("refused")
+    found = busy_error(sa.exc.OperationalError("SELECT 1", {}, orig))
+    assert isinstance(found, DatabaseBusy) is busy
