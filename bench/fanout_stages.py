@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import fanout
+import fanout_hub
 from fanout_clients import NginxReceivers
 
 from newsbridge.delivery.outbox import Outcome
@@ -49,8 +50,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="newsbridge-stages-") as tmp, \
             NginxReceivers(Path(tmp), args.partners, 1) as receivers:
-        hub = fanout.set_up(f"sqlite:///{tmp}/stages.db", args.partners, receivers, None)
-        worker = fanout.make_worker(hub.engine, hub.settings, None)
+        hub = fanout_hub.set_up(f"sqlite:///{tmp}/stages.db", args.partners, receivers, None)
+        worker = fanout_hub.make_worker(hub.engine, hub.settings, None)
         fanout.store_burst(hub, args.burst, "stages")
         stop = threading.Event()
 

@@ -43,7 +43,8 @@ import threading
 import time
 from pathlib import Path
 
-from fanout import Hub, WorkerThread, database, message_uris, ninjs_document, set_up
+from fanout import message_uris
+from fanout_hub import Hub, WorkerThread, database, ninjs_document, set_up
 from fanout_clients import ALLOW, NginxReceivers
 from slow_trace import Trace, report, trace_hub, wake_delays, watch_loop
 
