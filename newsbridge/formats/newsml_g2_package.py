@@ -77,17 +77,23 @@ def _caption(media: Item) -> str | None:
                  and d.get("role") in ("caption", "drol:caption") and d.get("value")), None)
 
 
+def _carried(association: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """An association's renditions with a web address and its media kind, when a package carries it (else
+    the kind is None): an object naming at least one such rendition, of a kind NewsML-G2 names."""
+    if not isinstance(association, dict):
+        return [], None
+    renditions = [r for r in association.get("renditions") or [] if isinstance(r, dict) and r.get("href")]
+    return renditions, _kind(association, renditions) if renditions else None
+
+
 def package_members(item: Item, created: datetime | None = None) -> list[tuple[str, Item, str | None, str | None]]:
     """The media associations of ``item`` that a package carries, as (name, item to write as a newsItem,
     caption, credit), in the association order; see the module's docstring for what is left out."""
     members: list[tuple[str, Item, str | None, str | None]] = []
     guids = {item.uri}
     for index, association in enumerate(item.associations, start=1):
-        if not isinstance(association, dict):
-            continue
-        renditions = [r for r in association.get("renditions") or [] if isinstance(r, dict) and r.get("href")]
-        kind = _kind(association, renditions)
-        if not renditions or kind is None:
+        renditions, kind = _carried(association)
+        if kind is None:
             continue
         name = str(association.get("name") or f"media{index}")
         media = ninjs.item_from_ninjs({k: v for k, v in association.items() if k not in ("name", "associations")})
@@ -197,9 +203,8 @@ def carries_package(document: dict[str, Any]) -> bool:
     """Whether a ninjs document (its media expanded for the reader) comes out as a newsMessage with its package:
     it has an association with a web address that a package carries (:func:`package_members`), without
     writing anything. Feeds name the media type of an item's NewsML-G2 link by it."""
-    return any(isinstance(a, dict) and _kind(a, found) is not None
-               for a in document.get("associations") or []
-               if (found := [r for r in a.get("renditions") or [] if isinstance(r, dict) and r.get("href")]))
+    associations = document.get("associations")
+    return isinstance(associations, list) and any(_carried(a)[1] is not None for a in associations)
 
 
 def media_type(document: bytes) -> str:
