@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -19,12 +17,13 @@ from newsbridge.accounts.api_keys import USED_PRECISION, Principal
 from newsbridge.api.params import IsoTime
 from newsbridge.api.deps import (Hub, authorize, bearer, caller, client_address, hub, json_body, key_actor,
                                  note_use)
-from newsbridge.db.engine import DatabaseBusy, read, reading, writing
+from newsbridge.db.engine import read, reading, writing
 from newsbridge.delivery.endpoints import (Endpoint, create_endpoint, get_endpoint, health, list_endpoints,
                                            rotate_secret, set_enabled)
 from newsbridge.delivery.feeds import MAX_POSITION, decode_cursor, encode_cursor, latest_position, page_bytes
 from newsbridge.delivery.live import KEY_RECHECK, live_reads
 from newsbridge.delivery.outbox import replay
+from newsbridge.delivery.sse import until_database_fails
 from newsbridge.delivery.status import partner_summary, recipient_deliveries
 from newsbridge.errors import InvalidInput, NotFound, Unauthenticated
 from newsbridge.ids import utcnow
@@ -32,7 +31,6 @@ from newsbridge.items.queries import get_item
 from newsbridge.items.render import Format
 from newsbridge.projects.events import latest_project_event_id, project_events_for
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
 MAX_WAIT = 60
 KEEP_ALIVE = 15.0  # seconds of silence before a stream sends a comment, so proxies keep it open
@@ -211,16 +209,8 @@ async def stream(request: Request, last_event_id: str | None = Header(None), for
 
     async def events(position: int, project_position: int | None) -> AsyncIterator[bytes]:
         yield b"retry: 2000\n\n"
-        try:
-            async for chunk in _events(position, project_position):
-                yield chunk
-        except (sa_exc.OperationalError, sa_exc.TimeoutError, DatabaseBusy) as exc:
-            # The answer has begun: no error status can be sent any more. The stream ends with a word and the
-            # client reconnects (``retry``) from its Last-Event-ID, losing nothing; before, the error escaped
-            # into the framework as "response already started" (bench/load.py, the database refusing new
-            # connections under load).
-            log.warning("live stream ended: database unavailable", extra={"error": str(exc).splitlines()[0][:200]})
-            yield b": the hub's database is busy; reconnect to resume from your last event\n\n"
+        async for chunk in until_database_fails(_events(position, project_position), "api"):
+            yield chunk
 
     async def _events(position: int, project_position: int | None) -> AsyncIterator[bytes]:
         clock = asyncio.get_running_loop().time

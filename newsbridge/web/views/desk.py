@@ -15,6 +15,7 @@ from newsbridge.accounts.organizations import outlets_of
 from newsbridge.accounts.sessions import find_session
 from newsbridge.db.engine import read, reading
 from newsbridge.delivery.feeds import changes, latest_position
+from newsbridge.delivery.sse import until_database_fails
 from newsbridge.desk.incoming import STATUSES, Filters, incoming, unread_by_partner
 from newsbridge.exchange.agreements import list_agreements
 from newsbridge.items.queries import InboxCursor, received_languages
@@ -153,7 +154,6 @@ async def desk_events(request: Request, who: Viewer = Depends(viewer)) -> Stream
 
     async def events() -> AsyncIterator[bytes]:
         position = await read(hub.engine, start)
-        yield b"retry: 2000\n\n"
         quiet = 0.0
         while not await request.is_disconnected():
             found = await read(hub.engine, newer, position)
@@ -170,4 +170,9 @@ async def desk_events(request: Request, who: Viewer = Depends(viewer)) -> Stream
                     yield b": keep-alive\n\n"
                     quiet = 0.0
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"retry: 2000\n\n"
+        async for chunk in until_database_fails(events(), "desk"):
+            yield chunk
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

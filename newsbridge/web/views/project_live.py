@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from newsbridge.accounts.sessions import find_session
 from newsbridge.db.engine import read, reading
+from newsbridge.delivery.sse import until_database_fails
 from newsbridge.errors import DraftConflict, InvalidInput, NewsbridgeError, NotFound
 from newsbridge.projects.attachable import attach_upload
 from newsbridge.projects.deliverables import get_deliverable, list_deliverables
@@ -81,7 +82,6 @@ async def live(request: Request, project_id: str, after: str | None = None,
     position = newest if start is None else min(start, newest)
 
     async def events(position: int) -> AsyncIterator[bytes]:
-        yield b"retry: 2000\n\n"
         quiet = 0.0
         while not await request.is_disconnected():
             found = await read(hub.engine, _events_after, hub.engine, who, token, project_id, position)
@@ -99,7 +99,12 @@ async def live(request: Request, project_id: str, after: str | None = None,
                     yield b": keep-alive\n\n"
                     quiet = 0.0
 
-    return StreamingResponse(events(position), media_type="text/event-stream",
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"retry: 2000\n\n"
+        async for chunk in until_database_fails(events(position), "project"):
+            yield chunk
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
