@@ -6,7 +6,9 @@ M `newsbridge worker` processes, as tests/reliability/test_multiprocess.py runs 
 posts ``--rate`` items a second for ``--seconds``, round robin over the API processes;
 ``--readers`` clients read at once, spread over the API processes and over ten recipient
 organizations: three in four long-poll the changes feed (``wait=10``), one in four holds the live
-stream open. Every recipient is party to the publisher's agreement, so every item reaches every reader.
+stream open (a stream the hub ends, say a database too busy mid-answer, is opened again with its
+Last-Event-ID, as a browser's EventSource does; reconnects and items sent twice are counted). Every
+recipient is party to the publisher's agreement, so every item reaches every reader.
 
 Printed: errors by kind (and the first unhandled error in the hub logs); items published; readers
 that missed an item; publish latency p50/p99; feed request latency p50/p99; delivery lag (item
@@ -113,6 +115,8 @@ class Run:
         self.seen: list[set[str]] = []  # per reader: the bench items it received
         self.resent = 0  # feed requests sent again on a keep-alive connection the hub had closed
         self.streaming = 0  # streams that have their answer (and so their starting position)
+        self.reconnects = 0  # streams the hub ended (or that broke) and their client opened again
+        self.repeated = 0  # items a stream sent twice (after a reconnect: none should be)
         self.pages = 0  # feed pages answered
         self.cpu: dict[str, float] = {}  # CPU seconds while publishing and draining, per hub process and the bench
         self.wall = 0.0  # seconds from the first publish to the readers' catching up
@@ -200,25 +204,47 @@ async def feed_reader(base: str, key: str, run: Run) -> None:
 
 
 async def stream_reader(base: str, key: str, run: Run) -> None:
+    """One live-stream client, as a real one behaves: when the hub ends its stream (a revoked key, or a database
+    too busy to answer mid-stream) it reconnects with the last event id it saw and misses nothing."""
     uris: set[str] = set()
     run.seen.append(uris)
-    try:
-        async with session(base, key, connections=1, read=None) as http, http.get("/api/v1/stream") as answer:
-            if answer.status != 200:
-                run.errors[f"stream {answer.status}"] += 1
+    last_id: str | None = None
+    async with session(base, key, connections=1, read=None) as http:
+        while not run.stop.is_set():
+            try:
+                last_id = await _stream_once(http, last_id, uris, run)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                if run.stop.is_set():
+                    return
+                run.errors[f"stream {type(exc).__name__}"] += 1
+            if run.stop.is_set():
                 return
+            run.reconnects += 1
+            await asyncio.sleep(2.0)  # the stream's ``retry``
+
+
+async def _stream_once(http: aiohttp.ClientSession, last_id: str | None, uris: set[str], run: Run) -> str | None:
+    """Read one stream until the hub ends it; the last event id seen."""
+    headers = {"Last-Event-ID": last_id} if last_id else None
+    async with http.get("/api/v1/stream", headers=headers) as answer:
+        if answer.status != 200:
+            run.errors[f"stream {answer.status}"] += 1
+            return last_id
+        if last_id is None:
             run.streaming += 1  # the stream starts from the hub's newest position, taken by now
-            async for line in answer.content:
-                if line.startswith(b"data:"):
-                    uri = orjson.loads(line[5:]).get("item", {}).get("uri")
-                    uris.add(uri)
-                    if uri in run.acked:
-                        run.lag.append(time.monotonic() - run.acked[uri])
-                    else:  # delivered before the publisher had its 201: no lag to speak of
-                        run.lag.append(0.0)
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-        if not run.stop.is_set():
-            run.errors[f"stream {type(exc).__name__}"] += 1
+        async for line in answer.content:
+            if line.startswith(b"id:"):
+                last_id = line[3:].strip().decode()
+            elif line.startswith(b"data:"):
+                uri = orjson.loads(line[5:]).get("item", {}).get("uri")
+                if uri in uris:
+                    run.repeated += 1
+                uris.add(uri)
+                if uri in run.acked:
+                    run.lag.append(time.monotonic() - run.acked[uri])
+                else:  # delivered before the publisher had its 201: no lag to speak of
+                    run.lag.append(0.0)
+    return last_id
 
 
 async def healthz(base: str, run: Run) -> None:
@@ -423,7 +449,8 @@ def main() -> None:
           f"{args.rate:g} items/s for {args.seconds:g} s")
     print(f"  {len(run.acked)} of {int(args.rate * args.seconds)} published; {sum(run.errors.values())} errors "
           f"{dict(run.errors.most_common(6))}; {missed} of {len(run.seen)} readers missed items; "
-          f"{run.resent} feed requests sent again on a closed keep-alive connection")
+          f"{run.resent} feed requests sent again on a closed keep-alive connection; {run.reconnects} stream "
+          f"reconnects, {run.repeated} items a stream sent twice")
     if gaps:
         print(f"  items readers missed (item number: readers): {dict(sorted(gaps.items())[:12])}")
     for failure, count in logged.most_common(5):
