@@ -5,12 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsbridge import __version__
 from newsbridge.api.deps import Hub, hub
-from newsbridge.db.migrate import current_revision
+from newsbridge.db.migrate import stored_revision
 from newsbridge.stories.vector_search import VectorSearch
 
 router = APIRouter(tags=["operations"])
@@ -21,8 +20,7 @@ def healthz(request: Request, the_hub: Hub = Depends(hub)) -> JSONResponse:
     vectors: VectorSearch = request.app.state.vector_search  # found at start (stories/vector_search.py)
     try:
         with the_hub.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        revision = current_revision(the_hub.engine)
+            revision = stored_revision(conn)  # one query: reaches the database and names its schema
     except SQLAlchemyError:
         return JSONResponse({"status": "unavailable", "database": "unreachable", "version": __version__},
                             status_code=503)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Engine
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -28,6 +29,19 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def stored_revision(conn: Connection) -> str | None:
+    """The schema's revision read on an open connection with one query: ``/healthz`` asks it of every probe, and
+    alembic's own :func:`current_revision` first reflects the catalogue (~0.1 s on PostgreSQL)."""
+    try:
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    except sa.exc.ProgrammingError:
+        return None  # not migrated yet: no alembic_version table
+    except sa.exc.OperationalError as exc:  # SQLite says "no such table" this way
+        if "no such table" in str(exc):
+            return None
+        raise
 
 
 def head_revision(engine: Engine) -> str:

@@ -9,7 +9,6 @@ import hashlib
 import re
 
 import numpy as np
-from datasketch import MinHash
 
 from newsbridge.stories.gazetteer import normalize
 
@@ -36,6 +35,10 @@ def signature(text: str) -> np.ndarray | None:
     if not found:
         return None
     shingles = {" ".join(found[i:i + SHINGLE]) for i in range(max(1, len(found) - SHINGLE + 1))}
+    # imported here, not at the top: datasketch's package imports scipy.integrate (~0.6 s, a fifth of the hub's
+    # start) for its LSH parameter search, which the hub does not use (the bands are ours, below)
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=PERMUTATIONS, seed=16)
     minhash.update_batch([s.encode() for s in shingles])
     return minhash.hashvalues.astype(np.uint64)

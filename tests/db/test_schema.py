@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from newsbridge.db.migrate import current_revision, head_revision, upgrade
+from newsbridge.db.engine import create_engine
+from newsbridge.db.migrate import current_revision, head_revision, stored_revision, upgrade
 from newsbridge.db.tables import metadata
+from tests.conftest import POSTGRES_URL
+from tests.databases import postgres_database
 
 
 # The full-text index is dialect-specific and lives outside the table definitions (items/search.py):
@@ -38,3 +43,16 @@ def test_sqlite_runs_in_wal_with_foreign_keys(engine) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_the_stored_revision_is_alembics_in_one_query(engine, tmp_path) -> None:
+    """``/healthz`` reads the schema's revision with one query (alembic's reflects the catalogue first)."""
+    with engine.connect() as conn:
+        assert stored_revision(conn) == current_revision(engine) == head_revision(engine)
+    with ExitStack() as stack:
+        url = (f"sqlite:///{tmp_path / 'empty.db'}" if engine.dialect.name == "sqlite"
+               else stack.enter_context(postgres_database(POSTGRES_URL)))
+        empty = create_engine(url)
+        with empty.connect() as conn:
+            assert stored_revision(conn) is None  # not migrated yet
+        empty.dispose()
