@@ -31,6 +31,9 @@ from newsbridge.db.engine import create_engine, writing  # noqa: E402
 from newsbridge.db.migrate import upgrade  # noqa: E402
 from newsbridge.db.tables import metadata  # noqa: E402
 from tests.databases import postgres_database  # noqa: E402
+from tests.shared_routes import share_built_routes  # noqa: E402
+
+share_built_routes()  # FastAPI builds each route once in the test process, not once per test's app
 
 # Passwords: the hub hashes them with argon2's defaults (64 MiB, 3 passes, ~0.1 s each); the tests sign
 # thousands of members in and out, so in this process they hash with the cheapest argon2 (a real argon2id
