@@ -79,8 +79,11 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
 def engine(migrated_engine: Engine) -> Iterator[Engine]:
     yield migrated_engine
     with writing(migrated_engine) as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(table.delete())
+        if conn.dialect.name == "postgresql":  # one round trip for the 72 tables, not 72 (~20 ms a test)
+            conn.exec_driver_sql("; ".join(f'DELETE FROM "{table.name}"' for table in reversed(metadata.sorted_tables)))
+        else:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(table.delete())
 
 
 @pytest.fixture
