@@ -6,16 +6,22 @@ does not make a second version of the demo's source article. Its 18 months of ge
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from newsbridge.cli import app
-from newsbridge.db.engine import reading
+from newsbridge.app import create_app
+from newsbridge.cli import app as cli_app
+from newsbridge.config import load_settings
+from newsbridge.db.engine import create_engine, reading
 from newsbridge.accounts.organizations import get_organization
 from newsbridge.db.tables import item_media, item_versions, items
 from newsbridge.db.tables import media as media_table
@@ -23,7 +29,6 @@ from newsbridge.items.queries import get_item
 from newsbridge.media.records import list_renditions
 from newsbridge.web.media import read_shotlist
 from newsbridge.demo.cooperations import cooperations
-from newsbridge.exchange.roadmap import progress
 from newsbridge.db.tables import deliveries, pickups
 from newsbridge.demo.history import HISTORY_DAYS, URI_PREFIX
 from newsbridge.exchange.agreements import list_agreements
@@ -32,14 +37,46 @@ from newsbridge.ids import utcnow
 from newsbridge.metrics.pace import State
 from newsbridge.metrics.periods import Window
 from newsbridge.metrics.scorecard import scorecard
-from tests.test_cli import cli  # noqa: F401 (fixture)
+from tests.conftest import POSTGRES_URL
+from tests.databases import postgres_database
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 pytestmark = pytest.mark.anyio
 
 
-def test_the_try_line_uses_a_key_with_something_to_show_and_the_desk_is_named(cli) -> None:  # type: ignore[no-untyped-def]
-    output = cli("demo", "--no-serve").stdout
+@dataclass(frozen=True)
+class Demo:
+    output: str  # what `newsbridge demo --no-serve` printed
+    engine: Engine
+    url: str
+    media_dir: Path
+
+    def app(self):  # type: ignore[no-untyped-def]
+        return create_app(load_settings(env={}, database_url=self.url, media_dir=str(self.media_dir)), self.engine,
+                          migrate=False)
+
+
+@pytest.fixture(scope="module")
+def demo(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The demo built once for this file's tests, on each database, in a database and media folder of its own (the
+    tests only read it; the invitation and the README's upload add nothing another test counts). Built per test
+    it cost a dozen demo builds, ~10 s each."""
+    folder = tmp_path_factory.mktemp("demo")
+    with ExitStack() as stack:
+        url = (f"sqlite:///{folder / 'demo.db'}" if database_url.startswith("sqlite")
+               else stack.enter_context(postgres_database(POSTGRES_URL)))
+        environment = stack.enter_context(pytest.MonkeyPatch.context())
+        environment.setenv("NEWSBRIDGE_MEDIA_DIR", str(folder / "media"))  # not ./var/media
+        result = CliRunner().invoke(cli_app, ["--database-url", url, "demo", "--no-serve"], catch_exceptions=False,
+                                    env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        engine = create_engine(url)
+        stack.callback(engine.dispose)
+        yield Demo(result.stdout, engine, url, folder / "media")
+
+
+def test_the_try_line_uses_a_key_with_something_to_show_and_the_desk_is_named(demo) -> None:  # type: ignore[no-untyped-def]
+    output = demo.output
     desk = re.search(r"Desk: http://127\.0\.0\.1:8000/desk — sign in as (\S+) with the password (\S+)", output)
     assert desk and desk[1] == "editor@irna.example"
     assert re.search(rf"editor@irna\.example\s+│\s+editor\s+│\s+{re.escape(desk[2])}", output)
@@ -57,34 +94,27 @@ def test_the_demo_roadmaps_are_under_way_today() -> None:
     assert cooperations(today) != cooperations(date(2020, 1, 1))  # relative to the day it is built
 
 
-async def test_the_readme_upload_example_stores_no_new_version(cli, app, engine) -> None:  # type: ignore[no-untyped-def]
-    output = cli("demo", "--no-serve").stdout
+async def test_the_readme_upload_example_stores_no_new_version(demo) -> None:  # type: ignore[no-untyped-def]
+    output = demo.output
     kazinform = re.search(r"kazinform\s+│\s+(nb_\S+)", output)
     assert kazinform
     example = re.search(r'--data-binary @(\S+) \\\n\s+"http://127\.0\.0\.1:8000(/api/v1/items:upload\?[^"]+)"',
                         README.read_text())
     assert example, "the README's upload example moved"
     data = (README.parent / example[1]).read_bytes()
-    with reading(engine) as conn:
+    with reading(demo.engine) as conn:
         before = conn.execute(sa.select(sa.func.count()).select_from(item_versions)).scalar_one()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as http:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=demo.app()), base_url="http://hub.test") as http:
         response = await http.post(example[2], content=data, headers={"Authorization": f"Bearer {kazinform[1]}"})
     assert response.status_code in (200, 201), response.text
-    with reading(engine) as conn:
+    with reading(demo.engine) as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(item_versions)).scalar_one() == before
 
 
-@pytest.fixture(autouse=True)
-def media_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The demo's media store in the test's own folder, not ./var/media."""
-    monkeypatch.setenv("NEWSBRIDGE_MEDIA_DIR", str(tmp_path / "media"))
-    return tmp_path / "media"
-
-
-def test_the_demo_has_a_video_report_and_a_tagged_photo_with_their_renditions(cli, engine, media_dir) -> None:  # type: ignore[no-untyped-def]
-    output = cli("demo", "--no-serve").stdout
+def test_the_demo_has_a_video_report_and_a_tagged_photo_with_their_renditions(demo) -> None:  # type: ignore[no-untyped-def]
+    output = demo.output
     assert "video report with a shot list" in output and "photo with IPTC metadata" in output
-    with reading(engine) as conn:
+    with reading(demo.engine) as conn:
         irna = get_organization(conn, "irna")
         found = {}
         for uri in ("urn:silkway:demo:video:caravan", "urn:kazinform:demo:photo:grain-train"):
@@ -104,14 +134,14 @@ def test_the_demo_has_a_video_report_and_a_tagged_photo_with_their_renditions(cl
                                                                    "Khorgos, Kazakhstan")
     assert doc["infoSources"] == [{"name": "Kazinform", "role": "credit"}]
     assert doc["descriptions"][0]["value"].startswith("Grain is loaded")
-    assert any(media_dir.rglob("*")), "the media went to the configured store"
+    assert any(demo.media_dir.rglob("*")), "the media went to the configured store"
 
 
-def test_the_history_makes_one_cooperation_keep_pace_and_the_other_slip(cli, engine) -> None:  # type: ignore[no-untyped-def]
-    output = cli("demo", "--no-serve").stdout
+def test_the_history_makes_one_cooperation_keep_pace_and_the_other_slip(demo) -> None:  # type: ignore[no-untyped-def]
+    output = demo.output
     assert re.search(r"History: 18 months generated, \d+ items \(\d+ corrected, \d+ withdrawn\)", output)
     now = utcnow()
-    with reading(engine) as conn:
+    with reading(demo.engine) as conn:
         generated = sa.select(items.c.id).where(items.c.uri.startswith(URI_PREFIX))
         first = conn.execute(sa.select(sa.func.min(item_versions.c.firstcreated))
                              .where(item_versions.c.item_id.in_(generated))).scalar_one()
@@ -145,7 +175,7 @@ def test_the_history_makes_one_cooperation_keep_pace_and_the_other_slip(cli, eng
     assert measured["Iran–Russia"]["At least 10 items a week from IRNA to RIA Novosti"] == "off_track"
 
 
-def test_the_demo_has_a_lived_in_joint_documentary(cli, engine) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_has_a_lived_in_joint_documentary(demo) -> None:  # type: ignore[no-untyped-def]
     """Kazinform (an outlet of the Kazakh complex) and IRNA make a documentary series: episode 1 published
     to both, episode 2 in review with a comment thread, episode 3 overdue; the roadmap commitment it
     fulfils is measured by its deliverables."""
@@ -155,9 +185,8 @@ def test_the_demo_has_a_lived_in_joint_documentary(cli, engine) -> None:  # type
     from newsbridge.projects.projects import list_projects
     from newsbridge.projects.publication import list_publications
 
-    cli("demo", "--no-serve")
     today = date.today()
-    with reading(engine) as conn:
+    with reading(demo.engine) as conn:
         irna, kazinform = get_organization(conn, "irna"), get_organization(conn, "kazinform")
         [project] = list_projects(conn, irna)
         assert [p.id for p in list_projects(conn, kazinform)] == [project.id]
@@ -180,20 +209,20 @@ def test_the_demo_has_a_lived_in_joint_documentary(cli, engine) -> None:  # type
         assert documentary.indicator["projects"] == [project.id]
 
 
-async def test_the_demo_prints_an_operator_sign_in_and_its_admins_can_invite(cli, app) -> None:  # type: ignore[no-untyped-def]
-    output = cli("demo", "--no-serve").stdout
+async def test_the_demo_prints_an_operator_sign_in_and_its_admins_can_invite(demo) -> None:  # type: ignore[no-untyped-def]
+    output = demo.output
     desk = re.search(r"Desk: (\S+)/desk — sign in as", output)
     shown = re.search(r"Operator console: (\S+)/operator — sign in as (\S+) with the password (\S+)", output)
     assert desk and shown and shown[1] == desk[1]  # next to the desk's sign-in, on the same hub
     admin = re.search(r"(admin@kazinform\.example)\s+│\s+admin\s+│\s+(\S+)", output)
     assert admin
     csrf = re.compile(r'name="csrf_token" value="([^"]+)"')
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as operator:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=demo.app()), base_url="http://hub.test") as operator:
         signed = await operator.post("/login", data={"email": shown[2], "password": shown[3]})
         assert signed.status_code == 303 and signed.headers["location"] == "/operator"
         console = await operator.get("/operator")
         assert "Kazinform International News Agency" in console.text and "Pars Today" in console.text
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as desk_admin:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=demo.app()), base_url="http://hub.test") as desk_admin:
         assert (await desk_admin.post("/login", data={"email": admin[1], "password": admin[2]})).status_code == 303
         token = csrf.search((await desk_admin.get("/team")).text)[1]  # type: ignore[index]
         invited = await desk_admin.post("/team/invite", data={"csrf_token": token, "email": "new@kazinform.example",
@@ -203,17 +232,17 @@ async def test_the_demo_prints_an_operator_sign_in_and_its_admins_can_invite(cli
         assert link and (await desk_admin.get(f"/invite/{link[1]}")).status_code == 200
 
 
-async def test_the_history_is_searchable(cli, app, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_the_history_is_searchable(demo) -> None:  # type: ignore[no-untyped-def]
     """The 18 months of generated history are found by the desk's search like any received item (they were
     stored without their search stems, so a search found only the handful of items ingested the usual way)."""
-    output = cli("demo", "--no-serve").stdout
+    output = demo.output
     irna = re.search(r"irna\s+│\s+(nb_\S+)", output)
     assert irna
-    with reading(engine) as conn:
+    with reading(demo.engine) as conn:
         unindexed = conn.execute(sa.select(sa.func.count()).select_from(item_versions)
                                  .where(item_versions.c.search_stems.is_(None))).scalar_one()
     assert unindexed == 0
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as http:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=demo.app()), base_url="http://hub.test") as http:
         for word in ("همکاری", "journalists"):  # a Persian word and an English one (stemmed: "Journalists")
             found = await http.get("/api/v1/search", params={"q": word}, headers={"Authorization": f"Bearer {irna[1]}"})
             assert found.status_code == 200, found.text
