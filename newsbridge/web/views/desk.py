@@ -154,6 +154,7 @@ async def desk_events(request: Request, who: Viewer = Depends(viewer)) -> Stream
 
     async def events() -> AsyncIterator[bytes]:
         position = await read(hub.engine, start)
+        yield b"retry: 2000\n\n"  # after the start is read: what arrives once the page sees this is announced
         quiet = 0.0
         while not await request.is_disconnected():
             found = await read(hub.engine, newer, position)
@@ -170,9 +171,5 @@ async def desk_events(request: Request, who: Viewer = Depends(viewer)) -> Stream
                     yield b": keep-alive\n\n"
                     quiet = 0.0
 
-    async def stream() -> AsyncIterator[bytes]:
-        yield b"retry: 2000\n\n"
-        async for chunk in until_database_fails(events(), "desk"):
-            yield chunk
-
-    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return StreamingResponse(until_database_fails(events(), "desk"), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
