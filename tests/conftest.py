@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,11 @@ from newsbridge.db.engine import create_engine, writing  # noqa: E402
 from newsbridge.db.migrate import upgrade  # noqa: E402
 from newsbridge.db.tables import metadata  # noqa: E402
 from tests.databases import postgres_database  # noqa: E402
+from tests.remembered_embeddings import remember_embeddings  # noqa: E402
 from tests.shared_routes import share_built_routes  # noqa: E402
 
 share_built_routes()  # FastAPI builds each route once in the test process, not once per test's app
+remember_embeddings()  # the real e5 model computes each text once in the test process, not once per test
 
 # Passwords: the hub hashes them with argon2's defaults (64 MiB, 3 passes, ~0.1 s each); the tests sign
 # thousands of members in and out, so in this process they hash with the cheapest argon2 (a real argon2id
@@ -58,21 +61,51 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'hub.db'}"
-        return
-    with postgres_database(POSTGRES_URL) as url:
-        yield url
+class Databases:
+    """The test process's two databases, each made and migrated on first use and kept until the session ends.
+
+    ``database_url`` is a parametrized session fixture, and pytest tears such a fixture down whenever the next
+    test wants the other parameter. Under xdist's ``--dist loadfile`` that is twice a file (a file's SQLite
+    tests, then its PostgreSQL ones, then the next file's SQLite ones): every file made, migrated and dropped a
+    PostgreSQL database and migrated a SQLite one afresh, ~1 s a file (~290 files). Kept here, a switch is a
+    dictionary lookup; the tables are emptied between tests as before (``engine``)."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp = tmp_path_factory
+        self._stack = ExitStack()
+        self._engines: dict[str, Engine] = {}
+
+    def engine(self, kind: str) -> Engine:
+        if kind not in self._engines:
+            if kind == "sqlite":
+                url = f"sqlite:///{self._tmp.mktemp('sqlite') / 'hub.db'}"
+            else:
+                url = self._stack.enter_context(postgres_database(POSTGRES_URL))
+            engine = create_engine(url)
+            self._stack.callback(engine.dispose)  # disposed before its database is dropped (callbacks run last first)
+            upgrade(engine)
+            self._engines[kind] = engine
+        return self._engines[kind]
+
+    def close(self) -> None:
+        self._stack.close()
 
 
 @pytest.fixture(scope="session")
-def migrated_engine(database_url: str) -> Iterator[Engine]:
-    engine = create_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    made = Databases(tmp_path_factory)
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, databases: Databases) -> str:
+    return databases.engine(request.param).url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str, databases: Databases) -> Engine:
+    return databases.engine("sqlite" if database_url.startswith("sqlite") else "postgresql")
 
 
 CLEAN_POSTGRESQL = "; ".join(f'DELETE FROM "{table.name}"' for table in reversed(metadata.sorted_tables))

@@ -30,7 +30,10 @@ def serving(app: Any) -> Iterator[str]:
     port = free_port()
     # asyncio's own loop in this background thread: with uvloop picked ("auto"), a browser test once waited
     # forever on a page this thread had stopped answering (CI, 2026-12-04); the hub's processes keep uvloop
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio"))
+    # a page's live stream (desk events, a project's live page) still open when the block ends is cut after 1 s,
+    # as a restarting hub cuts it (the browser reconnects): uvicorn waited for it, and the join below gave up at 10
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio",
+                                           timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

@@ -5,17 +5,17 @@ source see after the worker has posted to a real loopback receiver."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import active_agreement
+from tests.live_server import start_http_server
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
@@ -68,10 +68,8 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server, thread = start_http_server("127.0.0.1", Handler)
     box.append(Receiver(f"http://127.0.0.1:{server.server_address[1]}/newsbridge"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     yield box[0]
     server.shutdown()
     server.server_close()

@@ -22,7 +22,12 @@ DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DemoReport]]:
-    settings = load_settings(env={}, database_url=f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
+    """The demo on a live hub, shared by a file's tests. The background story worker is off: the demo groups its
+    stories and detects its pickup as it loads (what these pages show), and the worker would otherwise embed
+    the 18 months of generated history, a core busy beside Chromium for the whole file."""
+    folder = tmp_path_factory.mktemp("demo")
+    settings = load_settings(env={"NEWSBRIDGE_STORY_WORKER": "false"}, database_url=f"sqlite:///{folder / 'demo.db'}",
+                             media_dir=str(folder / "media"))
     engine = create_engine(settings.database_url)
     upgrade(engine)
     report = load_demo(engine, Ingestor(engine, settings))

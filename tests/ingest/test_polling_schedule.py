@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
-import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from tests.ingest.feed_server import FeedServer
 pytestmark = pytest.mark.anyio
 
 from tests.ingest.test_polling import (rss, FIRST, loopback, poller, feed, publisher, new_source, poll, fresh_polls, stored_items)  # fixtures and helpers
+from tests.live_server import start_http_server
 
 
 # -- the SSRF guard ------------------------------------------------------------------------
@@ -183,8 +183,7 @@ async def test_redirects_are_followed_only_to_addresses_the_guard_allows(engine,
                                                                         outcome) -> None:
     with FeedServer(rss(FIRST)) as feed:
         _Redirect.target = feed.url if target == "FEED" else target
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirect)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server, _thread = start_http_server("127.0.0.1", _Redirect)
         try:
             source = new_source(engine, publisher, f"http://127.0.0.1:{server.server_port}/moved.xml")
             done = await poll(poller, engine, source)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.live_server import start_http_server
 
 WORDS: dict[tuple[str, str], dict[str, str]] = {
     ("ru", "en"): {"президент": "president", "встретился": "met", "с": "with", "в": "in", "министр": "minister",
@@ -118,10 +119,8 @@ def _handler(side: FarSide) -> type[BaseHTTPRequestHandler]:
 def far_side(api_key: str = "far-side-key") -> Iterator[FarSide]:
     """A translation service on 127.0.0.1 (a free port) for the duration of the block."""
     side = FarSide("", api_key)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(side))
+    server, _thread = start_http_server("127.0.0.1", _handler(side))
     side.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
         yield side
     finally:
