@@ -22,6 +22,13 @@ def unfinished_predicate(table: str | None = None) -> str:
 
 OUTBOX_UNFINISHED = unfinished_predicate()  # "state IN ('pending', 'in_flight', 'retrying')"
 
+
+def _unique_where_filled(name: str, *columns: str) -> sa.Index:
+    """Unique among the rows that fill the first column; no entry at all for the rows that leave it NULL."""
+    where = sa.text(f"{columns[0]} IS NOT NULL")
+    return sa.Index(name, *columns, unique=True, sqlite_where=where, postgresql_where=where)
+
+
 outbox = sa.Table(
     "outbox",
     metadata,
@@ -49,8 +56,10 @@ outbox = sa.Table(
     # renditions made after it went out; delivery_id stays NULL (one message per delivery and endpoint)
     sa.Column("media_update_id", sa.Integer, nullable=True),
     sa.UniqueConstraint("delivery_id", "endpoint_id"),
-    sa.UniqueConstraint("agreement_event_id", "endpoint_id"),
-    sa.UniqueConstraint("project_event_id", "endpoint_id"),
+    # unique among the messages that fill the column, and no entry for the rest (nearly every message is an
+    # item's, which fills none of them): migration 0057
+    _unique_where_filled("ux_outbox_agreement_event", "agreement_event_id", "endpoint_id"),
+    _unique_where_filled("ux_outbox_project_event", "project_event_id", "endpoint_id"),
     sa.Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
     # by endpoint, then item (migration 0055): an endpoint's messages by state, and no plan of the claim's ordering
     # guard can read an endpoint's whole history through it (it led with endpoint_id, then state, before)
@@ -61,7 +70,7 @@ outbox = sa.Table(
              postgresql_where=sa.text(OUTBOX_UNFINISHED)),
     sa.Index("ix_outbox_unfinished_item", "endpoint_id", "item_id", "version",
              sqlite_where=sa.text(OUTBOX_UNFINISHED), postgresql_where=sa.text(OUTBOX_UNFINISHED)),
-    sa.Index("ix_outbox_media_update_id", "media_update_id", unique=True),
+    _unique_where_filled("ix_outbox_media_update_id", "media_update_id"),
     sa.CheckConstraint("state IN ('pending', 'in_flight', 'delivered', 'retrying', 'dead', 'failed')", name="state"),
 )
 

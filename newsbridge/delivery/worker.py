@@ -23,6 +23,7 @@ from newsbridge.accounts.organizations import get_organizations_by_id
 from newsbridge.config import Settings
 from newsbridge.db.checkpoint import checkpointing
 from newsbridge.db.engine import reading, writing
+from newsbridge.db.statistics import analyze_if_grown
 from newsbridge.db.tables import endpoints
 from newsbridge.delivery.bodies import Bodies
 from newsbridge.delivery.endpoints import signing_secrets_of
@@ -48,6 +49,8 @@ MEDIA_UPDATES_EVERY = 1.0  # seconds between looks for media updates to send (de
 # deliveries sequenced per round at most: sequencing holds SQLite's one writer, so a burst sequenced 2,000 at a
 # time kept the rounds' claims and records (and so the sends) waiting ~0.15 s each time (bench/fanout.py)
 SEQUENCE_CHUNK = 500
+STATISTICS_EVERY = 1.0  # seconds between looks at whether a burst outgrew PostgreSQL's statistics (db/statistics.py)
+GROWING_TABLES = ("outbox", "deliveries")
 
 
 _frozen = False  # freeze_startup_objects ran in this process
@@ -113,6 +116,7 @@ class Worker:
         self._media_updates_at = 0.0  # when this worker last looked for media updates to send (monotonic)
         self.media_updates_every = MEDIA_UPDATES_EVERY
         self.sequence_chunk = SEQUENCE_CHUNK
+        self._statistics_at = 0.0  # when this worker may next look at the growing tables' statistics (monotonic)
 
     def _sequence(self) -> int:
         if time.monotonic() - self._media_updates_at >= self.media_updates_every:
@@ -128,6 +132,14 @@ class Worker:
                             wait=False)
             if done and conn.dialect.name == "postgresql":
                 conn.execute(sa.text(f"NOTIFY {CHANNEL}"))
+        if done and self.engine.dialect.name == "postgresql" and time.monotonic() >= self._statistics_at:
+            self._statistics_at = time.monotonic() + STATISTICS_EVERY
+            try:  # the claims of a burst planned on statistics from before it read the whole queue each time
+                with writing(self.engine) as conn:
+                    for table in GROWING_TABLES:
+                        analyze_if_grown(conn, table)
+            except Exception:  # never let it hold up the deliveries themselves
+                log.exception("refreshing the planner's statistics failed")
         return len(done)
 
     def _claim(self, limit: int) -> list[tuple[Claim, Message | Outcome]]:

@@ -1,0 +1,75 @@
+"""Migration 0057 turns the outbox's unique indexes on columns most messages leave NULL (agreement event,
+project event, media update) into partial ones: the rows are kept, SQLite's rebuilt table keeps its other
+indexes, the rule still holds for the rows that fill the column, and an item's message gets no entry in them;
+on both databases, and back down."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from newsbridge.db.engine import reading, writing
+from newsbridge.db.migrate import alembic_config, upgrade
+from newsbridge.db.tables import deliveries, endpoints, items, organizations, outbox
+
+NOW = datetime(2026, 12, 6, 7, 0, tzinfo=timezone.utc)
+PARTIAL = {"ux_outbox_agreement_event", "ux_outbox_project_event", "ix_outbox_media_update_id"}
+
+
+def _index_sql(conn: sa.Connection) -> dict[str, str]:
+    if conn.dialect.name == "sqlite":
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' AND sql IS NOT NULL"
+    else:
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'outbox'"
+    return {name: sql for name, sql in conn.exec_driver_sql(query)}
+
+
+def _message(message_id: str, delivery: int | None, media_update_id: int | None = None) -> dict[str, object]:
+    return dict(endpoint_id="e1", delivery_id=delivery, event="item.published", message_id=message_id,
+                state="pending", attempts=0, next_attempt_at=NOW, created_at=NOW,
+                media_update_id=media_update_id)
+
+
+def test_0057_keeps_the_messages_and_the_rule_and_leaves_item_messages_out(fresh_engine: Engine) -> None:
+    upgrade(fresh_engine, "0056")
+    with writing(fresh_engine) as conn:
+        for org in ("kazinform", "irna"):
+            conn.execute(organizations.insert().values(id=org, slug=org, name=org, languages=[], timezone="UTC",
+                                                       credit_name=org, created_at=NOW))
+        conn.execute(items.insert().values(id="i1", organization_id="kazinform", uri="kz-1", latest_version=1,
+                                           pubstatus="usable", created_at=NOW, updated_at=NOW))
+        conn.execute(endpoints.insert().values(id="e1", organization_id="irna", url="https://irna.example/hook",
+                                               events=["item.published"], ninjs_version="3", format="ninjs3",
+                                               secret="s", enabled=True, created_at=NOW))
+        delivery = conn.execute(deliveries.insert().returning(deliveries.c.id).values(
+            item_id="i1", version=1, recipient_id="irna", reason="r", credit_line="c", usage_terms="u",
+            available_from=NOW, event="item.published", created_at=NOW, arrives_at=NOW)).scalar_one()
+        conn.execute(sa.insert(outbox), [_message("m1", delivery), _message("m2", None, media_update_id=7)])
+        before = [tuple(r) for r in conn.execute(sa.select(outbox).order_by(outbox.c.id))]
+        indexes_before = set(_index_sql(conn))
+    upgrade(fresh_engine)
+    with reading(fresh_engine) as conn:
+        assert [tuple(r) for r in conn.execute(sa.select(outbox).order_by(outbox.c.id))] == before
+        indexes = _index_sql(conn)
+    assert PARTIAL <= set(indexes)
+    assert all("IS NOT NULL" in indexes[name] for name in PARTIAL)
+    # SQLite rebuilt the table: every index it had (its unique constraints' own aside) is there again
+    assert {n for n in indexes_before if not n.startswith(("sqlite_autoindex", "uq_"))} - set(indexes) == set()
+
+    with writing(fresh_engine) as conn:  # many messages without a media update: no conflict among NULLs
+        conn.execute(sa.insert(outbox), [_message(f"n{i}", None) for i in range(3)])
+    with pytest.raises(IntegrityError), writing(fresh_engine) as conn:  # the rule holds where the column is filled
+        conn.execute(sa.insert(outbox), [_message("m3", None, media_update_id=7)])
+    with pytest.raises(IntegrityError), writing(fresh_engine) as conn:  # and the delivery's own rule as before
+        conn.execute(sa.insert(outbox), [_message("m4", delivery)])
+
+    command.downgrade(alembic_config(fresh_engine), "0056")
+    with reading(fresh_engine) as conn:
+        assert len(conn.execute(sa.select(outbox.c.id)).all()) == 5
+        assert not PARTIAL - {"ix_outbox_media_update_id"} & set(_index_sql(conn))
+    upgrade(fresh_engine)
