@@ -1,5 +1,6 @@
 """``db/statistics.analyze_if_grown``: PostgreSQL's statistics of a table are refreshed once the rows changed
-since its last ANALYZE reach what they count (at least ``GROWN``), and not before; SQLite has none to keep."""
+since its last ANALYZE reach ``GROWTH`` times what they count (and at least ``GROWN``), and not before; SQLite
+has none to keep."""
 
 from __future__ import annotations
 
@@ -7,19 +8,24 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from newsbridge.db.engine import writing
-from newsbridge.db.statistics import GROWN, analyze_if_grown
+from newsbridge.db.statistics import GROWN, GROWTH, analyze_if_grown
 
 
 def _insert(engine: Engine, table: sa.Table, first: int, count: int) -> None:
     with writing(engine) as conn:
-        conn.execute(table.insert(), [{"id": i, "name": f"row {i}"} for i in range(first, first + count)])
-        if conn.dialect.name == "postgresql":  # counters reach pg_stat_user_tables at most once a second
-            conn.execute(sa.text("SELECT pg_stat_force_next_flush()"))
+        if conn.dialect.name == "sqlite":
+            conn.execute(table.insert(), [{"id": i, "name": f"row {i}"} for i in range(first, first + count)])
+            return
+        rows = sa.text(f"INSERT INTO {table.name} (id, name) SELECT g, 'row ' || g "
+                       "FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS g")
+        conn.execute(rows, {"first": first, "last": first + count - 1})
+        conn.execute(sa.text("SELECT pg_stat_force_next_flush()"))  # counters are shared at most once a second
 
 
 def _counted(engine: Engine, table: sa.Table) -> float:
     with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table.name}).scalar_one()
+        counted = sa.text("SELECT reltuples FROM pg_class WHERE relname = :t")
+        return conn.execute(counted, {"t": table.name}).scalar_one()
 
 
 def _analyze(engine: Engine, table: sa.Table) -> bool:
@@ -27,7 +33,7 @@ def _analyze(engine: Engine, table: sa.Table) -> bool:
         return analyze_if_grown(conn, table.name)
 
 
-def test_a_table_is_analyzed_when_it_has_grown_by_what_its_statistics_count(engine: Engine, bulk_table: sa.Table) -> None:
+def test_a_table_is_analyzed_once_it_outgrew_its_statistics(engine: Engine, bulk_table: sa.Table) -> None:
     if engine.dialect.name == "sqlite":
         _insert(engine, bulk_table, 0, GROWN + 500)
         assert _analyze(engine, bulk_table) is False  # the hub keeps no statistics there
@@ -35,15 +41,15 @@ def test_a_table_is_analyzed_when_it_has_grown_by_what_its_statistics_count(engi
     assert _analyze(engine, bulk_table) is False  # nothing changed yet
     _insert(engine, bulk_table, 0, GROWN - 1)
     assert _analyze(engine, bulk_table) is False  # never analyzed, but fewer changes than GROWN
-    _insert(engine, bulk_table, GROWN - 1, 501)
+    _insert(engine, bulk_table, GROWN - 1, 1)
     assert _analyze(engine, bulk_table) is True
-    assert _counted(engine, bulk_table) == GROWN + 500
+    assert _counted(engine, bulk_table) == GROWN
     assert _analyze(engine, bulk_table) is False  # fresh: nothing changed since
-    _insert(engine, bulk_table, GROWN + 500, GROWN)
-    assert _analyze(engine, bulk_table) is False  # grown by two thirds of what is counted: not yet
-    _insert(engine, bulk_table, 2 * GROWN + 500, 500)
-    assert _analyze(engine, bulk_table) is True  # doubled
-    assert _counted(engine, bulk_table) == 2 * GROWN + 1000
+    _insert(engine, bulk_table, GROWN, GROWTH * GROWN - 1)
+    assert _analyze(engine, bulk_table) is False  # not yet GROWTH times what is counted
+    _insert(engine, bulk_table, (GROWTH + 1) * GROWN - 1, 1)
+    assert _analyze(engine, bulk_table) is True
+    assert _counted(engine, bulk_table) == (GROWTH + 1) * GROWN
 
 
 def test_another_process_analyzing_the_table_lets_this_one_go(engine: Engine, bulk_table: sa.Table) -> None:

@@ -43,5 +43,5 @@ def downgrade() -> None:
         op.drop_index(name, table_name="outbox")
     op.create_index("ix_outbox_media_update_id", "outbox", ["media_update_id"], unique=True)
     with op.batch_alter_table("outbox") as batch:
-        batch.create_unique_constraint("uq_outbox_agreement_event_id_endpoint_id", ["agreement_event_id", "endpoint_id"])
-        batch.create_unique_constraint("uq_outbox_project_event_id_endpoint_id", ["project_event_id", "endpoint_id"])
+        for _name, columns, _column in PARTIAL[:2]:
+            batch.create_unique_constraint(f"uq_outbox_{columns[0]}_endpoint_id", columns)
