@@ -9,7 +9,8 @@ from sqlalchemy.engine import Engine
 
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.migrate import upgrade
-from newsbridge.db.tables import agreements, deliveries, item_versions, items, organizations
+from newsbridge.db.tables import agreements, deliveries, item_versions
+from tests.db.seed_rows import partners_and_item
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)
@@ -18,13 +19,9 @@ HOUR = timedelta(hours=1)
 def test_arrival_is_the_later_of_routing_and_availability(fresh_engine: Engine) -> None:
     upgrade(fresh_engine, "0007")
     with writing(fresh_engine) as conn:
-        for org in ("kazinform", "irna"):
-            conn.execute(organizations.insert().values(id=org, slug=org, name=org, languages=[], timezone="UTC",
-                                                       credit_name=org, created_at=NOW))
+        partners_and_item(conn, NOW, latest_version=2)
         conn.execute(agreements.insert().values(id="a1", title="A", status="active", terms=[], terms_revision=1,
                                                 created_by="kazinform", created_at=NOW, updated_at=NOW))
-        conn.execute(items.insert().values(id="i1", organization_id="kazinform", uri="kz-1", latest_version=2,
-                                           pubstatus="usable", created_at=NOW, updated_at=NOW))
         for version in (1, 2):
             conn.execute(item_versions.insert().values(
                 item_id="i1", version=version, content_hash=str(version), type="text", pubstatus="usable",

@@ -10,8 +10,9 @@ from sqlalchemy.engine import Engine
 
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.migrate import upgrade
-from newsbridge.db.tables import deliveries, endpoints, items, organizations, outbox
+from newsbridge.db.tables import deliveries, outbox
 from newsbridge.delivery.outbox import claim
+from tests.db.seed_rows import irna_endpoint, partners_and_item
 
 NOW = datetime(2026, 12, 5, 7, 0, tzinfo=timezone.utc)
 
@@ -19,14 +20,8 @@ NOW = datetime(2026, 12, 5, 7, 0, tzinfo=timezone.utc)
 def test_messages_queued_before_0042_carry_their_item_and_keep_versions_in_order(fresh_engine: Engine) -> None:
     upgrade(fresh_engine, "0041")
     with writing(fresh_engine) as conn:
-        for org in ("kazinform", "irna"):
-            conn.execute(organizations.insert().values(id=org, slug=org, name=org, languages=[], timezone="UTC",
-                                                       credit_name=org, created_at=NOW))
-        conn.execute(items.insert().values(id="i1", organization_id="kazinform", uri="kz-1", latest_version=2,
-                                           pubstatus="usable", created_at=NOW, updated_at=NOW))
-        conn.execute(endpoints.insert().values(id="e1", organization_id="irna", url="https://irna.example/hook",
-                                               events=["item.published", "item.updated"], ninjs_version="3",
-                                               format="ninjs3", secret="s", enabled=True, created_at=NOW))
+        partners_and_item(conn, NOW, latest_version=2)
+        irna_endpoint(conn, NOW, ["item.published", "item.updated"])
         for version, event in ((1, "item.published"), (2, "item.updated")):
             delivery = conn.execute(deliveries.insert().returning(deliveries.c.id).values(
                 item_id="i1", version=version, recipient_id="irna", reason="r", credit_line="c", usage_terms="u",

@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.migrate import alembic_config, upgrade
-from newsbridge.db.tables import deliveries, endpoints, items, organizations, outbox
+from newsbridge.db.tables import deliveries, outbox
+from tests.db.seed_rows import irna_endpoint, partners_and_item
 
 NOW = datetime(2026, 12, 6, 7, 0, tzinfo=timezone.utc)
 PARTIAL = {"ux_outbox_agreement_event", "ux_outbox_project_event", "ix_outbox_media_update_id"}
@@ -38,14 +39,8 @@ def _message(message_id: str, delivery: int | None, media_update_id: int | None 
 def test_0057_keeps_the_messages_and_the_rule_and_leaves_item_messages_out(fresh_engine: Engine) -> None:
     upgrade(fresh_engine, "0056")
     with writing(fresh_engine) as conn:
-        for org in ("kazinform", "irna"):
-            conn.execute(organizations.insert().values(id=org, slug=org, name=org, languages=[], timezone="UTC",
-                                                       credit_name=org, created_at=NOW))
-        conn.execute(items.insert().values(id="i1", organization_id="kazinform", uri="kz-1", latest_version=1,
-                                           pubstatus="usable", created_at=NOW, updated_at=NOW))
-        conn.execute(endpoints.insert().values(id="e1", organization_id="irna", url="https://irna.example/hook",
-                                               events=["item.published"], ninjs_version="3", format="ninjs3",
-                                               secret="s", enabled=True, created_at=NOW))
+        partners_and_item(conn, NOW)
+        irna_endpoint(conn, NOW, ["item.published"])
         delivery = conn.execute(deliveries.insert().returning(deliveries.c.id).values(
             item_id="i1", version=1, recipient_id="irna", reason="r", credit_line="c", usage_terms="u",
             available_from=NOW, event="item.published", created_at=NOW, arrives_at=NOW)).scalar_one()
