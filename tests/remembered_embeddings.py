@@ -28,17 +28,18 @@ def remember_embeddings() -> None:
     compute = E5Embedder.embed
 
     def embed(self: E5Embedder, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in _vectors]
-        if missing:
-            computed = compute(self, missing)
-            with _lock:
-                if len(_vectors) + len(missing) > KEPT:
-                    _vectors.clear()
-                _vectors.update(zip(missing, (row.copy() for row in computed), strict=True))
-        found = [_vectors.get(t) for t in texts]
-        if any(v is None for v in found):  # cleared by another thread meanwhile: compute this batch whole
+        if not texts:
             return compute(self, texts)
-        return np.stack(found) if texts else compute(self, texts)
+        known = {t: v for t in dict.fromkeys(texts) if (v := _vectors.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, (row.copy() for row in compute(self, missing)), strict=True))
+            known.update(fresh)
+            with _lock:
+                if len(_vectors) + len(fresh) > KEPT:
+                    _vectors.clear()
+                _vectors.update(fresh)
+        return np.stack([known[t] for t in texts])
 
     embed.remembers = True  # type: ignore[attr-defined]
     E5Embedder.embed = embed  # type: ignore[method-assign]

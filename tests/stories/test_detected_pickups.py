@@ -22,8 +22,9 @@ from newsbridge.stories.evaluation import load
 from newsbridge.stories.gazetteer import Gazetteer
 from newsbridge.stories.pickups import Text, containment, credit_keys, judge
 from newsbridge.stories.worker import StoryWorker
+from newsbridge.stories.embeddings import E5Embedder
 from tests.conftest import active_agreement
-from tests.stories.labelled import DATA, CachedE5, ninjs
+from tests.stories.labelled import DATA, ninjs
 
 pytestmark = pytest.mark.anyio
 BY_ID = {item["id"]: item for item in load(DATA)}
@@ -39,7 +40,7 @@ async def publish(client, partner, doc: dict) -> str:  # type: ignore[no-untyped
 
 
 def run(engine) -> None:  # type: ignore[no-untyped-def]
-    worker = StoryWorker(engine, CachedE5())
+    worker = StoryWorker(engine, E5Embedder())
     while worker.run_once():
         pass
 

@@ -13,7 +13,8 @@ import pytest
 
 from newsbridge.stories.evaluation import pickup_cases, score_pickups
 from newsbridge.stories.pickups import PickupSignals, judge
-from tests.stories.labelled import CachedE5
+from newsbridge.stories.embeddings import E5Embedder
+
 
 PAIRS = json.loads((Path(__file__).resolve().parent.parent / "data" / "stories" / "pickups.json").read_text("utf-8"))
 SMALL = ("o01", "o04", "o12", "o22")  # kk, en, en, fa originals; o22-t2 (one figure, no credit) is a miss
@@ -38,7 +39,7 @@ def test_labelled_pairs_have_the_shape_the_issue_asks() -> None:
 def small():  # type: ignore[no-untyped-def]
     data = {**PAIRS, "originals": [o for o in PAIRS["originals"] if o["id"] in SMALL],
             "pairs": [p for p in PAIRS["pairs"] if p["original"] in SMALL]}
-    return pickup_cases(data, CachedE5())
+    return pickup_cases(data, E5Embedder())
 
 
 def test_pickup_figures_are_what_the_detector_decides(small) -> None:  # type: ignore[no-untyped-def]

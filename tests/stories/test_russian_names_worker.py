@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from newsbridge.db.story_tables import story_vectors
 from newsbridge.stories import gazetteer
 from newsbridge.stories.worker import StoryWorker
-from tests.stories.labelled import CachedE5, ninjs
+from newsbridge.stories.embeddings import E5Embedder
+from tests.stories.labelled import ninjs
 
 pytestmark = pytest.mark.anyio
 RUSSIAN = {"id": "ner-ru", "lang": "ru", "hour": 10, "headline": "Награждение в Москве",
@@ -20,7 +21,7 @@ RUSSIAN = {"id": "ner-ru", "lang": "ru", "hour": 10, "headline": "Награжд
 async def stored_names(client, engine, partner, item: dict) -> set[str]:  # type: ignore[no-untyped-def]
     response = await client.post("/api/v1/items", json=ninjs(item, f"urn:test:{item['id']}"), headers=partner.headers)
     assert response.status_code == 201, response.text
-    StoryWorker(engine, CachedE5()).run_items([response.json()["id"]])
+    StoryWorker(engine, E5Embedder()).run_items([response.json()["id"]])
     with engine.connect() as conn:
         entities = conn.execute(sa.select(story_vectors.c.entities)
                                 .where(story_vectors.c.item_id == response.json()["id"])).scalar_one()

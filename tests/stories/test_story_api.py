@@ -6,8 +6,9 @@ import pytest
 
 from newsbridge.stories.evaluation import load
 from newsbridge.stories.worker import StoryWorker
+from newsbridge.stories.embeddings import E5Embedder
 from tests.conftest import active_agreement
-from tests.stories.labelled import DATA, CachedE5, ninjs
+from tests.stories.labelled import DATA, ninjs
 
 pytestmark = pytest.mark.anyio
 BY_ID = {item["id"]: item for item in load(DATA)}
@@ -28,7 +29,7 @@ async def one_story(client, engine, make_partner):  # type: ignore[no-untyped-de
     ids = {"kk": await publish(client, kazinform, ninjs(BY_ID["e01-kk"])),
            "fa": await publish(client, irna, ninjs(BY_ID["e01-fa"])),
            "ru": await publish(client, tass, ninjs(BY_ID["e01-ru"]))}
-    while StoryWorker(engine, CachedE5()).run_once():
+    while StoryWorker(engine, E5Embedder()).run_once():
         pass
     return {"kazinform": kazinform, "irna": irna, "tass": tass, "stranger": stranger}, ids
 

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from newsbridge.db.story_tables import near_duplicates, stories, story_bands, story_members, story_vectors
 from newsbridge.stories.evaluation import load
 from newsbridge.stories.worker import StoryWorker
+from newsbridge.stories.embeddings import E5Embedder
 from tests.conftest import count_rows
-from tests.stories.labelled import DATA, CachedE5, ninjs
+from tests.stories.labelled import DATA, ninjs
 
 pytestmark = pytest.mark.anyio
 BY_ID = {item["id"]: item for item in load(DATA)}
@@ -33,7 +34,7 @@ async def test_one_event_in_three_languages_is_one_story_and_another_event_is_no
     ids = {label: await publish(client, partner, ninjs(BY_ID[label]))
            for label, partner in (("e01-kk", kazinform), ("e01-fa", irna), ("e01-ru", tass), ("h13-kk", kazinform),
                                   ("e02-fa", irna))}
-    worker = StoryWorker(engine, CachedE5(), batch=2)  # several rounds: the online order matters
+    worker = StoryWorker(engine, E5Embedder(), batch=2)  # several rounds: the online order matters
     while worker.run_once():
         pass
     found = story_map(engine)
@@ -52,7 +53,7 @@ async def test_an_item_matching_two_stories_merges_them(client, engine, make_par
     event = {item["id"]: item for item in load(DATA.with_name("eval.json")) if item["event"] == "N26"}
     orgs = {"kazinform": make_partner("kazinform"), "tass": make_partner("tass"), "trend": make_partner("trend"),
             "irna": make_partner("irna")}
-    worker = StoryWorker(engine, CachedE5(), batch=1)
+    worker = StoryWorker(engine, E5Embedder(), batch=1)
     ids, seen = {}, []
     for label in ("n26-kk", "n26-ru", "n26-en", "n26-fa"):  # in publication order, one round each
         ids[label] = await publish(client, orgs[event[label]["org"]], ninjs(event[label]))
@@ -67,11 +68,11 @@ async def test_a_round_twice_changes_nothing(client, engine, make_partner) -> No
     kazinform, irna = make_partner("kazinform"), make_partner("irna")
     await publish(client, kazinform, ninjs(BY_ID["e10-kk"]))
     await publish(client, irna, ninjs(BY_ID["e10-fa"]))
-    worker = StoryWorker(engine, CachedE5())
+    worker = StoryWorker(engine, E5Embedder())
     assert worker.run_once() == 2
     tables = (story_vectors, story_bands, stories, story_members, near_duplicates)
     before = [count_rows(engine, t) for t in tables]
-    assert worker.run_once() == 0 and StoryWorker(engine, CachedE5()).run_once() == 0
+    assert worker.run_once() == 0 and StoryWorker(engine, E5Embedder()).run_once() == 0
     assert [count_rows(engine, t) for t in tables] == before
     assert count_rows(engine, stories) == 1
 
@@ -85,7 +86,7 @@ async def test_same_text_is_linked_exact_and_an_edited_copy_near(client, engine,
     edited = {**original, "body": original["body"].replace("обсудил ядерную сделку", "обсудил ядерную сделку и Сирию")}
     near = await publish(client, ria, ninjs(edited, uri="urn:ria:edited"))
     other = await publish(client, ria, ninjs(BY_ID["h04-ru"]))
-    StoryWorker(engine, CachedE5()).run_once()
+    StoryWorker(engine, E5Embedder()).run_once()
     with engine.connect() as conn:
         links = {(r.item_id, r.duplicate_of): (r.kind, r.similarity) for r in conn.execute(sa.select(near_duplicates))}
     assert links[(copy, first)] == ("exact", 1.0)
@@ -96,13 +97,13 @@ async def test_same_text_is_linked_exact_and_an_edited_copy_near(client, engine,
 async def test_a_version_without_text_is_marked_done_without_a_vector(client, engine, make_partner) -> None:
     partner = make_partner()
     item = await publish(client, partner, {"uri": "urn:x:empty", "version": "1", "type": "text", "language": "en"})
-    assert StoryWorker(engine, CachedE5()).run_once() == 1
+    assert StoryWorker(engine, E5Embedder()).run_once() == 1
     with engine.connect() as conn:
         row = conn.execute(sa.select(story_vectors).where(story_vectors.c.item_id == item)).one()
     assert row.vector is None and row.minhash is None and count_rows(engine, story_members) == 0
 
 
-class _Meeting(CachedE5):
+class _Meeting(E5Embedder):
     """An embedder that holds each worker until the other has read the same pending versions too."""
 
     def __init__(self, barrier) -> None:  # type: ignore[no-untyped-def]

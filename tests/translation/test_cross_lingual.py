@@ -14,8 +14,9 @@ import pytest
 
 from newsbridge.search.cross_lingual import DEPTH, K, fuse, nearest
 from newsbridge.stories.worker import StoryWorker
+from newsbridge.stories.embeddings import E5Embedder
 from tests.conftest import active_agreement
-from tests.stories.labelled import CachedE5, ninjs
+from tests.stories.labelled import ninjs
 
 pytestmark = pytest.mark.anyio
 DATA = Path(__file__).resolve().parents[1] / "data" / "stories" / "items.json"
@@ -49,7 +50,7 @@ async def world(client, make_partner, engine):  # type: ignore[no-untyped-def]
     await client.post("/api/v1/items", headers=alpha.headers,
                       json={**ninjs(quake, "urn:alpha:withdrawn"), "version": "2", "pubStatus": "canceled"})
     ids |= {"embargoed": hidden.json()["id"], "withdrawn": withdrawn.json()["id"]}
-    while StoryWorker(engine, CachedE5()).run_once():
+    while StoryWorker(engine, E5Embedder()).run_once():
         pass
     return alpha, beta, gamma, delta, ids
 

@@ -9,13 +9,13 @@ import sqlalchemy as sa
 
 from newsbridge.db.rollup_tables import metrics_marks
 from newsbridge.db.tables import deliveries, item_versions, version_topics
-from newsbridge.stories.embeddings import passage
+from newsbridge.stories.embeddings import E5Embedder, passage
 from newsbridge.stories.evaluation import load
 from newsbridge.stories.worker import StoryWorker
 from newsbridge.vocab import tagging
 from newsbridge.vocab.tagging_embeddings import WORKER_CREATOR, shipped_embedding_model
 from tests.conftest import active_agreement
-from tests.stories.labelled import DATA, CachedE5, ninjs
+from tests.stories.labelled import DATA, ninjs
 
 pytestmark = pytest.mark.anyio
 MANAGE = ("publish", "read", "manage")
@@ -39,7 +39,7 @@ def _state(engine, item_id: str) -> tuple[list[dict], list[str], list[tuple[str,
 async def test_the_worker_replaces_ingest_topics_and_routes_to_the_partners_they_now_cover(client, engine,
                                                                                       make_partner) -> None:
     ingest = [q for q, _ in tagging.tag(f"{ITEM['headline']} {ITEM['body']}", "ru") if q in tagging.TOP_LEVEL]
-    vector = CachedE5().embed([passage(ITEM["headline"], ITEM["body"])])[0]
+    vector = E5Embedder().embed([passage(ITEM["headline"], ITEM["body"])])[0]
     worker_topics = [q for q, _ in shipped_embedding_model().tag(passage(ITEM["headline"], ITEM["body"]), "ru", vector)]
     assert ingest == [POLITICS] and worker_topics == [ECONOMY]  # the case this test is about
 
@@ -53,7 +53,7 @@ async def test_the_worker_replaces_ingest_topics_and_routes_to_the_partners_they
     assert [(s["creator"], s["uri"][-8:]) for s in subjects] == [("machine", "11000000")] and topics == [POLITICS]
     assert [recipient for recipient, _ in sent] == [politics.org.id]
 
-    assert StoryWorker(engine, CachedE5()).run_once() == 1
+    assert StoryWorker(engine, E5Embedder()).run_once() == 1
     subjects, topics, after = _state(engine, item_id)
     assert [(s["creator"], s["uri"][-8:]) for s in subjects] == [(WORKER_CREATOR, "04000000")]
     assert topics == [ECONOMY]
@@ -67,7 +67,7 @@ async def test_the_worker_replaces_ingest_topics_and_routes_to_the_partners_they
     shown = await client.get(f"/api/v1/items/{item_id}", headers=tass.headers)
     assert shown.status_code == 200 and WORKER_CREATOR in shown.text
 
-    assert StoryWorker(engine, CachedE5()).run_once() == 0  # the version is done: a round twice changes nothing
+    assert StoryWorker(engine, E5Embedder()).run_once() == 0  # the version is done: a round twice changes nothing
     assert _state(engine, item_id) == (subjects, topics, after)
 
 
@@ -77,5 +77,5 @@ async def test_the_senders_own_media_topic_is_left_alone(client, engine, make_pa
     published = await client.post("/api/v1/items", json={**ninjs(ITEM), "subjects": [own]}, headers=tass.headers)
     assert published.status_code == 201, published.text
     before = _state(engine, published.json()["id"])
-    assert StoryWorker(engine, CachedE5()).run_once() == 1
+    assert StoryWorker(engine, E5Embedder()).run_once() == 1
     assert _state(engine, published.json()["id"]) == before and before[1] == [SPORT]

@@ -6,8 +6,9 @@ import pytest
 
 from newsbridge.stories.evaluation import load
 from newsbridge.stories.worker import StoryWorker
+from newsbridge.stories.embeddings import E5Embedder
 from tests.conftest import active_agreement
-from tests.stories.labelled import DATA, CachedE5, ninjs
+from tests.stories.labelled import DATA, ninjs
 
 pytestmark = pytest.mark.anyio
 BY_ID = {item["id"]: item for item in load(DATA)}
@@ -29,7 +30,7 @@ async def test_the_item_page_lists_the_readable_items_of_its_story(client, engin
     theirs = await post(client, kazinform, ninjs(BY_ID["e01-kk"]))
     copy = await post(client, kazinform, ninjs(BY_ID["e01-kk"], uri="urn:kazinform:again"))
     await post(client, tass, ninjs(BY_ID["e01-ru"]))  # never delivered to IRNA
-    while StoryWorker(engine, CachedE5()).run_once():
+    while StoryWorker(engine, E5Embedder()).run_once():
         pass
     desk = await sign_in("irna", "editor", locale=locale)
     page = (await desk.get(f"/items/{ours}")).text
