@@ -2,11 +2,12 @@
 as they fall behind instead of at autovacuum's next round.
 
 autovacuum analyzes a table once the rows changed since its last ANALYZE pass 10 % of it, on its own round: a
-minute apart by default. A burst on a quiet hub (300 items for 100 partners: 30,000 outbox rows in seconds)
-then ran for up to a minute on statistics that called the outbox all but empty, and PostgreSQL read the claim's
-ordering guard through the due-order index, the whole queue for each of the 200 candidates: 0.64 s a claim with
-30,000 queued against 0.03 s after ANALYZE, and one worker sent 800 messages a second instead of 2,600
-(bench/fanout.py --phases claim and --phases scale with --scale-burst 300, issue 17).
+minute apart by default. Until a table's first ANALYZE the planner knows nothing of it, and a burst on a fresh
+hub (300 items for 100 partners: 30,000 outbox rows in seconds) had the claim read the whole queue, test every
+message and sort it: 51 ms a claim with 30,000 queued against 6 ms with statistics (bench/claim_plans.py, issue
+17). Once a table has statistics, the claim's plan no longer depends on how old they are (delivery/outbox.py,
+``_claim_query``, migration 0058): this refresh is for the first burst, and a quiet hub's analyzed outbox
+delivers the 30,000 messages with one worker in 9.2-9.5 s with or without it (docs/benchmarks.md).
 
 :func:`analyze_if_grown` analyzes a table once the rows changed since its last ANALYZE reach ``GROWTH`` times
 what the statistics count (and at least ``GROWN``): a burst costs two or three ANALYZEs (tens of milliseconds

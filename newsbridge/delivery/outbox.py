@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from newsbridge.accounts.suspension import suspended_clause
 from newsbridge.db.bulk import bound, insert_rows, update_rows
 from newsbridge.db.rollup_tables import mark_items_changed
-from newsbridge.db.outbox_tables import media_updates, unfinished_predicate
+from newsbridge.db.outbox_tables import media_updates, not_finished_predicate
 from newsbridge.db.tables import (OUTBOX_UNFINISHED, deliveries, endpoints, item_media, items, media,
                                   organizations, outbox)
 from newsbridge.ids import new_id
@@ -201,7 +201,7 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease:
     taken: list[sa.Row] = []
     for _pass in range(CLAIM_PASSES):  # a pass whose rows were all some full endpoints' looks past them
         wanted = limit - len(taken)
-        rows = conn.execute(query, {"now": now, "full": room.full(), "wanted": wanted}).all()
+        rows = conn.execute(query, {"now": now, "held": room.held(), "wanted": wanted}).all()
         chosen = [r for r in rows if room.take(r.endpoint_id)]
         if chosen:
             conn.execute(_TAKE, {"ids": [r.id for r in chosen], "lease_until": now + lease, "worker": worker})
@@ -213,39 +213,42 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease:
 
 
 def _claim_query() -> sa.Select:
-    """:func:`claim`'s SELECT, built once (bind parameters ``now``, ``full`` and ``wanted``): building it
-    for every claim cost more than running it (bench/fanout.py)."""
+    """:func:`claim`'s SELECT, built once (bind parameters ``now``, ``held`` and ``wanted``): building it
+    for every claim cost more than running it (bench/fanout.py).
+
+    Its plan must walk ``ix_outbox_due`` in due order and stop at ``wanted``, whatever the statistics say, and
+    PostgreSQL walks it only while it expects plenty of the queue to pass the other conditions; where it expected
+    few, it read the whole queue, tested every message and sorted it: 122 ms a claim of 200 with 30,000 queued
+    and analyzed, against 6 ms now (bench/claim_plans.py, docs/benchmarks.md). So no condition here has an
+    estimate far below what it lets through: the endpoints that cannot take a message now are a list read
+    beforehand (:class:`_EndpointRoom`), not a join on ``endpoints`` estimated as if one endpoint in a hundred
+    passed; and the ordering guard is a ``NOT EXISTS`` behind ``OFFSET 0``, which PostgreSQL keeps a subplan
+    (estimated to pass half the rows), where ``(scalar subquery) IS NULL`` was estimated at 0.5 %.
+    """
     now = sa.bindparam("now", type_=outbox.c.next_attempt_at.type)
-    unfinished = sa.text(OUTBOX_UNFINISHED)  # word for word the partial indexes' predicate
+    unfinished = sa.text(OUTBOX_UNFINISHED)  # word for word ix_outbox_due's predicate
     earlier = outbox.alias("earlier")
-    # A scalar subquery, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join, and with
-    # statistics from before a burst (the queue looked empty) it scanned the whole index for every
-    # candidate (2,000,000 rows for a claim of 200 with 10,000 queued: 2 s); a scalar subquery stays
-    # a probe per candidate whatever the statistics say.
-    first_unfinished_earlier = (
+    # Not a plain NOT EXISTS: PostgreSQL turns that into an anti-join, and with statistics from before a burst
+    # (the queue looked empty) it scanned the whole index for every candidate (2,000,000 rows for a claim of 200
+    # with 10,000 queued: 2 s). OFFSET 0 is PostgreSQL's fence against that (simplify_EXISTS_query keeps it):
+    # a search per candidate, and the predicate's form (not_finished_predicate) leaves it no index to search
+    # but one by the candidate's own item.
+    earlier_unfinished = sa.exists(
         sa.select(earlier.c.id)
         .where(earlier.c.endpoint_id == outbox.c.endpoint_id, earlier.c.item_id == outbox.c.item_id,
                earlier.c.version < outbox.c.version,
-               sa.text(unfinished_predicate("earlier")))
-        .limit(1).scalar_subquery())
+               sa.text(not_finished_predicate("earlier")))  # ix_outbox_unfinished_item's, not ix_outbox_due's
+        .offset(sa.literal_column("0")))
     due = sa.and_(unfinished, outbox.c.next_attempt_at <= now,
                   sa.or_(outbox.c.state != State.IN_FLIGHT.value, outbox.c.lease_until < now))
-    enabled = sa.exists(sa.select(endpoints.c.id).where(endpoints.c.id == outbox.c.endpoint_id,
-                                                        endpoints.c.enabled.is_(True),
-                                                        # the partner asked to wait (Retry-After)
-                                                        sa.or_(endpoints.c.paused_until.is_(None),
-                                                               endpoints.c.paused_until <= now),
-                                                        # held, not dropped, while the hub operator suspends it
-                                                        ~suspended_clause(endpoints.c.organization_id)))
     # a media update (delivery/media_updates.py) renders the delivery it follows up
     follows = (sa.select(media_updates.c.delivery_id).where(media_updates.c.id == outbox.c.media_update_id)
                .scalar_subquery())
     delivery_id = sa.func.coalesce(outbox.c.delivery_id, follows).label("delivery_id")
     return (sa.select(outbox.c.id, outbox.c.endpoint_id, delivery_id, outbox.c.event, outbox.c.message_id,
                       outbox.c.attempts, outbox.c.project_event_id)
-            # the endpoints whose budget is full (an empty list leaves none out)
-            .where(due, enabled, first_unfinished_earlier.is_(None),
-                   outbox.c.endpoint_id.not_in(sa.bindparam("full", expanding=True)))
+            # the endpoints left out of this claim (an empty list leaves none out)
+            .where(due, ~earlier_unfinished, outbox.c.endpoint_id.not_in(sa.bindparam("held", expanding=True)))
             .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(sa.bindparam("wanted")))
 
 
@@ -258,7 +261,9 @@ _TAKE = (outbox.update().where(outbox.c.id.in_(sa.bindparam("ids", expanding=Tru
 
 
 class _EndpointRoom:
-    """How many more messages each endpoint may have on their way (:func:`claim`'s per-endpoint budget)."""
+    """How many more messages each endpoint may have on their way (:func:`claim`'s per-endpoint budget), and
+    the endpoints that may have none now: turned off, paused by the partner (``Retry-After``) or of a
+    suspended organization (their messages are held, not dropped)."""
 
     def __init__(self, conn: Connection, now: datetime, per_endpoint: int | None) -> None:
         self.unlimited = per_endpoint is None
@@ -266,6 +271,7 @@ class _EndpointRoom:
         self.used: dict[str, int] = {}
         self.failing: set[str] = set()
         self._full: set[str] = set()
+        self._closed = set(conn.execute(_CLOSED, {"now": now}).scalars())
         if self.unlimited:
             return
         self.used = {endpoint_id: count for endpoint_id, count in conn.execute(_IN_FLIGHT, {"now": now})}
@@ -275,8 +281,9 @@ class _EndpointRoom:
     def _left(self, endpoint_id: str) -> int:
         return (1 if endpoint_id in self.failing else self.per_endpoint) - self.used.get(endpoint_id, 0)
 
-    def full(self) -> list[str]:
-        return sorted(self._full)
+    def held(self) -> list[str]:
+        """The endpoints this claim leaves out: closed now, or their budget full."""
+        return sorted(self._closed | self._full)
 
     def take(self, endpoint_id: str) -> bool:
         if self.unlimited:
@@ -293,6 +300,10 @@ _IN_FLIGHT = (sa.select(outbox.c.endpoint_id, sa.func.count())  # each endpoint'
                      outbox.c.lease_until >= sa.bindparam("now", type_=outbox.c.lease_until.type))
               .group_by(outbox.c.endpoint_id))
 _FAILING = sa.select(endpoints.c.id).where(endpoints.c.failing_since.is_not(None), endpoints.c.enabled.is_(True))
+_CLOSED = sa.select(endpoints.c.id).where(sa.or_(
+    endpoints.c.enabled.is_not(True),
+    endpoints.c.paused_until > sa.bindparam("now", type_=endpoints.c.paused_until.type),  # the partner asked to wait
+    suspended_clause(endpoints.c.organization_id)))  # held while the hub operator suspends it
 
 
 def record(conn: Connection, claimed: Claim, result: Outcome, now: datetime) -> State:

@@ -1,7 +1,8 @@
 """Migration 0057 turns the outbox's unique indexes on columns most messages leave NULL (agreement event,
 project event, media update) into partial ones: the rows are kept, SQLite's rebuilt table keeps its other
 indexes, the rule still holds for the rows that fill the column, and an item's message gets no entry in them;
-on both databases, and back down."""
+on both databases, and back down. Migration 0058 says the ordering guard's index's predicate as "not finished"
+(tests/delivery/test_claim_plan.py shows why): the messages stay, and the index is there either way."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.migrate import alembic_config, upgrade
+from newsbridge.db.outbox_tables import FINISHED_STATES, UNFINISHED_STATES
 from newsbridge.db.tables import deliveries, outbox
 from tests.db.seed_rows import irna_endpoint, partners_and_item
 
@@ -67,4 +69,29 @@ def test_0057_keeps_the_messages_and_the_rule_and_leaves_item_messages_out(fresh
     with reading(fresh_engine) as conn:
         assert len(conn.execute(sa.select(outbox.c.id)).all()) == 5
         assert not (PARTIAL - {"ix_outbox_media_update_id"}) & set(_index_sql(conn))
+    upgrade(fresh_engine)
+
+
+def _named_states(index_sql: str) -> set[str]:
+    """The states a partial index's predicate lists (PostgreSQL shows NOT IN as ``<> ALL (ARRAY[...])``)."""
+    return {state for state in UNFINISHED_STATES + FINISHED_STATES if f"'{state}'" in index_sql}
+
+
+def test_0058_says_not_finished_and_keeps_the_messages(fresh_engine: Engine) -> None:
+    upgrade(fresh_engine, "0057")
+    with writing(fresh_engine) as conn:
+        partners_and_item(conn, NOW)
+        irna_endpoint(conn, NOW, ["item.published"])
+        conn.execute(sa.insert(outbox), [_message("m1", None), _message("m2", None) | {"state": "delivered"}])
+        assert _named_states(_index_sql(conn)["ix_outbox_unfinished_item"]) == set(UNFINISHED_STATES)
+    upgrade(fresh_engine)
+    with reading(fresh_engine) as conn:
+        guard_index = _index_sql(conn)["ix_outbox_unfinished_item"]
+        assert _named_states(guard_index) == set(FINISHED_STATES), guard_index
+        assert {r.message_id: r.state for r in conn.execute(sa.select(outbox))} == {"m1": "pending", "m2": "delivered"}
+    command.downgrade(alembic_config(fresh_engine), "0057")
+    with reading(fresh_engine) as conn:
+        guard_index = _index_sql(conn)["ix_outbox_unfinished_item"]
+        assert _named_states(guard_index) == set(UNFINISHED_STATES), guard_index
+        assert len(conn.execute(sa.select(outbox.c.id)).all()) == 2
     upgrade(fresh_engine)
