@@ -24,6 +24,7 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -81,12 +82,12 @@ def _analyze(engine: sa.Engine) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
-def _median(engine: sa.Engine, repeats: int, run: object) -> float:
+def _median(engine: sa.Engine, repeats: int, run: Callable[[sa.Connection], object]) -> float:
     times = []
     for _ in range(repeats):
         with engine.connect() as conn:
             started = time.perf_counter()
-            run(conn)  # type: ignore[operator]
+            run(conn)
             times.append(time.perf_counter() - started)
             conn.rollback()
     return statistics.median(times)

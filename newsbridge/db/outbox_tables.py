@@ -15,30 +15,25 @@ UNFINISHED_STATES = ("pending", "in_flight", "retrying")
 FINISHED_STATES = ("delivered", "dead", "failed")  # the rest of the CHECK constraint's states
 
 
-def unfinished_predicate(table: str | None = None) -> str:
-    """``ix_outbox_due``'s predicate, on ``table``'s (an alias's) ``state`` when named: word for word the same."""
-    return f"{_state(table)} IN ({_listed(UNFINISHED_STATES)})"
-
-
-def not_finished_predicate(table: str | None = None) -> str:
-    """``ix_outbox_unfinished_item``'s predicate (migration 0058): the same messages as :func:`unfinished_predicate`
-    under the CHECK constraint, in words PostgreSQL cannot prove ``ix_outbox_due``'s predicate from. The claim's
-    ordering guard says it this way, so its only plans are probes of the candidate's own item: given the other
-    form, and statistics taken while the queue was empty (autovacuum on a drained outbox), the planner costed a
-    walk of the whole queue the same as the probe and chose it for every candidate (tests/delivery/test_claim_plan.py).
-    ``NOT IN`` is no index condition either, so no index by state can serve the guard."""
-    return f"{_state(table)} NOT IN ({_listed(FINISHED_STATES)})"
-
-
-def _state(table: str | None) -> str:
-    return f"{table}.state" if table else "state"
-
-
 def _listed(states: tuple[str, ...]) -> str:
     return ", ".join(repr(state) for state in states)
 
 
-OUTBOX_UNFINISHED = unfinished_predicate()  # "state IN ('pending', 'in_flight', 'retrying')"
+OUTBOX_UNFINISHED = f"state IN ({_listed(UNFINISHED_STATES)})"  # ix_outbox_due's predicate, and the claim's words
+
+
+def not_finished_predicate(table: str | None = None) -> str:
+    """``ix_outbox_unfinished_item``'s predicate (migration 0058), on ``table``'s (an alias's) ``state`` when named:
+    the same messages as ``OUTBOX_UNFINISHED`` under the CHECK constraint, in words PostgreSQL cannot prove
+    ``ix_outbox_due``'s predicate from. The claim's ordering guard says it this way, so its only plans are probes
+    of the candidate's own item: given the other form, and statistics taken while the queue was empty (autovacuum
+    on a drained outbox), the planner costed a walk of the whole queue the same as the probe and chose it for
+    every candidate (tests/delivery/test_claim_plan.py). ``NOT IN`` is no index condition either, so no index by
+    state can serve the guard."""
+    column = f"{table}.state" if table else "state"
+    return f"{column} NOT IN ({_listed(FINISHED_STATES)})"
+
+
 OUTBOX_NOT_FINISHED = not_finished_predicate()  # "state NOT IN ('delivered', 'dead', 'failed')"
 
 

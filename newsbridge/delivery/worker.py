@@ -134,7 +134,7 @@ class Worker:
                 conn.execute(sa.text(f"NOTIFY {CHANNEL}"))
         if done and self.engine.dialect.name == "postgresql" and time.monotonic() >= self._statistics_at:
             self._statistics_at = time.monotonic() + STATISTICS_EVERY
-            try:  # the claims of a burst planned on statistics from before it read the whole queue each time
+            try:  # a never-analyzed outbox had the claims read and sort the whole queue (db/statistics.py)
                 with writing(self.engine) as conn:
                     for table in GROWING_TABLES:
                         analyze_if_grown(conn, table)
