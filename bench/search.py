@@ -59,7 +59,8 @@ from newsbridge.db.engine import create_engine, reading, writing
 from newsbridge.db.migrate import upgrade
 from newsbridge.db.tables import item_versions, items, organizations
 from newsbridge.desk.incoming import Filters, conditions
-from newsbridge.desk.search import BROAD, COUNTED, SearchFilters, _other_conditions, count_facets, search, visible_matches
+from newsbridge.desk.matches import _other_conditions, count_facets, visible_matches
+from newsbridge.desk.search import BROAD, COUNTED, SearchFilters, search
 from newsbridge.exchange.agreements import act, create_agreement
 from newsbridge.exchange.lifecycle import Action
 from newsbridge.formats.item import Item

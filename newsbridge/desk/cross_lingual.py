@@ -25,8 +25,9 @@ from sqlalchemy.engine import Connection
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.story_tables import story_vectors
 from newsbridge.db.tables import deliveries, item_versions, items
-from newsbridge.desk.search import (FACETS, FacetValue, Hit, SearchFilters, _Columns, _facet_conditions, _hit,
-                                    _other_conditions, facet_counts, visible_matches)
+from newsbridge.desk.matches import (FACETS, FacetValue, SearchFilters, _Columns, _facet_conditions, _other_conditions,
+                                     visible_matches)
+from newsbridge.desk.search import Hit, _hit, facet_counts
 from newsbridge.errors import InvalidInput
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import ItemRecord, Received, inbox_page

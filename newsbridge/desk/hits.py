@@ -11,6 +11,7 @@ counted over those (docs/search.md, "Broad queries").
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,10 +26,12 @@ PG_WINDOW = 4000  # PostgreSQL: the newest versions whose hits a query lists fir
 PG_DENSE = 100  # ... and how many of them make the query dense (2.5 %: a page of 20 walks ~800 entries)
 
 
+@lru_cache(maxsize=512)
 def hit_ids(dialect: str, query: Query, newest: int | None = None) -> sa.Select:
     """The ids (``item_versions.id``) of the versions that hold ``query``, from the index alone;
     with ``newest``, only that many: on SQLite the newest stored (FTS5 reads them in that order and
-    stops), on PostgreSQL the first the index yields (its bitmap's order, oldest first)."""
+    stops), on PostgreSQL the first the index yields (its bitmap's order, oldest first). Kept per
+    query: building it cost as much as a rare word's search runs (~0.25 ms)."""
     if dialect == "postgresql":
         column: Any = item_versions.c.id
         found = sa.select(column.label("id")).where(pg_match(query))
@@ -55,6 +58,18 @@ def count_hits(conn: Connection, query: Query, up_to: int) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(found)).scalar_one())
 
 
+@lru_cache(maxsize=512)
+def _pg_window(query: Query, size: int) -> sa.Select:
+    """:func:`hit_list`'s one statement on PostgreSQL, kept per query: how many of the newest
+    ``size`` versions there are (fewer in a small hub), and which of them hold ``query``, newest
+    first (an array: one row, not a row a hit)."""
+    window = (sa.select(item_versions.c.id, sa.literal_column(PG_DOCUMENT).label("search_vector"))
+              .order_by(item_versions.c.id.desc()).limit(size).subquery("newest_versions"))
+    tested_ids = (sa.func.array_agg(aggregate_order_by(window.c.id, window.c.id.desc()))
+                  .filter(pg_match(query, "newest_versions")))
+    return sa.select(sa.func.count(), tested_ids).select_from(window)
+
+
 def hit_list(conn: Connection, query: Query, up_to: int) -> tuple[list[int], bool]:
     """The ids of up to ``up_to`` versions holding ``query``, read once (a search counts, walks and
     counts facets with them: the index asked once, not three times), and whether the query is
@@ -69,13 +84,7 @@ def hit_list(conn: Connection, query: Query, up_to: int) -> tuple[list[int], boo
     delivery of the hub by hash (0.5 s for 167 hits at 1,000,000)."""
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        # one statement: how many versions the window holds, and its hits newest first (an array:
-        # one row, not a row a hit)
-        window = (sa.select(item_versions.c.id, sa.literal_column(PG_DOCUMENT).label("search_vector"))
-                  .order_by(item_versions.c.id.desc()).limit(PG_WINDOW).subquery("newest_versions"))
-        tested_ids = (sa.func.array_agg(aggregate_order_by(window.c.id, window.c.id.desc()))
-                      .filter(pg_match(query, "newest_versions")))
-        seen, found = conn.execute(sa.select(sa.func.count(), tested_ids).select_from(window)).one()
+        seen, found = conn.execute(_pg_window(query, PG_WINDOW)).one()
         tested = list(found or [])[:up_to]
         if seen < PG_WINDOW:
             return tested, False  # every version was tested: these are the hits, newest first
@@ -84,15 +93,21 @@ def hit_list(conn: Connection, query: Query, up_to: int) -> tuple[list[int], boo
     return list(conn.execute(hit_ids(dialect, query, newest=up_to)).scalars().all()), False
 
 
-def listed(dialect: str, ids: list[int]) -> sa.ColumnElement[bool]:
-    """``item_versions.id`` is one of ``ids`` (one parameter: a JSON array on SQLite, an array on
-    PostgreSQL, instead of thousands)."""
+def hit_list_value(dialect: str, ids: list[int]) -> Any:
+    """The parameter ``hit_list`` of ``ids``: a JSON array on SQLite, an array on PostgreSQL."""
+    return list(ids) if dialect == "postgresql" else json.dumps(ids)
+
+
+def listed(dialect: str, ids: list[int] | None) -> sa.ColumnElement[bool]:
+    """``item_versions.id`` is one of ``ids`` (one parameter, ``hit_list``, instead of thousands;
+    None: the parameter is given when the statement runs, :func:`hit_list_value`)."""
+    given = {} if ids is None else {"value": hit_list_value(dialect, ids)}
     if dialect == "postgresql":
-        return item_versions.c.id == sa.any_(sa.bindparam("hit_list", ids, type_=ARRAY(sa.Integer)))
-    values = sa.func.json_each(sa.bindparam("hit_list", json.dumps(ids), type_=sa.Text)).table_valued("value")
+        return item_versions.c.id == sa.any_(sa.bindparam("hit_list", type_=ARRAY(sa.Integer), **given))
+    values = sa.func.json_each(sa.bindparam("hit_list", type_=sa.Text, **given)).table_valued("value")
     return item_versions.c.id.in_(sa.select(values.c.value))
 
 
-def listed_versions(dialect: str, ids: list[int]) -> sa.Select:
-    """(item id, version) of the versions ``ids``."""
+def listed_versions(dialect: str, ids: list[int] | None) -> sa.Select:
+    """(item id, version) of the versions ``ids`` (None: the parameter ``hit_list``)."""
     return sa.select(item_versions.c.item_id, item_versions.c.version).where(listed(dialect, ids))

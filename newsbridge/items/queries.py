@@ -295,10 +295,8 @@ def inbox_page(conn: Connection, viewer: Organization, *, before: InboxCursor | 
     offset: page 50 costs what page 1 costs, and arrivals meanwhile shift nothing. ``chosen``: the
     page is among these deliveries (ids, or a select of them: a search's few hits), looked up by id,
     not by walking the inbox."""
-    rows = _inbox_rows(conn, viewer, since=None, before=before, limit=limit + 1, where=where, among=among,
-                       chosen=chosen)
-    more = len(rows) > limit
-    return [(record, how) for record, how, _ in rows[:limit]], (rows[limit - 1][2] if more else None)
+    return page_of(_inbox_rows(conn, viewer, since=None, before=before, limit=limit + 1, where=where, among=among,
+                               chosen=chosen), limit)
 
 
 def inbox_count(conn: Connection, viewer: Organization, *, where: Sequence[sa.ColumnElement[bool]] = (),
@@ -309,11 +307,13 @@ def inbox_count(conn: Connection, viewer: Organization, *, where: Sequence[sa.Co
     return int(conn.execute(sa.select(sa.func.count(sa.distinct(page.c.counted_item)))).scalar_one())
 
 
-def _inbox_rows(conn: Connection, viewer: Organization, *, since: datetime | None, before: InboxCursor | None,
-                limit: int, where: Sequence[sa.ColumnElement[bool]], among: sa.Select | None,
-                chosen: Sequence[int] | sa.Select | None = None) -> list[tuple[ItemRecord, Received, InboxCursor]]:
-    # Two steps: choose the page among narrow rows, then read the documents of that page only.
-    now = utcnow()
+def inbox_rows_query(viewer: Organization, now: Any, *, since: Any = None, before: tuple[Any, Any] | None = None,
+                     limit: int, where: Sequence[sa.ColumnElement[bool]] = (), among: sa.Select | None = None,
+                     chosen: Sequence[int] | sa.Select | None = None) -> sa.Select:
+    """The statement of a page of :func:`inbox` (see :func:`inbox_page`), ``limit`` rows at most:
+    two steps, the page chosen among narrow rows, then the documents of that page only. ``now``,
+    ``since`` and ``before`` may be values or bound parameters (desk/search.py builds a search's
+    statement once and runs it with its values: :func:`read_inbox_rows`)."""
     page = _inbox_page(viewer, now, among, by_id=chosen is not None).where(*where)
     if chosen is not None:
         page = page.where(deliveries.c.id.in_(chosen))
@@ -328,14 +328,33 @@ def _inbox_rows(conn: Connection, viewer: Organization, *, since: datetime | Non
                                       items.c.updated_at, *_SOURCE, *_VERSION, _hidden(_notice_for(viewer, now)), *_RECEIVED,
                                       page.c.arrives_at.label("page_arrives_at"), page.c.delivery_id.label("page_id"))
                             .select_from(page).join(deliveries, deliveries.c.id == page.c.delivery_id))
-    query = query.order_by(page.c.arrives_at.desc(), page.c.delivery_id.desc())
+    return query.order_by(page.c.arrives_at.desc(), page.c.delivery_id.desc())
+
+
+def read_inbox_rows(conn: Connection, query: sa.Select, params: dict[str, Any] | None = None) \
+        -> list[tuple[ItemRecord, Received, InboxCursor]]:
+    """The entries of :func:`inbox_rows_query`'s statement, each item once, with each entry's cursor."""
     seen: set[str] = set()
     found = []
-    for row in conn.execute(query):
+    for row in conn.execute(query, params or {}):
         if row.id not in seen:
             seen.add(row.id)
             found.append((_record(row), Received(*row[-_TERMS - 2:-2]), (row.page_arrives_at, row.page_id)))
     return found
+
+
+def page_of(rows: list[tuple[ItemRecord, Received, InboxCursor]], limit: int) \
+        -> tuple[list[tuple[ItemRecord, Received]], InboxCursor | None]:
+    """The first ``limit`` of ``limit + 1`` rows read, and the cursor of the next page (none: the last)."""
+    more = len(rows) > limit
+    return [(record, how) for record, how, _ in rows[:limit]], (rows[limit - 1][2] if more else None)
+
+
+def _inbox_rows(conn: Connection, viewer: Organization, *, since: datetime | None, before: InboxCursor | None,
+                limit: int, where: Sequence[sa.ColumnElement[bool]], among: sa.Select | None,
+                chosen: Sequence[int] | sa.Select | None = None) -> list[tuple[ItemRecord, Received, InboxCursor]]:
+    return read_inbox_rows(conn, inbox_rows_query(viewer, utcnow(), since=since, before=before, limit=limit,
+                                                  where=where, among=among, chosen=chosen))
 
 
 def received_languages(conn: Connection, viewer: Organization) -> list[str]:

@@ -47,7 +47,9 @@ def _spans(text: str, query: Query, language: str | None, start: int = 0, end: i
         return []
     end = len(text) if end is None else end
     found = []
-    for m in _WRITTEN.finditer(text):  # the whole text's words (a word cut by ``start`` is not one)
+    # read from the space before ``start``: a word cut by ``start`` is then not one, and the words
+    # before it are not stemmed again
+    for m in _WRITTEN.finditer(text, text.rfind(" ", 0, start) + 1 if start else 0):
         if m.start() >= end:
             break
         if m.start() >= start and m.end() <= end and _marked(m.group(), wanted, language):

@@ -12,7 +12,8 @@ import pytest
 from newsbridge.accounts.organizations import create_organization, get_organization
 from newsbridge.db.tables import deliveries, item_versions
 from newsbridge.desk.hits import hit_ids, listed_versions
-from newsbridge.desk.search import SearchFilters, facet_counts, visible_matches
+from newsbridge.desk.matches import visible_matches
+from newsbridge.desk.search import SearchFilters, facet_counts
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import _inbox_page
 from newsbridge.items.search import matching_versions

@@ -182,6 +182,26 @@ async def test_filters_pages_and_cursor(client, hub) -> None:
     assert (await find(client, beta, **{"from": "2000-01-01T00:00:00Z", "to": "2000-01-02"}))["total"] == 0
 
 
+async def test_kept_statements_take_their_values_each_time(client, hub) -> None:
+    """A search's statements are kept per viewer and shape of filters (desk/matches.py): the
+    dates, the cursor, the time and the index hits are parameters, never the first search's."""
+    _, beta, _, delta = hub
+    kept = desk_search._page_statement.cache_info().hits
+    past, future = "2000-01-01T00:00:00Z", (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    for q in ("", "Казахстан"):  # the inbox, and a query's hits
+        assert (await find(client, beta, q=q, **{"from": past}))["total"] == (5 if not q else 2)
+        assert (await find(client, beta, q=q, **{"from": future}))["total"] == 0
+        assert (await find(client, beta, q=q, to=past))["total"] == 0
+        assert (await find(client, beta, q=q, to=future))["total"] == (5 if not q else 2)
+    assert desk_search._page_statement.cache_info().hits >= kept + 4
+    first = await find(client, beta, q="Казахстан", limit=1)
+    second = await find(client, beta, q="Казахстан", limit=1, before=first["next"])
+    assert first["total"] == second["total"] == 2 and uris(first) != uris(second) and second["next"] is None
+    for _ in range(2):  # the same words for another viewer: its own hits, from its own statement
+        assert uris(await find(client, delta, q="Казахстан")) == ["urn:g:1"]
+        assert uris(await find(client, beta, q="Казахстан")) == ["urn:a:hostile", "urn:a:ru"]
+
+
 @pytest.mark.parametrize(("params", "code", "field"), [
     ({"cross_lingual": "true", "q": "x", "before": "2026-01-01T00:00:00+00:00_1"}, "not_available", "before"),
     ({"cross_lingual": "true"}, "invalid", "q"),
