@@ -16,6 +16,7 @@ building them with SQLAlchemy cost more than running them (a word in 3 of 20,000
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -27,7 +28,7 @@ from sqlalchemy.engine import Connection
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import deliveries, item_versions, items, organizations, version_topics
 from newsbridge.desk.hits import listed, listed_versions
-from newsbridge.items.queries import viewer_ids
+from newsbridge.items.queries import viewer_values
 from newsbridge.vocab.mediatopics import vocabulary
 
 FACETS = ("partner", "language", "topic", "type")
@@ -133,7 +134,7 @@ def visible_matches(viewer: Organization, now: datetime, among: sa.Select | None
     ``where`` holds conditions on ``deliveries`` (the newest delivery: its arrival dates).
     On PostgreSQL (``dialect``) with ``among``, the same rows are read with fewer lookups
     (:func:`_visible_matches_pg`)."""
-    ids = viewer_ids(viewer)
+    ids = viewer_values(viewer)
     received = sa.and_(deliveries.c.recipient_id.in_(ids), deliveries.c.available_from <= now)
     newest = sa.select(deliveries.c.item_id, sa.func.max(deliveries.c.version).label("version"))
     if among is not None and dialect == "postgresql":
@@ -168,7 +169,7 @@ def visible_matches(viewer: Organization, now: datetime, among: sa.Select | None
             .where(*withdrawn, *where))
 
 
-def _visible_matches_pg(ids: list[str], now: Any, among: sa.Select,
+def _visible_matches_pg(ids: Sequence[Any], now: Any, among: sa.Select,
                         where: list[sa.ColumnElement[bool]], described: bool = False) -> sa.Select:
     """:func:`visible_matches` over ``among`` on PostgreSQL, the same rows: each matched item's
     deliveries to the viewer (or its holding) available now are read once, by item, and tell both
@@ -224,7 +225,7 @@ def facets_statement(viewer: Organization, filters: SearchFilters, dialect: str,
     elif dialect == "postgresql":
         described = (sa.select(item_versions.c.item_id, item_versions.c.version, item_versions.c.language,
                                item_versions.c.type).where(listed("postgresql", None)))
-        matched = _visible_matches_pg(list(viewer_ids(viewer)), NOW, described, where, described=True)
+        matched = _visible_matches_pg(list(viewer_values(viewer)), NOW, described, where, described=True)
     else:
         matched = visible_matches(viewer, NOW, listed_versions(dialect, None), where, dialect)
     return _facet_statement(matched.cte("matched").prefix_with("MATERIALIZED"), filters, facets)

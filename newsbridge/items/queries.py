@@ -104,6 +104,13 @@ def viewer_ids(viewer: Organization) -> tuple[str, ...]:
     return (viewer.id, viewer.parent_id) if viewer.parent_id else (viewer.id,)
 
 
+def viewer_values(viewer: Organization) -> tuple[sa.BindParameter[str], ...]:
+    """:func:`viewer_ids` for ``IN``, one bound value each: a list of plain values is an expanding
+    parameter, which SQLAlchemy writes into the SQL again on every run (~50 µs a statement, a
+    fifth of a rare word's search). The SQL the database gets is the same."""
+    return tuple(sa.literal(organization_id, sa.String) for organization_id in viewer_ids(viewer))
+
+
 def _record(row: sa.Row) -> ItemRecord:
     """The item record of a row whose first columns are the items columns, _SOURCE, _VERSION and
     :func:`notice_only` (every query here starts so; positional: this runs for every row of every feed page)."""
@@ -115,11 +122,11 @@ def _record(row: sa.Row) -> ItemRecord:
 
 
 def _available(viewer: Organization, now: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(deliveries.c.recipient_id.in_(viewer_ids(viewer)), deliveries.c.available_from <= now)
+    return sa.and_(deliveries.c.recipient_id.in_(viewer_values(viewer)), deliveries.c.available_from <= now)
 
 
 def _notice_for(viewer: Organization, now: datetime) -> sa.ColumnElement[bool]:
-    return notice_only(viewer_ids(viewer), now, owner=viewer.id)
+    return notice_only(viewer_values(viewer), now, owner=viewer.id)
 
 
 def _hidden(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
@@ -240,7 +247,7 @@ def _among(viewer: Organization, now: datetime, among: sa.Select) -> sa.ColumnEl
     """Items of which the viewer received, and may see, one of the (item id, version) pairs ``among``."""
     hit = deliveries.alias("hit")
     return deliveries.c.item_id.in_(sa.select(hit.c.item_id).where(
-        hit.c.recipient_id.in_(viewer_ids(viewer)), hit.c.available_from <= now,
+        hit.c.recipient_id.in_(viewer_values(viewer)), hit.c.available_from <= now,
         sa.tuple_(hit.c.item_id, hit.c.version).in_(among)))
 
 
@@ -253,7 +260,7 @@ def _inbox_page(viewer: Organization, now: datetime, among: sa.Select | None, by
     deliveries a newer available version superseded, a page costs about its own size however
     long the history is. Search hits (``among``) leave out withdrawn items: the index holds words
     the viewer may no longer read (the desk's "withdrawn" filter still lists them)."""
-    ids = viewer_ids(viewer)
+    ids = viewer_values(viewer)
     newer = deliveries.alias("newer")
     # Looked up by item: the recipient test is wrapped so that SQLite, which keeps no statistics,
     # cannot choose a recipient index and walk all the recipient's deliveries for every row.

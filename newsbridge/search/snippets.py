@@ -42,7 +42,7 @@ def _marked(written: str, wanted: frozenset[str], language: str | None) -> bool:
 def _spans(text: str, query: Query, language: str | None, start: int = 0, end: int | None = None,
            first: bool = False) -> list[tuple[int, int]]:
     """The marked words of ``text`` that lie within ``start``-``end`` (only the first, with ``first``)."""
-    wanted = frozenset(query.stems())
+    wanted = _wanted(query)
     if not wanted:
         return []
     end = len(text) if end is None else end
@@ -50,13 +50,19 @@ def _spans(text: str, query: Query, language: str | None, start: int = 0, end: i
     # read from the space before ``start``: a word cut by ``start`` is then not one, and the words
     # before it are not stemmed again
     for m in _WRITTEN.finditer(text, text.rfind(" ", 0, start) + 1 if start else 0):
-        if m.start() >= end:
+        left, right = m.span()
+        if left >= end:
             break
-        if m.start() >= start and m.end() <= end and _marked(m.group(), wanted, language):
-            found.append((m.start(), m.end()))
+        if left >= start and right <= end and _marked(m.group(), wanted, language):
+            found.append((left, right))
             if first:
                 break
     return found
+
+
+@lru_cache(maxsize=1024)
+def _wanted(query: Query) -> frozenset[str]:
+    return frozenset(query.stems())
 
 
 def _marked_html(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> Markup:
