@@ -34,6 +34,10 @@ POOL_SIZE = 20
 # SQLite: a commit past this many WAL pages checkpoints (SQLite's default: 1,000). db/checkpoint.py's thread
 # checkpoints long before that in the processes that write; this is the net for when none runs (40 MB at 4 KiB)
 WAL_AUTOCHECKPOINT_PAGES = 10_000
+# SQLite: each connection's page cache, at most (SQLite's default: 2 MiB). Filled only by pages read, so a
+# small hub never holds more than its file; at 1,000,000 items (7 GB) a search's index lookups re-read their
+# pages from the operating system with 2 MiB: a word in 167 items took 18 ms, 6 with this (docs/benchmarks.md)
+SQLITE_CACHE_KIB = 32 * 1024
 _WRITE = "newsbridge_write"
 
 
@@ -149,6 +153,7 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float, wal_autocheckpoint: int) ->
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # negative: KiB
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute(f"PRAGMA wal_autocheckpoint={max(1, int(wal_autocheckpoint))}")  # never 0: the net
         cursor.close()

@@ -7,7 +7,7 @@ from contextlib import ExitStack
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from newsbridge.db.engine import create_engine
+from newsbridge.db.engine import SQLITE_CACHE_KIB, create_engine
 from newsbridge.db.migrate import current_revision, head_revision, stored_revision, upgrade
 from newsbridge.db.tables import metadata
 from tests.conftest import POSTGRES_URL
@@ -43,6 +43,8 @@ def test_sqlite_runs_in_wal_with_foreign_keys(engine) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        # a page cache for a large hub's index lookups (db/engine.py), not SQLite's 2 MiB
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB == -32768
 
 
 def test_the_stored_revision_is_alembics_in_one_query(engine, tmp_path) -> None:
