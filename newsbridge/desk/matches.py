@@ -51,13 +51,11 @@ class SearchFilters:
     until: datetime | None = None  # available to the viewer before
 
 
-
 @dataclass(frozen=True)
 class FacetValue:
     value: str
     label: str
     count: int
-
 
 
 def shape(filters: SearchFilters) -> SearchFilters:
@@ -112,7 +110,6 @@ class _Columns:
     item_id = item_versions.c.item_id
     version = item_versions.c.version
     type = item_versions.c.type
-
 
 
 def _materialized(among: sa.Select) -> sa.CTE:
@@ -209,7 +206,6 @@ def _visible_matches_pg(ids: Sequence[Any], now: Any, among: sa.Select,
             .scalar_subquery())
     return query.add_columns(stored("language").label("language"), stored("type").label("type"),
                              deliveries.c.id.label("delivery_id"))
-
 
 
 @lru_cache(maxsize=256)

@@ -63,7 +63,6 @@ class Hit:
     direction: str  # ltr | rtl: how the headline and snippet are shown
 
 
-
 @dataclass(frozen=True)
 class Results:
     hits: list[Hit]
@@ -289,8 +288,9 @@ def _page_statement(viewer: Organization, filters: SearchFilters, dialect: str, 
         chosen = sa.select(found.c.delivery_id)
     elif reading == "hits":
         among = sa.select(_materialized(listed_versions(dialect, None)))
+    narrow = not (filters.partner or filters.language or filters.topic or filters.type)  # none names a version
     return inbox_rows_query(viewer, NOW, before=_BEFORE if paged else None, limit=limit + 1, where=where,
-                            among=among, chosen=chosen)
+                            among=among, chosen=chosen, narrow=narrow)
 
 
 def _page_parameters(dialect: str, filters: SearchFilters, found: Hits | None, before: InboxCursor | None,
