@@ -19,8 +19,8 @@ from newsbridge.accounts.organizations import Organization
 from newsbridge.db.tables import (COUNTED_PICKUP, deliveries, item_reads, item_versions, items, organizations, pickups,
                                   version_topics)
 from newsbridge.ids import utcnow
-from newsbridge.items.queries import (InboxCursor, ItemRecord, Received, inbox_count, inbox_page, unread_by_source,
-                                      viewer_ids)
+from newsbridge.items.inbox_counts import inbox_total, unread_by_source
+from newsbridge.items.queries import InboxCursor, ItemRecord, Received, inbox_page, viewer_ids
 from newsbridge.desk.search import count_matches, plan as search_plan
 from newsbridge.items.withdrawal import notice_only
 from newsbridge.search.query import parse
@@ -102,7 +102,8 @@ class Page:
     rows: list[Row]
     total: int  # entries matching the filters, over the whole history
     next_cursor: InboxCursor | None  # none: the last page
-    # a broad search's total counts the newest desk.search.COUNTED index hits only ("1,000+"), as the API's
+    # a broad search's total counts the newest desk.search.COUNTED index hits only ("1,000+"), as the API's;
+    # without a search, the newest items/inbox_counts.COUNTED_ENTRIES entries ("10,000+")
     total_is_lower_bound: bool = False
 
 
@@ -162,8 +163,10 @@ def incoming(conn: Connection, org: Organization, member: Member, filters: Filte
     entries, next_cursor = inbox_page(conn, org, before=before, limit=limit,
                                       where=[*where, *(found.where if found else [])],
                                       among=found.among if found else None, chosen=found.chosen if found else None)
-    total = count_matches(conn, org, found.counted, where) if found else inbox_count(conn, org, where=where)
-    capped = bool(found and found.capped)
+    if found:
+        total, capped = count_matches(conn, org, found.counted, where), found.capped
+    else:  # counted over the newest entries at most (items/inbox_counts.py): "10,000+"
+        total, capped = inbox_total(conn, org, where=where)
     ids = [record.id for record, _ in entries]
     read = dict(conn.execute(sa.select(item_reads.c.item_id, sa.func.coalesce(item_reads.c.version, 0))
                              .where(item_reads.c.member_id == member.id, item_reads.c.item_id.in_(ids))).all())
@@ -181,7 +184,8 @@ def incoming(conn: Connection, org: Organization, member: Member, filters: Filte
     return Page(rows, total, next_cursor, capped)
 
 
-def unread_by_partner(conn: Connection, org: Organization, member: Member) -> list[tuple[str, str, int]]:
+def unread_by_partner(conn: Connection, org: Organization, member: Member) -> tuple[list[tuple[str, str, int]], bool]:
     """(slug, name, count) of received items the member has not read in the version they see now,
-    per source, over the whole history (the desk's "new" filter lists exactly these)."""
+    per source, among the newest entries (the desk's "new" filter lists them), and whether there
+    were more entries (the counts are then lower bounds: items/inbox_counts.py)."""
     return unread_by_source(conn, org, _read_version(member, deliveries.c.item_id, deliveries.c.version))

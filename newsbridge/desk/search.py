@@ -43,8 +43,10 @@ from newsbridge.desk.matches import (FACETS, NOW, FacetValue, SearchFilters, _Co
                                      _other_conditions, _read_facets, count_facets, facets_statement, parameters,
                                      shape, visible_matches)
 from newsbridge.ids import utcnow
-from newsbridge.items.queries import (MAX_LIMIT, InboxCursor, ItemRecord, Received, inbox_count, inbox_rows_query,
-                                      page_of, read_inbox_rows, viewer_ids, viewer_values)
+from newsbridge.items import inbox_counts
+from newsbridge.items.inbox_counts import inbox_total, more_entries
+from newsbridge.items.queries import (MAX_LIMIT, InboxCursor, ItemRecord, Received, inbox_rows_query, page_of,
+                                      read_inbox_rows, viewer_ids, viewer_values)
 from newsbridge.items.search import version_holds
 from newsbridge.items.withdrawal import notice_only
 from newsbridge.search.query import Query, parse
@@ -92,7 +94,8 @@ def _kept_counts(conn: Connection, viewer: Organization, filters: SearchFilters,
                  facets: tuple[str, ...]) -> dict[str, list[FacetValue]]:
     """:func:`facet_counts` by the kept statement (:func:`~newsbridge.desk.matches.facets_statement`)."""
     dialect = conn.dialect.name
-    statement = facets_statement(viewer, shape(filters), dialect, among_ids is not None, facets)
+    statement = facets_statement(viewer, shape(filters), dialect, among_ids is not None, facets,
+                                 inbox_counts.COUNTED_ENTRIES)
     values = parameters(filters, utcnow())
     if among_ids is not None:
         values["hit_list"] = hit_list_value(dialect, list(among_ids))
@@ -324,10 +327,11 @@ def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, li
     if facets or found is not None:  # the total comes from the same match set as the facets: one pass over it
         counts = _kept_counts(conn, viewer, filters, None if found is None else found.counted_ids,
                               FACETS if facets else ())
-        total = _total(counts)
+        total = _total(counts)  # without a query, over the newest entries (items/inbox_counts.py)
+        capped = found.capped if found is not None else more_entries(conn, viewer)
     else:
-        counts, total = {}, inbox_count(conn, viewer, where=[*_other_conditions(filters),
-                                                             *_facet_conditions(filters, _Columns).values()])
+        total, capped = inbox_total(conn, viewer, where=[*_other_conditions(filters),
+                                                         *_facet_conditions(filters, _Columns).values()])
     return Results([_hit(record, how, query) for record, how in entries], total, next_cursor,
-                   counts if facets else {}, bool(found and found.capped),
+                   counts if facets else {}, capped,
                    (len(found.counted_ids) if found.capped else None) if found else None)

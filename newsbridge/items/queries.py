@@ -309,14 +309,6 @@ def inbox_page(conn: Connection, viewer: Organization, *, before: InboxCursor | 
                                chosen=chosen), limit)
 
 
-def inbox_count(conn: Connection, viewer: Organization, *, where: Sequence[sa.ColumnElement[bool]] = (),
-                among: sa.Select | None = None) -> int:
-    """How many entries :func:`inbox` holds with these conditions (for "showing 100 of 2,345")."""
-    page = _inbox_page(viewer, utcnow(), among).where(*where).add_columns(
-        deliveries.c.item_id.label("counted_item")).subquery()
-    return int(conn.execute(sa.select(sa.func.count(sa.distinct(page.c.counted_item)))).scalar_one())
-
-
 def inbox_rows_query(viewer: Organization, now: Any, *, since: Any = None, before: tuple[Any, Any] | None = None,
                      limit: int, where: Sequence[sa.ColumnElement[bool]] = (), among: sa.Select | None = None,
                      chosen: Sequence[int] | sa.Select | None = None, narrow: bool = False) -> sa.Select:
@@ -366,28 +358,6 @@ def _inbox_rows(conn: Connection, viewer: Organization, *, since: datetime | Non
                 chosen: Sequence[int] | sa.Select | None = None) -> list[tuple[ItemRecord, Received, InboxCursor]]:
     return read_inbox_rows(conn, inbox_rows_query(viewer, utcnow(), since=since, before=before, limit=limit,
                                                   where=where, among=among, chosen=chosen))
-
-
-def received_languages(conn: Connection, viewer: Organization) -> list[str]:
-    """The languages of everything the viewer received, for a filter's choices."""
-    query = (sa.select(item_versions.c.language).distinct()
-             .join(deliveries, sa.and_(deliveries.c.item_id == item_versions.c.item_id,
-                                       deliveries.c.version == item_versions.c.version))
-             .where(_available(viewer, utcnow()), item_versions.c.language.is_not(None)))
-    return sorted({language.split("-")[0] for language in conn.execute(query).scalars()})
-
-
-def unread_by_source(conn: Connection, viewer: Organization, read: sa.ColumnElement[bool]) -> list[tuple[str, str, int]]:
-    """(slug, name, count) per source of the received items with a delivered version for which
-    ``read`` (a condition on the ``deliveries`` row) is false: an item counts until its newest
-    version the viewer received is read. Counted over what the inbox lists (arrived by now)."""
-    now = utcnow()
-    query = (sa.select(organizations.c.slug, organizations.c.name, sa.func.count(sa.distinct(items.c.id)))
-             .select_from(deliveries).join(items, items.c.id == deliveries.c.item_id)
-             .join(organizations, organizations.c.id == items.c.organization_id)
-             .where(_available(viewer, now), deliveries.c.arrives_at <= now, sa.not_(read))
-             .group_by(organizations.c.slug, organizations.c.name).order_by(organizations.c.name))
-    return [(slug, name, count) for slug, name, count in conn.execute(query)]
 
 
 def received(conn: Connection, viewer: Organization, item_id: str) -> Received | None:

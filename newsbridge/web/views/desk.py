@@ -18,7 +18,8 @@ from newsbridge.delivery.feeds import changes, latest_position
 from newsbridge.delivery.sse import until_database_fails
 from newsbridge.desk.incoming import STATUSES, Filters, incoming, unread_by_partner
 from newsbridge.exchange.agreements import list_agreements
-from newsbridge.items.queries import InboxCursor, received_languages
+from newsbridge.items.inbox_counts import received_languages
+from newsbridge.items.queries import InboxCursor
 from newsbridge.stories.queries import group_by_story, story_ids
 from newsbridge.vocab.mediatopics import vocabulary
 from newsbridge.web.context import COOKIE, Viewer, page, viewer
@@ -76,8 +77,11 @@ def _partners(conn: Any, who: Viewer) -> list[tuple[str, str]]:
     return sorted(found, key=lambda p: p[1].casefold())
 
 
-def _unread(conn: Any, who: Viewer) -> list[tuple[str, str, int]]:
-    return unread_by_partner(conn, who.organization, who.member)
+def _unread(conn: Any, who: Viewer) -> dict[str, Any]:
+    """The unread-by-partner panel's values: ``unread`` (slug, name, count) and ``unread_more``
+    (counted over the newest entries, and there were more: each count is a lower bound, "10,000+")."""
+    unread, more = unread_by_partner(conn, who.organization, who.member)
+    return {"unread": unread, "unread_more": more}
 
 
 def _context(request: Request, who: Viewer) -> dict[str, Any]:
@@ -107,8 +111,8 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
              "last": start + len(found.rows) - 1,
              "total": found.total,
              "more": found.total_is_lower_bound}  # a broad search counted up to a cap: "1,000+ results"
-    return {"rows": found.rows, "groups": groups, "thumbs": thumbs, "filters": filters, "unread": unread, "partners": partners,
-            "unread_counts": {slug: n for slug, _, n in unread},
+    return {"rows": found.rows, "groups": groups, "thumbs": thumbs, "filters": filters, **unread, "partners": partners,
+            "unread_counts": {slug: n for slug, _, n in unread["unread"]},
             "topics": [(q, topics[q].label) for q in TOP_TOPICS], "languages": languages,
             "query": request.url.query, "count": count, "total": found.total, "next_link": next_link,
             "first_link": ("/desk?" + urlencode(kept)) if before else None,
@@ -131,7 +135,7 @@ def desk_unread(request: Request, who: Viewer = Depends(viewer)) -> HTMLResponse
     """The unread-by-partner panel alone, refreshed with the list on live arrivals."""
     with reading(request.app.state.hub.engine) as conn:
         unread = _unread(conn, who)
-    return page(request, "desk_unread.html", who, unread=unread)
+    return page(request, "desk_unread.html", who, **unread)
 
 
 @router.get("/desk/events")
