@@ -92,7 +92,7 @@ def search_items(
     the newest 1,000 of them: `total_is_lower_bound` is then true (show "1,000+") and
     `counted_over` is 1,000 (else null). On PostgreSQL, a query held by 100 or more of the hub's
     newest 4,000 versions is counted over those hits (at most 1,000): `counted_over` says how many.
-    Without `q`, `total` and `facets` count what you may see of your newest 10,000 deliveries
+    Without `q`, `total` and `facets` count what you may see of your newest 1,000 deliveries
     (`total_is_lower_bound` true when there were more, `counted_over` null).
 
     With `cross_lingual=true`, items in other languages are found too, by meaning (multilingual

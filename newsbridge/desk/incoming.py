@@ -103,7 +103,7 @@ class Page:
     total: int  # entries matching the filters, over the whole history
     next_cursor: InboxCursor | None  # none: the last page
     # a broad search's total counts the newest desk.search.COUNTED index hits only ("1,000+"), as the API's;
-    # without a search, the newest items/inbox_counts.COUNTED_ENTRIES entries ("10,000+")
+    # without a search, the newest items/inbox_counts.COUNTED_ENTRIES entries ("1,000+")
     total_is_lower_bound: bool = False
 
 
@@ -165,7 +165,7 @@ def incoming(conn: Connection, org: Organization, member: Member, filters: Filte
                                       among=found.among if found else None, chosen=found.chosen if found else None)
     if found:
         total, capped = count_matches(conn, org, found.counted, where), found.capped
-    else:  # counted over the newest entries at most (items/inbox_counts.py): "10,000+"
+    else:  # counted over the newest entries at most (items/inbox_counts.py): "1,000+"
         total, capped = inbox_total(conn, org, where=where)
     ids = [record.id for record, _ in entries]
     read = dict(conn.execute(sa.select(item_reads.c.item_id, sa.func.coalesce(item_reads.c.version, 0))

@@ -5,7 +5,7 @@ A hub's history grows without end, and counting all of it for every desk page co
 1,000,000 items received (the total 1.8 s, the unread items per partner 1.5 s, the languages
 1.9 s: docs/benchmarks.md). As a search counts its hits (desk/search.py), these count the newest
 :data:`COUNTED_ENTRIES` entries of the inbox, read backwards along its index, and say when there
-were more: the figures are then lower bounds ("10,000+"). The same access rule as every reader:
+were more: the figures are then lower bounds ("1,000+", as a broad search's). The same access rule as every reader:
 deliveries to the viewer or its holding, available and arrived by now.
 """
 
@@ -22,7 +22,7 @@ from newsbridge.db.tables import deliveries, item_versions, items, organizations
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import _inbox_page, viewer_values
 
-COUNTED_ENTRIES = 10_000  # inbox entries a desk's total, unread counts and languages are counted over, at most
+COUNTED_ENTRIES = 1_000  # inbox entries a desk's total, unread counts and languages are counted over, at most
 
 
 def newest_entries(viewer: Organization, now: Any, limit: int) -> sa.Subquery:

@@ -58,3 +58,10 @@ async def test_the_search_api_without_words_counts_the_newest_entries(client, in
     body = (await client.get("/api/v1/search", headers=irna.headers)).json()
     assert (body["total"], body["total_is_lower_bound"]) == (6, False)
     assert {v["value"]: v["count"] for v in body["facets"]["language"]} == {"en": 4, "ru": 2}
+
+
+async def test_a_chosen_language_stays_among_the_choices(inbox, sign_in, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(inbox_counts, "COUNTED_ENTRIES", 4)  # the newest four hold no Russian
+    page = (await (await sign_in("irna", "editor")).get("/desk?language=ru")).text
+    assert '<option value="ru" selected>' in page
+    assert count_line(page) == "Showing 1–2 of 2"  # the two Russian items, older than the window, all counted

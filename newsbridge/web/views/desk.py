@@ -79,7 +79,7 @@ def _partners(conn: Any, who: Viewer) -> list[tuple[str, str]]:
 
 def _unread(conn: Any, who: Viewer) -> dict[str, Any]:
     """The unread-by-partner panel's values: ``unread`` (slug, name, count) and ``unread_more``
-    (counted over the newest entries, and there were more: each count is a lower bound, "10,000+")."""
+    (counted over the newest entries, and there were more: each count is a lower bound, "1,000+")."""
     unread, more = unread_by_partner(conn, who.organization, who.member)
     return {"unread": unread, "unread_more": more}
 
@@ -92,7 +92,8 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
         found = incoming(conn, who.organization, who.member, filters, limit=PAGE_SIZE, zone=ZoneInfo(who.timezone),
                          before=before)
         unread = _unread(conn, who)
-        languages = received_languages(conn, who.organization)
+        # the newest entries' languages, and the one chosen (an older item's language stays chosen)
+        languages = sorted({*received_languages(conn, who.organization), *([filters.language] if filters.language else [])})
         partners = _partners(conn, who)
         thumbs = thumbnails(request, who, conn, [row.record for row in found.rows],
                             {row.record.id: row.received.agreement_id for row in found.rows})
