@@ -100,7 +100,7 @@ class Row:
 @dataclass(frozen=True)
 class Page:
     rows: list[Row]
-    total: int  # entries matching the filters, over the whole history
+    total: int  # entries matching the filters (see total_is_lower_bound)
     next_cursor: InboxCursor | None  # none: the last page
     # a broad search's total counts the newest desk.search.COUNTED index hits only ("1,000+"), as the API's;
     # without a search, the newest items/inbox_counts.COUNTED_ENTRIES entries ("1,000+")

@@ -5,8 +5,8 @@ A hub's history grows without end, and counting all of it for every desk page co
 1,000,000 items received (the total 1.8 s, the unread items per partner 1.5 s, the languages
 1.9 s: docs/benchmarks.md). As a search counts its hits (desk/search.py), these count the newest
 :data:`COUNTED_ENTRIES` entries of the inbox, read backwards along its index, and say when there
-were more: the figures are then lower bounds ("1,000+", as a broad search's). The same access rule as every reader:
-deliveries to the viewer or its holding, available and arrived by now.
+were more: the figures are then lower bounds ("1,000+", as a broad search's). The same access
+rule as every reader: deliveries to the viewer or its holding, available and arrived by now.
 """
 
 from __future__ import annotations

@@ -6,12 +6,16 @@ counted, whatever the window."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from newsbridge.items import inbox_counts
 from tests.conftest import active_agreement
 from tests.web.test_desk_filters import MANAGE, story
 from tests.web.test_desk_search_total import count_line
+
+ITEM = re.compile(r'data-href="(/items/[^"]+)"')
 
 pytestmark = pytest.mark.anyio
 
@@ -65,3 +69,20 @@ async def test_a_chosen_language_stays_among_the_choices(inbox, sign_in, monkeyp
     page = (await (await sign_in("irna", "editor")).get("/desk?language=ru")).text
     assert '<option value="ru" selected>' in page
     assert count_line(page) == "Showing 1–2 of 2"  # the two Russian items, older than the window, all counted
+
+
+@pytest.mark.parametrize(("locale", "line"), [
+    ("en", "Nothing unread among the newest 4 items."),
+    ("ru", "Среди последних 4 материалов непрочитанных нет."),
+    ("kk", "Соңғы 4 материалдың ішінде оқылмағаны жоқ."),
+    ("fa", "در میان ۴ خبر آخر، خبر نخوانده‌ای نیست."),
+])
+async def test_read_newest_entries_do_not_claim_all_caught_up(inbox, sign_in, monkeypatch, locale, line) -> None:  # type: ignore[no-untyped-def]
+    editor = await sign_in("irna", "editor", locale=locale)
+    for path in sorted(set(ITEM.findall((await editor.get("/desk")).text)))[:6]:
+        assert (await editor.get(path)).status_code == 200  # read them all
+    monkeypatch.setattr(inbox_counts, "COUNTED_ENTRIES", 4)
+    page = (await editor.get("/desk/unread")).text
+    assert line in page and "All caught up." not in page
+    monkeypatch.setattr(inbox_counts, "COUNTED_ENTRIES", 6)  # every entry counted: all caught up, said as before
+    assert line.replace("4", "6").replace("۴", "۶") not in (await editor.get("/desk/unread")).text

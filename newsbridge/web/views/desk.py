@@ -18,6 +18,7 @@ from newsbridge.delivery.feeds import changes, latest_position
 from newsbridge.delivery.sse import until_database_fails
 from newsbridge.desk.incoming import STATUSES, Filters, incoming, unread_by_partner
 from newsbridge.exchange.agreements import list_agreements
+from newsbridge.items import inbox_counts
 from newsbridge.items.inbox_counts import received_languages
 from newsbridge.items.queries import InboxCursor
 from newsbridge.stories.queries import group_by_story, story_ids
@@ -81,7 +82,7 @@ def _unread(conn: Any, who: Viewer) -> dict[str, Any]:
     """The unread-by-partner panel's values: ``unread`` (slug, name, count) and ``unread_more``
     (counted over the newest entries, and there were more: each count is a lower bound, "1,000+")."""
     unread, more = unread_by_partner(conn, who.organization, who.member)
-    return {"unread": unread, "unread_more": more}
+    return {"unread": unread, "unread_more": more, "unread_window": inbox_counts.COUNTED_ENTRIES}
 
 
 def _context(request: Request, who: Viewer) -> dict[str, Any]:
