@@ -36,7 +36,7 @@ POOL_SIZE = 20
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 # SQLite: each connection's page cache, at most (SQLite's default: 2 MiB). Filled only by pages read, so a
 # small hub never holds more than its file; at 1,000,000 items (7 GB) a search's index lookups re-read their
-# pages from the operating system with 2 MiB: a word in 167 items took 18 ms, 6 with this (docs/benchmarks.md)
+# pages from the operating system with 2 MiB: a word in 167 items took 18 ms, 8 with this (docs/benchmarks.md)
 SQLITE_CACHE_KIB = 32 * 1024
 _WRITE = "newsbridge_write"
 
