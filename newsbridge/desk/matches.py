@@ -222,7 +222,8 @@ def facets_statement(viewer: Organization, filters: SearchFilters, dialect: str,
     where = _other_conditions(filters, parameters=True)
     if not hits:
         entries = newest_entries(viewer, NOW, newest)
-        received = sa.select(deliveries.c.item_id, deliveries.c.version).where(deliveries.c.id.in_(sa.select(entries.c.id)))
+        received = (sa.select(deliveries.c.item_id, deliveries.c.version)
+                    .where(deliveries.c.id.in_(sa.select(entries.c.id))))
         matched = visible_matches(viewer, NOW, received, where, dialect, window=True)
     elif dialect == "postgresql":
         described = (sa.select(item_versions.c.item_id, item_versions.c.version, item_versions.c.language,

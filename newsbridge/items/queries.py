@@ -274,7 +274,7 @@ def _inbox_page(viewer: Organization, now: datetime, among: sa.Select | None, by
     # test leaves SQLite no index to walk the whole inbox along (0.7 s at 1,000,000 items)
     recipient = sa.func.coalesce(deliveries.c.recipient_id, "") if by_id else deliveries.c.recipient_id
     query = sa.select(deliveries.c.id.label("delivery_id"), deliveries.c.arrives_at).select_from(deliveries)
-    query = (query.join(items, items.c.id == deliveries.c.item_id) if narrow else _delivery_joins(query, agreement=False))
+    query = query.join(items, items.c.id == deliveries.c.item_id) if narrow else _delivery_joins(query, agreement=False)
     query = query.where(recipient.in_(ids), deliveries.c.arrives_at <= now, ~superseded)
     if among is None:
         return query

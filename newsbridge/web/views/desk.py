@@ -94,7 +94,8 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
                          before=before)
         unread = _unread(conn, who)
         # the newest entries' languages, and the one chosen (an older item's language stays chosen)
-        languages = sorted({*received_languages(conn, who.organization), *([filters.language] if filters.language else [])})
+        languages = sorted({*received_languages(conn, who.organization),
+                            *([filters.language] if filters.language else [])})
         partners = _partners(conn, who)
         thumbs = thumbnails(request, who, conn, [row.record for row in found.rows],
                             {row.record.id: row.received.agreement_id for row in found.rows})
