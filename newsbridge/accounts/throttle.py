@@ -78,12 +78,15 @@ def begin_attempt(conn: Connection, client: str, email: str, now: datetime) -> N
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     conn.execute(insert(sign_in_throttles).values(client=client, email=email, failures=0, last_failure_at=now,
                                                   paused_until=now).on_conflict_do_nothing())
-    query = sa.select(sign_in_throttles.c.failures, sign_in_throttles.c.paused_until).where(
+    query = sa.select(sign_in_throttles.c.failures, sign_in_throttles.c.paused_until,
+                      sign_in_throttles.c.last_failure_at).where(
         sign_in_throttles.c.client == client, sign_in_throttles.c.email == email)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()  # parallel attempts of one pair are counted one after the other
     row = conn.execute(query).one()
-    if row.paused_until > now:
+    # paused only past a failure that set a pause: a free failure leaves paused_until at its own time,
+    # which a parallel attempt that began a moment earlier (its ``now`` older) must not read as a pause
+    if row.paused_until > now and row.paused_until > row.last_failure_at:
         raise TooManyAttempts(row.paused_until - now)
     others = conn.execute(sa.select(sa.func.count()).select_from(sign_in_throttles).where(
         sign_in_throttles.c.client == client, sign_in_throttles.c.email != email,
