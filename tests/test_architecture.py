@@ -30,7 +30,7 @@ LAYERS = {  # what each part of the package may import from newsbridge
                       "alerts"},
     "metrics": BASE | {"db", "formats", "vocab", "accounts", "items", "exchange", "metrics"},
     "demo": BASE | {"db", "formats", "vocab", "search", "accounts", "items", "exchange", "delivery", "desk", "ingest",
-             "media", "projects", "stories", "demo"},
+             "media", "projects", "stories", "translation", "demo"},
     "media": BASE | {"db", "formats", "accounts", "items", "exchange", "media"},
     "projects": BASE | {"db", "formats", "accounts", "items", "exchange", "ingest", "media", "delivery", "projects"},
     "ops": BASE | {"db", "accounts", "media", "ops"},

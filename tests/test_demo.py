@@ -33,6 +33,7 @@ from newsbridge.db.tables import deliveries, pickups
 from newsbridge.demo.history import HISTORY_DAYS, URI_PREFIX
 from newsbridge.exchange.agreements import list_agreements
 from newsbridge.exchange.roadmap import list_commitments
+from newsbridge.translation.glossary import list_terms
 from newsbridge.ids import utcnow
 from newsbridge.metrics.pace import State
 from newsbridge.metrics.periods import Window
@@ -248,3 +249,13 @@ async def test_the_history_is_searchable(demo) -> None:  # type: ignore[no-untyp
             assert found.status_code == 200, found.text
             uris = [hit["item"]["uri"] for hit in found.json()["items"]]
             assert any(uri.startswith(URI_PREFIX) for uri in uris), (word, uris[:5])
+
+
+def test_the_demo_glossaries_fix_the_names_partners_write(demo) -> None:  # type: ignore[no-untyped-def]
+    """The glossary page is not empty in the demo: Kazinform's entries fix its own name and the president's."""
+    with reading(demo.engine) as conn:
+        terms = list_terms(conn, get_organization(conn, "kazinform"))
+        irna = list_terms(conn, get_organization(conn, "irna"))
+    forms = {term.forms["en"]: term.forms for term in terms}
+    assert forms["Kazinform"]["ru"] == "Казинформ" and forms["Kassym-Jomart Tokayev"]["kk"] == "Қасым-Жомарт Тоқаев"
+    assert len(terms) == 4 and {t.forms["en"] for t in irna} == {"IRNA", "Masoud Pezeshkian"}

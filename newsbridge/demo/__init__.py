@@ -14,6 +14,7 @@ from newsbridge.accounts.organizations import create_organization, get_organizat
 from newsbridge.db.engine import reading, writing
 from newsbridge.delivery.outbox import sequence
 from newsbridge.demo.cooperations import SEED_SUBJECTS, cooperations
+from newsbridge.demo.glossary import load_demo_glossaries
 from newsbridge.demo.history import HistoryReport, generate_history
 from newsbridge.demo.media import load_demo_media
 from newsbridge.demo.projects import load_demo_project
@@ -89,6 +90,7 @@ def load_demo(engine: Engine, ingestor: Ingestor) -> DemoReport:
             for slug in body["parties"]:
                 act(conn, agreement.id, Action.SIGN, get_organization(conn, slug), "demo")
             report.agreements.append(agreement.title)
+        load_demo_glossaries(conn)
     with writing(engine) as conn:
         report.history = generate_history(conn, now.date(), now)
     for org_slug, filename in SEEDS:
@@ -97,7 +99,8 @@ def load_demo(engine: Engine, ingestor: Ingestor) -> DemoReport:
         for stored in ingestor.ingest_document(org, seed_text(filename), SEED_SUBJECTS[filename]):
             report.items.append((org_slug, stored.item_id, filename))
     ids: dict[str, str] = {}
-    for org_slug, story in STORIES + CORRIDOR_STORY:
+    # received in the order they were published, as a live hub receives them: the desk lists by receipt
+    for org_slug, story in sorted(STORIES + CORRIDOR_STORY, key=lambda published: published[1].versioncreated or now):
         with reading(engine) as conn:
             org = get_organization(conn, org_slug)
         ids[story.uri or ""] = ingestor.ingest_item(org, story).item_id
