@@ -16,6 +16,9 @@ are above the pooled p99 (default: 600 items a kind, so about 6 items above it):
 * B ``bad``: plus three bad partners instead: one answering at 1 byte a second, one resetting every
   connection, one never answering (tests/reliability/test_slow_partner.py's ``BadPartner``).
 
+The slow and bad partners each run in a process of their own (bench/partner_process.py): a partner's
+server is not the hub's, and in the bench's process their threads competed with the worker's loop.
+
 Run: A, slow, A, slow, A, bad, A, bad (``--kinds``, ``--rounds``). Between phases the bad partners'
 endpoints are disabled (their messages wait, unclaimed) and the next phase starts once they hold no
 connection, so an A phase does not pay for the B phase before it. The hub's delivery ``Worker`` runs
@@ -35,8 +38,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import socket
-import statistics
 import sys
 import tempfile
 import threading
@@ -57,45 +58,9 @@ from newsbridge.exchange.agreements import act, create_agreement  # noqa: E402
 from newsbridge.exchange.lifecycle import Action  # noqa: E402
 from newsbridge.formats.ninjs import parse_ninjs  # noqa: E402
 from tests.reliability.test_slow_partner import BadPartner  # noqa: E402
+from partner_process import PartnerProcess, SlowPartner  # noqa: E402  (bench/)
 
 TARGET = 1.10
-OK = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
-
-
-class SlowPartner(BadPartner):
-    """Reads the request, waits ``delay`` seconds, answers 200: slow but successful."""
-
-    def __init__(self, delay: float) -> None:
-        super().__init__("slow")
-        self.delay = delay
-
-    def _handle(self, conn: socket.socket) -> None:
-        started = time.monotonic()
-        with self._lock:
-            self.connections += 1
-            self.open_now += 1
-            self.most_open = max(self.most_open, self.open_now)
-        try:
-            conn.settimeout(5)
-            request = b""
-            while b"\r\n\r\n" not in request:
-                request += conn.recv(65536) or b"\r\n\r\n"
-            head, _, body = request.partition(b"\r\n\r\n")
-            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                           if line.lower().startswith(b"content-length:")), 0)
-            while len(body) < length:
-                body += conn.recv(65536) or b"x" * length
-            if self._hold(conn, self.delay):
-                conn.sendall(OK)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-            with self._lock:
-                self.open_now -= 1
-                self.longest = max(self.longest, time.monotonic() - started)
-
-
 def add_partner(hub: Hub, slug: str, url: str) -> tuple[Organization, str]:
     """A recipient with its own agreement (economy news from the publisher) and an endpoint at ``url``."""
     with writing(hub.engine) as conn:
@@ -154,7 +119,7 @@ def run_phase(hub: Hub, receivers: NginxReceivers, name: str, partners: int, rat
     return Phase(name, latencies, cpu, os.getloadavg()[0], deliveries)
 
 
-def settle(bad: list[BadPartner], timeout: float) -> None:
+def settle(bad: list[PartnerProcess], timeout: float) -> None:
     """Until the bad partners hold no connection (the hub gave up on them or they answered)."""
     deadline = time.monotonic() + timeout + 5
     while any(p.open_now for p in bad) and time.monotonic() < deadline:
@@ -192,8 +157,8 @@ def main() -> int:
             database(args.database, Path(tmp_name), "slow_partner") as url:
         hub = set_up(url, args.partners, receivers, None)
         hub = dataclasses.replace(hub, settings=hub.settings.replace(webhook_timeout_seconds=args.timeout))
-        partners = {"slow": [SlowPartner(args.slow)],
-                    "bad": [BadPartner("drip"), BadPartner("reset"), BadPartner("silent")]}
+        partners = {"slow": [PartnerProcess("slow", SlowPartner, args.slow)],
+                    "bad": [PartnerProcess(mode, BadPartner, mode) for mode in ("drip", "reset", "silent")]}
         with WorkerThread(hub) as worker_thread, partners["slow"][0].serving() as slow_url, \
                 partners["bad"][0].serving() as drip_url, partners["bad"][1].serving() as reset_url, \
                 partners["bad"][2].serving() as silent_url:

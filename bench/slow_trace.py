@@ -113,6 +113,10 @@ def trace_hub(trace: Trace, engine: Any, worker: Any, ingestor: Any, slow_ports:
     trace.wrap(ingestor, "ingest_item", lambda a, r: "publish")
     trace.wrap(worker, "_rest", lambda a, r: f"idle up to {a[1]:g} s")
     trace.wrap(worker, "run_once", lambda a, r: f"round: {r.sequenced} sequenced, {r.sent} recorded")
+    from newsbridge.delivery import worker as worker_module  # its steps inside _sequence, looked up by name
+    trace.wrap(worker_module, "queue_media_updates", lambda a, r: f"{r} media updates")
+    trace.wrap(worker_module, "sequence", lambda a, r: f"{len(r)} sequenced")
+    trace.wrap(worker_module, "analyze_if_grown", lambda a, r: f"{a[1]}")
 
 
 def watch_loop(trace: Trace, loop: asyncio.AbstractEventLoop, stop: threading.Event) -> None:

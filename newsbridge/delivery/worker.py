@@ -109,6 +109,7 @@ class Worker:
         self._unfinished = 0  # messages this worker's rounds claimed and have not recorded yet
         self._rounds_sending = 0  # rounds past their database work, waiting on partners' answers
         self._stragglers: set[asyncio.Task[None]] = set()  # detached rounds' last messages, being recorded
+        self._chores: set[asyncio.Task[None]] = set()  # statistics being refreshed beside the rounds
         self._checked: dict[str, tuple[float, Target | Outcome]] = {}  # url -> (when, the SSRF guard's answer)
         # claimed messages rendered while their item's media was processing: outbox id -> (delivery, endpoint,
         # rendition ids offered), remembered once delivered (delivery/media_updates.py)
@@ -132,15 +133,29 @@ class Worker:
                             wait=False)
             if done and conn.dialect.name == "postgresql":
                 conn.execute(sa.text(f"NOTIFY {CHANNEL}"))
-        if done and self.engine.dialect.name == "postgresql" and time.monotonic() >= self._statistics_at:
-            self._statistics_at = time.monotonic() + STATISTICS_EVERY
-            try:  # a never-analyzed outbox had the claims read and sort the whole queue (db/statistics.py)
-                with writing(self.engine) as conn:
-                    for table in GROWING_TABLES:
-                        analyze_if_grown(conn, table)
-            except Exception:  # never let it hold up the deliveries themselves
-                log.exception("refreshing the planner's statistics failed")
         return len(done)
+
+    def _refresh_statistics_soon(self) -> asyncio.Task[None] | None:
+        """Refresh PostgreSQL's statistics of the tables a burst grows (a never-analyzed outbox had the claims
+        read and sort the whole queue: db/statistics.py), at most every ``STATISTICS_EVERY`` seconds, one at a
+        time, in a task beside the round: an ANALYZE takes tens of milliseconds, which the claim and the sends
+        waited for when it ran before them (the healthy partners' slowest deliveries beside a slow partner on
+        PostgreSQL: bench/slow_partner.py --trace, issue 17)."""
+        if self.engine.dialect.name != "postgresql" or self._chores or time.monotonic() < self._statistics_at:
+            return None
+        self._statistics_at = time.monotonic() + STATISTICS_EVERY
+        task = asyncio.create_task(asyncio.to_thread(self._refresh_statistics))
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
+        return task
+
+    def _refresh_statistics(self) -> None:
+        try:
+            with writing(self.engine) as conn:
+                for table in GROWING_TABLES:
+                    analyze_if_grown(conn, table)
+        except Exception:  # never let it hold up the deliveries themselves
+            log.exception("refreshing the planner's statistics failed")
 
     def _claim(self, limit: int) -> list[tuple[Claim, Message | Outcome]]:
         now = utcnow()
@@ -250,6 +265,14 @@ class Worker:
         done.sequenced = await asyncio.to_thread(self._sequence)
         if done.sequenced:
             self.signal.notify()
+        chore = self._refresh_statistics_soon() if done.sequenced else None
+        try:
+            return await self._claim_send_record(done, detach)
+        finally:
+            if chore is not None and not detach:  # a round called alone ends with its chore (run() waits at the end)
+                await chore
+
+    async def _claim_send_record(self, done: Pass, detach: bool) -> Pass:
         room = min(self.batch, self.hold - self._unfinished)  # rounds overlap in run(): together they hold ``hold``
         if room <= 0:
             return done
@@ -370,5 +393,7 @@ class Worker:
                 await asyncio.gather(*rounds, return_exceptions=True)
             if self._stragglers:
                 await asyncio.gather(*self._stragglers, return_exceptions=True)
+            if self._chores:
+                await asyncio.gather(*self._chores, return_exceptions=True)
             await self.sender.close()
             log.info("delivery worker stopped", extra={"worker": self.name})
