@@ -39,7 +39,8 @@ class SlowAnalyze:
         return False
 
 
-async def test_a_round_sends_before_the_statistics_refresh_ends(engine, settings, make_partner, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_round_sends_before_the_statistics_refresh_ends(  # type: ignore[no-untyped-def]
+        engine, settings, make_partner, monkeypatch) -> None:
     hub = Exchange.between(engine, settings, make_partner("source").org, make_partner("recipient").org)
     hub.endpoint("https://93.184.216.34/hook")  # a public address: the sender double never connects
     analyze = SlowAnalyze()
@@ -65,7 +66,8 @@ async def test_a_round_sends_before_the_statistics_refresh_ends(engine, settings
         await worker.sender.close()
 
 
-async def test_a_round_called_alone_ends_with_its_refresh(engine, settings, make_partner, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_round_called_alone_ends_with_its_refresh(  # type: ignore[no-untyped-def]
+        engine, settings, make_partner, monkeypatch) -> None:
     hub = Exchange.between(engine, settings, make_partner("source").org, make_partner("recipient").org)
     hub.endpoint("https://93.184.216.34/hook")
     analyze = SlowAnalyze(patience=0.2)
