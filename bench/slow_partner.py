@@ -57,8 +57,7 @@ from newsbridge.delivery.endpoints import create_endpoint, set_enabled  # noqa: 
 from newsbridge.exchange.agreements import act, create_agreement  # noqa: E402
 from newsbridge.exchange.lifecycle import Action  # noqa: E402
 from newsbridge.formats.ninjs import parse_ninjs  # noqa: E402
-from tests.reliability.test_slow_partner import BadPartner  # noqa: E402
-from partner_process import PartnerProcess, SlowPartner  # noqa: E402  (bench/)
+from partner_process import PartnerProcess  # noqa: E402  (bench/)
 
 TARGET = 1.10
 def add_partner(hub: Hub, slug: str, url: str) -> tuple[Organization, str]:
@@ -157,8 +156,8 @@ def main() -> int:
             database(args.database, Path(tmp_name), "slow_partner") as url:
         hub = set_up(url, args.partners, receivers, None)
         hub = dataclasses.replace(hub, settings=hub.settings.replace(webhook_timeout_seconds=args.timeout))
-        partners = {"slow": [PartnerProcess("slow", SlowPartner, args.slow)],
-                    "bad": [PartnerProcess(mode, BadPartner, mode) for mode in ("drip", "reset", "silent")]}
+        partners = {"slow": [PartnerProcess("slow", delay=args.slow)],
+                    "bad": [PartnerProcess(mode) for mode in ("drip", "reset", "silent")]}
         with WorkerThread(hub) as worker_thread, partners["slow"][0].serving() as slow_url, \
                 partners["bad"][0].serving() as drip_url, partners["bad"][1].serving() as reset_url, \
                 partners["bad"][2].serving() as silent_url:

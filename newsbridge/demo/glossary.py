@@ -27,12 +27,9 @@ GLOSSARIES: dict[str, list[tuple[dict[str, str], str]]] = {
 }
 
 
-def load_demo_glossaries(conn: Connection) -> int:
-    """Add the demo's glossary entries; how many were added."""
-    added = 0
+def load_demo_glossaries(conn: Connection) -> None:
+    """Add the demo's glossary entries."""
     for slug, terms in GLOSSARIES.items():
         organization = get_organization(conn, slug)
         for forms, note in terms:
             add_term(conn, organization, forms, note)
-            added += 1
-    return added

@@ -66,9 +66,10 @@ def rss_bytes() -> int:
 class BadPartner:
     """A raw TCP receiver that misbehaves: ``drip`` answers 1 byte a second, ``reset`` resets the
     connection after reading the request, ``silent`` reads and never answers (until closed), ``slow``
-    answers 200 after ``SLOW`` seconds."""
+    answers 200 after ``delay`` seconds."""
 
     mode: str
+    delay: float = SLOW  # ``slow``: seconds before the answer
     connections: int = 0
     open_now: int = 0
     most_open: int = 0
@@ -112,7 +113,7 @@ class BadPartner:
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                 return
             if self.mode == "slow":
-                if self._hold(conn, SLOW):
+                if self._hold(conn, self.delay):
                     conn.sendall(ANSWER)
                 return
             for byte in ANSWER if self.mode == "drip" else b"":
