@@ -42,6 +42,7 @@ from newsbridge.db.engine import create_engine
 from newsbridge.db.migrate import upgrade
 from newsbridge.delivery.signals import FeedSignal, listen
 from newsbridge.delivery.worker import Worker
+from newsbridge.desk.cross_lingual import VECTORS
 from newsbridge.ingest.pipeline import Ingestor
 from newsbridge.ingest.polling import Poller
 from newsbridge.media.processing import media_worker
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)
     engine = engine or create_engine(settings.database_url)
+    VECTORS.capacity = settings.search_vectors
     if migrate:
         upgrade(engine)
     stored = FeedSignal()  # items stored by this process: the in-process worker sends at once

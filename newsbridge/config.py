@@ -72,6 +72,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Run the delivery worker inside `newsbridge serve` (set false when `newsbridge worker` runs apart)."),
     Setting("story_worker", _bool, True,
             "Compute embeddings, near-duplicates and same-story clusters in the background (docs/stories.md)."),
+    Setting("search_vectors", int, 200_000,
+            "Item vectors each `newsbridge serve` keeps in memory for cross-lingual search (1.5 KB each); past it "
+            "the oldest items are found by their words only (docs/search.md)."),
     Setting("webhook_timeout_seconds", float, 10.0, "How long a partner's endpoint may take to answer."),
     Setting("webhook_lease_seconds", float, 60.0,
             "How long a worker holds the webhook messages it claimed; a crashed worker's are sent by another "
@@ -145,6 +148,7 @@ class Settings:
     allow_private_targets: tuple[str, ...]
     in_process_worker: bool
     story_worker: bool
+    search_vectors: int
     webhook_timeout_seconds: float
     webhook_lease_seconds: float
     webhook_endpoint_in_flight: int

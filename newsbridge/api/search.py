@@ -15,7 +15,7 @@ from newsbridge.accounts.api_keys import Principal
 from newsbridge.api.deps import Hub, caller, hub
 from newsbridge.api.params import IsoTime
 from newsbridge.db.engine import reading
-from newsbridge.desk.cross_lingual import search_across_languages
+from newsbridge.desk.cross_lingual import CrossLingualHit, search_across_languages
 from newsbridge.desk.search import Hit, SearchFilters, search
 from newsbridge.errors import InvalidInput
 from newsbridge.items.render import Format, render
@@ -45,6 +45,11 @@ def _hit(hit: Hit, fmt: Format) -> dict[str, Any]:
             "highlight": {"headline": str(hit.headline), "snippet": str(hit.snippet), "dir": hit.direction}}
 
 
+def _found_by(entry: CrossLingualHit) -> list[str]:
+    return [name for name, yes in (("words", entry.by_words), ("meaning", entry.by_meaning), ("story", entry.by_story))
+            if yes]
+
+
 def _across_languages(the_hub: Hub, principal: Principal, filters: SearchFilters, limit: int, before: str | None,
                       facets: bool, fmt: Format) -> dict[str, Any]:
     if before is not None:
@@ -53,9 +58,7 @@ def _across_languages(the_hub: Hub, principal: Principal, filters: SearchFilters
     with reading(the_hub.engine) as conn:
         found = search_across_languages(conn, principal.organization, filters, QUERY_EMBEDDER, limit=limit,
                                         facets=facets)
-    return {"items": [{**_hit(entry.hit, fmt), "found_by": [name for name, yes in
-                                                           (("words", entry.by_words), ("meaning", entry.by_meaning))
-                                                           if yes],
+    return {"items": [{**_hit(entry.hit, fmt), "found_by": _found_by(entry),
                        "similarity": None if entry.similarity is None else round(entry.similarity, 4)}
                       for entry in found.hits],
             "count": len(found.hits), "total": found.total, "total_is_lower_bound": False, "counted_over": None,
@@ -96,8 +99,9 @@ def search_items(
     (`total_is_lower_bound` true when there were more, `counted_over` null).
 
     With `cross_lingual=true`, items in other languages are found too, by meaning (multilingual
-    embeddings), and ranked with the word matches by reciprocal rank fusion: one page, best first,
-    each item with `found_by` (`words`, `meaning` or both) and `similarity`; `next` is null."""
+    embeddings) and as the other items of the word matches' stories, and ranked with the word
+    matches by reciprocal rank fusion: one page, best first,
+    each item with `found_by` (`words`, `meaning`, `story`: one or more) and `similarity`; `next` is null."""
     filters = SearchFilters(q=q, partner=partner, language=lang, topic=topic, type=type, since=from_, until=to)
     if cross_lingual:
         return _across_languages(the_hub, principal, filters, limit, before, facets, format)

@@ -26,6 +26,7 @@ story_vectors = sa.Table(
     sa.Column("entities", Document, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index("ix_story_vectors_published_at", "published_at"),
+    sa.Index("ix_story_vectors_created_at", "created_at"),  # what the search's vector cache has not read yet
 )
 
 # MinHash LSH bands: a version's signature cut in bands, each hashed to a key; versions sharing a

@@ -71,7 +71,7 @@ async def test_an_english_query_finds_the_same_event_in_the_other_languages(clie
     languages = {entry["item"]["language"] for entry in found["items"][:len(quake)]}
     assert languages == {"en", "fa", "ru"}
     by = {entry["item"]["language"]: entry["found_by"] for entry in found["items"][:len(quake)]}
-    assert by["fa"] == ["meaning"] and "words" in by["en"]  # the Persian item holds none of the words
+    assert by["fa"] in (["meaning"], ["meaning", "story"]) and "words" in by["en"]  # the Persian item holds none
     assert all(entry["similarity"] is None or 0.8 <= entry["similarity"] <= 1 for entry in found["items"])
     assert found["next"] is None and found["facets"] == {}
 
