@@ -61,7 +61,8 @@ def _across_languages(the_hub: Hub, principal: Principal, filters: SearchFilters
     return {"items": [{**_hit(entry.hit, fmt), "found_by": _found_by(entry),
                        "similarity": None if entry.similarity is None else round(entry.similarity, 4)}
                       for entry in found.hits],
-            "count": len(found.hits), "total": found.total, "total_is_lower_bound": False, "counted_over": None,
+            "count": len(found.hits), "total": found.total, "total_is_lower_bound": found.total_is_lower_bound,
+            "counted_over": None,
             "next": None,
             "facets": {name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
                        for name, values in found.facets.items()}}

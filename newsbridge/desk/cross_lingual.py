@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 import sqlalchemy as sa
@@ -24,15 +25,15 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
 from newsbridge.db.story_tables import story_members, story_vectors
-from newsbridge.db.tables import item_versions
+from newsbridge.db.tables import deliveries, item_versions
 from newsbridge.desk.vector_cache import VectorCache
-from newsbridge.desk.matches import (FACETS, FacetValue, SearchFilters, _Columns, _facet_conditions, _other_conditions,
-                                     visible_matches)
-from newsbridge.desk.search import Hit, _hit, facet_counts
+from newsbridge.desk.matches import (FACETS, NOW, FacetValue, SearchFilters, _Columns, _facet_conditions,
+                                     _other_conditions, parameters, shape, visible_matches)
+from newsbridge.desk.hits import hit_list_value, listed_ids, listed_versions
+from newsbridge.desk.search import Hit, _hit, facet_counts, hits, page, plan_each_time
 from newsbridge.errors import InvalidInput
 from newsbridge.ids import utcnow
-from newsbridge.items.queries import ItemRecord, Received, inbox_page
-from newsbridge.items.search import matching_versions
+from newsbridge.items.queries import MAX_LIMIT, ItemRecord, Received, inbox_rows_query, read_inbox_rows
 from newsbridge.search.cross_lingual import DEPTH, MIN_SIMILARITY, TextEmbedder, fuse
 from newsbridge.search.query import parse
 
@@ -54,16 +55,27 @@ class CrossLingualResults:
     hits: list[CrossLingualHit]
     total: int  # items found by their words, plus those found by meaning or story only
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    total_is_lower_bound: bool = False  # the words matched more than the ordinary search counts ("1,000+")
 
 
 VECTORS = VectorCache()
 
 
+@dataclass(frozen=True)
+class Seen:
+    """The version the viewer sees of an item, and its delivery."""
+
+    item_id: str
+    version: int
+    version_id: int
+    created_at: datetime  # its vector's (with ``version_id``, the vector's key in :data:`VECTORS`)
+    delivery_id: int
+
+
 def found_by_meaning(conn: Connection, viewer: Organization, filters: SearchFilters, query: np.ndarray,
-                     *, minimum: float = MIN_SIMILARITY, depth: int = DEPTH) -> list[tuple[tuple[str, int], float]]:
-    """((item id, version), similarity) of the ``depth`` items the viewer may see (``filters``
-    applied) whose visible version's vector is at least ``minimum`` similar to ``query``, most
-    similar first.
+                     *, minimum: float = MIN_SIMILARITY, depth: int = DEPTH) -> list[tuple[Seen, float]]:
+    """The ``depth`` items the viewer may see (``filters`` applied) whose visible version's
+    vector is at least ``minimum`` similar to ``query``, with that similarity, most similar first.
 
     Every vector of the hub is compared (one matrix product over :data:`VECTORS`); then the items
     of the closest are checked against the access rule (desk/search.py's ``visible_matches``: the
@@ -77,93 +89,103 @@ def found_by_meaning(conn: Connection, viewer: Organization, filters: SearchFilt
     similarity = vectors.matrix @ query.astype(np.float32)
     close = np.flatnonzero(similarity >= minimum)
     close = close[np.argsort(-similarity[close], kind="stable")]
-    found: dict[str, tuple[tuple[str, int], float]] = {}
+    found: dict[str, tuple[Seen, float]] = {}
     checked, step = 0, FIRST_CHECK
     while checked < len(close):
         rows = close[checked:checked + step]
         checked, step = checked + len(rows), step * 4
-        among = sa.select(item_versions.c.item_id, item_versions.c.version).where(
-            item_versions.c.id.in_([int(version_id) for version_id in vectors.version_ids[rows]]))
-        for item_id, version, key in _visible(conn, viewer, filters, among):
-            row = vectors.row(key)
-            if item_id not in found and row is not None and similarity[row] >= minimum:
-                found[item_id] = ((item_id, version), float(similarity[row]))
+        for seen in _visible(conn, viewer, filters, [int(version_id) for version_id in vectors.version_ids[rows]]):
+            row = vectors.row((seen.version_id, seen.created_at))
+            if seen.item_id not in found and row is not None and similarity[row] >= minimum:
+                found[seen.item_id] = (seen, float(similarity[row]))
         floor = similarity[rows[-1]]  # no unchecked vector is closer than this one
         if sum(1 for _, value in found.values() if value >= floor) >= depth:
             break
     return sorted(found.values(), key=lambda entry: -entry[1])[:depth]
 
 
-def _visible(conn: Connection, viewer: Organization, filters: SearchFilters,
-             among: sa.Select) -> list[tuple[str, int, tuple[int, datetime]]]:
-    """(item id, version, vector key) of the version the viewer sees of each item with a version
-    in ``among`` (item id, version), when that version has a vector: one row per item."""
-    query = (visible_matches(viewer, utcnow(), among, _other_conditions(filters), conn.dialect.name)
-             .join(story_vectors, story_vectors.c.version_id == item_versions.c.id)
-             .where(*_facet_conditions(filters, _Columns).values())
-             .with_only_columns(item_versions.c.item_id, item_versions.c.version, story_vectors.c.version_id,
-                                story_vectors.c.created_at))
-    seen: dict[str, tuple[str, int, tuple[int, datetime]]] = {}
-    for item_id, version, version_id, created_at in conn.execute(query):
-        seen.setdefault(item_id, (item_id, version, (version_id, created_at)))
+def _visible(conn: Connection, viewer: Organization, filters: SearchFilters, version_ids: list[int]) -> list[Seen]:
+    """The version the viewer sees of each item with one of ``version_ids``, when that version has
+    a vector: one per item."""
+    if not version_ids:
+        return []
+    values = {**parameters(filters, utcnow()), "hit_list": hit_list_value(conn.dialect.name, version_ids)}
+    seen: dict[str, Seen] = {}
+    for row in conn.execute(_visible_statement(viewer, shape(filters), conn.dialect.name), values):
+        seen.setdefault(row[0], Seen(*row))
     return list(seen.values())
 
 
-def story_siblings(conn: Connection, viewer: Organization, filters: SearchFilters,
-                   item_ids: list[str]) -> list[tuple[str, int]]:
-    """(item id, version seen) of the other items of the stories of ``item_ids`` that the viewer
-    may see (``filters`` applied), in the order of the item whose story each shares; none of
-    ``item_ids``."""
+@lru_cache(maxsize=256)
+def _visible_statement(viewer: Organization, filters: SearchFilters, dialect: str) -> sa.Select:
+    """:func:`_visible`'s statement, kept per viewer and :func:`shape` of filters (building it cost
+    more than running it); the versions are the parameter ``hit_list``."""
+    return (visible_matches(viewer, NOW, listed_versions(dialect, None), _other_conditions(filters, parameters=True),
+                            dialect)
+            .join(story_vectors, story_vectors.c.version_id == item_versions.c.id)
+            .where(*_facet_conditions(filters, _Columns).values())
+            .with_only_columns(item_versions.c.item_id, item_versions.c.version, story_vectors.c.version_id,
+                               story_vectors.c.created_at, deliveries.c.id))
+
+
+@lru_cache(maxsize=256)
+def _chosen_statement(viewer: Organization, dialect: str) -> sa.Select:
+    """The inbox entries of the deliveries of the parameter ``chosen`` (found by meaning or story),
+    kept per viewer."""
+    return inbox_rows_query(viewer, NOW, limit=MAX_LIMIT + 1, chosen=listed_ids(dialect, "chosen"))
+
+
+def story_siblings(conn: Connection, viewer: Organization, filters: SearchFilters, item_ids: list[str]) -> list[Seen]:
+    """The other items of the stories of ``item_ids`` that the viewer may see (``filters``
+    applied), in the order of the item whose story each shares; none of ``item_ids``."""
     if not item_ids:
         return []
     mine = story_members.alias("mine")
-    rows = conn.execute(sa.select(mine.c.item_id, story_members.c.item_id)
+    rows = conn.execute(sa.select(mine.c.item_id, story_members.c.item_id, item_versions.c.id)
                         .join(story_members, story_members.c.story_id == mine.c.story_id)
-                        .where(mine.c.item_id.in_(item_ids), story_members.c.item_id.not_in(item_ids)))
+                        .join(item_versions, item_versions.c.item_id == story_members.c.item_id)
+                        .where(mine.c.item_id.in_(item_ids), story_members.c.item_id.not_in(item_ids))).all()
     rank = {item_id: n for n, item_id in enumerate(item_ids)}
-    order = {sibling: position for position, (_, sibling) in
-             enumerate(sorted(rows, key=lambda row: (rank[row[0]], row[1])))}
-    if not order:
-        return []
-    among = sa.select(item_versions.c.item_id, item_versions.c.version).where(item_versions.c.item_id.in_(list(order)))
-    return sorted(((item_id, version) for item_id, version, _ in _visible(conn, viewer, filters, among)),
-                  key=lambda key: order[key[0]])
+    order: dict[str, int] = {}
+    for _, sibling, _ in sorted(rows, key=lambda row: (rank[row[0]], row[1])):
+        order.setdefault(sibling, len(order))
+    found = _visible(conn, viewer, filters, sorted({version_id for _, _, version_id in rows}))
+    return sorted(found, key=lambda seen: order[seen.item_id])
 
 
 def search_across_languages(conn: Connection, viewer: Organization, filters: SearchFilters,
                             embedder: TextEmbedder, *, limit: int = 20, facets: bool = True) -> CrossLingualResults:
-    """The ``limit`` best items for ``filters.q`` by words and meaning fused (search/cross_lingual.py),
-    each marked with how it was found; the total and facets over both match sets."""
+    """The ``limit`` best items for ``filters.q`` by words, meaning and story fused
+    (search/cross_lingual.py), each marked with how it was found; the total and facets over the
+    three lists (the words' counted as the ordinary search counts them: up to ``COUNTED`` hits)."""
     text = " ".join((filters.q or "").split())[:MAX_QUERY_CHARS]
     if not text:
         raise InvalidInput("a cross-lingual search needs words in q", field="q")
     query = parse(text)
     vector = np.asarray(embedder.embed([text]), dtype=np.float32).reshape(-1)
-    where = [*_other_conditions(filters), *_facet_conditions(filters, _Columns).values()]
-    words_among = matching_versions(conn.dialect.name, query) if query else None
+    plan_each_time(conn)
+    found = hits(conn, query) if query else None
     by_words: list[tuple[ItemRecord, Received]] = []
-    if words_among is not None:
-        by_words, _ = inbox_page(conn, viewer, limit=DEPTH, where=where, among=words_among)
+    if found is not None and found.ids:
+        by_words, _ = page(conn, viewer, filters, query, found, DEPTH)
     meaning = found_by_meaning(conn, viewer, filters, vector)
     siblings = story_siblings(conn, viewer, filters, [record.id for record, _ in by_words])
-    ranked = fuse([record.id for record, _ in by_words], [(key[0], similarity) for key, similarity in meaning],
-                  [item_id for item_id, _ in siblings])
-    ranked = ranked[:limit]
+    ranked = fuse([record.id for record, _ in by_words], [(seen.item_id, similarity) for seen, similarity in meaning],
+                  [seen.item_id for seen in siblings])[:limit]
     entries = {record.id: (record, how) for record, how in by_words}
-    missing = [r.key for r in ranked if r.key not in entries]
-    if missing:
-        found, _ = inbox_page(conn, viewer, limit=len(missing), where=[*where, item_versions.c.item_id.in_(missing)])
-        entries.update({record.id: (record, how) for record, how in found})
-    hits = [CrossLingualHit(_hit(*entries[r.key], query), r.by_words, r.by_meaning, r.similarity, r.by_story)
-            for r in ranked if r.key in entries]
-    among = words_among
-    if meaning or siblings:
-        pairs = sa.tuple_(item_versions.c.item_id, item_versions.c.version)
-        others = sa.select(item_versions.c.item_id, item_versions.c.version).where(
-            pairs.in_([key for key, _ in meaning] + siblings))
-        among = others if among is None else sa.union(among, others)
-    if among is None:  # nothing matched either way
-        return CrossLingualResults(hits, 0, {name: [] for name in FACETS} if facets else {})
-    counts = facet_counts(conn, viewer, filters, among)
+    others = {seen.item_id: seen for seen in siblings} | {seen.item_id: seen for seen, _ in meaning}
+    missing = [others[r.key].delivery_id for r in ranked if r.key not in entries]
+    if missing:  # looked up by delivery, not by walking the inbox
+        read = read_inbox_rows(conn, _chosen_statement(viewer, conn.dialect.name), {
+            "search_now": utcnow(), "chosen": hit_list_value(conn.dialect.name, missing)})
+        entries.update({record.id: (record, how) for record, how, _ in read})
+    hits_shown = [CrossLingualHit(_hit(*entries[r.key], query), r.by_words, r.by_meaning, r.similarity, r.by_story)
+                  for r in ranked if r.key in entries]
+    counted = list(dict.fromkeys([*(found.counted_ids if found is not None else []),
+                                  *(seen.version_id for seen in others.values())]))
+    if not counted:  # nothing matched any way
+        return CrossLingualResults(hits_shown, 0, {name: [] for name in FACETS} if facets else {})
+    counts = facet_counts(conn, viewer, filters, None, among_ids=counted)
     [total] = counts.pop("total")
-    return CrossLingualResults(hits, total.count, counts if facets else {})
+    return CrossLingualResults(hits_shown, total.count, counts if facets else {},
+                               found is not None and found.capped)

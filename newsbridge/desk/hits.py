@@ -108,6 +108,14 @@ def listed(dialect: str, ids: list[int] | None) -> sa.ColumnElement[bool]:
     return item_versions.c.id.in_(sa.select(values.c.value))
 
 
+def listed_ids(dialect: str, name: str) -> sa.Select:
+    """The integers of the parameter ``name`` (:func:`hit_list_value`'s form), as a select."""
+    if dialect == "postgresql":
+        return sa.select(sa.func.unnest(sa.bindparam(name, type_=ARRAY(sa.Integer))))
+    values = sa.func.json_each(sa.bindparam(name, type_=sa.Text)).table_valued("value")
+    return sa.select(values.c.value)
+
+
 def listed_versions(dialect: str, ids: list[int] | None) -> sa.Select:
     """(item id, version) of the versions ``ids`` (None: the parameter ``hit_list``)."""
     return sa.select(item_versions.c.item_id, item_versions.c.version).where(listed(dialect, ids))

@@ -234,11 +234,17 @@ class Hits:
 
 def hits(conn: Connection, query: Query) -> Hits:
     """The index hits of a query (words or phrases), listed once (:func:`hit_list`)."""
-    if conn.dialect.name == "postgresql":  # statements of milliseconds: compiling them (JIT) cost ~60 ms
-        # each; and planned for their parameters each time: psycopg prepares a statement run 5 times, and
-        # PostgreSQL may then keep a generic plan, blind to the query and its ids (the page's: 160 ms)
-        conn.exec_driver_sql("SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)")
+    plan_each_time(conn)
     return Hits(*hit_list(conn, query, max(BROAD, COUNTED + 1)))  # enough to tell both thresholds
+
+
+def plan_each_time(conn: Connection) -> None:
+    """On PostgreSQL, for the transaction: a search's statements take milliseconds, and compiling
+    them (JIT) cost ~60 ms each; and each is planned for its parameters: psycopg prepares a
+    statement run 5 times, and PostgreSQL may then keep a generic plan, blind to the query and its
+    ids (the page's: 160 ms)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)")
 
 
 def plan(conn: Connection, viewer: Organization, query: Query) -> Plan | None:
@@ -309,21 +315,29 @@ def _page_parameters(dialect: str, filters: SearchFilters, found: Hits | None, b
     return values
 
 
+def page(conn: Connection, viewer: Organization, filters: SearchFilters, query: Query, found: Hits | None,
+         limit: int, before: InboxCursor | None = None) -> tuple[list[tuple[ItemRecord, Received]], InboxCursor | None]:
+    """:func:`search`'s page: the ``limit`` newest arrivals matching ``filters`` (``query``, its
+    :func:`hits` ``found``; none: no words) from ``before``, and the next page's cursor."""
+    dialect = conn.dialect.name
+    reading = "inbox" if found is None else "walk" if found.walked else "hits"
+    statement = _page_statement(viewer, shape(filters), dialect, reading, query if reading == "walk" else None,
+                                before is not None, limit)
+    return page_of(read_inbox_rows(conn, statement, _page_parameters(dialect, filters, found, before, utcnow())),
+                   limit)
+
+
 def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, limit: int = 20,
            before: InboxCursor | None = None, facets: bool = True) -> Results:
     """A page of received items matching ``filters``, newest arrival first, from the cursor
     ``before``; how many match (up to a cap: see the module's note); and the facet counts (when
     ``facets``). Its statements are kept per viewer and shape of filters (desk/matches.py)."""
-    dialect, query, now = conn.dialect.name, parse(filters.q), utcnow()
+    query = parse(filters.q)
     found = hits(conn, query) if query else None
     if found is not None and not found.ids:
         return Results([], 0, None, {facet: [] for facet in FACETS} if facets else {})
     limit = max(1, min(limit, MAX_LIMIT))
-    reading = "inbox" if found is None else "walk" if found.walked else "hits"
-    statement = _page_statement(viewer, shape(filters), dialect, reading, query if reading == "walk" else None,
-                                before is not None, limit)
-    entries, next_cursor = page_of(read_inbox_rows(conn, statement, _page_parameters(dialect, filters, found, before,
-                                                                                     now)), limit)
+    entries, next_cursor = page(conn, viewer, filters, query, found, limit, before)
     if facets or found is not None:  # the total comes from the same match set as the facets: one pass over it
         counts = _kept_counts(conn, viewer, filters, None if found is None else found.counted_ids,
                               FACETS if facets else ())

@@ -4,11 +4,13 @@ the closest are the caller's to see (desk/cross_lingual.py).
 
 A row of ``story_vectors`` is never changed once written and is known by its database, version
 id and creation time (a version id may come back in a database rebuilt at the same address, its
-creation time does not). Each search first reads what was written since the last one: the keys
-created from :data:`OVERLAP` before the newest key held (rows are stamped inside their short
-write transaction, so one committed later than a newer one is late by far less; the overlap also
-absorbs clocks of worker machines a little apart), then the vectors of the keys not held. The
-newest key held gone from the database means the database was rebuilt: the cache starts again.
+creation time does not). Each search first reads the rows created after the newest it holds (an
+index range, usually empty), then their vectors. A row stamped before that newest one but
+committed after it (rows are stamped inside their short write transaction, so late by far less
+than a second; clocks of worker machines a little apart do the same) is read by the next search
+at least :data:`REREAD_EVERY` after the last look back, which reads again the keys created from
+:data:`OVERLAP` before the newest held. The newest key held gone from the database means the
+database was rebuilt: the cache starts again.
 
 Past ``capacity`` vectors (1.5 KB each: 200,000 is ~300 MB) the oldest are let go, and their
 items are found by their words only (docs/search.md says how to raise it).
@@ -17,6 +19,7 @@ items are found by their words only (docs/search.md says how to raise it).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -28,6 +31,7 @@ from newsbridge.db.story_tables import story_vectors
 
 DIMENSIONS = 384
 OVERLAP = timedelta(seconds=30)
+REREAD_EVERY = 10.0  # seconds between looks back over the overlap
 READ_BATCH = 500
 
 Key = tuple[int, datetime]  # (version id, created at)
@@ -56,6 +60,7 @@ class _Store:
     keys: list[Key] = field(default_factory=list)
     rows: dict[Key, int] = field(default_factory=dict)
     newest: Key | None = None
+    looked_back: float = 0.0  # time.monotonic() of the last read over the overlap
 
     @property
     def size(self) -> int:
@@ -126,14 +131,17 @@ def _usable(vector: bytes | None) -> bool:
 def _read_new(conn: Connection, store: _Store) -> None:
     columns = (story_vectors.c.version_id, story_vectors.c.created_at)
     if store.newest is None:  # the first read: every vector, in one pass
+        store.looked_back = time.monotonic()
         found = [((version_id, created), vector) for version_id, created, vector
                  in conn.execute(sa.select(*columns, story_vectors.c.vector)) if _usable(vector)]
         if found:
             store.add(found)
         return
-    since = store.newest[1] - OVERLAP
-    missing = [(version_id, created) for version_id, created
-               in conn.execute(sa.select(*columns).where(story_vectors.c.created_at >= since))
+    since = story_vectors.c.created_at > store.newest[1]
+    if time.monotonic() - store.looked_back >= REREAD_EVERY:
+        since = story_vectors.c.created_at >= store.newest[1] - OVERLAP
+        store.looked_back = time.monotonic()
+    missing = [(version_id, created) for version_id, created in conn.execute(sa.select(*columns).where(since))
                if (version_id, created) not in store.rows]
     for start in range(0, len(missing), READ_BATCH):
         wanted = dict(missing[start:start + READ_BATCH])

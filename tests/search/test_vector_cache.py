@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.story_tables import story_vectors
 from newsbridge.db.tables import item_versions, items
-from newsbridge.desk import cross_lingual
+from newsbridge.desk import cross_lingual, vector_cache
 from newsbridge.desk.cross_lingual import found_by_meaning
 from newsbridge.desk.matches import SearchFilters
 from newsbridge.desk.vector_cache import OVERLAP, VectorCache
@@ -64,8 +64,8 @@ async def publish(client, partner, uri: str, version: str = "1") -> str:  # type
 
 def meaning(engine: sa.Engine, viewer, **filters: object) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
     with reading(engine) as conn:
-        return [(key[0], round(similarity, 2))
-                for key, similarity in found_by_meaning(conn, viewer, SearchFilters(**filters), QUERY)]
+        return [(seen.item_id, round(similarity, 2))
+                for seen, similarity in found_by_meaning(conn, viewer, SearchFilters(**filters), QUERY)]
 
 
 @pytest.fixture
@@ -75,9 +75,11 @@ def fresh_cache(monkeypatch):  # type: ignore[no-untyped-def]
     return cache
 
 
-async def test_vectors_written_after_a_search_are_read_by_the_next(client, make_partner, engine, fresh_cache) -> None:
+async def test_vectors_written_after_a_search_are_read_by_the_next(client, make_partner, engine, fresh_cache,
+                                                                   monkeypatch) -> None:
     alpha, beta = make_partner("alpha", scopes=MANAGE), make_partner("beta", scopes=MANAGE)
     await active_agreement(client, alpha, beta, {})
+    monkeypatch.setattr(vector_cache, "REREAD_EVERY", 3600.0)
     first = await publish(client, alpha, "urn:a:1")
     add_vector(engine, first, 1, near(0.95))
     assert meaning(engine, beta.org) == [(first, 0.95)]
@@ -85,6 +87,8 @@ async def test_vectors_written_after_a_search_are_read_by_the_next(client, make_
     add_vector(engine, second, 1, near(0.9))
     # stamped before the newest row held, inside the overlap: a transaction that committed late
     add_vector(engine, late, 1, near(0.85), created_at=utcnow() - OVERLAP / 2)
+    assert meaning(engine, beta.org) == [(first, 0.95), (second, 0.9)]
+    monkeypatch.setattr(vector_cache, "REREAD_EVERY", 0.0)  # the next look back is due
     assert meaning(engine, beta.org) == [(first, 0.95), (second, 0.9), (late, 0.85)]
     with reading(engine) as conn:
         assert len(fresh_cache.current(conn).matrix) == 3
@@ -148,5 +152,5 @@ async def test_the_version_the_viewer_sees_is_the_one_compared(client, make_part
     add_vector(engine, kept, 2, near(0.9))  # rewritten: now close
     assert meaning(engine, beta.org) == [(kept, 0.9)]
     with reading(engine) as conn:
-        [(key, _)] = found_by_meaning(conn, beta.org, SearchFilters(), QUERY)
-    assert key == (kept, 2)
+        [(seen, _)] = found_by_meaning(conn, beta.org, SearchFilters(), QUERY)
+    assert (seen.item_id, seen.version) == (kept, 2)
