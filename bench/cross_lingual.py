@@ -53,7 +53,7 @@ from newsbridge.db.engine import create_engine, reading, writing
 from newsbridge.db.migrate import upgrade
 from newsbridge.db.story_tables import story_vectors
 from newsbridge.db.tables import item_versions, items
-from newsbridge.desk.cross_lingual import VECTORS, found_by_meaning, search_across_languages
+from newsbridge.desk.cross_lingual import VECTORS, found_by_meaning, query_vector, search_across_languages
 from newsbridge.desk.search import SearchFilters, search
 from newsbridge.exchange.agreements import act, create_agreement
 from newsbridge.exchange.lifecycle import Action
@@ -191,6 +191,7 @@ def speed(engine: sa.Engine, beta: Organization, embedder: E5Embedder, repeat: i
     close = []
     paths: dict[str, list[float]] = {"baseline: word search, page + facets": [],
                                      "ours: cross-lingual, page + facets": [],
+                                     "ours, asked again: the query's vector kept": [],
                                      "ours, part: embed the query": [],
                                      "ours, part: compare every vector, check the closest": []}
     for text in queries:
@@ -204,6 +205,11 @@ def speed(engine: sa.Engine, beta: Organization, embedder: E5Embedder, repeat: i
                 return search(conn, beta, filters, limit=20)
 
         def ours() -> object:
+            query_vector.cache_clear()  # a query asked for the first time: embedded
+            with reading(engine) as conn:
+                return search_across_languages(conn, beta, filters, embedder, limit=20)
+
+        def again() -> object:  # the same query again (the next page, a facet): its vector kept
             with reading(engine) as conn:
                 return search_across_languages(conn, beta, filters, embedder, limit=20)
 
@@ -213,6 +219,7 @@ def speed(engine: sa.Engine, beta: Organization, embedder: E5Embedder, repeat: i
 
         paths["baseline: word search, page + facets"] += timed(baseline, repeat)
         paths["ours: cross-lingual, page + facets"] += timed(ours, repeat)
+        paths["ours, asked again: the query's vector kept"] += timed(again, repeat)
         paths["ours, part: embed the query"] += timed(lambda: embedder.embed([text]), repeat)
         paths["ours, part: compare every vector, check the closest"] += timed(scan, repeat)
     console.print(f"vectors at similarity >= {MIN_SIMILARITY} to a query: median {statistics.median(close):,.0f}, "
