@@ -3,8 +3,9 @@
 ``media "joint production" Казахстана`` holds two words and one phrase. A version matches when it
 holds every word and every phrase. A word matches a stored stem that starts with one of the
 word's stems (so ``coop`` still finds "cooperation", and "Казахстана" finds "Казахстан"); a
-phrase matches its words next to each other in that order, each in any of its forms. Operators
-and punctuation are ignored rather than refused; an unclosed quote quotes nothing.
+phrase matches its words next to each other in that order, each in any of its forms. A word of one
+letter ("о", "в", "و") is left out beside other words (alone, it is asked). Operators and
+punctuation are ignored rather than refused; an unclosed quote quotes nothing.
 """
 
 from __future__ import annotations
@@ -59,4 +60,12 @@ def parse(text: str | None) -> Query:
         forms = tuple(query_stems(word))
         if forms not in terms:
             terms.append(forms)
+    if any(not _one_letter(forms) for forms in terms) or phrases:
+        # beside other words, a one-letter word ("о", "в", "و", "a") is left out: as the start of a
+        # stored stem it holds nearly every text, and it would mark every word it starts
+        terms = [forms for forms in terms if not _one_letter(forms)]
     return Query(tuple(terms), tuple(phrases))
+
+
+def _one_letter(forms: tuple[str, ...]) -> bool:
+    return all(len(form) == 1 for form in forms)
