@@ -25,17 +25,25 @@ from newsbridge.metrics.rollups import (_rolled, agreed_topics, build_missing, d
                                         rebuild_agreement, refresh, watched_zones)
 from newsbridge.metrics.worker import RollupWorker
 from newsbridge.retries import RETRY_SCHEDULE, State
-from tests.metrics.history import NOW, START, History, build
+from tests.metrics.history import NOW, START, History, built_once, restore
 
 WINDOWS = [("Asia/Tehran", date(2024, 8, 1), date(2026, 3, 31)), ("Asia/Almaty", date(2025, 1, 1), date(2025, 3, 31)),
            ("UTC", date(2025, 12, 20), date(2026, 3, 5)), ("Europe/Moscow", date(2024, 9, 1), date(2026, 3, 31))]
 
 
+@pytest.fixture(scope="module")
+def built(migrated_engine: Engine) -> Iterator[tuple[History, list[str]]]:
+    """The history (no rollup: the tests build it), built once per database for the module and kept
+    in the database to be written back for each test."""
+    yield from built_once(migrated_engine)
+
+
 @pytest.fixture
-def history(engine: Engine) -> Iterator[History]:
+def history(engine: Engine, built: tuple[History, list[str]]) -> Iterator[History]:
+    """The module's history, written back for each test (the ``engine`` fixture empties the tables)."""
     with writing(engine) as conn:
-        built = build(conn)
-    yield built
+        restore(conn, built[1])
+    yield built[0]
 
 
 def _clean(days: Days) -> Days:
