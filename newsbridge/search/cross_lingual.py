@@ -12,7 +12,7 @@ ranks. The lists:
 * **words**: the items holding every word and phrase of the query, newest arrival first (the
   order of the ordinary search), the first :data:`DEPTH`;
 * **meaning**: the items whose vector's cosine similarity to the query's is at least
-  :data:`MIN_SIMILARITY`, most similar first, the first :data:`DEPTH`;
+  :data:`MIN_SIMILARITY`, most similar first, the first :data:`DEPTH` (desk/cross_lingual.py finds them);
 * **story**: the items of the same story (the same event, grouped by the story worker across
   languages) as an item of the words list, in the order of that item, the first :data:`DEPTH`.
   A short query is far from a whole article in another language (e5 scores the other
@@ -52,20 +52,6 @@ class Ranked:
     by_words: bool
     by_meaning: bool
     by_story: bool = False
-
-
-def nearest(matrix: np.ndarray, query: np.ndarray, *, minimum: float = MIN_SIMILARITY,
-            depth: int = DEPTH) -> list[tuple[int, float]]:
-    """(row, similarity) of the rows of ``matrix`` (normalized vectors) at least ``minimum`` similar
-    to ``query``, most similar first, at most ``depth``."""
-    if matrix.size == 0:
-        return []
-    similarity = matrix @ query.astype(np.float32)
-    rows = np.flatnonzero(similarity >= minimum)
-    if rows.size > depth:
-        rows = rows[np.argpartition(-similarity[rows], depth - 1)[:depth]]
-    order = rows[np.argsort(-similarity[rows], kind="stable")]
-    return [(int(row), float(similarity[row])) for row in order]
 
 
 def fuse(by_words: Sequence[Hashable], by_meaning: Sequence[tuple[Hashable, float]],

@@ -135,6 +135,9 @@ async def test_close_vectors_of_hidden_items_neither_show_nor_crowd_out(client, 
     add_vector(engine, own, 1, near(0.84))
     assert meaning(engine, beta.org) == [(own, 0.84)]
     assert [item_id for item_id, _ in meaning(engine, delta.org)] == hidden
+    with reading(engine) as conn:  # at most ``depth``, the most similar
+        assert [seen.item_id for seen, _ in found_by_meaning(conn, delta.org, SearchFilters(), QUERY, depth=5)] \
+            == hidden[:5]
     assert meaning(engine, beta.org, partner="gamma") == []
     assert meaning(engine, make_partner("stranger", scopes=MANAGE).org) == []
 

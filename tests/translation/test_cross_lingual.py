@@ -9,10 +9,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
-from newsbridge.search.cross_lingual import DEPTH, K, fuse, nearest
+from newsbridge.search.cross_lingual import K, fuse
 from newsbridge.stories.worker import StoryWorker
 from newsbridge.stories.embeddings import E5Embedder
 from tests.conftest import active_agreement
@@ -119,16 +118,3 @@ def test_fusion_puts_items_both_lists_hold_first() -> None:
     assert (b.by_words, b.by_meaning, b.similarity) == (True, True, 0.90)
     assert b.score == pytest.approx(1 / (K + 2) + 1 / (K + 2))
     assert [r.key for r in fuse([], [])] == []
-
-
-def test_nearest_keeps_the_similar_rows_only_most_similar_first() -> None:
-    rng = np.random.default_rng(7)
-    matrix = rng.normal(size=(500, 384)).astype(np.float32)
-    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-    query = matrix[42] * 0.9 + matrix[7] * 0.436
-    query /= np.linalg.norm(query)
-    found = nearest(matrix, query, minimum=0.3)
-    assert [row for row, _ in found] == [42, 7]
-    assert nearest(matrix, query, minimum=0.3, depth=1) == found[:1]
-    assert len(nearest(matrix, matrix[0], minimum=-1.0)) == DEPTH
-    assert nearest(np.zeros((0, 384), dtype=np.float32), query) == []
