@@ -21,7 +21,8 @@ from newsbridge.db.tables import (COUNTED_PICKUP, deliveries, item_reads, item_v
 from newsbridge.ids import utcnow
 from newsbridge.items.inbox_counts import inbox_total, unread_by_source
 from newsbridge.items.queries import InboxCursor, ItemRecord, Received, inbox_page, viewer_ids
-from newsbridge.desk.search import count_matches, plan as search_plan
+from newsbridge.desk.matches import SearchFilters
+from newsbridge.desk.search import count_matches, page as search_page, plan as search_plan
 from newsbridge.items.withdrawal import notice_only
 from newsbridge.search.query import parse
 from newsbridge.vocab.mediatopics import subject_qcode, vocabulary
@@ -110,7 +111,11 @@ class Page:
 def _read_version(member: Member, item_id: sa.ColumnElement[Any], version: sa.ColumnElement[Any]) \
         -> sa.ColumnElement[bool]:
     """The member read this version of the item or a later one."""
-    return sa.exists().where(item_reads.c.member_id == member.id, item_reads.c.item_id == item_id,
+    return _read_by(member.id, item_id, version)
+
+
+def _read_by(member_id: str, item_id: sa.ColumnElement[Any], version: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    return sa.exists().where(item_reads.c.member_id == member_id, item_reads.c.item_id == item_id,
                              sa.func.coalesce(item_reads.c.version, 0) >= version)
 
 
@@ -148,6 +153,13 @@ def conditions(conn: Connection, org: Organization, member: Member, filters: Fil
     return where
 
 
+def _search_filters(filters: Filters, zone: tzinfo) -> SearchFilters:
+    """The filters but status and search as the search's (their dates as the times the days start)."""
+    return SearchFilters(partner=filters.partner, language=filters.language, topic=filters.topic,
+                         since=_day_start(filters.since, zone) if filters.since else None,
+                         until=_day_start(filters.until + timedelta(days=1), zone) if filters.until else None)
+
+
 def incoming(conn: Connection, org: Organization, member: Member, filters: Filters, limit: int = 100,
              zone: tzinfo = ZoneInfo("UTC"), before: InboxCursor | None = None) -> Page:
     """A page of received items matching ``filters``, newest arrival first, from the cursor ``before``,
@@ -160,9 +172,13 @@ def incoming(conn: Connection, org: Organization, member: Member, filters: Filte
     if query and found is None:
         return Page([], 0, None)
     where = conditions(conn, org, member, filters, zone)
-    entries, next_cursor = inbox_page(conn, org, before=before, limit=limit,
-                                      where=[*where, *(found.where if found else [])],
-                                      among=found.among if found else None, chosen=found.chosen if found else None)
+    if found is None and filters.status is None:  # the search's kept statement (desk/search.py): the same page
+        entries, next_cursor = search_page(conn, org, _search_filters(filters, zone), None, None, limit, before)
+    else:
+        entries, next_cursor = inbox_page(conn, org, before=before, limit=limit,
+                                          where=[*where, *(found.where if found else [])],
+                                          among=found.among if found else None,
+                                          chosen=found.chosen if found else None)
     if found:
         total, capped = count_matches(conn, org, found.counted, where), found.capped
     else:  # counted over the newest entries at most (items/inbox_counts.py): "1,000+"
@@ -188,4 +204,4 @@ def unread_by_partner(conn: Connection, org: Organization, member: Member) -> tu
     """(slug, name, count) of received items the member has not read in the version they see now,
     per source, among the newest entries (the desk's "new" filter lists them), and whether there
     were more entries (the counts are then lower bounds: items/inbox_counts.py)."""
-    return unread_by_source(conn, org, _read_version(member, deliveries.c.item_id, deliveries.c.version))
+    return unread_by_source(conn, org, member.id, _read_by)

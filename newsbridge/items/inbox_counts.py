@@ -11,7 +11,8 @@ rule as every reader: deliveries to the viewer or its holding, available and arr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,12 +24,18 @@ from newsbridge.ids import utcnow
 from newsbridge.items.queries import _inbox_page, viewer_values
 
 COUNTED_ENTRIES = 1_000  # inbox entries a desk's total, unread counts and languages are counted over, at most
+NOW = sa.bindparam("counted_now", type_=deliveries.c.available_from.type)  # a kept statement's time, given each run
+# the read test of :func:`unread_by_source`: a condition that a reader (a member's id) read a delivered version
+# (its item id and version); a module's function, so that a statement built with it can be kept
+ReadTest = Callable[[str, sa.ColumnElement[Any], sa.ColumnElement[Any]], sa.ColumnElement[bool]]
 
 
-def newest_entries(viewer: Organization, now: Any, limit: int) -> sa.Subquery:
+def newest_entries(viewer: Organization, now: Any, limit: int, described: bool = False) -> sa.Subquery:
     """The ids of the viewer's newest ``limit`` deliveries, available and arrived by ``now`` (a
-    value or a bound parameter)."""
-    return (sa.select(deliveries.c.id)
+    value or a bound parameter); ``described``: with their item ids and versions too (read from the
+    rows the walk visits anyway: no second lookup of each delivery)."""
+    columns = (deliveries.c.item_id, deliveries.c.version) if described else ()
+    return (sa.select(deliveries.c.id, *columns)
             .where(deliveries.c.recipient_id.in_(viewer_values(viewer)), deliveries.c.available_from <= now,
                    deliveries.c.arrives_at <= now)
             .order_by(deliveries.c.arrives_at.desc(), deliveries.c.id.desc()).limit(limit).subquery("newest"))
@@ -38,49 +45,76 @@ def inbox_total(conn: Connection, viewer: Organization, *, where: Sequence[sa.Co
                 up_to: int | None = None) -> tuple[int, bool]:
     """How many items the inbox lists with these conditions, counted over its newest ``up_to``
     entries that meet them (default :data:`COUNTED_ENTRIES`), and whether there were more (the
-    count is then a lower bound)."""
+    count is then a lower bound). Without conditions (a desk's first page) the statement is kept
+    per viewer and reads the deliveries alone."""
     up_to = COUNTED_ENTRIES if up_to is None else up_to
-    page = (_inbox_page(viewer, utcnow(), None).where(*where).add_columns(deliveries.c.item_id.label("counted_item"))
-            .order_by(deliveries.c.arrives_at.desc(), deliveries.c.id.desc()).limit(up_to + 1).subquery())
-    counted, entries = conn.execute(sa.select(sa.func.count(sa.distinct(page.c.counted_item)), sa.func.count())
-                                    .select_from(page)).one()
+    if where:
+        statement, now = _total_statement(viewer, utcnow(), up_to, where), {}
+    else:
+        statement, now = _kept_total_statement(viewer, up_to), {"counted_now": utcnow()}
+    counted, entries = conn.execute(statement, now).one()
     return min(int(counted), up_to), entries > up_to
 
 
-def unread_by_source(conn: Connection, viewer: Organization, read: sa.ColumnElement[bool],
+def _total_statement(viewer: Organization, now: Any, up_to: int, where: Sequence[sa.ColumnElement[bool]],
+                     joined: bool = True) -> sa.Select:
+    page = (_inbox_page(viewer, now, None, joined=joined).where(*where)
+            .add_columns(deliveries.c.item_id.label("counted_item"))
+            .order_by(deliveries.c.arrives_at.desc(), deliveries.c.id.desc()).limit(up_to + 1).subquery())
+    return sa.select(sa.func.count(sa.distinct(page.c.counted_item)), sa.func.count()).select_from(page)
+
+
+@lru_cache(maxsize=256)
+def _kept_total_statement(viewer: Organization, up_to: int) -> sa.Select:
+    return _total_statement(viewer, NOW, up_to, (), joined=False)  # deliveries alone
+
+
+def unread_by_source(conn: Connection, viewer: Organization, reader: str, read: ReadTest,
                      up_to: int | None = None) -> tuple[list[tuple[str, str, int]], bool]:
-    """(slug, name, count) per source of the received items with a delivered version for which
-    ``read`` (a condition on the ``deliveries`` row) is false, among the newest ``up_to``
-    deliveries (default :data:`COUNTED_ENTRIES`): an item counts until its newest version the
-    viewer received is read. And whether there were more deliveries (the counts are then lower
-    bounds)."""
+    """(slug, name, count) per source of the received items with a delivered version that
+    ``read(reader, item id, version)`` does not say ``reader`` read,
+    among the newest ``up_to`` deliveries (default :data:`COUNTED_ENTRIES`): an item counts until
+    its newest version the viewer received is read. And whether there were more deliveries (the
+    counts are then lower bounds). The statement is kept per viewer and reader."""
     up_to = COUNTED_ENTRIES if up_to is None else up_to
-    newest = newest_entries(viewer, utcnow(), up_to)
-    query = (sa.select(organizations.c.slug, organizations.c.name, sa.func.count(sa.distinct(items.c.id)))
-             .select_from(newest).join(deliveries, deliveries.c.id == newest.c.id)
-             .join(items, items.c.id == deliveries.c.item_id)
-             .join(organizations, organizations.c.id == items.c.organization_id)
-             .where(sa.not_(read))
-             .group_by(organizations.c.slug, organizations.c.name).order_by(organizations.c.name))
-    counts = [(slug, name, count) for slug, name, count in conn.execute(query)]
-    return counts, more_entries(conn, viewer, up_to)
+    rows = conn.execute(_unread_statement(viewer, read, reader, up_to), {"counted_now": utcnow()})
+    return [(slug, name, count) for slug, name, count in rows], more_entries(conn, viewer, up_to)
+
+
+@lru_cache(maxsize=256)
+def _unread_statement(viewer: Organization, read: ReadTest, reader: str, up_to: int) -> sa.Select:
+    newest = newest_entries(viewer, NOW, up_to, described=True)
+    return (sa.select(organizations.c.slug, organizations.c.name, sa.func.count(sa.distinct(items.c.id)))
+            .select_from(newest).join(items, items.c.id == newest.c.item_id)
+            .join(organizations, organizations.c.id == items.c.organization_id)
+            .where(sa.not_(read(reader, newest.c.item_id, newest.c.version)))
+            .group_by(organizations.c.slug, organizations.c.name).order_by(organizations.c.name))
 
 
 def more_entries(conn: Connection, viewer: Organization, up_to: int | None = None) -> bool:
     """Whether the viewer's inbox holds more than ``up_to`` deliveries (default
     :data:`COUNTED_ENTRIES`): counts over the newest are then lower bounds."""
     up_to = COUNTED_ENTRIES if up_to is None else up_to
-    newest = newest_entries(viewer, utcnow(), up_to + 1)
-    return int(conn.execute(sa.select(sa.func.count()).select_from(newest)).scalar_one()) > up_to
+    return int(conn.execute(_more_statement(viewer, up_to), {"counted_now": utcnow()}).scalar_one()) > up_to
+
+
+@lru_cache(maxsize=256)
+def _more_statement(viewer: Organization, up_to: int) -> sa.Select:
+    return sa.select(sa.func.count()).select_from(newest_entries(viewer, NOW, up_to + 1))
 
 
 def received_languages(conn: Connection, viewer: Organization, up_to: int | None = None) -> list[str]:
     """The languages of what the viewer received, for a filter's choices: of its newest ``up_to``
     deliveries (default :data:`COUNTED_ENTRIES`)."""
-    newest = newest_entries(viewer, utcnow(), COUNTED_ENTRIES if up_to is None else up_to)
-    query = (sa.select(item_versions.c.language).distinct()
-             .select_from(newest).join(deliveries, deliveries.c.id == newest.c.id)
-             .join(item_versions, sa.and_(item_versions.c.item_id == deliveries.c.item_id,
-                                          item_versions.c.version == deliveries.c.version))
-             .where(item_versions.c.language.is_not(None)))
-    return sorted({language.split("-")[0] for language in conn.execute(query).scalars()})
+    statement = _languages_statement(viewer, COUNTED_ENTRIES if up_to is None else up_to)
+    return sorted({language.split("-")[0] for language in conn.execute(statement, {"counted_now": utcnow()}).scalars()})
+
+
+@lru_cache(maxsize=256)
+def _languages_statement(viewer: Organization, up_to: int) -> sa.Select:
+    newest = newest_entries(viewer, NOW, up_to, described=True)
+    return (sa.select(item_versions.c.language).distinct()
+            .select_from(newest)
+            .join(item_versions, sa.and_(item_versions.c.item_id == newest.c.item_id,
+                                         item_versions.c.version == newest.c.version))
+            .where(item_versions.c.language.is_not(None)))

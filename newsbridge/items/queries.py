@@ -252,7 +252,7 @@ def _among(viewer: Organization, now: datetime, among: sa.Select) -> sa.ColumnEl
 
 
 def _inbox_page(viewer: Organization, now: datetime, among: sa.Select | None, by_id: bool = False,
-                narrow: bool = False) -> sa.Select:
+                narrow: bool = False, joined: bool = True) -> sa.Select:
     """The deliveries of the newest version of each item the viewer may see, newest arrival first.
 
     ``arrives_at`` is when a delivery entered the inbox (routed or available, whichever came
@@ -262,7 +262,8 @@ def _inbox_page(viewer: Organization, now: datetime, among: sa.Select | None, by
     long the history is. Search hits (``among``) leave out withdrawn items: the index holds words
     the viewer may no longer read (the desk's "withdrawn" filter still lists them). ``narrow``:
     the deliveries are joined to their items only, not to the versions and sources (conditions
-    that name neither: PostgreSQL then plans a selective search's page in a third of the time)."""
+    that name neither: PostgreSQL then plans a selective search's page in a third of the time).
+    Not ``joined``: to nothing (no ``among``, conditions on the deliveries alone: a count)."""
     ids = viewer_values(viewer)
     newer = deliveries.alias("newer")
     # Looked up by item: the recipient test is wrapped so that SQLite, which keeps no statistics,
@@ -274,7 +275,12 @@ def _inbox_page(viewer: Organization, now: datetime, among: sa.Select | None, by
     # test leaves SQLite no index to walk the whole inbox along (0.7 s at 1,000,000 items)
     recipient = sa.func.coalesce(deliveries.c.recipient_id, "") if by_id else deliveries.c.recipient_id
     query = sa.select(deliveries.c.id.label("delivery_id"), deliveries.c.arrives_at).select_from(deliveries)
-    query = query.join(items, items.c.id == deliveries.c.item_id) if narrow else _delivery_joins(query, agreement=False)
+    if not joined:
+        assert among is None, "a search's hits are matched on the items"
+    elif narrow:
+        query = query.join(items, items.c.id == deliveries.c.item_id)
+    else:
+        query = _delivery_joins(query, agreement=False)
     query = query.where(recipient.in_(ids), deliveries.c.arrives_at <= now, ~superseded)
     if among is None:
         return query
