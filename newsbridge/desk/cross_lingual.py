@@ -30,7 +30,7 @@ from newsbridge.desk.vector_cache import VectorCache
 from newsbridge.desk.matches import (FACETS, NOW, FacetValue, SearchFilters, _Columns, _facet_conditions,
                                      _other_conditions, parameters, shape, visible_matches)
 from newsbridge.desk.hits import hit_list_value, listed_ids, listed_versions
-from newsbridge.desk.search import Hit, _hit, facet_counts, hits, page, plan_each_time
+from newsbridge.desk.search import Hit, _hit, facet_counts, hits, page_ids, plan_each_time
 from newsbridge.errors import InvalidInput
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import MAX_LIMIT, ItemRecord, Received, inbox_rows_query, read_inbox_rows
@@ -174,20 +174,20 @@ def search_across_languages(conn: Connection, viewer: Organization, filters: Sea
     vector = query_vector(embedder, text)
     plan_each_time(conn)
     found = hits(conn, query) if query else None
-    by_words: list[tuple[ItemRecord, Received]] = []
-    if found is not None and found.ids:
-        by_words, _ = page(conn, viewer, filters, query, found, DEPTH)
+    # the words' list as ids: only the entries the fusion keeps are read, with the others' below
+    by_words = page_ids(conn, viewer, filters, query, found, DEPTH) if found is not None and found.ids else []
     meaning = found_by_meaning(conn, viewer, filters, vector)
-    siblings = story_siblings(conn, viewer, filters, [record.id for record, _ in by_words])
-    ranked = fuse([record.id for record, _ in by_words], [(seen.item_id, similarity) for seen, similarity in meaning],
+    siblings = story_siblings(conn, viewer, filters, [item_id for _, item_id in by_words])
+    ranked = fuse([item_id for _, item_id in by_words], [(seen.item_id, similarity) for seen, similarity in meaning],
                   [seen.item_id for seen in siblings])[:limit]
-    entries = {record.id: (record, how) for record, how in by_words}
-    others = {seen.item_id: seen for seen in siblings} | {seen.item_id: seen for seen, _ in meaning}
-    missing = [others[r.key].delivery_id for r in ranked if r.key not in entries]
-    if missing:  # looked up by delivery, not by walking the inbox
+    delivered = {seen.item_id: seen.delivery_id for seen, _ in meaning} | \
+        {seen.item_id: seen.delivery_id for seen in siblings} | {item_id: delivery_id for delivery_id, item_id in by_words}
+    entries: dict[str, tuple[ItemRecord, Received]] = {}
+    if ranked:  # looked up by delivery, not by walking the inbox
         read = read_inbox_rows(conn, _chosen_statement(viewer, conn.dialect.name), {
-            "search_now": utcnow(), "chosen": hit_list_value(conn.dialect.name, missing)})
-        entries.update({record.id: (record, how) for record, how, _ in read})
+            "search_now": utcnow(), "chosen": hit_list_value(conn.dialect.name, [delivered[r.key] for r in ranked])})
+        entries = {record.id: (record, how) for record, how, _ in read}
+    others = {seen.item_id: seen for seen in siblings} | {seen.item_id: seen for seen, _ in meaning}
     hits_shown = [CrossLingualHit(_hit(*entries[r.key], query), r.by_words, r.by_meaning, r.similarity, r.by_story)
                   for r in ranked if r.key in entries]
     counted = list(dict.fromkeys([*(found.counted_ids if found is not None else []),

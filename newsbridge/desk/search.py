@@ -46,7 +46,7 @@ from newsbridge.ids import utcnow
 from newsbridge.items import inbox_counts
 from newsbridge.items.inbox_counts import inbox_total, more_entries
 from newsbridge.items.queries import (MAX_LIMIT, InboxCursor, ItemRecord, Received, inbox_rows_query, page_of,
-                                      read_inbox_rows, viewer_ids, viewer_values)
+                                      read_inbox_ids, read_inbox_rows, viewer_ids, viewer_values)
 from newsbridge.items.search import version_holds
 from newsbridge.items.withdrawal import notice_only
 from newsbridge.search.query import Query, parse
@@ -274,7 +274,7 @@ _BEFORE = (sa.bindparam("before_at", type_=deliveries.c.arrives_at.type), sa.bin
 
 @lru_cache(maxsize=256)
 def _page_statement(viewer: Organization, filters: SearchFilters, dialect: str, reading: str,
-                    query: Query | None, paged: bool, limit: int) -> sa.Select:
+                    query: Query | None, paged: bool, limit: int, ids_only: bool = False) -> sa.Select:
     """A search's page (``limit`` + 1 rows, to tell whether there is more), kept per viewer,
     :func:`shape` of filters, ``reading`` of the query, the query itself when it is walked (the
     others read its hits from a parameter) and whether it continues from a cursor (``paged``);
@@ -285,7 +285,7 @@ def _page_statement(viewer: Organization, filters: SearchFilters, dialect: str, 
     its hits read first: on SQLite the page is among the visible matches' deliveries, looked up by
     id (with the inbox's order SQLite walked the inbox down to the 20th: 24 ms for a word in one
     item of 2,000 at 1,000,000 items; 0.7 s when the matches are old); on PostgreSQL among the hit
-    versions)."""
+    versions). ``ids_only``: the entries' delivery and item ids alone (:func:`page_ids`)."""
     where = [*_other_conditions(filters, parameters=True), *_facet_conditions(filters, _Columns).values()]
     chosen = among = None
     if reading == "walk":
@@ -299,7 +299,7 @@ def _page_statement(viewer: Organization, filters: SearchFilters, dialect: str, 
         among = sa.select(_materialized(listed_versions(dialect, None)))
     narrow = not (filters.partner or filters.language or filters.topic or filters.type)  # none names a version
     return inbox_rows_query(viewer, NOW, before=_BEFORE if paged else None, limit=limit + 1, where=where,
-                            among=among, chosen=chosen, narrow=narrow)
+                            among=among, chosen=chosen, narrow=narrow, ids_only=ids_only)
 
 
 def _page_parameters(dialect: str, filters: SearchFilters, found: Hits | None, before: InboxCursor | None,
@@ -325,6 +325,17 @@ def page(conn: Connection, viewer: Organization, filters: SearchFilters, query: 
                                 before is not None, limit)
     return page_of(read_inbox_rows(conn, statement, _page_parameters(dialect, filters, found, before, utcnow())),
                    limit)
+
+
+def page_ids(conn: Connection, viewer: Organization, filters: SearchFilters, query: Query, found: Hits,
+             limit: int) -> list[tuple[int, str]]:
+    """The (delivery id, item id) of the first :func:`page`'s entries, without reading their items:
+    a ranking that keeps a few of them reads those alone (desk/cross_lingual.py)."""
+    dialect = conn.dialect.name
+    reading = "walk" if found.walked else "hits"
+    statement = _page_statement(viewer, shape(filters), dialect, reading, query if reading == "walk" else None,
+                                False, limit, ids_only=True)
+    return read_inbox_ids(conn, statement, _page_parameters(dialect, filters, found, None, utcnow()))[:limit]
 
 
 def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, limit: int = 20,

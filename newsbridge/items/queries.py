@@ -317,13 +317,17 @@ def inbox_page(conn: Connection, viewer: Organization, *, before: InboxCursor | 
 
 def inbox_rows_query(viewer: Organization, now: Any, *, since: Any = None, before: tuple[Any, Any] | None = None,
                      limit: int, where: Sequence[sa.ColumnElement[bool]] = (), among: sa.Select | None = None,
-                     chosen: Sequence[int] | sa.Select | None = None, narrow: bool = False) -> sa.Select:
+                     chosen: Sequence[int] | sa.Select | None = None, narrow: bool = False,
+                     ids_only: bool = False) -> sa.Select:
     """The statement of a page of :func:`inbox` (see :func:`inbox_page`), ``limit`` rows at most:
     two steps, the page chosen among narrow rows, then the documents of that page only. ``now``,
     ``since`` and ``before`` may be values or bound parameters (desk/search.py builds a search's
     statement once and runs it with its values: :func:`read_inbox_rows`); ``narrow``: ``where``
-    names no version or source (see :func:`_inbox_page`)."""
+    names no version or source (see :func:`_inbox_page`). ``ids_only``: the first step alone, each
+    entry's delivery and item ids (:func:`read_inbox_ids`)."""
     page = _inbox_page(viewer, now, among, by_id=chosen is not None, narrow=narrow).where(*where)
+    if ids_only:
+        page = page.add_columns(deliveries.c.item_id)
     if chosen is not None:
         page = page.where(deliveries.c.id.in_(chosen))
     if since is not None:
@@ -333,6 +337,9 @@ def inbox_rows_query(viewer: Organization, now: Any, *, since: Any = None, befor
                                  sa.and_(deliveries.c.arrives_at == before[0], deliveries.c.id < before[1])))
     page = (page.order_by(deliveries.c.arrives_at.desc(), deliveries.c.id.desc())
             .limit(max(1, min(limit, MAX_LIMIT + 1))).subquery())
+    if ids_only:
+        return (sa.select(page.c.delivery_id, page.c.item_id)
+                .order_by(page.c.arrives_at.desc(), page.c.delivery_id.desc()))
     query = _delivery_joins(sa.select(items.c.id, items.c.uri, items.c.organization_id, items.c.created_at,
                                       items.c.updated_at, *_SOURCE, *_VERSION, _hidden(_notice_for(viewer, now)), *_RECEIVED,
                                       page.c.arrives_at.label("page_arrives_at"), page.c.delivery_id.label("page_id"))
@@ -349,6 +356,19 @@ def read_inbox_rows(conn: Connection, query: sa.Select, params: dict[str, Any] |
         if row.id not in seen:
             seen.add(row.id)
             found.append((_record(row), Received(*row[-_TERMS - 2:-2]), (row.page_arrives_at, row.page_id)))
+    return found
+
+
+def read_inbox_ids(conn: Connection, query: sa.Select, params: dict[str, Any] | None = None) \
+        -> list[tuple[int, str]]:
+    """The (delivery id, item id) of the entries of :func:`inbox_rows_query`'s statement made with
+    ``ids_only``, each item once (as :func:`read_inbox_rows` reads them)."""
+    seen: set[str] = set()
+    found = []
+    for delivery_id, item_id in conn.execute(query, params or {}):
+        if item_id not in seen:
+            seen.add(item_id)
+            found.append((delivery_id, item_id))
     return found
 
 
