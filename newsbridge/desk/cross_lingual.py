@@ -181,7 +181,8 @@ def search_across_languages(conn: Connection, viewer: Organization, filters: Sea
     ranked = fuse([item_id for _, item_id in by_words], [(seen.item_id, similarity) for seen, similarity in meaning],
                   [seen.item_id for seen in siblings])[:limit]
     delivered = {seen.item_id: seen.delivery_id for seen, _ in meaning} | \
-        {seen.item_id: seen.delivery_id for seen in siblings} | {item_id: delivery_id for delivery_id, item_id in by_words}
+        {seen.item_id: seen.delivery_id for seen in siblings} | \
+        {item_id: delivery_id for delivery_id, item_id in by_words}  # the words' own delivery first
     entries: dict[str, tuple[ItemRecord, Received]] = {}
     if ranked:  # looked up by delivery, not by walking the inbox
         read = read_inbox_rows(conn, _chosen_statement(viewer, conn.dialect.name), {
