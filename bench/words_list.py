@@ -9,13 +9,11 @@ hub bench/search.py or bench/search_build.py built. p50 / p95 ms of ``--repeat``
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from search import built  # bench/search.py
+from search import built, percentiles  # bench/search.py
 
 from newsbridge.db.engine import create_engine, reading
 from newsbridge.desk.matches import SearchFilters
@@ -24,17 +22,6 @@ from newsbridge.search.query import parse
 
 QUERIES = ("cooperation", "сотрудничество", "zeppelin")
 DEPTH = 100
-
-
-def percentiles(work: Callable[[], object], repeat: int) -> tuple[float, float]:
-    work()
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        runs.append((time.perf_counter() - started) * 1000)
-    runs.sort()
-    return statistics.median(runs), runs[round(0.95 * (repeat - 1))]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
