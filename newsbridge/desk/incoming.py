@@ -22,9 +22,9 @@ from newsbridge.ids import utcnow
 from newsbridge.items.inbox_counts import inbox_total, unread_by_source
 from newsbridge.items.queries import InboxCursor, ItemRecord, Received, inbox_page, viewer_ids
 from newsbridge.desk.matches import SearchFilters
-from newsbridge.desk.search import count_matches, page as search_page, plan as search_plan
+from newsbridge.desk.search import count_matches, facet_counts, hits, page as search_page, plan as search_plan
 from newsbridge.items.withdrawal import notice_only
-from newsbridge.search.query import parse
+from newsbridge.search.query import Query, parse
 from newsbridge.vocab.mediatopics import subject_qcode, vocabulary
 
 STATUSES = ("new", "read", "picked", "withdrawn")
@@ -165,24 +165,45 @@ def incoming(conn: Connection, org: Organization, member: Member, filters: Filte
     """A page of received items matching ``filters``, newest arrival first, from the cursor ``before``,
     with how many match in all."""
     # Search: items of which the member's organization received a version holding every word, read
-    # and counted as GET /api/v1/search reads them (desk.search.plan: a broad query walks the inbox,
-    # its total counted over the newest COUNTED index hits at most)
+    # and counted as GET /api/v1/search reads them (a broad query walks the inbox, its total counted
+    # over the newest COUNTED index hits at most)
     query = parse(filters.q)
+    where = conditions(conn, org, member, filters, zone)
+    if filters.status is None:  # the search API's kept statements (desk/search.py): the same page and total
+        return _page(conn, org, member, *_kept_reading(conn, org, _search_filters(filters, zone), query, where,
+                                                       limit, before))
     found = search_plan(conn, org, query) if query else None
     if query and found is None:
         return Page([], 0, None)
-    where = conditions(conn, org, member, filters, zone)
-    if found is None and filters.status is None:  # the search's kept statement (desk/search.py): the same page
-        entries, next_cursor = search_page(conn, org, _search_filters(filters, zone), None, None, limit, before)
-    else:
-        entries, next_cursor = inbox_page(conn, org, before=before, limit=limit,
-                                          where=[*where, *(found.where if found else [])],
-                                          among=found.among if found else None,
-                                          chosen=found.chosen if found else None)
+    entries, next_cursor = inbox_page(conn, org, before=before, limit=limit,
+                                      where=[*where, *(found.where if found else [])],
+                                      among=found.among if found else None, chosen=found.chosen if found else None)
     if found:
         total, capped = count_matches(conn, org, found.counted, where), found.capped
     else:  # counted over the newest entries at most (items/inbox_counts.py): "1,000+"
         total, capped = inbox_total(conn, org, where=where)
+    return _page(conn, org, member, entries, next_cursor, total, capped)
+
+
+def _kept_reading(conn: Connection, org: Organization, filters: SearchFilters, query: Query,
+                  where: list[sa.ColumnElement[bool]], limit: int, before: InboxCursor | None) \
+        -> tuple[list[tuple[ItemRecord, Received]], InboxCursor | None, int, bool]:
+    """The entries, next cursor, total and whether it is a lower bound, by the search's kept
+    statements (``where``: the same filters as conditions, for the count without words)."""
+    if not query:  # no words: counted over the newest entries at most (items/inbox_counts.py), "1,000+"
+        entries, next_cursor = search_page(conn, org, filters, None, None, limit, before)
+        return (entries, next_cursor, *inbox_total(conn, org, where=where))
+    found = hits(conn, query)
+    if not found.ids:
+        return [], None, 0, False
+    entries, next_cursor = search_page(conn, org, filters, query, found, limit, before)
+    [total] = facet_counts(conn, org, filters, None, only_total=True, among_ids=found.counted_ids)["total"]
+    return entries, next_cursor, total.count, found.capped
+
+
+def _page(conn: Connection, org: Organization, member: Member, entries: list[tuple[ItemRecord, Received]],
+          next_cursor: InboxCursor | None, total: int, capped: bool) -> Page:
+    """The desk's rows of ``entries``: each with its headline, topics and the member's read and picked state."""
     ids = [record.id for record, _ in entries]
     read = dict(conn.execute(sa.select(item_reads.c.item_id, sa.func.coalesce(item_reads.c.version, 0))
                              .where(item_reads.c.member_id == member.id, item_reads.c.item_id.in_(ids))).all())

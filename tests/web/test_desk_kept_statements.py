@@ -1,8 +1,10 @@
-"""The desk without words reads its page, total, unread counts and languages through statements
-kept per viewer (and per reader for the unread counts: desk/incoming.py, items/inbox_counts.py).
-On both databases, they give what the statements built for each request gave: every filter but
-the status, each page by its cursor, in a member's zone; two members of one organization each get
-their own unread counts, whichever asked first."""
+"""The desk reads its page and total through the search API's statements kept per viewer (its
+search box as the API's search, desk/search.py), and without words its unread counts and
+languages through statements kept per viewer and reader (items/inbox_counts.py). On both
+databases, they give what the statements built for each request gave: every filter but the
+status, words and phrases (read by their hits, and walked as a broad query is), each page by its
+cursor, in a member's zone; two members of one organization each get their own unread counts,
+whichever asked first."""
 
 from __future__ import annotations
 
@@ -16,9 +18,12 @@ import sqlalchemy as sa
 from newsbridge.accounts.members import list_members
 from newsbridge.accounts.organizations import get_organization
 from newsbridge.db.engine import reading, writing
+from newsbridge.desk import search as desk_search
 from newsbridge.desk.incoming import Filters, conditions, incoming, unread_by_partner
+from newsbridge.desk.search import count_matches, plan
 from newsbridge.items.inbox_counts import inbox_total, received_languages
-from newsbridge.items.queries import ItemRecord, Received, inbox_page
+from newsbridge.items.queries import InboxCursor, ItemRecord, Received, inbox_page
+from newsbridge.search.query import parse
 from tests.web.test_desk_filters import ECONOMY, desk, kazinform, story  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +34,28 @@ def _entries(pairs: list[tuple[ItemRecord, Received]]) -> list[tuple[str, int, o
     return [(record.id, record.latest.version, how.available_from) for record, how in pairs]
 
 
-async def test_the_kept_statements_give_what_the_built_ones_gave(desk, client, kazinform, engine) -> None:  # type: ignore[no-untyped-def]
+def _built(conn, irna, member, filters: Filters, limit: int, before: InboxCursor | None):  # type: ignore[no-untyped-def]
+    """A page, its next cursor and its total by the statements the desk built for each request."""
+    where = conditions(conn, irna, member, filters, ZONE)
+    query = parse(filters.q)
+    if not query:  # sa.true(): a condition, so the total is counted by the statement built with the joins
+        return (*inbox_page(conn, irna, before=before, limit=limit, where=where),
+                inbox_total(conn, irna, where=[sa.true(), *where]))
+    found = plan(conn, irna, query)
+    if found is None:
+        return [], None, (0, False)
+    page, next_cursor = inbox_page(conn, irna, before=before, limit=limit, where=[*where, *found.where],
+                                   among=found.among, chosen=found.chosen)
+    return page, next_cursor, (count_matches(conn, irna, found.counted, where), found.capped)
+
+
+WALKED = 2  # BROAD lowered: a query in two versions or more walks the inbox, as a broad one does
+
+
+@pytest.mark.parametrize("broad", [desk_search.BROAD, WALKED])
+async def test_the_kept_statements_give_what_the_built_ones_gave(desk, client, kazinform, engine, monkeypatch,
+                                                                 broad) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(desk_search, "BROAD", broad)  # type: ignore[no-untyped-def]
     corrected = story("kz-2", "Казахстан и Иран подписали соглашение (обновлено)", "Исправленный текст.", "ru",
                       ECONOMY)
     assert (await client.post("/api/v1/items", json=corrected, headers=kazinform.headers)).status_code in (200, 201)
@@ -46,19 +72,21 @@ async def test_the_kept_statements_give_what_the_built_ones_gave(desk, client, k
                     for partner, language, topic, since, until in product(
                         (None, "kazinform", "ria"), (None, "en", "ru"), (None, "medtop:04000000"),
                         (None, today - timedelta(days=2)), (None, today - timedelta(days=5), today))]
+    searches = [Filters(q=q, partner=partner, language=language, topic=topic)
+                for q, partner, language, topic in product(
+                    ("budget", "Kazakhstan", '"Казахстан и Иран"', "nowhere"), (None, "kazinform"),
+                    (None, "en", "ru"), (None, "medtop:04000000"))]
     with reading(engine) as conn:
         irna = get_organization(conn, "irna")
         [member] = list_members(conn, "irna")
-        for filters, limit in product(combinations, (1, 100)):
+        for filters, limit in product(searches if broad == WALKED else combinations + searches, (1, 100)):
             before = expected_before = None
             while True:
                 kept = incoming(conn, irna, member, filters, limit=limit, zone=ZONE, before=before)
-                where = conditions(conn, irna, member, filters, ZONE)
-                built, expected_before = inbox_page(conn, irna, before=expected_before, limit=limit, where=where)
+                built, expected_before, total = _built(conn, irna, member, filters, limit, expected_before)
                 assert _entries([(row.record, row.received) for row in kept.rows]) == _entries(built), (filters, limit)
                 assert kept.next_cursor == expected_before
-                # sa.true(): a condition, so the total is counted by the statement built with the joins
-                assert (kept.total, kept.total_is_lower_bound) == inbox_total(conn, irna, where=[sa.true(), *where])
+                assert (kept.total, kept.total_is_lower_bound) == total, (filters, limit)
                 if kept.next_cursor is None:
                     break
                 before = kept.next_cursor
