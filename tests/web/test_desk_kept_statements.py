@@ -34,7 +34,8 @@ def _entries(pairs: list[tuple[ItemRecord, Received]]) -> list[tuple[str, int, o
     return [(record.id, record.latest.version, how.available_from) for record, how in pairs]
 
 
-def _built(conn, irna, member, filters: Filters, limit: int, before: InboxCursor | None):  # type: ignore[no-untyped-def]
+def _built(conn, irna, member, filters: Filters, limit: int,  # type: ignore[no-untyped-def]
+           before: InboxCursor | None):
     """A page, its next cursor and its total by the statements the desk built for each request."""
     where = conditions(conn, irna, member, filters, ZONE)
     query = parse(filters.q)
