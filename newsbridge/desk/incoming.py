@@ -22,7 +22,7 @@ from newsbridge.ids import utcnow
 from newsbridge.items.inbox_counts import inbox_total, unread_by_source
 from newsbridge.items.queries import InboxCursor, ItemRecord, Received, inbox_page, viewer_ids
 from newsbridge.desk.matches import SearchFilters
-from newsbridge.desk.search import count_matches, facet_counts, hits, page as search_page, plan as search_plan
+from newsbridge.desk.search import count_matches, counted, hits, page as search_page, plan as search_plan
 from newsbridge.items.withdrawal import notice_only
 from newsbridge.search.query import Query, parse
 from newsbridge.vocab.mediatopics import subject_qcode, vocabulary
@@ -168,10 +168,10 @@ def incoming(conn: Connection, org: Organization, member: Member, filters: Filte
     # and counted as GET /api/v1/search reads them (a broad query walks the inbox, its total counted
     # over the newest COUNTED index hits at most)
     query = parse(filters.q)
-    where = conditions(conn, org, member, filters, zone)
     if filters.status is None:  # the search API's kept statements (desk/search.py): the same page and total
-        return _page(conn, org, member, *_kept_reading(conn, org, _search_filters(filters, zone), query, where,
-                                                       limit, before))
+        return _page(conn, org, member, *_kept_reading(conn, org, _search_filters(filters, zone), query, limit,
+                                                       before))
+    where = conditions(conn, org, member, filters, zone)
     found = search_plan(conn, org, query) if query else None
     if query and found is None:
         return Page([], 0, None)
@@ -185,20 +185,16 @@ def incoming(conn: Connection, org: Organization, member: Member, filters: Filte
     return _page(conn, org, member, entries, next_cursor, total, capped)
 
 
-def _kept_reading(conn: Connection, org: Organization, filters: SearchFilters, query: Query,
-                  where: list[sa.ColumnElement[bool]], limit: int, before: InboxCursor | None) \
+def _kept_reading(conn: Connection, org: Organization, filters: SearchFilters, query: Query, limit: int,
+                  before: InboxCursor | None) \
         -> tuple[list[tuple[ItemRecord, Received]], InboxCursor | None, int, bool]:
-    """The entries, next cursor, total and whether it is a lower bound, by the search's kept
-    statements (``where``: the same filters as conditions, for the count without words)."""
-    if not query:  # no words: counted over the newest entries at most (items/inbox_counts.py), "1,000+"
-        entries, next_cursor = search_page(conn, org, filters, None, None, limit, before)
-        return (entries, next_cursor, *inbox_total(conn, org, where=where))
-    found = hits(conn, query)
-    if not found.ids:
+    """The entries, next cursor, total and whether it is a lower bound, as the search API reads
+    them without facets (desk/search.py: its page and :func:`~newsbridge.desk.search.counted`)."""
+    found = hits(conn, query) if query else None
+    if found is not None and not found.ids:
         return [], None, 0, False
     entries, next_cursor = search_page(conn, org, filters, query, found, limit, before)
-    [total] = facet_counts(conn, org, filters, None, only_total=True, among_ids=found.counted_ids)["total"]
-    return entries, next_cursor, total.count, found.capped
+    return (entries, next_cursor, *counted(conn, org, filters, found))
 
 
 def _page(conn: Connection, org: Organization, member: Member, entries: list[tuple[ItemRecord, Received]],

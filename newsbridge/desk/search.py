@@ -338,6 +338,16 @@ def page_ids(conn: Connection, viewer: Organization, filters: SearchFilters, que
     return read_inbox_ids(conn, statement, _page_parameters(dialect, filters, found, None, utcnow()))[:limit]
 
 
+def counted(conn: Connection, viewer: Organization, filters: SearchFilters, found: Hits | None) -> tuple[int, bool]:
+    """How many items match ``filters`` (its query's :func:`hits` ``found``; none: no words), and
+    whether that is a lower bound: a query's over its counted hits (the kept facet statement's
+    total), without words over the newest entries that meet the filters (items/inbox_counts.py)."""
+    if found is not None:
+        return _total(_kept_counts(conn, viewer, filters, found.counted_ids, ())), found.capped
+    return inbox_total(conn, viewer, where=[*_other_conditions(filters),
+                                            *_facet_conditions(filters, _Columns).values()])
+
+
 def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, limit: int = 20,
            before: InboxCursor | None = None, facets: bool = True) -> Results:
     """A page of received items matching ``filters``, newest arrival first, from the cursor
@@ -349,14 +359,13 @@ def search(conn: Connection, viewer: Organization, filters: SearchFilters, *, li
         return Results([], 0, None, {facet: [] for facet in FACETS} if facets else {})
     limit = max(1, min(limit, MAX_LIMIT))
     entries, next_cursor = page(conn, viewer, filters, query, found, limit, before)
-    if facets or found is not None:  # the total comes from the same match set as the facets: one pass over it
-        counts = _kept_counts(conn, viewer, filters, None if found is None else found.counted_ids,
-                              FACETS if facets else ())
+    counts: dict[str, list[FacetValue]] = {}
+    if facets:  # the total comes from the same match set as the facets: one pass over it
+        counts = _kept_counts(conn, viewer, filters, None if found is None else found.counted_ids, FACETS)
         total = _total(counts)  # without a query, over the newest entries (items/inbox_counts.py)
         capped = found.capped if found is not None else more_entries(conn, viewer)
     else:
-        total, capped = inbox_total(conn, viewer, where=[*_other_conditions(filters),
-                                                         *_facet_conditions(filters, _Columns).values()])
+        total, capped = counted(conn, viewer, filters, found)
     return Results([_hit(record, how, query) for record, how in entries], total, next_cursor,
-                   counts if facets else {}, capped,
+                   counts, capped,
                    (len(found.counted_ids) if found.capped else None) if found else None)
