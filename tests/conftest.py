@@ -30,8 +30,7 @@ from newsbridge.app import create_app  # noqa: E402
 from newsbridge.config import Settings, load_settings  # noqa: E402
 from newsbridge.db.engine import create_engine, writing  # noqa: E402
 from newsbridge.db.migrate import upgrade  # noqa: E402
-from newsbridge.db.tables import metadata  # noqa: E402
-from tests.databases import postgres_database  # noqa: E402
+from tests.databases import empty_tables, postgres_database  # noqa: E402
 from tests.remembered_embeddings import remember_embeddings  # noqa: E402
 from tests.shared_routes import share_built_routes  # noqa: E402
 
@@ -108,20 +107,11 @@ def migrated_engine(database_url: str, databases: Databases) -> Engine:
     return databases.engine("sqlite" if database_url.startswith("sqlite") else "postgresql")
 
 
-CLEAN_POSTGRESQL = "; ".join(f'DELETE FROM "{table.name}"' for table in reversed(metadata.sorted_tables))
-
-
 @pytest.fixture
 def engine(migrated_engine: Engine) -> Iterator[Engine]:
     yield migrated_engine
     with writing(migrated_engine) as conn:
-        if conn.dialect.name == "postgresql":  # one round trip for the 72 tables, not 72 (~20 ms a test)
-            with conn.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
-                # never prepared: psycopg prepares a query it has run 5 times, and a prepared one holds one command
-                cursor.execute(CLEAN_POSTGRESQL, prepare=False)
-        else:
-            for table in reversed(metadata.sorted_tables):
-                conn.execute(table.delete())
+        empty_tables(conn)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""A PostgreSQL database of a test's own on the local server, created and dropped around it."""
+"""A PostgreSQL database of a test's own on the local server, created and dropped around it; every table emptied."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+
+from newsbridge.db.tables import metadata
 
 
 @contextmanager
@@ -24,3 +26,17 @@ def postgres_database(admin_url: str, prefix: str = "newsbridge_test") -> Iterat
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def empty_tables(conn: sa.Connection) -> None:
+    """Delete every row of every table of the hub, children first (the ``engine`` fixture after each
+    test; tests/metrics/history.py after copying a history). On PostgreSQL in one round trip for
+    the 72 tables, not 72 (~20 ms a test)."""
+    tables = list(reversed(metadata.sorted_tables))
+    if conn.dialect.name == "postgresql":
+        with conn.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+            # never prepared: psycopg prepares a query it has run 5 times, and a prepared one holds one command
+            cursor.execute("; ".join(f'DELETE FROM "{table.name}"' for table in tables), prepare=False)
+    else:
+        for table in tables:
+            conn.execute(table.delete())

@@ -27,6 +27,7 @@ from newsbridge.exchange.agreements import act, create_agreement
 from newsbridge.db.engine import writing
 from newsbridge.exchange.lifecycle import Action
 from newsbridge.metrics.rollups import build_missing
+from tests.databases import empty_tables
 
 UTC = timezone.utc
 START = datetime(2024, 9, 1, tzinfo=UTC)
@@ -245,16 +246,10 @@ def built_once(engine: Engine, rollup: bool = False) -> Iterator[tuple[History, 
             pass
     with writing(engine) as conn:
         copied = snapshot(conn)
-        empty(conn)
+        empty_tables(conn)
     yield made, copied
     with writing(engine) as conn:
         drop_snapshot(conn, copied)
-
-
-def empty(conn: Connection) -> None:
-    """Empty every table, as the ``engine`` fixture does after each test."""
-    for table in reversed(metadata.sorted_tables):
-        conn.execute(table.delete())
 
 
 def local(at: datetime, zone: str) -> date:
