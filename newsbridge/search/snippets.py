@@ -71,11 +71,10 @@ def _marked_html(text: str, spans: list[tuple[int, int]], start: int = 0, end: i
     for left, right in spans:
         if left < start or right > end:
             continue
-        out.append(escape(text[last:left]))
-        out.append(Markup("<mark>") + escape(text[left:right]) + Markup("</mark>"))
+        out += (escape(text[last:left]), "<mark>", escape(text[left:right]), "</mark>")
         last = right
     out.append(escape(text[last:end]))
-    return Markup("").join(out)
+    return Markup("".join(out))  # every piece is escaped text or a <mark> tag
 
 
 def highlight(text: str | None, query: Query, language: str | None = None) -> Markup:

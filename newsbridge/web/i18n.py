@@ -14,8 +14,8 @@ from __future__ import annotations
 import gettext as _gettext
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import cache
+from datetime import date, datetime, time
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -117,8 +117,9 @@ def percent(value: int | float, locale: str) -> str:
     return _digits(format_percent(value / 100, locale=locale, numbering_system="default"), locale)
 
 
+@lru_cache(maxsize=1024)
 def language_name(code: str | None, locale: str) -> str:
-    """A language's name in the member's language (``fa`` → "Persian", "персидский", "فارسی")."""
+    """A language's name in the member's language (``fa`` → "Persian", "персидский", "فارсی")."""
     if not code:
         return ""
     primary = code.split("-")[0].lower()
@@ -153,8 +154,22 @@ def _solar_hijri_date(day: date) -> str:
     return f"{found.day} {_SOLAR_HIJRI_MONTHS[found.month - 1]} {found.year}"
 
 
+# A page of 100 rows shows a few days and minutes, each formatted once (Babel reads the locale's
+# patterns on every call: 12 µs a row, a third of rendering the desk's list).
+@lru_cache(maxsize=4096)
 def _date(day: date, locale: str) -> str:
     return _solar_hijri_date(day) if locale == "fa" else format_date(day, format="medium", locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _clock(hour: int, minute: int, locale: str) -> str:
+    """A time of day in the locale's short form (no seconds, no zone: the moment is already local)."""
+    return format_time(time(hour, minute), format="short", locale=locale)
+
+
+@cache
+def _date_time_pattern(locale: str) -> str:
+    return get_datetime_format("medium", locale=locale).replace("'", "")
 
 
 def local_time(value: datetime | date | None, zone: str, locale: str, fmt: str = "datetime") -> str:
@@ -170,7 +185,6 @@ def local_time(value: datetime | date | None, zone: str, locale: str, fmt: str =
     moment = value.astimezone(ZoneInfo(zone))
     if fmt == "date":
         return _digits(_date(moment.date(), locale), locale)
-    pattern = get_datetime_format("medium", locale=locale).replace("'", "")
-    text = pattern.replace("{1}", _date(moment.date(), locale)).replace(
-        "{0}", format_time(moment, format="short", locale=locale))
+    text = _date_time_pattern(locale).replace("{1}", _date(moment.date(), locale)).replace(
+        "{0}", _clock(moment.hour, moment.minute, locale))
     return _digits(text, locale)

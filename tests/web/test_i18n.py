@@ -164,3 +164,27 @@ def test_solar_hijri_dates_with_persian_digits(day: date, expected: str) -> None
 def test_an_item_with_only_a_date_shows_the_date_alone(locale: str, expected: str) -> None:
     # far east of UTC, a midnight would become the day before or a "3:30 AM"
     assert plain(local_time(date(2024, 3, 20), "Pacific/Kiritimati", locale)) == expected
+
+
+@pytest.mark.parametrize("locale", ["en", "ru", "kk", "fa"])
+def test_a_time_formatted_once_reads_as_babel_writes_it_in_every_zone(locale: str) -> None:
+    """Days and minutes are formatted once and kept (a page of 100 rows shows a few of each): what is
+    kept must not lose the zone, the day or the minute, so every moment reads as Babel writes it."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date, format_time, get_datetime_format
+
+    start = datetime(2023, 3, 25, 20, 17, 41, tzinfo=timezone.utc)  # across Europe's and Iran's clock changes
+    for zone in ("UTC", "Asia/Almaty", "Asia/Tehran", "Europe/Moscow", "America/New_York"):
+        for step in range(0, 400 * 24 * 60, 997):  # every few hours for over a year, odd minutes and seconds
+            moment = start + timedelta(minutes=step, seconds=step % 59)
+            local = moment.astimezone(ZoneInfo(zone))
+            day = format_date(local.date(), format="medium", locale=locale)
+            expected = get_datetime_format("medium", locale=locale).replace("'", "").replace(
+                "{1}", day).replace("{0}", format_time(local, format="short", locale=locale))
+            shown = local_time(moment, zone, locale)
+            if locale == "fa":  # the Solar Hijri day and Persian digits: the clock part is Babel's
+                assert shown.endswith(expected.rsplit(" ", 1)[-1].translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")))
+            else:
+                assert shown == expected, (moment, zone)
