@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from newsbridge.errors import InvalidInput, NewsbridgeError
@@ -136,6 +137,17 @@ def create_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT,
                        field="NEWSBRIDGE_DATABASE_URL")
 
 
+class _SQLiteCompiler(SQLiteCompiler):
+    """SQLite's compiler, writing a statement's table hints (``Select.with_hint(table, "INDEXED BY ix",
+    dialect_name="sqlite")``) after the table's name; SQLAlchemy's leaves them out. Without statistics
+    (the hub runs no ANALYZE) SQLite's planner may pick another index than the one a statement is written
+    for: the claim read every due message through the index by state and sorted them, where its own walks
+    them in due order (delivery/outbox.py, issue 17)."""
+
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        return text
+
+
 def _sqlite_engine(url: sa.URL, busy_timeout: float, wal_autocheckpoint: int) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -144,6 +156,7 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float, wal_autocheckpoint: int) ->
     engine = sa.create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False},
                               pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_timeout=busy_timeout,
                               json_serializer=dumps_json)
+    engine.dialect.statement_compiler = _SQLiteCompiler  # this engine's statements only
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -79,8 +79,9 @@ outbox = sa.Table(
     # guard can read an endpoint's whole history through it (it led with endpoint_id, then state, before)
     sa.Index("ix_outbox_endpoint_item", "endpoint_id", "item_id", "state"),
     # unfinished messages only (OUTBOX_UNFINISHED): the claim walks the first in due order
-    # and stops at its batch; the second answers the ordering guard with one probe
-    sa.Index("ix_outbox_due", "next_attempt_at", "id", sqlite_where=sa.text(OUTBOX_UNFINISHED),
+    # and stops at its batch; the second answers the ordering guard with one probe. The first names the
+    # endpoint too (migration 0060): the walk passes over a full endpoint's backlog in the index alone
+    sa.Index("ix_outbox_due", "next_attempt_at", "id", "endpoint_id", sqlite_where=sa.text(OUTBOX_UNFINISHED),
              postgresql_where=sa.text(OUTBOX_UNFINISHED)),
     sa.Index("ix_outbox_unfinished_item", "endpoint_id", "item_id", "version",
              sqlite_where=sa.text(OUTBOX_NOT_FINISHED), postgresql_where=sa.text(OUTBOX_NOT_FINISHED)),

@@ -132,3 +132,48 @@ def _analyze(conn: Any, now: bool) -> None:
     if now:
         conn.exec_driver_sql("ANALYZE outbox")
         conn.commit()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_on_sqlite_the_claim_walks_the_due_index_past_a_full_endpoints_backlog(engine: Engine) -> None:
+    """A slow partner's endpoint at its budget with 2,000 messages due before the 49 healthy partners' new ones.
+    SQLite, without statistics, read every due message by the index on state, looked each one's row up for its
+    endpoint and sorted them: 72-86 ms a claim with 20,000 waiting (bench/slow_claim.py, issue 17). The claim
+    must walk ``ix_outbox_due`` in due order, with no sort, and that index must name the endpoint, so the
+    backlog is passed over in the index (migration 0060: 10 ms with 20,000 waiting). The plan SQLite made for
+    the claim's own statement, as it ran, is what is checked; and the claim takes the healthy messages only."""
+    with engine.connect() as conn:
+        conn.execute(organizations.insert(), [dict(id=f"o{n}", slug=f"o{n}", name="O", languages=[], timezone="UTC",
+                                                   credit_name="O", created_at=T0) for n in range(50)])
+        conn.execute(endpoints.insert(), [dict(id=f"e{n}", organization_id=f"o{n}", url="https://p.example/hook",
+                                               events=["item.published"], ninjs_version="3", format="ninjs3",
+                                               secret="s", enabled=True, created_at=T0) for n in range(50)])
+        slow = [dict(endpoint_id="e0", event="item.published", message_id=f"s{n}", attempts=0, created_at=T0,
+                     item_id=f"s{n}", version=1, state="pending", next_attempt_at=T0 - timedelta(hours=1, seconds=n),
+                     lease_until=None, claimed_by=None) for n in range(2_008)]
+        for held in slow[:8]:  # its budget, on its way under a live lease
+            held.update(state="in_flight", lease_until=T0 + timedelta(minutes=5), claimed_by="other")
+        healthy = [dict(endpoint_id=f"e{n}", event="item.published", message_id=f"h{n}", attempts=0, created_at=T0,
+                        item_id=f"h{n}", version=1, state="pending", next_attempt_at=T0, lease_until=None,
+                        claimed_by=None) for n in range(1, 50)]
+        conn.execute(sa.insert(outbox), slow + healthy)
+        conn.commit()
+        ran: list[tuple[str, Any]] = []
+
+        def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+            if statement.startswith("SELECT outbox.id, outbox.endpoint_id"):
+                ran.append((statement, parameters))
+
+        sa.event.listen(engine, "before_cursor_execute", seen)
+        try:
+            taken = claim(conn, "w", T0, 200, per_endpoint=8)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", seen)
+        conn.rollback()
+        assert sorted(c.endpoint_id for c in taken) == sorted(f"e{n}" for n in range(1, 50))
+        statement, parameters = ran[0]
+        plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+        walked = [conn.exec_driver_sql("PRAGMA index_info(ix_outbox_due)").all()]
+    assert plan[0].startswith("SEARCH outbox USING INDEX ix_outbox_due"), plan
+    assert not [step for step in plan if "TEMP B-TREE" in step], plan
+    assert [row[2] for row in walked[0]] == ["next_attempt_at", "id", "endpoint_id"]
