@@ -94,6 +94,15 @@ def _explained_claim(conn: Connection) -> tuple[int, list[dict[str, Any]]]:
     return len(taken), [json.loads(n.split("plan:", 1)[1])["Plan"] for n in notices if "FOR UPDATE OF outbox" in n]
 
 
+def _fifty_endpoints(conn: Connection) -> None:
+    """Organizations o0-o49, each with one endpoint, e0-e49."""
+    conn.execute(organizations.insert(), [dict(id=f"o{n}", slug=f"o{n}", name="O", languages=[], timezone="UTC",
+                                               credit_name="O", created_at=T0) for n in range(50)])
+    conn.execute(endpoints.insert(), [dict(id=f"e{n}", organization_id=f"o{n}", url="https://p.example/hook",
+                                           events=["item.published"], ninjs_version="3", format="ninjs3",
+                                           secret="s", enabled=True, created_at=T0) for n in range(50)])
+
+
 def _messages(state: str, count: int, first: int) -> list[dict[str, Any]]:
     return [dict(endpoint_id=f"e{n % 50}", event="item.published", message_id=f"m{first + n}", state=state, attempts=0,
                  next_attempt_at=T0 - timedelta(seconds=n), created_at=T0, item_id=f"i{first + n}", version=1)
@@ -107,11 +116,7 @@ def test_the_claim_walks_the_due_order_and_stops_at_its_batch(engine: Engine, an
     and stops at its 200, with statistics from before the queue or with it (the code before read the whole
     queue, tested every message and sorted it: 122 ms a claim with 30,000 queued, bench/claim_plans.py)."""
     with engine.connect() as conn:
-        conn.execute(organizations.insert(), [dict(id=f"o{n}", slug=f"o{n}", name="O", languages=[], timezone="UTC",
-                                                   credit_name="O", created_at=T0) for n in range(50)])
-        conn.execute(endpoints.insert(), [dict(id=f"e{n}", organization_id=f"o{n}", url="https://p.example/hook",
-                                               events=["item.published"], ninjs_version="3", format="ninjs3",
-                                               secret="s", enabled=True, created_at=T0) for n in range(50)])
+        _fifty_endpoints(conn)
         conn.execute(sa.insert(outbox), _messages("delivered", 2_000, 0))
         conn.commit()
         _analyze(conn, analyzed == "drained")
@@ -143,11 +148,7 @@ def test_on_sqlite_the_claim_walks_the_due_index_past_a_full_endpoints_backlog(e
     backlog is passed over in the index (migration 0060: 10 ms with 20,000 waiting). The plan SQLite made for
     the claim's own statement, as it ran, is what is checked; and the claim takes the healthy messages only."""
     with engine.connect() as conn:
-        conn.execute(organizations.insert(), [dict(id=f"o{n}", slug=f"o{n}", name="O", languages=[], timezone="UTC",
-                                                   credit_name="O", created_at=T0) for n in range(50)])
-        conn.execute(endpoints.insert(), [dict(id=f"e{n}", organization_id=f"o{n}", url="https://p.example/hook",
-                                               events=["item.published"], ninjs_version="3", format="ninjs3",
-                                               secret="s", enabled=True, created_at=T0) for n in range(50)])
+        _fifty_endpoints(conn)
         slow = [dict(endpoint_id="e0", event="item.published", message_id=f"s{n}", attempts=0, created_at=T0,
                      item_id=f"s{n}", version=1, state="pending", next_attempt_at=T0 - timedelta(hours=1, seconds=n),
                      lease_until=None, claimed_by=None) for n in range(2_008)]
