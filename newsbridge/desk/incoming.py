@@ -165,13 +165,13 @@ def incoming(conn: Connection, org: Organization, member: Member, filters: Filte
              zone: tzinfo = ZoneInfo("UTC"), before: InboxCursor | None = None) -> Page:
     """A page of received items matching ``filters``, newest arrival first, from the cursor ``before``,
     with how many match in all."""
-    # Search: items of which the member's organization received a version holding every word, read
-    # and counted as GET /api/v1/search reads them (a broad query walks the inbox, its total counted
-    # over the newest COUNTED index hits at most)
     # On PostgreSQL each statement is planned for its own parameters, as the search API's are: the page's kept
     # statement, prepared by psycopg from its 5th run on a connection, got a generic plan from about its 10th,
     # and the first page of a desk at 20,000 items went from 27 to 870-1,140 ms (bench/desk_page.py)
     plan_each_time(conn)
+    # Search: items of which the member's organization received a version holding every word, read
+    # and counted as GET /api/v1/search reads them (a broad query walks the inbox, its total counted
+    # over the newest COUNTED index hits at most)
     query = parse(filters.q)
     if filters.status is None:  # the search API's kept statements (desk/search.py): the same page and total
         return _page(conn, org, member, *_kept_reading(conn, org, _search_filters(filters, zone), query, limit,
