@@ -15,9 +15,9 @@ from pathlib import Path
 
 from search import built, percentiles  # bench/search.py
 
-from newsbridge.db.engine import create_engine, reading
+from newsbridge.db.engine import create_engine, plan_each_time, reading
 from newsbridge.desk.matches import SearchFilters
-from newsbridge.desk.search import hits, page, page_ids, plan_each_time
+from newsbridge.desk.search import hits, page, page_ids
 from newsbridge.search.query import parse
 
 QUERIES = ("cooperation", "сотрудничество", "zeppelin")

@@ -130,9 +130,11 @@ def create_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT,
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         # Without lock_timeout a write behind another's lock would wait for ever (and its client time out).
+        # No JIT: the hub's statements take milliseconds, and compiling a plan took ~150 ms of a metrics page at
+        # 20,000 items (350 -> 500 ms; bench/generic_plans.py), ~60 ms a search statement
         return sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=busy_timeout,
                                 json_serializer=dumps_json,
-                                connect_args={"options": f"-c lock_timeout={int(busy_timeout * 1000)}"})
+                                connect_args={"options": f"-c lock_timeout={int(busy_timeout * 1000)} -c jit=off"})
     raise InvalidInput(f"unsupported database {parsed.get_backend_name()!r}; use SQLite or PostgreSQL",
                        field="NEWSBRIDGE_DATABASE_URL")
 
@@ -213,6 +215,18 @@ def reading(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn:
         with conn.begin():
             yield conn
+
+
+def plan_each_time(conn: Connection) -> None:
+    """On PostgreSQL, until the transaction ends: plan each statement for its parameters.
+
+    psycopg prepares a statement a connection ran 5 times, and PostgreSQL may then keep one generic plan
+    for it, blind to its parameters: the desk's first page went from 27 to 870-1,140 ms from about its 10th
+    run on a connection (20,000 items), a search's page took 160 ms, the inbox's 3.4 x. Not the
+    connection's default: planning each run costs each statement its planning, and of every read route
+    bench/generic_plans.py times only these were slower with a generic plan."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
 
 
 _READERS: weakref.WeakKeyDictionary[Engine, ThreadPoolExecutor] = weakref.WeakKeyDictionary()

@@ -24,13 +24,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
+from newsbridge.db.engine import plan_each_time
 from newsbridge.db.story_tables import story_members, story_vectors
 from newsbridge.db.tables import deliveries, item_versions
 from newsbridge.desk.vector_cache import VectorCache
 from newsbridge.desk.matches import (FACETS, NOW, FacetValue, SearchFilters, _Columns, _facet_conditions,
                                      _other_conditions, parameters, shape, visible_matches)
 from newsbridge.desk.hits import hit_list_value, listed_ids, listed_versions
-from newsbridge.desk.search import Hit, _hit, facet_counts, hits, page_ids, plan_each_time
+from newsbridge.desk.search import Hit, _hit, facet_counts, hits, page_ids
 from newsbridge.errors import InvalidInput
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import MAX_LIMIT, ItemRecord, Received, inbox_rows_query, read_inbox_rows

@@ -16,14 +16,14 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.members import Member
 from newsbridge.accounts.organizations import Organization
+from newsbridge.db.engine import plan_each_time
 from newsbridge.db.tables import (COUNTED_PICKUP, deliveries, item_reads, item_versions, items, organizations, pickups,
                                   version_topics)
 from newsbridge.ids import utcnow
 from newsbridge.items.inbox_counts import inbox_total, unread_by_source
 from newsbridge.items.queries import InboxCursor, ItemRecord, Received, inbox_page, viewer_ids
 from newsbridge.desk.matches import SearchFilters
-from newsbridge.desk.search import (count_matches, counted, hits, page as search_page, plan as search_plan,
-                                    plan_each_time)
+from newsbridge.desk.search import count_matches, counted, hits, page as search_page, plan as search_plan
 from newsbridge.items.withdrawal import notice_only
 from newsbridge.search.query import Query, parse
 from newsbridge.vocab.mediatopics import subject_qcode, vocabulary

@@ -37,6 +37,7 @@ from markupsafe import Markup
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
+from newsbridge.db.engine import plan_each_time
 from newsbridge.db.tables import deliveries, item_versions
 from newsbridge.desk.hits import hit_list, hit_list_value, listed_versions
 from newsbridge.desk.matches import (FACETS, NOW, FacetValue, SearchFilters, _Columns, _facet_conditions, _materialized,
@@ -236,15 +237,6 @@ def hits(conn: Connection, query: Query) -> Hits:
     """The index hits of a query (words or phrases), listed once (:func:`hit_list`)."""
     plan_each_time(conn)
     return Hits(*hit_list(conn, query, max(BROAD, COUNTED + 1)))  # enough to tell both thresholds
-
-
-def plan_each_time(conn: Connection) -> None:
-    """On PostgreSQL, for the transaction: a search's statements take milliseconds, and compiling
-    them (JIT) cost ~60 ms each; and each is planned for its parameters: psycopg prepares a
-    statement run 5 times, and PostgreSQL may then keep a generic plan, blind to the query and its
-    ids (the page's: 160 ms)."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)")
 
 
 def plan(conn: Connection, viewer: Organization, query: Query) -> Plan | None:

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from newsbridge.db.engine import reading, writing
-from newsbridge.delivery.status import partner_summary
+from newsbridge.delivery.status import partner_summaries
 from newsbridge.desk.pickups import pickups_by_partners
 from newsbridge.errors import InvalidInput, NewsbridgeError
 from newsbridge.formats.item import Item
@@ -75,7 +75,7 @@ def _context(request: Request, who: Viewer) -> dict[str, Any]:
         found = list_own_items(conn, who.organization, limit=PAGE_SIZE + 1, before=before, among=among)
         records = found[:PAGE_SIZE]
         total = count_own_items(conn, who.organization, among=among)
-        status = {r.id: partner_summary(conn, r.id) for r in records}
+        status = partner_summaries(conn, [r.id for r in records])
         picked = pickups_by_partners(conn, who.organization, [r.id for r in records])
         sources = [(s, recent_polls(conn, s.id, 1)) for s in list_sources(conn, who.organization)]
         thumbs = thumbnails(request, who, conn, records)
