@@ -14,6 +14,8 @@ and alpha's (the publisher), with beta's and alpha's API keys and beta's feed to
 * **custom**: prepared at once and planned for each run's parameters (``force_custom_plan``).
 
 The agreement's metrics rollup is built and brought up to date first, as the worker would have.
+``--auto-only`` times the first way alone, on PostgreSQL or SQLite: run on hubs of two sizes, it shows
+which routes grow with the history.
 
     .venv/bin/python bench/search.py -n 20000 --build-only \
         --database-url postgresql+psycopg://postgres@127.0.0.1/plans20k
@@ -94,13 +96,19 @@ def routes(f: dict[str, str]) -> list[tuple[str, str]]:
             + [("b", p) for p in beta_web] + [("a", p) for p in alpha_web])
 
 
+def set_plan_cache_mode(url: str, mode: str) -> None:
+    """The database's default for new sessions (PGOPTIONS would lose to the engine's options); none on SQLite."""
+    engine = create_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"ALTER DATABASE {engine.url.database} SET plan_cache_mode = {mode}")
+            conn.commit()
+    engine.dispose()
+
+
 async def timed_routes(url: str, f: dict[str, str], mode: str, runs: int) -> dict[str, list[float]]:
     """Milliseconds of each run of each route, the routes in turn (each on the pool's one connection)."""
-    engine = create_engine(url)
-    with engine.connect() as conn:  # new sessions start with it; PGOPTIONS would lose to the engine's options
-        conn.exec_driver_sql(f"ALTER DATABASE {engine.url.database} SET plan_cache_mode = {MODES[mode]}")
-        conn.commit()
-    engine.dispose()
+    set_plan_cache_mode(url, MODES[mode])
     PrepareManager.prepare_threshold = 5 if mode == "auto" else 0
     app = create_app(load_settings(database_url=url, in_process_worker=False), migrate=False)
     found: dict[str, list[float]] = {}
@@ -124,37 +132,40 @@ async def timed_routes(url: str, f: dict[str, str], mode: str, runs: int) -> dic
             for client in clients.values():
                 await client.aclose()
     finally:
-        engine = create_engine(url)
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"ALTER DATABASE {engine.url.database} RESET plan_cache_mode")
-            conn.commit()
-        engine.dispose()
+        set_plan_cache_mode(url, "DEFAULT")
         PrepareManager.prepare_threshold = 5
     return found
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", required=True, help="a PostgreSQL hub bench/search.py built")
+    parser.add_argument("--database-url", required=True,
+                        help="a PostgreSQL hub bench/search.py built (a SQLite one with --auto-only)")
     parser.add_argument("--runs", type=int, default=30, help="runs of each route in the auto mode (default 30)")
     parser.add_argument("--forced-runs", type=int, default=7, help="runs in the forced modes, the first not counted")
+    parser.add_argument("--auto-only", action="store_true",
+                        help="PostgreSQL's own plan cache only: each route's time at this size (compare two sizes)")
     args = parser.parse_args()
     logging.disable(logging.INFO)
     console = Console() if sys.stdout.isatty() else Console(width=170)
+    if not args.auto_only and not args.database_url.startswith("postgresql"):
+        parser.error("the plan cache is PostgreSQL's: give a PostgreSQL URL, or --auto-only")
     fixtures = prepare(args.database_url)
     auto = asyncio.run(timed_routes(args.database_url, fixtures, "auto", args.runs))
-    generic = asyncio.run(timed_routes(args.database_url, fixtures, "generic", args.forced_runs))
-    custom = asyncio.run(timed_routes(args.database_url, fixtures, "custom", args.forced_runs))
+    forced = not args.auto_only
+    generic = asyncio.run(timed_routes(args.database_url, fixtures, "generic", args.forced_runs)) if forced else {}
+    custom = asyncio.run(timed_routes(args.database_url, fixtures, "custom", args.forced_runs)) if forced else {}
     table = Table("route (B/A: beta's/alpha's key, F: feed token, b/a: session)", "auto: runs 1-4 p50 ms",
-                  "auto: last 5 p50 ms", "generic p50 ms", "custom p50 ms", "generic / custom")
+                  "auto: last 5 p50 ms", *(("generic p50 ms", "custom p50 ms", "generic / custom") if forced else ()))
     for route, times in auto.items():
-        g, c = statistics.median(generic[route][1:]), statistics.median(custom[route][1:])
-        late = statistics.median(times[-5:])
-        flag = " [bold red]<-" if g / c >= 2 or late / statistics.median(times[:4]) >= 2 else ""
+        first, late = statistics.median(times[:4]), statistics.median(times[-5:])
+        cells = [f"{first:.1f}", f"{late:.1f}"]
+        if forced:
+            g, c = statistics.median(generic[route][1:]), statistics.median(custom[route][1:])
+            flag = " [bold red]<-" if g / c >= 2 or late / first >= 2 else ""
+            cells += [f"{g:.1f}", f"{c:.1f}", f"{g / c:.2f}{flag}"]
         table.add_row(route.replace(fixtures["token"], "{token}").replace(fixtures["item"], "{item}")
-                      .replace(fixtures["agreement"], "{agreement}"),
-                      f"{statistics.median(times[:4]):.1f}", f"{late:.1f}", f"{g:.1f}", f"{c:.1f}",
-                      f"{g / c:.2f}{flag}")
+                      .replace(fixtures["agreement"], "{agreement}"), *cells)
     console.print(table)
     return 0
 

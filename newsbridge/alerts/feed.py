@@ -74,8 +74,10 @@ def _picked_up(conn: Connection, org: Organization, now: datetime) -> list[Alert
                         sa.func.max(pickups.c.at).label("picked_at"))
               .where(pickups.c.organization_id == org.id, COUNTED_PICKUP)  # a dismissed detection: no pickup
               .group_by(pickups.c.item_id).subquery())
+    # by the picked items' deliveries: an expression over recipient_id leaves SQLite no index on it, which it took
+    # to read every delivery the organization had (51 ms an alerts page at 100,000; bench/generic_plans.py)
     newest = (sa.select(deliveries.c.item_id, sa.func.max(deliveries.c.version).label("version"))
-              .where(deliveries.c.recipient_id.in_(ids), deliveries.c.available_from <= now,
+              .where(sa.func.coalesce(deliveries.c.recipient_id, "").in_(ids), deliveries.c.available_from <= now,
                      deliveries.c.item_id.in_(sa.select(picked.c.item_id)))
               .group_by(deliveries.c.item_id).subquery())
     query = (sa.select(picked.c.item_id, picked.c.picked, picked.c.picked_at, newest.c.version, deliveries.c.event,
