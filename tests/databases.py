@@ -40,3 +40,17 @@ def empty_tables(conn: sa.Connection) -> None:
     else:
         for table in tables:
             conn.execute(table.delete())
+
+
+@contextmanager
+def generic_plans(conn: sa.Connection) -> Iterator[None]:
+    """A PostgreSQL session that asks for generic plans, with psycopg preparing every statement at once: the
+    worst PostgreSQL's plan cache could choose (a reading that plans each run sets its own mode back)."""
+    raw = conn.connection.dbapi_connection
+    threshold, raw.prepare_threshold = raw.prepare_threshold, 0  # type: ignore[union-attr]
+    conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("RESET plan_cache_mode")
+        raw.prepare_threshold = threshold  # type: ignore[union-attr]

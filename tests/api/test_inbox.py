@@ -12,6 +12,7 @@ import pytest
 from newsbridge.accounts.organizations import get_organization
 from newsbridge.db.engine import reading
 from newsbridge.items import queries
+from tests.databases import generic_plans
 
 pytestmark = pytest.mark.anyio
 
@@ -97,16 +98,10 @@ async def test_on_postgresql_the_inbox_is_planned_for_its_parameters(client, exc
         await publish(client, a, story(f"urn:alpha:{n}", f"Story {n}"))
     with reading(engine) as conn:
         beta = get_organization(conn, "beta")
-        raw = conn.connection.dbapi_connection
-        threshold, raw.prepare_threshold = raw.prepare_threshold, 0  # psycopg prepares every statement at once
-        conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
-        try:
+        with generic_plans(conn):
             pages = [[record.latest.document["headlines"][0]["value"]
                       for record, _how in queries.inbox(conn, beta, limit=2)] for _ in range(12)]
             assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar_one() == "force_custom_plan"
-        finally:
-            conn.exec_driver_sql("RESET plan_cache_mode")
-            raw.prepare_threshold = threshold
     assert pages == [["Story 3", "Story 2"]] * 12
 
 

@@ -24,6 +24,7 @@ from newsbridge.desk.search import count_matches, plan
 from newsbridge.items.inbox_counts import inbox_total, received_languages
 from newsbridge.items.queries import InboxCursor, ItemRecord, Received, inbox_page
 from newsbridge.search.query import parse
+from tests.databases import generic_plans
 from tests.web.test_desk_filters import ECONOMY, desk, kazinform, story  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.anyio
@@ -117,13 +118,7 @@ async def test_on_postgresql_the_desks_statements_are_planned_for_their_paramete
         pytest.skip("PostgreSQL's plan cache")
     with reading(engine) as conn:
         irna = get_organization(conn, "irna")
-        raw = conn.connection.dbapi_connection
-        threshold, raw.prepare_threshold = raw.prepare_threshold, 0  # psycopg prepares every statement at once
-        conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
-        try:
+        with generic_plans(conn):
             pages = [incoming(conn, irna, desk.member, Filters(), limit=2) for _ in range(12)]
             assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar_one() == "force_custom_plan"
-        finally:
-            conn.exec_driver_sql("RESET plan_cache_mode")
-            raw.prepare_threshold = threshold
     assert len({tuple(r.record.id for r in page.rows) for page in pages}) == 1 and len(pages[0].rows) == 2
