@@ -31,10 +31,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from psycopg._preparing import PrepareManager
+from sqlalchemy.pool import Pool
 from rich.console import Console
 from rich.table import Table
 
@@ -106,10 +107,16 @@ def set_plan_cache_mode(url: str, mode: str) -> None:
     engine.dispose()
 
 
+def _prepare_at_once(dbapi_connection: Any, _record: Any) -> None:
+    if hasattr(dbapi_connection, "prepare_threshold"):  # psycopg's; SQLite's has none
+        dbapi_connection.prepare_threshold = 0
+
+
 async def timed_routes(url: str, f: dict[str, str], mode: str, runs: int) -> dict[str, list[float]]:
     """Milliseconds of each run of each route, the routes in turn (each on the pool's one connection)."""
     set_plan_cache_mode(url, MODES[mode])
-    PrepareManager.prepare_threshold = 5 if mode == "auto" else 0
+    if mode != "auto":  # psycopg prepares every statement at once, on every connection the app opens
+        sa.event.listen(Pool, "connect", _prepare_at_once)
     app = create_app(load_settings(database_url=url, in_process_worker=False), migrate=False)
     found: dict[str, list[float]] = {}
     try:
@@ -133,7 +140,8 @@ async def timed_routes(url: str, f: dict[str, str], mode: str, runs: int) -> dic
                 await client.aclose()
     finally:
         set_plan_cache_mode(url, "DEFAULT")
-        PrepareManager.prepare_threshold = 5
+        if sa.event.contains(Pool, "connect", _prepare_at_once):
+            sa.event.remove(Pool, "connect", _prepare_at_once)
     return found
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from search import built, percentiles  # bench/search.py
 
-from newsbridge.db.engine import create_engine, plan_each_time, reading
+from newsbridge.db.engine import create_engine, reading
+from newsbridge.db.planning import plan_each_time
 from newsbridge.desk.matches import SearchFilters
 from newsbridge.desk.search import hits, page, page_ids
 from newsbridge.search.query import parse

@@ -217,18 +217,6 @@ def reading(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-def plan_each_time(conn: Connection) -> None:
-    """On PostgreSQL, until the transaction ends: plan each statement for its parameters.
-
-    psycopg prepares a statement a connection ran 5 times, and PostgreSQL may then keep one generic plan
-    for it, blind to its parameters: the desk's first page went from 27 to 870-1,140 ms from about its 10th
-    run on a connection (20,000 items), a search's page took 160 ms, the inbox's 3.4 x. Not the
-    connection's default: planning each run costs each statement its planning, and of every read route
-    bench/generic_plans.py times only these were slower with a generic plan."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
-
-
 _READERS: weakref.WeakKeyDictionary[Engine, ThreadPoolExecutor] = weakref.WeakKeyDictionary()
 
 

@@ -44,22 +44,24 @@ def partner_summary(conn: Connection, item_id: str) -> list[dict[str, Any]]:
 def partner_summaries(conn: Connection, item_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """:func:`partner_summary` of each item, in two statements whatever their number: /outgoing's 50 rows
     asked two each, 100 round trips and 100 of its 130 ms at 20,000 items on PostgreSQL."""
-    now = utcnow()
     ids = list(dict.fromkeys(item_ids))
+    if not ids:
+        return {}
+    now = utcnow()
     rows = conn.execute(
         sa.select(deliveries.c.item_id, organizations.c.slug, organizations.c.name,
                   sa.func.max(deliveries.c.version).label("version"),
                   sa.func.max(deliveries.c.available_from).label("available_from"))
         .join(organizations, organizations.c.id == deliveries.c.recipient_id)
         .where(deliveries.c.item_id.in_(ids)).group_by(deliveries.c.item_id, organizations.c.slug, organizations.c.name)
-        .order_by(deliveries.c.item_id, organizations.c.slug)).all() if ids else []
+        .order_by(deliveries.c.item_id, organizations.c.slug)).all()
     counts: dict[tuple[str, str], dict[str, int]] = {}
     for item_id, slug, state, n in conn.execute(
             sa.select(deliveries.c.item_id, organizations.c.slug, outbox.c.state, sa.func.count())
             .select_from(outbox).join(deliveries, deliveries.c.id == outbox.c.delivery_id)
             .join(organizations, organizations.c.id == deliveries.c.recipient_id)
             .where(deliveries.c.item_id.in_(ids))
-            .group_by(deliveries.c.item_id, organizations.c.slug, outbox.c.state)) if ids else ():
+            .group_by(deliveries.c.item_id, organizations.c.slug, outbox.c.state)):
         counts.setdefault((item_id, slug), {})[state] = n
     found: dict[str, list[dict[str, Any]]] = {item_id: [] for item_id in ids}  # an item no partner got: none
     for r in rows:

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
-from newsbridge.db.engine import plan_each_time
+from newsbridge.db.planning import plan_each_time
 from newsbridge.db.story_tables import story_members, story_vectors
 from newsbridge.db.tables import deliveries, item_versions
 from newsbridge.desk.vector_cache import VectorCache

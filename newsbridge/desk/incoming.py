@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.members import Member
 from newsbridge.accounts.organizations import Organization
-from newsbridge.db.engine import plan_each_time
+from newsbridge.db.planning import plan_each_time
 from newsbridge.db.tables import (COUNTED_PICKUP, deliveries, item_reads, item_versions, items, organizations, pickups,
                                   version_topics)
 from newsbridge.ids import utcnow

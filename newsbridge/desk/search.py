@@ -37,7 +37,7 @@ from markupsafe import Markup
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
-from newsbridge.db.engine import plan_each_time
+from newsbridge.db.planning import plan_each_time, unindexed
 from newsbridge.db.tables import deliveries, item_versions
 from newsbridge.desk.hits import hit_list, hit_list_value, listed_versions
 from newsbridge.desk.matches import (FACETS, NOW, FacetValue, SearchFilters, _Columns, _facet_conditions, _materialized,
@@ -185,10 +185,10 @@ def _received_match(dialect: str, ids: Sequence[Any], owner: str, now: Any, quer
         oldest, listed_ids = recent
         values = sa.func.json_each(listed_ids).table_valued("value")
         holds = sa.case((version.c.id >= oldest, version.c.id.in_(sa.select(values.c.value))), else_=holds)
-    # The recipient test is wrapped so that SQLite looks the item's deliveries up by item.
+    # the item's deliveries looked up by item (unindexed recipient)
     found_one = (sa.select(sa.literal(1)).select_from(received)
                  .where(hit.c.item_id == deliveries.c.item_id,
-                        sa.func.coalesce(hit.c.recipient_id, "").in_(ids), hit.c.available_from <= now, holds))
+                        unindexed(hit.c.recipient_id).in_(ids), hit.c.available_from <= now, holds))
     # PostgreSQL turns an EXISTS into a join over every hit, planned from its guess of few matches;
     # a scalar subquery with LIMIT 1 stays a test of each row, so the inbox is walked newest first
     matched = found_one.limit(1).scalar_subquery().is_not(None)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsbridge.accounts.organizations import Organization
-from newsbridge.db.engine import plan_each_time
+from newsbridge.db.planning import plan_each_time, unindexed
 from newsbridge.db.project_tables import projects
 from newsbridge.db.tables import agreements, deliveries, item_versions, items, organizations
 from newsbridge.errors import NotFound
@@ -123,8 +123,8 @@ def _record(row: sa.Row) -> ItemRecord:
 
 
 def _available(viewer: Organization, now: datetime, *, by_item: bool = False) -> sa.ColumnElement[bool]:
-    """``by_item``: SQLite is left only the item's index (notice_only's way), not one that reads all the viewer's."""
-    recipient = sa.func.coalesce(deliveries.c.recipient_id, "") if by_item else deliveries.c.recipient_id
+    """``by_item``: the item's deliveries looked up by item (:func:`unindexed`), not among the viewer's."""
+    recipient = unindexed(deliveries.c.recipient_id) if by_item else deliveries.c.recipient_id
     return sa.and_(recipient.in_(viewer_values(viewer)), deliveries.c.available_from <= now)
 
 
@@ -272,14 +272,11 @@ def _inbox_page(viewer: Organization, now: datetime, among: sa.Select | None, by
     Not ``joined``: to nothing (no ``among``, conditions on the deliveries alone: a count)."""
     ids = viewer_values(viewer)
     newer = deliveries.alias("newer")
-    # Looked up by item: the recipient test is wrapped so that SQLite, which keeps no statistics,
-    # cannot choose a recipient index and walk all the recipient's deliveries for every row.
-    superseded = sa.exists().where(newer.c.item_id == deliveries.c.item_id,
-                                   sa.func.coalesce(newer.c.recipient_id, "").in_(ids),
+    # looked up by item (unindexed: not along all the recipient's deliveries for every row)
+    superseded = sa.exists().where(newer.c.item_id == deliveries.c.item_id, unindexed(newer.c.recipient_id).in_(ids),
                                    newer.c.version > deliveries.c.version, newer.c.available_from <= now)
-    # by_id: the deliveries are looked up by id (inbox_page's ``chosen``); wrapped, the recipient
-    # test leaves SQLite no index to walk the whole inbox along (0.7 s at 1,000,000 items)
-    recipient = sa.func.coalesce(deliveries.c.recipient_id, "") if by_id else deliveries.c.recipient_id
+    # by_id: the deliveries are looked up by id (inbox_page's ``chosen``), not along the whole inbox
+    recipient = unindexed(deliveries.c.recipient_id) if by_id else deliveries.c.recipient_id
     query = sa.select(deliveries.c.id.label("delivery_id"), deliveries.c.arrives_at).select_from(deliveries)
     if not joined:
         assert among is None, "a search's hits are matched on the items"

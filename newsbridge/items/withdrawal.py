@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from newsbridge.db.planning import unindexed
 from newsbridge.db.tables import deliveries, items
 
 # What a withdrawal leaves of a version for its recipients (ninjs 3.x and 2.x spellings).
@@ -34,13 +35,10 @@ def notice_only(recipients: Any, now: Any, owner: str | None = None) -> sa.Colum
     shows again once the new version reaches them. Never for ``owner``, the source, which
     always sees its own content. One index lookup per row."""
     newest = deliveries.alias("newest")
-    # The lookup is by item (the item's deliveries are a handful). SQLite's planner, left alone, took the
-    # (recipient_id, available_from) index instead and read every delivery the recipient ever had for each
-    # row: 1.3 ms a feed entry at 600 items a recipient, growing with the hub (bench/load.py). An
-    # expression over recipient_id leaves it no index but the item's; PostgreSQL plans the same.
+    # looked up by item (the item's deliveries are a handful), not among every delivery of the recipient's
     newest_event = (sa.select(newest.c.event)
                     .where(newest.c.item_id == items.c.id,
-                           sa.func.coalesce(newest.c.recipient_id, "").in_(recipients),
+                           unindexed(newest.c.recipient_id).in_(recipients),
                            newest.c.available_from <= now)
                     .order_by(newest.c.version.desc()).limit(1).scalar_subquery())
     withdrawn = sa.or_(items.c.pubstatus == "canceled", sa.func.coalesce(newest_event == "item.withdrawn", False))
