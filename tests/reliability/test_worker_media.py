@@ -125,6 +125,17 @@ def _job(engine: Engine) -> sa.Row:
     return row
 
 
+async def _recorded(engine: Engine, worker: WorkerProcess) -> sa.Row:
+    """The job once its worker recorded its end. The handler stores the renditions (the API then says
+    "ready") and the worker records the job in a transaction of its own right after (media/worker.py):
+    read at once, the job could still be running (CI, 2026-12-07)."""
+    deadline = time.monotonic() + 10
+    while (job := _job(engine)).state == State.RUNNING.value and time.monotonic() < deadline:
+        assert worker.process.poll() is None, worker.log.read_text(errors="replace")
+        await anyio.sleep(0.05)
+    return job
+
+
 async def test_the_worker_process_makes_the_previews_and_stops_on_sigterm(
         client: httpx.AsyncClient, make_partner, engine: Engine, settings: Settings, video: Path,
         workers: list[WorkerProcess], tmp_path: Path) -> None:
@@ -134,7 +145,7 @@ async def test_the_worker_process_makes_the_previews_and_stops_on_sigterm(
     worker = _start(workers, settings, tmp_path)
     names = await _until_ready(client, silk.headers, item_id, worker)
     assert {"original", "proxy", "poster", "thumbnail", "storyboard"} <= names
-    job = _job(engine)
+    job = await _recorded(engine, worker)
     assert (job.state, job.attempts, job.lease_owner) == (State.DONE.value, 1, None)
     assert worker.terminate() == 0  # SIGTERM: the worker stops cleanly between jobs
     proxy = await client.get(f"/api/v1/items/{item_id}", headers=silk.headers)
@@ -164,6 +175,6 @@ async def test_a_job_whose_worker_was_killed_is_finished_by_the_next_worker(
     second = _start(workers, settings, tmp_path)
     names = await _until_ready(client, silk.headers, item_id, second)
     assert {"original", "proxy", "poster", "thumbnail", "storyboard"} <= names
-    job = _job(engine)
+    job = await _recorded(engine, second)
     assert (job.state, job.attempts, job.lease_owner, job.last_error) == (State.DONE.value, 2, None, None)
     assert second.terminate() == 0
