@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from newsbridge.accounts.organizations import get_organization_by_id
 from newsbridge.db.engine import reading, writing
+from newsbridge.db.planning import plan_each_time
 from newsbridge.db.rollup_tables import mark_items_changed
 from newsbridge.db.story_tables import near_duplicates, stories, story_bands, story_members, story_vectors
 from newsbridge.db.tables import item_versions, items, organizations, version_topics
@@ -200,6 +201,7 @@ class StoryWorker:
     def run_once(self, item_ids: Sequence[str] | None = None) -> int:
         """One round: how many versions were done (of these items only, when given)."""
         with reading(self.engine) as conn:
+            plan_each_time(conn)
             pending = _pending(conn, self.batch, item_ids)
             gazetteer = hub_gazetteer(conn) if pending else None
         if not pending or gazetteer is None:
@@ -212,6 +214,11 @@ class StoryWorker:
         derived = [_derive(version, gazetteer) for version in pending]
         for version, facts in zip(pending, derived, strict=True):
             with writing(self.engine) as conn:
+                # Its statements ask for a time window or an item over tables that grow with the hub; with the
+                # generic plan PostgreSQL chose for them after a few rounds, the pickup candidates read every item
+                # (4-6 ms against 1.6 at 20,000 items, growing with the hub: bench/statement_plans.py). The
+                # planning is nothing beside a version's embedding.
+                plan_each_time(conn)
                 if conn.dialect.name == "postgresql":
                     # several worker processes: one stores at a time, and sees what the other stored (SQLite's
                     # writer is one at a time already); without it both passed the check below and one round
