@@ -7,14 +7,15 @@ ran 5 times, and PostgreSQL may then keep one generic plan for it (docs/benchmar
 kept plans, JIT, and pages that read every item"); the workers run the same statements all day on one
 connection.
 
-This runs that work on a PostgreSQL hub that ``bench/search.py`` built (alpha publishes items and
-corrections and withdraws one through the API; the delivery worker sends to beta's endpoint through a
-sender that answers 200 at once; the story worker embeds them with the real model; the rollup worker
-counts; beta's editor opens items and declares pickups), and just before the hub runs each statement, tries it in place
-(a savepoint, rolled back: the hub's own run is not changed) three times planned generically and three
-times per run, prepared as psycopg would. It reports every statement whose generic plan took at least
-twice as long and 0.5 ms more, with where the hub runs it and whether its transaction already plans each
-run (``plan_each_time``).
+This runs that work on a PostgreSQL hub that ``bench/search.py`` built: alpha publishes items through the
+API, and the delivery worker sends them to beta's endpoint through a sender that answers 200 at once;
+beta's editor opens half of them and declares them picked up; alpha corrects some and withdraws one; the
+story worker embeds them with the real model; the rollup worker counts; the editor looks at the alerts
+and the desk. Just before the hub runs each statement, the bench tries it on a connection of its own
+(see :class:`Trials`): ten times with PostgreSQL's own plan choice, then three times planned generically
+and three times per run. It reports every statement whose generic plan took at least twice as long and
+0.5 ms more, with where the hub runs it, whether PostgreSQL chose a generic plan itself, and whether its
+transaction plans each run already (``plan_each_time``).
 
     .venv/bin/python bench/search.py -n 20000 --build-only \\
         --database-url postgresql+psycopg://postgres@127.0.0.1/plans20k
@@ -229,37 +230,42 @@ async def workload(url: str, count: int, console: Console) -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as alpha, \
                 httpx.AsyncClient(transport=transport, base_url="http://hub.test") as editor:
             headers = {"Authorization": f"Bearer {alpha_key}"}
-            made = []
-            for n in range(count):
-                answer = await alpha.post("/api/v1/items", json=ninjs(run, n), headers=headers)
-                assert answer.status_code == 201, answer.text[:300]
-                made.append(answer.json()["id"])
-            for n in range(0, count, 4):
-                answer = await alpha.post("/api/v1/items", json=ninjs(run, n, version=2), headers=headers)
-                assert answer.status_code in (200, 201), answer.text[:300]
-            withdrawn = ninjs(run, 1, version=3, pubstatus="canceled")
-            answer = await alpha.post("/api/v1/items", json=withdrawn, headers=headers)
-            assert answer.status_code in (200, 201), answer.text[:300]
-            console.print(f"published {count} items, {len(range(0, count, 4))} corrections, 1 withdrawal "
-                          f"in {time.perf_counter() - started:.1f} s")
             worker = Worker(engine, settings, sender=Answering(), name="statement-plans")
-            while (await worker.run_once()).sent:
-                pass
+
+            async def publish(document: dict[str, Any]) -> str:
+                answer = await alpha.post("/api/v1/items", json=document, headers=headers)
+                assert answer.status_code in (200, 201), answer.text[:300]
+                return str(answer.json()["id"])
+
+            async def deliver() -> None:
+                while (await worker.run_once()).sent:
+                    pass
+
+            made = [await publish(ninjs(run, n)) for n in range(count)]
+            await deliver()
+            signed = await editor.post("/login", data={"email": "editor@beta.example", "password": PASSWORD})
+            assert signed.status_code == 303, signed.text[:300]
+            page = await editor.get("/desk")
+            token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            for n, item_id in enumerate(made[: count // 2]):  # picked up: their corrections raise alerts
+                assert (await editor.get(f"/items/{item_id}")).status_code == 200
+                picked = await editor.post(f"/items/{item_id}/pickup", data={
+                    "csrf_token": token, "url": f"https://beta.example/news/{n}", "note": "on the front page"})
+                assert picked.status_code == 303, (picked.status_code, picked.text[:200])
+            for n in range(0, count, 4):
+                await publish(ninjs(run, n, version=2))
+            await publish(ninjs(run, 1, version=3, pubstatus="canceled"))
+            await deliver()
+            console.print(f"published {count} items, {len(range(0, count, 4))} corrections, 1 withdrawal, "
+                          f"{count // 2} pickups: {time.perf_counter() - started:.1f} s")
             stories = StoryWorker(engine)
             while stories.run_once(made):
                 pass
             rollups = RollupWorker(engine)
             while any(rollups.run_once()):
                 pass
-            signed = await editor.post("/login", data={"email": "editor@beta.example", "password": PASSWORD})
-            assert signed.status_code == 303, signed.text[:300]
-            page = await editor.get("/desk")
-            token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-            for n, item_id in enumerate(made[: count // 2]):
-                assert (await editor.get(f"/items/{item_id}")).status_code == 200
-                picked = await editor.post(f"/items/{item_id}/pickup", data={
-                    "csrf_token": token, "url": f"https://beta.example/news/{n}", "note": "on the front page"})
-                assert picked.status_code == 303, (picked.status_code, picked.text[:200])
+            for path in ("/alerts", "/desk", "/alerts", "/outgoing"):
+                assert (await editor.get(path)).status_code == 200
     engine.dispose()
     console.print(f"workload done in {time.perf_counter() - started:.1f} s")
 

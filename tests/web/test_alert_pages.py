@@ -11,11 +11,15 @@ from urllib.parse import urlencode
 import pytest
 import sqlalchemy as sa
 
+from newsbridge.accounts.members import list_members
+from newsbridge.accounts.organizations import get_organization
+from newsbridge.alerts.feed import alerts_for
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.tables import endpoints
 from newsbridge.delivery.endpoints import create_endpoint
 from newsbridge.ingest.sources import Poll, add_source, get_source, record_poll
 from tests.conftest import active_agreement
+from tests.databases import generic_plans
 
 pytestmark = pytest.mark.anyio
 MANAGE = ("publish", "read", "manage")
@@ -69,6 +73,24 @@ async def test_a_withdrawal_of_a_picked_up_item_is_a_loud_alert_with_the_url_to_
     assert opened.status_code == 303 and opened.headers["location"] == f"/items/{item_id}"
     assert (await summary(irna))["count"] == 0
     assert "alert-entry kind-withdrawn loud" in (await irna.get("/alerts")).text  # read, still listed
+
+
+async def test_on_postgresql_the_alerts_are_planned_for_their_parameters(world, engine) -> None:  # type: ignore[no-untyped-def]
+    """psycopg prepares a statement a connection ran 5 times, and PostgreSQL chose a generic plan for the
+    picked-up items' statement: 72 ms against 4.4 with 20 pickups at 20,000 items (bench/statement_plans.py),
+    and every open page asks for the unread count. Here the session even asks for generic plans."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan cache")
+    irna = world["irna"]
+    item_id = await world["publish"](story("kz-1", "Budget approved"))
+    await irna.post(f"/items/{item_id}/pickup", {"url": "https://irna.example/1", "note": ""})
+    await world["publish"](story("kz-1", "Budget approved after a second vote", version="2"))
+    with reading(engine) as conn:
+        org, [member] = get_organization(conn, "irna"), list_members(conn, "irna")
+        with generic_plans(conn):
+            found = [[alert.key for alert in alerts_for(conn, org, member)] for _ in range(12)]
+            assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar_one() == "force_custom_plan"
+    assert found == [[f"corrected:{item_id}:2"]] * 12
 
 
 async def test_a_correction_of_a_picked_up_item_alerts_and_a_new_one_alerts_again(world) -> None:  # type: ignore[no-untyped-def]
