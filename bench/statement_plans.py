@@ -7,15 +7,16 @@ ran 5 times, and PostgreSQL may then keep one generic plan for it (docs/benchmar
 kept plans, JIT, and pages that read every item"); the workers run the same statements all day on one
 connection.
 
-This runs that work on a PostgreSQL hub that ``bench/search.py`` built: alpha publishes items through the
-API, and the delivery worker sends them to beta's endpoint through a sender that answers 200 at once;
-beta's editor opens half of them and declares them picked up; alpha corrects some and withdraws one; the
-story worker embeds them with the real model; the rollup worker counts; the editor looks at the alerts
-and the desk. Just before the hub runs each statement, the bench tries it on a connection of its own
-(see :class:`Trials`): ten times with PostgreSQL's own plan choice, then three times planned generically
-and three times per run. It reports every statement whose generic plan took at least twice as long and
-0.5 ms more, with where the hub runs it, whether PostgreSQL chose a generic plan itself, and whether its
-transaction plans each run already (``plan_each_time``).
+This runs that work on a PostgreSQL hub that ``bench/search.py`` built: alpha publishes items and photos
+through the API, the media worker makes the photos' renditions, and the delivery worker sends them to
+beta's endpoint through a sender that answers 200 at once; beta's editor opens half of the items and
+declares them picked up; alpha corrects some and withdraws one; the story worker embeds them with the
+real model; the rollup worker counts; the editor looks at the alerts and the desk. Just before the hub
+runs each statement, the bench tries it on a connection of its own (see :class:`Trials`): ten times with
+PostgreSQL's own plan choice, then three times planned generically and three times per run. It reports
+every statement whose generic plan took at least twice as long and 0.5 ms more, with where the hub runs
+it, whether PostgreSQL chose a generic plan itself, and whether its transaction plans each run already
+(``plan_each_time``).
 
     .venv/bin/python bench/search.py -n 20000 --build-only \\
         --database-url postgresql+psycopg://postgres@127.0.0.1/plans20k
@@ -26,10 +27,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import re
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -38,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
@@ -55,6 +59,7 @@ from newsbridge.delivery.endpoints import create_endpoint  # noqa: E402
 from newsbridge.delivery.outbox import Outcome  # noqa: E402
 from newsbridge.delivery.webhooks import Message  # noqa: E402
 from newsbridge.delivery.worker import Worker  # noqa: E402
+from newsbridge.media.processing import media_worker  # noqa: E402
 from newsbridge.metrics.worker import RollupWorker  # noqa: E402
 from newsbridge.stories.worker import StoryWorker  # noqa: E402
 
@@ -86,13 +91,13 @@ class Trials:
     The tries run on a connection of their own, the statement prepared there by name (``PREPARE``): psycopg
     forgets the statements it prepared at every ``ROLLBACK`` (to a savepoint too), so the hub's connection
     would lose its own and PostgreSQL's choice could not be watched. Each run is in a savepoint rolled back;
-    the tries do not see what the hub's open transaction wrote, and give up after ``lock_timeout`` where it
-    holds a lock they need (noted as not tried)."""
+    the tries do not see what the hub's open transaction wrote, and a statement behind a lock that
+    transaction holds is tried again once the work has ended (:meth:`try_later`). ``INSERT ... VALUES`` has
+    no plan to choose and is not tried."""
 
     def __init__(self, url: str) -> None:
-        import psycopg
-
         self.found: dict[str, Tried] = {}
+        self.later: list[tuple[str, dict[str, Any]]] = []
         self.active = False
         self.lock = threading.Lock()  # the delivery worker runs statements from several threads at once
         dsn = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -107,6 +112,8 @@ class Trials:
         head = statement.lstrip()[:12].upper()
         if not head.startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")) or "set_config" in statement:
             return
+        if head.startswith("INSERT") and "SELECT" not in statement.upper():
+            return  # INSERT ... VALUES: no plan to choose
         with self.lock:
             self._tried(conn, statement, parameters)
 
@@ -121,10 +128,25 @@ class Trials:
         tried.guarded = tried.guarded or mode[0] == "force_custom_plan"
         try:
             self._try(tried, statement, parameters)
-        except Exception as exc:  # a trial that cannot run (a lock, a conflict): noted, the hub's own run goes on
+        except psycopg.errors.LockNotAvailable:  # behind a lock the hub's open transaction holds: tried at the end
+            self.later.append((statement, parameters))
+        except Exception as exc:  # a trial that cannot run: noted, the hub's own run goes on
             tried.failed = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
         finally:
             self.trials.rollback()
+
+    def try_later(self) -> None:
+        """The statements a lock held back, once the work has ended and committed."""
+        for statement, parameters in self.later:
+            tried = self.found[statement]
+            if tried.generic or tried.failed:
+                continue
+            try:
+                self._try(tried, statement, parameters)
+            except Exception as exc:
+                tried.failed = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+            finally:
+                self.trials.rollback()
 
     def _try(self, tried: Tried, statement: str, parameters: dict[str, Any]) -> None:
         names: list[str] = []
@@ -173,8 +195,6 @@ def server_text(statement: str, names: list[str] | None = None) -> str:
 
 def explain(url: str, statement: str, parameters: dict[str, Any], mode: str) -> str:
     """``EXPLAIN ANALYZE`` of the statement prepared on the server and run with ``mode``'s plan (rolled back)."""
-    import psycopg
-
     names: list[str] = []
     prepared = server_text(statement, names)
     dsn = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -215,9 +235,19 @@ def ninjs(run: str, n: int, version: int = 1, pubstatus: str = "usable") -> dict
             "bodies": [{"role": "main", "contentType": "text/plain", "value": text}]}
 
 
+def jpeg(n: int) -> bytes:
+    """A small photo of its own (the hub keeps one copy of the same bytes)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), ((n * 37) % 256, (n * 91) % 256, 120)).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
 async def workload(url: str, count: int, console: Console) -> None:
     """alpha publishes, corrects and withdraws; the three workers run; beta's editor opens items, declares pickups."""
-    settings = load_settings(database_url=url, in_process_worker=False, allow_private_targets=("127.0.0.0/8",))
+    settings = load_settings(database_url=url, in_process_worker=False, allow_private_targets=("127.0.0.0/8",),
+                             media_dir=tempfile.mkdtemp(prefix="statement-plans-media-"))
     engine = create_engine(url)
     with writing(engine) as conn:
         _, alpha_key = create_api_key(conn, "alpha", label="bench/statement_plans.py")
@@ -242,6 +272,13 @@ async def workload(url: str, count: int, console: Console) -> None:
                     pass
 
             made = [await publish(ninjs(run, n)) for n in range(count)]
+            for n in range(count // 4):  # photos: the media worker's jobs, then their deliveries
+                photo = await alpha.post("/api/v1/media", headers=headers,
+                                         files={"file": (f"photo-{n}.jpg", jpeg(n), "image/jpeg")})
+                assert photo.status_code == 201, photo.text[:300]
+            media = media_worker(engine, settings)
+            while await media.run_once():
+                pass
             await deliver()
             signed = await editor.post("/login", data={"email": "editor@beta.example", "password": PASSWORD})
             assert signed.status_code == 303, signed.text[:300]
@@ -290,6 +327,7 @@ def main() -> int:
     finally:
         trials.active = False
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", trials)
+    trials.try_later()
     report(console, trials, args.database_url if args.explain else None, args.all)
     return 0
 

@@ -141,14 +141,19 @@ def story_siblings(conn: Connection, viewer: Organization, filters: SearchFilter
     applied), in the order of the item whose story each shares; none of ``item_ids``."""
     if not item_ids:
         return []
-    mine = story_members.alias("mine")
-    rows = conn.execute(sa.select(mine.c.item_id, story_members.c.item_id, item_versions.c.id)
-                        .join(story_members, story_members.c.story_id == mine.c.story_id)
-                        .join(item_versions, item_versions.c.item_id == story_members.c.item_id)
-                        .where(mine.c.item_id.in_(item_ids), story_members.c.item_id.not_in(item_ids))).all()
     rank = {item_id: n for n, item_id in enumerate(item_ids)}
+    story_rank: dict[str, int] = {}  # each story by its first item in ``item_ids``: read once, however many hold it
+    for item_id, story_id in conn.execute(sa.select(story_members.c.item_id, story_members.c.story_id)
+                                          .where(story_members.c.item_id.in_(item_ids))):
+        story_rank[story_id] = min(story_rank.get(story_id, len(rank)), rank[item_id])
+    if not story_rank:
+        return []
+    rows = conn.execute(sa.select(story_members.c.story_id, story_members.c.item_id, item_versions.c.id)
+                        .join(item_versions, item_versions.c.item_id == story_members.c.item_id)
+                        .where(story_members.c.story_id.in_(list(story_rank)),
+                               story_members.c.item_id.not_in(item_ids))).all()
     order: dict[str, int] = {}
-    for _, sibling, _ in sorted(rows, key=lambda row: (rank[row[0]], row[1])):
+    for _, sibling, _ in sorted(rows, key=lambda row: (story_rank[row[0]], row[1])):
         order.setdefault(sibling, len(order))
     found = _visible(conn, viewer, filters, sorted({version_id for _, _, version_id in rows}))
     return sorted(found, key=lambda seen: order[seen.item_id])

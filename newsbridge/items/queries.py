@@ -1,22 +1,20 @@
 """Reading items back, with the one access rule every reader goes through.
 
-An organization sees an item when it is the item's source, or when a delivery of it to the
-organization (or to the holding it belongs to) exists and is available (embargo and delay
-passed). A recipient sees the newest version delivered to it, never a later one. Anything
-else is answered exactly like an id that does not exist: 404, so ids reveal nothing.
+An organization sees an item when it is the item's source, or when a delivery of it to the organization
+(or to the holding it belongs to) exists and is available (embargo and delay passed). A recipient sees the
+newest version delivered to it, never a later one. Anything else is answered exactly like an id that does
+not exist: 404, so ids reveal nothing.
 
 Once an item is withdrawn, a recipient sees only the withdrawal notice of *every* version:
-``items.withdrawal.notice_only`` decides, in the query that reads the version, and the
-version's ``document`` is then the notice, so no channel that reads through here can show
-withdrawn content. The source keeps seeing its own content.
+``items.withdrawal.notice_only`` decides, in the query that reads the version, and the version's
+``document`` is then the notice, so no channel that reads through here can show withdrawn content. The
+source keeps seeing its own content.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime
 from typing import Any
 
@@ -29,70 +27,10 @@ from newsbridge.db.project_tables import projects
 from newsbridge.db.tables import agreements, deliveries, item_versions, items, organizations
 from newsbridge.errors import NotFound
 from newsbridge.ids import utcnow
-from newsbridge.items.withdrawal import notice_only, withdrawal_notice
+from newsbridge.items.records import ItemRecord, ItemVersion, Received, SourceRef
+from newsbridge.items.withdrawal import notice_only
 
 MAX_LIMIT = 500
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    id: str
-    slug: str
-    name: str
-    credit_name: str
-
-
-@dataclass(frozen=True)
-class ItemVersion:
-    item_id: str
-    version: int
-    pubstatus: str
-    language_source: str
-    language_confidence: float | None
-    received_at: datetime
-    stored: dict[str, Any] | str  # the stored ninjs 3.x document, or its JSON text as read (decoded on use)
-    notice_only: bool = False  # the item is withdrawn for the viewer: only its notice may be shown
-    # the hub media the document names, as the viewer may see them: {"id", "c2pa"} (media/links.py)
-    hub_media: tuple[dict[str, Any], ...] = ()
-
-    @cached_property
-    def document(self) -> dict[str, Any]:
-        """The ninjs 3.x document as the viewer may see it: once the item is withdrawn for a
-        recipient, the withdrawal notice alone (see :func:`notice_only`)."""
-        stored = json.loads(self.stored) if isinstance(self.stored, str) else self.stored
-        return withdrawal_notice(stored) if self.notice_only else stored
-
-    def document_json(self) -> str:
-        """The document as JSON text, without decoding it when it was read as text."""
-        if isinstance(self.stored, str) and not self.notice_only:
-            return self.stored
-        return json.dumps(self.document, ensure_ascii=False)
-
-
-@dataclass(frozen=True)
-class ItemRecord:
-    id: str
-    uri: str
-    source: SourceRef
-    latest: ItemVersion  # the newest version the viewer may see
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class Received:
-    """How an item reached a recipient: the delivery of the version the recipient sees. A joint
-    project's item reaches its co-producers under the project's agreement, or (a project made without
-    one) under none: ``agreement_id`` is None and ``project_id`` says why it came."""
-
-    agreement_id: str | None
-    agreement_title: str | None
-    reason: str
-    credit_line: str
-    usage_terms: str
-    available_from: datetime
-    project_id: str | None = None
-    project_title: str | None = None
 
 
 _SOURCE = (organizations.c.slug, organizations.c.name, organizations.c.credit_name)
@@ -160,6 +98,12 @@ def get_item(conn: Connection, viewer: Organization, item_id: str, now: datetime
     if row is None:
         raise NotFound(f"no item {item_id!r}", field="id")
     return _record(row)
+
+
+def get_items(conn: Connection, viewer: Organization, item_ids: Sequence[str], now: datetime) -> dict[str, ItemRecord]:
+    """:func:`get_item` of each of these items in one statement; those the viewer may not see are left out."""
+    rows = conn.execute(_query(viewer, now).where(items.c.id.in_(list(item_ids)))) if item_ids else []
+    return {row[0]: _record(row) for row in rows}
 
 
 def list_versions(conn: Connection, viewer: Organization, item_id: str) -> list[ItemVersion]:
