@@ -29,6 +29,7 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,9 @@ from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from search import percentiles  # noqa: E402  (bench/search.py)
 
 from newsbridge.search.cross_lingual import MIN_SIMILARITY  # noqa: E402
 from newsbridge.stories.embeddings import E5Embedder, passage  # noqa: E402
@@ -103,14 +107,8 @@ def nearest_codes(codes: np.ndarray, query: np.ndarray, wanted: int) -> np.ndarr
     return np.flatnonzero(distance <= cut)
 
 
-def timed(work, repeat: int = 10) -> float:  # type: ignore[no-untyped-def]
-    work()
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        runs.append((time.perf_counter() - started) * 1000)
-    return statistics.median(runs)
+def timed(work: Callable[[], object]) -> float:
+    return percentiles(work, 10)[0]  # p50 ms
 
 
 def main() -> int:
