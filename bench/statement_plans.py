@@ -55,7 +55,7 @@ from newsbridge.accounts.organizations import get_organization  # noqa: E402
 from newsbridge.app import create_app  # noqa: E402
 from newsbridge.config import load_settings  # noqa: E402
 from newsbridge.db.engine import create_engine, writing  # noqa: E402
-from newsbridge.delivery.endpoints import create_endpoint  # noqa: E402
+from newsbridge.delivery.endpoints import create_endpoint, list_endpoints  # noqa: E402
 from newsbridge.delivery.outbox import Outcome  # noqa: E402
 from newsbridge.delivery.webhooks import Message  # noqa: E402
 from newsbridge.delivery.worker import Worker  # noqa: E402
@@ -67,6 +67,7 @@ TRIES = 3  # runs in each forced mode (the best counted)
 AUTO_TRIES = 10  # runs with PostgreSQL's own choice (it may choose a generic plan from the 6th)
 KEPT = 5  # occurrences of one statement tried (its parameters differ)
 ROOT = str(Path(__file__).resolve().parent.parent / "newsbridge")
+HOOK = "http://127.0.0.1:9/hook"  # beta's endpoint (a sender that answers 200 stands in for it)
 
 
 @dataclass
@@ -126,43 +127,44 @@ class Trials:
             return
         mode = conn.connection.dbapi_connection.execute("SELECT current_setting('plan_cache_mode')").fetchone()
         tried.guarded = tried.guarded or mode[0] == "force_custom_plan"
-        try:
-            self._try(tried, statement, parameters)
-        except psycopg.errors.LockNotAvailable:  # behind a lock the hub's open transaction holds: tried at the end
-            self.later.append((statement, parameters))
-        except Exception as exc:  # a trial that cannot run: noted, the hub's own run goes on
-            tried.failed = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
-        finally:
-            self.trials.rollback()
+        self._attempt(tried, statement, parameters, defer=True)
 
     def try_later(self) -> None:
         """The statements a lock held back, once the work has ended and committed."""
         for statement, parameters in self.later:
             tried = self.found[statement]
-            if tried.generic or tried.failed:
-                continue
-            try:
-                self._try(tried, statement, parameters)
-            except Exception as exc:
-                tried.failed = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
-            finally:
-                self.trials.rollback()
+            if not tried.generic and not tried.failed:
+                self._attempt(tried, statement, parameters, defer=False)
 
-    def _try(self, tried: Tried, statement: str, parameters: dict[str, Any]) -> None:
-        names: list[str] = []
-        text = server_text(statement, names)
+    def _attempt(self, tried: Tried, statement: str, parameters: dict[str, Any], defer: bool) -> None:
+        try:
+            self._try(tried, statement, parameters)
+        except Exception as exc:  # a trial that cannot run: noted, the hub's own run goes on
+            if defer and isinstance(exc, psycopg.errors.LockNotAvailable):  # a lock the hub's transaction holds
+                self.later.append((statement, parameters))
+            else:
+                tried.failed = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+        finally:
+            self.trials.rollback()
+
+    def _prepared(self, tried: Tried, statement: str, parameters: dict[str, Any]) -> tuple[str, list[Any] | None]:
+        """``EXECUTE`` of the statement prepared by name on the trials' connection, and its values."""
+        text, names = server_text(statement)
         if not tried.prepared:
             self.trials.execute(f"PREPARE {tried.name} AS {text}")
             tried.prepared = True
         run = f"EXECUTE {tried.name}({', '.join(['%s'] * len(names))})" if names else f"EXECUTE {tried.name}"
-        values = [parameters[name] for name in names]
+        return run, [parameters[name] for name in names] or None
+
+    def _try(self, tried: Tried, statement: str, parameters: dict[str, Any]) -> None:
+        run, values = self._prepared(tried, statement, parameters)
 
         def once(mode: str | None) -> float:
             self.trials.execute("SAVEPOINT plan_trial")
             if mode:
                 self.trials.execute("SELECT set_config('plan_cache_mode', %s, true)", (mode,))
             started = time.perf_counter()
-            found = self.trials.execute(run, values or None)
+            found = self.trials.execute(run, values)
             if found.description:
                 found.fetchall()
             took = (time.perf_counter() - started) * 1000
@@ -180,32 +182,29 @@ class Trials:
         tried.generic.append(best["force_generic_plan"])
         tried.custom.append(best["force_custom_plan"])
 
+    def explain(self, statement: str, mode: str) -> str:
+        """``EXPLAIN ANALYZE`` of the statement's slowest occurrence with ``mode``'s plan (rolled back)."""
+        tried = self.found[statement]
+        run, values = self._prepared(tried, statement, tried.parameters)
+        try:
+            self.trials.execute("SELECT set_config('plan_cache_mode', %s, true)", (mode,))
+            rows = self.trials.execute(f"EXPLAIN (ANALYZE, BUFFERS) {run}", values).fetchall()
+        finally:
+            self.trials.rollback()
+        return "\n".join(row[0] for row in rows)
 
-def server_text(statement: str, names: list[str] | None = None) -> str:
-    """The statement as psycopg sends it to be prepared: ``$1``, ``$2`` ... in the order the names first appear."""
-    names = [] if names is None else names
+
+def server_text(statement: str) -> tuple[str, list[str]]:
+    """The statement as psycopg sends it to be prepared (``$1``, ``$2`` ... in the order the names first
+    appear), and those names."""
+    names: list[str] = []
 
     def numbered(match: re.Match[str]) -> str:
         if match.group(1) not in names:
             names.append(match.group(1))
         return f"${names.index(match.group(1)) + 1}"
 
-    return re.sub(r"%\((\w+)\)s", numbered, statement).replace("%%", "%")
-
-
-def explain(url: str, statement: str, parameters: dict[str, Any], mode: str) -> str:
-    """``EXPLAIN ANALYZE`` of the statement prepared on the server and run with ``mode``'s plan (rolled back)."""
-    names: list[str] = []
-    prepared = server_text(statement, names)
-    dsn = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, cursor_factory=psycopg.ClientCursor) as raw:
-        raw.execute(f"SET plan_cache_mode = {mode}")
-        raw.execute(f"PREPARE tried AS {prepared}")
-        values = ", ".join(["%s"] * len(names))
-        rows = raw.execute(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE tried({values})",
-                           [parameters[name] for name in names]).fetchall()
-        raw.rollback()
-    return "\n".join(row[0] for row in rows)
+    return re.sub(r"%\((\w+)\)s", numbered, statement).replace("%%", "%"), names
 
 
 def _where() -> str:
@@ -251,8 +250,9 @@ async def workload(url: str, count: int, console: Console) -> None:
     engine = create_engine(url)
     with writing(engine) as conn:
         _, alpha_key = create_api_key(conn, "alpha", label="bench/statement_plans.py")
-        create_endpoint(conn, get_organization(conn, "beta"), "http://127.0.0.1:9/hook",
-                        allow=settings.allow_private_targets)
+        beta = get_organization(conn, "beta")
+        if HOOK not in {endpoint.url for endpoint in list_endpoints(conn, beta)}:  # the first run's, kept
+            create_endpoint(conn, beta, HOOK, allow=settings.allow_private_targets)
     app = create_app(settings, migrate=False)
     started, run = time.perf_counter(), f"{time.time():.0f}"  # each run's own items
     async with app.router.lifespan_context(app):
@@ -328,7 +328,7 @@ def main() -> int:
         trials.active = False
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", trials)
     trials.try_later()
-    report(console, trials, args.database_url if args.explain else None, args.all)
+    report(console, trials, args.explain, args.all)
     return 0
 
 
@@ -344,7 +344,7 @@ def slowed(tried: Tried) -> bool:
     return g >= 2 * c and g - c >= 0.5
 
 
-def report(console: Console, trials: Trials, explain_url: str | None, everything: bool) -> None:
+def report(console: Console, trials: Trials, explain: bool, everything: bool) -> None:
     table = Table("where the hub runs it", "runs", "generic ms (worst)", "per run ms (same)", "generic / per run",
                   "plans each run already", "PostgreSQL chose generic", "statement")
     tried = [(statement, t) for statement, t in sorted(trials.found.items(), key=lambda kv: -_excess(kv[1]))
@@ -358,12 +358,11 @@ def report(console: Console, trials: Trials, explain_url: str | None, everything
     for t in trials.found.values():
         if t.failed:
             console.print(f"not tried: {t.where} ({t.runs} runs): {t.failed}", highlight=False)
-    for statement, t in shown if explain_url else []:
+    for statement, t in shown if explain else []:
         if not t.guarded:
             console.print(f"[bold]{t.where}[/bold]\n{' '.join(statement.split())}", highlight=False)
             for mode in ("force_generic_plan", "force_custom_plan"):
-                console.print(f"[bold]{mode}[/bold]\n{explain(explain_url, statement, t.parameters, mode)}",
-                              highlight=False)
+                console.print(f"[bold]{mode}[/bold]\n{trials.explain(statement, mode)}", highlight=False)
     chosen = sum(1 for _, t in tried if t.chosen)
     ratio = statistics.median([g / c for g, c in (worst(t) for _, t in tried)]) if tried else 0.0
     console.print(f"{len(trials.found)} distinct statements, {len(tried)} tried ({chosen} given a generic plan by "

@@ -24,6 +24,7 @@ from newsbridge.accounts.suspension import suspended_clause
 from newsbridge.db.bulk import bound, insert_rows, update_rows
 from newsbridge.db.rollup_tables import mark_items_changed
 from newsbridge.db.outbox_tables import media_updates, not_finished_predicate
+from newsbridge.db.planning import plan_each_time
 from newsbridge.db.tables import (OUTBOX_UNFINISHED, deliveries, endpoints, item_media, items, media,
                                   organizations, outbox)
 from newsbridge.ids import new_id
@@ -187,16 +188,14 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease:
     (docs/reliability.md, "slow partners"). Two workers claiming at the same instant may each take an
     endpoint's last room: the bound is per claim, so at most ``per_endpoint`` × workers. ``None``: no budget.
     """
-    query = _CLAIM
-    if conn.dialect.name == "postgresql":
-        query = _CLAIM_FOR_UPDATE
-        # planned for the outbox as it is now, at every claim: psycopg prepares a statement run 5 times on a
-        # connection, and PostgreSQL may then keep one generic plan for it, made when the outbox was all but empty.
-        # The one kept in bench/slow_partner.py (auto_explain) probed the ordering guard through the index by
-        # endpoint then state, reading every message the endpoint ever had for each candidate: 85 ms for a claim
-        # whose first look met 200 of a slow partner's backlog (issue 17). That index now names the item second
-        # (migration 0055), so no plan's guard reads more than the item's own messages; this keeps the walk too
-        conn.execute(_CUSTOM_PLANS)
+    query = _CLAIM_FOR_UPDATE if conn.dialect.name == "postgresql" else _CLAIM
+    # planned for the outbox as it is now, at every claim: psycopg prepares a statement run 5 times on a
+    # connection, and PostgreSQL may then keep one generic plan for it, made when the outbox was all but empty.
+    # The one kept in bench/slow_partner.py (auto_explain) probed the ordering guard through the index by
+    # endpoint then state, reading every message the endpoint ever had for each candidate: 85 ms for a claim
+    # whose first look met 200 of a slow partner's backlog (issue 17). That index now names the item second
+    # (migration 0055), so no plan's guard reads more than the item's own messages; this keeps the walk too
+    plan_each_time(conn)
     room = _EndpointRoom(conn, now, per_endpoint)
     taken: list[sa.Row] = []
     for _pass in range(CLAIM_PASSES):  # a pass whose rows were all some full endpoints' looks past them
@@ -258,7 +257,6 @@ def _claim_query() -> sa.Select:
 
 _CLAIM = _claim_query()
 _CLAIM_FOR_UPDATE = _CLAIM.with_for_update(skip_locked=True, of=outbox)  # several workers on PostgreSQL
-_CUSTOM_PLANS = sa.text("SET LOCAL plan_cache_mode = force_custom_plan")  # until the claim's transaction ends
 _TAKE = (outbox.update().where(outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
          .values(state=State.IN_FLIGHT.value, lease_until=sa.bindparam("lease_until", type_=outbox.c.lease_until.type),
                  claimed_by=sa.bindparam("worker"), attempts=outbox.c.attempts + 1))
