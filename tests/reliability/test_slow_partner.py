@@ -8,7 +8,9 @@ byte a second (a slow-loris answer, which a per-read timeout never ends), one re
 one reads the request and never answers. The healthy partners' publish→receipt latencies of each
 phase are compared with the calm phase's.
 
-What it proves: every healthy partner still gets every item exactly once; the slow partner does not
+What it proves: every healthy partner still gets every item exactly once by webhook-id (a repeat is
+only ever a retry of the same message after an attempt the hub recorded as failed, as docs/delivery.md
+promises: on a loaded CI machine a healthy receiver's answer can miss the short timeout); the slow partner does not
 hold up the healthy partners' typical delivery nor their tail by more than a fraction of its delay
 (median < a quarter of ``SLOW``, p99 < half of it: bounds with a margin for a loaded CI machine; when a
 round waited for its slowest send, the median alone rose by the whole delay); the bad partners do not
@@ -28,23 +30,26 @@ import socket
 import statistics
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from newsbridge.config import Settings
 from newsbridge.db.engine import writing
+from newsbridge.db.tables import outbox
 from newsbridge.delivery.endpoints import create_endpoint, set_enabled
 from newsbridge.delivery.signals import FeedSignal
 from newsbridge.delivery.worker import Worker
 from newsbridge.formats.item import Item
 from newsbridge.ingest.pipeline import Ingestor
-from tests.delivery.receivers import LOOPBACK, Receiver, sign_agreement
+from tests.delivery.receivers import LOOPBACK, Received, Receiver, sign_agreement
 
 pytestmark = pytest.mark.anyio
 
@@ -148,8 +153,27 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def publish_and_wait(ingestor: Ingestor, source, receivers: list[Receiver], prefix: str,  # type: ignore[no-untyped-def]
-                           rss: list[int], count: int = ITEMS) -> list[float]:
+def received_once(engine: Engine, got: list[Received], published: Iterable[str]) -> list[Received]:
+    """The first receipt of each message, once each of ``published`` arrived under one webhook-id. A repeated
+    webhook-id must be a retry: the hub counted more than one attempt of that message (its lease, 60 s, is
+    longer than this test, so a second attempt is one made after a failed one, at once by the schedule)."""
+    first: dict[str, Received] = {}
+    for request in got:
+        first.setdefault(request.webhook_id, request)
+    uris = sorted(r.json()["data"]["uri"] for r in first.values())
+    assert uris == sorted(published), "each healthy partner gets every item exactly once by webhook-id"
+    repeated = {i for i, n in Counter(r.webhook_id for r in got).items() if n > 1}
+    if repeated:
+        with engine.connect() as conn:
+            attempts = dict(conn.execute(sa.select(outbox.c.message_id, outbox.c.attempts)
+                                         .where(outbox.c.message_id.in_(repeated))).all())
+        print(f"\nretried after a failed attempt (a late answer on a loaded machine): {sorted(attempts.items())}")
+        assert all(attempts.get(i, 0) > 1 for i in repeated), ("a message sent twice in one attempt", attempts)
+    return list(first.values())
+
+
+async def publish_and_wait(engine: Engine, ingestor: Ingestor, source,  # type: ignore[no-untyped-def]
+                           receivers: list[Receiver], prefix: str, rss: list[int], count: int = ITEMS) -> list[float]:
     """Publish ``count`` items at 5 a second; each healthy receiver's publish→receipt latencies in seconds."""
     published: dict[str, datetime] = {}
     before = {id(r): len(r.requests) for r in receivers}
@@ -161,16 +185,13 @@ async def publish_and_wait(ingestor: Ingestor, source, receivers: list[Receiver]
         rss.append(rss_bytes())
         await asyncio.sleep(INTERVAL)
     deadline = time.monotonic() + 30
-    while any(len(r.requests) - before[id(r)] < count for r in receivers):
+    while any(len({r.webhook_id for r in receiver.requests[before[id(receiver)]:]}) < count for receiver in receivers):
         assert time.monotonic() < deadline, "healthy partners did not receive every item within 30 s"
         rss.append(rss_bytes())
         await asyncio.sleep(0.05)
     latencies = []
     for receiver in receivers:
-        got = [r for r in receiver.requests[before[id(receiver)]:]]
-        uris = [r.json()["data"]["uri"] for r in got]
-        assert sorted(uris) == sorted(published), "each healthy partner gets every item exactly once"
-        assert len({r.webhook_id for r in got}) == count
+        got = received_once(engine, receiver.requests[before[id(receiver)]:], published)
         latencies += [(r.at - published[r.json()["data"]["uri"]]).total_seconds() for r in got]
     return latencies
 
@@ -199,17 +220,18 @@ async def test_bad_partners_do_not_hold_up_healthy_ones(engine: Engine, settings
                 create_endpoint(conn, org, receiver.url, None, "3", LOOPBACK)
         running = asyncio.create_task(worker.run(stop))  # serve's idle rest (0.2 s); stores wake it
         try:
-            await publish_and_wait(ingestor, source, receivers, "warm-up", [], count=2)  # pools, caches, first plans
-            calm = await publish_and_wait(ingestor, source, receivers, "calm", rss_calm)
+            # pools, caches, first plans
+            await publish_and_wait(engine, ingestor, source, receivers, "warm-up", [], count=2)
+            calm = await publish_and_wait(engine, ingestor, source, receivers, "calm", rss_calm)
             with writing(engine) as conn:
                 slow_endpoint, _ = create_endpoint(conn, slow_org, slow_url, None, "3", LOOPBACK)
-            one_slow = await publish_and_wait(ingestor, source, receivers, "slow", [])
+            one_slow = await publish_and_wait(engine, ingestor, source, receivers, "slow", [])
             with writing(engine) as conn:  # its waiting messages stay unsent; the next phase is the bad partners'
                 set_enabled(conn, slow_org, slow_endpoint.id, False, actor="test")
             with writing(engine) as conn:
                 for mode, url in (("drip", drip_url), ("reset", reset_url), ("silent", silent_url)):
                     create_endpoint(conn, bad[mode], url, None, "3", LOOPBACK)
-            stormy = await publish_and_wait(ingestor, source, receivers, "bad", rss_bad)
+            stormy = await publish_and_wait(engine, ingestor, source, receivers, "bad", rss_bad)
         finally:
             stop.set()
             await asyncio.wait_for(running, 3 * TIMEOUT + 5)
