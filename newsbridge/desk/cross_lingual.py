@@ -35,7 +35,7 @@ from newsbridge.desk.search import Hit, _hit, facet_counts, hits, page_ids
 from newsbridge.errors import InvalidInput
 from newsbridge.ids import utcnow
 from newsbridge.items.queries import MAX_LIMIT, ItemRecord, Received, inbox_rows_query, read_inbox_rows
-from newsbridge.search.cross_lingual import DEPTH, MIN_SIMILARITY, TextEmbedder, fuse
+from newsbridge.search.cross_lingual import DEPTH, MIN_SIMILARITY, STORY_SEEDS, TextEmbedder, fuse
 from newsbridge.search.query import parse
 
 MAX_QUERY_CHARS = 500
@@ -48,7 +48,7 @@ class CrossLingualHit:
     by_words: bool  # holds the query's words
     by_meaning: bool  # its meaning is near the query's (usually: written in another language)
     similarity: float | None
-    by_story: bool = False  # in the same story as an item holding the words
+    by_story: bool = False  # in the same story as an item holding the words or one of the closest by meaning
 
 
 @dataclass(frozen=True)
@@ -136,27 +136,30 @@ def _chosen_statement(viewer: Organization, dialect: str) -> sa.Select:
     return inbox_rows_query(viewer, NOW, limit=MAX_LIMIT + 1, chosen=listed_ids(dialect, "chosen"))
 
 
-def story_siblings(conn: Connection, viewer: Organization, filters: SearchFilters, item_ids: list[str]) -> list[Seen]:
-    """The other items of the stories of ``item_ids`` that the viewer may see (``filters``
-    applied), in the order of the item whose story each shares; none of ``item_ids``."""
+def story_siblings(conn: Connection, viewer: Organization, filters: SearchFilters, item_ids: list[str],
+                   leave_out: frozenset[str] = frozenset()) -> list[Seen]:
+    """The items of the stories of ``item_ids`` that the viewer may see (``filters`` applied), in the
+    order of the first other item of ``item_ids`` whose story each shares: one of ``item_ids`` is
+    listed only through another (never through itself); none of ``leave_out``."""
     if not item_ids:
         return []
     rank = {item_id: n for n, item_id in enumerate(item_ids)}
-    story_rank: dict[str, int] = {}  # each story by its first item in ``item_ids``: read once, however many hold it
+    seeds: dict[str, list[int]] = {}  # each story's seeds' ranks, best first: read once, however many hold it
     for item_id, story_id in conn.execute(sa.select(story_members.c.item_id, story_members.c.story_id)
                                           .where(story_members.c.item_id.in_(item_ids))):
-        story_rank[story_id] = min(story_rank.get(story_id, len(rank)), rank[item_id])
-    if not story_rank:
+        seeds.setdefault(story_id, []).append(rank[item_id])
+    if not seeds:
         return []
     rows = conn.execute(sa.select(story_members.c.story_id, story_members.c.item_id, item_versions.c.id)
                         .join(item_versions, item_versions.c.item_id == story_members.c.item_id)
-                        .where(story_members.c.story_id.in_(list(story_rank)),
-                               story_members.c.item_id.not_in(item_ids))).all()
+                        .where(story_members.c.story_id.in_(list(seeds)))).all()
     order: dict[str, int] = {}
-    for _, sibling, _ in sorted(rows, key=lambda row: (story_rank[row[0]], row[1])):
-        order.setdefault(sibling, len(order))
-    found = _visible(conn, viewer, filters, sorted({version_id for _, _, version_id in rows}))
-    return sorted(found, key=lambda seen: order[seen.item_id])
+    for story_id, member, _ in rows:
+        through = [n for n in seeds[story_id] if n != rank.get(member)]
+        if through and member not in leave_out:
+            order[member] = min(order.get(member, len(rank)), min(through))
+    found = _visible(conn, viewer, filters, sorted({version_id for _, member, version_id in rows if member in order}))
+    return sorted(found, key=lambda seen: (order[seen.item_id], seen.item_id))
 
 
 @lru_cache(maxsize=1024)
@@ -183,7 +186,11 @@ def search_across_languages(conn: Connection, viewer: Organization, filters: Sea
     # the words' list as ids: only the entries the fusion keeps are read, with the others' below
     by_words = page_ids(conn, viewer, filters, query, found, DEPTH) if found is not None and found.ids else []
     meaning = found_by_meaning(conn, viewer, filters, vector)
-    siblings = story_siblings(conn, viewer, filters, [item_id for _, item_id in by_words])
+    # the stories of the words' items and of the closest few by meaning (a report found by meaning alone brings
+    # its story's other languages, which a short query's vector is not near enough to find: search.md)
+    seeds = list(dict.fromkeys([*(item_id for _, item_id in by_words),
+                                *(seen.item_id for seen, _ in meaning[:STORY_SEEDS])]))
+    siblings = story_siblings(conn, viewer, filters, seeds, frozenset(item_id for _, item_id in by_words))
     ranked = fuse([item_id for _, item_id in by_words], [(seen.item_id, similarity) for seen, similarity in meaning],
                   [seen.item_id for seen in siblings])[:limit]
     delivered = {seen.item_id: seen.delivery_id for seen, _ in meaning} | \
