@@ -100,8 +100,8 @@ def search_items(
     (`total_is_lower_bound` true when there were more, `counted_over` null).
 
     With `cross_lingual=true`, items in other languages are found too, by meaning (multilingual
-    embeddings) and as the other items of the word matches' stories, and ranked with the word
-    matches by reciprocal rank fusion: one page, best first,
+    embeddings) and as the other items of the stories of the word matches and of the five closest by
+    meaning, and ranked with the word matches by reciprocal rank fusion: one page, best first,
     each item with `found_by` (`words`, `meaning`, `story`: one or more) and `similarity`; `next` is null."""
     filters = SearchFilters(q=q, partner=partner, language=lang, topic=topic, type=type, since=from_, until=to)
     if cross_lingual:
