@@ -18,6 +18,12 @@ cross-lingual queries and every labelled headline. They are padded to ``-n`` vec
 
     .venv/bin/python bench/vector_codes.py -n 1000000 --background gaussian
     .venv/bin/python bench/vector_codes.py -n 1000000 --background near
+
+``--hnsw``: instead of the codes, a graph index (HNSW, usearch, the bench extra): its build time on two
+threads, and for several search breadths (``ef``) its time per query against the exact product's, and how
+many of the exact 10 and 100 closest it returns.
+
+    .venv/bin/python bench/vector_codes.py -n 200000 --hnsw
 """
 
 from __future__ import annotations
@@ -111,6 +117,33 @@ def timed(work: Callable[[], object]) -> float:
     return percentiles(work, 10)[0]  # p50 ms
 
 
+def found_share(found: np.ndarray, exact: np.ndarray) -> float:
+    return len(set(found.tolist()) & set(exact.tolist())) / len(exact)
+
+
+def graph_index(vectors: np.ndarray, queries: np.ndarray, connectivity: int) -> int:
+    """Build an HNSW index of ``vectors`` (usearch, cosine, float32) and measure it against the exact product."""
+    from usearch.index import Index  # the bench extra: not a dependency of the hub
+
+    index = Index(ndim=vectors.shape[1], metric="cos", dtype="f32", connectivity=connectivity, expansion_add=128)
+    started = time.perf_counter()
+    index.add(np.arange(len(vectors)), vectors, threads=2)
+    built = time.perf_counter() - started
+    print(f"{len(vectors):,} vectors: HNSW (connectivity {connectivity}) built in {built:.1f} s on two threads, "
+          f"{index.memory_usage / 2**20:.0f} MiB")
+    exact = [np.argsort(-(vectors @ q), kind="stable")[:100] for q in queries]
+    print(f"exact product over every vector: {timed(lambda: vectors @ queries[0]):.1f} ms")
+    for ef in (64, 128, 256, 512, 1024):
+        index.expansion_search = ef
+        found = [index.search(q, 100, threads=1).keys for q in queries]
+        ten = [found_share(f, e[:10]) for f, e in zip(found, exact)]
+        hundred = [found_share(f, e) for f, e in zip(found, exact)]
+        print(f"ef {ef:>4}: {timed(lambda: index.search(queries[0], 100, threads=1)):.2f} ms a query; the exact 10 "
+              f"closest found {statistics.mean(ten):.3f} (worst query {min(ten):.2f}), the exact 100 "
+              f"{statistics.mean(hundred):.3f} (worst {min(hundred):.2f})")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--count", type=int, default=1_000_000, help="vectors in all (default 1,000,000)")
@@ -118,10 +151,14 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=Path("/tmp/vector_codes_corpus.npz"),
                         help="where the embedded corpus is kept between runs")
     parser.add_argument("--recombined", type=int, default=4_000, help="recombined texts embedded (default 4,000)")
+    parser.add_argument("--hnsw", action="store_true", help="measure an HNSW index (usearch) instead of the codes")
+    parser.add_argument("--connectivity", type=int, default=16, help="--hnsw: the graph's links a node (default 16)")
     args = parser.parse_args()
     threadpool_limits(1, "blas")  # as in the hub's processes (stories/embeddings.py)
     real, queries = corpus(args.corpus, args.recombined)
     vectors = padded(real, args.count, args.background, np.random.default_rng(3))
+    if args.hnsw:
+        return graph_index(vectors, queries, args.connectivity)
     centre = vectors.mean(0)
     codes = codes_of(vectors, centre)
     query = queries[0]
