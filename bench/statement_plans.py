@@ -11,7 +11,8 @@ This runs that work on a PostgreSQL hub that ``bench/search.py`` built: alpha pu
 through the API, the media worker makes the photos' renditions, and the delivery worker sends them to
 beta's endpoint through a sender that answers 200 at once; beta's editor opens half of the items and
 declares them picked up; alpha corrects some and withdraws one; the story worker embeds them with the
-real model; the rollup worker counts; the editor looks at the alerts and the desk. Just before the hub
+real model; the rollup worker counts; the editor looks at the alerts and the desk; then a joint project,
+a polled feed, media pushed to beta's bucket and the alert digest (bench/plans_workload.py). Just before the hub
 runs each statement, the bench tries it on a connection of its own (see :class:`Trials`): ten times with
 PostgreSQL's own plan choice, then three times planned generically and three times per run. It reports
 every statement whose generic plan took at least twice as long and 0.5 ms more, with where the hub runs
@@ -49,6 +50,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from desk_page import PASSWORD  # noqa: E402  (bench/search.py's editor)
+import plans_workload  # noqa: E402
 
 from newsbridge.accounts.api_keys import create_api_key  # noqa: E402
 from newsbridge.accounts.organizations import get_organization  # noqa: E402
@@ -243,7 +245,7 @@ def jpeg(n: int) -> bytes:
     return out.getvalue()
 
 
-async def workload(url: str, count: int, console: Console) -> None:
+async def workload(url: str, count: int, console: Console, parts: set[str]) -> None:
     """alpha publishes, corrects and withdraws; the three workers run; beta's editor opens items, declares pickups."""
     settings = load_settings(database_url=url, in_process_worker=False, allow_private_targets=("127.0.0.0/8",),
                              media_dir=tempfile.mkdtemp(prefix="statement-plans-media-"))
@@ -271,15 +273,20 @@ async def workload(url: str, count: int, console: Console) -> None:
                 while (await worker.run_once()).sent:
                     pass
 
+            if "day" not in parts:
+                count = 0
+            async def photos(how_many: int) -> None:  # the media worker's jobs, then their deliveries
+                for n in range(how_many):
+                    photo = await alpha.post("/api/v1/media", headers=headers,
+                                             files={"file": (f"photo-{run}-{n}.jpg", jpeg(n), "image/jpeg")})
+                    assert photo.status_code == 201, photo.text[:300]
+                media = media_worker(engine, settings)
+                while await media.run_once():
+                    pass
+                await deliver()
+
             made = [await publish(ninjs(run, n)) for n in range(count)]
-            for n in range(count // 4):  # photos: the media worker's jobs, then their deliveries
-                photo = await alpha.post("/api/v1/media", headers=headers,
-                                         files={"file": (f"photo-{n}.jpg", jpeg(n), "image/jpeg")})
-                assert photo.status_code == 201, photo.text[:300]
-            media = media_worker(engine, settings)
-            while await media.run_once():
-                pass
-            await deliver()
+            await photos(count // 4)
             signed = await editor.post("/login", data={"email": "editor@beta.example", "password": PASSWORD})
             assert signed.status_code == 303, signed.text[:300]
             page = await editor.get("/desk")
@@ -291,10 +298,11 @@ async def workload(url: str, count: int, console: Console) -> None:
                 assert picked.status_code == 303, (picked.status_code, picked.text[:200])
             for n in range(0, count, 4):
                 await publish(ninjs(run, n, version=2))
-            await publish(ninjs(run, 1, version=3, pubstatus="canceled"))
+            if count:
+                await publish(ninjs(run, 1, version=3, pubstatus="canceled"))
             await deliver()
-            console.print(f"published {count} items, {len(range(0, count, 4))} corrections, 1 withdrawal, "
-                          f"{count // 2} pickups: {time.perf_counter() - started:.1f} s")
+            console.print(f"published {count} items, {len(range(0, count, 4))} corrections, {min(count, 1)} "
+                          f"withdrawal, {count // 2} pickups: {time.perf_counter() - started:.1f} s")
             stories = StoryWorker(engine)
             while stories.run_once(made):
                 pass
@@ -303,6 +311,17 @@ async def workload(url: str, count: int, console: Console) -> None:
                 pass
             for path in ("/alerts", "/desk", "/alerts", "/outgoing"):
                 assert (await editor.get(path)).status_code == 200
+            if "more" not in parts:
+                engine.dispose()
+                return
+            alpha_headers, beta_headers = plans_workload.keys(engine, PASSWORD)
+            published = await plans_workload.project(alpha, editor, alpha_headers, beta_headers, run)
+            polled = await plans_workload.polling(engine, settings, run)
+            await deliver()
+            pushed = await plans_workload.pushes(engine, settings, photos)
+            mailed = plans_workload.digest(engine, settings)
+            console.print(f"a joint project ({published} articles published jointly), {polled} items polled, "
+                          f"{pushed} originals pushed, {mailed} digests: {time.perf_counter() - started:.1f} s")
     engine.dispose()
     console.print(f"workload done in {time.perf_counter() - started:.1f} s")
 
@@ -311,6 +330,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True, help="a PostgreSQL hub bench/search.py built")
     parser.add_argument("-n", "--count", type=int, default=40, help="items alpha publishes (default 40)")
+    parser.add_argument("--parts", default="day,more",
+                        help="day (publishing, delivery, workers), more (project, polling, digest): default both")
     parser.add_argument("--all", action="store_true", help="list every statement tried, not only the slow ones")
     parser.add_argument("--explain", action="store_true",
                         help="print both plans (EXPLAIN ANALYZE) of each statement shown that does not plan each run")
@@ -323,7 +344,7 @@ def main() -> int:
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", trials)
     trials.active = True
     try:
-        asyncio.run(workload(args.database_url, args.count, console))
+        asyncio.run(workload(args.database_url, args.count, console, set(args.parts.split(","))))
     finally:
         trials.active = False
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", trials)
