@@ -141,7 +141,8 @@ async def test_unreliable_receiver_gets_every_delivery_once_per_webhook_id(excha
 
 
 async def test_slow_receiver_times_out_and_the_resend_keeps_its_webhook_id(exchange: Exchange) -> None:
-    impatient = Worker(exchange.engine, exchange.settings.replace(webhook_timeout_seconds=0.3))
+    # 1 s: long enough for the resend's answer on a loaded machine (a second time-out would send a third time)
+    impatient = Worker(exchange.engine, exchange.settings.replace(webhook_timeout_seconds=1.0))
     try:
         with Receiver(hang=5.0) as slow:
             exchange.endpoint(slow.url)
