@@ -144,7 +144,7 @@ def story_siblings(conn: Connection, viewer: Organization, filters: SearchFilter
     if not item_ids:
         return []
     rank = {item_id: n for n, item_id in enumerate(item_ids)}
-    seeds: dict[str, list[int]] = {}  # each story's seeds' ranks, best first: read once, however many hold it
+    seeds: dict[str, list[int]] = {}  # each story's seeds' ranks: the story read once, however many seeds it holds
     for item_id, story_id in conn.execute(sa.select(story_members.c.item_id, story_members.c.story_id)
                                           .where(story_members.c.item_id.in_(item_ids))):
         seeds.setdefault(story_id, []).append(rank[item_id])
@@ -188,10 +188,10 @@ def search_across_languages(conn: Connection, viewer: Organization, filters: Sea
     meaning = found_by_meaning(conn, viewer, filters, vector)
     # the stories of the words' items and of the closest few by meaning (a report found by meaning alone brings
     # its story's other languages, which a short query's vector is not near enough to find: search.md)
-    seeds = list(dict.fromkeys([*(item_id for _, item_id in by_words),
-                                *(seen.item_id for seen, _ in meaning[:STORY_SEEDS])]))
-    siblings = story_siblings(conn, viewer, filters, seeds, frozenset(item_id for _, item_id in by_words))
-    ranked = fuse([item_id for _, item_id in by_words], [(seen.item_id, similarity) for seen, similarity in meaning],
+    words = [item_id for _, item_id in by_words]
+    seeds = list(dict.fromkeys([*words, *(seen.item_id for seen, _ in meaning[:STORY_SEEDS])]))
+    siblings = story_siblings(conn, viewer, filters, seeds, frozenset(words))
+    ranked = fuse(words, [(seen.item_id, similarity) for seen, similarity in meaning],
                   [seen.item_id for seen in siblings])[:limit]
     delivered = {seen.item_id: seen.delivery_id for seen, _ in meaning} | \
         {seen.item_id: seen.delivery_id for seen in siblings} | \

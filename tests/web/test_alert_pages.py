@@ -75,7 +75,8 @@ async def test_a_withdrawal_of_a_picked_up_item_is_a_loud_alert_with_the_url_to_
     assert "alert-entry kind-withdrawn loud" in (await irna.get("/alerts")).text  # read, still listed
 
 
-async def test_on_postgresql_the_alerts_are_planned_for_their_parameters(world, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_on_postgresql_the_alerts_are_planned_for_their_parameters(  # type: ignore[no-untyped-def]
+        world, engine) -> None:
     """psycopg prepares a statement a connection ran 5 times, and PostgreSQL chose a generic plan for the
     picked-up items' statement: 72 ms against 4.4 with 20 pickups at 20,000 items (bench/statement_plans.py),
     and every open page asks for the unread count. Here the session even asks for generic plans."""
