@@ -83,6 +83,10 @@ outbox = sa.Table(
     # endpoint too (migration 0060): the walk passes over a full endpoint's backlog in the index alone
     sa.Index("ix_outbox_due", "next_attempt_at", "id", "endpoint_id", sqlite_where=sa.text(OUTBOX_UNFINISHED),
              postgresql_where=sa.text(OUTBOX_UNFINISHED)),
+    # each endpoint's unfinished messages in due order (migration 0061): with a large backlog of endpoints that
+    # have no room, the claim walks the endpoints with room one by one (delivery/claim_queries.py)
+    sa.Index("ix_outbox_endpoint_due", "endpoint_id", "next_attempt_at", "id", sqlite_where=sa.text(OUTBOX_UNFINISHED),
+             postgresql_where=sa.text(OUTBOX_UNFINISHED)),
     sa.Index("ix_outbox_unfinished_item", "endpoint_id", "item_id", "version",
              sqlite_where=sa.text(OUTBOX_NOT_FINISHED), postgresql_where=sa.text(OUTBOX_NOT_FINISHED)),
     _unique_where_filled("ix_outbox_media_update_id", "media_update_id"),

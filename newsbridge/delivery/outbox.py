@@ -23,10 +23,10 @@ from sqlalchemy.engine import Connection
 from newsbridge.accounts.suspension import suspended_clause
 from newsbridge.db.bulk import bound, insert_rows, update_rows
 from newsbridge.db.rollup_tables import mark_items_changed
-from newsbridge.db.outbox_tables import media_updates, not_finished_predicate
 from newsbridge.db.planning import plan_each_time
-from newsbridge.db.tables import (OUTBOX_UNFINISHED, deliveries, endpoints, item_media, items, media,
-                                  organizations, outbox)
+from newsbridge.db.tables import deliveries, endpoints, item_media, items, media, organizations, outbox
+from newsbridge.delivery.claim_queries import (ENABLED_ENDPOINTS, ENDPOINT_WALK, ENDPOINT_WALKS, HELD_BACKLOG,
+                                               LOCK_CHOSEN, QUEUE_WALK, QUEUE_WALK_FOR_UPDATE, WALK_PAST)
 from newsbridge.ids import new_id
 from newsbridge.retries import (DISABLE_AFTER, RETRY_SCHEDULE, TRANSITIONS, State,  # noqa: F401  (named here too)
                                 check_transition, next_delay)
@@ -187,8 +187,11 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease:
     messages are not queued behind its timeouts
     (docs/reliability.md, "slow partners"). Two workers claiming at the same instant may each take an
     endpoint's last room: the bound is per claim, so at most ``per_endpoint`` × workers. ``None``: no budget.
+
+    When some endpoints have no room (on SQLite: when they hold ``WALK_PAST`` messages due or more, a partner slow
+    or down for hours), the claim walks each endpoint with room apart instead of the whole queue, so that it never
+    reads their backlog: the same messages, taken in the same order (delivery/claim_queries.py).
     """
-    query = _CLAIM_FOR_UPDATE if conn.dialect.name == "postgresql" else _CLAIM
     # planned for the outbox as it is now, at every claim: psycopg prepares a statement run 5 times on a
     # connection, and PostgreSQL may then keep one generic plan for it, made when the outbox was all but empty.
     # The one kept in bench/slow_partner.py (auto_explain) probed the ordering guard through the index by
@@ -197,66 +200,62 @@ def claim(conn: Connection, worker: str, now: datetime, limit: int = 200, lease:
     # (migration 0055), so no plan's guard reads more than the item's own messages; this keeps the walk too
     plan_each_time(conn)
     room = _EndpointRoom(conn, now, per_endpoint)
+    if _walks_endpoints(conn, room.held(), now):
+        taken = [r for r in _walk_endpoints(conn, room, now, limit) if room.take(r.endpoint_id)]
+        _take(conn, taken, worker, now + lease)
+    else:
+        taken = _walk_queue(conn, room, now, limit, worker, now + lease)
+    return [Claim(r.id, r.endpoint_id, r.delivery_id, r.event, r.message_id, r.attempts + 1, worker,
+                  r.project_event_id) for r in taken]
+
+
+def _walks_endpoints(conn: Connection, held: list[str], now: datetime) -> bool:
+    """Whether this claim walks the endpoints with room rather than the queue (delivery/claim_queries.py): on
+    PostgreSQL whenever some endpoint has none, on SQLite from ``WALK_PAST`` of their messages due."""
+    if not held or conn.dialect.name == "postgresql":
+        return bool(held)
+    return conn.execute(HELD_BACKLOG, {"held": held, "now": now}).scalar_one() >= WALK_PAST
+
+
+def _walk_queue(conn: Connection, room: _EndpointRoom, now: datetime, limit: int, worker: str,
+                lease_until: datetime) -> list[sa.Row]:
+    """Take the first due messages of the whole queue, in due order, past the endpoints with no room."""
+    query = QUEUE_WALK_FOR_UPDATE if conn.dialect.name == "postgresql" else QUEUE_WALK
     taken: list[sa.Row] = []
     for _pass in range(CLAIM_PASSES):  # a pass whose rows were all some full endpoints' looks past them
         wanted = limit - len(taken)
         rows = conn.execute(query, {"now": now, "held": room.held(), "wanted": wanted}).all()
         chosen = [r for r in rows if room.take(r.endpoint_id)]
-        if chosen:
-            conn.execute(_TAKE, {"ids": [r.id for r in chosen], "lease_until": now + lease, "worker": worker})
-            taken.extend(chosen)
+        _take(conn, chosen, worker, lease_until)
+        taken.extend(chosen)
         if len(rows) < wanted or len(chosen) == len(rows) or room.unlimited:
             break  # nothing more is due, or nothing was left out for a full endpoint
-    return [Claim(r.id, r.endpoint_id, r.delivery_id, r.event, r.message_id, r.attempts + 1, worker,
-                  r.project_event_id) for r in taken]
+    return taken
 
 
-def _claim_query() -> sa.Select:
-    """:func:`claim`'s SELECT, built once (bind parameters ``now``, ``held`` and ``wanted``): building it
-    for every claim cost more than running it (bench/fanout.py).
-
-    Its plan must walk ``ix_outbox_due`` in due order and stop at ``wanted``, whatever the statistics say, and
-    PostgreSQL walks it only while it expects plenty of the queue to pass the other conditions; where it expected
-    few, it read the whole queue, tested every message and sorted it: 122 ms a claim of 200 with 30,000 queued
-    and analyzed, against 6 ms now (bench/claim_plans.py, docs/benchmarks.md). So no condition here has an
-    estimate far below what it lets through: the endpoints that cannot take a message now are a list read
-    beforehand (:class:`_EndpointRoom`), not a join on ``endpoints`` estimated as if one endpoint in a hundred
-    passed; and the ordering guard is a ``NOT EXISTS`` behind ``OFFSET 0``, which PostgreSQL keeps a subplan
-    (estimated to pass half the rows), where ``(scalar subquery) IS NULL`` was estimated at 0.5 %.
-    """
-    now = sa.bindparam("now", type_=outbox.c.next_attempt_at.type)
-    unfinished = sa.text(OUTBOX_UNFINISHED)  # word for word ix_outbox_due's predicate
-    earlier = outbox.alias("earlier")
-    # Not a plain NOT EXISTS: PostgreSQL turns that into an anti-join, and with statistics from before a burst
-    # (the queue looked empty) it scanned the whole index for every candidate (2,000,000 rows for a claim of 200
-    # with 10,000 queued: 2 s). OFFSET 0 is PostgreSQL's fence against that (simplify_EXISTS_query keeps it):
-    # a search per candidate, and the predicate's form (not_finished_predicate) leaves it no index to search
-    # but one by the candidate's own item.
-    earlier_unfinished = sa.exists(
-        sa.select(earlier.c.id)
-        .where(earlier.c.endpoint_id == outbox.c.endpoint_id, earlier.c.item_id == outbox.c.item_id,
-               earlier.c.version < outbox.c.version,
-               sa.text(not_finished_predicate("earlier")))  # ix_outbox_unfinished_item's, not ix_outbox_due's
-        .offset(sa.literal_column("0")))
-    due = sa.and_(unfinished, outbox.c.next_attempt_at <= now,
-                  sa.or_(outbox.c.state != State.IN_FLIGHT.value, outbox.c.lease_until < now))
-    # a media update (delivery/media_updates.py) renders the delivery it follows up
-    follows = (sa.select(media_updates.c.delivery_id).where(media_updates.c.id == outbox.c.media_update_id)
-               .scalar_subquery())
-    delivery_id = sa.func.coalesce(outbox.c.delivery_id, follows).label("delivery_id")
-    return (sa.select(outbox.c.id, outbox.c.endpoint_id, delivery_id, outbox.c.event, outbox.c.message_id,
-                      outbox.c.attempts, outbox.c.project_event_id)
-            # the endpoints left out of this claim (an empty list leaves none out)
-            .where(due, ~earlier_unfinished, outbox.c.endpoint_id.not_in(sa.bindparam("held", expanding=True)))
-            .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(sa.bindparam("wanted"))
-            # SQLite without statistics read every due message by the index on state and sorted them; a slow
-            # partner's backlog then cost each claim a look-up per message (86 ms with 20,000 waiting). The
-            # walk of ix_outbox_due passes over them in the index, which names their endpoint: 10 ms
-            .with_hint(outbox, "INDEXED BY ix_outbox_due", dialect_name="sqlite"))
+def _walk_endpoints(conn: Connection, room: _EndpointRoom, now: datetime, wanted: int) -> list[sa.Row]:
+    """The first ``wanted`` due messages, in due order, of the endpoints with room, each walked apart for at most
+    its room (delivery/claim_queries.py): the endpoints with none, and their backlog, are not read."""
+    rooms = room.open(conn, wanted)
+    if not rooms:
+        return []
+    if conn.dialect.name != "postgresql":
+        found = [row for endpoint_id, left in rooms.items()
+                 for row in conn.execute(ENDPOINT_WALK, {"endpoint_id": endpoint_id, "room": left, "now": now})]
+        return sorted(found, key=lambda row: (row.next_attempt_at, row.id))[:wanted]
+    found = conn.execute(ENDPOINT_WALKS, {"endpoint_ids": list(rooms), "rooms": list(rooms.values()),
+                                          "wanted": wanted, "now": now}).all()
+    if not found:
+        return []
+    order = {row.id: n for n, row in enumerate(found)}  # locked apart: only those this claim takes
+    return sorted(conn.execute(LOCK_CHOSEN, {"ids": list(order), "now": now}), key=lambda row: order[row.id])
 
 
-_CLAIM = _claim_query()
-_CLAIM_FOR_UPDATE = _CLAIM.with_for_update(skip_locked=True, of=outbox)  # several workers on PostgreSQL
+def _take(conn: Connection, rows: list[sa.Row], worker: str, lease_until: datetime) -> None:
+    if rows:
+        conn.execute(_TAKE, {"ids": [r.id for r in rows], "lease_until": lease_until, "worker": worker})
+
+
 _TAKE = (outbox.update().where(outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
          .values(state=State.IN_FLIGHT.value, lease_until=sa.bindparam("lease_until", type_=outbox.c.lease_until.type),
                  claimed_by=sa.bindparam("worker"), attempts=outbox.c.attempts + 1))
@@ -286,6 +285,12 @@ class _EndpointRoom:
     def held(self) -> list[str]:
         """The endpoints this claim leaves out: closed now, or their budget full."""
         return sorted(self._closed | self._full)
+
+    def open(self, conn: Connection, wanted: int) -> dict[str, int]:
+        """The enabled endpoints this claim may take messages for, each with how many (at most ``wanted``)."""
+        held = set(self.held())
+        return {endpoint_id: wanted if self.unlimited else min(self._left(endpoint_id), wanted)
+                for endpoint_id in conn.execute(ENABLED_ENDPOINTS).scalars() if endpoint_id not in held}
 
     def take(self, endpoint_id: str) -> bool:
         if self.unlimited:

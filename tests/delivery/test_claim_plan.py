@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from newsbridge.db.tables import endpoints, organizations, outbox
+from newsbridge.delivery.claim_queries import WALK_PAST
 from newsbridge.delivery.outbox import claim
 
 from test_outbox import OK, T0, Hub, hub  # noqa: F401  (hub: the fixture)
@@ -141,7 +142,8 @@ def _analyze(conn: Any, now: bool) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_on_sqlite_the_claim_walks_the_due_index_past_a_full_endpoints_backlog(engine: Engine) -> None:
-    """A slow partner's endpoint at its budget with 2,000 messages due before the 49 healthy partners' new ones.
+    """A slow partner's endpoint at its budget with 900 messages due before the 49 healthy partners' new ones (under
+    ``WALK_PAST``: from there the claim walks the endpoints with room instead, tests/delivery/test_claim_by_endpoint.py).
     SQLite, without statistics, read every due message by the index on state, looked each one's row up for its
     endpoint and sorted them: 72-86 ms a claim with 20,000 waiting (bench/slow_claim.py, issue 17). The claim
     must walk ``ix_outbox_due`` in due order, with no sort, and that index must name the endpoint, so the
@@ -151,7 +153,7 @@ def test_on_sqlite_the_claim_walks_the_due_index_past_a_full_endpoints_backlog(e
         _fifty_endpoints(conn)
         slow = [dict(endpoint_id="e0", event="item.published", message_id=f"s{n}", attempts=0, created_at=T0,
                      item_id=f"s{n}", version=1, state="pending", next_attempt_at=T0 - timedelta(hours=1, seconds=n),
-                     lease_until=None, claimed_by=None) for n in range(2_008)]
+                     lease_until=None, claimed_by=None) for n in range(WALK_PAST - 100 + 8)]
         for held in slow[:8]:  # its budget, on its way under a live lease
             held.update(state="in_flight", lease_until=T0 + timedelta(minutes=5), claimed_by="other")
         healthy = [dict(endpoint_id=f"e{n}", event="item.published", message_id=f"h{n}", attempts=0, created_at=T0,
