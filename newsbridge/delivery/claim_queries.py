@@ -12,8 +12,9 @@ and keeps the batch's first in due order: the same messages the queue's walk tak
 endpoint with room. The claim walks the endpoints on PostgreSQL whenever some endpoint has no room; on SQLite
 when :data:`HELD_BACKLOG` counts at least ``WALK_PAST`` of their messages due (there the queue's walk passes over
 them in the index for well under a microsecond each, and each endpoint walked is a statement of its own).
-PostgreSQL is not asked to count them: whatever the form, its estimates of a held endpoint's messages led it to
-read all of them by another index and sort them, where the count was to stop at ``WALK_PAST``.
+PostgreSQL is not asked to count them: in both forms tried (the list of endpoints at once, and a lateral count
+each) its estimates led it to read all of them (a scan of the table; another index and a sort) where the count
+was to stop at ``WALK_PAST``.
 """
 
 from __future__ import annotations

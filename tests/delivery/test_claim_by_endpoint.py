@@ -164,7 +164,7 @@ def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
 def test_two_workers_walking_the_endpoints_take_different_messages(engine: Engine,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The second worker's claim, while the first's transaction still holds its messages, takes others (SKIP
-    LOCKED), and the two together take what the budgets allow, nothing twice."""
+    LOCKED), nothing twice, and the two together no more of an endpoint than its budget."""
     with engine.connect() as conn:
         _endpoints(conn, 40)
         _outbox(conn)
@@ -178,4 +178,6 @@ def test_two_workers_walking_the_endpoints_take_different_messages(engine: Engin
     with engine.connect() as conn:
         per_endpoint = conn.execute(sa.select(outbox.c.endpoint_id, sa.func.count())
                                     .where(outbox.c.claimed_by.in_(["w1", "w2"])).group_by(outbox.c.endpoint_id)).all()
-    assert max(n for _e, n in per_endpoint) <= 2 * 8  # each claim's own budget (docstring of claim)
+    # within one budget, not one each: the second claim's candidates were the first 8 of each endpoint too, and
+    # those the first claim held locked it passed over, not past (the queue's walk may take 8 more: claim's doc)
+    assert max(n for _e, n in per_endpoint) <= 8
