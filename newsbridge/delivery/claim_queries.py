@@ -19,10 +19,13 @@ was to stop at ``WALK_PAST``.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from newsbridge.db.outbox_tables import media_updates, not_finished_predicate
+from newsbridge.db.outbox_tables import (OUTBOX_AFTER_FINISHED, UNFINISHED_STATES, media_updates,
+                                        not_finished_predicate)
 from newsbridge.db.tables import OUTBOX_UNFINISHED, endpoints, outbox
 from newsbridge.retries import State
 
@@ -33,9 +36,10 @@ def _now() -> sa.BindParameter:
     return sa.bindparam("now", type_=outbox.c.next_attempt_at.type)
 
 
-def _due() -> sa.ColumnElement[bool]:
-    """Unfinished (word for word the due indexes' predicate), its time reached, not in flight under a live lease."""
-    return sa.and_(sa.text(OUTBOX_UNFINISHED), outbox.c.next_attempt_at <= _now(),
+def _due(unfinished: str = OUTBOX_UNFINISHED) -> sa.ColumnElement[bool]:
+    """Unfinished (word for word the predicate of the index walked), its time reached, not in flight under a live
+    lease."""
+    return sa.and_(sa.text(unfinished), outbox.c.next_attempt_at <= _now(),
                    sa.or_(outbox.c.state != State.IN_FLIGHT.value, outbox.c.lease_until < _now()))
 
 
@@ -88,12 +92,11 @@ def _queue_walk() -> sa.Select:
             .with_hint(outbox, "INDEXED BY ix_outbox_due", dialect_name="sqlite"))
 
 
-# One endpoint's messages in due order, said as ix_outbox_endpoint_due's columns, the endpoint first; and on
-# PostgreSQL the endpoint named as a range of one value (BETWEEN), not by equality. With an equality PostgreSQL
-# takes the endpoint for a constant and drops it from the order; ix_outbox_due then gives the same order, and its
-# estimate, which spreads each endpoint's messages evenly over the due order, came out a hair cheaper: it walked
-# the whole queue, the held backlog first, for each endpoint. A range leaves the endpoint in the order, which only
-# ix_outbox_endpoint_due gives without a sort. SQLite is told the index (INDEXED BY).
+# One endpoint's messages in due order: ix_outbox_endpoint_due's columns. The endpoints' walk states "unfinished"
+# only as that index's predicate says it (OUTBOX_AFTER_FINISHED), which neither ix_outbox_due nor the index on the
+# state can serve: PostgreSQL, whose estimates spread each endpoint's messages evenly over the queue (and with
+# statistics from a drained outbox saw no queue at all), walked one or the other, the whole queue, for each
+# endpoint when it could. SQLite is told the index (INDEXED BY).
 _ENDPOINT_DUE_ORDER = (outbox.c.endpoint_id, outbox.c.next_attempt_at, outbox.c.id)
 
 
@@ -102,7 +105,7 @@ def _held_backlog() -> sa.Select:
     parameters ``held`` and ``now``) by ``ix_outbox_endpoint_due``, so never more than that many entries read."""
     return sa.select(sa.func.count()).select_from(
         sa.select(outbox.c.id)
-        .where(outbox.c.endpoint_id.in_(sa.bindparam("held", expanding=True)), sa.text(OUTBOX_UNFINISHED),
+        .where(outbox.c.endpoint_id.in_(sa.bindparam("held", expanding=True)), sa.text(OUTBOX_AFTER_FINISHED),
                outbox.c.next_attempt_at <= _now())
         .limit(WALK_PAST).with_hint(outbox, "INDEXED BY ix_outbox_endpoint_due", dialect_name="sqlite").subquery())
 
@@ -110,7 +113,7 @@ def _held_backlog() -> sa.Select:
 def _endpoint_walk(endpoint: sa.ColumnElement[bool], room: sa.ColumnElement) -> sa.Select:
     """One endpoint's first ``room`` messages due, in due order, by ``ix_outbox_endpoint_due``."""
     return (sa.select(*_columns(), outbox.c.next_attempt_at)
-            .where(endpoint, _due(), ~_earlier_unfinished())
+            .where(endpoint, _due(OUTBOX_AFTER_FINISHED), ~_earlier_unfinished())
             .order_by(*_ENDPOINT_DUE_ORDER).limit(room)
             .with_hint(outbox, "INDEXED BY ix_outbox_endpoint_due", dialect_name="sqlite"))
 
@@ -122,18 +125,25 @@ def _endpoint_walks() -> sa.Select:
     walked = (sa.func.unnest(sa.bindparam("endpoint_ids", type_=postgresql.ARRAY(sa.String)),
                              sa.bindparam("rooms", type_=postgresql.ARRAY(sa.Integer)))
               .table_valued("endpoint_id", "room").render_derived(name="walked"))
-    # the endpoint as a range of one value, not an equality: see _ENDPOINT_DUE_ORDER
-    walk = _endpoint_walk(outbox.c.endpoint_id.between(walked.c.endpoint_id, walked.c.endpoint_id),
-                          walked.c.room).lateral("walk")
+    walk = _endpoint_walk(outbox.c.endpoint_id == walked.c.endpoint_id, walked.c.room).lateral("walk")
     return (sa.select(walk).select_from(walked).join(walk, sa.true())
             .order_by(walk.c.next_attempt_at, walk.c.id).limit(sa.bindparam("wanted")))
 
 
 def _lock_chosen() -> sa.Select:
-    """PostgreSQL: the messages ``ids`` locked for this claim, those still due and not locked by another worker's
-    claim (bind parameters ``ids`` and ``now``)."""
-    return (sa.select(*_columns()).where(outbox.c.id.in_(sa.bindparam("ids", expanding=True)), _due())
+    """PostgreSQL: the messages ``ids`` locked for this claim, but those another worker's claim holds locked (bind
+    parameter ``ids``), with what says whether each is still due (:func:`still_due`). Only the ids are asked in
+    SQL, so the primary key is the one index to read: with the due conditions here too and no statistics yet,
+    PostgreSQL walked ``ix_outbox_due``, the whole queue, to find 20 messages (the test of this module)."""
+    return (sa.select(*_columns(), outbox.c.state, outbox.c.next_attempt_at, outbox.c.lease_until)
+            .where(outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
             .with_for_update(skip_locked=True, of=outbox))
+
+
+def still_due(row: sa.Row, now: datetime) -> bool:
+    """:func:`_due` of a row of :data:`LOCK_CHOSEN` (another worker may have taken it since it was walked)."""
+    return row.state in UNFINISHED_STATES and row.next_attempt_at <= now and (
+        row.state != State.IN_FLIGHT.value or row.lease_until is not None and row.lease_until < now)
 
 
 QUEUE_WALK = _queue_walk()

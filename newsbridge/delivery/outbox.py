@@ -26,7 +26,7 @@ from newsbridge.db.rollup_tables import mark_items_changed
 from newsbridge.db.planning import plan_each_time
 from newsbridge.db.tables import deliveries, endpoints, item_media, items, media, organizations, outbox
 from newsbridge.delivery.claim_queries import (ENABLED_ENDPOINTS, ENDPOINT_WALK, ENDPOINT_WALKS, HELD_BACKLOG,
-                                               LOCK_CHOSEN, QUEUE_WALK, QUEUE_WALK_FOR_UPDATE, WALK_PAST)
+                                               LOCK_CHOSEN, QUEUE_WALK, QUEUE_WALK_FOR_UPDATE, WALK_PAST, still_due)
 from newsbridge.ids import new_id
 from newsbridge.retries import (DISABLE_AFTER, RETRY_SCHEDULE, TRANSITIONS, State,  # noqa: F401  (named here too)
                                 check_transition, next_delay)
@@ -248,7 +248,8 @@ def _walk_endpoints(conn: Connection, room: _EndpointRoom, now: datetime, wanted
     if not found:
         return []
     order = {row.id: n for n, row in enumerate(found)}  # locked apart: only those this claim takes
-    return sorted(conn.execute(LOCK_CHOSEN, {"ids": list(order), "now": now}), key=lambda row: order[row.id])
+    locked = [row for row in conn.execute(LOCK_CHOSEN, {"ids": list(order)}) if still_due(row, now)]
+    return sorted(locked, key=lambda row: order[row.id])
 
 
 def _take(conn: Connection, rows: list[sa.Row], worker: str, lease_until: datetime) -> None:
