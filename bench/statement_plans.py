@@ -331,7 +331,8 @@ def main() -> int:
     parser.add_argument("--database-url", required=True, help="a PostgreSQL hub bench/search.py built")
     parser.add_argument("-n", "--count", type=int, default=40, help="items alpha publishes (default 40)")
     parser.add_argument("--parts", default="day,more",
-                        help="day (publishing, delivery, workers), more (project, polling, digest): default both")
+                        help="day (publishing, delivery, workers), more (project, polling, pushes, digest): "
+                             "default both")
     parser.add_argument("--all", action="store_true", help="list every statement tried, not only the slow ones")
     parser.add_argument("--explain", action="store_true",
                         help="print both plans (EXPLAIN ANALYZE) of each statement shown that does not plan each run")

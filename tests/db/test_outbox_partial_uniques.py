@@ -2,7 +2,8 @@
 project event, media update) into partial ones: the rows are kept, SQLite's rebuilt table keeps its other
 indexes, the rule still holds for the rows that fill the column, and an item's message gets no entry in them;
 on both databases, and back down. Migration 0058 says the ordering guard's index's predicate as "not finished"
-(tests/delivery/test_claim_plan.py shows why): the messages stay, and the index is there either way."""
+(tests/delivery/test_claim_plan.py shows why): the messages stay, and the index is there either way. Migration
+0061 adds each endpoint's unfinished messages in due order, under a third form of the predicate."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from newsbridge.db.engine import reading, writing
 from newsbridge.db.migrate import alembic_config, upgrade
-from newsbridge.db.outbox_tables import FINISHED_STATES, UNFINISHED_STATES
+from newsbridge.db.outbox_tables import FINISHED_STATES, OUTBOX_AFTER_FINISHED, UNFINISHED_STATES
 from newsbridge.db.tables import deliveries, outbox
 from tests.db.seed_rows import irna_endpoint, partners_and_item
 
@@ -93,5 +94,29 @@ def test_0058_says_not_finished_and_keeps_the_messages(fresh_engine: Engine) -> 
     with reading(fresh_engine) as conn:
         guard_index = _index_sql(conn)["ix_outbox_unfinished_item"]
         assert _named_states(guard_index) == set(UNFINISHED_STATES), guard_index
+        assert len(conn.execute(sa.select(outbox.c.id)).all()) == 2
+    upgrade(fresh_engine)
+
+
+def test_0061_indexes_each_endpoints_unfinished_messages_and_keeps_them(fresh_engine: Engine) -> None:
+    """Migration 0061's index holds the unfinished messages, by endpoint then due order, under the predicate the
+    endpoints' walk says word for word (delivery/claim_queries.py); the messages stay, up and down."""
+    upgrade(fresh_engine, "0060")
+    with writing(fresh_engine) as conn:
+        partners_and_item(conn, NOW)
+        irna_endpoint(conn, NOW, ["item.published"])
+        conn.execute(sa.insert(outbox), [_message("m1", None), _message("m2", None) | {"state": "delivered"}])
+        assert "ix_outbox_endpoint_due" not in _index_sql(conn)
+    upgrade(fresh_engine)
+    with reading(fresh_engine) as conn:
+        index = _index_sql(conn)["ix_outbox_endpoint_due"]
+        assert "endpoint_id, next_attempt_at, id" in index and "coalesce" in index.lower() and "'failed'" in index
+        held = sa.select(outbox.c.message_id).where(sa.text(OUTBOX_AFTER_FINISHED))
+        if conn.dialect.name == "sqlite":  # the index itself answers: SQLite takes the predicate's words as said
+            held = held.with_hint(outbox, "INDEXED BY ix_outbox_endpoint_due", dialect_name="sqlite")
+        assert conn.execute(held).scalars().all() == ["m1"]
+    command.downgrade(alembic_config(fresh_engine), "0060")
+    with reading(fresh_engine) as conn:
+        assert "ix_outbox_endpoint_due" not in _index_sql(conn)
         assert len(conn.execute(sa.select(outbox.c.id)).all()) == 2
     upgrade(fresh_engine)

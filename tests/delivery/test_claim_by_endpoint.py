@@ -23,10 +23,11 @@ from sqlalchemy.engine import Connection, Engine
 import newsbridge.delivery.outbox as outbox_module
 from newsbridge.db.outbox_tables import FINISHED_STATES, OUTBOX_AFTER_FINISHED, UNFINISHED_STATES
 from newsbridge.db.tables import endpoints, organizations, outbox
-from newsbridge.delivery.claim_queries import WALK_PAST
+from newsbridge.delivery.claim_queries import WALK_PAST, _due, still_due
 from newsbridge.delivery.outbox import claim
 from newsbridge.retries import State
 
+from test_claim_plan import plan_nodes, explained_claim
 from test_outbox import T0
 
 BACKLOG = WALK_PAST + 200  # the held endpoints' messages due: over the line
@@ -105,12 +106,24 @@ def test_walking_the_endpoints_takes_what_walking_the_queue_takes(engine: Engine
 
 def test_the_unfinished_states_sort_after_every_finished_one() -> None:
     """The endpoints' walk says "unfinished" as ``ix_outbox_endpoint_due``'s predicate does: after the last
-    finished state (in any collation: the states' first letters tell them apart)."""
-    states = set(UNFINISHED_STATES) | set(FINISHED_STATES)
-    assert states == {state.value for state in State}
-    assert OUTBOX_AFTER_FINISHED == "coalesce(state, '') > 'failed'"
-    assert {s for s in states if s > max(FINISHED_STATES)} == set(UNFINISHED_STATES)
-    assert len({s[0] for s in UNFINISHED_STATES} | {max(FINISHED_STATES)[0]}) == len(UNFINISHED_STATES) + 1
+    finished state. In any collation: every unfinished state's first letter comes after every finished one's."""
+    assert set(UNFINISHED_STATES) | set(FINISHED_STATES) == {state.value for state in State}
+    assert max(state[0] for state in FINISHED_STATES) < min(state[0] for state in UNFINISHED_STATES)
+    assert f"> '{max(FINISHED_STATES)}'" in OUTBOX_AFTER_FINISHED
+
+
+def test_the_lock_checks_in_python_what_the_walk_asked_in_sql(engine: Engine) -> None:
+    """A message the endpoints' walk chose may be taken by another worker before this claim locks it: the lock
+    asks by id alone (claim_queries.LOCK_CHOSEN) and ``still_due`` decides, as the walk's own conditions do."""
+    with engine.connect() as conn:
+        _endpoints(conn, 40)
+        _outbox(conn)
+        due = set(conn.execute(sa.select(outbox.c.id).where(_due(OUTBOX_AFTER_FINISHED)), {"now": T0}).scalars())
+        every = conn.execute(sa.select(outbox.c.id, outbox.c.state, outbox.c.next_attempt_at,
+                                       outbox.c.lease_until)).all()
+        conn.rollback()
+    assert {row.id for row in every if still_due(row, T0)} == due
+    assert 0 < len(due) < len(every)  # some of each: lapsed and live leases, retries not yet due, finished ones
 
 
 def _walks(ran: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -129,10 +142,6 @@ def _statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
         yield ran
     finally:
         sa.event.remove(engine, "before_cursor_execute", seen)
-
-
-AUTO_EXPLAIN = ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0", "SET auto_explain.log_analyze = on",
-                "SET auto_explain.log_format = json", "SET auto_explain.log_level = notice")
 
 
 @pytest.mark.parametrize("analyzed", ["never", "drained", "queued"])
@@ -162,29 +171,20 @@ def test_the_claim_reads_the_endpoints_with_room_and_not_the_backlog(engine: Eng
         else:
             if analyzed == "queued":
                 conn.exec_driver_sql("ANALYZE outbox")
-            for statement in AUTO_EXPLAIN:
-                conn.exec_driver_sql(statement)
-            conn.commit()
-            notices: list[str] = []
-            conn.connection.dbapi_connection.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
-            taken = claim(conn, "w", T0)
-            conn.rollback()
-            plans = [json.loads(n.split("plan:", 1)[1]) for n in notices if "plan:" in n]
+                conn.commit()
+            taken, plans = explained_claim(conn)
             walked = [p["Plan"] for p in plans if "LATERAL" in p["Query Text"]]
             assert len(walked) == 1, [p["Query Text"][:80] for p in plans]
             # neither the walk nor the lock of what it chose reads the queue's index (the budgets' count of
             # messages in flight may, planned with statistics from a drained outbox, until the worker's refresh)
             queue = [p for p in plans if "ix_outbox_due" in json.dumps(p) and "GROUP BY" not in p["Query Text"]]
             assert not queue, json.dumps(queue)
-            scans = [n for n in _nodes(walked[0]) if n.get("Relation Name") == "outbox" and n.get("Alias") == "outbox"]
+            scans = [n for n in plan_nodes(walked[0])
+                     if n.get("Relation Name") == "outbox" and n.get("Alias") == "outbox"]
             assert scans and all(n.get("Index Name") == "ix_outbox_endpoint_due" for n in scans), walked
             # each endpoint's walk read its own due messages only: none of the held backlog
             assert sum(n["Actual Rows"] * n["Actual Loops"] for n in scans) <= 36 * 8, walked
     assert taken and all(c.endpoint_id not in ("e0", "e1", "e2", "e3") for c in taken)
-
-
-def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    return [plan] + [n for child in plan.get("Plans", ()) for n in _nodes(child)]
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from newsbridge.db.tables import endpoints, organizations, outbox
 from newsbridge.delivery.claim_queries import WALK_PAST
-from newsbridge.delivery.outbox import claim
+from newsbridge.delivery.outbox import Claim, claim
 
 from test_outbox import OK, T0, Hub, hub  # noqa: F401  (hub: the fixture)
 
@@ -36,8 +36,8 @@ AUTO_EXPLAIN = ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0", 
 HISTORY = 400  # delivered messages of the endpoint: ix_outbox_endpoint_id_state spans pages, the queue does not
 
 
-def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    return [plan] + [n for child in plan.get("Plans", ()) for n in _nodes(child)]
+def plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [plan] + [n for child in plan.get("Plans", ()) for n in plan_nodes(child)]
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -69,9 +69,9 @@ def test_the_claim_is_planned_for_each_claim_and_its_guard_reads_only_the_item(h
     assert taken == 10
     assert plans
     for plan in plans:
-        conditions = json.dumps([{k: v for k, v in n.items() if k != "Plans"} for n in _nodes(plan)])
+        conditions = json.dumps([{k: v for k, v in n.items() if k != "Plans"} for n in plan_nodes(plan)])
         assert "$1" not in conditions  # the claim's own time in the plan: planned for this claim, not a generic plan
-        guard = [n for n in _nodes(plan) if n.get("Alias") == "earlier"]
+        guard = [n for n in plan_nodes(plan) if n.get("Alias") == "earlier"]
         # the guard searched an index by the candidate's own item: none of the queue or of the endpoint's history
         # examined and thrown away; at most the candidate itself, where the index holds finished messages too
         assert guard, json.dumps(plan)
@@ -85,14 +85,21 @@ def test_the_claim_is_planned_for_each_claim_and_its_guard_reads_only_the_item(h
 def _explained_claim(conn: Connection) -> tuple[int, list[dict[str, Any]]]:
     """Claim (rolled back) with auto_explain on: how many were taken, and the plans PostgreSQL ran for the claim's
     SELECT (one a pass)."""
+    taken, ran = explained_claim(conn, per_endpoint=None)
+    return len(taken), [p["Plan"] for p in ran if "FOR UPDATE OF outbox" in p["Query Text"]]
+
+
+def explained_claim(conn: Connection, **claiming: Any) -> tuple[list[Claim], list[dict[str, Any]]]:
+    """Claim (rolled back) with auto_explain on: what was taken, and what PostgreSQL logged of each statement it
+    ran for the claim (``Query Text`` and ``Plan``)."""
     for statement in AUTO_EXPLAIN:
         conn.exec_driver_sql(statement)
     conn.commit()
     notices: list[str] = []
     conn.connection.dbapi_connection.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
-    taken = claim(conn, "w", T0, 200, per_endpoint=None)
+    taken = claim(conn, "w", T0, 200, **claiming)
     conn.rollback()
-    return len(taken), [json.loads(n.split("plan:", 1)[1])["Plan"] for n in notices if "FOR UPDATE OF outbox" in n]
+    return taken, [json.loads(n.split("plan:", 1)[1]) for n in notices if "plan:" in n]
 
 
 def _fifty_endpoints(conn: Connection) -> None:
@@ -127,7 +134,7 @@ def test_the_claim_walks_the_due_order_and_stops_at_its_batch(engine: Engine, an
         taken, plans = _explained_claim(conn)
     assert taken == 200 and len(plans) == 1
     plan = plans[0]
-    nodes = _nodes(plan)
+    nodes = plan_nodes(plan)
     assert not [n for n in nodes if n["Node Type"] == "Sort"], json.dumps(plan)
     scan = next(n for n in nodes if n.get("Alias") == "outbox")
     assert (scan["Node Type"], scan.get("Index Name")) == ("Index Scan", "ix_outbox_due"), json.dumps(plan)
@@ -142,8 +149,8 @@ def _analyze(conn: Any, now: bool) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_on_sqlite_the_claim_walks_the_due_index_past_a_full_endpoints_backlog(engine: Engine) -> None:
-    """A slow partner's endpoint at its budget with 900 messages due before the 49 healthy partners' new ones (under
-    ``WALK_PAST``: from there the claim walks the endpoints with room instead, tests/delivery/test_claim_by_endpoint.py).
+    """A slow partner's endpoint at its budget with 900 messages due before the 49 healthy partners' new ones
+    (under ``WALK_PAST``: from there the claim walks the endpoints with room, test_claim_by_endpoint.py).
     SQLite, without statistics, read every due message by the index on state, looked each one's row up for its
     endpoint and sorted them: 72-86 ms a claim with 20,000 waiting (bench/slow_claim.py, issue 17). The claim
     must walk ``ix_outbox_due`` in due order, with no sort, and that index must name the endpoint, so the
